@@ -1,0 +1,78 @@
+"""Build the fastinit._core extension: Cython wrappers over the C kernels in csrc/.
+
+No -march=native: SIMD micro-kernels carry their own target attributes and are chosen at
+run time, so one build runs on any CPU of its architecture. OpenMP is used when the compiler
+accepts it; otherwise the kernels run serially.
+"""
+import glob
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+BASE_FLAGS = ["-O3", "-fno-math-errno", "-fvisibility=hidden"]
+
+
+def _compiler_accepts(compiler, flags, ldflags):
+    """Compile and link a tiny OpenMP program with `flags`; True if that works."""
+    tmp = tempfile.mkdtemp()
+    try:
+        src = os.path.join(tmp, "omp_probe.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n")
+        objs = compiler.compile([src], output_dir=tmp, extra_postargs=flags)
+        compiler.link_executable(objs, "omp_probe", output_dir=tmp, extra_postargs=ldflags)
+        return True
+    except Exception:
+        return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        if self.compiler.compiler_type == "msvc":
+            flags, omp, omp_ld = ["/O2"], ["/openmp"], []
+        else:
+            flags, omp, omp_ld = list(BASE_FLAGS), ["-fopenmp"], ["-fopenmp"]
+        use_omp = os.environ.get("FASTINIT_NO_OPENMP") != "1" and _compiler_accepts(self.compiler, omp, omp_ld)
+        if use_omp:
+            flags += omp
+        else:
+            omp_ld = []
+        build_flags = " ".join(flags)
+        for ext in self.extensions:
+            ext.extra_compile_args = flags + ext.extra_compile_args
+            ext.extra_link_args = omp_ld + ext.extra_link_args
+            ext.define_macros.append(("FI_BUILD_FLAGS", '"%s"' % build_flags))
+        sys.stderr.write("fastinit: compiling with %s (OpenMP %s)\n" % (build_flags, "on" if use_omp else "off"))
+        super().build_extensions()
+
+
+csrc = sorted(glob.glob("csrc/**/*.c", recursive=True))
+ext = Extension(
+    "fastinit._core",
+    sources=["fastinit/_core.pyx"] + csrc,
+    include_dirs=["csrc", numpy.get_include()],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    depends=sorted(glob.glob("csrc/**/*.h", recursive=True) + glob.glob("fastinit/*.pxi")),
+)
+
+setup(
+    ext_modules=cythonize(
+        [ext],
+        compiler_directives={
+            "language_level": "3",
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+        },
+    ),
+    cmdclass={"build_ext": BuildExt},
+)

@@ -1,0 +1,18 @@
+import pytest
+
+import fastinit
+
+
+def test_thread_count_roundtrip():
+    old = fastinit.get_num_threads()
+    try:
+        fastinit.set_num_threads(1)
+        assert fastinit.get_num_threads() == 1
+    finally:
+        fastinit.set_num_threads(old)
+
+
+@pytest.mark.parametrize("n", [0, -3])
+def test_thread_count_rejects_nonpositive(n):
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        fastinit.set_num_threads(n)
