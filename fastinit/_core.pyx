@@ -10,3 +10,4 @@ cimport numpy as cnp
 cnp.import_array()
 
 include "_cpu.pxi"
+include "_gemm.pxi"

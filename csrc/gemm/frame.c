@@ -1,0 +1,89 @@
+/* GEMM frame instantiated for float and double, plus the per-thread packing buffers. */
+#include <stdlib.h>
+
+#include "fi_cpu.h"
+#include "gemm/fi_gemm.h"
+#include "gemm/gemm_kernels.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Below this many flops per thread a parallel region costs more than it saves. */
+#define FI_GEMM_MIN_FLOPS_PER_THREAD 2.0e6
+
+/* One growing, 64-byte aligned buffer per calling thread, freed when the thread exits, so no
+   call allocates once sizes are stable and concurrent callers never share a buffer. */
+#if defined(_WIN32)
+static __declspec(thread) void *tls_buf;
+static __declspec(thread) size_t tls_cap;
+static void *aligned_grow(size_t bytes)
+{
+    _aligned_free(tls_buf);
+    tls_buf = _aligned_malloc(bytes, 64);
+    tls_cap = tls_buf ? bytes : 0;
+    return tls_buf;
+}
+static void *fi_gemm_buffer(size_t bytes) { return bytes <= tls_cap ? tls_buf : aligned_grow(bytes); }
+#else
+#include <pthread.h>
+typedef struct { void *ptr; size_t cap; } tls_slot_t;
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static void tls_free(void *p)
+{
+    tls_slot_t *s = (tls_slot_t *)p;
+    free(s->ptr);
+    free(s);
+}
+static void tls_init(void) { (void)pthread_key_create(&tls_key, tls_free); }
+static void *fi_gemm_buffer(size_t bytes)
+{
+    pthread_once(&tls_once, tls_init);
+    tls_slot_t *s = (tls_slot_t *)pthread_getspecific(tls_key);
+    if (!s) {
+        s = (tls_slot_t *)calloc(1, sizeof *s);
+        if (!s || pthread_setspecific(tls_key, s) != 0) {
+            free(s);
+            return NULL;
+        }
+    }
+    if (bytes > s->cap) {
+        void *p = NULL;
+        bytes = bytes + bytes / 4; /* headroom: a slightly larger call does not reallocate */
+        if (posix_memalign(&p, 64, bytes) != 0) return NULL;
+        free(s->ptr);
+        s->ptr = p;
+        s->cap = bytes;
+    }
+    return s->ptr;
+}
+#endif
+
+#define T float
+#define SUF s
+#define BLK s
+#define UKR s_ukr
+#define UKR_T fi_ukr_s_t
+#define ACT_FORWARD fi_act_forward_s
+#define PACK_A fi_pack_a_s
+#define PACK_B fi_pack_b_s
+#include "gemm/frame_impl.h"
+#undef T
+#undef SUF
+#undef BLK
+#undef UKR
+#undef UKR_T
+#undef ACT_FORWARD
+#undef PACK_A
+#undef PACK_B
+
+#define T double
+#define SUF d
+#define BLK d
+#define UKR d_ukr
+#define UKR_T fi_ukr_d_t
+#define ACT_FORWARD fi_act_forward_d
+#define PACK_A fi_pack_a_d
+#define PACK_B fi_pack_b_d
+#include "gemm/frame_impl.h"

@@ -1,0 +1,55 @@
+/* Internal to csrc/gemm: micro-kernel signatures, per-dtype blocking and the dispatch context.
+
+   A micro-kernel computes one MR x NR tile of row-major C from packed panels:
+     C[i][j] := beta * C[i][j] + alpha * sum_p a[p*MR + i] * b[p*NR + j]
+   a: MR-row micro-panel (k columns of MR values), b: NR-column micro-panel (k rows of NR
+   values), ldc: row stride of C. beta == 0 never reads C. */
+#ifndef FI_GEMM_KERNELS_H
+#define FI_GEMM_KERNELS_H
+
+#include "fi_common.h"
+
+typedef void (*fi_ukr_s_t)(fi_dim_t k, const float *FI_RESTRICT a, const float *FI_RESTRICT b,
+                           float *FI_RESTRICT c, fi_dim_t ldc, float alpha, float beta);
+typedef void (*fi_ukr_d_t)(fi_dim_t k, const double *FI_RESTRICT a, const double *FI_RESTRICT b,
+                           double *FI_RESTRICT c, fi_dim_t ldc, double alpha, double beta);
+
+/* Register tile and cache blocking of one dtype's kernel (MC, NC multiples of MR, NR). */
+typedef struct fi_blocking {
+    const char *ukr_name;
+    int mr, nr;
+    fi_dim_t mc, kc, nc;
+} fi_blocking_t;
+
+typedef struct fi_gemm_ctx {
+    const char *name;
+    fi_blocking_t s, d;
+    fi_ukr_s_t s_ukr;
+    fi_ukr_d_t d_ukr;
+} fi_gemm_ctx_t;
+
+/* The kernel sets; fi_gemm_ctx_avx2 is NULL-safe to reference on any CPU but must only run
+   where fi_cpu_has_avx2_fma() holds. */
+extern const fi_gemm_ctx_t fi_gemm_ctx_ref;
+extern const fi_gemm_ctx_t fi_gemm_ctx_avx2;
+
+/* The context in use (set by fi_gemm_select; "auto" at first use). */
+const fi_gemm_ctx_t *fi_gemm_ctx(void);
+
+/* Largest MR/NR of any kernel: bounds the stack tile for edge tiles. */
+#define FI_MAX_MR 8
+#define FI_MAX_NR 16
+
+/* Packing (pack.c). A block op(A)[0:mc, 0:kc] -> ceil(mc/mr) panels of kc*mr values, rows past
+   mc zero-padded. B block op(B)[0:kc, 0:nc] -> ceil(nc/nr) panels of kc*nr values. `a` points
+   at op(A)[0][0]; trans says whether A is stored transposed. */
+void fi_pack_a_s(float *FI_RESTRICT dst, const float *FI_RESTRICT a, fi_dim_t lda, int trans,
+                 fi_dim_t mc, fi_dim_t kc, int mr);
+void fi_pack_b_s(float *FI_RESTRICT dst, const float *FI_RESTRICT b, fi_dim_t ldb, int trans,
+                 fi_dim_t kc, fi_dim_t nc, int nr);
+void fi_pack_a_d(double *FI_RESTRICT dst, const double *FI_RESTRICT a, fi_dim_t lda, int trans,
+                 fi_dim_t mc, fi_dim_t kc, int mr);
+void fi_pack_b_d(double *FI_RESTRICT dst, const double *FI_RESTRICT b, fi_dim_t ldb, int trans,
+                 fi_dim_t kc, fi_dim_t nc, int nr);
+
+#endif

@@ -1,0 +1,274 @@
+"""fastinit.matmul and the GEMM kernels against a float64 NumPy reference."""
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fastinit
+from fastinit import _core
+
+INFO = fastinit.kernel_info()
+S, D = INFO["float32"], INFO["float64"]
+MR, NR = (int(x) for x in S["tile"].split("x"))
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: 2e-5, np.float64: 1e-12}
+
+
+def ref(a, b, ta=False, tb=False):
+    a = a.astype(np.float64)
+    b = b.astype(np.float64)
+    return (a.T if ta else a) @ (b.T if tb else b)
+
+
+def assert_close(got, want, dtype, k):
+    scale = max(1.0, np.sqrt(max(k, 1))) * max(1.0, float(np.abs(want).max(initial=0)))
+    np.testing.assert_allclose(got, want, rtol=0, atol=TOL[dtype] * scale)
+
+
+def rand(rng, shape, dtype):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+EDGE = sorted({0, 1, 2, 3, 7, 13, 31, MR - 1, MR + 1, NR - 1, NR + 1, 97})
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m", EDGE)
+@pytest.mark.parametrize("n", [0, 1, NR - 1, NR + 1, 37])
+@pytest.mark.parametrize("k", [0, 1, 5, 64])
+def test_edge_sizes(rng, dtype, m, n, k):
+    a, b = rand(rng, (m, k), dtype), rand(rng, (k, n), dtype)
+    got = fastinit.matmul(a, b)
+    assert got.shape == (m, n) and got.dtype == dtype
+    assert_close(got, ref(a, b), dtype, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("which", ["mc", "kc", "nc"])
+def test_block_boundaries(rng, dtype, which):
+    """One more than each cache block size, so every loop runs a full and a partial block."""
+    blk = (S if dtype == np.float32 else D)[which] + 1
+    m, n, k = {"mc": (blk, 19, 33), "kc": (23, 29, blk), "nc": (9, blk, 17)}[which]
+    a, b = rand(rng, (m, k), dtype), rand(rng, (k, n), dtype)
+    assert_close(fastinit.matmul(a, b), ref(a, b), dtype, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+def test_transposes(rng, dtype, ta, tb):
+    m, n, k = 41, 53, 67
+    a = rand(rng, (k, m) if ta else (m, k), dtype)
+    b = rand(rng, (n, k) if tb else (k, n), dtype)
+    assert_close(fastinit.matmul(a, b, trans_a=ta, trans_b=tb), ref(a, b, ta, tb), dtype, k)
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(0, 70), n=st.integers(0, 70), k=st.integers(0, 70),
+       ta=st.booleans(), tb=st.booleans(), f64=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_random_shapes(m, n, k, ta, tb, f64, seed):
+    dtype = np.float64 if f64 else np.float32
+    rng = np.random.default_rng(seed)
+    a = rand(rng, (k, m) if ta else (m, k), dtype)
+    b = rand(rng, (n, k) if tb else (k, n), dtype)
+    assert_close(fastinit.matmul(a, b, trans_a=ta, trans_b=tb), ref(a, b, ta, tb), dtype, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (2.5, 0.0), (1.0, 1.0), (-0.5, 2.0), (0.0, 3.0)])
+def test_alpha_beta(rng, dtype, alpha, beta):
+    m, n, k = 29, 35, 300
+    a, b = rand(rng, (m, k), dtype), rand(rng, (k, n), dtype)
+    c0 = rand(rng, (m, n), dtype)
+    c = c0.copy()
+    _core._gemm(a, b, c, alpha=alpha, beta=beta)
+    assert_close(c, alpha * ref(a, b) + beta * c0.astype(np.float64), dtype, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [0, 17, 300])
+def test_beta_zero_never_reads_c(rng, dtype, k):
+    m, n = 23, 45
+    a, b = rand(rng, (m, k), dtype), rand(rng, (k, n), dtype)
+    c = np.full((m, n), np.nan, dtype)
+    _core._gemm(a, b, c, alpha=1.0, beta=0.0)
+    assert np.isfinite(c).all()
+    assert_close(c, ref(a, b), dtype, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+def test_leading_dimensions_larger_than_width(rng, dtype, ta, tb):
+    m, n, k, pad = 19, 27, 45, 7
+    sa = (k, m) if ta else (m, k)
+    sb = (n, k) if tb else (k, n)
+    big_a = rand(rng, (sa[0], sa[1] + pad), dtype)
+    big_b = rand(rng, (sb[0], sb[1] + pad + 3), dtype)
+    big_c = np.full((m, n + pad), 7.0, dtype)
+    a, b, c = big_a[:, : sa[1]], big_b[:, : sb[1]], big_c[:, :n]
+    _core._gemm(a, b, c, ta, tb)
+    assert_close(c, ref(a, b, ta, tb), dtype, k)
+    assert (big_c[:, n:] == 7.0).all(), "wrote outside the leading-dimension window"
+
+
+ACTS = {0: lambda z: z, 1: lambda z: np.maximum(z, 0), 5: np.tanh, 6: lambda z: 1 / (1 + np.exp(-z))}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("act", sorted(ACTS))
+@pytest.mark.parametrize("bias_kind", [0, 1, 2])
+def test_epilogue_bias_and_activation(rng, dtype, act, bias_kind):
+    m, n, k = 37, 43, 29
+    a, b = rand(rng, (m, k), dtype), rand(rng, (n, k), dtype)  # b stored as W (out, in)
+    bias = rand(rng, (m if bias_kind == 1 else n,), dtype) if bias_kind else None
+    c = np.full((m, n), np.nan, dtype)
+    _core._gemm(a, b, c, False, True, bias=bias, bias_kind=bias_kind, act=act)
+    z = ref(a, b, tb=True)
+    if bias_kind == 1:
+        z = z + bias.astype(np.float64)[:, None]
+    elif bias_kind == 2:
+        z = z + bias.astype(np.float64)[None, :]
+    assert_close(c, ACTS[act](z), dtype, k)
+
+
+@pytest.mark.parametrize("kernel", INFO["available"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_every_kernel_matches_reference_kernel(rng, kernel, dtype):
+    shapes = [(1, 1, 1), (MR + 1, NR + 1, 3), (70, 90, 300), (150, 20, 513)]
+    try:
+        results = {}
+        for name in ("ref", kernel):
+            _core._select_kernel(name)
+            results[name] = []
+            for m, n, k in shapes:
+                r = np.random.default_rng(m * 1000 + n)
+                a, b = rand(r, (m, k), dtype), rand(r, (k, n), dtype)
+                results[name].append(fastinit.matmul(a, b))
+        for (m, n, k), got, want in zip(shapes, results[kernel], results["ref"]):
+            assert_close(got, want.astype(np.float64), dtype, k)
+    finally:
+        _core._select_kernel("auto")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bit_identical_for_any_thread_count(rng, dtype):
+    a, b = rand(rng, (301, 257), dtype), rand(rng, (257, 399), dtype)
+    old = fastinit.get_num_threads()
+    try:
+        out = []
+        for t in (1, 2, 3):
+            fastinit.set_num_threads(t)
+            out.append(fastinit.matmul(a, b))
+    finally:
+        fastinit.set_num_threads(old)
+    assert out[0].tobytes() == out[1].tobytes() == out[2].tobytes()
+
+
+def test_concurrent_calls_from_python_threads(rng):
+    inputs = [(rand(rng, (97 + i, 130), np.float32), rand(rng, (130, 61 + i), np.float32)) for i in range(8)]
+    want = [fastinit.matmul(a, b) for a, b in inputs]
+    got = [None] * 8
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(20):
+                got[i] = fastinit.matmul(*inputs[i])
+                assert got[i].tobytes() == want[i].tobytes()
+        except Exception as e:  # collected and re-raised in the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert all(g.tobytes() == w.tobytes() for g, w in zip(got, want))
+
+
+def test_noncontiguous_inputs(rng):
+    a = rand(rng, (40, 60), np.float64)
+    b = rand(rng, (60, 30), np.float64)
+    cases = [(a[::2], b), (np.asfortranarray(a), b), (a, b[:, ::2].T.T), (a[:, ::-1], b[::-1])]
+    for x, y in cases:
+        assert_close(fastinit.matmul(x, y), ref(x, y), np.float64, x.shape[1])
+
+
+def test_out_is_used(rng):
+    a, b = rand(rng, (5, 6), np.float32), rand(rng, (6, 7), np.float32)
+    out = np.empty((5, 7), np.float32)
+    assert fastinit.matmul(a, b, out=out) is out
+    assert_close(out, ref(a, b), np.float32, 6)
+
+
+@pytest.mark.parametrize("a,b,err,match", [
+    (np.ones((2, 3), np.float32), np.ones((3, 2), np.float64), TypeError, "same dtype"),
+    (np.ones((2, 3), np.int64), np.ones((3, 2), np.int64), TypeError, r"a \(shape \(2, 3\), dtype int64\)"),
+    (np.ones((2, 3), np.complex128), np.ones((3, 2)), TypeError, "complex128"),
+    (np.ones((2, 3), object), np.ones((3, 2)), TypeError, "object"),
+    (np.ones((2, 3)), np.ones((3, 2), np.float16), TypeError, r"b \(shape \(3, 2\), dtype float16\)"),
+    (np.ones(3), np.ones((3, 2)), ValueError, "2-D"),
+    (np.ones((2, 3)), np.ones((1, 3, 2)), ValueError, "2-D"),
+    (np.ones((2, 3)), np.ones((4, 2)), ValueError, "inner dimensions"),
+    ([[1.0, 2.0]], np.ones((2, 2)), TypeError, "numpy.ndarray, got list"),
+])
+def test_bad_inputs(a, b, err, match):
+    with pytest.raises(err, match=match):
+        fastinit.matmul(a, b)
+
+
+def test_bad_out():
+    a, b = np.ones((4, 3)), np.ones((3, 5))
+    with pytest.raises(ValueError, match=r"out \(shape \(5, 4\).*expected shape \(4, 5\)"):
+        fastinit.matmul(a, b, out=np.empty((5, 4)))
+    with pytest.raises(TypeError, match="expected dtype float64"):
+        fastinit.matmul(a, b, out=np.empty((4, 5), np.float32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        fastinit.matmul(a, b, out=np.empty((5, 4)).T)
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        fastinit.matmul(a, b, out=[[0.0] * 5] * 4)
+    sq = np.ones((4, 4))
+    with pytest.raises(ValueError, match="overlaps an input"):
+        fastinit.matmul(sq, sq, out=sq)
+
+
+def test_private_hook_rejects_bad_shapes():
+    a, b, c = np.ones((4, 3)), np.ones((3, 5)), np.empty((4, 6))
+    with pytest.raises(ValueError, match="do not chain"):
+        _core._gemm(a, b, c)
+    with pytest.raises(ValueError, match="bias has 3 values, expected 5"):
+        _core._gemm(a, b, np.empty((4, 5)), bias=np.ones(3), bias_kind=2)
+    with pytest.raises(ValueError, match="contiguous rows"):
+        _core._gemm(a[:, ::2], np.ones((2, 5)), np.empty((4, 5)))
+
+
+def test_kernel_info_and_selection():
+    info = fastinit.kernel_info()
+    assert info["kernel"] in info["available"] and "ref" in info["available"]
+    assert info["threads"] == fastinit.get_num_threads()
+    with pytest.raises(ValueError, match="unknown kernel 'nope'; choose one of: auto, ref"):
+        _core._select_kernel("nope")
+
+
+def test_unknown_kernel_env_fails_at_import():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", "import fastinit"], capture_output=True, text=True,
+                       env={**__import__("os").environ, "FASTINIT_KERNEL": "sse9"})
+    assert r.returncode != 0
+    assert "unknown kernel 'sse9'; choose one of: auto, ref" in r.stderr
+
+
+def test_forced_kernel_env_is_used():
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", "import fastinit; print(fastinit.kernel_info()['kernel'])"],
+                       capture_output=True, text=True, env={**os.environ, "FASTINIT_KERNEL": "ref"})
+    assert r.stdout.strip() == "ref", r.stderr
