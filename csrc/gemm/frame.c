@@ -11,6 +11,8 @@
 
 /* Below this many flops per thread a parallel region costs more than it saves. */
 #define FI_GEMM_MIN_FLOPS_PER_THREAD 2.0e6
+/* Up to this many columns of C, A is read in place rather than packed (see gemm_kernels.h). */
+#define FI_GEMM_ROWA_MAX_N 32
 
 /* One growing, 64-byte aligned buffer per calling thread, freed when the thread exits, so no
    call allocates once sizes are stable and concurrent callers never share a buffer. */
@@ -64,6 +66,7 @@ static void *fi_gemm_buffer(size_t bytes)
 #define SUF s
 #define BLK s
 #define UKR s_ukr
+#define UKR_ROWA s_ukr_rowa
 #define UKR_T fi_ukr_s_t
 #define ACT_FORWARD fi_act_forward_s
 #define PACK_A fi_pack_a_s
@@ -73,6 +76,7 @@ static void *fi_gemm_buffer(size_t bytes)
 #undef SUF
 #undef BLK
 #undef UKR
+#undef UKR_ROWA
 #undef UKR_T
 #undef ACT_FORWARD
 #undef PACK_A
@@ -82,6 +86,7 @@ static void *fi_gemm_buffer(size_t bytes)
 #define SUF d
 #define BLK d
 #define UKR d_ukr
+#define UKR_ROWA d_ukr_rowa
 #define UKR_T fi_ukr_d_t
 #define ACT_FORWARD fi_act_forward_d
 #define PACK_A fi_pack_a_d

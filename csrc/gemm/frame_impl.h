@@ -1,6 +1,6 @@
 /* The portable GEMM frame (BLIS's five loops around the micro-kernel), included by frame.c
-   once per dtype with T, SUF (s|d), BLK (blocking member of the context), UKR (kernel member),
-   UKR_T, ACT_FORWARD, PACK_A, PACK_B defined.
+   once per dtype with T, SUF (s|d), BLK (blocking member of the context), UKR and UKR_ROWA
+   (kernel members), UKR_T, ACT_FORWARD, PACK_A, PACK_B defined.
 
    Loop order: jc (NC columns of C) > pc (KC of the inner dimension: B block packed once, shared
    by all threads) > tasks over (ic: MC rows of C, a range of NR panels) spread over threads,
@@ -59,7 +59,9 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
     }
     const fi_gemm_ctx_t *ctx = fi_gemm_ctx();
     const fi_blocking_t blk = ctx->BLK;
-    const UKR_T ukr = ctx->UKR;
+    const UKR_T ukr = ctx->UKR, ukr_rowa = ctx->UKR_ROWA;
+    /* Skinny products read row-major A in place: packing would cost as much as using it. */
+    const int rowa = !trans_a && n <= FI_GEMM_ROWA_MAX_N;
     const int mr = blk.mr, nr = blk.nr;
     const fi_dim_t MC = FI_MIN(blk.mc, (m + mr - 1) / mr * mr);
     const fi_dim_t NC = FI_MIN(blk.nc, (n + nr - 1) / nr * nr);
@@ -120,7 +122,7 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                     const fi_dim_t ic = ib * MC, mc = FI_MIN(MC, m - ic);
                     const fi_dim_t jp0 = js * n_jr / sj, jp1 = (js + 1) * n_jr / sj;
                     if (jp0 == jp1) continue;
-                    if (ib != packed_ic) {
+                    if (!rowa && ib != packed_ic) {
                         const T *src = trans_a ? a + pc * lda + ic : a + ic * lda + pc;
                         PACK_A(ap, src, lda, trans_a, mc, kc, mr);
                         packed_ic = ib;
@@ -131,11 +133,24 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                         for (fi_dim_t ir = 0; ir < mc; ir += mr) {
                             const fi_dim_t mr_e = FI_MIN((fi_dim_t)mr, mc - ir);
                             T *cij = c + (ic + ir) * ldc + jc + jp * nr;
+                            const T *arow = a + (ic + ir) * lda + pc;
+                            const T *apan = ap + ir * kc;
+                            if (rowa && mr_e < mr) {
+                                PACK_A(ap, arow, lda, 0, mr_e, kc, mr); /* last rows: pad them */
+                                apan = ap;
+                            }
+                            const int in_place = rowa && mr_e == mr;
                             if (mr_e == mr && nr_e == nr) {
-                                ukr(kc, ap + ir * kc, bpan, cij, ldc, alpha, beta_pc);
+                                if (in_place)
+                                    ukr_rowa(kc, arow, lda, bpan, cij, ldc, alpha, beta_pc);
+                                else
+                                    ukr(kc, apan, 0, bpan, cij, ldc, alpha, beta_pc);
                             } else {
                                 /* Edge tile: compute in full on the stack, merge what fits. */
-                                ukr(kc, ap + ir * kc, bpan, tile, nr, alpha, (T)0);
+                                if (in_place)
+                                    ukr_rowa(kc, arow, lda, bpan, tile, nr, alpha, (T)0);
+                                else
+                                    ukr(kc, apan, 0, bpan, tile, nr, alpha, (T)0);
                                 for (fi_dim_t i = 0; i < mr_e; i++)
                                     for (fi_dim_t j = 0; j < nr_e; j++)
                                         cij[i * ldc + j] = beta_pc == (T)0

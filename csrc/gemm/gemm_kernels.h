@@ -3,16 +3,21 @@
    A micro-kernel computes one MR x NR tile of row-major C from packed panels:
      C[i][j] := beta * C[i][j] + alpha * sum_p a[p*MR + i] * b[p*NR + j]
    a: MR-row micro-panel (k columns of MR values), b: NR-column micro-panel (k rows of NR
-   values), ldc: row stride of C. beta == 0 never reads C. */
+   values), ldc: row stride of C. beta == 0 never reads C.
+   The "rowa" variants read A in place from a row-major matrix instead of a packed panel:
+   a[i*rs_a + p]. They serve skinny products (small n), where each element of A is used too
+   few times to repay packing it. Packed kernels ignore rs_a. */
 #ifndef FI_GEMM_KERNELS_H
 #define FI_GEMM_KERNELS_H
 
 #include "fi_common.h"
 
-typedef void (*fi_ukr_s_t)(fi_dim_t k, const float *FI_RESTRICT a, const float *FI_RESTRICT b,
-                           float *FI_RESTRICT c, fi_dim_t ldc, float alpha, float beta);
-typedef void (*fi_ukr_d_t)(fi_dim_t k, const double *FI_RESTRICT a, const double *FI_RESTRICT b,
-                           double *FI_RESTRICT c, fi_dim_t ldc, double alpha, double beta);
+typedef void (*fi_ukr_s_t)(fi_dim_t k, const float *FI_RESTRICT a, fi_dim_t rs_a,
+                           const float *FI_RESTRICT b, float *FI_RESTRICT c, fi_dim_t ldc,
+                           float alpha, float beta);
+typedef void (*fi_ukr_d_t)(fi_dim_t k, const double *FI_RESTRICT a, fi_dim_t rs_a,
+                           const double *FI_RESTRICT b, double *FI_RESTRICT c, fi_dim_t ldc,
+                           double alpha, double beta);
 
 /* Register tile and cache blocking of one dtype's kernel (MC, NC multiples of MR, NR). */
 typedef struct fi_blocking {
@@ -24,8 +29,8 @@ typedef struct fi_blocking {
 typedef struct fi_gemm_ctx {
     const char *name;
     fi_blocking_t s, d;
-    fi_ukr_s_t s_ukr;
-    fi_ukr_d_t d_ukr;
+    fi_ukr_s_t s_ukr, s_ukr_rowa;
+    fi_ukr_d_t d_ukr, d_ukr_rowa;
 } fi_gemm_ctx_t;
 
 /* The kernel sets; fi_gemm_ctx_avx2 is NULL-safe to reference on any CPU but must only run

@@ -19,8 +19,20 @@
 #define VFMA _mm256_fmadd_ps
 #define VMUL _mm256_mul_ps
 #define VSET1 _mm256_set1_ps
+#define A_RS 1
+#define A_CS 6
 #define UKR_NAME ukr_avx2_s_6x16
 #include "gemm/ukr_avx2_impl.h"
+#undef A_RS
+#undef A_CS
+#undef UKR_NAME
+#define A_RS rs_a
+#define A_CS 1
+#define UKR_NAME ukr_avx2_s_6x16_rowa
+#include "gemm/ukr_avx2_impl.h"
+#undef A_RS
+#undef A_CS
+#undef UKR_NAME
 #undef T
 #undef VT
 #undef VL
@@ -32,7 +44,6 @@
 #undef VFMA
 #undef VMUL
 #undef VSET1
-#undef UKR_NAME
 
 #define T double
 #define VT __m256d
@@ -45,8 +56,19 @@
 #define VFMA _mm256_fmadd_pd
 #define VMUL _mm256_mul_pd
 #define VSET1 _mm256_set1_pd
+#define A_RS 1
+#define A_CS 6
 #define UKR_NAME ukr_avx2_d_6x8
 #include "gemm/ukr_avx2_impl.h"
+#undef A_RS
+#undef A_CS
+#undef UKR_NAME
+#define A_RS rs_a
+#define A_CS 1
+#define UKR_NAME ukr_avx2_d_6x8_rowa
+#include "gemm/ukr_avx2_impl.h"
+#undef A_RS
+#undef A_CS
 
 /* Blocking for a Zen-class core (32 KiB L1d, 512 KiB L2): a KC x NR panel of B (16 KiB) and an
    MR x KC panel of A stay in L1, the MC x KC block of A (~150 KiB) in L2, KC x NC of B in L3. */
@@ -55,7 +77,9 @@ const fi_gemm_ctx_t fi_gemm_ctx_avx2 = {
     .s = {"sgemm_avx2_fma_6x16", 6, 16, 144, 256, 4080},
     .d = {"dgemm_avx2_fma_6x8", 6, 8, 72, 256, 2040},
     .s_ukr = ukr_avx2_s_6x16,
+    .s_ukr_rowa = ukr_avx2_s_6x16_rowa,
     .d_ukr = ukr_avx2_d_6x8,
+    .d_ukr_rowa = ukr_avx2_d_6x8_rowa,
 };
 #else
 const fi_gemm_ctx_t fi_gemm_ctx_avx2 = {.name = NULL};
