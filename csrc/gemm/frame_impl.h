@@ -65,7 +65,9 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
     const int mr = blk.mr, nr = blk.nr;
     const fi_dim_t MC = FI_MIN(blk.mc, (m + mr - 1) / mr * mr);
     const fi_dim_t NC = FI_MIN(blk.nc, (n + nr - 1) / nr * nr);
-    const fi_dim_t KC = FI_MIN(blk.kc, k);
+    /* Even K blocks: 784 = 4 x 196 rather than 3 x 256 + 16 (a thin last block wastes the
+       C tile loads and stores of a whole pass). */
+    const fi_dim_t KC = (k + (k + blk.kc - 1) / blk.kc - 1) / ((k + blk.kc - 1) / blk.kc);
     const fi_dim_t n_ic = (m + MC - 1) / MC;
 
     /* Threads only where the work pays for waking them, never more than there are tasks. */
