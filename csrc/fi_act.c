@@ -1,27 +1,42 @@
-/* Activation kernels. Minimal forward set for the GEMM epilogue; see fi_act.h. */
+/* Activation kernels (see fi_act.h), one template for both dtypes. */
 #include <math.h>
 
 #include "fi_act.h"
 
-#define FI_ACT_FORWARD(SUF, T, EXP, TANH)                                              \
-    void fi_act_forward_##SUF(T *y, const T *x, fi_dim_t n, fi_act_t act, double param) \
-    {                                                                                   \
-        (void)param;                                                                    \
-        switch (act) {                                                                  \
-        case FI_ACT_RELU:                                                               \
-            for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)0;             \
-            break;                                                                      \
-        case FI_ACT_TANH:                                                               \
-            for (fi_dim_t i = 0; i < n; i++) y[i] = TANH(x[i]);                         \
-            break;                                                                      \
-        case FI_ACT_SIGMOID:                                                            \
-            for (fi_dim_t i = 0; i < n; i++) y[i] = (T)1 / ((T)1 + EXP(-x[i]));         \
-            break;                                                                      \
-        default:                                                                        \
-            if (y != x)                                                                 \
-                for (fi_dim_t i = 0; i < n; i++) y[i] = x[i];                           \
-        }                                                                               \
-    }
+#ifndef M_SQRT1_2
+#define M_SQRT1_2 0.70710678118654752440
+#endif
+#define SELU_L 1.0507009873554804934193349852946
+#define SELU_A 1.6732632423543772848170429916717
+#define GELU_K 0.79788456080286535588 /* sqrt(2/pi) */
+#define INV_SQRT_2PI 0.39894228040143267794
 
-FI_ACT_FORWARD(s, float, expf, tanhf)
-FI_ACT_FORWARD(d, double, exp, tanh)
+int fi_act_needs_input(fi_act_t act)
+{
+    return act == FI_ACT_GELU || act == FI_ACT_GELU_TANH || act == FI_ACT_SOFTPLUS;
+}
+
+#define T float
+#define SUF s
+#define EXP expf
+#define EXPM1 expm1f
+#define LOG1P log1pf
+#define TANH tanhf
+#define ERF erff
+#include "fi_act_impl.h"
+#undef T
+#undef SUF
+#undef EXP
+#undef EXPM1
+#undef LOG1P
+#undef TANH
+#undef ERF
+
+#define T double
+#define SUF d
+#define EXP exp
+#define EXPM1 expm1
+#define LOG1P log1p
+#define TANH tanh
+#define ERF erf
+#include "fi_act_impl.h"
