@@ -218,12 +218,31 @@ def _resolve(name) -> _Scheme:
     return _REGISTRY[key]
 
 
+def _parse_spec(spec: str) -> tuple[str, dict]:
+    """"identity:gain=1.5,x=2" -> ("identity", {"gain": 1.5, "x": 2}) (command-line spelling)."""
+    name, _, rest = spec.partition(":")
+    params = {}
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError(f"init spec {spec!r}: expected name:param=value,..., got {item!r}")
+        try:
+            params[key.strip()] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
+        except ValueError:
+            params[key.strip()] = value.strip()
+    return name, params
+
+
 def get(name: str | Initializer, **params) -> Initializer:
-    """The Initializer for `name` (PyTorch and Keras spellings accepted) with `params` bound."""
+    """The Initializer for `name` (PyTorch and Keras spellings accepted) with `params` bound.
+    `name` may carry parameters: "identity:gain=1.5" is get("identity", gain=1.5)."""
     if isinstance(name, Initializer):
         if params:
             raise ValueError("parameters cannot be rebound on an Initializer; pass its name")
         return name
+    if isinstance(name, str) and ":" in name:
+        name, spec_params = _parse_spec(name)
+        params = {**spec_params, **params}
     scheme = _resolve(name)
     try:
         made = scheme.factory(**params)

@@ -1,0 +1,5 @@
+import sys
+
+from fastinit.cli import main
+
+sys.exit(main())

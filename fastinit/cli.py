@@ -1,0 +1,199 @@
+"""Command line: `fastinit compare` (the init study), `fastinit info`. Also `python -m fastinit`."""
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import os
+import sys
+import time
+
+__all__ = ["main", "PRESETS"]
+
+# Studies that reproduce published findings; docs/presets.md records what each measures.
+PRESETS = {
+    "course": dict(  # deeplearning.ai "Initialization" notebook: zeros vs random*10 vs He
+        dataset="circles", sizes=[2, 10, 5, 1], activation="relu", output="sigmoid", optimizer="sgd", lr=0.01,
+        batch_size=None, steps=15000, inits=["zeros", "random_large", "he_normal"], seeds=[1], target=0.9,
+        eval_every=500),
+    "deep-relu": dict(  # He et al. 2015's deep-ReLU argument on an MLP: He trains, Xavier stalls
+        dataset="spirals", depth=30, width=64, activation="relu", optimizer="sgd", lr=0.01, batch_size=64,
+        steps=1500, inits=["he_normal", "xavier_normal", "torch_default"], seeds=2, target=0.8, eval_every=50),
+    "glorot2010": dict(  # Glorot & Bengio 2010: U(+-1/sqrt(n)) vs normalized init, tanh and sigmoid
+        dataset="digits", depth=5, width=100, activation=["tanh", "sigmoid"], optimizer="sgd", lr=0.1,
+        batch_size=32, steps=1500, inits=["torch_default", "xavier_uniform"], seeds=2, target=0.9, eval_every=50),
+    "linear-depth": dict(  # 10 linear layers of width 2: W = 1.5 I explodes, 0.5 I vanishes
+        dataset="blobs", dataset_params={"classes": 2, "features": 2}, depth=10, width=2, activation="identity",
+        optimizer="sgd", lr=0.01, batch_size=None, steps=300, inits=["identity:gain=1.5", "identity:gain=0.5",
+                                                                     "identity"], seeds=[0], target=0.9, eval_every=10),
+    "mnist1d": dict(  # Greydanus 2020: the MLP reaches ~65% test accuracy
+        dataset="mnist1d", sizes=[100, 100], activation="relu", optimizer="adam", lr=0.01, batch_size=100,
+        steps=6000, inits=["he_normal", "xavier_normal", "zeros"], seeds=2, target=0.6, eval_every=200),
+    "lsuv": dict(  # Mishkin & Matas 2015: LSUV and orthogonal against He and Xavier, deep tanh
+        dataset="spirals", depth=12, width=64, activation="tanh", optimizer="sgd", lr=0.05, batch_size=64,
+        steps=1500, inits=["lsuv", "orthogonal", "he_normal", "xavier_normal"], seeds=2, target=0.8, eval_every=50),
+}
+
+DEFAULT = dict(dataset="circles", sizes=[16, 16], activation="relu", optimizer="sgd", lr=0.5, batch_size=None,
+               steps=1500, inits=["zeros", "random_small", "random_large", "xavier_normal", "he_normal"], seeds=3,
+               target=0.95, eval_every=25)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line and exit 2, never a traceback
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _ints(text):
+    try:
+        return [int(x) for x in text.split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _floats(text):
+    try:
+        vals = [float(x) for x in text.split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    return vals if len(vals) > 1 else vals[0]
+
+
+def _names(text):
+    vals = [x.strip() for x in text.split(",") if x.strip()]
+    return vals if len(vals) > 1 else vals[0]
+
+
+def _parser():
+    p = _Parser(prog="fastinit", description="Measure what weight initialization does to how a network learns.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    c = sub.add_parser("compare", help="train one network from several inits and seeds; table, JSON, CSV, plots",
+                       description="Train the same network from several initializations and seeds and report, "
+                                   "measured: symmetry, gradient flow, saturated/dead units, steps and seconds "
+                                   "to a target, final accuracy. Without options: circles data, a small ReLU net, "
+                                   "five classic inits, three seeds.")
+    c.add_argument("--preset", choices=sorted(PRESETS), help="a study reproducing a published finding")
+    c.add_argument("--dataset", help="circles, moons, spirals, xor, blobs, digits, mnist1d, or a file path")
+    c.add_argument("--inits", type=_names, help="comma-separated init schemes (name or name:param=value)")
+    c.add_argument("--sizes", type=_ints, help="hidden layer widths, e.g. 64,64 (inputs/outputs from the data)")
+    c.add_argument("--depth", type=_ints, help="number of hidden layers (comma-separated: a grid)")
+    c.add_argument("--width", type=_ints, help="units per hidden layer (with --depth)")
+    c.add_argument("--activation", type=_names, help="relu, tanh, sigmoid, ... (comma-separated: a grid)")
+    c.add_argument("--optimizer", type=_names, help="sgd, momentum, nesterov, adam, adamw")
+    c.add_argument("--lr", type=_floats, help="learning rate (comma-separated: a grid)")
+    c.add_argument("--batch-size", type=int, help="batch size (0: full batch)")
+    c.add_argument("--steps", type=int, help="training steps per run")
+    c.add_argument("--seeds", type=int, help="number of seeds per configuration")
+    c.add_argument("--target", type=float, help="test accuracy to reach (0 < target <= 1)")
+    c.add_argument("--eval-every", type=int, help="steps between evaluations")
+    c.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    c.add_argument("--scheduler", help="address of a Dask scheduler to run on (tcp://host:8786)")
+    c.add_argument("--out", default="fastinit_results", help="results folder (default: %(default)s)")
+    c.add_argument("--no-plots", action="store_true", help="skip the PNG figures and HTML report")
+    sub.add_parser("info", help="version, kernel, threads, optional extras found")
+    return p
+
+
+def _info():
+    import importlib.util
+
+    import fastinit
+
+    k = fastinit.kernel_info()
+    print(f"fastinit {fastinit.__version__}")
+    print(f"kernel    {k['kernel']} (available: {', '.join(k['available'])}); float32 {k['float32']['micro_kernel']}"
+          f" {k['float32']['tile']}")
+    print(f"threads   {k['threads']} (OpenMP {'on' if k['openmp'] else 'off'})")
+    print(f"build     {k['compiler_flags']}")
+    for extra, mods in [("plot", ["matplotlib"]), ("progress", ["tqdm"]), ("data", ["sklearn", "mnist1d"]),
+                        ("dask", ["distributed"]), ("torch peer", ["torch"])]:
+        found = [m for m in mods if importlib.util.find_spec(m) is not None]
+        print(f"{extra:<10}{', '.join(found) if found else 'not installed'}")
+    return 0
+
+
+def _report_html(result, figures, path):
+    imgs = []
+    for name, png in figures.items():
+        with open(png, "rb") as f:
+            data = base64.b64encode(f.read()).decode()
+        imgs.append(f'<h2>{html.escape(name.replace("_", " "))}</h2><img src="data:image/png;base64,{data}">')
+    settings = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in result.settings.items())
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>fastinit: init study</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}pre{{background:#f4f4f4;padding:1em;overflow:auto}}
+img{{max-width:100%}}</style></head><body><h1>What each initialization does</h1><ul>{settings}</ul>
+<pre>{html.escape(result.format_table())}</pre>{''.join(imgs)}</body></html>"""
+    with open(path, "w") as f:
+        f.write(page)
+
+
+def _compare(args):
+    from fastinit import study
+
+    kw = dict(PRESETS[args.preset]) if args.preset else dict(DEFAULT)
+    for opt in ("dataset", "inits", "depth", "width", "activation", "optimizer", "lr", "steps", "seeds", "target",
+                "eval_every"):
+        v = getattr(args, opt)
+        if v is not None:
+            kw[opt] = v[0] if isinstance(v, list) and len(v) == 1 and opt in ("depth", "width") else v
+    if args.sizes is not None:
+        kw.pop("depth", None)
+        kw.pop("width", None)
+        kw["sizes"] = args.sizes
+    elif args.depth is not None:
+        kw.pop("sizes", None)
+    if args.batch_size is not None:
+        kw["batch_size"] = None if args.batch_size == 0 else args.batch_size
+    executor = client = None
+    if args.scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SystemExit("fastinit: --scheduler needs dask.distributed: pip install 'fastinit[dask]'")
+        client = Client(args.scheduler)
+        executor = client.get_executor(pure=False)
+    inits = kw.pop("inits")
+    t0 = time.perf_counter()
+    try:
+        result = study.compare(inits=inits, executor=executor, n_jobs=args.jobs, **kw)
+    finally:
+        if client is not None:
+            client.close()
+    elapsed = time.perf_counter() - t0
+    print(f"{result.settings['dataset']}; target: test accuracy {kw.get('target')}; "
+          f"{len(result.runs)} runs in {elapsed:.1f} s\n")
+    print(result.format_table())
+    paths = result.save(args.out)
+    written = [paths["json"], paths["csv"]]
+    if not args.no_plots:
+        try:
+            from fastinit import plot
+
+            figures = plot.save_all(result, args.out)
+            report = os.path.join(args.out, "report.html")
+            _report_html(result, figures, report)
+            written += list(figures.values()) + [report]
+        except ImportError as e:
+            print(f"\n(no plots: {e})")
+    print("\nwrote " + ", ".join(written))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return _info() if args.command == "info" else _compare(args)
+    except (ValueError, TypeError, ImportError, OSError) as e:
+        print(f"fastinit: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fastinit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""Datasets without network access: built-in generators (NumPy only), scikit-learn's bundled
+digits, MNIST-1D regenerated procedurally by the `mnist1d` package, and loaders for files a user
+already has (MNIST/Fashion-MNIST IDX, .npz, CSV).
+
+    >>> ds = fastinit.data.load("circles", n_train=300, n_test=100, noise=0.05, seed=1)
+    >>> print(ds.describe())
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Dataset", "load", "names", "split", "standardize", "circles", "moons", "spirals", "xor", "blobs",
+           "digits", "mnist1d", "load_idx", "from_arrays", "from_file"]
+
+
+@dataclass
+class Dataset:
+    """Train and test arrays of one task; y holds class ids (int64)."""
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        return int(max(self.y_train.max(initial=0), self.y_test.max(initial=0))) + 1
+
+    def class_balance(self) -> dict:
+        """Fraction of the training set in each class."""
+        counts = np.bincount(self.y_train, minlength=self.n_classes)
+        return {int(c): round(float(v) / max(1, len(self.y_train)), 4) for c, v in enumerate(counts)}
+
+    def describe(self) -> str:
+        return (f"{self.name}: {len(self.X_train)} train / {len(self.X_test)} test, {self.n_features} features, "
+                f"{self.n_classes} classes, balance {self.class_balance()}")
+
+
+def split(X, y, test_fraction=0.25, seed=0, name="data") -> Dataset:
+    """Shuffle (seeded) and split arrays into a Dataset."""
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    order = np.random.default_rng(seed).permutation(len(X))
+    n_test = max(1, int(round(test_fraction * len(X))))
+    te, tr = order[:n_test], order[n_test:]
+    return Dataset(name, X[tr], y[tr].astype(np.int64), X[te], y[te].astype(np.int64))
+
+
+def standardize(ds: Dataset) -> Dataset:
+    """Zero mean, unit variance per feature, with statistics of the training set only."""
+    mu = ds.X_train.mean(axis=0)
+    sd = ds.X_train.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    f = lambda X: ((X - mu) / sd).astype(np.float32)  # noqa: E731
+    return Dataset(ds.name, f(ds.X_train), ds.y_train, f(ds.X_test), ds.y_test)
+
+
+def _two_parts(make, n_train, n_test, seed, name, **kw):
+    """Train and test sets drawn independently (seed, seed + 1), as the course notebook does."""
+    X, y = make(n_train, seed=seed, **kw)
+    Xt, yt = make(n_test, seed=seed + 1, **kw)
+    return Dataset(name, X.astype(np.float32), y.astype(np.int64), Xt.astype(np.float32), yt.astype(np.int64))
+
+
+def _check_n(n):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"a dataset needs n >= 2 points, got {n!r}")
+
+
+def make_circles(n, *, noise=0.05, factor=0.5, seed=0):
+    """Two concentric circles (outer radius 1, inner `factor`), Gaussian noise; balanced."""
+    _check_n(n)
+    if not 0 < factor < 1:
+        raise ValueError(f"factor must be in (0, 1), got {factor}")
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    t = rng.uniform(0, 2 * np.pi, n)
+    r = np.where(y == 0, 1.0, factor)
+    X = np.c_[r * np.cos(t), r * np.sin(t)] + rng.normal(0, noise, (n, 2))
+    return X, y
+
+
+def make_moons(n, *, noise=0.1, seed=0):
+    """Two interleaved half circles; balanced."""
+    _check_n(n)
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    t = rng.uniform(0, np.pi, n)
+    X = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return X + rng.normal(0, noise, (n, 2)), y
+
+
+def make_spirals(n, *, classes=3, noise=0.2, seed=0):
+    """`classes` interleaved spiral arms (the CS231n toy set)."""
+    _check_n(n)
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % classes
+    r = rng.uniform(0, 1, n)
+    t = y * 4.0 + r * 4.0 + rng.normal(0, noise, n)
+    return np.c_[r * np.sin(t), r * np.cos(t)], y
+
+
+def make_xor(n, *, noise=0.1, seed=0):
+    """Four Gaussian clusters at (+-1, +-1): class = sign(x) xor sign(y)."""
+    _check_n(n)
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, 4, n)
+    centres = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]], float)
+    return centres[c] + rng.normal(0, noise * 3, (n, 2)), (c >= 2).astype(np.int64)
+
+
+def make_blobs(n, *, classes=3, features=2, spread=1.0, seed=0):
+    """Gaussian blobs around `classes` centres drawn in [-5, 5]^features (centres from `seed`
+    alone, so train and test share them)."""
+    _check_n(n)
+    centres = np.random.default_rng(12345).uniform(-5, 5, (classes, features))
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % classes
+    return centres[y] + rng.normal(0, spread, (n, features)), y
+
+
+def circles(n_train=300, n_test=100, noise=0.05, factor=0.5, seed=1):
+    """The classic course's circles: 300 train / 100 test points, noise 0.05."""
+    return _two_parts(make_circles, n_train, n_test, seed, "circles", noise=noise, factor=factor)
+
+
+def moons(n_train=300, n_test=100, noise=0.1, seed=1):
+    return _two_parts(make_moons, n_train, n_test, seed, "moons", noise=noise)
+
+
+def spirals(n_train=600, n_test=300, classes=3, noise=0.2, seed=1):
+    return _two_parts(make_spirals, n_train, n_test, seed, "spirals", classes=classes, noise=noise)
+
+
+def xor(n_train=400, n_test=200, noise=0.1, seed=1):
+    return _two_parts(make_xor, n_train, n_test, seed, "xor", noise=noise)
+
+
+def blobs(n_train=600, n_test=300, classes=3, features=2, spread=1.0, seed=1):
+    return _two_parts(make_blobs, n_train, n_test, seed, "blobs", classes=classes, features=features,
+                      spread=spread)
+
+
+def digits(seed=0):
+    """scikit-learn's bundled 8x8 digits (1797 images, 64 features), standardized; needs the
+    'data' extra."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ImportError("the digits dataset needs scikit-learn: pip install 'fastinit[data]'") from None
+    d = load_digits()
+    return standardize(split(d.data.astype(np.float32), d.target, 0.25, seed, "digits"))
+
+
+def mnist1d(seed=None):
+    """MNIST-1D (Greydanus 2020): 4000 train / 1000 test sequences of 40 values, 10 classes,
+    regenerated procedurally by the `mnist1d` package (no download); needs the 'data' extra."""
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError:
+        raise ImportError("the mnist1d dataset needs the mnist1d package: pip install 'fastinit[data]'") from None
+    args = get_dataset_args()
+    if seed is not None:
+        args.seed = seed
+    d = make_dataset(args)
+    return Dataset("mnist1d", d["x"].astype(np.float32), d["y"].astype(np.int64),
+                   d["x_test"].astype(np.float32), d["y_test"].astype(np.int64))
+
+
+def load_idx(path) -> np.ndarray:
+    """An IDX file (MNIST / Fashion-MNIST format), raw or gzipped, as an array."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise ValueError(f"{path}: not an IDX file (bad magic number)")
+    types = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+    if data[2] not in types:
+        raise ValueError(f"{path}: unknown IDX element type 0x{data[2]:02x}")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dtype = np.dtype(types[data[2]])
+    offset = 4 + 4 * ndim
+    if len(data) != offset + int(np.prod(dims)) * dtype.itemsize:
+        raise ValueError(f"{path}: size does not match its header dims {dims}")
+    return np.frombuffer(data, dtype, offset=offset).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def from_arrays(X_train, y_train, X_test=None, y_test=None, *, name="arrays", test_fraction=0.25, seed=0):
+    """A Dataset from arrays; without a test set, a seeded split of the training arrays."""
+    X_train = np.asarray(X_train, np.float32).reshape(len(X_train), -1)
+    if X_test is None:
+        return split(X_train, np.asarray(y_train), test_fraction, seed, name)
+    return Dataset(name, X_train, np.asarray(y_train, np.int64),
+                   np.asarray(X_test, np.float32).reshape(len(X_test), -1), np.asarray(y_test, np.int64))
+
+
+def from_file(path, *, label_column=-1, test_fraction=0.25, seed=0) -> Dataset:
+    """A Dataset from .npz (X_train, y_train[, X_test, y_test] or X, y), CSV (numeric, the label
+    in `label_column`, a header row skipped), or an MNIST IDX images file beside its labels file
+    (train-images-idx3-ubyte[.gz] -> train-labels-idx1-ubyte[.gz], t10k-* as the test set)."""
+    path = os.fspath(path)
+    name = os.path.basename(path)
+    if path.endswith(".npz"):
+        with np.load(path, allow_pickle=False) as f:
+            keys = set(f.files)
+            if {"X_train", "y_train"} <= keys:
+                return from_arrays(f["X_train"], f["y_train"], f.get("X_test"), f.get("y_test"), name=name,
+                                   test_fraction=test_fraction, seed=seed)
+            if {"X", "y"} <= keys:
+                return from_arrays(f["X"], f["y"], name=name, test_fraction=test_fraction, seed=seed)
+        raise ValueError(f"{path}: an .npz dataset needs arrays X_train, y_train (and X_test, y_test) or X, y; "
+                         f"found {sorted(keys)}")
+    if path.endswith(".csv"):
+        rows = np.genfromtxt(path, delimiter=",", skip_header=0)
+        if rows.ndim == 2 and np.isnan(rows[0]).all():
+            rows = rows[1:]
+        if rows.ndim != 2 or np.isnan(rows).any():
+            raise ValueError(f"{path}: a CSV dataset must be numeric rows of equal length")
+        y = rows[:, label_column]
+        return from_arrays(np.delete(rows, label_column % rows.shape[1], axis=1), y.astype(np.int64), name=name,
+                           test_fraction=test_fraction, seed=seed)
+    if "idx3" in path:
+        images = load_idx(path)
+        labels = load_idx(path.replace("images-idx3", "labels-idx1"))
+        test_path = path.replace("train-", "t10k-")
+        X = images.reshape(len(images), -1).astype(np.float32) / 255.0
+        if test_path != path and os.path.exists(test_path):
+            Xt = load_idx(test_path)
+            yt = load_idx(test_path.replace("images-idx3", "labels-idx1"))
+            return from_arrays(X, labels, Xt.reshape(len(Xt), -1).astype(np.float32) / 255.0, yt, name=name)
+        return from_arrays(X, labels, name=name, test_fraction=test_fraction, seed=seed)
+    raise ValueError(f"{path}: unknown dataset file type (use .npz, .csv or an IDX images file)")
+
+
+_BUILTIN = {"circles": circles, "moons": moons, "spirals": spirals, "xor": xor, "blobs": blobs,
+            "digits": digits, "mnist1d": mnist1d}
+
+
+def names() -> list[str]:
+    return sorted(_BUILTIN)
+
+
+def load(name, **params) -> Dataset:
+    """A built-in dataset by name (see names()), or a file path (see from_file)."""
+    if isinstance(name, Dataset):
+        return name
+    if name in _BUILTIN:
+        return _BUILTIN[name](**params)
+    if os.path.exists(str(name)):
+        return from_file(name, **params)
+    raise ValueError(f"unknown dataset {name!r}; built in: {', '.join(names())}, or a path to a file")

@@ -1,0 +1,119 @@
+"""What an initialization does to a network, measured on a batch: per-layer activation and
+gradient statistics, saturated and dead units, gradient flow and symmetry.
+
+    >>> report = fastinit.diagnostics.diagnose(model, X, y)
+    >>> report["gradient_ratio"], report["symmetry_broken"], report["layers"][0]["dead_fraction"]
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["diagnose", "distinct_neurons", "Monitor", "summary"]
+
+SATURATION = {"tanh": 0.99, "sigmoid": 0.01, "softsign": 0.99}
+RELU_LIKE = {"relu"}
+
+
+def distinct_neurons(W: np.ndarray, b: np.ndarray | None = None, tol: float = 1e-6) -> int:
+    """Number of different neurons (rows of [W | b]) when rows within tol * max|W| are equal.
+    A layer initialized to a constant has one: its neurons compute and learn the same thing."""
+    rows = W if b is None else np.c_[W, b]
+    if rows.shape[0] <= 1:
+        return rows.shape[0]
+    scale = max(float(np.abs(rows).max()), 1e-30) * tol
+    return len(np.unique(np.round(rows / scale).astype(np.int64) if scale > 0 else rows, axis=0))
+
+
+def _stats(x: np.ndarray, bins: int) -> dict:
+    x = np.asarray(x, np.float64).ravel()
+    finite = x[np.isfinite(x)]
+    if finite.size == 0:
+        return {"mean": None, "std": None, "p1": None, "p50": None, "p99": None, "hist": [[], []]}
+    p1, p50, p99 = np.percentile(finite, [1, 50, 99])
+    counts, edges = np.histogram(finite, bins=bins)
+    return {"mean": float(finite.mean()), "std": float(finite.std()), "p1": float(p1), "p50": float(p50),
+            "p99": float(p99), "hist": [counts.tolist(), edges.tolist()]}
+
+
+def _saturated(activation: str, a: np.ndarray) -> float | None:
+    if activation == "sigmoid":
+        return float(np.mean((a < 0.01) | (a > 0.99)))
+    if activation in ("tanh", "softsign"):
+        return float(np.mean(np.abs(a) > 0.99))
+    return None
+
+
+def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sym_tol: float = 1e-6,
+             bins: int = 40) -> dict:
+    """Per-layer statistics of one forward/backward pass of `model` on (X, y).
+
+    gradient_ratio = ||dL/dW_first|| / ||dL/dW_last||: how much of the gradient the last layer
+    receives reaches the first (vanishing below `vanishing`, exploding above `exploding`).
+    dead_fraction: ReLU units that output 0 on the whole batch; saturated_fraction: tanh
+    |a| > 0.99, sigmoid a < 0.01 or > 0.99. symmetry_broken: every hidden layer has more than
+    one distinct neuron.
+    """
+    t = model.trace(X, y)
+    layers = []
+    for i, layer in enumerate(model.layers):
+        a = t.post[i]
+        hidden = i < len(model.layers) - 1
+        layers.append({
+            "layer": i, "units": layer.fan_out, "activation": layer.activation,
+            "weight_std": float(layer.W.std()),
+            "pre": _stats(t.pre[i], bins), "post": _stats(a, bins),
+            "saturated_fraction": _saturated(layer.activation, a) if hidden else None,
+            "dead_fraction": float(np.mean(np.all(a <= 0, axis=0))) if hidden and layer.activation in RELU_LIKE else None,
+            "grad_W_norm": float(np.linalg.norm(t.grad_W[i])),
+            "grad_input_norm": float(np.linalg.norm(t.grad_input[i])),
+            "distinct_neurons": distinct_neurons(layer.W, layer.b, sym_tol),
+        })
+    first, last = layers[0]["grad_W_norm"], layers[-1]["grad_W_norm"]
+    ratio = first / last if last > 0 else (math.inf if first > 0 else float("nan"))
+    flow = "vanishing" if ratio < vanishing else "exploding" if ratio > exploding else "ok"
+    hidden = [l for l in layers[:-1] if l["units"] > 1]
+    return {"loss": float(t.loss), "layers": layers, "gradient_ratio": ratio, "gradient_flow": flow,
+            "symmetry_broken": all(l["distinct_neurons"] > 1 for l in hidden),
+            "thresholds": {"vanishing": vanishing, "exploding": exploding}}
+
+
+def summary(report: dict) -> dict:
+    """The few numbers a table shows: loss, gradient ratio and flow, symmetry, worst
+    saturated and dead fractions over the hidden layers."""
+    sat = [l["saturated_fraction"] for l in report["layers"] if l["saturated_fraction"] is not None]
+    dead = [l["dead_fraction"] for l in report["layers"] if l["dead_fraction"] is not None]
+    return {"loss": report["loss"], "gradient_ratio": report["gradient_ratio"], "gradient_flow": report["gradient_flow"],
+            "symmetry_broken": report["symmetry_broken"], "saturated": max(sat) if sat else None,
+            "dead": max(dead) if dead else None,
+            "distinct_neurons": [l["distinct_neurons"] for l in report["layers"]]}
+
+
+class Monitor:
+    """A fit callback: every `every` steps, diagnostics on (X, y) and the update-to-weight
+    ratio ||W_now - W_then|| / ||W_then|| per layer since the previous check."""
+
+    def __init__(self, X, y, every: int = 10, **diagnose_kw):
+        if int(every) < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
+        self.X, self.y, self.every, self.kw = X, y, int(every), diagnose_kw
+        self.records = []
+        self._last = None
+
+    def on_train_begin(self, model, history):
+        self._record(0, model)
+
+    def on_step_end(self, step, model, history, X_batch, y_batch):
+        if step % self.every == 0:
+            self._record(step, model)
+
+    def _record(self, step, model):
+        rep = summary(diagnose(model, self.X, self.y, **self.kw))
+        now = [layer.W.copy() for layer in model.layers]
+        if self._last is not None:
+            rep["update_ratio"] = [float(np.linalg.norm(w - p) / max(np.linalg.norm(p), 1e-30))
+                                   for w, p in zip(now, self._last)]
+        self._last = now
+        rep["step"] = step
+        self.records.append(rep)

@@ -1,0 +1,125 @@
+"""Figures of a study (matplotlib, optional: pip install 'fastinit[plot]').
+
+loss_curves: training loss per init, median over seeds with a min-max band;
+activation_histograms: each layer's activations at initialization, one row per init (the view
+of deeplearning.ai's "Initializing neural networks" note); gradient_flow: gradient norm of W per
+layer at initialization; steps_to_target: bars of the median steps to the target.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = ["loss_curves", "activation_histograms", "gradient_flow", "steps_to_target", "save_all"]
+
+
+def _plt():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'fastinit[plot]'") from None
+    return plt
+
+
+def _by_init(result):
+    out = {}
+    for r in result.runs:
+        out.setdefault(r["config"]["init"], []).append(r)
+    return out
+
+
+def loss_curves(result, path):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for init, runs in _by_init(result).items():
+        n = min(len(r["loss_curve"]["loss"]) for r in runs)
+        if n == 0:
+            continue
+        steps = np.array(runs[0]["loss_curve"]["step"][:n])
+        losses = np.array([r["loss_curve"]["loss"][:n] for r in runs], float)
+        med = np.nanmedian(losses, axis=0)
+        line, = ax.plot(steps, med, label=init)
+        ax.fill_between(steps, np.nanmin(losses, axis=0), np.nanmax(losses, axis=0), color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (batch)")
+    ax.set_yscale("log")
+    ax.set_title("Training loss by initialization (median over seeds, band: min-max)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def activation_histograms(result, path):
+    plt = _plt()
+    groups = _by_init(result)
+    n_layers = max(len(runs[0]["layers_init"]) for runs in groups.values())
+    fig, axes = plt.subplots(len(groups), n_layers, figsize=(2.3 * n_layers, 1.7 * len(groups)), squeeze=False)
+    for row, (init, runs) in enumerate(groups.items()):
+        for col in range(n_layers):
+            ax = axes[row][col]
+            layers = runs[0]["layers_init"]
+            if col < len(layers) and layers[col]["post"]["hist"][0]:
+                counts, edges = layers[col]["post"]["hist"]
+                ax.stairs(counts, edges, fill=True, alpha=0.7)
+            ax.set_yticks([])
+            ax.tick_params(labelsize=6)
+            if row == 0:
+                ax.set_title(f"layer {col + 1}", fontsize=8)
+            if col == 0:
+                ax.set_ylabel(init, fontsize=8)
+    fig.suptitle("Activations per layer at initialization (seed 0)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def gradient_flow(result, path):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for init, runs in _by_init(result).items():
+        norms = np.array([[l["grad_W_norm"] for l in r["layers_init"]] for r in runs], float)
+        ax.plot(np.arange(1, norms.shape[1] + 1), np.median(norms, axis=0), marker="o", label=init)
+    ax.set_xlabel("layer")
+    ax.set_ylabel("||dL/dW|| at initialization")
+    ax.set_yscale("symlog", linthresh=1e-12)
+    ax.set_title("Gradient flow at initialization (median over seeds)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def steps_to_target(result, path):
+    plt = _plt()
+    rows = result.table()
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    labels = [str(r["init"]) for r in rows]
+    steps = [r["steps_to_target"] for r in rows]
+    top = max([s for s in steps if s is not None] or [1])
+    bars = ax.bar(labels, [s if s is not None else top * 1.1 for s in steps],
+                  color=["C0" if s is not None else "lightgray" for s in steps])
+    for bar, s in zip(bars, steps):
+        ax.annotate("never" if s is None else f"{s:g}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel("steps to target (median)")
+    ax.set_title(f"Steps to reach the target ({result.settings.get('target')})")
+    ax.tick_params(axis="x", labelrotation=20, labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def save_all(result, folder) -> dict:
+    """Write the four figures as PNG into folder; returns name -> path."""
+    os.makedirs(folder, exist_ok=True)
+    out = {}
+    for name, fn in [("loss_curves", loss_curves), ("activation_histograms", activation_histograms),
+                     ("gradient_flow", gradient_flow), ("steps_to_target", steps_to_target)]:
+        out[name] = os.path.join(folder, f"{name}.png")
+        fn(result, out[name])
+    return out

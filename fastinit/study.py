@@ -1,0 +1,330 @@
+"""The init study: train the same network from several initializations and seeds, measure what
+each one does, and aggregate.
+
+    >>> res = fastinit.study.compare("circles", ["zeros", "xavier_normal", "he_normal"], seeds=3)
+    >>> print(res.format_table()); res.save("results/")
+
+Runs are independent and fully seeded, so a result does not depend on which executor ran it or
+in what order: the default is a local process pool; any concurrent.futures.Executor works,
+e.g. a Dask cluster's `Client(address).get_executor(pure=False)`.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["RunConfig", "StudyResult", "compare", "run", "DEFAULT_INITS"]
+
+DEFAULT_INITS = ("zeros", "random_small", "random_large", "xavier_normal", "he_normal")
+GRID_KEYS = ("init", "seed", "depth", "width", "activation", "lr", "batch_size", "optimizer")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One training run of the study grid (all plain values: it crosses process boundaries)."""
+    dataset: str
+    dataset_params: tuple
+    init: str
+    seed: int
+    sizes: tuple
+    activation: str
+    output: str
+    optimizer: str
+    lr: float
+    momentum: float
+    batch_size: int | None
+    steps: int
+    target: float | None
+    eval_every: int
+    depth: int | None = None
+    width: int | None = None
+
+    def label(self) -> dict:
+        return {k: getattr(self, k) for k in GRID_KEYS}
+
+
+_DATA_CACHE: dict = {}
+
+
+def _dataset(name, params):
+    from fastinit import data
+
+    key = (name, params)
+    if key not in _DATA_CACHE:
+        _DATA_CACHE[key] = data.load(name, **dict(params))
+    return _DATA_CACHE[key]
+
+
+def _optimizer(name, lr, momentum):
+    from fastinit import optim
+
+    name = name.lower()
+    if name == "sgd":
+        return optim.SGD(lr, momentum=momentum)
+    if name in ("momentum", "nesterov"):
+        return optim.SGD(lr, momentum=momentum or 0.9, nesterov=name == "nesterov")
+    if name == "adam":
+        return optim.Adam(lr)
+    if name == "adamw":
+        return optim.AdamW(lr)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of: sgd, momentum, nesterov, adam, adamw")
+
+
+def run(cfg: RunConfig) -> dict:
+    """Train one configuration; return a JSON-ready record (config, diagnostics at init and at
+    the end, the history's curves, steps and seconds to the target)."""
+    import fastinit
+    from fastinit import diagnostics
+
+    ds = _dataset(cfg.dataset, cfg.dataset_params)
+    output = cfg.output
+    model = fastinit.MLP(list(cfg.sizes), activation=cfg.activation, output=output, init=cfg.init, seed=cfg.seed)
+    y_tr, y_te = ds.y_train, ds.y_test
+    probe = slice(0, min(len(ds.X_train), 512))
+    if model.pending_init:
+        fastinit.init.lsuv(model, ds.X_train[: cfg.batch_size or len(ds.X_train)])
+    diag0 = diagnostics.diagnose(model, ds.X_train[probe], y_tr[probe])
+    hist = fastinit.fit(model, ds.X_train, y_tr, optimizer=_optimizer(cfg.optimizer, cfg.lr, cfg.momentum),
+                        steps=cfg.steps, batch_size=cfg.batch_size, shuffle=cfg.batch_size is not None,
+                        seed=cfg.seed, validation_data=(ds.X_test, y_te), target=cfg.target,
+                        eval_every=cfg.eval_every, progress=False)
+    diag1 = diagnostics.diagnose(model, ds.X_train[probe], y_tr[probe])
+    stride = max(1, len(hist.loss) // 500)  # keep curves light: at most ~500 points
+    return {
+        "config": {**cfg.label(), "sizes": list(cfg.sizes), "dataset": cfg.dataset, "steps": cfg.steps,
+                   "target": cfg.target, "output": output},
+        "diag_init": diagnostics.summary(diag0),
+        "diag_end": diagnostics.summary(diag1),
+        "layers_init": [{"layer": l["layer"], "activation": l["activation"], "post": l["post"],
+                         "grad_W_norm": l["grad_W_norm"]} for l in diag0["layers"]],
+        "loss_curve": {"step": list(range(1, len(hist.loss) + 1, stride)),
+                       "loss": [float(v) for v in hist.loss[::stride]]},
+        "evals": hist.evals,
+        "steps_to_target": hist.target_step,
+        "seconds_to_target": hist.target_time,
+        "train_seconds": hist.train_time,
+        "final": {k: hist.final(k) for k in ("train_loss", "train_acc", "val_loss", "val_acc")},
+        "diverged": hist.diverged,
+        "warnings": hist.warnings,
+    }
+
+
+def _as_list(v):
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def _verdict(rows_for_init, best_steps):
+    """One word for a group of runs (one init) from what was measured."""
+    d = rows_for_init[0]["diag_init"]
+    reached = [r["steps_to_target"] for r in rows_for_init if r["steps_to_target"] is not None]
+    if not all(r["diag_init"]["symmetry_broken"] for r in rows_for_init):
+        return "symmetric"
+    if any(r["diverged"] for r in rows_for_init):
+        return "diverged"
+    if not reached:
+        if d["gradient_flow"] == "vanishing":
+            return "vanishing"
+        if d["gradient_flow"] == "exploding":
+            return "exploding"
+        if (d["saturated"] or 0) > 0.5:
+            return "saturated"
+        return "slow"
+    if len(reached) < len(rows_for_init):
+        return "unreliable"
+    return "fastest" if best_steps is not None and np.median(reached) <= best_steps else "trains"
+
+
+@dataclass
+class StudyResult:
+    """All runs of a study and their aggregation per grid point (median and spread over seeds)."""
+    runs: list
+    settings: dict = field(default_factory=dict)
+
+    def groups(self) -> dict:
+        out = {}
+        for r in self.runs:
+            key = tuple((k, v) for k, v in r["config"].items() if k in GRID_KEYS and k != "seed")
+            out.setdefault(key, []).append(r)
+        return out
+
+    def table(self) -> list[dict]:
+        """One row per grid point: medians over seeds (min-max spread for steps to target)."""
+        groups = self.groups()
+        reached = [np.median([r["steps_to_target"] for r in g]) for g in groups.values()
+                   if all(r["steps_to_target"] is not None for r in g)]
+        best = min(reached) if reached else None
+        rows = []
+        for key, g in groups.items():
+            steps = [r["steps_to_target"] for r in g if r["steps_to_target"] is not None]
+            secs = [r["seconds_to_target"] for r in g if r["seconds_to_target"] is not None]
+            med = lambda xs: float(np.median(xs)) if xs else None  # noqa: E731
+            opt = lambda xs: [x for x in xs if x is not None]  # noqa: E731
+            rows.append({
+                **dict(key), "seeds": len(g),
+                "symmetry_broken": all(r["diag_init"]["symmetry_broken"] for r in g),
+                "gradient_ratio": med([r["diag_init"]["gradient_ratio"] for r in g]),
+                "saturated": med(opt([r["diag_init"]["saturated"] for r in g])),
+                "dead": med(opt([r["diag_init"]["dead"] for r in g])),
+                "reached": f"{len(steps)}/{len(g)}",
+                "steps_to_target": med(steps) if len(steps) == len(g) else None,
+                "steps_min": min(steps) if steps else None, "steps_max": max(steps) if steps else None,
+                "seconds_to_target": med(secs) if len(secs) == len(g) else None,
+                "test_acc": med(opt([r["final"]["val_acc"] for r in g])),
+                "test_loss": med(opt([r["final"]["val_loss"] for r in g])),
+                "verdict": _verdict(g, best),
+            })
+        return rows
+
+    def format_table(self) -> str:
+        """The table as aligned text."""
+        rows = self.table()
+        varying = [k for k in GRID_KEYS if k != "seed" and len({r.get(k) for r in rows}) > 1] or ["init"]
+        cols = varying + ["symmetry_broken", "gradient_ratio", "saturated", "dead", "reached", "steps_to_target",
+                          "seconds_to_target", "test_acc", "verdict"]
+        head = {"symmetry_broken": "sym. broken", "gradient_ratio": "grad ratio", "saturated": "saturated",
+                "dead": "dead", "steps_to_target": "steps to target", "seconds_to_target": "s to target",
+                "test_acc": "test acc"}
+
+        def fmt(k, v):
+            if v is None:
+                return "never" if k in ("steps_to_target", "seconds_to_target") else "-"
+            if isinstance(v, bool):
+                return "yes" if v else "NO"
+            if k == "gradient_ratio":
+                return f"{v:.2e}" if math.isfinite(v) else str(v)
+            if k in ("saturated", "dead", "test_acc"):
+                return f"{100 * v:.1f}%"
+            if k == "seconds_to_target":
+                return f"{v:.3f}"
+            if isinstance(v, float):
+                return f"{v:g}"
+            return str(v)
+
+        cells = [[head.get(c, c) for c in cols]] + [[fmt(c, r.get(c)) for c in cols] for r in rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+        lines = ["  ".join(s.ljust(w) for s, w in zip(row, widths)) for row in cells]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps({"settings": self.settings, "table": self.table(), "runs": self.runs}, indent=1,
+                          default=_json_default)
+
+    @classmethod
+    def from_json(cls, text: str) -> "StudyResult":
+        d = json.loads(text)
+        return cls(d["runs"], d.get("settings", {}))
+
+    def save(self, folder) -> dict:
+        """Write results.json and results.csv into folder; returns their paths."""
+        os.makedirs(folder, exist_ok=True)
+        paths = {"json": os.path.join(folder, "results.json"), "csv": os.path.join(folder, "results.csv")}
+        with open(paths["json"], "w") as f:
+            f.write(self.to_json())
+        rows = self.table()
+        with open(paths["csv"], "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        return paths
+
+    @classmethod
+    def load(cls, path) -> "StudyResult":
+        with open(os.path.join(path, "results.json") if os.path.isdir(path) else path) as f:
+            return cls.from_json(f.read())
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def _worker_init():
+    import fastinit
+
+    fastinit.set_num_threads(1)  # one process per core: no nested threading
+
+
+def compare(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, width=None, activation="relu",
+            output="softmax", optimizer="sgd", lr=0.1, momentum=0.0, batch_size=None, steps=2000, seeds=3,
+            target=0.9, eval_every=50, dataset_params=None, executor=None, n_jobs=None,
+            progress=True) -> StudyResult:
+    """Run the grid init x seed x every list-valued option (depth, width, activation, lr,
+    batch_size, optimizer) and return a StudyResult.
+
+    sizes gives the layer widths (inputs and outputs are taken from the dataset when sizes
+    lists hidden layers only); otherwise depth hidden layers of `width` units. seeds: a count
+    or a list. target: the test accuracy a run must reach (None: no target). executor: any
+    concurrent.futures.Executor; default a local process pool of n_jobs (all cores).
+    """
+    if not isinstance(dataset, str):
+        raise TypeError("dataset must be a built-in name or a file path (each worker rebuilds it from that)")
+    params = tuple(sorted((dataset_params or {}).items()))
+    ds = _dataset(dataset, params)
+    name = dataset
+    n_out = ds.n_classes if output == "softmax" else 1
+    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    inits = _as_list(inits)
+    if not inits or not seeds:
+        raise ValueError("compare needs at least one init and one seed")
+    from fastinit import init as _init
+
+    for i in inits:
+        _init.get(i)  # unknown names fail here, before any run starts
+    configs = []
+    for init, seed, dep, wid, act, rate, bs, opt in itertools.product(
+            inits, seeds, _as_list(depth), _as_list(width), _as_list(activation), _as_list(lr),
+            _as_list(batch_size), _as_list(optimizer)):
+        if sizes is not None:
+            hidden = list(sizes)
+            layer_sizes = hidden if hidden[0] == ds.n_features and hidden[-1] == n_out else [ds.n_features] + hidden + [n_out]
+        else:
+            layer_sizes = [ds.n_features] + [wid or 16] * (dep if dep is not None else 2) + [n_out]
+        configs.append(RunConfig(name, params, init, int(seed), tuple(layer_sizes), act, output, opt, float(rate),
+                                 float(momentum), bs, int(steps), target, int(eval_every), dep, wid))
+    runs = _execute(configs, executor, n_jobs, progress)
+    settings = {"dataset": ds.describe(), "steps": steps, "target": target, "optimizer": _as_list(optimizer),
+                "lr": _as_list(lr), "batch_size": _as_list(batch_size), "output": output}
+    return StudyResult(runs, settings)
+
+
+def _execute(configs, executor, n_jobs, progress):
+    own = None
+    if executor is None:
+        n_jobs = n_jobs or os.cpu_count() or 1
+        if n_jobs == 1:
+            return [run(c) for c in _progress(configs, progress, len(configs))]
+        own = executor = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init,
+                                                mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {executor.submit(run, c): i for i, c in enumerate(configs)}
+        results = [None] * len(configs)
+        for fut in _progress(cf.as_completed(futures), progress, len(configs)):
+            results[futures[fut]] = fut.result()
+        return results
+    finally:
+        if own is not None:
+            own.shutdown()
+
+
+def _progress(it, enabled, total):
+    if enabled and sys.stderr.isatty():
+        try:
+            from tqdm.auto import tqdm
+
+            return tqdm(it, total=total, unit="run", leave=False)
+        except ImportError:
+            pass
+    return it
