@@ -49,8 +49,9 @@ def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sy
              bins: int = 40) -> dict:
     """Per-layer statistics of one forward/backward pass of `model` on (X, y).
 
-    gradient_ratio = ||dL/dW_first|| / ||dL/dW_last||: how much of the gradient the last layer
-    receives reaches the first (vanishing below `vanishing`, exploding above `exploding`).
+    gradient_ratio = rms(dL/dx_first) / rms(dL/dx_last), x the input of a layer: how much of
+    the gradient entering the last layer reaches the first as backprop carries it down
+    (vanishing below `vanishing`, exploding above `exploding`).
     dead_fraction: ReLU units that output 0 on the whole batch; saturated_fraction: tanh
     |a| > 0.99, sigmoid a < 0.01 or > 0.99. symmetry_broken: every hidden layer has more than
     one distinct neuron.
@@ -68,9 +69,10 @@ def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sy
             "dead_fraction": float(np.mean(np.all(a <= 0, axis=0))) if hidden and layer.activation in RELU_LIKE else None,
             "grad_W_norm": float(np.linalg.norm(t.grad_W[i])),
             "grad_input_norm": float(np.linalg.norm(t.grad_input[i])),
+            "grad_input_rms": float(np.sqrt(np.mean(np.square(t.grad_input[i], dtype=np.float64)))),
             "distinct_neurons": distinct_neurons(layer.W, layer.b, sym_tol),
         })
-    first, last = layers[0]["grad_W_norm"], layers[-1]["grad_W_norm"]
+    first, last = layers[0]["grad_input_rms"], layers[-1]["grad_input_rms"]
     ratio = first / last if last > 0 else (math.inf if first > 0 else float("nan"))
     flow = "vanishing" if ratio < vanishing else "exploding" if ratio > exploding else "ok"
     hidden = [l for l in layers[:-1] if l["units"] > 1]

@@ -131,11 +131,18 @@ def _verdict(rows_for_init, best_steps):
     if any(r["diverged"] for r in rows_for_init):
         return "diverged"
     if not reached:
+        curve = [v for r in rows_for_init for v in r["loss_curve"]["loss"][:1]]
+        peak = max((max(r["loss_curve"]["loss"], default=0) for r in rows_for_init), default=0)
+        if curve and peak > 100 * max(curve):
+            return "exploded"
+        end = rows_for_init[0]["diag_end"]
+        if (end["dead"] or 0) >= 0.5:
+            return "dead units"
         if d["gradient_flow"] == "vanishing":
             return "vanishing"
         if d["gradient_flow"] == "exploding":
             return "exploding"
-        if (d["saturated"] or 0) > 0.5:
+        if max(d["saturated"] or 0, end["saturated"] or 0) > 0.5:
             return "saturated"
         return "slow"
     if len(reached) < len(rows_for_init):
