@@ -6,8 +6,6 @@ gradient statistics, saturated and dead units, gradient flow and symmetry.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 __all__ = ["diagnose", "distinct_neurons", "Monitor", "summary"]
@@ -73,8 +71,11 @@ def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sy
             "distinct_neurons": distinct_neurons(layer.W, layer.b, sym_tol),
         })
     first, last = layers[0]["grad_input_rms"], layers[-1]["grad_input_rms"]
-    ratio = first / last if last > 0 else (math.inf if first > 0 else float("nan"))
-    flow = "vanishing" if ratio < vanishing else "exploding" if ratio > exploding else "ok"
+    if last > 0:
+        ratio = first / last
+        flow = "vanishing" if ratio < vanishing else "exploding" if ratio > exploding else "ok"
+    else:  # no gradient reaches even the last layer's input (e.g. all-zero weights)
+        ratio, flow = None, "none"
     hidden = [l for l in layers[:-1] if l["units"] > 1]
     return {"loss": float(t.loss), "layers": layers, "gradient_ratio": ratio, "gradient_flow": flow,
             "symmetry_broken": all(l["distinct_neurons"] > 1 for l in hidden),

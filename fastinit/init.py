@@ -556,7 +556,7 @@ def lsuv(model, X, *, tol: float = 0.1, max_iter: int = 10, center_bias: bool = 
     tol = _positive("tol", tol)
     if int(max_iter) < 1:
         raise ValueError(f"max_iter must be >= 1, got {max_iter}")
-    X = model._check_X(X)
+    X = np.asarray(X)
     iterations = []
     for i, layer in enumerate(model.layers):
         used = 0

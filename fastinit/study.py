@@ -14,7 +14,6 @@ import concurrent.futures as cf
 import csv
 import itertools
 import json
-import math
 import multiprocessing
 import os
 import sys
@@ -111,8 +110,9 @@ def run(cfg: RunConfig) -> dict:
         "evals": hist.evals,
         "steps_to_target": hist.target_step,
         "seconds_to_target": hist.target_time,
-        "train_seconds": hist.train_time,
-        "final": {k: hist.final(k) for k in ("train_loss", "train_acc", "val_loss", "val_acc")},
+        "wall_seconds": hist.wall_time,
+        "final": {k: (hist.evals[-1].get(k) if hist.evals else None)
+                  for k in ("train_loss", "train_acc", "val_loss", "val_acc")},
         "diverged": hist.diverged,
         "warnings": hist.warnings,
     }
@@ -178,7 +178,7 @@ class StudyResult:
             rows.append({
                 **dict(key), "seeds": len(g),
                 "symmetry_broken": all(r["diag_init"]["symmetry_broken"] for r in g),
-                "gradient_ratio": med([r["diag_init"]["gradient_ratio"] for r in g]),
+                "gradient_ratio": med(opt([r["diag_init"]["gradient_ratio"] for r in g])),
                 "saturated": med(opt([r["diag_init"]["saturated"] for r in g])),
                 "dead": med(opt([r["diag_init"]["dead"] for r in g])),
                 "reached": f"{len(steps)}/{len(g)}",
@@ -207,7 +207,7 @@ class StudyResult:
             if isinstance(v, bool):
                 return "yes" if v else "NO"
             if k == "gradient_ratio":
-                return f"{v:.2e}" if math.isfinite(v) else str(v)
+                return f"{v:.2e}"
             if k in ("saturated", "dead", "test_acc"):
                 return f"{100 * v:.1f}%"
             if k == "seconds_to_target":

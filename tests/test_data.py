@@ -1,0 +1,93 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from fastinit import data
+
+
+@pytest.mark.parametrize("name", ["circles", "moons", "spirals", "xor", "blobs"])
+def test_builtin_datasets_are_seeded_and_described(name):
+    a, b = data.load(name, seed=3), data.load(name, seed=3)
+    assert np.array_equal(a.X_train, b.X_train) and np.array_equal(a.y_test, b.y_test)
+    assert a.X_train.dtype == np.float32 and a.y_train.dtype == np.int64
+    assert len(a.X_train) == len(a.y_train) and len(a.X_test) == len(a.y_test)
+    assert not np.array_equal(a.X_train, data.load(name, seed=4).X_train)
+    assert sum(a.class_balance().values()) == pytest.approx(1.0, abs=1e-3)
+    assert name in a.describe() and "train" in a.describe()
+
+
+def test_circles_matches_the_course_setup():
+    ds = data.circles()
+    assert ds.X_train.shape == (300, 2) and ds.X_test.shape == (100, 2)
+    assert ds.class_balance() == {0: 0.5, 1: 0.5}
+    r = np.linalg.norm(ds.X_train, axis=1)
+    assert abs(np.median(r[ds.y_train == 0]) - 1.0) < 0.05 and abs(np.median(r[ds.y_train == 1]) - 0.5) < 0.05
+
+
+def test_standardize_uses_training_statistics():
+    ds = data.standardize(data.blobs(seed=2))
+    np.testing.assert_allclose(ds.X_train.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(ds.X_train.std(axis=0), 1, atol=1e-4)
+
+
+def _write_idx(path, arr, code):
+    header = bytes([0, 0, code, arr.ndim]) + b"".join(struct.pack(">I", d) for d in arr.shape)
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(header + arr.astype(arr.dtype.newbyteorder(">")).tobytes())
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_loader_round_trip(tmp_path, gz):
+    suffix = ".gz" if gz else ""
+    imgs = np.arange(5 * 4 * 3, dtype=np.uint8).reshape(5, 4, 3)
+    labels = np.array([0, 1, 2, 1, 0], np.uint8)
+    _write_idx(tmp_path / f"train-images-idx3-ubyte{suffix}", imgs, 0x08)
+    _write_idx(tmp_path / f"train-labels-idx1-ubyte{suffix}", labels, 0x08)
+    np.testing.assert_array_equal(data.load_idx(tmp_path / f"train-images-idx3-ubyte{suffix}"), imgs)
+    ds = data.from_file(tmp_path / f"train-images-idx3-ubyte{suffix}", test_fraction=0.4)
+    assert ds.n_features == 12 and len(ds.X_train) + len(ds.X_test) == 5
+    assert ds.X_train.max() <= 1.0
+
+
+def test_idx_rejects_a_foreign_file(tmp_path):
+    p = tmp_path / "x.idx"
+    p.write_bytes(b"PK\x03\x04rest")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        data.load_idx(p)
+    p.write_bytes(bytes([0, 0, 8, 1]) + struct.pack(">I", 10) + b"\x00" * 3)
+    with pytest.raises(ValueError, match="size does not match"):
+        data.load_idx(p)
+
+
+def test_npz_and_csv_files(tmp_path):
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    ds = data.load(str(tmp_path / "d.npz"))
+    assert ds.n_features == 3 and len(ds.X_train) == 30
+    np.savetxt(tmp_path / "d.csv", np.c_[X, y], delimiter=",", header="a,b,c,label", comments="")
+    ds2 = data.load(str(tmp_path / "d.csv"))
+    assert ds2.n_features == 3 and set(ds2.y_train) <= {0, 1}
+    np.savez(tmp_path / "bad.npz", Q=X)
+    with pytest.raises(ValueError, match="needs arrays"):
+        data.load(str(tmp_path / "bad.npz"))
+
+
+def test_unknown_dataset_and_bad_parameters():
+    with pytest.raises(ValueError, match="unknown dataset 'nope'; built in: blobs, circles"):
+        data.load("nope")
+    with pytest.raises(ValueError, match="n >= 2"):
+        data.circles(n_train=1)
+    with pytest.raises(ValueError, match="factor"):
+        data.circles(factor=2.0)
+
+
+def test_optional_datasets():
+    pytest.importorskip("sklearn")
+    d = data.digits()
+    assert d.n_features == 64 and d.n_classes == 10
+    pytest.importorskip("mnist1d")
+    m = data.mnist1d()
+    assert m.X_train.shape == (4000, 40) and m.X_test.shape == (1000, 40) and m.n_classes == 10
