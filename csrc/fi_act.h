@@ -1,4 +1,5 @@
-/* Activations: forward and backward as pairs, float32 (_s) and float64 (_d). */
+/* Activations: forward and backward as pairs, float32 (_s) and float64 (_d), from one template
+   (fi_act_impl.h). Owns the elementwise nonlinearities only; losses live in fi_loss. */
 #ifndef FI_ACT_H
 #define FI_ACT_H
 
@@ -19,8 +20,23 @@ typedef enum fi_act {
     FI_ACT_COUNT
 } fi_act_t;
 
+/* Klambauer et al. 2017 (arXiv:1706.02515). */
+#define FI_SELU_ALPHA 1.6732632423543772848170429916717
+#define FI_SELU_SCALE 1.0507009873554804934193349852946
+
 /* y = act(x), n values. y may equal x (in place). */
 void fi_act_forward_s(float *y, const float *x, fi_dim_t n, fi_act_t act, double param);
 void fi_act_forward_d(double *y, const double *x, fi_dim_t n, fi_act_t act, double param);
+
+/* dz = dy * act'(z), n values, with y = act(z) the saved output. Uses y where that is exact
+   (relu, elu, selu, tanh, sigmoid, softsign) and z otherwise; z may be NULL when
+   fi_act_needs_pre(act) is 0. dz may equal dy (in place). */
+void fi_act_backward_s(float *dz, const float *dy, const float *z, const float *y, fi_dim_t n,
+                       fi_act_t act, double param);
+void fi_act_backward_d(double *dz, const double *dy, const double *z, const double *y, fi_dim_t n,
+                       fi_act_t act, double param);
+
+/* 1 if the backward of act reads the pre-activation z, 0 if the output y is enough. */
+int fi_act_needs_pre(fi_act_t act);
 
 #endif

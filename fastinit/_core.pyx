@@ -11,3 +11,4 @@ cnp.import_array()
 
 include "_cpu.pxi"
 include "_gemm.pxi"
+include "_nn.pxi"

@@ -1,0 +1,124 @@
+/* Template body of fi_act.c, included once per dtype with T, SUF and the math macros
+   TANH, SIGM, EXPM1, EXP, LOG1P, ERF defined. No include guard on purpose. */
+#define FI_CAT_(a, b) a##_##b
+#define FI_CAT(a, b) FI_CAT_(a, b)
+
+void FI_CAT(fi_act_forward, SUF)(T *y, const T *x, fi_dim_t n, fi_act_t act, double param)
+{
+    const T p = (T)param;
+    switch (act) {
+    case FI_ACT_IDENTITY:
+        if (y != x)
+            for (fi_dim_t i = 0; i < n; i++) y[i] = x[i];
+        break;
+    case FI_ACT_RELU:
+        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)0;
+        break;
+    case FI_ACT_LEAKY_RELU:
+        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : x[i] * p;
+        break;
+    case FI_ACT_ELU:
+        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : p * EXPM1(x[i]);
+        break;
+    case FI_ACT_SELU: {
+        const T s = (T)FI_SELU_SCALE, sa = (T)(FI_SELU_SCALE * FI_SELU_ALPHA);
+        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? s * x[i] : sa * EXPM1(x[i]);
+        break;
+    }
+    case FI_ACT_TANH:
+        for (fi_dim_t i = 0; i < n; i++) y[i] = TANH(x[i]);
+        break;
+    case FI_ACT_SIGMOID:
+        for (fi_dim_t i = 0; i < n; i++) y[i] = SIGM(x[i]);
+        break;
+    case FI_ACT_GELU: {
+        const T r = (T)0.70710678118654752440;
+        for (fi_dim_t i = 0; i < n; i++) y[i] = (T)0.5 * x[i] * ((T)1 + ERF(x[i] * r));
+        break;
+    }
+    case FI_ACT_GELU_TANH: {
+        const T k = (T)0.79788456080286535588, c = (T)0.044715;
+        for (fi_dim_t i = 0; i < n; i++) {
+            const T v = x[i];
+            y[i] = (T)0.5 * v * ((T)1 + TANH(k * (v + c * v * v * v)));
+        }
+        break;
+    }
+    case FI_ACT_SOFTPLUS: /* max(x, 0) + log1p(exp(-|x|)): no overflow for large |x| */
+        for (fi_dim_t i = 0; i < n; i++) {
+            const T v = x[i];
+            y[i] = (v > 0 ? v : (T)0) + LOG1P(EXP(-(v > 0 ? v : -v)));
+        }
+        break;
+    case FI_ACT_SOFTSIGN:
+        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] / ((T)1 + (x[i] > 0 ? x[i] : -x[i]));
+        break;
+    default:
+        break;
+    }
+}
+
+void FI_CAT(fi_act_backward, SUF)(T *dz, const T *dy, const T *z, const T *y, fi_dim_t n,
+                                  fi_act_t act, double param)
+{
+    const T p = (T)param;
+    switch (act) {
+    case FI_ACT_IDENTITY:
+        if (dz != dy)
+            for (fi_dim_t i = 0; i < n; i++) dz[i] = dy[i];
+        break;
+    case FI_ACT_RELU:
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = y[i] > 0 ? dy[i] : (T)0;
+        break;
+    case FI_ACT_LEAKY_RELU:
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = z[i] > 0 ? dy[i] : dy[i] * p;
+        break;
+    case FI_ACT_ELU: /* y = alpha*(e^z - 1) for z <= 0, so act' = y + alpha */
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = y[i] > 0 ? dy[i] : dy[i] * (y[i] + p);
+        break;
+    case FI_ACT_SELU: {
+        const T s = (T)FI_SELU_SCALE, sa = (T)(FI_SELU_SCALE * FI_SELU_ALPHA);
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = y[i] > 0 ? dy[i] * s : dy[i] * (y[i] + sa);
+        break;
+    }
+    case FI_ACT_TANH:
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = dy[i] * ((T)1 - y[i] * y[i]);
+        break;
+    case FI_ACT_SIGMOID:
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = dy[i] * (y[i] * ((T)1 - y[i]));
+        break;
+    case FI_ACT_GELU: {
+        const T r = (T)0.70710678118654752440, q = (T)0.39894228040143267794; /* 1/sqrt(2 pi) */
+        for (fi_dim_t i = 0; i < n; i++) {
+            const T v = z[i];
+            const T cdf = (T)0.5 * ((T)1 + ERF(v * r));
+            dz[i] = dy[i] * (cdf + v * q * EXP((T)-0.5 * v * v));
+        }
+        break;
+    }
+    case FI_ACT_GELU_TANH: {
+        const T k = (T)0.79788456080286535588, c = (T)0.044715;
+        for (fi_dim_t i = 0; i < n; i++) {
+            const T v = z[i];
+            const T t = TANH(k * (v + c * v * v * v));
+            const T d = (T)0.5 * ((T)1 + t) + (T)0.5 * v * ((T)1 - t * t) * k * ((T)1 + (T)3 * c * v * v);
+            dz[i] = dy[i] * d;
+        }
+        break;
+    }
+    case FI_ACT_SOFTPLUS:
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = dy[i] * SIGM(z[i]);
+        break;
+    case FI_ACT_SOFTSIGN: /* 1 - |y| = 1 / (1 + |z|) */
+        for (fi_dim_t i = 0; i < n; i++) {
+            const T a = (T)1 - (y[i] > 0 ? y[i] : -y[i]);
+            dz[i] = dy[i] * (a * a);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+#undef FI_CAT_
+#undef FI_CAT
