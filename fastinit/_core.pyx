@@ -11,4 +11,5 @@ cnp.import_array()
 
 include "_cpu.pxi"
 include "_gemm.pxi"
+include "_rng.pxi"
 include "_nn.pxi"

@@ -1,0 +1,266 @@
+/* Philox4x32-10 and the distributions drawn from it (see fi_rng.h). Generation runs in chunks:
+   raw words into a stack buffer, then branch-free transforms the compiler vectorizes. The
+   transforms use only IEEE +, *, /, sqrt (no contraction into FMA), so every build and ISA
+   clone gives the same bits. Large fills split whole chunks over OpenMP threads. */
+#include <math.h>
+
+#include "fi_cpu.h"
+#include "fi_rng.h"
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+/* Blocks per chunk (4 words each) and the smallest fill worth threading. */
+#define CHUNK 256
+#define MIN_PARALLEL ((fi_dim_t)1 << 17)
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
+#define FI_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define FI_CLONES
+#endif
+
+static inline void philox(uint32_t out[4], uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                          uint32_t k0, uint32_t k1)
+{
+    for (int r = 0; r < 10; r++) {
+        const uint64_t p0 = (uint64_t)PHILOX_M0 * c0, p1 = (uint64_t)PHILOX_M1 * c2;
+        const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint32_t)p1;
+        c3 = (uint32_t)p0;
+        c0 = n0;
+        c2 = n2;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+
+void fi_rng_block(uint32_t out[4], uint64_t seed, uint64_t stream, uint64_t block)
+{
+    philox(out, (uint32_t)block, (uint32_t)(block >> 32), (uint32_t)stream, (uint32_t)(stream >> 32),
+           (uint32_t)seed, (uint32_t)(seed >> 32));
+}
+
+/* words[0 .. 4*nb) = blocks b0 .. b0+nb of (seed, stream). The rounds run on LANES blocks side
+   by side (structure of arrays) so the 32x32->64 multiplies vectorize. */
+#define LANES 8
+FI_CLONES static void raw_words(uint32_t *FI_RESTRICT words, fi_dim_t nb, uint64_t seed,
+                                uint64_t stream, uint64_t b0)
+{
+    fi_dim_t j = 0;
+    for (; j + LANES <= nb; j += LANES) {
+        uint32_t c0[LANES], c1[LANES], c2[LANES], c3[LANES];
+        uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+        for (int l = 0; l < LANES; l++) {
+            const uint64_t blk = b0 + (uint64_t)(j + l);
+            c0[l] = (uint32_t)blk;
+            c1[l] = (uint32_t)(blk >> 32);
+            c2[l] = (uint32_t)stream;
+            c3[l] = (uint32_t)(stream >> 32);
+        }
+        for (int r = 0; r < 10; r++) {
+            for (int l = 0; l < LANES; l++) {
+                const uint64_t p0 = (uint64_t)PHILOX_M0 * c0[l], p1 = (uint64_t)PHILOX_M1 * c2[l];
+                const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[l] ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3[l] ^ k1;
+                c1[l] = (uint32_t)p1;
+                c3[l] = (uint32_t)p0;
+                c0[l] = n0;
+                c2[l] = n2;
+            }
+            k0 += PHILOX_W0;
+            k1 += PHILOX_W1;
+        }
+        for (int l = 0; l < LANES; l++) {
+            words[4 * (j + l)] = c0[l];
+            words[4 * (j + l) + 1] = c1[l];
+            words[4 * (j + l) + 2] = c2[l];
+            words[4 * (j + l) + 3] = c3[l];
+        }
+    }
+    for (; j < nb; j++) fi_rng_block(words + 4 * j, seed, stream, b0 + (uint64_t)j);
+}
+
+/* Uniforms in (0, 1]: 24-bit from one word (float path), 53-bit from two words (double). */
+static inline float u24(uint32_t w) { return (float)(int32_t)((w >> 8) + 1u) * 0x1p-24f; }
+static inline double u53(uint32_t hi, uint32_t lo)
+{
+    return (double)((((uint64_t)hi << 32 | lo) >> 11) + 1u) * 0x1p-53;
+}
+
+/* Exact select without a branch: a where mask is all ones, b where it is zero. */
+static inline float sel_f(uint32_t mask, float a, float b)
+{
+    union { float f; uint32_t u; } x = {a}, y = {b}, r;
+    r.u = (x.u & mask) | (y.u & ~mask);
+    return r.f;
+}
+
+/* log(x) for x in (0, 1], float accuracy, branch-free: x = m 2^e, m in [sqrt(.5), sqrt(2)),
+   log m = 2 atanh(t), t = (m-1)/(m+1), |t| <= 0.172. */
+static inline float log_f(float x)
+{
+    union { float f; uint32_t u; } v = {x};
+    int32_t e = (int32_t)(v.u >> 23) - 127;
+    v.u = (v.u & 0x007FFFFFu) | 0x3F800000u; /* m in [1, 2) */
+    const int big = v.f > 1.41421356f;
+    const float m = sel_f(0u - (uint32_t)big, v.f * 0.5f, v.f);
+    e += big;
+    const float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
+    const float s = t * (2.0f + t2 * (0.666666667f + t2 * (0.4f + t2 * (0.285714286f + t2 * 0.222222222f))));
+    return (float)e * 0.693147181f + s;
+}
+
+/* n pairs of standard normals from 2n words by Box-Muller, branch-free so it vectorizes:
+   r = sqrt(-2 log u1) with u1 in (0, 1]; the angle 2*pi*u2 is reduced to the nearest quarter
+   turn k and |x| <= pi/4, where short Taylor series give sin and cos to float accuracy. */
+static inline void box_muller_f(float *FI_RESTRICT z, const uint32_t *FI_RESTRICT w, fi_dim_t n)
+{
+    for (fi_dim_t p = 0; p < n; p++) {
+        const float r = sqrtf(-2.0f * log_f(u24(w[2 * p])));
+        const float u = (float)(int32_t)(w[2 * p + 1] >> 8) * 0x1p-24f;
+        const int k = (int)(u * 4.0f + 0.5f); /* u >= 0: truncation is floor */
+        const float x = (u - (float)k * 0.25f) * 6.28318531f, x2 = x * x;
+        const float sx = x * (1.0f + x2 * (-1.0f / 6 + x2 * (1.0f / 120 + x2 * (-1.0f / 5040 + x2 * (1.0f / 362880)))));
+        const float cx = 1.0f + x2 * (-0.5f + x2 * (1.0f / 24 + x2 * (-1.0f / 720 + x2 * (1.0f / 40320))));
+        const uint32_t odd = 0u - (uint32_t)(k & 1);
+        const float sin_sign = (float)(1 - (k & 2)), cos_sign = (float)(1 - ((k + 1) & 2));
+        z[2 * p] = r * (cos_sign * sel_f(odd, sx, cx));
+        z[2 * p + 1] = r * (sin_sign * sel_f(odd, cx, sx));
+    }
+}
+
+/* Per chunk of CHUNK blocks: float draws take one word each, double draws two. */
+#define FILL(T, PER_BLOCK, ...)                                                             \
+    {                                                                                        \
+        const fi_dim_t per_chunk = (fi_dim_t)CHUNK * (PER_BLOCK);                            \
+        const fi_dim_t nchunks = (n + per_chunk - 1) / per_chunk;                            \
+        const int nt = n >= MIN_PARALLEL ? fi_get_num_threads() : 1;                         \
+        FI_OMP_FOR(nt)                                                                       \
+        for (fi_dim_t ch = 0; ch < nchunks; ch++) {                                          \
+            uint32_t words[4 * CHUNK];                                                       \
+            const fi_dim_t i0 = ch * per_chunk, cnt = FI_MIN(per_chunk, n - i0);             \
+            raw_words(words, (cnt + (PER_BLOCK) - 1) / (PER_BLOCK), seed, stream,            \
+                      (uint64_t)(ch * CHUNK));                                               \
+            T *o = out + i0;                                                                 \
+            __VA_ARGS__                                                                      \
+        }                                                                                    \
+    }
+
+#ifdef _OPENMP
+#define FI_PRAGMA(x) _Pragma(#x)
+#define FI_OMP_FOR(nt) FI_PRAGMA(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
+#else
+#define FI_OMP_FOR(nt)
+#endif
+
+FI_CLONES void fi_rng_uniform_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double low, double high)
+{
+    const float lo = (float)low, w = (float)(high - low);
+    FILL(float, 4, {
+        for (fi_dim_t i = 0; i < cnt; i++) o[i] = lo + w * (float)(int32_t)(words[i] >> 8) * 0x1p-24f;
+    })
+}
+
+FI_CLONES void fi_rng_uniform_d(double *out, fi_dim_t n, uint64_t seed, uint64_t stream, double low, double high)
+{
+    const double w = high - low;
+    FILL(double, 2, {
+        for (fi_dim_t i = 0; i < cnt; i++)
+            o[i] = low + w * (double)((((uint64_t)words[2 * i] << 32) | words[2 * i + 1]) >> 11) * 0x1p-53;
+    })
+}
+
+FI_CLONES void fi_rng_normal_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean, double std)
+{
+    const float mu = (float)mean, sd = (float)std;
+    FILL(float, 4, {
+        float z[4 * CHUNK];
+        box_muller_f(z, words, (cnt + 1) / 2);
+        for (fi_dim_t i = 0; i < cnt; i++) o[i] = mu + sd * z[i];
+    })
+}
+
+void fi_rng_normal_d(double *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean, double std)
+{
+    FILL(double, 2, {
+        for (fi_dim_t p = 0; p < (cnt + 1) / 2; p++) {
+            const uint32_t *w = words + 4 * p;
+            const double r = sqrt(-2.0 * log(u53(w[0], w[1])));
+            const double t = 6.283185307179586 * ((double)((((uint64_t)w[2] << 32) | w[3]) >> 11) * 0x1p-53);
+            o[2 * p] = mean + std * (r * cos(t));
+            if (2 * p + 1 < cnt) o[2 * p + 1] = mean + std * (r * sin(t));
+        }
+    })
+}
+
+/* Standard normal quantile: Acklam's rational approximation refined by one Halley step on
+   erfc, accurate to double precision on (0, 1). */
+static double ndtri(double p)
+{
+    static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                               1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                               6.680131188771972e+01, -1.328068155288572e+01};
+    static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                               -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
+    double x;
+    if (p < 0.02425) {
+        const double q = sqrt(-2 * log(p));
+        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    } else if (p > 1 - 0.02425) {
+        const double q = sqrt(-2 * log1p(-p));
+        x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    } else {
+        const double q = p - 0.5, r = q * q;
+        x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    }
+    const double e = 0.5 * erfc(-x / 1.4142135623730951) - p;
+    const double u = e * 2.5066282746310002 * exp(x * x / 2);
+    return x - u / (1 + x * u / 2);
+}
+
+static double phi_cdf(double z) { return 0.5 * erfc(-z / 1.4142135623730951); }
+
+/* Sample the standard normal restricted to [lo, hi] by inverting the CDF; intervals on the
+   right are mirrored to the left, where the CDF keeps its precision. */
+#define TRUNC_BODY(T, UNIFORM)                                                               \
+    {                                                                                        \
+        const double al = (a - mean) / std, bl = (b - mean) / std;                           \
+        const int mirror = al > 0;                                                           \
+        const double lo = mirror ? -bl : al, hi = mirror ? -al : bl;                         \
+        const double pl = phi_cdf(lo), span = phi_cdf(hi) - pl;                              \
+        FILL(T, PER, {                                                                       \
+            for (fi_dim_t i = 0; i < cnt; i++) {                                             \
+                double z = ndtri(pl + span * (UNIFORM));                                     \
+                z = z < lo ? lo : z > hi ? hi : z;                                           \
+                o[i] = (T)(mean + std * (mirror ? -z : z));                                  \
+            }                                                                                \
+        })                                                                                   \
+    }
+
+void fi_rng_truncnormal_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean,
+                          double std, double a, double b)
+{
+#define PER 4
+    TRUNC_BODY(float, ((double)(words[i] >> 8) + 0.5) * 0x1p-24)
+#undef PER
+}
+
+void fi_rng_truncnormal_d(double *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean,
+                          double std, double a, double b)
+{
+#define PER 2
+    TRUNC_BODY(double, ((double)((((uint64_t)words[2 * i] << 32) | words[2 * i + 1]) >> 11) + 0.5) * 0x1p-53)
+#undef PER
+}

@@ -1,0 +1,219 @@
+"""Init schemes: statistics against the published formulas, reproducibility, errors."""
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import fastinit
+from fastinit import init
+
+FANS = [(64, 64), (784, 256), (30, 500)]  # (fan_in, fan_out)
+RANDOM = ["he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "lecun_normal", "lecun_uniform",
+          "keras_glorot_normal", "keras_he_normal", "keras_lecun_normal", "variance_scaling", "random_small",
+          "random_large", "normal", "uniform", "truncated_normal", "torch_default", "keras_default",
+          "orthogonal", "sparse", "nguyen_widrow"]
+
+
+def draw(name, fi, fo, seed=0, dtype=np.float64, **kw):
+    return init.initialize(name, (fo, fi), seed=seed, dtype=dtype, **kw)
+
+
+@pytest.mark.parametrize("name", RANDOM)
+@pytest.mark.parametrize("fi,fo", FANS)
+def test_empirical_std_matches_formula(name, fi, fo):
+    w = draw(name, fi, fo)
+    want = init.get(name).describe(fan_in=fi, fan_out=fo)["std"]
+    n = w.size
+    # the std of a sample std is about std * sqrt((kurtosis - 1) / (4n)); 6 of those, generously
+    tol = 6 * want * math.sqrt(2.0 / n) + 1e-12
+    assert abs(w.std() - want) < max(tol, 0.02 * want), (w.std(), want)
+    assert abs(w.mean()) < 6 * want / math.sqrt(n) + 1e-12 or name == "uniform"
+
+
+# (name, params, law as a scipy distribution of the values, given fans)
+def _laws(fi, fo):
+    g = math.sqrt(2.0)
+    ks = [
+        ("he_normal", {}, stats.norm(0, g / math.sqrt(fi))),
+        ("he_normal", {"mode": "fan_out", "nonlinearity": "tanh"}, stats.norm(0, (5 / 3) / math.sqrt(fo))),
+        ("he_uniform", {}, stats.uniform(-g * math.sqrt(3 / fi), 2 * g * math.sqrt(3 / fi))),
+        ("he_uniform", {"a": 0.2, "nonlinearity": "leaky_relu"},
+         stats.uniform(-math.sqrt(6 / (1.04 * fi)), 2 * math.sqrt(6 / (1.04 * fi)))),
+        ("xavier_normal", {"gain": 2.0}, stats.norm(0, 2 * math.sqrt(2 / (fi + fo)))),
+        ("xavier_uniform", {}, stats.uniform(-math.sqrt(6 / (fi + fo)), 2 * math.sqrt(6 / (fi + fo)))),
+        ("lecun_normal", {}, stats.norm(0, 1 / math.sqrt(fi))),
+        ("lecun_uniform", {}, stats.uniform(-math.sqrt(3 / fi), 2 * math.sqrt(3 / fi))),
+        ("random_small", {}, stats.norm(0, 0.01)),
+        ("random_large", {"scale": 3.0}, stats.norm(0, 3.0)),
+        ("torch_default", {}, stats.uniform(-1 / math.sqrt(fi), 2 / math.sqrt(fi))),
+        ("truncated_normal", {"mean": 0.5, "std": 2.0, "a": -1.0, "b": 4.0}, stats.truncnorm(-0.75, 1.75, 0.5, 2.0)),
+    ]
+    for name, scale, mode in [("keras_he_normal", 2.0, fi), ("keras_lecun_normal", 1.0, fi),
+                              ("keras_glorot_normal", 1.0, (fi + fo) / 2)]:
+        s = math.sqrt(scale / mode) / init.TRUNCATION_STD  # Keras 3 / jax VarianceScaling
+        ks.append((name, {}, stats.truncnorm(-2, 2, 0, s)))
+    return ks
+
+
+@pytest.mark.parametrize("fi,fo", FANS[:2])
+def test_ks_against_intended_law(fi, fo):
+    for name, params, law in _laws(fi, fo):
+        w = draw(name, fi, fo, **params).ravel()
+        assert stats.kstest(w, law.cdf).pvalue > 1e-4, name
+        lo, hi = law.support()
+        assert w.min() >= lo and w.max() <= hi, name
+
+
+def test_variance_scaling_matches_keras_definition():
+    fi, fo = 300, 100
+    for mode, n in [("fan_in", fi), ("fan_out", fo), ("fan_avg", (fi + fo) / 2)]:
+        d = init.get("variance_scaling", scale=2.0, mode=mode, distribution="uniform")
+        assert d.describe(fi, fo)["std"] == pytest.approx(math.sqrt(3 * 2.0 / n) / math.sqrt(3))
+        w = d((fo, fi), seed=1, dtype=np.float64)
+        assert np.abs(w).max() <= math.sqrt(3 * 2.0 / n)
+        u = init.get("variance_scaling", scale=2.0, mode=mode, distribution="untruncated_normal")
+        assert u.describe(fi, fo)["std"] == pytest.approx(math.sqrt(2.0 / n))
+        t = init.get("variance_scaling", scale=2.0, mode=mode)((fo, fi), seed=2, dtype=np.float64)
+        assert np.abs(t).max() <= 2 * math.sqrt(2.0 / n) / 0.87962566103423978
+
+
+@pytest.mark.parametrize("shape", [(50, 50), (30, 80), (80, 30), (8, 3, 5)])
+@pytest.mark.parametrize("gain", [1.0, 2.5])
+def test_orthogonal(shape, gain):
+    w = init.initialize("orthogonal", shape, seed=3, dtype=np.float64, gain=gain).reshape(shape[0], -1)
+    rows, cols = w.shape
+    gram = w.T @ w if rows >= cols else w @ w.T
+    np.testing.assert_allclose(gram, gain**2 * np.eye(min(rows, cols)), atol=1e-5 * gain**2)
+
+
+def test_identity_and_zero_init_are_exact():
+    np.testing.assert_array_equal(init.initialize("identity", (3, 5), gain=2.0), 2 * np.eye(3, 5, dtype=np.float32))
+    np.testing.assert_array_equal(init.initialize("identity", (5, 3)), np.eye(5, 3, dtype=np.float32))
+    np.testing.assert_array_equal(init.initialize("zero_init", (4, 6)), np.eye(4, 6, dtype=np.float32))
+    w = init.initialize("zero_init", (6, 4), dtype=np.float64)  # widening: scaled Hadamard rows
+    assert set(np.round(np.abs(w.ravel()) * 2, 12)) == {1.0}  # m = 3: entries +-2^-1
+    np.testing.assert_array_equal(w[:, 0], 0.5 * np.ones(6))
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.5, 0.9])
+def test_sparse_fraction_exact(sparsity):
+    w = init.initialize("sparse", (40, 25), seed=5, sparsity=sparsity)
+    zeros_per_col = (w == 0).sum(axis=0)
+    assert (zeros_per_col == math.ceil(sparsity * 40)).all()
+
+
+def test_constants():
+    assert (init.initialize("zeros", (3, 4)) == 0).all()
+    assert (init.initialize("ones", (3,)) == 1).all()
+    assert (init.initialize("constant", (2, 2), value=0.25) == 0.25).all()
+
+
+def test_nguyen_widrow_rows_have_the_published_norm():
+    fi, fo = 10, 40
+    w = draw("nguyen_widrow", fi, fo)
+    np.testing.assert_allclose(np.linalg.norm(w, axis=1), 0.7 * fo ** (1 / fi))
+
+
+def test_paired_bias_schemes():
+    assert init.get("torch_default").bias == "torch_default"
+    assert init.get("keras_default").bias == "zeros"
+    b = init.initialize("torch_default", (500,), seed=1, fan_in=25)  # U(+-1/sqrt(fan_in))
+    assert np.abs(b).max() <= 0.2 and np.abs(b).max() > 0.19
+
+
+@pytest.mark.parametrize("name", [n for n in init.names() if n != "lsuv"])
+def test_same_seed_same_bits_across_threads_streams_differ(name):
+    old = fastinit.get_num_threads()
+    try:
+        fastinit.set_num_threads(1)
+        a = init.initialize(name, (64, 48), seed=9)
+        fastinit.set_num_threads(2)
+        b = init.initialize(name, (64, 48), seed=9)
+    finally:
+        fastinit.set_num_threads(old)
+    assert a.tobytes() == b.tobytes()
+    c = init.initialize(name, (64, 48), seed=9, stream=1)
+    deterministic = name in {"zeros", "ones", "constant", "identity", "zero_init"}
+    assert (a.tobytes() == c.tobytes()) == deterministic
+
+
+@pytest.mark.parametrize("alias,name", [("kaiming_normal", "he_normal"), ("kaiming_uniform_", "he_uniform"),
+                                        ("glorot_uniform", "xavier_uniform"), ("Glorot-Normal", "xavier_normal"),
+                                        ("HeNormal", "keras_he_normal"), ("GlorotNormal", "keras_glorot_normal"),
+                                        ("GlorotUniform", "xavier_uniform"), ("LecunNormal", "keras_lecun_normal"),
+                                        ("Orthogonal", "orthogonal"), ("XAVIER_NORMAL", "xavier_normal")])
+def test_aliases(alias, name):
+    assert init.get(alias).name == name
+
+
+def test_calculate_gain_matches_torch_table():
+    assert init.calculate_gain("linear") == 1 and init.calculate_gain("sigmoid") == 1
+    assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
+    assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
+    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
+    assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+    assert init.calculate_gain("selu") == 0.75
+    with pytest.raises(ValueError, match="unsupported nonlinearity 'swish'"):
+        init.calculate_gain("swish")
+
+
+def test_compute_fans():
+    assert init.compute_fans((20, 10)) == (10, 20)
+    assert init.compute_fans((16, 8, 3, 3)) == (72, 144)
+    assert init.compute_fans((7,)) == (7, 7)
+
+
+@pytest.mark.parametrize("call,err,match", [
+    (lambda: init.get("he_norml"), ValueError, "unknown init scheme 'he_norml'; known: .*he_normal"),
+    (lambda: init.get("normal", std=-1.0), ValueError, "std must be a number > 0"),
+    (lambda: init.get("uniform", low=1.0, high=1.0), ValueError, "low < high"),
+    (lambda: init.get("sparse", sparsity=1.0), ValueError, r"sparsity must be in \[0, 1\)"),
+    (lambda: init.get("xavier_normal", gain=0.0), ValueError, "gain must be a number > 0"),
+    (lambda: init.get("he_normal", mode="fanin"), ValueError, "mode must be one of 'fan_in', 'fan_out'; got 'fanin'"),
+    (lambda: init.get("variance_scaling", distribution="gauss"), ValueError, "distribution must be one of"),
+    (lambda: init.get("he_normal", nonlinearity="swish"), ValueError, "unsupported nonlinearity"),
+    (lambda: init.get("he_normal", gain=2.0), TypeError, "init scheme 'he_normal'.*gain"),
+    (lambda: init.initialize("normal", (2, 2), dtype=np.int32), TypeError, "float32 or float64"),
+    (lambda: init.initialize("normal", (2, -2)), ValueError, "negative sizes"),
+    (lambda: init.initialize("orthogonal", (5,)), ValueError, "at least 2 dimensions"),
+    (lambda: init.get(3), TypeError, "must be a str"),
+])
+def test_bad_input(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
+
+
+def test_register_user_scheme():
+    @init.register("test_half_lecun", source="tests")
+    def half_lecun():
+        return init.normal_draw(lambda fi, fo: 0.5 / math.sqrt(fi), "N(0, 0.25/fan_in)")
+
+    w = init.initialize("test_half_lecun", (400, 400), seed=1, dtype=np.float64)
+    assert abs(w.std() - 0.025) < 0.001
+    with pytest.raises(ValueError, match="already registered"):
+        init.register("test_half_lecun")(half_lecun)
+
+
+
+@pytest.mark.parametrize("fi,fo", FANS[:2])
+def test_against_torch(fi, fo):
+    torch = pytest.importorskip("torch")
+    tinit = torch.nn.init
+    cases = [("he_normal", {}, lambda t: tinit.kaiming_normal_(t)),
+             ("he_normal", {"mode": "fan_out", "nonlinearity": "relu"}, lambda t: tinit.kaiming_normal_(t, mode="fan_out", nonlinearity="relu")),
+             ("he_uniform", {"a": 0.1}, lambda t: tinit.kaiming_uniform_(t, a=0.1)),
+             ("xavier_normal", {"gain": 1.5}, lambda t: tinit.xavier_normal_(t, gain=1.5)),
+             ("xavier_uniform", {}, tinit.xavier_uniform_),
+             ("torch_default", {}, lambda t: tinit.kaiming_uniform_(t, a=math.sqrt(5))),
+             ("orthogonal", {"gain": 2.0}, lambda t: tinit.orthogonal_(t, gain=2.0)),
+             ("truncated_normal", {"std": 0.5}, lambda t: tinit.trunc_normal_(t, std=0.5))]
+    torch.manual_seed(0)
+    for name, params, fill in cases:
+        ours = draw(name, fi, fo, **params)
+        theirs = fill(torch.empty(fo, fi, dtype=torch.float64)).numpy()
+        want = init.get(name, **params).describe(fi, fo)["std"]
+        assert theirs.std() == pytest.approx(want, rel=0.03), name      # our formula is torch's
+        assert ours.std() == pytest.approx(theirs.std(), rel=0.03), name  # and so are our draws
+        if "uniform" in name or name == "torch_default":
+            assert np.abs(ours).max() == pytest.approx(np.abs(theirs).max(), rel=0.01), name
