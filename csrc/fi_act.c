@@ -72,7 +72,7 @@ int fi_act_needs_pre(fi_act_t act)
 #define EXPM1 expm1f
 #define EXP expf
 #define LOG1P log1pf
-#define ERF erff
+#define ERFC erfcf
 #include "fi_act_impl.h"
 #undef T
 #undef SUF
@@ -81,7 +81,7 @@ int fi_act_needs_pre(fi_act_t act)
 #undef EXPM1
 #undef EXP
 #undef LOG1P
-#undef ERF
+#undef ERFC
 
 #define T double
 #define SUF d
@@ -90,5 +90,5 @@ int fi_act_needs_pre(fi_act_t act)
 #define EXPM1 expm1
 #define EXP exp
 #define LOG1P log1p
-#define ERF erf
+#define ERFC erfc
 #include "fi_act_impl.h"

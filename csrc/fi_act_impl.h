@@ -1,5 +1,5 @@
 /* Template body of fi_act.c, included once per dtype with T, SUF and the math macros
-   TANH, SIGM, EXPM1, EXP, LOG1P, ERF defined. No include guard on purpose. */
+   TANH, SIGM, EXPM1, EXP, LOG1P, ERFC defined. No include guard on purpose. */
 #define FI_CAT_(a, b) a##_##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
 
@@ -31,16 +31,16 @@ void FI_CAT(fi_act_forward, SUF)(T *y, const T *x, fi_dim_t n, fi_act_t act, dou
     case FI_ACT_SIGMOID:
         for (fi_dim_t i = 0; i < n; i++) y[i] = SIGM(x[i]);
         break;
-    case FI_ACT_GELU: {
+    case FI_ACT_GELU: { /* x * Phi(x) with Phi = erfc(-x/sqrt2)/2: no cancellation for x < 0 */
         const T r = (T)0.70710678118654752440;
-        for (fi_dim_t i = 0; i < n; i++) y[i] = (T)0.5 * x[i] * ((T)1 + ERF(x[i] * r));
+        for (fi_dim_t i = 0; i < n; i++) y[i] = (T)0.5 * x[i] * ERFC(-x[i] * r);
         break;
     }
-    case FI_ACT_GELU_TANH: {
-        const T k = (T)0.79788456080286535588, c = (T)0.044715;
+    case FI_ACT_GELU_TANH: { /* 0.5 (1 + tanh(u)) = sigmoid(2u): stable for u < 0 */
+        const T k2 = (T)(2 * 0.79788456080286535588), c = (T)0.044715;
         for (fi_dim_t i = 0; i < n; i++) {
             const T v = x[i];
-            y[i] = (T)0.5 * v * ((T)1 + TANH(k * (v + c * v * v * v)));
+            y[i] = v * SIGM(k2 * (v + c * v * v * v));
         }
         break;
     }
@@ -87,22 +87,20 @@ void FI_CAT(fi_act_backward, SUF)(T *dz, const T *dy, const T *z, const T *y, fi
     case FI_ACT_SIGMOID:
         for (fi_dim_t i = 0; i < n; i++) dz[i] = dy[i] * (y[i] * ((T)1 - y[i]));
         break;
-    case FI_ACT_GELU: {
+    case FI_ACT_GELU: { /* Phi(z) + z phi(z) */
         const T r = (T)0.70710678118654752440, q = (T)0.39894228040143267794; /* 1/sqrt(2 pi) */
         for (fi_dim_t i = 0; i < n; i++) {
             const T v = z[i];
-            const T cdf = (T)0.5 * ((T)1 + ERF(v * r));
-            dz[i] = dy[i] * (cdf + v * q * EXP((T)-0.5 * v * v));
+            dz[i] = dy[i] * ((T)0.5 * ERFC(-v * r) + v * q * EXP((T)-0.5 * v * v));
         }
         break;
     }
-    case FI_ACT_GELU_TANH: {
+    case FI_ACT_GELU_TANH: { /* s = sigmoid(2u): d/dz [z s] = s + z 2 s (1 - s) u' */
         const T k = (T)0.79788456080286535588, c = (T)0.044715;
         for (fi_dim_t i = 0; i < n; i++) {
             const T v = z[i];
-            const T t = TANH(k * (v + c * v * v * v));
-            const T d = (T)0.5 * ((T)1 + t) + (T)0.5 * v * ((T)1 - t * t) * k * ((T)1 + (T)3 * c * v * v);
-            dz[i] = dy[i] * d;
+            const T s = SIGM((T)2 * k * (v + c * v * v * v));
+            dz[i] = dy[i] * (s + v * (T)2 * s * ((T)1 - s) * k * ((T)1 + (T)3 * c * v * v));
         }
         break;
     }
