@@ -380,7 +380,8 @@ class MLP:
     def save(self, path):
         """Write the architecture and parameters to an .npz file (exact round trip via load)."""
         meta = {"format": _FORMAT, "sizes": self.sizes, "output": self.output,
-                "activations": [[l.activation, l.act_param] for l in self.layers[:-1]],
+                "activations": [[l.activation, l.act_param] if l.activation in ACT_DEFAULT_PARAM
+                                else l.activation for l in self.layers[:-1]],
                 "dtype": self.dtype.name, "seed": self.seed,
                 "init": self.init if isinstance(self.init, (str, list)) else str(self.init),
                 "bias_init": self.bias_init if isinstance(self.bias_init, str) else str(self.bias_init)}
@@ -408,7 +409,7 @@ def load(path):
         if meta.get("format") != _FORMAT:
             raise ValueError(f"unknown format {meta.get('format')!r}")
         sizes = meta["sizes"]
-        model = MLP(sizes, activation=[tuple(a) for a in meta["activations"]], output=meta["output"],
+        model = MLP(sizes, activation=[tuple(a) if isinstance(a, list) else a for a in meta["activations"]], output=meta["output"],
                     init="zeros", bias_init="zeros", seed=meta["seed"], dtype=np.dtype(meta["dtype"]))
         model.init, model.bias_init = meta["init"], meta["bias_init"]
         for i, l in enumerate(model.layers):

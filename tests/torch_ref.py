@@ -3,7 +3,7 @@ import numpy as np
 
 TORCH_ACTS = {
     "identity": lambda nn: nn.Identity(), "relu": lambda nn: nn.ReLU(),
-    "leaky_relu": lambda nn: nn.LeakyReLU(0.01), "elu": lambda nn: nn.ELU(1.0),
+    "leaky_relu": lambda nn, p: nn.LeakyReLU(p), "elu": lambda nn, p: nn.ELU(p),
     "selu": lambda nn: nn.SELU(), "tanh": lambda nn: nn.Tanh(), "sigmoid": lambda nn: nn.Sigmoid(),
     "gelu": lambda nn: nn.GELU(), "gelu_tanh": lambda nn: nn.GELU(approximate="tanh"),
     "softplus": lambda nn: nn.Softplus(), "softsign": lambda nn: nn.Softsign(),
@@ -22,7 +22,8 @@ def torch_copy(torch, model):
             lin.bias.copy_(torch.from_numpy(layer.b.copy()))
         mods.append(lin)
         if layer is not model.layers[-1]:
-            mods.append(TORCH_ACTS[layer.activation](nn))
+            make = TORCH_ACTS[layer.activation]
+            mods.append(make(nn, layer.act_param) if make.__code__.co_argcount == 2 else make(nn))
     return nn.Sequential(*mods)
 
 
