@@ -1,4 +1,5 @@
-/* Activations: forward and backward as pairs, float32 (_s) and float64 (_d). */
+/* Activations: forward and backward as pairs, float32 (_s) and float64 (_d), from one template
+   (fi_act_impl.h). Owns the elementwise nonlinearities only; losses live in fi_loss. */
 #ifndef FI_ACT_H
 #define FI_ACT_H
 
@@ -7,31 +8,35 @@
 typedef enum fi_act {
     FI_ACT_IDENTITY = 0,
     FI_ACT_RELU,
-    FI_ACT_LEAKY_RELU, /* param: negative slope (0.01), >= 0 */
-    FI_ACT_ELU,        /* param: alpha (1.0), > 0 */
-    FI_ACT_SELU,       /* Klambauer et al. 2017 constants */
+    FI_ACT_LEAKY_RELU, /* param: negative slope (0.01) */
+    FI_ACT_ELU,        /* param: alpha (1.0) */
+    FI_ACT_SELU,
     FI_ACT_TANH,
     FI_ACT_SIGMOID,
     FI_ACT_GELU,       /* erf form */
     FI_ACT_GELU_TANH,  /* tanh approximation */
-    FI_ACT_SOFTPLUS,   /* log(1 + e^x), x past 20 passed through as torch does */
-    FI_ACT_SOFTSIGN,   /* x / (1 + |x|) */
+    FI_ACT_SOFTPLUS,
+    FI_ACT_SOFTSIGN,
     FI_ACT_COUNT
 } fi_act_t;
+
+/* Klambauer et al. 2017 (arXiv:1706.02515). */
+#define FI_SELU_ALPHA 1.6732632423543772848170429916717
+#define FI_SELU_SCALE 1.0507009873554804934193349852946
 
 /* y = act(x), n values. y may equal x (in place). */
 void fi_act_forward_s(float *y, const float *x, fi_dim_t n, fi_act_t act, double param);
 void fi_act_forward_d(double *y, const double *x, fi_dim_t n, fi_act_t act, double param);
 
-/* dx = dy * act'(x), n values. The derivative is taken from the saved output y where that is
-   exact (all but the three below), else from the pre-activation x: pass the one
-   fi_act_needs_input says; the other may be NULL. dx may equal dy. */
-void fi_act_backward_s(float *dx, const float *dy, const float *x, const float *y, fi_dim_t n,
+/* dz = dy * act'(z), n values, with y = act(z) the saved output. Uses y where that is exact
+   (relu, elu, selu, tanh, sigmoid, softsign) and z otherwise; z may be NULL when
+   fi_act_needs_pre(act) is 0. dz may equal dy (in place). */
+void fi_act_backward_s(float *dz, const float *dy, const float *z, const float *y, fi_dim_t n,
                        fi_act_t act, double param);
-void fi_act_backward_d(double *dx, const double *dy, const double *x, const double *y, fi_dim_t n,
+void fi_act_backward_d(double *dz, const double *dy, const double *z, const double *y, fi_dim_t n,
                        fi_act_t act, double param);
 
-/* 1 if the backward pass needs the pre-activation x (gelu, gelu_tanh, softplus), else 0. */
-int fi_act_needs_input(fi_act_t act);
+/* 1 if the backward of act reads the pre-activation z, 0 if the output y is enough. */
+int fi_act_needs_pre(fi_act_t act);
 
 #endif

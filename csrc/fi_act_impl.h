@@ -1,10 +1,9 @@
-/* Activation template, included by fi_act.c per dtype with T, SUF and the libm names EXP,
-   EXPM1, LOG1P, TANH, ERF, SQRT for T. Each loop is one switch case, so the compiler sees a
-   plain elementwise loop it can vectorize. */
-#define FI_CAT_(a, b) a##b
+/* Template body of fi_act.c, included once per dtype with T, SUF and the math macros
+   TANH, SIGM, EXPM1, EXP, LOG1P, ERFC defined. No include guard on purpose. */
+#define FI_CAT_(a, b) a##_##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
 
-void FI_CAT(fi_act_forward_, SUF)(T *y, const T *x, fi_dim_t n, fi_act_t act, double param)
+void FI_CAT(fi_act_forward, SUF)(T *y, const T *x, fi_dim_t n, fi_act_t act, double param)
 {
     const T p = (T)param;
     switch (act) {
@@ -16,36 +15,39 @@ void FI_CAT(fi_act_forward_, SUF)(T *y, const T *x, fi_dim_t n, fi_act_t act, do
         for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)0;
         break;
     case FI_ACT_LEAKY_RELU:
-        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : p * x[i];
+        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : x[i] * p;
         break;
     case FI_ACT_ELU:
         for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : p * EXPM1(x[i]);
         break;
-    case FI_ACT_SELU:
-        for (fi_dim_t i = 0; i < n; i++) y[i] = (T)SELU_L * (x[i] > 0 ? x[i] : (T)SELU_A * EXPM1(x[i]));
+    case FI_ACT_SELU: {
+        const T s = (T)FI_SELU_SCALE, sa = (T)(FI_SELU_SCALE * FI_SELU_ALPHA);
+        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? s * x[i] : sa * EXPM1(x[i]);
         break;
+    }
     case FI_ACT_TANH:
         for (fi_dim_t i = 0; i < n; i++) y[i] = TANH(x[i]);
         break;
-    case FI_ACT_SIGMOID: /* never exponentiates a positive number */
-        for (fi_dim_t i = 0; i < n; i++) {
-            const T e = EXP(-(x[i] >= 0 ? x[i] : -x[i]));
-            y[i] = x[i] >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);
-        }
+    case FI_ACT_SIGMOID:
+        for (fi_dim_t i = 0; i < n; i++) y[i] = SIGM(x[i]);
         break;
-    case FI_ACT_GELU:
-        for (fi_dim_t i = 0; i < n; i++) y[i] = (T)0.5 * x[i] * ((T)1 + ERF(x[i] * (T)M_SQRT1_2));
+    case FI_ACT_GELU: { /* x * Phi(x) with Phi = erfc(-x/sqrt2)/2: no cancellation for x < 0 */
+        const T r = (T)0.70710678118654752440;
+        for (fi_dim_t i = 0; i < n; i++) y[i] = (T)0.5 * x[i] * ERFC(-x[i] * r);
         break;
-    case FI_ACT_GELU_TANH:
-        for (fi_dim_t i = 0; i < n; i++) {
-            const T v = x[i];
-            y[i] = (T)0.5 * v * ((T)1 + TANH((T)GELU_K * (v + (T)0.044715 * v * v * v)));
-        }
-        break;
-    case FI_ACT_SOFTPLUS: /* max(x,0) + log1p(e^-|x|); past 20, x itself (torch's threshold) */
+    }
+    case FI_ACT_GELU_TANH: { /* 0.5 (1 + tanh(u)) = sigmoid(2u): stable for u < 0 */
+        const T k2 = (T)(2 * 0.79788456080286535588), c = (T)0.044715;
         for (fi_dim_t i = 0; i < n; i++) {
             const T v = x[i];
-            y[i] = v > (T)20 ? v : (v > 0 ? v : (T)0) + LOG1P(EXP(-(v > 0 ? v : -v)));
+            y[i] = v * SIGM(k2 * (v + c * v * v * v));
+        }
+        break;
+    }
+    case FI_ACT_SOFTPLUS: /* max(x, 0) + log1p(exp(-|x|)): no overflow for large |x| */
+        for (fi_dim_t i = 0; i < n; i++) {
+            const T v = x[i];
+            y[i] = (v > 0 ? v : (T)0) + LOG1P(EXP(-(v > 0 ? v : -v)));
         }
         break;
     case FI_ACT_SOFTSIGN:
@@ -56,58 +58,59 @@ void FI_CAT(fi_act_forward_, SUF)(T *y, const T *x, fi_dim_t n, fi_act_t act, do
     }
 }
 
-void FI_CAT(fi_act_backward_, SUF)(T *dx, const T *dy, const T *x, const T *y, fi_dim_t n,
-                                   fi_act_t act, double param)
+void FI_CAT(fi_act_backward, SUF)(T *dz, const T *dy, const T *z, const T *y, fi_dim_t n,
+                                  fi_act_t act, double param)
 {
     const T p = (T)param;
     switch (act) {
     case FI_ACT_IDENTITY:
-        if (dx != dy)
-            for (fi_dim_t i = 0; i < n; i++) dx[i] = dy[i];
+        if (dz != dy)
+            for (fi_dim_t i = 0; i < n; i++) dz[i] = dy[i];
         break;
     case FI_ACT_RELU:
-        for (fi_dim_t i = 0; i < n; i++) dx[i] = y[i] > 0 ? dy[i] : (T)0;
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = y[i] > 0 ? dy[i] : (T)0;
         break;
     case FI_ACT_LEAKY_RELU:
-        for (fi_dim_t i = 0; i < n; i++) dx[i] = y[i] > 0 ? dy[i] : p * dy[i];
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = z[i] > 0 ? dy[i] : dy[i] * p;
         break;
-    case FI_ACT_ELU: /* x < 0: y = a(e^x - 1), y' = y + a */
-        for (fi_dim_t i = 0; i < n; i++) dx[i] = y[i] > 0 ? dy[i] : dy[i] * (y[i] + p);
+    case FI_ACT_ELU: /* y = alpha*(e^z - 1) for z <= 0, so act' = y + alpha */
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = y[i] > 0 ? dy[i] : dy[i] * (y[i] + p);
         break;
-    case FI_ACT_SELU:
-        for (fi_dim_t i = 0; i < n; i++)
-            dx[i] = y[i] > 0 ? (T)SELU_L * dy[i] : dy[i] * (y[i] + (T)(SELU_L * SELU_A));
+    case FI_ACT_SELU: {
+        const T s = (T)FI_SELU_SCALE, sa = (T)(FI_SELU_SCALE * FI_SELU_ALPHA);
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = y[i] > 0 ? dy[i] * s : dy[i] * (y[i] + sa);
         break;
+    }
     case FI_ACT_TANH:
-        for (fi_dim_t i = 0; i < n; i++) dx[i] = dy[i] * ((T)1 - y[i] * y[i]);
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = dy[i] * ((T)1 - y[i] * y[i]);
         break;
     case FI_ACT_SIGMOID:
-        for (fi_dim_t i = 0; i < n; i++) dx[i] = dy[i] * (y[i] * ((T)1 - y[i]));
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = dy[i] * (y[i] * ((T)1 - y[i]));
         break;
-    case FI_ACT_GELU: /* Phi(x) + x phi(x) */
+    case FI_ACT_GELU: { /* Phi(z) + z phi(z) */
+        const T r = (T)0.70710678118654752440, q = (T)0.39894228040143267794; /* 1/sqrt(2 pi) */
         for (fi_dim_t i = 0; i < n; i++) {
-            const T v = x[i];
-            dx[i] = dy[i] * ((T)0.5 * ((T)1 + ERF(v * (T)M_SQRT1_2)) + v * EXP((T)-0.5 * v * v) * (T)INV_SQRT_2PI);
+            const T v = z[i];
+            dz[i] = dy[i] * ((T)0.5 * ERFC(-v * r) + v * q * EXP((T)-0.5 * v * v));
         }
         break;
-    case FI_ACT_GELU_TANH:
+    }
+    case FI_ACT_GELU_TANH: { /* s = sigmoid(2u): d/dz [z s] = s + z 2 s (1 - s) u' */
+        const T k = (T)0.79788456080286535588, c = (T)0.044715;
         for (fi_dim_t i = 0; i < n; i++) {
-            const T v = x[i], t = TANH((T)GELU_K * (v + (T)0.044715 * v * v * v));
-            dx[i] = dy[i] * ((T)0.5 * ((T)1 + t) +
-                             (T)0.5 * v * ((T)1 - t * t) * (T)GELU_K * ((T)1 + (T)(3 * 0.044715) * v * v));
+            const T v = z[i];
+            const T s = SIGM((T)2 * k * (v + c * v * v * v));
+            dz[i] = dy[i] * (s + v * (T)2 * s * ((T)1 - s) * k * ((T)1 + (T)3 * c * v * v));
         }
         break;
-    case FI_ACT_SOFTPLUS: /* sigmoid(x), 1 past the threshold */
-        for (fi_dim_t i = 0; i < n; i++) {
-            const T v = x[i], e = EXP(-(v >= 0 ? v : -v));
-            const T s = v >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);
-            dx[i] = v > (T)20 ? dy[i] : dy[i] * s;
-        }
+    }
+    case FI_ACT_SOFTPLUS:
+        for (fi_dim_t i = 0; i < n; i++) dz[i] = dy[i] * SIGM(z[i]);
         break;
-    case FI_ACT_SOFTSIGN: /* 1 / (1 + |x|)^2 = (1 - |y|)^2 */
+    case FI_ACT_SOFTSIGN: /* 1 - |y| = 1 / (1 + |z|) */
         for (fi_dim_t i = 0; i < n; i++) {
             const T a = (T)1 - (y[i] > 0 ? y[i] : -y[i]);
-            dx[i] = dy[i] * a * a;
+            dz[i] = dy[i] * (a * a);
         }
         break;
     default:
@@ -115,5 +118,5 @@ void FI_CAT(fi_act_backward_, SUF)(T *dx, const T *dy, const T *x, const T *y, f
     }
 }
 
-#undef FI_CAT
 #undef FI_CAT_
+#undef FI_CAT

@@ -1,21 +1,27 @@
-/* Losses on the logits of the last layer: value and gradient in one pass, mean reduction. */
+/* Losses, value and gradient in one pass, mean over the batch, float32 (_s) and float64 (_d).
+   Owns softmax cross-entropy (integer labels), BCE on logits and MSE; not the activations. */
 #ifndef FI_LOSS_H
 #define FI_LOSS_H
-
-#include <stdint.h>
 
 #include "fi_common.h"
 
 typedef enum fi_loss {
-    FI_LOSS_SOFTMAX_CE = 0, /* target: int64 class ids (n); mean over the batch */
-    FI_LOSS_BCE_LOGITS = 1, /* target: T in [0,1] (n, k); mean over all n*k elements */
-    FI_LOSS_MSE = 2         /* target: T (n, k); mean over all n*k elements (torch's MSELoss) */
+    FI_LOSS_SOFTMAX_XENT = 0, /* logits (n, c), labels int64 in [0, c) */
+    FI_LOSS_BCE_LOGITS = 1,   /* logits (n, c), targets (n, c) in [0, 1], usually c == 1 */
+    FI_LOSS_MSE = 2           /* outputs (n, c), targets (n, c) */
 } fi_loss_t;
 
-/* Mean loss of logits z:(n,k) against target; if dz is not NULL also dz = d loss / d z.
-   Stable: log-sum-exp with the row max subtracted; BCE as max(z,0) - z*y + log1p(e^-|z|).
-   Class ids must be in [0, k) (checked by the caller). Accumulates in double. */
-double fi_loss_s(float *dz, const float *z, const void *target, fi_dim_t n, fi_dim_t k, fi_loss_t loss);
-double fi_loss_d(double *dz, const double *z, const void *target, fi_dim_t n, fi_dim_t k, fi_loss_t loss);
+/* loss = mean_i [logsumexp(z_i) - z_i[y_i]];  dz = (softmax(z) - onehot(y)) / n.
+   z:(n,c) labels:(n) -> dz:(n,c) (dz may be NULL: value only). Labels must be in [0, c). */
+double fi_loss_xent_s(float *dz, const float *z, const int64_t *labels, fi_dim_t n, fi_dim_t c);
+double fi_loss_xent_d(double *dz, const double *z, const int64_t *labels, fi_dim_t n, fi_dim_t c);
+
+/* loss = mean over n*c of max(z,0) - z*t + log1p(exp(-|z|));  dz = (sigmoid(z) - t) / (n*c). */
+double fi_loss_bce_s(float *dz, const float *z, const float *t, fi_dim_t n, fi_dim_t c);
+double fi_loss_bce_d(double *dz, const double *z, const double *t, fi_dim_t n, fi_dim_t c);
+
+/* loss = mean over n*c of (z - t)^2 (as torch.nn.MSELoss);  dz = 2 (z - t) / (n*c). */
+double fi_loss_mse_s(float *dz, const float *z, const float *t, fi_dim_t n, fi_dim_t c);
+double fi_loss_mse_d(double *dz, const double *z, const double *t, fi_dim_t n, fi_dim_t c);
 
 #endif

@@ -1,29 +1,29 @@
-/* Optimizer updates in place, with torch.optim's semantics. */
+/* Optimizer updates in place, with PyTorch's semantics (torch.optim.SGD/Adam/AdamW, and
+   torch.nn.utils.clip_grad_norm_ for the optional global clipping). Owns no buffers. */
 #ifndef FI_OPTIM_H
 #define FI_OPTIM_H
 
 #include "fi_common.h"
 
-typedef enum fi_opt_kind { FI_OPT_SGD = 0, FI_OPT_ADAM = 1, FI_OPT_ADAMW = 2 } fi_opt_kind_t;
+typedef enum fi_optim_kind { FI_OPT_SGD = 0, FI_OPT_ADAM = 1, FI_OPT_ADAMW = 2 } fi_optim_kind_t;
 
 typedef struct fi_optim {
-    fi_opt_kind_t kind;
-    double lr, momentum, weight_decay, beta1, beta2, eps;
-    int nesterov;
-    long long step; /* 1 on the first update */
+    fi_optim_kind_t kind;
+    double lr;
+    double momentum;     /* SGD: 0 = plain SGD */
+    int nesterov;        /* SGD with momentum */
+    double weight_decay; /* SGD/Adam: added to the gradient; AdamW: decoupled, p *= 1 - lr*wd */
+    double beta1, beta2, eps;
+    double clip_norm;    /* > 0: scale all gradients by min(1, clip / (||g||_2 + 1e-6)) first */
+    int64_t step;        /* updates done so far; incremented by each fi_optim_step */
 } fi_optim_t;
 
-/* One update of p (n values) from gradient g * grad_scale (grad_scale < 1 when clipping).
-   SGD: g += wd p; momentum: m = g at step 1, else mu m + g; nesterov: g + mu m; p -= lr g.
-   Adam: g += wd p (L2); AdamW: p *= 1 - lr wd (decoupled); m, v moments with bias correction;
-   p -= lr m_hat / (sqrt(v_hat) + eps). m and v are state buffers (v unused by SGD). */
-void fi_optim_update_s(float *FI_RESTRICT p, const float *FI_RESTRICT g, float *FI_RESTRICT m,
-                       float *FI_RESTRICT v, fi_dim_t n, const fi_optim_t *o, double grad_scale);
-void fi_optim_update_d(double *FI_RESTRICT p, const double *FI_RESTRICT g, double *FI_RESTRICT m,
-                       double *FI_RESTRICT v, fi_dim_t n, const fi_optim_t *o, double grad_scale);
-
-/* Sum of squares of n values, accumulated in double in a fixed order (for clipping). */
-double fi_sumsq_s(const float *x, fi_dim_t n);
-double fi_sumsq_d(const double *x, fi_dim_t n);
+/* One update of nt tensors: p[k] (count[k] values) from gradient g[k]. State s1[k] is the
+   momentum buffer (SGD with momentum) or Adam's first moment, s2[k] Adam's second moment;
+   both start at zero and are unused (may be NULL) otherwise. Clipping scales g in place. */
+void fi_optim_step_s(fi_optim_t *opt, int nt, float *const *p, float *const *g, float *const *s1,
+                     float *const *s2, const fi_dim_t *count);
+void fi_optim_step_d(fi_optim_t *opt, int nt, double *const *p, double *const *g,
+                     double *const *s1, double *const *s2, const fi_dim_t *count);
 
 #endif

@@ -10,7 +10,6 @@ cimport numpy as cnp
 cnp.import_array()
 
 include "_cpu.pxi"
-include "_act.pxi"
 include "_gemm.pxi"
 include "_rng.pxi"
 include "_nn.pxi"

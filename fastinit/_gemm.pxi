@@ -3,6 +3,11 @@ import os
 
 import numpy as np
 
+cdef extern from "fi_act.h" nogil:
+    ctypedef enum fi_act_t:
+        FI_ACT_IDENTITY
+        FI_ACT_COUNT
+
 cdef extern from "gemm/fi_gemm.h" nogil:
     ctypedef enum fi_bias_kind_t:
         FI_BIAS_NONE

@@ -1,219 +1,425 @@
-# The MLP engine (csrc/fi_mlp.h): one call per forward pass, gradient or training step, on
-# workspaces allocated once per (model, batch size) by _Net.
+# Training engine (csrc/fi_act.h, fi_loss.h, fi_dense.h, fi_optim.h, fi_mlp.h): activation and
+# loss kernels for tests and diagnostics, and _Engine, the one-call training step behind MLP.
+from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
-
-cdef extern from "fi_optim.h" nogil:
-    ctypedef enum fi_opt_kind_t:
-        FI_OPT_SGD
-        FI_OPT_ADAM
-        FI_OPT_ADAMW
-    ctypedef struct fi_optim_t:
-        fi_opt_kind_t kind
-        double lr, momentum, weight_decay, beta1, beta2, eps
-        int nesterov
-        long long step
+from libc.string cimport memcpy
 
 cdef extern from "fi_mlp.h" nogil:
+    ctypedef int64_t fi_dim_t
+    void fi_act_forward_s(float *y, const float *x, fi_dim_t n, int act, double param)
+    void fi_act_forward_d(double *y, const double *x, fi_dim_t n, int act, double param)
+    void fi_act_backward_s(float *dz, const float *dy, const float *z, const float *y, fi_dim_t n,
+                           int act, double param)
+    void fi_act_backward_d(double *dz, const double *dy, const double *z, const double *y,
+                           fi_dim_t n, int act, double param)
+    int fi_act_needs_pre(int act)
+    double fi_loss_xent_s(float *dz, const float *z, const int64_t *labels, fi_dim_t n, fi_dim_t c)
+    double fi_loss_xent_d(double *dz, const double *z, const int64_t *labels, fi_dim_t n, fi_dim_t c)
+    double fi_loss_bce_s(float *dz, const float *z, const float *t, fi_dim_t n, fi_dim_t c)
+    double fi_loss_bce_d(double *dz, const double *z, const double *t, fi_dim_t n, fi_dim_t c)
+    double fi_loss_mse_s(float *dz, const float *z, const float *t, fi_dim_t n, fi_dim_t c)
+    double fi_loss_mse_d(double *dz, const double *z, const double *t, fi_dim_t n, fi_dim_t c)
+
+    ctypedef struct fi_optim_t:
+        int kind
+        double lr, momentum
+        int nesterov
+        double weight_decay, beta1, beta2, eps, clip_norm
+        int64_t step
+
     ctypedef struct fi_mlp_t:
         int nlayers
-        const long long *sizes
+        const fi_dim_t *sizes
         const fi_act_t *acts
         const double *act_params
-        void **W
-        void **b
-        void **dW
-        void **db
-        void **mW
-        void **vW
-        void **mb
-        void **vb
-        void **A
-        void **Z
-        void *g0
-        void *g1
-        fi_loss_t loss
-    void fi_mlp_forward_s(const fi_mlp_t *net, const float *X, long long n)
-    void fi_mlp_forward_d(const fi_mlp_t *net, const double *X, long long n)
-    double fi_mlp_grad_s(const fi_mlp_t *net, const float *X, const void *target, long long n)
-    double fi_mlp_grad_d(const fi_mlp_t *net, const double *X, const void *target, long long n)
-    double fi_mlp_step_s(const fi_mlp_t *net, const float *X, const void *target, long long n,
-                         const fi_optim_t *opt, double clip_norm)
-    double fi_mlp_step_d(const fi_mlp_t *net, const double *X, const void *target, long long n,
-                         const fi_optim_t *opt, double clip_norm)
+        int loss
+        void **p
+        void **g
+        const fi_dim_t *count
+
+    ctypedef struct fi_mlp_ws_t:
+        fi_dim_t n
+        void **a
+        void **z
+
+    int fi_mlp_ws_init(fi_mlp_ws_t *ws, const fi_mlp_t *m, fi_dim_t n, size_t elsize)
+    void fi_mlp_ws_free(fi_mlp_ws_t *ws)
+    void fi_mlp_forward_s(const fi_mlp_t *m, fi_mlp_ws_t *ws, const float *x, fi_dim_t n)
+    void fi_mlp_forward_d(const fi_mlp_t *m, fi_mlp_ws_t *ws, const double *x, fi_dim_t n)
+    double fi_mlp_backprop_s(const fi_mlp_t *m, fi_mlp_ws_t *ws, const float *x, const void *y,
+                             fi_dim_t n)
+    double fi_mlp_backprop_d(const fi_mlp_t *m, fi_mlp_ws_t *ws, const double *x, const void *y,
+                             fi_dim_t n)
+    double fi_mlp_step_s(const fi_mlp_t *m, fi_mlp_ws_t *ws, const float *x, const void *y,
+                         fi_dim_t n, fi_optim_t *opt, float **s1, float **s2)
+    double fi_mlp_step_d(const fi_mlp_t *m, fi_mlp_ws_t *ws, const double *x, const void *y,
+                         fi_dim_t n, fi_optim_t *opt, double **s1, double **s2)
+    int fi_all_finite_s(const float *x, fi_dim_t n)
+    int fi_all_finite_d(const double *x, fi_dim_t n)
 
 
-cdef void **_ptrs(list arrays, int n) except NULL:
-    """A malloc'd array of the data pointers of `arrays` (None -> NULL)."""
-    cdef void **p = <void **>malloc(max(n, 1) * sizeof(void *))
-    if p == NULL:
-        raise MemoryError()
-    for i in range(n):
-        p[i] = NULL if arrays[i] is None else cnp.PyArray_DATA(<cnp.ndarray>arrays[i])
-    return p
+cdef cnp.ndarray _contig_float(name, x):
+    """x as a C-contiguous float32/float64 ndarray, or TypeError/ValueError naming it."""
+    if not isinstance(x, cnp.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
+    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
+        raise TypeError(f"{_describe(name, x)}: expected float32 or float64")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>x):
+        raise ValueError(f"{_describe(name, x)} must be C-contiguous")
+    return <cnp.ndarray>x
 
 
-cdef class _Net:
-    """Workspace and C view of an MLP for batches of up to n_max rows.
+cdef _same(name, object x, object ref, bint writeable=False):
+    if x.dtype != ref.dtype or x.shape != ref.shape:
+        raise ValueError(f"{_describe(name, x)}: expected shape {ref.shape} and dtype {ref.dtype}")
+    if writeable and not x.flags.writeable:
+        raise ValueError(f"{_describe(name, x)} is read-only")
 
-    Holds references to the model's parameter arrays (their buffers must not be replaced:
-    Dense assigns into them in place) and owns gradients, activations and scratch space.
+
+def _check_act(int act):
+    if not 0 <= act < FI_ACT_COUNT:
+        raise ValueError(f"act must be in [0, {FI_ACT_COUNT}), got {act}")
+
+
+def act_needs_pre(int act):
+    """Whether the backward of activation code `act` reads the pre-activation."""
+    _check_act(act)
+    return bool(fi_act_needs_pre(act))
+
+
+def _act_forward(x, y, int act, double param=0.0):
+    """y = act(x) elementwise (y may be x), any shape, C-contiguous float32/float64."""
+    _check_act(act)
+    cdef cnp.ndarray ax = _contig_float("x", x), ay = _contig_float("y", y)
+    _same("y", ay, ax, True)
+    cdef fi_dim_t n = cnp.PyArray_SIZE(ax)
+    cdef void *px = cnp.PyArray_DATA(ax)
+    cdef void *py = cnp.PyArray_DATA(ay)
+    cdef bint f32 = cnp.PyArray_TYPE(ax) == cnp.NPY_FLOAT32
+    with nogil:
+        if f32:
+            fi_act_forward_s(<float *>py, <const float *>px, n, act, param)
+        else:
+            fi_act_forward_d(<double *>py, <const double *>px, n, act, param)
+
+
+def _act_backward(dy, z, y, dz, int act, double param=0.0):
+    """dz = dy * act'(z) with y = act(z) (dz may be dy); all the same shape and dtype."""
+    _check_act(act)
+    cdef cnp.ndarray ady = _contig_float("dy", dy), az = _contig_float("z", z)
+    cdef cnp.ndarray ay = _contig_float("y", y), adz = _contig_float("dz", dz)
+    _same("z", az, ady)
+    _same("y", ay, ady)
+    _same("dz", adz, ady, True)
+    cdef fi_dim_t n = cnp.PyArray_SIZE(ady)
+    cdef void *p_dy = cnp.PyArray_DATA(ady)
+    cdef void *p_z = cnp.PyArray_DATA(az)
+    cdef void *p_y = cnp.PyArray_DATA(ay)
+    cdef void *p_dz = cnp.PyArray_DATA(adz)
+    cdef bint f32 = cnp.PyArray_TYPE(ady) == cnp.NPY_FLOAT32
+    with nogil:
+        if f32:
+            fi_act_backward_s(<float *>p_dz, <const float *>p_dy, <const float *>p_z,
+                              <const float *>p_y, n, act, param)
+        else:
+            fi_act_backward_d(<double *>p_dz, <const double *>p_dy, <const double *>p_z,
+                              <const double *>p_y, n, act, param)
+
+
+def _loss(int kind, z, y, dz=None):
+    """Mean loss of logits z (n, c) against y; gradient into dz when given.
+
+    kind 0: softmax cross-entropy, y int64 (n,) labels in [0, c); kind 1: BCE on logits and
+    kind 2: MSE, y (n, c) of z's dtype.
     """
-    cdef fi_mlp_t net
-    cdef long long *sizes
-    cdef fi_act_t *acts
-    cdef double *params
-    cdef readonly long long n_max
-    cdef readonly int typenum
-    cdef readonly list dW, db, A, Z
-    cdef list _keep
+    cdef cnp.ndarray az = _contig_float("z", z)
+    if az.ndim != 2 or az.shape[0] == 0 or az.shape[1] == 0:
+        raise ValueError(f"{_describe('z', az)}: expected a non-empty 2-D array")
+    cdef fi_dim_t n = az.shape[0], c = az.shape[1]
+    cdef cnp.ndarray ay, adz = None
+    if not isinstance(y, cnp.ndarray):
+        raise TypeError(f"y must be a numpy.ndarray, got {type(y).__name__}")
+    ay = <cnp.ndarray>y
+    if kind == 0:
+        if ay.dtype != np.int64 or ay.ndim != 1 or ay.shape[0] != n or not ay.flags.c_contiguous:
+            raise ValueError(f"{_describe('y', ay)}: expected contiguous int64 labels of shape ({n},)")
+        if n and (ay.min() < 0 or ay.max() >= c):
+            raise ValueError(f"{_describe('y', ay)}: labels must be in [0, {c})")
+    elif kind == 1 or kind == 2:
+        ay = _contig_float("y", y)
+        _same("y", ay, az)
+    else:
+        raise ValueError(f"unknown loss kind {kind}")
+    if dz is not None:
+        adz = _contig_float("dz", dz)
+        _same("dz", adz, az, True)
+    cdef void *pz = cnp.PyArray_DATA(az)
+    cdef void *py = cnp.PyArray_DATA(ay)
+    cdef void *pd = cnp.PyArray_DATA(adz) if adz is not None else NULL
+    cdef bint f32 = cnp.PyArray_TYPE(az) == cnp.NPY_FLOAT32
+    cdef double out
+    with nogil:
+        if kind == 0:
+            out = fi_loss_xent_s(<float *>pd, <const float *>pz, <const int64_t *>py, n, c) if f32 \
+                else fi_loss_xent_d(<double *>pd, <const double *>pz, <const int64_t *>py, n, c)
+        elif kind == 1:
+            out = fi_loss_bce_s(<float *>pd, <const float *>pz, <const float *>py, n, c) if f32 \
+                else fi_loss_bce_d(<double *>pd, <const double *>pz, <const double *>py, n, c)
+        else:
+            out = fi_loss_mse_s(<float *>pd, <const float *>pz, <const float *>py, n, c) if f32 \
+                else fi_loss_mse_d(<double *>pd, <const double *>pz, <const double *>py, n, c)
+    return out
 
-    def __cinit__(self, list Ws, list bs, list acts, list act_params, int loss, long long n_max,
-                  bint keep_z=False):
-        cdef int L = len(Ws), l
-        if L < 1 or len(bs) != L or len(acts) != L or len(act_params) != L or n_max < 1:
-            raise ValueError("_Net needs one W, b, activation and parameter per layer and n_max >= 1")
-        if loss not in (0, 1, 2):
-            raise ValueError(f"loss must be 0, 1 or 2, got {loss}")
-        self.typenum = cnp.PyArray_TYPE(<cnp.ndarray>_float_array("W[0]", Ws[0]))
-        self.n_max = n_max
-        self.sizes = <long long *>malloc((L + 1) * sizeof(long long))
-        self.acts = <fi_act_t *>malloc(L * sizeof(fi_act_t))
-        self.params = <double *>malloc(L * sizeof(double))
-        if not self.sizes or not self.acts or not self.params:
-            raise MemoryError()
-        dtype = Ws[0].dtype
-        self.sizes[0] = Ws[0].shape[1]
-        for l in range(L):
-            W = _float_array(f"W[{l}]", Ws[l], self.typenum)
-            b = _float_array(f"b[{l}]", bs[l], self.typenum)
-            if W.ndim != 2 or W.shape[1] != self.sizes[l] or (<object>b).shape != ((<object>W).shape[0],):
-                raise ValueError(f"layer {l}: W {(<object>W).shape} and b {(<object>b).shape} do not chain from width {self.sizes[l]}")
-            self.sizes[l + 1] = W.shape[0]
-            self.acts[l] = <fi_act_t>_act_id(acts[l])
-            self.params[l] = act_params[l]
-        width = max(self.sizes[l] for l in range(L + 1))
-        self.dW = [np.empty_like(W) for W in Ws]
-        self.db = [np.empty_like(b) for b in bs]
-        self.A = [np.empty((n_max, self.sizes[l + 1]), dtype) for l in range(L)]
-        self.Z = [np.empty((n_max, self.sizes[l + 1]), dtype)
-                  if keep_z or fi_act_needs_input(self.acts[l]) else None for l in range(L)]
-        g = [np.empty(n_max * width, dtype), np.empty(n_max * width, dtype)]
-        self._keep = [list(Ws), list(bs), g]
-        self.net.nlayers = L
-        self.net.sizes = self.sizes
-        self.net.acts = self.acts
-        self.net.act_params = self.params
-        self.net.W = _ptrs(Ws, L)
-        self.net.b = _ptrs(bs, L)
-        self.net.dW = _ptrs(self.dW, L)
-        self.net.db = _ptrs(self.db, L)
-        self.net.A = _ptrs(self.A, L)
-        self.net.Z = _ptrs(self.Z, L)
-        self.net.mW = self.net.vW = self.net.mb = self.net.vb = NULL
-        self.net.g0 = cnp.PyArray_DATA(<cnp.ndarray>g[0])
-        self.net.g1 = cnp.PyArray_DATA(<cnp.ndarray>g[1])
-        self.net.loss = <fi_loss_t>loss
+
+cdef class _Workspace:
+    """A fi_mlp_ws_t for batches of up to n rows; freed with the object."""
+    cdef fi_mlp_ws_t ws
 
     def __dealloc__(self):
-        free(self.net.W)
-        free(self.net.b)
-        free(self.net.dW)
-        free(self.net.db)
-        free(self.net.A)
-        free(self.net.Z)
-        self._free_state()
+        fi_mlp_ws_free(&self.ws)
+
+
+cdef class _OptState:
+    """Hyper-parameters, step count and state buffers of one optimizer bound to one model."""
+    cdef fi_optim_t opt
+    cdef void **s1
+    cdef void **s2
+    cdef list _refs
+
+    def __cinit__(self, int kind, double lr, double momentum, bint nesterov, double weight_decay,
+                  double beta1, double beta2, double eps, double clip_norm, list s1, list s2):
+        cdef int k
+        self.opt.kind = kind
+        self.opt.lr = lr
+        self.opt.momentum = momentum
+        self.opt.nesterov = nesterov
+        self.opt.weight_decay = weight_decay
+        self.opt.beta1 = beta1
+        self.opt.beta2 = beta2
+        self.opt.eps = eps
+        self.opt.clip_norm = clip_norm
+        self.opt.step = 0
+        self._refs = list(s1) + list(s2)
+        self.s1 = <void **>malloc(max(len(s1), 1) * sizeof(void *))
+        self.s2 = <void **>malloc(max(len(s2), 1) * sizeof(void *))
+        if self.s1 == NULL or self.s2 == NULL:
+            raise MemoryError()
+        for k in range(len(s1)):
+            self.s1[k] = cnp.PyArray_DATA(<cnp.ndarray>s1[k]) if s1[k] is not None else NULL
+        for k in range(len(s2)):
+            self.s2[k] = cnp.PyArray_DATA(<cnp.ndarray>s2[k]) if s2[k] is not None else NULL
+
+    def __dealloc__(self):
+        free(self.s1)
+        free(self.s2)
+
+    @property
+    def lr(self):
+        return self.opt.lr
+
+    @lr.setter
+    def lr(self, double v):
+        self.opt.lr = v
+
+    @property
+    def step(self):
+        return self.opt.step
+
+
+cdef class _Engine:
+    """The C view of an MLP: pointers to its parameter and gradient arrays (kept alive here),
+    and workspaces cached by batch size. Parameters must never be reallocated: callers copy
+    into them (MLP does)."""
+    cdef fi_mlp_t m
+    cdef fi_dim_t *sizes
+    cdef int *acts
+    cdef double *act_params
+    cdef fi_dim_t *count
+    cdef void **p
+    cdef void **g
+    cdef list _refs
+    cdef dict _ws
+    cdef _Workspace _last
+    cdef fi_dim_t n_in, n_out
+    cdef int dtype_num
+    cdef readonly object dtype
+
+    def __cinit__(self, sizes, acts, act_params, int loss, params, grads):
+        cdef int L = len(sizes) - 1, l, k
+        self.sizes = <fi_dim_t *>malloc((L + 1) * sizeof(fi_dim_t))
+        self.acts = <int *>malloc(L * sizeof(int))
+        self.act_params = <double *>malloc(L * sizeof(double))
+        self.count = <fi_dim_t *>malloc(2 * L * sizeof(fi_dim_t))
+        self.p = <void **>malloc(2 * L * sizeof(void *))
+        self.g = <void **>malloc(2 * L * sizeof(void *))
+        if not (self.sizes and self.acts and self.act_params and self.count and self.p and self.g):
+            raise MemoryError()
+        self._refs = list(params) + list(grads)
+        first = <cnp.ndarray>params[0]
+        self.dtype = first.dtype
+        self.dtype_num = cnp.PyArray_TYPE(first)
+        for l in range(L + 1):
+            self.sizes[l] = sizes[l]
+        for l in range(L):
+            _check_act(acts[l])
+            self.acts[l] = acts[l]
+            self.act_params[l] = act_params[l]
+        for k in range(2 * L):
+            pa = params[k]
+            ga = grads[k]
+            want = (sizes[k // 2 + 1], sizes[k // 2]) if k % 2 == 0 else (sizes[k // 2 + 1],)
+            for name, a in (("params", pa), ("grads", ga)):
+                if a.shape != want or a.dtype != self.dtype or not a.flags.c_contiguous:
+                    raise ValueError(f"{_describe(name + f'[{k}]', a)}: expected a contiguous "
+                                     f"{want} {self.dtype} array")
+            self.p[k] = cnp.PyArray_DATA(<cnp.ndarray>pa)
+            self.g[k] = cnp.PyArray_DATA(<cnp.ndarray>ga)
+            self.count[k] = cnp.PyArray_SIZE(<cnp.ndarray>pa)
+        self.m.nlayers = L
+        self.m.sizes = self.sizes
+        self.m.acts = <const fi_act_t *>self.acts
+        self.m.act_params = self.act_params
+        self.m.loss = loss
+        self.m.p = self.p
+        self.m.g = self.g
+        self.m.count = self.count
+        self.n_in = sizes[0]
+        self.n_out = sizes[L]
+        self._ws = {}
+        self._last = None
+
+    def __dealloc__(self):
         free(self.sizes)
         free(self.acts)
-        free(self.params)
+        free(self.act_params)
+        free(self.count)
+        free(self.p)
+        free(self.g)
 
-    cdef void _free_state(self):
-        free(self.net.mW)
-        free(self.net.vW)
-        free(self.net.mb)
-        free(self.net.vb)
-        self.net.mW = self.net.vW = self.net.mb = self.net.vb = NULL
+    cdef _Workspace _workspace(self, fi_dim_t n):
+        """The workspace for batches of n rows (allocated once per n; a few sizes are kept)."""
+        cdef _Workspace w = self._last
+        if w is not None and w.ws.n == n:
+            return w
+        w = self._ws.get(n)
+        if w is None:
+            if len(self._ws) >= 4:
+                self._ws.pop(next(iter(self._ws)))
+            w = _Workspace()
+            if fi_mlp_ws_init(&w.ws, &self.m, n, cnp.PyArray_ITEMSIZE(<cnp.ndarray>self._refs[0])) != 0:
+                raise MemoryError(f"cannot allocate the workspace for a batch of {n} rows")
+            self._ws[n] = w
+        self._last = w
+        return w
 
-    def set_state(self, list mW, list vW, list mb, list vb):
-        """Optimizer state buffers (lists of arrays shaped like W and b, or None entries)."""
-        cdef int L = self.net.nlayers
-        for name, arrays, ref in (("mW", mW, self._keep[0]), ("vW", vW, self._keep[0]),
-                                  ("mb", mb, self._keep[1]), ("vb", vb, self._keep[1])):
-            if len(arrays) != L:
-                raise ValueError(f"{name} needs {L} arrays")
-            for a, r in zip(arrays, ref):
-                if a is not None and ((<object>_float_array(name, a, self.typenum)).shape != r.shape):
-                    raise ValueError(f"{name}: shape {a.shape} differs from the parameter's {r.shape}")
-        self._free_state()
-        self.net.mW = _ptrs(mW, L)
-        self.net.vW = _ptrs(vW, L)
-        self.net.mb = _ptrs(mb, L)
-        self.net.vb = _ptrs(vb, L)
-        self._keep[3:] = [mW, vW, mb, vb]
+    def clear_workspaces(self):
+        self._ws.clear()
+        self._last = None
 
-    cdef long long _check(self, X, target) except -1:
-        cdef cnp.ndarray x = _float_array("X", X, self.typenum)
-        cdef long long n = x.shape[0] if x.ndim == 2 else -1
-        if x.ndim != 2 or x.shape[1] != self.sizes[0] or n > self.n_max:
-            raise ValueError(f"{_describe('X', x)}: expected at most {self.n_max} rows of {self.sizes[0]} features")
-        if target is None:
-            return n
-        cdef long long k = self.sizes[self.net.nlayers], i
-        cdef cnp.ndarray t = <cnp.ndarray>target
-        cdef const int64_t *lab
-        if self.net.loss == FI_LOSS_SOFTMAX_CE:
-            if not isinstance(target, cnp.ndarray) or cnp.PyArray_TYPE(t) != cnp.NPY_INT64 or (<object>t).shape != (n,) \
-                    or not cnp.PyArray_IS_C_CONTIGUOUS(t):
-                raise TypeError(f"labels must be a contiguous int64 array of shape ({n},)")
-            lab = <const int64_t *>cnp.PyArray_DATA(t)
-            for i in range(n):
-                if lab[i] < 0 or lab[i] >= k:
-                    raise ValueError(f"label {lab[i]} at row {i} is outside [0, {k})")
-        elif (<object>_float_array("y", target, self.typenum)).shape != (n, k):
-            raise ValueError(f"{_describe('y', target)}: expected shape ({n}, {k})")
-        return n
-
-    def forward(self, X):
-        """Logits of X (a view into the workspace, valid until the next call)."""
-        cdef long long n = self._check(X, None)
-        cdef void *px = cnp.PyArray_DATA(<cnp.ndarray>X)
+    cdef bint _x_ok(self, x):
+        """Fast check: x is a C-contiguous (n >= 1, n_in) array of the model's dtype, all finite."""
+        if type(x) is not np.ndarray:
+            return False
+        cdef cnp.ndarray a = <cnp.ndarray>x
+        if (cnp.PyArray_TYPE(a) != self.dtype_num or cnp.PyArray_NDIM(a) != 2
+                or not cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_DIMS(a)[1] != self.n_in
+                or cnp.PyArray_DIMS(a)[0] < 1):
+            return False
+        cdef fi_dim_t size = cnp.PyArray_SIZE(a)
+        cdef void *p = cnp.PyArray_DATA(a)
+        cdef int ok
         with nogil:
-            if self.typenum == cnp.NPY_FLOAT32:
-                fi_mlp_forward_s(&self.net, <const float *>px, n)
-            else:
-                fi_mlp_forward_d(&self.net, <const double *>px, n)
-        return self.A[len(self.A) - 1][:n]
+            ok = fi_all_finite_s(<const float *>p, size) if self.dtype_num == cnp.NPY_FLOAT32 \
+                else fi_all_finite_d(<const double *>p, size)
+        return ok
 
-    def grad(self, X, target):
-        """Mean loss; fills self.dW and self.db with its gradient."""
-        cdef long long n = self._check(X, target)
-        cdef void *px = cnp.PyArray_DATA(<cnp.ndarray>X)
-        cdef void *pt = cnp.PyArray_DATA(<cnp.ndarray>target)
+    cdef bint _y_ok(self, y, fi_dim_t n):
+        """Fast check of y against the loss: int64 labels in range, or finite targets."""
+        if type(y) is not np.ndarray:
+            return False
+        cdef cnp.ndarray a = <cnp.ndarray>y
+        cdef const int64_t *lab
+        cdef fi_dim_t i, c = self.n_out
+        cdef bint ok = True
+        if not cnp.PyArray_IS_C_CONTIGUOUS(a):
+            return False
+        if self.m.loss == 0:
+            if cnp.PyArray_TYPE(a) != cnp.NPY_INT64 or cnp.PyArray_NDIM(a) != 1 or cnp.PyArray_DIMS(a)[0] != n:
+                return False
+            lab = <const int64_t *>cnp.PyArray_DATA(a)
+            with nogil:
+                for i in range(n):
+                    if lab[i] < 0 or lab[i] >= c:
+                        ok = False
+                        break
+            return ok
+        return (cnp.PyArray_TYPE(a) == self.dtype_num and cnp.PyArray_NDIM(a) == 2
+                and cnp.PyArray_DIMS(a)[0] == n and cnp.PyArray_DIMS(a)[1] == c)
+
+    def forward(self, x, out=None, fi_dim_t chunk=2048):
+        """Logits of x (n, n_in) as a new (n, n_out) array; None if x fails the fast checks."""
+        if not self._x_ok(x):
+            return None
+        cdef cnp.ndarray a = <cnp.ndarray>x
+        cdef fi_dim_t n = cnp.PyArray_DIMS(a)[0], start, rows
+        cdef cnp.ndarray res = np.empty((n, self.n_out), dtype=self.dtype)
+        cdef _Workspace w = self._workspace(min(n, chunk))
+        cdef size_t isz = cnp.PyArray_ITEMSIZE(a)
+        cdef char *px = <char *>cnp.PyArray_DATA(a)
+        cdef char *pr = <char *>cnp.PyArray_DATA(res)
+        cdef bint f32 = self.dtype_num == cnp.NPY_FLOAT32
+        cdef int L = self.m.nlayers
+        with nogil:
+            start = 0
+            while start < n:
+                rows = min(chunk, n - start)
+                if f32:
+                    fi_mlp_forward_s(&self.m, &w.ws, <const float *>(px + start * self.n_in * isz), rows)
+                else:
+                    fi_mlp_forward_d(&self.m, &w.ws, <const double *>(px + start * self.n_in * isz), rows)
+                memcpy(pr + start * self.n_out * isz, w.ws.a[L - 1], rows * self.n_out * isz)
+                start += rows
+        return res
+
+    def backprop(self, x, y):
+        """Forward + loss + backward into the gradient arrays; the loss, or None if x or y
+        fail the fast checks."""
+        if not self._x_ok(x):
+            return None
+        cdef cnp.ndarray a = <cnp.ndarray>x
+        cdef fi_dim_t n = cnp.PyArray_DIMS(a)[0]
+        if not self._y_ok(y, n):
+            return None
+        cdef _Workspace w = self._workspace(n)
+        cdef void *px = cnp.PyArray_DATA(a)
+        cdef void *py = cnp.PyArray_DATA(<cnp.ndarray>y)
         cdef double loss
         with nogil:
-            if self.typenum == cnp.NPY_FLOAT32:
-                loss = fi_mlp_grad_s(&self.net, <const float *>px, pt, n)
+            if self.dtype_num == cnp.NPY_FLOAT32:
+                loss = fi_mlp_backprop_s(&self.m, &w.ws, <const float *>px, py, n)
             else:
-                loss = fi_mlp_grad_d(&self.net, <const double *>px, pt, n)
+                loss = fi_mlp_backprop_d(&self.m, &w.ws, <const double *>px, py, n)
         return loss
 
-    def step(self, X, target, int kind, double lr, double momentum, double weight_decay,
-             double beta1, double beta2, double eps, bint nesterov, long long step, double clip_norm):
-        """One training step (see fi_mlp_step); returns the loss before the update."""
-        cdef long long n = self._check(X, target)
-        if self.net.mW == NULL:
-            raise RuntimeError("set_state must be called before step")
-        if kind != FI_OPT_SGD and self.net.vW == NULL:
-            raise RuntimeError("Adam needs second-moment state")
-        cdef fi_optim_t o
-        o.kind = <fi_opt_kind_t>kind
-        o.lr, o.momentum, o.weight_decay = lr, momentum, weight_decay
-        o.beta1, o.beta2, o.eps, o.nesterov, o.step = beta1, beta2, eps, nesterov, step
-        cdef void *px = cnp.PyArray_DATA(<cnp.ndarray>X)
-        cdef void *pt = cnp.PyArray_DATA(<cnp.ndarray>target)
+    def step(self, x, y, _OptState st):
+        """One training step (forward, loss, backward, update); the loss before the update,
+        or None if x or y fail the fast checks (nothing is changed then)."""
+        if not self._x_ok(x):
+            return None
+        cdef cnp.ndarray a = <cnp.ndarray>x
+        cdef fi_dim_t n = cnp.PyArray_DIMS(a)[0]
+        if not self._y_ok(y, n):
+            return None
+        cdef _Workspace w = self._workspace(n)
+        cdef void *px = cnp.PyArray_DATA(a)
+        cdef void *py = cnp.PyArray_DATA(<cnp.ndarray>y)
         cdef double loss
         with nogil:
-            if self.typenum == cnp.NPY_FLOAT32:
-                loss = fi_mlp_step_s(&self.net, <const float *>px, pt, n, &o, clip_norm)
+            if self.dtype_num == cnp.NPY_FLOAT32:
+                loss = fi_mlp_step_s(&self.m, &w.ws, <const float *>px, py, n, &st.opt,
+                                     <float **>st.s1, <float **>st.s2)
             else:
-                loss = fi_mlp_step_d(&self.net, <const double *>px, pt, n, &o, clip_norm)
+                loss = fi_mlp_step_d(&self.m, &w.ws, <const double *>px, py, n, &st.opt,
+                                     <double **>st.s1, <double **>st.s2)
         return loss

@@ -1,336 +1,422 @@
-"""Dense layers and the MLP: parameters are NumPy arrays, every pass runs in C.
+"""Dense layers and the MLP: parameters as NumPy arrays, one C call per training step.
 
-    >>> import fastinit
-    >>> model = fastinit.MLP([784, 256, 256, 10], activation="relu", init="he_normal", seed=0)
-    >>> loss = model.train_step(X, y, fastinit.optim.SGD(lr=0.1))
+    >>> import numpy as np, fastinit
+    >>> from fastinit import optim
+    >>> model = fastinit.MLP([2, 10, 5, 1], activation="relu", output="sigmoid", init="he_normal")
+    >>> loss = model.train_step(X, y, optim.SGD(lr=0.1))       # forward, loss, backward, update
 
-A weight W has shape (fan_out, fan_in) as in PyTorch, so a layer computes act(X @ W.T + b).
-Inputs X are (batch, features); integer X is converted to the model's dtype.
+Parameters live in NumPy arrays owned by Python (``model.layers[i].W`` of shape
+(fan_out, fan_in), ``.b`` of shape (fan_out,)); the C engine holds pointers to them, so assigning
+``layer.W = ...`` copies into the existing buffer (after checking shape and dtype) instead of
+rebinding it. Workspaces are allocated once per batch size and reused.
+
+Inputs: ``X`` is (batch, features). Integer ``X`` is converted to the model's float dtype, and
+so is float64 ``X`` for a float32 model; float16, bool, complex and object arrays are rejected.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import math
+import zipfile
 
 import numpy as np
 
 from fastinit import _core
-from fastinit import init as _init
-from fastinit.losses import get_output
+from fastinit import losses as _losses
 
 __all__ = ["ACTIVATIONS", "Dense", "MLP", "Trace", "load"]
 
-# name -> (fi_act_t, default parameter)
+#: Activation names and their C codes (csrc/fi_act.h); "linear" is an alias of "identity".
 ACTIVATIONS = {
-    "identity": (0, 0.0), "relu": (1, 0.0), "leaky_relu": (2, 0.01), "elu": (3, 1.0), "selu": (4, 0.0),
-    "tanh": (5, 0.0), "sigmoid": (6, 0.0), "gelu": (7, 0.0), "gelu_tanh": (8, 0.0), "softplus": (9, 0.0),
-    "softsign": (10, 0.0),
+    "identity": 0, "linear": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "selu": 4, "tanh": 5,
+    "sigmoid": 6, "gelu": 7, "gelu_tanh": 8, "softplus": 9, "softsign": 10,
 }
-_ACT_ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu", "logistic": "sigmoid"}
-_FORMAT = "fastinit-mlp-1"
+#: Default parameter of the activations that take one (leaky_relu: slope, elu: alpha).
+ACT_DEFAULT_PARAM = {"leaky_relu": 0.01, "elu": 1.0}
+
+_FORMAT = "fastinit.MLP/1"
 
 
-def _activation(name):
-    key = _ACT_ALIASES.get(str(name).lower(), str(name).lower())
-    if key not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
-    return key
+def _describe(name, a):
+    return f"{name} (shape {getattr(a, 'shape', None)}, dtype {getattr(a, 'dtype', type(a).__name__)})"
+
+
+def _parse_activation(spec, where):
+    """(name, param) from "relu" or ("leaky_relu", 0.2)."""
+    param = None
+    if isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[0], str):
+        spec, param = spec
+    if not isinstance(spec, str):
+        raise TypeError(f"{where} must be an activation name or (name, param), got {spec!r}")
+    name = spec.lower()
+    if name not in ACTIVATIONS:
+        raise ValueError(f"{where}: unknown activation {spec!r}; choose one of: "
+                         + ", ".join(ACTIVATIONS))
+    if name == "linear":
+        name = "identity"
+    if param is None:
+        param = ACT_DEFAULT_PARAM.get(name, 0.0)
+    elif name not in ACT_DEFAULT_PARAM:
+        raise ValueError(f"{where}: activation {name!r} takes no parameter, got {param!r}")
+    param = float(param)
+    if not math.isfinite(param):
+        raise ValueError(f"{where}: activation parameter must be finite, got {param}")
+    return name, param
 
 
 class Dense:
-    """One layer: act(X @ W.T + b). W and b are assigned in place (shape and dtype checked),
-    so the C engine's view of them stays valid."""
+    """One dense layer y = act(x @ W.T + b) of an MLP. W is (fan_out, fan_in), b is (fan_out,).
 
-    def __init__(self, W: np.ndarray, b: np.ndarray, activation: str, activation_param: float):
-        self._W, self._b = W, b
-        self.activation = activation
-        self.activation_param = activation_param
+    Reading ``W``/``b`` gives the live arrays (in-place edits are seen by the engine);
+    assigning copies into them after checking shape and dtype.
+    """
+
+    __slots__ = ("_W", "_b", "dW", "db", "activation", "act_param", "fan_in", "fan_out")
+
+    def __init__(self, W, b, dW, db, activation, act_param):
+        self._W, self._b, self.dW, self.db = W, b, dW, db
+        self.activation, self.act_param = activation, act_param
+        self.fan_out, self.fan_in = W.shape
+
+    def _assign(self, name, dst, value):
+        if not isinstance(value, np.ndarray):
+            value = np.asarray(value)
+        if value.dtype.kind != "f" or value.dtype.itemsize < 4:
+            raise TypeError(f"{_describe(name, value)}: expected a float32 or float64 array "
+                            f"(the layer's dtype is {dst.dtype})")
+        if value.shape != dst.shape:
+            raise ValueError(f"{_describe(name, value)}: expected shape {dst.shape}")
+        np.copyto(dst, value, casting="same_kind")
 
     @property
-    def W(self) -> np.ndarray:
+    def W(self):
         return self._W
 
     @W.setter
     def W(self, value):
-        self._assign(self._W, value, "W")
+        self._assign("W", self._W, value)
 
     @property
-    def b(self) -> np.ndarray:
+    def b(self):
         return self._b
 
     @b.setter
     def b(self, value):
-        self._assign(self._b, value, "b")
-
-    @staticmethod
-    def _assign(dst, value, name):
-        value = np.asarray(value)
-        if value.shape != dst.shape:
-            raise ValueError(f"{name} must have shape {dst.shape}, got {value.shape} (dtype {value.dtype})")
-        if value.dtype.kind not in "fiu" or value.dtype == np.float16:
-            raise TypeError(f"{name} must be float32/float64 (or int) values, got dtype {value.dtype}")
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"{name} holds NaN or infinite values")
-        dst[...] = value
-
-    @property
-    def fan_in(self) -> int:
-        return self._W.shape[1]
-
-    @property
-    def fan_out(self) -> int:
-        return self._W.shape[0]
+        self._assign("b", self._b, value)
 
     def __repr__(self):
-        return f"Dense({self.fan_in} -> {self.fan_out}, {self.activation}, {self._W.dtype})"
+        act = self.activation if self.activation not in ACT_DEFAULT_PARAM else \
+            f"{self.activation}({self.act_param:g})"
+        return f"Dense({self.fan_in} -> {self.fan_out}, {act}, {self._W.dtype})"
 
 
-@dataclass
 class Trace:
-    """Per-layer values of one pass over a batch: pre[i] = Z_i, post[i] = A_i = act(Z_i), and
-    with targets the loss and gradients: grad_W[i], grad_b[i], grad_pre[i] = dL/dZ_i and
-    grad_input[i] = dL/d(input of layer i)."""
-    pre: list = field(default_factory=list)
-    post: list = field(default_factory=list)
-    loss: float | None = None
-    grad_W: list = field(default_factory=list)
-    grad_b: list = field(default_factory=list)
-    grad_pre: list = field(default_factory=list)
-    grad_input: list = field(default_factory=list)
+    """Per-layer tensors of one forward (and backward, when y is given) pass, for diagnostics.
+
+    pre[i] = Z_i (n, fan_out), post[i] = A_i = act(Z_i) (the last layer's post is the logits);
+    with y: loss, grad_pre[i] = dL/dZ_i, grad_W[i], grad_b[i], grad_input[i] = dL/d(input of
+    layer i) (n, fan_in).
+    """
+
+    def __init__(self):
+        self.pre, self.post = [], []
+        self.loss = None
+        self.grad_W, self.grad_b, self.grad_pre, self.grad_input = [], [], [], []
+
+    def __repr__(self):
+        return (f"Trace(layers={len(self.pre)}, "
+                f"loss={'None' if self.loss is None else format(self.loss, '.6g')})")
 
 
 class MLP:
-    """A multilayer perceptron with `sizes` = [inputs, hidden..., outputs].
+    """A multilayer perceptron trained by one C call per step.
 
-    activation and init may be one name or one per layer (the output layer is always linear:
-    its logits feed the loss `output` names: softmax + cross-entropy, sigmoid + binary
-    cross-entropy, identity + mean squared error). bias_init=None takes the bias the scheme
-    implies (torch_default: U(+-1/sqrt(fan_in)); otherwise zeros). Layer i draws W from stream
-    2i and b from stream 2i+1 of `seed`, so weights never depend on other layers or threads.
-    init="lsuv" initializes orthogonally and leaves model.pending_init = "lsuv" for
-    fastinit.init.lsuv(model, X) (fit() runs it on the first batch).
+    sizes: [inputs, hidden..., outputs], e.g. [784, 256, 256, 10].
+    activation: hidden-layer activation, one name (or (name, param)) or a list per hidden layer;
+        names: identity/linear, relu, leaky_relu (slope 0.01), elu (alpha 1), selu, tanh,
+        sigmoid, gelu, gelu_tanh, softplus, softsign.
+    output: "softmax" (cross-entropy on integer labels), "sigmoid" (binary cross-entropy on
+        logits, targets in [0, 1]) or "identity" (mean squared error). The last layer is linear;
+        the output nonlinearity belongs to the loss.
+    init: a fastinit.init name or Initializer, or a list with one per layer. Layer i draws W from
+        stream 2*i and b from stream 2*i + 1 of `seed`. A data-dependent init ("lsuv") sets
+        ``pending_init``; fastinit.fit finishes it on the first batch.
+    bias_init: the same for the biases (default zeros).
+    dtype: numpy.float32 (fast path) or numpy.float64.
     """
 
-    def __init__(self, sizes, activation="relu", output="softmax", init="he_normal", bias_init=None,
-                 seed=0, dtype=np.float32):
-        sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else None
-        if not sizes or len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
-            raise ValueError(f"sizes must list at least two positive ints (inputs, ..., outputs), got {sizes!r}")
-        self.sizes = [int(s) for s in sizes]
+    def __init__(self, sizes, activation="relu", output="softmax", init="he_normal",
+                 bias_init="zeros", seed=0, dtype=np.float32):
+        from fastinit import init as _init
+
+        self.sizes = self._check_sizes(sizes)
         L = len(self.sizes) - 1
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
-            raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
+        dt = np.dtype(dtype) if not isinstance(dtype, np.dtype) else dtype
+        if dt not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
+        self.dtype = dt
+        if output not in _losses.OUTPUTS:
+            raise ValueError(f"output must be one of {sorted(_losses.OUTPUTS)}, got {output!r}")
+        if output == "softmax" and self.sizes[-1] < 2:
+            raise ValueError(f"output='softmax' needs at least 2 outputs, sizes[-1] is {self.sizes[-1]}")
+        self.output = output
+        self.loss_name, self._loss_kind = _losses.OUTPUTS[output]
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
         self.seed = int(seed)
-        self.output = get_output(output)
-        acts = self._per_layer(activation, L - 1, "activation") if L > 1 else []
-        self.activations = [_activation(a) for a in acts] + ["identity"]
-        inits = self._per_layer(init, L, "init")
-        self.inits = [_init.get(i) for i in inits]
-        self.pending_init = "lsuv" if any(i.needs_data for i in self.inits) else None
-        self.layers = []
-        for i in range(L):
-            fan_in, fan_out = self.sizes[i], self.sizes[i + 1]
-            ini = self.inits[i]
-            W = np.ascontiguousarray(ini((fan_out, fan_in), seed=self.seed, stream=2 * i, dtype=self.dtype))
-            b_scheme = bias_init if bias_init is not None else (ini.bias or "zeros")
-            b = np.ascontiguousarray(_init.get(b_scheme)((fan_out,), seed=self.seed, stream=2 * i + 1,
-                                                         dtype=self.dtype, fan_in=fan_in, fan_out=fan_out))
-            name = self.activations[i]
-            self.layers.append(Dense(W, b, name, ACTIVATIONS[name][1]))
-        self.init_names = [i.name for i in self.inits]
+
+        hidden = self._per_layer("activation", activation, L - 1)
+        acts = [_parse_activation(a, "activation") for a in hidden] + [("identity", 0.0)]
+        inits = self._per_layer("init", init, L)
+        self.init = inits[0] if all(i == inits[0] for i in inits) else list(inits)
         self.bias_init = bias_init
-        self._nets = {}
-        self._opt = None  # (optimizer, step, state lists)
+        self.pending_init = None
+
+        self.layers = []
+        params, grads = [], []
+        for i in range(L):
+            fi, fo = self.sizes[i], self.sizes[i + 1]
+            W = np.ascontiguousarray(_init.initialize(inits[i], (fo, fi), seed=self.seed,
+                                                      stream=2 * i, dtype=dt))
+            b = np.ascontiguousarray(_init.initialize(bias_init, (fo,), seed=self.seed,
+                                                      stream=2 * i + 1, dtype=dt, fan_in=fi, fan_out=fo))
+            if W.shape != (fo, fi) or W.dtype != dt or b.shape != (fo,) or b.dtype != dt:
+                raise RuntimeError(f"init returned {_describe('W', W)} and {_describe('b', b)} "
+                                   f"for layer {i}; expected ({fo}, {fi}) and ({fo},) {dt}")
+            if getattr(_init.get(inits[i]), "needs_data", False):
+                self.pending_init = str(getattr(inits[i], "name", inits[i]))
+            dW, db = np.zeros_like(W), np.zeros_like(b)
+            self.layers.append(Dense(W, b, dW, db, *acts[i]))
+            params += [W, b]
+            grads += [dW, db]
+        self._engine = _core._Engine(self.sizes, [ACTIVATIONS[a] for a, _ in acts],
+                                     [p for _, p in acts], self._loss_kind, params, grads)
+        self._opt = None  # (optimizer, its C state for this model): the train_step fast path
+
+    # ------------------------------------------------------------------ construction helpers
+    @staticmethod
+    def _check_sizes(sizes):
+        try:
+            out = [int(s) for s in sizes]
+        except (TypeError, ValueError):
+            raise TypeError(f"sizes must be a list of ints like [784, 256, 10], got {sizes!r}") from None
+        if len(out) < 2 or any(s < 1 for s in out) or any(
+                isinstance(s, bool) or (isinstance(s, float) and s != int(s)) for s in sizes):
+            raise ValueError(f"sizes must hold >= 2 positive ints (inputs, ..., outputs), got {sizes!r}")
+        return out
 
     @staticmethod
-    def _per_layer(value, n, name):
-        if isinstance(value, (list, tuple)):
-            if len(value) != n:
-                raise ValueError(f"{name} lists {len(value)} values for {n} layers")
+    def _per_layer(name, value, count):
+        if isinstance(value, list):
+            if len(value) != count:
+                raise ValueError(f"{name} has {len(value)} entries; the model needs {count} (one per layer)")
             return list(value)
-        return [value] * n
+        return [value] * count
 
-    # ------------------------------------------------------------------ bookkeeping
-
-    def parameters(self) -> list[np.ndarray]:
-        """[W0, b0, W1, b1, ...]: the live arrays."""
-        return [p for layer in self.layers for p in (layer.W, layer.b)]
+    # ------------------------------------------------------------------ properties
+    @property
+    def activations(self):
+        return [l.activation for l in self.layers[:-1]]
 
     @property
-    def num_parameters(self) -> int:
-        return sum(p.size for p in self.parameters())
+    def num_parameters(self):
+        return sum(l.W.size + l.b.size for l in self.layers)
 
-    @property
-    def num_classes(self) -> int:
-        return self.sizes[-1]
+    def parameters(self):
+        """The live parameter arrays [W0, b0, W1, b1, ...]."""
+        return [p for l in self.layers for p in (l.W, l.b)]
 
     def __repr__(self):
-        inits = self.init_names[0] if len(set(self.init_names)) == 1 else self.init_names
-        hidden = self.activations[0] if len(self.activations) > 1 else "-"
-        return (f"MLP({self.sizes}, activation={hidden!r}, output={self.output.name!r}, init={inits!r}, "
-                f"dtype={self.dtype.name}, parameters={self.num_parameters:,})")
-
-    def _net(self, n: int, keep_z: bool = False):
-        """The C workspace for batches of n rows (built once per batch size)."""
-        key = (n, keep_z)
-        net = self._nets.get(key)
-        if net is None:
-            net = _core._Net([l.W for l in self.layers], [l.b for l in self.layers],
-                             [ACTIVATIONS[l.activation][0] for l in self.layers],
-                             [l.activation_param for l in self.layers], self.output.kind, n, keep_z)
-            self._nets[key] = net
-        return net
+        acts = sorted(set(self.activations)) or ["-"]
+        act = acts[0] if len(acts) == 1 else acts
+        init = self.init if isinstance(self.init, str) else getattr(self.init, "name", self.init)
+        pend = f", pending_init={self.pending_init!r}" if self.pending_init else ""
+        return (f"MLP({self.sizes}, activation={act!r}, output={self.output!r}, init={init!r}, "
+                f"dtype={self.dtype.name}, parameters={self.num_parameters}{pend})")
 
     # ------------------------------------------------------------------ input checks
+    def _check_X(self, X, name="X"):
+        """X as a C-contiguous (n, sizes[0]) array of the model dtype; clear errors otherwise."""
+        if isinstance(X, (str, bytes, dict, set)) or X is None:
+            raise TypeError(f"{name} must be a 2-D numeric array, got {type(X).__name__}")
+        a = np.asarray(X)
+        k = a.dtype.kind
+        if k in "iu":
+            a = a.astype(self.dtype)
+        elif k != "f" or a.dtype.itemsize < 4:
+            raise TypeError(f"{_describe(name, a)}: expected float32, float64 or integer values")
+        if a.ndim != 2:
+            raise ValueError(f"{_describe(name, a)}: expected a 2-D array (batch, {self.sizes[0]})")
+        if a.shape[1] != self.sizes[0]:
+            raise ValueError(f"{_describe(name, a)}: expected {self.sizes[0]} features per row "
+                             f"(the model's sizes[0])")
+        if a.shape[0] == 0:
+            raise ValueError(f"{_describe(name, a)} is empty")
+        a = np.ascontiguousarray(a, dtype=self.dtype)
+        if not np.isfinite(a).all():
+            raise ValueError(f"{_describe(name, a)} contains NaN or inf")
+        return a
 
-    def _check_X(self, X) -> np.ndarray:
-        """X as a C-contiguous (n, inputs) array of the model's dtype; ints are converted."""
-        if isinstance(X, (list, tuple)):
-            X = np.asarray(X)
-        if not isinstance(X, np.ndarray):
-            raise TypeError(f"X must be a numpy array, got {type(X).__name__}")
-        if X.dtype.kind not in "biuf" or X.dtype == np.float16:
-            raise TypeError(f"X (shape {X.shape}, dtype {X.dtype}): expected float32/float64 (ints are converted)")
-        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
-            raise ValueError(f"X (shape {X.shape}, dtype {X.dtype}) must be (n, {self.sizes[0]})")
-        if X.shape[0] == 0:
-            raise ValueError(f"X (shape {X.shape}) is empty")
-        X = np.ascontiguousarray(X, dtype=self.dtype)
-        if not np.isfinite(X).all():
-            raise ValueError(f"X (shape {X.shape}, dtype {X.dtype}) holds NaN or infinite values")
-        return X
+    def _check_y(self, y, n, name="y"):
+        """y as the engine wants it: int64 labels (n,) for softmax, (n, outputs) targets else."""
+        if isinstance(y, (str, bytes, dict, set)) or y is None:
+            raise TypeError(f"{name} must be an array, got {type(y).__name__}")
+        a = np.asarray(y)
+        c = self.sizes[-1]
+        if a.dtype.kind not in "iuf" or a.dtype.itemsize < 2 or (a.dtype.kind == "f" and a.dtype.itemsize < 4):
+            raise TypeError(f"{_describe(name, a)}: expected integer labels or float targets")
+        if a.shape[:1] != (n,):
+            raise ValueError(f"{_describe(name, a)}: expected {n} rows (as many as X)")
+        if self._loss_kind == 0:
+            if a.ndim == 2 and a.shape[1] == 1:
+                a = a[:, 0]
+            if a.ndim != 1:
+                raise ValueError(f"{_describe(name, a)}: expected integer class labels of shape ({n},)")
+            if a.dtype.kind == "f":
+                if not (np.isfinite(a).all() and (a == np.round(a)).all()):
+                    raise ValueError(f"{_describe(name, a)}: class labels must be integers")
+            lo, hi = a.min(), a.max()
+            if lo < 0 or hi >= c:
+                raise ValueError(f"{_describe(name, a)}: labels must be in [0, {c}), found "
+                                 f"{lo if lo < 0 else hi}")
+            return np.ascontiguousarray(a, dtype=np.int64)
+        if a.ndim == 1 and c == 1:
+            a = a[:, None]
+        if a.ndim != 2 or a.shape[1] != c:
+            raise ValueError(f"{_describe(name, a)}: expected targets of shape ({n}, {c})")
+        a = np.ascontiguousarray(a, dtype=self.dtype)
+        if not np.isfinite(a).all():
+            raise ValueError(f"{_describe(name, a)} contains NaN or inf")
+        if self._loss_kind == 1 and ((a < 0).any() or (a > 1).any()):
+            raise ValueError(f"{_describe(name, a)}: binary cross-entropy targets must be in [0, 1]")
+        return a
 
-    def _check_y(self, y, n):
-        return self.output.targets(y, n, self.sizes[-1], self.dtype)
+    # ------------------------------------------------------------------ inference
+    def forward(self, X):
+        """Logits (n, outputs) of X (n, inputs): the last layer before the output nonlinearity."""
+        out = self._engine.forward(X)
+        if out is None:
+            out = self._engine.forward(self._check_X(X))
+        return out
 
-    # ------------------------------------------------------------------ passes
+    __call__ = forward
 
-    def forward(self, X) -> np.ndarray:
-        """Logits (n, outputs), a new array."""
-        X = self._check_X(X)
-        return self._net(X.shape[0]).forward(X).copy()
+    def predict_proba(self, X):
+        """Softmax probabilities (n, classes) or sigmoid probabilities (n, outputs)."""
+        if self.output == "identity":
+            raise ValueError("predict_proba needs output='softmax' or 'sigmoid'; this model "
+                             "regresses (output='identity'): use predict")
+        return _losses.probabilities(self.output, self.forward(X))
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (softmax or sigmoid of the logits); for identity, the outputs."""
-        z = self.forward(X).astype(np.float64)
-        if self.output.kind == 0:
-            z = np.exp(z - z.max(axis=1, keepdims=True))
-            return (z / z.sum(axis=1, keepdims=True)).astype(self.dtype)
-        if self.output.kind == 1:
-            return (0.5 * (1 + np.tanh(0.5 * z))).astype(self.dtype)
-        return z.astype(self.dtype)
-
-    def predict(self, X) -> np.ndarray:
-        """Labels (softmax: argmax; sigmoid: probability > 0.5) or values (identity)."""
+    def predict(self, X):
+        """Class labels (n,) for softmax; 0/1 labels (n,) for one sigmoid output ((n, k) for
+        several); the outputs themselves for identity."""
         z = self.forward(X)
-        if self.output.kind == 0:
+        if self.output == "softmax":
             return z.argmax(axis=1)
-        if self.output.kind == 1:
-            labels = (z > 0).astype(np.int64)
-            return labels[:, 0] if labels.shape[1] == 1 else labels
+        if self.output == "sigmoid":
+            lab = (z > 0).astype(np.int64)
+            return lab[:, 0] if lab.shape[1] == 1 else lab
         return z
 
-    def loss(self, X, y) -> float:
-        """Mean loss on (X, y)."""
+    def loss(self, X, y):
+        """Mean loss on (X, y): cross-entropy, binary cross-entropy or MSE by `output`."""
         X = self._check_X(X)
-        return float(self._net(X.shape[0]).grad(X, self._check_y(y, X.shape[0])))
+        return _losses.LOSSES[self.loss_name](self.forward(X), self._check_y(y, X.shape[0]))[0]
 
-    def gradients(self, X, y) -> list[tuple[np.ndarray, np.ndarray]]:
-        """[(dW, db), ...] of the mean loss, new arrays."""
+    def gradients(self, X, y):
+        """[(dW, db), ...] of the mean loss on (X, y), as new arrays (no update)."""
+        if self._engine.backprop(X, y) is None:
+            X = self._check_X(X)
+            self._engine.backprop(X, self._check_y(y, X.shape[0]))
+        return [(l.dW.copy(), l.db.copy()) for l in self.layers]
+
+    def train_step(self, X, y, optimizer):
+        """One step of `optimizer` on the batch (X, y) in one C call; returns the batch loss
+        before the update. X and y are validated (fast path when already in engine form)."""
+        o = self._opt
+        if o is None or o[0] is not optimizer:
+            o = self._opt = (optimizer, optimizer._state_for(self))
+        loss = self._engine.step(X, y, o[1])
+        if loss is None:
+            X = self._check_X(X)
+            loss = self._engine.step(X, self._check_y(y, X.shape[0]), o[1])
+        return loss
+
+    # ------------------------------------------------------------------ diagnostics
+    def trace(self, X, y=None):
+        """A Trace of every layer's pre-activation and output (and gradients when y is given)."""
         X = self._check_X(X)
-        net = self._net(X.shape[0])
-        net.grad(X, self._check_y(y, X.shape[0]))
-        return [(dW.copy(), db.copy()) for dW, db in zip(net.dW, net.db)]
-
-    def train_step(self, X, y, optimizer) -> float:
-        """One optimizer step on the batch (X, y), in one call into C; returns its loss."""
-        X = self._check_X(X)
-        return self._step(X, self._check_y(y, X.shape[0]), optimizer)
-
-    def _step(self, X, target, optimizer) -> float:
-        """train_step on already-checked arrays (the fit loop's path)."""
-        net = self._net(X.shape[0])
-        state = self._optimizer_state(optimizer)
-        if net not in state["nets"]:
-            net.set_state(*state["buffers"])
-            state["nets"].add(net)
-        state["step"] += 1
-        return net.step(X, target, *optimizer._args(), state["step"], optimizer.clip_norm or 0.0)
-
-    def _optimizer_state(self, optimizer):
-        from fastinit.optim import Optimizer
-
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a fastinit.optim optimizer, got {type(optimizer).__name__}")
-        if self._opt is None or self._opt["optimizer"] is not optimizer:
-            zeros = lambda arrays: [np.zeros_like(a) for a in arrays]  # noqa: E731
-            Ws, bs = [l.W for l in self.layers], [l.b for l in self.layers]
-            second = optimizer.needs_second_moment
-            self._opt = {"optimizer": optimizer, "step": 0, "nets": set(),
-                         "buffers": (zeros(Ws), zeros(Ws) if second else [None] * len(Ws),
-                                     zeros(bs), zeros(bs) if second else [None] * len(bs))}
-        return self._opt
-
-    def trace(self, X, y=None) -> Trace:
-        """Every layer's pre-activations and activations on X; with y, the loss and every
-        gradient (computed layer by layer with the same kernels the engine uses)."""
-        X = self._check_X(X)
-        net = self._net(X.shape[0], keep_z=True)
-        net.forward(X)
-        t = Trace(pre=[z[: len(X)].copy() for z in net.Z], post=[a[: len(X)].copy() for a in net.A])
+        t = Trace()
+        a = X
+        for layer in self.layers:
+            z = _core.matmul(a, layer.W, trans_b=True)
+            z += layer.b
+            h = np.empty_like(z)
+            _core._act_forward(z, h, ACTIVATIONS[layer.activation], layer.act_param)
+            t.pre.append(z)
+            t.post.append(h)
+            a = h
         if y is None:
             return t
-        target = self._check_y(y, X.shape[0])
-        t.loss, dz = _core._loss(t.post[-1], target, self.output.kind)
-        inputs = [X] + t.post[:-1]
-        grads_pre, grads_in, gW, gb = [], [], [], []
-        for i in reversed(range(len(self.layers))):
+        y = self._check_y(y, X.shape[0])
+        g = np.empty_like(a)
+        t.loss = _core._loss(self._loss_kind, a, y, g)
+        n = len(self.layers)
+        t.grad_W, t.grad_b = [None] * n, [None] * n
+        t.grad_pre, t.grad_input = [None] * n, [None] * n
+        for i in range(n - 1, -1, -1):
             layer = self.layers[i]
-            grads_pre.append(dz)
-            gW.append(_core.matmul(dz, inputs[i], trans_a=True))
-            gb.append(dz.sum(axis=0))
-            d_in = _core.matmul(dz, layer.W)
-            grads_in.append(d_in)
-            if i:
-                prev = self.layers[i - 1]
-                dz = _core._act_backward(d_in, t.pre[i - 1], t.post[i - 1], ACTIVATIONS[prev.activation][0],
-                                         prev.activation_param)
-        t.grad_pre, t.grad_input, t.grad_W, t.grad_b = grads_pre[::-1], grads_in[::-1], gW[::-1], gb[::-1]
+            dz = np.empty_like(g)
+            _core._act_backward(g, t.pre[i], t.post[i], dz, ACTIVATIONS[layer.activation], layer.act_param)
+            inp = t.post[i - 1] if i else X
+            t.grad_pre[i] = dz
+            t.grad_W[i] = _core.matmul(dz, inp, trans_a=True)
+            t.grad_b[i] = dz.sum(axis=0, dtype=np.float64).astype(self.dtype)
+            t.grad_input[i] = g = _core.matmul(dz, layer.W)
         return t
 
     # ------------------------------------------------------------------ persistence
+    def save(self, path):
+        """Write the architecture and parameters to an .npz file (exact round trip via load)."""
+        meta = {"format": _FORMAT, "sizes": self.sizes, "output": self.output,
+                "activations": [[l.activation, l.act_param] if l.activation in ACT_DEFAULT_PARAM
+                                else l.activation for l in self.layers[:-1]],
+                "dtype": self.dtype.name, "seed": self.seed,
+                "init": self.init if isinstance(self.init, (str, list)) else str(self.init),
+                "bias_init": self.bias_init if isinstance(self.bias_init, str) else str(self.bias_init)}
+        arrays = {"meta": np.array(json.dumps(meta))}
+        for i, l in enumerate(self.layers):
+            arrays[f"W{i}"], arrays[f"b{i}"] = l.W, l.b
+        if hasattr(path, "write"):
+            np.savez(path, **arrays)
+        else:
+            with open(path, "wb") as f:
+                np.savez(f, **arrays)
 
-    def save(self, path) -> None:
-        """Write the model to an .npz file (no pickles): architecture, names and parameters."""
-        arrays = {f"W{i}": l.W for i, l in enumerate(self.layers)}
-        arrays.update({f"b{i}": l.b for i, l in enumerate(self.layers)})
-        meta = {"format": _FORMAT, "sizes": self.sizes, "activations": self.activations,
-                "output": self.output.name, "inits": self.init_names, "seed": self.seed,
-                "dtype": self.dtype.name}
-        import json
 
-        np.savez(path, __meta__=np.array(json.dumps(meta)), **arrays)
-
-
-def load(path) -> MLP:
-    """Read a model written by MLP.save; a corrupt or foreign file raises ValueError."""
-    import json
-    import zipfile
-
+def load(path):
+    """An MLP saved by MLP.save. Raises ValueError for a file that is not one."""
     try:
         with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["__meta__"]))
-            if meta.get("format") != _FORMAT:
-                raise ValueError(f"format {meta.get('format')!r} is not {_FORMAT!r}")
-            L = len(meta["sizes"]) - 1
-            params = [(f[f"W{i}"], f[f"b{i}"]) for i in range(L)]
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile, json.JSONDecodeError, TypeError) as e:
-        raise ValueError(f"{path!s} is not a fastinit model file: {e}") from None
-    model = MLP(meta["sizes"], activation=meta["activations"][:-1] or "relu", output=meta["output"],
-                init="zeros", seed=meta["seed"], dtype=np.dtype(meta["dtype"]))
-    model.init_names = meta["inits"]
-    for layer, (W, b) in zip(model.layers, params):
-        layer.W, layer.b = W, b
+            data = {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise ValueError(f"{path!r} is not a fastinit model file (.npz): {e}") from None
+    try:
+        meta = json.loads(str(data["meta"][()]))
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"unknown format {meta.get('format')!r}")
+        sizes = meta["sizes"]
+        model = MLP(sizes, activation=[tuple(a) if isinstance(a, list) else a for a in meta["activations"]], output=meta["output"],
+                    init="zeros", bias_init="zeros", seed=meta["seed"], dtype=np.dtype(meta["dtype"]))
+        model.init, model.bias_init = meta["init"], meta["bias_init"]
+        for i, l in enumerate(model.layers):
+            W, b = data[f"W{i}"], data[f"b{i}"]
+            if W.dtype != model.dtype or b.dtype != model.dtype:
+                raise ValueError(f"layer {i} arrays are {W.dtype}/{b.dtype}, expected {model.dtype}")
+            l.W, l.b = W, b
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path!r} is not a valid fastinit model file: {e}") from None
     return model

@@ -1,77 +1,130 @@
-"""Optimizers: hyperparameters and a step count; the update itself runs in C inside the
-training step (csrc/fi_optim.c), with torch.optim's semantics. State (momentum buffers, Adam
-moments) lives with the model it updates."""
+"""Optimizers with torch.optim's exact semantics, applied in C inside MLP.train_step.
+
+    SGD(lr, momentum=0, nesterov=False, weight_decay=0)      # torch.optim.SGD (dampening 0)
+    Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)   # L2 added to the gradient
+    AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)  # decoupled: p *= 1 - lr*wd
+
+clip_norm (all): scale all gradients by min(1, clip_norm / (||g||_2 + 1e-6)) before the update,
+as torch.nn.utils.clip_grad_norm_. One optimizer may drive several models; each gets its own
+state (momentum buffers, moments, step count), created at its first step.
+"""
 from __future__ import annotations
 
 import math
+import weakref
+
+import numpy as np
+
+from fastinit import _core
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
 
 _SGD, _ADAM, _ADAMW = 0, 1, 2
 
 
-def _number(name, value, *, low=0.0, strict=False, high=None):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if value < low or (strict and value == low) or (high is not None and value >= high):
-        bound = f"> {low}" if strict else f">= {low}"
-        raise ValueError(f"{name} must be {bound}" + (f" and < {high}" if high is not None else "") + f", got {value}")
-    return float(value)
+def _number(name, value, *, low=0.0, low_inclusive=True, high=None):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    bad = not math.isfinite(v) or (v < low if low_inclusive else v <= low) or (high is not None and v >= high)
+    if bad:
+        rng = f"{'[' if low_inclusive else '('}{low:g}, {'inf' if high is None else format(high, 'g')})"
+        raise ValueError(f"{name} must be in {rng}, got {value!r}")
+    return v
 
 
 class Optimizer:
-    """Base: learning rate, weight decay, optional global gradient-norm clipping."""
-    kind = _SGD
-    needs_second_moment = False
+    """Base class: hyper-parameters in Python, per-model state in C-visible NumPy buffers."""
 
-    def __init__(self, lr, weight_decay=0.0, clip_norm=None):
-        self.lr = _number("lr", lr, strict=True)
+    _kind = _SGD
+    _n_state = 0
+
+    def __init__(self, lr, *, momentum=0.0, nesterov=False, weight_decay=0.0,
+                 betas=(0.9, 0.999), eps=1e-8, clip_norm=None):
+        self._lr = _number("lr", lr, low=0.0, low_inclusive=False)
+        self.momentum = _number("momentum", momentum)
+        self.nesterov = bool(nesterov)
         self.weight_decay = _number("weight_decay", weight_decay)
-        self.clip_norm = None if clip_norm is None else _number("clip_norm", clip_norm, strict=True)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (_number("betas[0]", betas[0], high=1.0), _number("betas[1]", betas[1], high=1.0))
+        self.eps = _number("eps", eps)
+        self.clip_norm = None if clip_norm is None else _number("clip_norm", clip_norm, low_inclusive=False)
+        self._states = weakref.WeakKeyDictionary()
 
-    def _args(self):
-        """(kind, lr, momentum, weight_decay, beta1, beta2, eps, nesterov) for the C step."""
-        raise NotImplementedError
+    @property
+    def lr(self):
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        self._lr = _number("lr", value, low=0.0, low_inclusive=False)
+        for st in self._states.values():
+            st[0].lr = self._lr
+
+    def _state_for(self, model):
+        """The C state of this optimizer for `model`, created (zeroed) on first use."""
+        entry = self._states.get(model)
+        if entry is None:
+            params = model.parameters()
+            s1 = [np.zeros_like(p) for p in params] if self._n_state >= 1 else []
+            s2 = [np.zeros_like(p) for p in params] if self._n_state >= 2 else []
+            st = _core._OptState(self._kind, self._lr, self.momentum, self.nesterov, self.weight_decay,
+                                 self.betas[0], self.betas[1], self.eps, self.clip_norm or 0.0, s1, s2)
+            entry = self._states[model] = (st, s1, s2)
+        return entry[0]
+
+    def steps(self, model):
+        """Updates this optimizer has applied to `model`."""
+        entry = self._states.get(model)
+        return 0 if entry is None else entry[0].step
+
+    def state(self, model):
+        """Copies of the state buffers for `model` (momentum buffers / Adam moments)."""
+        entry = self._states.get(model)
+        return {} if entry is None else {"s1": [a.copy() for a in entry[1]], "s2": [a.copy() for a in entry[2]]}
+
+    def _hyper(self):
+        return {"lr": self._lr}
 
     def __repr__(self):
-        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if v is not None)
-        return f"{type(self).__name__}({fields})"
+        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
+        return f"{type(self).__name__}({args})"
 
 
 class SGD(Optimizer):
-    """torch.optim.SGD: p -= lr * d, d = g + wd p, with momentum buf = mu buf + d (buf = d on
-    the first step) and d = buf, or d + mu buf with Nesterov."""
+    """Stochastic gradient descent, optionally with classic or Nesterov momentum (torch.optim.SGD)."""
 
-    def __init__(self, lr, momentum=0.0, nesterov=False, weight_decay=0.0, clip_norm=None):
-        super().__init__(lr, weight_decay, clip_norm)
-        self.momentum = _number("momentum", momentum, high=1.0)
-        if nesterov and self.momentum == 0:
+    def __init__(self, lr, momentum=0.0, nesterov=False, weight_decay=0.0, *, clip_norm=None):
+        super().__init__(lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
+                         clip_norm=clip_norm)
+        if self.nesterov and self.momentum <= 0:
             raise ValueError("nesterov=True needs momentum > 0")
-        self.nesterov = bool(nesterov)
+        self._n_state = 1 if self.momentum > 0 else 0
 
-    def _args(self):
-        return (_SGD, self.lr, self.momentum, self.weight_decay, 0.0, 0.0, 0.0, self.nesterov)
+    def _hyper(self):
+        return {"lr": self._lr, "momentum": self.momentum, "nesterov": self.nesterov,
+                "weight_decay": self.weight_decay, "clip_norm": self.clip_norm}
 
 
 class Adam(Optimizer):
-    """torch.optim.Adam (weight_decay as an L2 term added to the gradient)."""
-    kind = _ADAM
-    needs_second_moment = True
+    """Adam (Kingma & Ba 2015) with bias correction; weight_decay adds wd * p to the gradient."""
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, clip_norm=None):
-        super().__init__(lr, weight_decay, clip_norm)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_number("betas[0]", betas[0], high=1.0), _number("betas[1]", betas[1], high=1.0))
-        self.eps = _number("eps", eps, strict=True)
+    _kind = _ADAM
+    _n_state = 2
 
-    def _args(self):
-        return (self.kind, self.lr, 0.0, self.weight_decay, self.betas[0], self.betas[1], self.eps, False)
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, clip_norm=None):
+        super().__init__(lr, betas=betas, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm)
+
+    def _hyper(self):
+        return {"lr": self._lr, "betas": self.betas, "eps": self.eps,
+                "weight_decay": self.weight_decay, "clip_norm": self.clip_norm}
 
 
 class AdamW(Adam):
-    """torch.optim.AdamW: decoupled weight decay p *= 1 - lr wd before the Adam step."""
-    kind = _ADAMW
+    """AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay p *= 1 - lr * wd."""
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, clip_norm=None):
-        super().__init__(lr, betas, eps, weight_decay, clip_norm)
+    _kind = _ADAMW
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, *, clip_norm=None):
+        super().__init__(lr, betas=betas, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm)

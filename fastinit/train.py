@@ -1,7 +1,12 @@
-"""The fit loop: batches, evaluation, a target to reach, callbacks, progress, and a History.
+"""The fit loop: mini-batches, evaluation, targets, callbacks and a History of the run.
 
-Each step is one call into C (fastinit.nn.MLP._step); this loop only slices batches into
-preallocated buffers, so training allocates nothing per step.
+    >>> hist = fastinit.fit(model, X, y, optimizer=optim.SGD(0.1), epochs=20, batch_size=32,
+    ...                     validation_data=(Xv, yv), target=0.95)
+    >>> hist.target_step, hist.evals[-1]["val_acc"]
+
+Each step is one C call (MLP.train_step). Data are validated once up front; batches are
+gathered into buffers allocated once. Times in History exclude evaluation (they measure
+training), and an evaluation at step 0 records the loss at initialization.
 """
 from __future__ import annotations
 
@@ -9,218 +14,274 @@ import math
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from fastinit.optim import Optimizer
+
 __all__ = ["History", "fit", "evaluate"]
 
-_TARGET_KEYS = {"loss": "train_loss", "train_loss": "train_loss", "val_loss": "val_loss",
-                "acc": "train_acc", "accuracy": "train_acc", "train_acc": "train_acc", "val_acc": "val_acc"}
 
-
-@dataclass
 class History:
-    """What a fit did. loss: the batch loss of every step; evals: one dict per evaluation
-    (step, epoch, time, train_loss, train_acc, val_loss, val_acc); target_step/target_time:
-    the first evaluation at which the target held (time = training seconds, evaluations
-    excluded), None if never."""
-    loss: list = field(default_factory=list)
-    evals: list = field(default_factory=list)
-    wall_time: float = 0.0
-    train_time: float = 0.0
-    target: dict | None = None
-    target_step: int | None = None
-    target_time: float | None = None
-    diverged: bool = False
-    interrupted: bool = False
-    warnings: list = field(default_factory=list)
-    init_report: dict | None = None
-    stop: bool = False
+    """What a fit run did.
 
-    @property
-    def steps(self) -> int:
-        return len(self.loss)
+    loss: batch loss per step (np.ndarray). evals: list of dicts with step, epoch, time,
+    train_loss, train_acc, val_loss, val_acc (None where not applicable). wall_time: seconds of
+    the whole run. target / target_step / target_time: the target and when it was first met
+    (None if never). diverged, interrupted (bool), warnings (list of str), init_report (what a
+    data-dependent init such as LSUV returned). Set ``stop = True`` from a callback to stop
+    after the current step.
+    """
 
-    def final(self, key: str):
-        """The last evaluation's value of key (e.g. "val_acc"), None if absent."""
-        return self.evals[-1].get(key) if self.evals else None
+    _FIELDS = ("loss", "evals", "wall_time", "target", "target_step", "target_time", "diverged",
+               "warnings", "interrupted", "init_report", "steps", "epochs")
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("stop")
+    def __init__(self):
+        self.loss = np.zeros(0)
+        self.evals = []
+        self.wall_time = 0.0
+        self.target = None
+        self.target_step = None
+        self.target_time = None
+        self.diverged = False
+        self.warnings = []
+        self.interrupted = False
+        self.init_report = None
+        self.steps = 0
+        self.epochs = 0
+        self.stop = False
+
+    def metric(self, name):
+        """(steps, values) of one eval metric, e.g. history.metric("val_acc")."""
+        pts = [(e["step"], e[name]) for e in self.evals if e.get(name) is not None]
+        return np.array([p[0] for p in pts], dtype=np.int64), np.array([p[1] for p in pts], dtype=float)
+
+    def to_dict(self):
+        d = {k: getattr(self, k) for k in self._FIELDS}
         d["loss"] = [float(v) for v in self.loss]
+        d["evals"] = [dict(e) for e in self.evals]
+        d["warnings"] = list(self.warnings)
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "History":
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+    def from_dict(cls, d):
+        h = cls()
+        for k in cls._FIELDS:
+            if k in d:
+                setattr(h, k, d[k])
+        h.loss = np.asarray(d.get("loss", []), dtype=float)
+        h.evals = [dict(e) for e in d.get("evals", [])]
+        h.warnings = list(d.get("warnings", []))
+        return h
+
+    def __repr__(self):
+        last = self.evals[-1] if self.evals else {}
+        extra = "".join(f", {k}={last[k]:.4g}" for k in ("train_loss", "val_acc") if last.get(k) is not None)
+        flags = "".join(f", {f}=True" for f in ("diverged", "interrupted") if getattr(self, f))
+        return (f"History(steps={self.steps}, epochs={self.epochs}, wall_time={self.wall_time:.3g}s, "
+                f"target_step={self.target_step}{extra}{flags})")
+
+
+def _accuracy(model, logits, y):
+    if model.output == "softmax":
+        return float((logits.argmax(axis=1) == y).mean())
+    if model.output == "sigmoid":
+        return float(((logits > 0) == (y > 0.5)).mean())
+    return None
+
+
+def evaluate(model, X, y, *, chunk=4096):
+    """(mean loss, accuracy or None) of `model` on already-validated (X, y), in row chunks."""
+    from fastinit import losses
+
+    n = X.shape[0]
+    total, correct = 0.0, 0.0
+    fn = losses.LOSSES[model.loss_name]
+    for s in range(0, n, chunk):
+        xb, yb = X[s:s + chunk], y[s:s + chunk]
+        z = model.forward(xb)
+        total += fn(z, yb, grad=False)[0] * xb.shape[0]
+        acc = _accuracy(model, z, yb)
+        correct += 0.0 if acc is None else acc * xb.shape[0]
+    acc = None if model.output == "identity" else correct / n
+    return total / n, acc
 
 
 def _parse_target(target, has_val):
+    """(metric name, threshold, 'ge' or 'le') or None."""
     if target is None:
         return None
-    if isinstance(target, (int, float)) and not isinstance(target, bool):
-        key = "val_acc" if has_val else "train_acc"
-        value = float(target)
-        if not 0 < value <= 1:
-            raise ValueError(f"an accuracy target must be in (0, 1], got {target}")
-        return {key: value}
+    if isinstance(target, bool):
+        raise TypeError(f"target must be an accuracy (float) or a dict like {{'loss': 0.1}}, got {target!r}")
+    if isinstance(target, (int, float)):
+        return ("val_acc" if has_val else "train_acc", float(target), "ge")
     if isinstance(target, dict) and len(target) == 1:
         (k, v), = target.items()
-        if k not in _TARGET_KEYS:
-            raise ValueError(f"target key {k!r} must be one of {', '.join(_TARGET_KEYS)}")
-        key = _TARGET_KEYS[k]
-        if key.startswith("val") and not has_val:
-            raise ValueError(f"target {k!r} needs validation_data")
-        return {key: float(v)}
-    raise ValueError(f"target must be an accuracy in (0, 1] or a dict like {{'loss': 0.1}}, got {target!r}")
+        names = {"loss": "train_loss", "val_loss": "val_loss", "acc": "train_acc", "val_acc": "val_acc"}
+        if k not in names:
+            raise ValueError(f"target key must be one of {sorted(names)}, got {k!r}")
+        if k.startswith("val") and not has_val:
+            raise ValueError(f"target {target!r} needs validation_data")
+        return (names[k], float(v), "le" if k.endswith("loss") else "ge")
+    raise TypeError(f"target must be an accuracy (float) or a dict like {{'loss': 0.1}}, got {target!r}")
 
 
-def _reached(target, ev) -> bool:
-    (key, value), = target.items()
-    got = ev.get(key)
-    if got is None:
-        return False
-    return got <= value if key.endswith("loss") else got >= value
-
-
-def evaluate(model, X, target) -> tuple[float, float | None]:
-    """(mean loss, accuracy or None for regression) on checked arrays X, target."""
-    loss = float(model._net(X.shape[0]).grad(X, target))
-    logits = model._nets[(X.shape[0], False)].A[-1][: X.shape[0]]
-    kind = model.output.kind
-    if kind == 0:
-        return loss, float(np.mean(logits.argmax(axis=1) == target))
-    if kind == 1:
-        return loss, float(np.mean((logits > 0) == (target > 0.5)))
-    return loss, None
-
-
-def _progress_bar(total, enabled):
-    if not enabled or not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, unit="step", leave=False)
+def _call(callbacks, name, *args):
+    for cb in callbacks:
+        fn = getattr(cb, name, None)
+        if fn is not None:
+            fn(*args)
 
 
 def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuffle=True, seed=0,
-        validation_data=None, target=None, eval_every=None, stop_at_target=False, callbacks=(),
-        progress=True) -> History:
-    """Train `model` on (X, y) and return a History.
+        validation_data=None, target=None, eval_every=None, callbacks=(), progress=True,
+        stop_at_target=False):
+    """Train `model` on (X, y) with `optimizer`; returns a History.
 
-    epochs or steps (exactly one) sets the length; batch_size=None trains full-batch.
-    shuffle reorders the rows every epoch with a Generator seeded by `seed`. target: an
-    accuracy (validation accuracy if validation_data is given, else training accuracy), or a
-    dict {"loss" | "val_loss": v} (reached when <= v) / {"acc" | "val_acc": v}; checked at each
-    evaluation, every `eval_every` steps (default: once per epoch). stop_at_target stops there.
-    Callbacks may define on_train_begin(model, history), on_step_end(step, model, history,
-    X_batch, y_batch), on_eval(step, model, history), on_train_end(model, history); setting
-    history.stop = True ends training. A NaN/inf loss stops training with a warning (recorded
-    in history.warnings); Ctrl-C stops cleanly, keeping the model and History so far.
-    X may hold ints (converted to the model's dtype).
+    epochs and/or steps: how long (at least one; with both, whichever comes first).
+    batch_size: rows per step; None = full batch. The last partial batch of an epoch is used.
+    shuffle: reshuffle every epoch with numpy's Generator seeded by `seed`.
+    validation_data: (X_val, y_val) evaluated at each evaluation.
+    target: an accuracy (validation if given, else training) or {"loss": v} / {"val_loss": v} /
+        {"acc": v} / {"val_acc": v}; the first evaluation meeting it sets target_step/target_time.
+        Training continues unless stop_at_target=True (or a callback sets history.stop).
+    eval_every: steps between evaluations (default: once per epoch); also evaluated at step 0
+        and at the end.
+    callbacks: objects with any of on_train_begin(model, history), on_step_end(step, model,
+        history, X_batch, y_batch), on_eval(step, model, history), on_train_end(model, history).
+    progress: a tqdm bar when stderr is a terminal.
+    A NaN/inf loss stops training (history.diverged, with a warning in history.warnings);
+    Ctrl-C stops cleanly (history.interrupted) keeping the model and History so far.
+    Integer X is converted to the model's dtype (see MLP).
     """
-    from fastinit import init as _init
-
-    t_start = time.perf_counter()
-    Xc = model._check_X(X)
-    n = Xc.shape[0]
-    tc = model._check_y(y, n)
-    val = None
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a fastinit.optim optimizer (SGD, Adam, AdamW), got "
+                        f"{type(optimizer).__name__}")
+    if epochs is None and steps is None:
+        raise ValueError("give epochs or steps (or both: training stops at the first reached)")
+    for name, v in (("epochs", epochs), ("steps", steps)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0):
+            raise ValueError(f"{name} must be a non-negative int, got {v!r}")
+    X = model._check_X(X)
+    n = X.shape[0]
+    y = model._check_y(y, n)
+    if batch_size is None:
+        bs = n
+    elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int or None (full batch), got {batch_size!r}")
+    else:
+        bs = min(int(batch_size), n)
+    if eval_every is not None and (isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer))
+                                   or eval_every < 1):
+        raise ValueError(f"eval_every must be a positive int or None (once per epoch), got {eval_every!r}")
+    Xv = yv = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
-        Xv = model._check_X(validation_data[0])
-        val = (Xv, model._check_y(validation_data[1], Xv.shape[0]))
-    if (epochs is None) == (steps is None):
-        raise ValueError("pass exactly one of epochs or steps")
-    if batch_size is None:
-        batch_size = n
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int or None (full batch), got {batch_size!r}")
-    batch_size = min(int(batch_size), n)
-    per_epoch = math.ceil(n / batch_size)
-    total = int(steps) if steps is not None else int(epochs) * per_epoch
-    if total < 0 or (steps is not None and int(steps) != steps) or (epochs is not None and int(epochs) != epochs):
-        raise ValueError(f"epochs/steps must be non-negative ints, got epochs={epochs!r}, steps={steps!r}")
-    eval_every = per_epoch if eval_every is None else int(eval_every)
-    if eval_every < 1:
-        raise ValueError(f"eval_every must be >= 1, got {eval_every}")
+        Xv = model._check_X(validation_data[0], "X_val")
+        yv = model._check_y(validation_data[1], Xv.shape[0], "y_val")
+    tgt = _parse_target(target, Xv is not None)
+    callbacks = list(callbacks) if callbacks is not None else []
 
-    hist = History(target=_parse_target(target, val is not None))
-    if model.pending_init == "lsuv":
-        iters = _init.lsuv(model, Xc[:batch_size])
-        hist.init_report = {"scheme": "lsuv", "iterations": iters}
-
+    per_epoch = -(-n // bs)
+    total = min(x for x in (steps, None if epochs is None else epochs * per_epoch) if x is not None)
     rng = np.random.default_rng(seed)
-    full = batch_size == n and not shuffle
-    xb = np.empty((batch_size,) + Xc.shape[1:], model.dtype)
-    tb = np.empty((batch_size,) + tc.shape[1:], tc.dtype)
-    bar = _progress_bar(total, progress)
+    hist = History()
+    hist.target = target
+    losses = np.empty(total, dtype=np.float64)
 
-    def run_eval(step, epoch):
-        ev = {"step": step, "epoch": epoch, "time": hist.train_time}
-        ev["train_loss"], ev["train_acc"] = evaluate(model, Xc, tc)
-        if val is not None:
-            ev["val_loss"], ev["val_acc"] = evaluate(model, *val)
-        hist.evals.append(ev)
-        if hist.target and hist.target_step is None and _reached(hist.target, ev):
-            hist.target_step, hist.target_time = step, hist.train_time
-            if stop_at_target:
-                hist.stop = True
-        for cb in callbacks:
-            if hasattr(cb, "on_eval"):
-                cb.on_eval(step, model, hist)
+    buf = np.empty((bs,) + X.shape[1:], dtype=X.dtype)
+    ybuf = np.empty((bs,) + y.shape[1:], dtype=y.dtype)
+    last = n - (per_epoch - 1) * bs
+    buf_last = np.empty((last,) + X.shape[1:], dtype=X.dtype) if last != bs else buf
+    ybuf_last = np.empty((last,) + y.shape[1:], dtype=y.dtype) if last != bs else ybuf
 
-    for cb in callbacks:
-        if hasattr(cb, "on_train_begin"):
-            cb.on_train_begin(model, hist)
-    run_eval(0, 0)
-    step, order = 0, np.arange(n)
+    bar = None
+    if progress and sys.stderr is not None and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
+        try:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=total, unit="step", leave=False)
+        except ImportError:
+            bar = None
+
+    train_time = 0.0
+    step = 0
+    t_start = time.perf_counter()
+
+    def do_eval(epoch):
+        tl, ta = evaluate(model, X, y)
+        rec = {"step": step, "epoch": epoch, "time": train_time, "train_loss": tl, "train_acc": ta,
+               "val_loss": None, "val_acc": None}
+        if Xv is not None:
+            rec["val_loss"], rec["val_acc"] = evaluate(model, Xv, yv)
+        hist.evals.append(rec)
+        if tgt is not None and hist.target_step is None and rec[tgt[0]] is not None:
+            v = rec[tgt[0]]
+            if (v >= tgt[1]) if tgt[2] == "ge" else (v <= tgt[1]):
+                hist.target_step, hist.target_time = step, train_time
+                if stop_at_target:
+                    hist.stop = True
+        _call(callbacks, "on_eval", step, model, hist)
+        return rec
+
     try:
+        if model.pending_init == "lsuv":
+            from fastinit import init as _init
+
+            if hasattr(_init, "lsuv"):
+                first = rng.permutation(n)[:bs] if shuffle else np.arange(bs)
+                hist.init_report = _init.lsuv(model, X[np.sort(first)])
+                rng = np.random.default_rng(seed)
+        _call(callbacks, "on_train_begin", model, hist)
+        do_eval(0)
+        epoch = 0
         while step < total and not hist.stop:
-            if shuffle:
-                order = rng.permutation(n)
-            for start in range(0, n, batch_size):
-                if step >= total or hist.stop:
-                    break
-                idx = order[start:start + batch_size]
-                if full:
-                    xs, ts = Xc, tc
+            order = rng.permutation(n) if shuffle else None
+            for s in range(0, n, bs):
+                e = min(s + bs, n)
+                xb, yb = (buf, ybuf) if e - s == bs else (buf_last, ybuf_last)
+                if order is None:
+                    xb, yb = X[s:e], y[s:e]
                 else:
-                    m = len(idx)
-                    xs, ts = np.take(Xc, idx, axis=0, out=xb[:m]), np.take(tc, idx, axis=0, out=tb[:m])
+                    idx = order[s:e]
+                    np.take(X, idx, axis=0, out=xb)
+                    np.take(y, idx, axis=0, out=yb)
                 t0 = time.perf_counter()
-                loss = model._step(xs, ts, optimizer)
-                hist.train_time += time.perf_counter() - t0
-                hist.loss.append(loss)
+                loss = model.train_step(xb, yb, optimizer)
+                train_time += time.perf_counter() - t0
+                losses[step] = loss
                 step += 1
                 if bar is not None:
                     bar.update(1)
+                    if step % 20 == 0:
+                        bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
                 if not math.isfinite(loss):
-                    msg = f"training diverged at step {step}: loss is {loss}"
-                    warnings.warn(msg, RuntimeWarning, stacklevel=2)
+                    hist.diverged = True
+                    msg = f"loss became {loss} at step {step}: diverged, training stopped"
                     hist.warnings.append(msg)
-                    hist.diverged = hist.stop = True
+                    warnings.warn(msg, RuntimeWarning, stacklevel=2)
                     break
-                for cb in callbacks:
-                    if hasattr(cb, "on_step_end"):
-                        cb.on_step_end(step, model, hist, xs, ts)
-                if step % eval_every == 0 or step == total:
-                    run_eval(step, step / per_epoch)
+                _call(callbacks, "on_step_end", step, model, hist, xb, yb)
+                if eval_every is not None and step % eval_every == 0:
+                    do_eval(epoch + e / n)
+                if step >= total or hist.stop:
+                    break
+            if hist.diverged:
+                break
+            epoch += 1
+            if eval_every is None and not hist.stop and step < total:
+                do_eval(epoch)
     except KeyboardInterrupt:
         hist.interrupted = True
-        hist.warnings.append(f"interrupted at step {step}")
+        hist.warnings.append(f"interrupted by the user at step {step}")
     finally:
         if bar is not None:
             bar.close()
-    if hist.evals and hist.evals[-1]["step"] != step and not hist.diverged:
-        run_eval(step, step / per_epoch)
-    for cb in callbacks:
-        if hasattr(cb, "on_train_end"):
-            cb.on_train_end(model, hist)
-    hist.wall_time = time.perf_counter() - t_start
+        hist.steps = step
+        hist.epochs = step / per_epoch if step % per_epoch else step // per_epoch
+        hist.loss = losses[:step].copy()
+        if not hist.interrupted and not hist.diverged and (not hist.evals or hist.evals[-1]["step"] != step):
+            do_eval(hist.epochs)
+        hist.wall_time = time.perf_counter() - t_start
+    _call(callbacks, "on_train_end", model, hist)
     return hist

@@ -1,0 +1,63 @@
+/* Template body of fi_loss.c, included per dtype with T, SUF, EXP, LOG, LOG1P defined.
+   Sums run in double in a fixed order (deterministic, accurate for float32 too). */
+#define FI_CAT_(a, b) a##_##b
+#define FI_CAT(a, b) FI_CAT_(a, b)
+
+double FI_CAT(fi_loss_xent, SUF)(T *dz, const T *z, const int64_t *labels, fi_dim_t n, fi_dim_t c)
+{
+    double total = 0.0;
+    const T inv_n = (T)(1.0 / (double)n);
+    for (fi_dim_t i = 0; i < n; i++) {
+        const T *zi = z + i * c;
+        T mx = zi[0];
+        for (fi_dim_t j = 1; j < c; j++) mx = zi[j] > mx ? zi[j] : mx;
+        double s = 0.0;
+        if (dz) {
+            T *di = dz + i * c;
+            for (fi_dim_t j = 0; j < c; j++) {
+                di[j] = EXP(zi[j] - mx);
+                s += (double)di[j];
+            }
+            const T inv = (T)(1.0 / s) * inv_n;
+            for (fi_dim_t j = 0; j < c; j++) di[j] *= inv;
+            di[labels[i]] -= inv_n;
+        } else {
+            for (fi_dim_t j = 0; j < c; j++) s += (double)EXP(zi[j] - mx);
+        }
+        total += log(s) + (double)mx - (double)zi[labels[i]];
+    }
+    return total / (double)n;
+}
+
+double FI_CAT(fi_loss_bce, SUF)(T *dz, const T *z, const T *t, fi_dim_t n, fi_dim_t c)
+{
+    const fi_dim_t m = n * c;
+    const T inv = (T)(1.0 / (double)m);
+    double total = 0.0;
+    for (fi_dim_t i = 0; i < m; i++) {
+        const T v = z[i];
+        const T e = EXP(-(v > 0 ? v : -v)); /* exp(-|z|) in (0, 1]: no overflow */
+        total += (double)((v > 0 ? v : (T)0) - v * t[i] + LOG1P(e));
+        if (dz) {
+            const T s = v >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);
+            dz[i] = (s - t[i]) * inv;
+        }
+    }
+    return total / (double)m;
+}
+
+double FI_CAT(fi_loss_mse, SUF)(T *dz, const T *z, const T *t, fi_dim_t n, fi_dim_t c)
+{
+    const fi_dim_t m = n * c;
+    const T inv2 = (T)(2.0 / (double)m);
+    double total = 0.0;
+    for (fi_dim_t i = 0; i < m; i++) {
+        const T d = z[i] - t[i];
+        total += (double)d * (double)d;
+        if (dz) dz[i] = d * inv2;
+    }
+    return total / (double)m;
+}
+
+#undef FI_CAT_
+#undef FI_CAT

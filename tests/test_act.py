@@ -1,0 +1,184 @@
+"""Activation kernels (csrc/fi_act.c): forward against NumPy/SciPy formulas, backward against
+central differences in float64, float32 against float64, stability for large |x|, PyTorch."""
+import math
+
+import numpy as np
+import pytest
+from scipy.special import erfc, expit
+
+from fastinit import _core
+from fastinit.nn import ACT_DEFAULT_PARAM, ACTIVATIONS
+
+NAMES = [n for n in ACTIVATIONS if n != "linear"]
+SELU_A, SELU_S = 1.6732632423543772848, 1.0507009873554804934
+
+
+def ref_forward(name, x, p):
+    if name == "identity":
+        return x.copy()
+    if name == "relu":
+        return np.maximum(x, 0)
+    if name == "leaky_relu":
+        return np.where(x > 0, x, p * x)
+    if name == "elu":
+        return np.where(x > 0, x, p * np.expm1(x))
+    if name == "selu":
+        return SELU_S * np.where(x > 0, x, SELU_A * np.expm1(x))
+    if name == "tanh":
+        return np.tanh(x)
+    if name == "sigmoid":
+        return expit(x)
+    if name == "gelu":
+        return 0.5 * x * erfc(-x / math.sqrt(2))
+    if name == "gelu_tanh":
+        return x * expit(2 * math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))
+    if name == "softplus":
+        return np.logaddexp(0, x)
+    if name == "softsign":
+        return x / (1 + np.abs(x))
+    raise AssertionError(name)
+
+
+def fwd(name, x, p=None):
+    p = ACT_DEFAULT_PARAM.get(name, 0.0) if p is None else p
+    y = np.empty_like(x)
+    _core._act_forward(x, y, ACTIVATIONS[name], p)
+    return y
+
+
+def bwd(name, dy, z, p=None):
+    p = ACT_DEFAULT_PARAM.get(name, 0.0) if p is None else p
+    y = fwd(name, z, p)
+    dz = np.empty_like(z)
+    _core._act_backward(dy, z, y, dz, ACTIVATIONS[name], p)
+    return dz
+
+
+def points(dtype=np.float64, n=2000, seed=0):
+    """Values over [-8, 8] plus a few extremes, kept away from the kink at 0."""
+    x = np.random.default_rng(seed).uniform(-8, 8, n)
+    x = np.concatenate([x, [-30.0, -12.5, -1e-3, 1e-3, 12.5, 30.0]])
+    x[np.abs(x) < 1e-4] = 1e-4
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_float64_matches_formula(name):
+    x = points()
+    np.testing.assert_allclose(fwd(name, x), ref_forward(name, x, ACT_DEFAULT_PARAM.get(name, 0.0)),
+                               rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_matches_central_differences(name):
+    x = points()
+    dy = np.random.default_rng(1).normal(size=x.shape)
+    h = 1e-6
+    fd = dy * (fwd(name, x + h) - fwd(name, x - h)) / (2 * h)
+    got = bwd(name, dy, x)
+    err = np.abs(got - fd) / np.maximum(np.abs(fd), 1e-3)
+    assert err.max() < 1e-6, (name, err.max(), x[err.argmax()])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_float32_matches_float64(name):
+    x = points(np.float32)
+    y32, y64 = fwd(name, x), fwd(name, x.astype(np.float64))
+    # float32 rounding of the argument costs up to ~2 x^2 ulp in the tails of erfc/exp
+    np.testing.assert_allclose(y32, y64, rtol=1e-5, atol=1e-30)
+    dy = np.ones_like(x)
+    np.testing.assert_allclose(bwd(name, dy, x), bwd(name, dy.astype(np.float64), x.astype(np.float64)),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid"])
+def test_fast_float32_paths_are_within_one_ulp(name):
+    x = np.linspace(-20, 20, 400001).astype(np.float32)
+    x = np.concatenate([x, np.float32([1e-30, -1e-30, 1e-6, -3e-5, 88.0, -88.0, -103.0])])
+    exact = ref_forward(name, x.astype(np.float64), 0.0)
+    got = fwd(name, x).astype(np.float64)
+    ulp = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    assert (np.abs(got - exact) <= ulp).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_inputs_are_stable(dtype):
+    x = np.array([-1e30, -1000.0, -100.0, 100.0, 1000.0, 1e30], dtype=dtype)
+    for name in NAMES:
+        if name in ("identity", "relu", "leaky_relu", "selu", "elu", "gelu", "gelu_tanh", "softplus", "softsign"):
+            y = fwd(name, x)
+            assert np.isfinite(y).all(), name
+    s = fwd("sigmoid", x)
+    np.testing.assert_array_equal(s[[0, 1, 3, 4, 5]], (x > 0)[[0, 1, 3, 4, 5]])
+    assert 0 <= s[2] < 1e-40
+    sp = fwd("softplus", x)
+    np.testing.assert_array_equal(sp[3:], x[3:])
+    assert (sp[:3] >= 0).all() and (sp[:3] < 1e-40).all()
+    np.testing.assert_array_equal(fwd("tanh", x), np.sign(x))
+    dy = np.ones_like(x)
+    for name in NAMES:
+        assert np.isfinite(bwd(name, dy[1:-1], x[1:-1])).all(), name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_in_place(dtype):
+    x = points(dtype)
+    want = fwd("tanh", x)
+    _core._act_forward(x, x, ACTIVATIONS["tanh"], 0.0)
+    np.testing.assert_array_equal(x, want)
+    dy = np.ones_like(x)
+    y = fwd("relu", x)
+    _core._act_backward(dy, x, y, dy, ACTIVATIONS["relu"], 0.0)
+    np.testing.assert_array_equal(dy, (y > 0).astype(dtype))
+
+
+def test_parameters_are_used():
+    x = np.array([-2.0, 3.0])
+    np.testing.assert_allclose(fwd("leaky_relu", x, 0.2), [-0.4, 3.0])
+    np.testing.assert_allclose(fwd("elu", x, 2.0), [2 * np.expm1(-2.0), 3.0])
+    np.testing.assert_allclose(bwd("leaky_relu", np.ones(2), x, 0.2), [0.2, 1.0])
+    np.testing.assert_allclose(bwd("elu", np.ones(2), x, 2.0), [2 * np.exp(-2.0), 1.0])
+
+
+def test_needs_pre_is_reported():
+    assert _core.act_needs_pre(ACTIVATIONS["gelu"])
+    assert not _core.act_needs_pre(ACTIVATIONS["tanh"])
+
+
+def test_bad_arguments():
+    x = np.zeros(4)
+    with pytest.raises(ValueError, match="act"):
+        _core._act_forward(x, x, 99, 0.0)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _core._act_forward(x.astype(np.float16), x, 1, 0.0)
+    with pytest.raises(ValueError, match=r"shape \(4,\)"):
+        _core._act_forward(x, np.zeros(5), 1, 0.0)
+    with pytest.raises(ValueError, match="float32"):
+        _core._act_forward(x, np.zeros(4, np.float32), 1, 0.0)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core._act_forward(np.zeros(8)[::2], x, 1, 0.0)
+    with pytest.raises(TypeError, match="ndarray"):
+        _core._act_forward([1.0], x, 1, 0.0)
+
+
+TORCH = {
+    "identity": lambda F, x: x, "relu": lambda F, x: F.relu(x),
+    "leaky_relu": lambda F, x: F.leaky_relu(x, 0.01), "elu": lambda F, x: F.elu(x, 1.0),
+    "selu": lambda F, x: F.selu(x), "tanh": lambda F, x: F.tanh(x), "sigmoid": lambda F, x: F.sigmoid(x),
+    "gelu": lambda F, x: F.gelu(x), "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
+    "softplus": lambda F, x: F.softplus(x), "softsign": lambda F, x: F.softsign(x),
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_matches_torch_float64(name):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = points()
+    x = x[np.abs(x) < 15]  # torch's softplus returns x itself above 20
+    dy = np.random.default_rng(2).normal(size=x.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    ty = TORCH[name](F, tx)
+    ty.backward(torch.tensor(dy))
+    np.testing.assert_allclose(fwd(name, x), ty.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(bwd(name, dy, x), tx.grad.numpy(), rtol=1e-10, atol=1e-13)

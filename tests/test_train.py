@@ -1,0 +1,194 @@
+"""fit and History (fastinit/train.py): a small real task converges with He init, zero init
+stays at chance with a flat ln 2 loss, targets, evaluation, callbacks, divergence, interrupts,
+reproducibility, LSUV hand-off and bad arguments."""
+import math
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import optim
+
+
+def circles(n, *, noise=0.1, factor=0.5, seed=0):
+    """Two noisy concentric circles (like sklearn's make_circles): label 1 = inner circle."""
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    t = rng.uniform(0, 2 * np.pi, n)
+    inner = np.arange(n) >= n_out
+    r = np.where(inner, factor, 1.0)
+    X = np.c_[r * np.cos(t), r * np.sin(t)] + rng.normal(0, noise, (n, 2))
+    p = rng.permutation(n)
+    return X[p], inner[p].astype(np.int64)
+
+
+def course_net(init, seed=0):
+    return fastinit.MLP([2, 10, 5, 1], activation="relu", output="sigmoid", init=init, seed=seed)
+
+
+def test_circles_reach_95_percent_with_he_init():
+    X, y = circles(1000)
+    Xt, yt = circles(1000, seed=1)
+    m = course_net("he_normal")
+    h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.1, momentum=0.9), epochs=60, batch_size=32,
+                     validation_data=(Xt, yt), target=0.95)
+    assert (m.predict(Xt) == yt).mean() >= 0.95
+    assert h.evals[-1]["val_acc"] >= 0.95
+    assert h.target_step is not None and 0 < h.target_step <= h.steps and h.target_time > 0
+    assert h.loss[-100:].mean() < 0.2
+
+
+def test_zero_init_stays_at_chance_with_flat_loss():
+    X, y = circles(1000)
+    m = course_net("zeros")
+    h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.5), epochs=200, batch_size=None)
+    np.testing.assert_allclose(h.loss, math.log(2), rtol=0, atol=1e-6)
+    assert h.evals[-1]["train_acc"] == pytest.approx(0.5)
+    for layer in m.layers:
+        assert not layer.W.any()  # the symmetry is never broken: all gradients of W are zero
+
+
+def test_history_fields_and_round_trip():
+    X, y = circles(200)
+    m = course_net("he_normal")
+    h = fastinit.fit(m, X, y, optimizer=optim.Adam(0.01), epochs=3, batch_size=64, progress=False)
+    assert h.steps == 12 and h.epochs == 3 and h.loss.shape == (12,)
+    assert [e["step"] for e in h.evals] == [0, 4, 8, 12]
+    assert [e["epoch"] for e in h.evals] == [0, 1, 2, 3]
+    assert all(e["val_acc"] is None and 0 <= e["train_acc"] <= 1 for e in h.evals)
+    assert not h.diverged and not h.interrupted and h.warnings == [] and h.wall_time > 0
+    assert h.target_step is None and h.target_time is None
+    d = h.to_dict()
+    h2 = fastinit.History.from_dict(d)
+    np.testing.assert_array_equal(h2.loss, h.loss)
+    assert h2.evals == h.evals and h2.steps == 12
+    steps, acc = h.metric("train_acc")
+    assert list(steps) == [0, 4, 8, 12] and acc.shape == (4,)
+    assert "History(steps=12" in repr(h)
+
+
+def test_steps_eval_every_and_full_batch():
+    X, y = circles(100)
+    m = course_net("he_normal")
+    h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), steps=7, eval_every=3, batch_size=None)
+    assert h.steps == 7 and [e["step"] for e in h.evals] == [0, 3, 6, 7]
+    h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), steps=5, epochs=100, batch_size=30)
+    assert h.steps == 5
+    h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), epochs=2, batch_size=30)
+    assert h.steps == 8  # 30, 30, 30, 10 per epoch
+
+
+def test_same_seed_same_run_and_shuffle_matters():
+    X, y = circles(300)
+    runs = []
+    for seed, shuffle in ((3, True), (3, True), (4, True), (3, False)):
+        m = course_net("he_normal")
+        runs.append(fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), epochs=2, seed=seed, shuffle=shuffle).loss)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2]) and not np.array_equal(runs[0], runs[3])
+
+
+def test_targets():
+    X, y = circles(400)
+    m = course_net("he_normal")
+    h = fastinit.fit(m, X, y, optimizer=optim.Adam(0.02), epochs=40, target={"loss": 0.3},
+                     stop_at_target=True, eval_every=5)
+    assert h.target_step is not None and h.steps == h.target_step
+    e = [ev for ev in h.evals if ev["step"] == h.target_step][0]
+    assert e["train_loss"] <= 0.3
+    m = course_net("he_normal")
+    h = fastinit.fit(m, X, y, optimizer=optim.Adam(0.02), epochs=3, target={"val_acc": 0.0},
+                     validation_data=(X, y))
+    assert h.target_step == 0 and h.steps == 3 * 13
+    with pytest.raises(ValueError, match="validation_data"):
+        fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), epochs=1, target={"val_loss": 0.1})
+    with pytest.raises(ValueError, match="target key"):
+        fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), epochs=1, target={"f1": 0.1})
+
+
+class Recorder:
+    def __init__(self, stop_at=None, interrupt_at=None):
+        self.events, self.stop_at, self.interrupt_at = [], stop_at, interrupt_at
+
+    def on_train_begin(self, model, history):
+        self.events.append("begin")
+
+    def on_step_end(self, step, model, history, X_batch, y_batch):
+        self.events.append(("step", step, X_batch.shape[0]))
+        if step == self.stop_at:
+            history.stop = True
+        if step == self.interrupt_at:
+            raise KeyboardInterrupt
+
+    def on_eval(self, step, model, history):
+        self.events.append(("eval", step))
+
+    def on_train_end(self, model, history):
+        self.events.append("end")
+
+
+def test_callbacks_and_stop():
+    X, y = circles(100)
+    rec = Recorder(stop_at=3)
+    h = fastinit.fit(course_net("he_normal"), X, y, optimizer=optim.SGD(0.1), epochs=5, batch_size=40,
+                     callbacks=[rec, object()])
+    assert rec.events[:4] == ["begin", ("eval", 0), ("step", 1, 40), ("step", 2, 40)]
+    assert ("step", 3, 20) in rec.events and rec.events[-1] == "end" and h.steps == 3
+
+
+def test_keyboard_interrupt_keeps_model_and_history():
+    X, y = circles(100)
+    m = course_net("he_normal")
+    before = m.layers[0].W.copy()
+    h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), epochs=5, batch_size=10,
+                     callbacks=[Recorder(interrupt_at=7)])
+    assert h.interrupted and h.steps == 7 and h.loss.shape == (7,)
+    assert "interrupted" in h.warnings[0]
+    assert not np.array_equal(m.layers[0].W, before)
+
+
+def test_divergence_stops_with_a_warning():
+    X, y = circles(200)
+    m = fastinit.MLP([2, 64, 64, 1], output="identity", init="normal", seed=0)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        h = fastinit.fit(m, X * 100, y.astype(float), optimizer=optim.SGD(10.0), epochs=50, batch_size=20)
+    assert h.diverged and h.steps < 500 and not math.isfinite(h.loss[-1])
+    assert "diverged" in h.warnings[0]
+
+
+def test_lsuv_is_finished_on_the_first_batch():
+    X, y = circles(200)
+    m = fastinit.MLP([2, 16, 16, 1], output="sigmoid", init="lsuv", seed=0)
+    assert m.pending_init == "lsuv"
+    h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), epochs=1)
+    assert m.pending_init is None and isinstance(h.init_report, list) and len(h.init_report) == 3
+
+
+def test_no_progress_bar_without_a_terminal(capsys):
+    X, y = circles(100)
+    fastinit.fit(course_net("he_normal"), X, y, optimizer=optim.SGD(0.1), epochs=1, progress=True)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    (dict(), ValueError, "epochs or steps"),
+    (dict(epochs=-1), ValueError, "epochs"), (dict(epochs=1.5), ValueError, "epochs"),
+    (dict(epochs=1, batch_size=0), ValueError, "batch_size"),
+    (dict(epochs=1, eval_every=0), ValueError, "eval_every"),
+    (dict(epochs=1, validation_data=np.zeros((3, 2))), TypeError, "validation_data"),
+    (dict(epochs=1, validation_data=(np.zeros((3, 3)), np.zeros(3))), ValueError, r"X_val \(shape \(3, 3\)"),
+    (dict(epochs=1, target="high"), TypeError, "target"),
+    (dict(epochs=1, optimizer="sgd"), TypeError, "optimizer"),
+])
+def test_bad_arguments(kwargs, exc, match):
+    X, y = circles(50)
+    args = dict(optimizer=optim.SGD(0.1))
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        fastinit.fit(course_net("he_normal"), X, y, **args)
+
+
+def test_bad_data_is_reported_before_training():
+    X, y = circles(50)
+    with pytest.raises(ValueError, match=r"y \(shape \(49,\)"):
+        fastinit.fit(course_net("he_normal"), X, y[:49], optimizer=optim.SGD(0.1), epochs=1)
