@@ -116,6 +116,15 @@ def _truncated(std_of, formula):
     return _Draw(sample, std_of, formula)
 
 
+def _truncated_std(alpha, beta):
+    """Std of N(0, 1) restricted to [alpha, beta] (closed form)."""
+    pdf = lambda x: math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda x: 0.5 * math.erfc(-x / math.sqrt(2))  # noqa: E731
+    z = cdf(beta) - cdf(alpha)
+    m = (pdf(alpha) - pdf(beta)) / z
+    return math.sqrt(1 + (alpha * pdf(alpha) - beta * pdf(beta)) / z - m * m)
+
+
 def _constant(value):
     return _Draw(lambda shape, fi, fo, seed, stream, dt: np.full(shape, value, dt),
                  lambda fi, fo: 0.0, f"W = {value}")
@@ -333,9 +342,8 @@ def truncated_normal(mean=0.0, std=1.0, a=-2.0, b=2.0):
     mean, std, a, b = _finite("mean", mean), _positive("std", std), _finite("a", a), _finite("b", b)
     if not a < b:
         raise ValueError(f"truncated_normal needs a < b, got a={a}, b={b}")
-    from scipy.stats import truncnorm  # only for the std of the truncated law in describe()
     return _Draw(lambda shape, fi, fo, seed, stream, dt: _fill("truncnormal", shape, seed, stream, dt, mean, std, a, b),
-                 lambda fi, fo: float(truncnorm.std((a - mean) / std, (b - mean) / std, loc=mean, scale=std)),
+                 lambda fi, fo: std * _truncated_std((a - mean) / std, (b - mean) / std),
                  f"W ~ N({mean}, {std}^2) truncated to [{a}, {b}]")
 
 
