@@ -17,16 +17,19 @@ def main(path):
         info = bench["extra_info"]
         groups[(info["case"], info["threads"])][info["impl"]] = (bench["stats"]["median"], info.get("flops"))
     peers = sorted({impl for g in groups.values() for impl in g if impl != "fastinit"})
+    has_flops = any(v[1] for g in groups.values() for v in g.values())
     head = ["case", "threads", "fastinit median"] + [f"{p} median" for p in peers]
-    head += ["fastinit GFLOP/s"] + [f"{p} GFLOP/s" for p in peers] + [f"speed vs {p}" for p in peers]
+    head += (["fastinit GFLOP/s"] + [f"{p} GFLOP/s" for p in peers] if has_flops else [])
+    head += [f"speed vs {p}" for p in peers]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for (case, threads), g in groups.items():
         t0, flops = g["fastinit"]
         row = [case, str(threads), _fmt_time(t0)]
         row += [_fmt_time(g[p][0]) if p in g else "-" for p in peers]
-        row += [f"{flops / t0 / 1e9:.1f}" if flops else "-"]
-        row += [f"{flops / g[p][0] / 1e9:.1f}" if flops and p in g else "-" for p in peers]
+        if has_flops:
+            row += [f"{flops / t0 / 1e9:.1f}" if flops else "-"]
+            row += [f"{flops / g[p][0] / 1e9:.1f}" if flops and p in g else "-" for p in peers]
         row += [f"{g[p][0] / t0:.2f}x" if p in g else "-" for p in peers]
         print("| " + " | ".join(row) + " |")
 

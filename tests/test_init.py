@@ -217,3 +217,26 @@ def test_against_torch(fi, fo):
         assert ours.std() == pytest.approx(theirs.std(), rel=0.03), name  # and so are our draws
         if "uniform" in name or name == "torch_default":
             assert np.abs(ours).max() == pytest.approx(np.abs(theirs).max(), rel=0.01), name
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_lsuv_gives_unit_output_variance_per_layer(activation):
+    X = np.random.default_rng(0).normal(0, 3, (256, 20)).astype(np.float64)
+    model = fastinit.MLP([20, 64, 64, 64, 10], activation=activation, init="lsuv", dtype=np.float64, seed=2)
+    assert model.pending_init == "lsuv"
+    W0 = model.layers[0].W.copy()
+    np.testing.assert_allclose(W0 @ W0.T if W0.shape[0] <= W0.shape[1] else W0.T @ W0,
+                               np.eye(min(W0.shape)), atol=1e-10)  # orthonormal pre-init
+    iters = init.lsuv(model, X, tol=0.05)
+    assert len(iters) == 4 and all(0 <= i <= 10 for i in iters) and iters[0] >= 1
+    for z in model.trace(X).pre:
+        assert abs(z.var() - 1) < 0.05
+    assert model.pending_init is None
+
+
+def test_fit_runs_lsuv_on_the_first_batch():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(128, 5)), rng.integers(0, 3, 128)
+    model = fastinit.MLP([5, 16, 16, 3], activation="tanh", init="lsuv")
+    hist = fastinit.fit(model, X, y, optimizer=fastinit.optim.SGD(0.05), steps=3, batch_size=64, progress=False)
+    assert hist.init_report is not None and model.pending_init is None
