@@ -1,0 +1,28 @@
+/* Statistics of a tensor for the diagnostics: moments, extremes, zero and saturated fractions,
+   a histogram, dead units. Deterministic (fixed summation order), accumulated in double. */
+#ifndef FI_STATS_H
+#define FI_STATS_H
+
+#include <stdint.h>
+
+#include "fi_common.h"
+
+typedef struct fi_stats {
+    double mean, std, min, max; /* over the finite values */
+    double zero_frac;           /* fraction of values == 0 */
+    double sat_frac;            /* fraction outside [sat_lo, sat_hi] */
+    int64_t nonfinite;          /* NaN and inf values, left out of the rest */
+} fi_stats_t;
+
+/* Statistics of n values; if bins > 0, hist[0..bins) counts the finite values in equal bins
+   over [min, max] (the last bin closed). */
+void fi_stats_s(fi_stats_t *out, int64_t *hist, const float *x, fi_dim_t n, double sat_lo, double sat_hi,
+                int bins);
+void fi_stats_d(fi_stats_t *out, int64_t *hist, const double *x, fi_dim_t n, double sat_lo, double sat_hi,
+                int bins);
+
+/* Columns of a:(n, k) that are <= 0 in every row (ReLU units dead on the whole batch). */
+fi_dim_t fi_dead_units_s(const float *a, fi_dim_t n, fi_dim_t k);
+fi_dim_t fi_dead_units_d(const double *a, fi_dim_t n, fi_dim_t k);
+
+#endif
