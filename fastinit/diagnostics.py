@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastinit import _core
+
 __all__ = ["diagnose", "distinct_neurons", "Monitor", "summary"]
 
-SATURATION = {"tanh": 0.99, "sigmoid": 0.01, "softsign": 0.99}
+# The band outside which an activation's output counts as saturated.
+SATURATION = {"tanh": (-0.99, 0.99), "softsign": (-0.99, 0.99), "sigmoid": (0.01, 0.99)}
 RELU_LIKE = {"relu"}
 
 
@@ -24,23 +27,19 @@ def distinct_neurons(W: np.ndarray, b: np.ndarray | None = None, tol: float = 1e
     return len(np.unique(np.round(rows / scale).astype(np.int64) if scale > 0 else rows, axis=0))
 
 
-def _stats(x: np.ndarray, bins: int) -> dict:
-    x = np.asarray(x, np.float64).ravel()
-    finite = x[np.isfinite(x)]
-    if finite.size == 0:
-        return {"mean": None, "std": None, "p1": None, "p50": None, "p99": None, "hist": [[], []]}
-    p1, p50, p99 = np.percentile(finite, [1, 50, 99])
-    counts, edges = np.histogram(finite, bins=bins)
-    return {"mean": float(finite.mean()), "std": float(finite.std()), "p1": float(p1), "p50": float(p50),
-            "p99": float(p99), "hist": [counts.tolist(), edges.tolist()]}
-
-
-def _saturated(activation: str, a: np.ndarray) -> float | None:
-    if activation == "sigmoid":
-        return float(np.mean((a < 0.01) | (a > 0.99)))
-    if activation in ("tanh", "softsign"):
-        return float(np.mean(np.abs(a) > 0.99))
-    return None
+def _stats(x: np.ndarray, bins: int, activation: str | None = None) -> dict:
+    """Moments and histogram (in C, one pass each), percentiles and, for a saturating
+    activation, the fraction of x outside its SATURATION band."""
+    lo, hi = SATURATION.get(activation, (-np.inf, np.inf))
+    s = _core.tensor_stats(x, lo, hi, bins)
+    none = {"mean": None, "std": None, "p1": None, "p50": None, "p99": None, "hist": [[], []], "saturated": None}
+    if s["nonfinite"] == x.size:
+        return {**none, "nonfinite": int(s["nonfinite"])}
+    p1, p50, p99 = np.percentile(x if s["nonfinite"] == 0 else x[np.isfinite(x)], [1, 50, 99])
+    counts, edges = s["hist"]
+    return {"mean": s["mean"], "std": s["std"], "p1": float(p1), "p50": float(p50), "p99": float(p99),
+            "hist": [counts.tolist(), edges.tolist()], "nonfinite": int(s["nonfinite"]),
+            "saturated": s["sat_frac"] if activation in SATURATION else None}
 
 
 def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sym_tol: float = 1e-6,
@@ -59,12 +58,13 @@ def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sy
     for i, layer in enumerate(model.layers):
         a = t.post[i]
         hidden = i < len(model.layers) - 1
+        post = _stats(a, bins, layer.activation)
         layers.append({
             "layer": i, "units": layer.fan_out, "activation": layer.activation,
             "weight_std": float(layer.W.std()),
-            "pre": _stats(t.pre[i], bins), "post": _stats(a, bins),
-            "saturated_fraction": _saturated(layer.activation, a) if hidden else None,
-            "dead_fraction": float(np.mean(np.all(a <= 0, axis=0))) if hidden and layer.activation in RELU_LIKE else None,
+            "pre": _stats(t.pre[i], bins), "post": post,
+            "saturated_fraction": post["saturated"] if hidden else None,
+            "dead_fraction": _core.dead_units(a) / a.shape[1] if hidden and layer.activation in RELU_LIKE else None,
             "grad_W_norm": float(np.linalg.norm(t.grad_W[i])),
             "grad_input_norm": float(np.linalg.norm(t.grad_input[i])),
             "grad_input_rms": float(np.sqrt(np.mean(np.square(t.grad_input[i], dtype=np.float64)))),

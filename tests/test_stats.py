@@ -1,0 +1,75 @@
+"""csrc/fi_stats through _core: tensor statistics and dead units against NumPy."""
+import numpy as np
+import pytest
+
+from fastinit import _core
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 2, 7, 1000, 4099])
+def test_tensor_stats_match_numpy(dtype, n):
+    x = np.random.default_rng(n).normal(1.5, 3.0, n).astype(dtype)
+    x[::5] = 0
+    s = _core.tensor_stats(x, -2.0, 4.0, 13)
+    ref = x.astype(np.float64)
+    assert s["mean"] == pytest.approx(ref.mean(), rel=1e-12, abs=1e-12)
+    assert s["std"] == pytest.approx(ref.std(), rel=1e-12, abs=1e-12)
+    assert (s["min"], s["max"]) == (ref.min(), ref.max())
+    assert s["zero_frac"] == np.mean(ref == 0)
+    assert s["sat_frac"] == np.mean((ref < -2.0) | (ref > 4.0))
+    assert s["nonfinite"] == 0
+    counts, edges = s["hist"]
+    if n > 1:
+        ref_counts, ref_edges = np.histogram(ref, bins=13)
+        np.testing.assert_allclose(edges, ref_edges, rtol=1e-12)
+        # NumPy and C may put a value lying exactly on an edge on different sides: total and all
+        # but a few bins agree.
+        assert counts.sum() == n and np.abs(counts - ref_counts).sum() <= 2
+    else:  # one value: a unit-wide range centred on it
+        assert counts.sum() == 1 and edges[0] < x[0] < edges[-1]
+
+
+def test_nonfinite_values_are_counted_and_left_out():
+    x = np.array([1.0, np.nan, 3.0, np.inf, -np.inf, 5.0])
+    s = _core.tensor_stats(x, bins=2)
+    assert s["nonfinite"] == 3
+    assert (s["mean"], s["min"], s["max"]) == (3.0, 1.0, 5.0)
+    assert s["std"] == pytest.approx(np.std([1.0, 3.0, 5.0]))
+    assert s["hist"][0].tolist() == [1, 2]  # the last bin is closed: 3 and 5 share it
+
+
+def test_all_nonfinite_and_empty_give_nan_not_a_crash():
+    for x in (np.full(4, np.nan, np.float32), np.empty(0)):
+        s = _core.tensor_stats(x, bins=3)
+        assert np.isnan(s["mean"]) and np.isnan(s["std"]) and s["hist"][0].sum() == 0
+
+
+def test_constant_tensor_has_one_full_bin_and_zero_std():
+    s = _core.tensor_stats(np.full(10, 2.5), bins=4)
+    assert s["std"] == 0 and s["hist"][0].sum() == 10
+    assert s["hist"][1][0] < 2.5 < s["hist"][1][-1]
+
+
+def test_strided_input_is_read_correctly():
+    x = np.arange(24.0).reshape(4, 6)[:, ::2]
+    assert _core.tensor_stats(x)["mean"] == x.mean()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dead_units(dtype):
+    a = np.maximum(np.random.default_rng(0).normal(size=(9, 11)), 0).astype(dtype)
+    a[:, [0, 4, 10]] = 0
+    assert _core.dead_units(a) == int(np.all(a <= 0, axis=0).sum()) >= 3
+    assert _core.dead_units(np.zeros((0, 3), dtype)) == 3  # no row fires: every unit is dead
+    assert _core.dead_units(np.asfortranarray(a)) == _core.dead_units(a)
+
+
+def test_bad_inputs_name_the_argument():
+    with pytest.raises(TypeError, match=r"x .*int64.*float32 or float64"):
+        _core.tensor_stats(np.arange(3))
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        _core.tensor_stats([1.0, 2.0])
+    with pytest.raises(ValueError, match="bins must be >= 0"):
+        _core.tensor_stats(np.ones(3), bins=-1)
+    with pytest.raises(ValueError, match=r"a .*2-D"):
+        _core.dead_units(np.ones(3))
