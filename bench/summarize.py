@@ -2,9 +2,12 @@
 
 Rows pair fastinit with its peer(s) of the same case and thread count, timed in the same run:
 median time, GFLOP/s when the benchmark records flops, and the speed ratio to each peer.
+Convergence runs (bench_convergence.py) get their own table: per case, over seeds, the runs
+that reached the target, median steps and seconds to it, test accuracy, the time ratio.
 Usage: python bench/summarize.py results.json
 """
 import json
+import statistics
 import sys
 from collections import defaultdict
 
@@ -12,6 +15,8 @@ from collections import defaultdict
 def main(path):
     with open(path) as f:
         data = json.load(f)
+    if any("steps_to_target" in b["extra_info"] for b in data["benchmarks"]):
+        return convergence(data)
     groups = defaultdict(dict)
     for bench in data["benchmarks"]:
         info = bench["extra_info"]
@@ -32,6 +37,39 @@ def main(path):
             row += [f"{flops / g[p][0] / 1e9:.1f}" if flops and p in g else "-" for p in peers]
         row += [f"{g[p][0] / t0:.2f}x" if p in g else "-" for p in peers]
         print("| " + " | ".join(row) + " |")
+
+
+def convergence(data):
+    runs = defaultdict(lambda: defaultdict(list))
+    for bench in data["benchmarks"]:
+        info = bench["extra_info"]
+        runs[info["case"]][info["impl"]].append((info, bench["stats"]["median"]))
+    impls = sorted({impl for g in runs.values() for impl in g}, key=lambda i: i != "fastinit")
+    head = ["case"] + [f"{i} {col}" for col in ("reached", "steps", "s to target", "test acc") for i in impls]
+    head += [f"{p} / fastinit, s to target" for p in impls[1:]] + [f"{p} / fastinit, whole run" for p in impls[1:]]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for case, g in runs.items():
+        med = {}
+        for i in impls:
+            hit = [info for info, _ in g.get(i, []) if info["steps_to_target"] is not None]
+            med[i] = {"reached": f"{len(hit)}/{len(g.get(i, []))}",
+                      "steps": _median([h["steps_to_target"] for h in hit]),
+                      "secs": _median([h["seconds_to_target"] for h in hit]),
+                      "acc": _median([info["test_acc"] for info, _ in g.get(i, [])]),
+                      "wall": _median([t for _, t in g.get(i, [])])}
+        row = [case] + [med[i]["reached"] for i in impls]
+        row += [f"{med[i]['steps']:g}" if med[i]["steps"] is not None else "never" for i in impls]
+        row += [f"{med[i]['secs']:.3f}" if med[i]["secs"] is not None else "never" for i in impls]
+        row += [f"{100 * med[i]['acc']:.1f}%" if med[i]["acc"] is not None else "-" for i in impls]
+        f = med["fastinit"]
+        row += [f"{med[p]['secs'] / f['secs']:.1f}x" if med[p]["secs"] and f["secs"] else "-" for p in impls[1:]]
+        row += [f"{med[p]['wall'] / f['wall']:.1f}x" if med[p]["wall"] and f["wall"] else "-" for p in impls[1:]]
+        print("| " + " | ".join(row) + " |")
+
+
+def _median(xs):
+    return statistics.median(xs) if xs else None
 
 
 def _fmt_time(t):

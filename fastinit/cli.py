@@ -187,6 +187,9 @@ def main(argv=None) -> int:
         return 0
     try:
         return _info() if args.command == "info" else _compare(args)
+    except BrokenPipeError:  # output piped into a pager or `head` that closed early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (ValueError, TypeError, ImportError, OSError) as e:
         print(f"fastinit: error: {e}", file=sys.stderr)
         return 2

@@ -78,8 +78,9 @@ def _check_n(n):
         raise ValueError(f"a dataset needs n >= 2 points, got {n!r}")
 
 
-def make_circles(n, *, noise=0.05, factor=0.5, seed=0):
-    """Two concentric circles (outer radius 1, inner `factor`), Gaussian noise; balanced."""
+def make_circles(n, *, noise=0.05, factor=0.8, seed=0):
+    """Two concentric circles (outer radius 1, inner `factor`; 0.8 as in scikit-learn's
+    make_circles, which the course uses with its default), Gaussian noise; balanced."""
     _check_n(n)
     if not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor}")
@@ -130,8 +131,8 @@ def make_blobs(n, *, classes=3, features=2, spread=1.0, seed=0):
     return centres[y] + rng.normal(0, spread, (n, features)), y
 
 
-def circles(n_train=300, n_test=100, noise=0.05, factor=0.5, seed=1):
-    """The classic course's circles: 300 train / 100 test points, noise 0.05."""
+def circles(n_train=300, n_test=100, noise=0.05, factor=0.8, seed=1):
+    """The classic course's circles: 300 train / 100 test points, noise 0.05, inner radius 0.8."""
     return _two_parts(make_circles, n_train, n_test, seed, "circles", noise=noise, factor=factor)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["RunConfig", "StudyResult", "compare", "run", "DEFAULT_INITS"]
+__all__ = ["RunConfig", "StudyResult", "compare", "run", "plan", "initial_model", "make_optimizer", "DEFAULT_INITS"]
 
 DEFAULT_INITS = ("zeros", "random_small", "random_large", "xavier_normal", "he_normal")
 GRID_KEYS = ("init", "seed", "depth", "width", "activation", "lr", "batch_size", "optimizer")
@@ -63,19 +63,35 @@ def _dataset(name, params):
     return _DATA_CACHE[key]
 
 
-def _optimizer(name, lr, momentum):
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
+
+
+def make_optimizer(name: str, lr: float, momentum: float = 0.0):
+    """The fastinit optimizer a study names: sgd (with `momentum`), momentum and nesterov
+    (momentum 0.9 unless given), adam, adamw."""
     from fastinit import optim
 
-    name = name.lower()
-    if name == "sgd":
+    key = str(name).lower()
+    if key == "sgd":
         return optim.SGD(lr, momentum=momentum)
-    if name in ("momentum", "nesterov"):
-        return optim.SGD(lr, momentum=momentum or 0.9, nesterov=name == "nesterov")
-    if name == "adam":
+    if key in ("momentum", "nesterov"):
+        return optim.SGD(lr, momentum=momentum or 0.9, nesterov=key == "nesterov")
+    if key == "adam":
         return optim.Adam(lr)
-    if name == "adamw":
+    if key == "adamw":
         return optim.AdamW(lr)
-    raise ValueError(f"unknown optimizer {name!r}; choose one of: sgd, momentum, nesterov, adam, adamw")
+    raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+
+
+def initial_model(cfg: RunConfig):
+    """The dataset and the initialized model a run starts from (LSUV done on the first batch)."""
+    import fastinit
+
+    ds = _dataset(cfg.dataset, cfg.dataset_params)
+    model = fastinit.MLP(list(cfg.sizes), activation=cfg.activation, output=cfg.output, init=cfg.init, seed=cfg.seed)
+    if model.pending_init:
+        fastinit.init.lsuv(model, ds.X_train[: cfg.batch_size or len(ds.X_train)])
+    return ds, model
 
 
 def run(cfg: RunConfig) -> dict:
@@ -84,15 +100,12 @@ def run(cfg: RunConfig) -> dict:
     import fastinit
     from fastinit import diagnostics
 
-    ds = _dataset(cfg.dataset, cfg.dataset_params)
+    ds, model = initial_model(cfg)
     output = cfg.output
-    model = fastinit.MLP(list(cfg.sizes), activation=cfg.activation, output=output, init=cfg.init, seed=cfg.seed)
     y_tr, y_te = ds.y_train, ds.y_test
     probe = slice(0, min(len(ds.X_train), 512))
-    if model.pending_init:
-        fastinit.init.lsuv(model, ds.X_train[: cfg.batch_size or len(ds.X_train)])
     diag0 = diagnostics.diagnose(model, ds.X_train[probe], y_tr[probe])
-    hist = fastinit.fit(model, ds.X_train, y_tr, optimizer=_optimizer(cfg.optimizer, cfg.lr, cfg.momentum),
+    hist = fastinit.fit(model, ds.X_train, y_tr, optimizer=make_optimizer(cfg.optimizer, cfg.lr, cfg.momentum),
                         steps=cfg.steps, batch_size=cfg.batch_size, shuffle=cfg.batch_size is not None,
                         seed=cfg.seed, validation_data=(ds.X_test, y_te), target=cfg.target,
                         eval_every=cfg.eval_every, progress=False)
@@ -135,13 +148,11 @@ def _verdict(rows_for_init, best_steps):
         peak = max((max(r["loss_curve"]["loss"], default=0) for r in rows_for_init), default=0)
         if curve and peak > 100 * max(curve):
             return "exploded"
+        if d["gradient_flow"] in ("vanishing", "exploding"):  # the cause at init before its effects
+            return d["gradient_flow"]
         end = rows_for_init[0]["diag_end"]
         if (end["dead"] or 0) >= 0.5:
             return "dead units"
-        if d["gradient_flow"] == "vanishing":
-            return "vanishing"
-        if d["gradient_flow"] == "exploding":
-            return "exploding"
         if max(d["saturated"] or 0, end["saturated"] or 0) > 0.5:
             return "saturated"
         return "slow"
@@ -264,17 +275,16 @@ def _worker_init():
     fastinit.set_num_threads(1)  # one process per core: no nested threading
 
 
-def compare(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, width=None, activation="relu",
-            output="softmax", optimizer="sgd", lr=0.1, momentum=0.0, batch_size=None, steps=2000, seeds=3,
-            target=0.9, eval_every=50, dataset_params=None, executor=None, n_jobs=None,
-            progress=True) -> StudyResult:
-    """Run the grid init x seed x every list-valued option (depth, width, activation, lr,
-    batch_size, optimizer) and return a StudyResult.
+def plan(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, width=None, activation="relu",
+         output="softmax", optimizer="sgd", lr=0.1, momentum=0.0, batch_size=None, steps=2000, seeds=3,
+         target=0.9, eval_every=50, dataset_params=None) -> tuple[list, dict]:
+    """The runs of a study, checked before any starts: (RunConfigs, settings).
 
-    sizes gives the layer widths (inputs and outputs are taken from the dataset when sizes
-    lists hidden layers only); otherwise depth hidden layers of `width` units. seeds: a count
-    or a list. target: the test accuracy a run must reach (None: no target). executor: any
-    concurrent.futures.Executor; default a local process pool of n_jobs (all cores).
+    The grid is init x seed x every list-valued option (depth, width, activation, lr,
+    batch_size, optimizer). sizes gives the layer widths (inputs and outputs are taken from the
+    dataset when sizes lists hidden layers only); otherwise depth hidden layers of `width`
+    units. seeds: a count or a list. target: the test accuracy a run must reach (None: no
+    target). batch_size None is full-batch gradient descent.
     """
     if not isinstance(dataset, str):
         raise TypeError("dataset must be a built-in name or a file path (each worker rebuilds it from that)")
@@ -285,11 +295,13 @@ def compare(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, w
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     inits = _as_list(inits)
     if not inits or not seeds:
-        raise ValueError("compare needs at least one init and one seed")
+        raise ValueError("a study needs at least one init and one seed")
     from fastinit import init as _init
 
     for i in inits:
         _init.get(i)  # unknown names fail here, before any run starts
+    for opt, rate in itertools.product(_as_list(optimizer), _as_list(lr)):
+        make_optimizer(opt, rate, momentum)
     configs = []
     for init, seed, dep, wid, act, rate, bs, opt in itertools.product(
             inits, seeds, _as_list(depth), _as_list(width), _as_list(activation), _as_list(lr),
@@ -301,10 +313,22 @@ def compare(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, w
             layer_sizes = [ds.n_features] + [wid or 16] * (dep if dep is not None else 2) + [n_out]
         configs.append(RunConfig(name, params, init, int(seed), tuple(layer_sizes), act, output, opt, float(rate),
                                  float(momentum), bs, int(steps), target, int(eval_every), dep, wid))
-    runs = _execute(configs, executor, n_jobs, progress)
     settings = {"dataset": ds.describe(), "steps": steps, "target": target, "optimizer": _as_list(optimizer),
                 "lr": _as_list(lr), "batch_size": _as_list(batch_size), "output": output}
-    return StudyResult(runs, settings)
+    return configs, settings
+
+
+def compare(dataset="circles", inits=DEFAULT_INITS, *, executor=None, n_jobs=None, progress=True,
+            **options) -> StudyResult:
+    """Run the study `plan(dataset, inits, **options)` describes and return a StudyResult.
+
+    options: sizes or depth/width, activation, output, optimizer, lr, momentum, batch_size,
+    steps, seeds, target, eval_every, dataset_params (see plan). executor: any
+    concurrent.futures.Executor (e.g. a Dask client's get_executor(pure=False)); default a
+    local process pool of n_jobs processes (all cores).
+    """
+    configs, settings = plan(dataset, inits, **options)
+    return StudyResult(_execute(configs, executor, n_jobs, progress), settings)
 
 
 def _execute(configs, executor, n_jobs, progress):

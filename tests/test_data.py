@@ -23,7 +23,7 @@ def test_circles_matches_the_course_setup():
     assert ds.X_train.shape == (300, 2) and ds.X_test.shape == (100, 2)
     assert ds.class_balance() == {0: 0.5, 1: 0.5}
     r = np.linalg.norm(ds.X_train, axis=1)
-    assert abs(np.median(r[ds.y_train == 0]) - 1.0) < 0.05 and abs(np.median(r[ds.y_train == 1]) - 0.5) < 0.05
+    assert abs(np.median(r[ds.y_train == 0]) - 1.0) < 0.05 and abs(np.median(r[ds.y_train == 1]) - 0.8) < 0.05
 
 
 def test_standardize_uses_training_statistics():
