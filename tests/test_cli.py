@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from fastinit import cli
@@ -46,3 +47,64 @@ def test_presets_are_valid_configurations(preset):
 
     for name in cfg["inits"]:
         init.get(name)
+
+
+def _preset(name, **override):
+    """The preset's study on fewer steps/seeds (the qualitative outcome must already show)."""
+    from fastinit import study
+
+    kw = {**cli.PRESETS[name], **override}
+    res = study.compare(inits=kw.pop("inits"), n_jobs=1, progress=False, **kw)
+    return {(r["init"], r.get("activation")): r for r in res.table()}, res
+
+
+def test_preset_course_zeros_stay_symmetric_large_random_trains_poorly_he_trains():
+    rows, res = _preset("course", steps=9000)
+    zeros = next(r for r in res.runs if r["config"]["init"] == "zeros")
+    assert zeros["final"]["val_acc"] == 0.5 and zeros["final"]["train_acc"] == 0.5
+    assert np.allclose(zeros["loss_curve"]["loss"], np.log(2), atol=1e-6)  # the flat cost of the course
+    assert rows[("zeros", "relu")]["verdict"] == "symmetric"
+    assert rows[("he_normal", "relu")]["test_acc"] >= 0.93 and rows[("he_normal", "relu")]["steps_to_target"]
+    assert 0.6 < rows[("random_large", "relu")]["test_acc"] < rows[("he_normal", "relu")]["test_acc"]
+    assert rows[("random_large", "relu")]["gradient_ratio"] > 1e2
+
+
+def test_preset_linear_depth_explodes_and_vanishes_as_the_gain_to_the_depth():
+    rows, _ = _preset("linear-depth", steps=1)
+    ratio = {k[0]: r["gradient_ratio"] for k, r in rows.items()}
+    # 10 hidden layers and the output one, all gain * I: the gradient at the first layer's input
+    # is gain^10 times the one at the last layer's input.
+    assert ratio["identity"] == pytest.approx(1.0)
+    assert ratio["identity:gain=1.5"] == pytest.approx(1.5 ** 10, rel=1e-4)
+    assert ratio["identity:gain=0.5"] == pytest.approx(0.5 ** 10, rel=1e-4)
+    assert rows[("identity:gain=0.5", "identity")]["verdict"] == "vanishing"
+
+
+def test_preset_deep_relu_he_trains_xavier_and_torch_default_vanish():
+    rows, _ = _preset("deep-relu", steps=200, seeds=1)
+    he, xavier, default = (rows[(i, "relu")] for i in ("he_normal", "xavier_normal", "torch_default"))
+    assert he["steps_to_target"] is not None and 1e-2 < he["gradient_ratio"] < 1e2
+    for r in (xavier, default):
+        assert r["steps_to_target"] is None and r["gradient_ratio"] < 1e-3 and r["verdict"] == "vanishing"
+
+
+def test_preset_glorot2010_normalized_init_beats_the_standard_one_with_tanh():
+    pytest.importorskip("sklearn")
+    rows, _ = _preset("glorot2010", steps=200, seeds=1)
+    xavier, standard = rows[("xavier_uniform", "tanh")], rows[("torch_default", "tanh")]
+    assert xavier["gradient_ratio"] > 5 * standard["gradient_ratio"]  # the normalized init keeps the gradient
+    assert xavier["steps_to_target"] is not None
+    assert standard["steps_to_target"] is None or standard["steps_to_target"] > xavier["steps_to_target"]
+    assert rows[("torch_default", "sigmoid")]["verdict"] == "vanishing"
+
+
+def test_preset_mnist1d_he_and_xavier_learn_zeros_stay_at_chance():
+    pytest.importorskip("mnist1d")
+    rows, _ = _preset("mnist1d", steps=600, seeds=1, eval_every=100)
+    assert rows[("he_normal", "relu")]["test_acc"] > 0.55 and rows[("xavier_normal", "relu")]["test_acc"] > 0.55
+    assert rows[("zeros", "relu")]["test_acc"] < 0.15 and rows[("zeros", "relu")]["verdict"] == "symmetric"
+
+
+def test_preset_lsuv_reaches_the_target():
+    rows, _ = _preset("lsuv", steps=200, seeds=1, inits=["lsuv"])
+    assert rows[("lsuv", "tanh")]["steps_to_target"] is not None
