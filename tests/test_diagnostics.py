@@ -59,3 +59,25 @@ def test_monitor_records_update_ratios():
     assert all(len(r["update_ratio"]) == 2 and all(u > 0 for u in r["update_ratio"]) for r in mon.records[1:])
     with pytest.raises(ValueError, match="every must be >= 1"):
         diagnostics.Monitor(X, y, every=0)
+
+
+def test_distinct_neurons_is_exact_when_row_hashes_collide(monkeypatch):
+    W = np.random.default_rng(1).normal(size=(6, 5))
+    W[3] = W[1]
+    expect = diagnostics.distinct_neurons(W)
+
+    class Zeros:  # every row hashes to 0: only the exact fallback can count them
+        def integers(self, lo, hi, n):
+            return np.zeros(n, np.int64)
+
+    monkeypatch.setattr(np.random, "default_rng", lambda seed: Zeros())
+    assert diagnostics.distinct_neurons(W) == expect == 5
+
+
+def test_bins_zero_skips_the_distribution_but_keeps_the_moments():
+    X, y = _batch()
+    m = fastinit.MLP([4, 8, 3], activation="tanh")
+    full, light = diagnostics.diagnose(m, X, y), diagnostics.diagnose(m, X, y, bins=0)
+    assert light["layers"][0]["post"]["hist"] == [[], []] and light["layers"][0]["post"]["p50"] is None
+    assert len(full["layers"][0]["post"]["hist"][0]) == 40
+    assert diagnostics.summary(light) == diagnostics.summary(full)
