@@ -25,24 +25,35 @@ def _plt():
     return plt
 
 
-def _by_init(result):
-    out = {}
-    for r in result.runs:
-        out.setdefault(r["config"]["init"], []).append(r)
-    return out
+def _varying(result):
+    """The grid keys (besides the seed) whose values differ between the study's groups."""
+    from fastinit.study import GRID_KEYS
+
+    keys = [dict(k) for k in result.groups()]
+    return [k for k in GRID_KEYS if k != "seed" and len({d.get(k) for d in keys}) > 1] or ["init"]
+
+
+def _label(point, varying):
+    return ", ".join(str(point.get(k)) for k in varying)
+
+
+def _groups(result):
+    """label ("init" or e.g. "init, activation") -> the runs of that grid point (its seeds)."""
+    varying = _varying(result)
+    return {_label(dict(key), varying): runs for key, runs in result.groups().items()}
 
 
 def loss_curves(result, path):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for init, runs in _by_init(result).items():
+    for label, runs in _groups(result).items():
         n = min(len(r["loss_curve"]["loss"]) for r in runs)
         if n == 0:
             continue
         steps = np.array(runs[0]["loss_curve"]["step"][:n])
         losses = np.array([r["loss_curve"]["loss"][:n] for r in runs], float)
         med = np.nanmedian(losses, axis=0)
-        line, = ax.plot(steps, med, label=init)
+        line, = ax.plot(steps, med, label=label)
         ax.fill_between(steps, np.nanmin(losses, axis=0), np.nanmax(losses, axis=0), color=line.get_color(), alpha=0.2)
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (batch)")
@@ -56,23 +67,25 @@ def loss_curves(result, path):
 
 def activation_histograms(result, path):
     plt = _plt()
-    groups = _by_init(result)
+    groups = _groups(result)
     n_layers = max(len(runs[0]["layers_init"]) for runs in groups.values())
-    fig, axes = plt.subplots(len(groups), n_layers, figsize=(2.3 * n_layers, 1.7 * len(groups)), squeeze=False)
-    for row, (init, runs) in enumerate(groups.items()):
+    # One x range per row: how the spread shrinks or grows with depth is the point of the figure.
+    fig, axes = plt.subplots(len(groups), n_layers, figsize=(2.3 * n_layers, 1.7 * len(groups)), squeeze=False,
+                             sharex="row")
+    for row, (label, runs) in enumerate(groups.items()):
+        layers = runs[0]["layers_init"]
         for col in range(n_layers):
             ax = axes[row][col]
-            layers = runs[0]["layers_init"]
             if col < len(layers) and layers[col]["post"]["hist"][0]:
                 counts, edges = layers[col]["post"]["hist"]
                 ax.stairs(counts, edges, fill=True, alpha=0.7)
             ax.set_yticks([])
             ax.tick_params(labelsize=6)
             if row == 0:
-                ax.set_title(f"layer {col + 1}", fontsize=8)
+                ax.set_title("output (logits)" if col == n_layers - 1 else f"layer {col + 1}", fontsize=8)
             if col == 0:
-                ax.set_ylabel(init, fontsize=8)
-    fig.suptitle("Activations per layer at initialization (seed 0)", fontsize=10)
+                ax.set_ylabel(f"{label}\n(seed {runs[0]['config']['seed']})", fontsize=8)
+    fig.suptitle("Activations per layer at initialization", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -81,9 +94,9 @@ def activation_histograms(result, path):
 def gradient_flow(result, path):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for init, runs in _by_init(result).items():
+    for label, runs in _groups(result).items():
         norms = np.array([[l["grad_W_norm"] for l in r["layers_init"]] for r in runs], float)
-        ax.plot(np.arange(1, norms.shape[1] + 1), np.median(norms, axis=0), marker="o", label=init)
+        ax.plot(np.arange(1, norms.shape[1] + 1), np.median(norms, axis=0), marker="o", label=label)
     ax.set_xlabel("layer")
     ax.set_ylabel("||dL/dW|| at initialization")
     ax.set_yscale("symlog", linthresh=1e-12)
@@ -98,7 +111,8 @@ def steps_to_target(result, path):
     plt = _plt()
     rows = result.table()
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    labels = [str(r["init"]) for r in rows]
+    varying = _varying(result)
+    labels = [_label(r, varying) for r in rows]
     steps = [r["steps_to_target"] for r in rows]
     top = max([s for s in steps if s is not None] or [1])
     bars = ax.bar(labels, [s if s is not None else top * 1.1 for s in steps],
