@@ -7,19 +7,12 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import optim
+from fastinit import data, optim
 
 
-def circles(n, *, noise=0.1, factor=0.5, seed=0):
-    """Two noisy concentric circles (like sklearn's make_circles): label 1 = inner circle."""
-    rng = np.random.default_rng(seed)
-    n_out = n // 2
-    t = rng.uniform(0, 2 * np.pi, n)
-    inner = np.arange(n) >= n_out
-    r = np.where(inner, factor, 1.0)
-    X = np.c_[r * np.cos(t), r * np.sin(t)] + rng.normal(0, noise, (n, 2))
-    p = rng.permutation(n)
-    return X[p], inner[p].astype(np.int64)
+def circles(n, *, seed=0):
+    """Two noisy concentric circles, the inner one (radius 0.5) labelled 1."""
+    return data.make_circles(n, noise=0.1, factor=0.5, seed=seed)
 
 
 def course_net(init, seed=0):
