@@ -13,6 +13,8 @@ cdef extern from "fi_mlp.h" nogil:
     void fi_act_backward_d(double *dz, const double *dy, const double *z, const double *y,
                            fi_dim_t n, int act, double param)
     int fi_act_needs_pre(int act)
+    int fi_act_select(const char *name)
+    const char *fi_act_kernel()
     double fi_loss_xent_s(float *dz, const float *z, const int64_t *labels, fi_dim_t n, fi_dim_t c)
     double fi_loss_xent_d(double *dz, const double *z, const int64_t *labels, fi_dim_t n, fi_dim_t c)
     double fi_loss_bce_s(float *dz, const float *z, const float *t, fi_dim_t n, fi_dim_t c)
@@ -56,6 +58,25 @@ cdef extern from "fi_mlp.h" nogil:
                          fi_dim_t n, fi_optim_t *opt, double **s1, double **s2)
     int fi_all_finite_s(const float *x, fi_dim_t n)
     int fi_all_finite_d(const double *x, fi_dim_t n)
+
+
+def _select_act_kernel(name):
+    """Switch the float32 tanh/sigmoid kernel ("auto", "ref", "avx2") for this process, as
+    _select_kernel does for GEMM. Not thread-safe."""
+    rc = fi_act_select(str(name).encode())
+    if rc == -1:
+        raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2")
+    if rc == -2:
+        raise ValueError(f"activation kernel {name!r} needs AVX2+FMA, which this CPU lacks")
+
+
+def _act_kernel():
+    """The float32 tanh/sigmoid kernel in use: "avx2" or "ref"."""
+    return fi_act_kernel().decode()
+
+
+# FASTINIT_KERNEL picks the activation kernels too (already validated by _select_kernel).
+_select_act_kernel(os.environ.get("FASTINIT_KERNEL", "auto") or "auto")
 
 
 cdef cnp.ndarray _contig_float(name, x):
