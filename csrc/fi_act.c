@@ -1,4 +1,4 @@
-/* Activation kernels (see fi_act.h). The float32 tanh and sigmoid, the hot ones, evaluate
+/* Activation kernels (see fi_act.h). The float32 exp, tanh and sigmoid, the hot ones, evaluate
    exp in double (formula in fi_act_kernels.h) and round once to float: within 1 ulp. With
    AVX2+FMA they run 8 at a time (fi_act_avx2.c); the portable path below is the same formula,
    one value at a time. The float64 path uses libm (accuracy first: gradient checks and PyTorch
@@ -34,13 +34,18 @@ static inline float fi_tanh_f(float x)
     return copysignf((float)(em1 / (em1 + 2.0)), x);
 }
 
-static inline float fi_sigmoid_f(float x)
+/* e^x in double (relative error < 7e-10), x clamped to +-FI_EXP_CLAMP (NaN stays). */
+static inline double fi_exp_c(double x)
 {
-    double v = -(double)x, s;
-    v = v > FI_SIGMOID_CLAMP ? FI_SIGMOID_CLAMP : (v < -FI_SIGMOID_CLAMP ? -FI_SIGMOID_CLAMP : v);
-    const double p = fi_exp_red(v, &s);
-    return (float)(1.0 / (1.0 + (s * p + s)));
+    double s;
+    x = x > FI_EXP_CLAMP ? FI_EXP_CLAMP : (x < -FI_EXP_CLAMP ? -FI_EXP_CLAMP : x);
+    const double p = fi_exp_red(x, &s);
+    return s * p + s;
 }
+
+static inline float fi_exp_f(float x) { return (float)fi_exp_c(x); }
+
+static inline float fi_sigmoid_f(float x) { return (float)(1.0 / (1.0 + fi_exp_c(-(double)x))); }
 
 /* Whether float32 tanh/sigmoid run the AVX2 kernels; -1 until chosen (first use or select). */
 static int g_act_avx2 = -1;
@@ -73,26 +78,25 @@ int fi_act_select(const char *name)
 
 const char *fi_act_kernel(void) { return fi_act_use_avx2() ? "avx2" : "ref"; }
 
-static void fi_tanh_n_s(float *y, const float *x, fi_dim_t n)
-{
+/* Body of a float32 map y = f(x) over n values: the AVX2 kernel when selected, else scalar. */
 #if FI_HAVE_ACT_AVX2
-    if (fi_act_use_avx2()) {
-        fi_tanh_avx2_s(y, x, n);
-        return;
-    }
+#define FI_MAP_S(avx2, scalar)              \
+    if (fi_act_use_avx2()) {                \
+        avx2(y, x, n);                      \
+        return;                             \
+    }                                       \
+    for (fi_dim_t i = 0; i < n; i++) y[i] = scalar(x[i])
+#else
+#define FI_MAP_S(avx2, scalar) for (fi_dim_t i = 0; i < n; i++) y[i] = scalar(x[i])
 #endif
-    for (fi_dim_t i = 0; i < n; i++) y[i] = fi_tanh_f(x[i]);
-}
 
-static void fi_sigmoid_n_s(float *y, const float *x, fi_dim_t n)
+void fi_exp_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_exp_avx2_s, fi_exp_f); }
+static void fi_tanh_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_tanh_avx2_s, fi_tanh_f); }
+static void fi_sigmoid_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_sigmoid_avx2_s, fi_sigmoid_f); }
+
+void fi_exp_d(double *y, const double *x, fi_dim_t n)
 {
-#if FI_HAVE_ACT_AVX2
-    if (fi_act_use_avx2()) {
-        fi_sigmoid_avx2_s(y, x, n);
-        return;
-    }
-#endif
-    for (fi_dim_t i = 0; i < n; i++) y[i] = fi_sigmoid_f(x[i]);
+    for (fi_dim_t i = 0; i < n; i++) y[i] = exp(x[i]);
 }
 
 static inline double fi_sigmoid_d(double x)

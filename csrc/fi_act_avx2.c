@@ -1,4 +1,4 @@
-/* AVX2+FMA float32 tanh and sigmoid (formula in fi_act_kernels.h): 8 floats widened to two
+/* AVX2+FMA float32 exp, tanh and sigmoid (formula in fi_act_kernels.h): 8 floats widened to two
    groups of 4 doubles, evaluated, rounded back once. Target attributes rather than global
    flags, so the extension still runs on CPUs without AVX2: fi_act.c calls these only where
    fi_cpu_has_avx2_fma() holds. */
@@ -39,15 +39,19 @@ FI_AVX2_INLINE __m256d tanh4(__m256d x)
     return _mm256_or_pd(t, _mm256_and_pd(sign, x));
 }
 
-FI_AVX2_INLINE __m256d sigmoid4(__m256d x)
+FI_AVX2_INLINE __m256d exp4(__m256d x)
 {
-    const __m256d c = _mm256_set1_pd(FI_SIGMOID_CLAMP);
-    const __m256d v = _mm256_max_pd(_mm256_sub_pd(_mm256_setzero_pd(), c),
-                                    _mm256_min_pd(c, _mm256_sub_pd(_mm256_setzero_pd(), x)));
+    const __m256d c = _mm256_set1_pd(FI_EXP_CLAMP);
+    const __m256d v = _mm256_max_pd(_mm256_sub_pd(_mm256_setzero_pd(), c), _mm256_min_pd(c, x));
     __m256d s;
     const __m256d p = exp_red(v, &s);
+    return _mm256_fmadd_pd(s, p, s);
+}
+
+FI_AVX2_INLINE __m256d sigmoid4(__m256d x)
+{
     const __m256d one = _mm256_set1_pd(1.0);
-    return _mm256_div_pd(one, _mm256_add_pd(one, _mm256_fmadd_pd(s, p, s)));
+    return _mm256_div_pd(one, _mm256_add_pd(one, exp4(_mm256_sub_pd(_mm256_setzero_pd(), x))));
 }
 
 /* y[0:8] = f(x[0:8]); y may equal x. */
@@ -71,6 +75,7 @@ FI_AVX2_INLINE void map(float *y, const float *x, fi_dim_t n, __m256d (*f)(__m25
     }
 }
 
+FI_AVX2 void fi_exp_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, exp4); }
 FI_AVX2 void fi_tanh_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, tanh4); }
 FI_AVX2 void fi_sigmoid_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, sigmoid4); }
 
