@@ -47,7 +47,7 @@ static inline float fi_exp_f(float x) { return (float)fi_exp_c(x); }
 
 static inline float fi_sigmoid_f(float x) { return (float)(1.0 / (1.0 + fi_exp_c(-(double)x))); }
 
-/* Whether float32 tanh/sigmoid run the AVX2 kernels; -1 until chosen (first use or select). */
+/* Whether float32 exp/tanh/sigmoid run the AVX2 kernels; -1 until chosen (first use or select). */
 static int g_act_avx2 = -1;
 
 static int fi_act_avx2_usable(void) { return FI_HAVE_ACT_AVX2 && fi_cpu_has_avx2_fma(); }
