@@ -1,55 +1,102 @@
-/* Activation kernels (see fi_act.h). The float32 tanh and sigmoid, the hot ones, evaluate
-   exp in double with a branch-free polynomial the compiler vectorizes, then round once to
-   float: correctly rounded or 1 ulp off, and several times faster than a libm call per value.
-   The float64 path uses libm (accuracy first: gradient checks and PyTorch parity run there). */
+/* Activation kernels (see fi_act.h). The float32 exp, tanh and sigmoid, the hot ones, evaluate
+   exp in double (formula in fi_act_kernels.h) and round once to float: within 1 ulp. With
+   AVX2+FMA they run 8 at a time (fi_act_avx2.c); the portable path below is the same formula,
+   one value at a time. The float64 path uses libm (accuracy first: gradient checks and PyTorch
+   parity run there). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "fi_act.h"
+#include "fi_act_kernels.h"
+#include "fi_cpu.h"
 
-/* exp(x) for x in [-700, 700], relative error < 1e-14: x = n ln2 + r, |r| <= ln2/2,
-   Taylor polynomial of degree 11 in r, 2^n built in the exponent bits. Branch free. */
-static inline double fi_exp_poly(double x)
+/* p with e^y = s (1 + p), see fi_act_kernels.h; y in [-200, 200] or NaN. */
+static inline double fi_exp_red(double y, double *s)
 {
-    const double magic = 6755399441055744.0; /* 1.5 * 2^52: rounds to an integer in the low bits */
-    x = x < -700.0 ? -700.0 : (x > 700.0 ? 700.0 : x);
-    const double t = x * 1.4426950408889634074 + magic;
-    const double nd = t - magic;
-    const double r = (x - nd * 6.93147180369123816490e-01) - nd * 1.90821492927058770002e-10;
-    double p = 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    int64_t bits;
+    const double t = y * FI_LOG2E + FI_EXP_MAGIC;
+    const double r = y - (t - FI_EXP_MAGIC) * FI_LN2;
+    double p = fi_expm1_coef[0];
+    for (int k = 1; k < FI_EXPM1_NCOEF; k++) p = p * r + fi_expm1_coef[k];
+    uint64_t bits;
     memcpy(&bits, &t, sizeof bits);
-    const int64_t e = ((bits - (int64_t)0x4338000000000000LL) + 1023) << 52;
-    double scale;
-    memcpy(&scale, &e, sizeof scale);
-    return p * scale;
+    bits = (bits << 52) + ((uint64_t)1023 << 52); /* n from t's low bits into the exponent: 2^n */
+    memcpy(s, &bits, sizeof bits);
+    return p * r;
 }
 
 static inline float fi_tanh_f(float x)
 {
-    const double a = fabs((double)x);
-    const double e = fi_exp_poly(-2.0 * (a < 20.0 ? a : 20.0));
-    double t = (1.0 - e) / (1.0 + e); /* relative error ~1e-16 / a near 0: fine for a > 1e-5 */
-    t = a < 1e-5 ? a : t;
-    return (float)(x < 0 ? -t : t);
+    double a = fabs((double)x), s;
+    a = a > FI_TANH_CLAMP ? FI_TANH_CLAMP : a; /* NaN stays */
+    const double p = fi_exp_red(a + a, &s);
+    const double em1 = s * p + (s - 1.0);
+    return copysignf((float)(em1 / (em1 + 2.0)), x);
 }
 
-static inline float fi_sigmoid_f(float x)
+/* e^x in double (relative error < 7e-10), x clamped to +-FI_EXP_CLAMP (NaN stays). */
+static inline double fi_exp_c(double x)
 {
-    const double v = (double)x;
-    return (float)(1.0 / (1.0 + fi_exp_poly(-(v < -120.0 ? -120.0 : (v > 120.0 ? 120.0 : v)))));
+    double s;
+    x = x > FI_EXP_CLAMP ? FI_EXP_CLAMP : (x < -FI_EXP_CLAMP ? -FI_EXP_CLAMP : x);
+    const double p = fi_exp_red(x, &s);
+    return s * p + s;
+}
+
+static inline float fi_exp_f(float x) { return (float)fi_exp_c(x); }
+
+static inline float fi_sigmoid_f(float x) { return (float)(1.0 / (1.0 + fi_exp_c(-(double)x))); }
+
+/* Whether float32 exp/tanh/sigmoid run the AVX2 kernels; -1 until chosen (first use or select). */
+static int g_act_avx2 = -1;
+
+static int fi_act_avx2_usable(void) { return FI_HAVE_ACT_AVX2 && fi_cpu_has_avx2_fma(); }
+
+static int fi_act_use_avx2(void)
+{
+    if (g_act_avx2 < 0) g_act_avx2 = fi_act_avx2_usable();
+    return g_act_avx2;
+}
+
+int fi_act_select(const char *name)
+{
+    if (!name || !strcmp(name, "auto")) {
+        g_act_avx2 = fi_act_avx2_usable();
+        return 0;
+    }
+    if (!strcmp(name, "ref")) {
+        g_act_avx2 = 0;
+        return 0;
+    }
+    if (!strcmp(name, "avx2")) {
+        if (!fi_act_avx2_usable()) return -2;
+        g_act_avx2 = 1;
+        return 0;
+    }
+    return -1;
+}
+
+const char *fi_act_kernel(void) { return fi_act_use_avx2() ? "avx2" : "ref"; }
+
+/* Body of a float32 map y = f(x) over n values: the AVX2 kernel when selected, else scalar. */
+#if FI_HAVE_ACT_AVX2
+#define FI_MAP_S(avx2, scalar)              \
+    if (fi_act_use_avx2()) {                \
+        avx2(y, x, n);                      \
+        return;                             \
+    }                                       \
+    for (fi_dim_t i = 0; i < n; i++) y[i] = scalar(x[i])
+#else
+#define FI_MAP_S(avx2, scalar) for (fi_dim_t i = 0; i < n; i++) y[i] = scalar(x[i])
+#endif
+
+void fi_exp_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_exp_avx2_s, fi_exp_f); }
+static void fi_tanh_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_tanh_avx2_s, fi_tanh_f); }
+static void fi_sigmoid_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_sigmoid_avx2_s, fi_sigmoid_f); }
+
+void fi_exp_d(double *y, const double *x, fi_dim_t n)
+{
+    for (fi_dim_t i = 0; i < n; i++) y[i] = exp(x[i]);
 }
 
 static inline double fi_sigmoid_d(double x)
@@ -57,6 +104,16 @@ static inline double fi_sigmoid_d(double x)
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
     const double e = exp(x); /* never overflows for x < 0 */
     return e / (1.0 + e);
+}
+
+static void fi_tanh_n_d(double *y, const double *x, fi_dim_t n)
+{
+    for (fi_dim_t i = 0; i < n; i++) y[i] = tanh(x[i]);
+}
+
+static void fi_sigmoid_n_d(double *y, const double *x, fi_dim_t n)
+{
+    for (fi_dim_t i = 0; i < n; i++) y[i] = fi_sigmoid_d(x[i]);
 }
 
 int fi_act_needs_pre(fi_act_t act)
@@ -67,7 +124,8 @@ int fi_act_needs_pre(fi_act_t act)
 
 #define T float
 #define SUF s
-#define TANH fi_tanh_f
+#define TANH_N fi_tanh_n_s
+#define SIGM_N fi_sigmoid_n_s
 #define SIGM fi_sigmoid_f
 #define EXPM1 expm1f
 #define EXP expf
@@ -76,7 +134,8 @@ int fi_act_needs_pre(fi_act_t act)
 #include "fi_act_impl.h"
 #undef T
 #undef SUF
-#undef TANH
+#undef TANH_N
+#undef SIGM_N
 #undef SIGM
 #undef EXPM1
 #undef EXP
@@ -85,7 +144,8 @@ int fi_act_needs_pre(fi_act_t act)
 
 #define T double
 #define SUF d
-#define TANH tanh
+#define TANH_N fi_tanh_n_d
+#define SIGM_N fi_sigmoid_n_d
 #define SIGM fi_sigmoid_d
 #define EXPM1 expm1
 #define EXP exp

@@ -1,5 +1,6 @@
 /* Template body of fi_act.c, included once per dtype with T, SUF and the math macros
-   TANH, SIGM, EXPM1, EXP, LOG1P, ERFC defined. No include guard on purpose. */
+   TANH_N, SIGM_N (n values at once: where a SIMD kernel may take over), SIGM, EXPM1, EXP, LOG1P,
+   ERFC defined. No include guard on purpose. */
 #define FI_CAT_(a, b) a##_##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
 
@@ -26,10 +27,10 @@ void FI_CAT(fi_act_forward, SUF)(T *y, const T *x, fi_dim_t n, fi_act_t act, dou
         break;
     }
     case FI_ACT_TANH:
-        for (fi_dim_t i = 0; i < n; i++) y[i] = TANH(x[i]);
+        TANH_N(y, x, n);
         break;
     case FI_ACT_SIGMOID:
-        for (fi_dim_t i = 0; i < n; i++) y[i] = SIGM(x[i]);
+        SIGM_N(y, x, n);
         break;
     case FI_ACT_GELU: { /* x * Phi(x) with Phi = erfc(-x/sqrt2)/2: no cancellation for x < 0 */
         const T r = (T)0.70710678118654752440;
@@ -67,8 +68,11 @@ void FI_CAT(fi_act_backward, SUF)(T *dz, const T *dy, const T *z, const T *y, fi
         if (dz != dy)
             for (fi_dim_t i = 0; i < n; i++) dz[i] = dy[i];
         break;
-    case FI_ACT_RELU:
-        for (fi_dim_t i = 0; i < n; i++) dz[i] = y[i] > 0 ? dy[i] : (T)0;
+    case FI_ACT_RELU: /* dy read unconditionally: a select, not a branch on random signs */
+        for (fi_dim_t i = 0; i < n; i++) {
+            const T d = dy[i];
+            dz[i] = y[i] > 0 ? d : (T)0;
+        }
         break;
     case FI_ACT_LEAKY_RELU:
         for (fi_dim_t i = 0; i < n; i++) dz[i] = z[i] > 0 ? dy[i] : dy[i] * p;

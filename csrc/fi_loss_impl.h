@@ -1,4 +1,5 @@
-/* Template body of fi_loss.c, included per dtype with T, SUF, EXP, LOG, LOG1P defined.
+/* Template body of fi_loss.c, included per dtype with T, SUF, EXP, EXP_N (n values at once,
+   vectorized for float32), LOG1P defined.
    Sums run in double in a fixed order (deterministic, accurate for float32 too). */
 #define FI_CAT_(a, b) a##_##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
@@ -7,23 +8,34 @@ double FI_CAT(fi_loss_xent, SUF)(T *dz, const T *z, const int64_t *labels, fi_di
 {
     double total = 0.0;
     const T inv_n = (T)(1.0 / (double)n);
+    if (dz) {
+        /* Shifted logits of every row first, so one vectorized exp covers the whole block. */
+        for (fi_dim_t i = 0; i < n; i++) {
+            const T *zi = z + i * c;
+            T mx = zi[0];
+            for (fi_dim_t j = 1; j < c; j++) mx = zi[j] > mx ? zi[j] : mx;
+            for (fi_dim_t j = 0; j < c; j++) dz[i * c + j] = zi[j] - mx;
+        }
+        for (fi_dim_t i = 0; i < n; i++) /* z_y - max, before the exp overwrites it */
+            total -= (double)dz[i * c + labels[i]];
+        EXP_N(dz, dz, n * c);
+        for (fi_dim_t i = 0; i < n; i++) {
+            T *di = dz + i * c;
+            double s = 0.0;
+            for (fi_dim_t j = 0; j < c; j++) s += (double)di[j];
+            const T inv = (T)(1.0 / s) * inv_n;
+            for (fi_dim_t j = 0; j < c; j++) di[j] *= inv;
+            di[labels[i]] -= inv_n;
+            total += log(s);
+        }
+        return total / (double)n;
+    }
     for (fi_dim_t i = 0; i < n; i++) {
         const T *zi = z + i * c;
         T mx = zi[0];
         for (fi_dim_t j = 1; j < c; j++) mx = zi[j] > mx ? zi[j] : mx;
         double s = 0.0;
-        if (dz) {
-            T *di = dz + i * c;
-            for (fi_dim_t j = 0; j < c; j++) {
-                di[j] = EXP(zi[j] - mx);
-                s += (double)di[j];
-            }
-            const T inv = (T)(1.0 / s) * inv_n;
-            for (fi_dim_t j = 0; j < c; j++) di[j] *= inv;
-            di[labels[i]] -= inv_n;
-        } else {
-            for (fi_dim_t j = 0; j < c; j++) s += (double)EXP(zi[j] - mx);
-        }
+        for (fi_dim_t j = 0; j < c; j++) s += (double)EXP(zi[j] - mx);
         total += log(s) + (double)mx - (double)zi[labels[i]];
     }
     return total / (double)n;

@@ -13,6 +13,10 @@ cdef extern from "fi_mlp.h" nogil:
     void fi_act_backward_d(double *dz, const double *dy, const double *z, const double *y,
                            fi_dim_t n, int act, double param)
     int fi_act_needs_pre(int act)
+    void fi_exp_s(float *y, const float *x, fi_dim_t n)
+    void fi_exp_d(double *y, const double *x, fi_dim_t n)
+    int fi_act_select(const char *name)
+    const char *fi_act_kernel()
     double fi_loss_xent_s(float *dz, const float *z, const int64_t *labels, fi_dim_t n, fi_dim_t c)
     double fi_loss_xent_d(double *dz, const double *z, const int64_t *labels, fi_dim_t n, fi_dim_t c)
     double fi_loss_bce_s(float *dz, const float *z, const float *t, fi_dim_t n, fi_dim_t c)
@@ -56,6 +60,25 @@ cdef extern from "fi_mlp.h" nogil:
                          fi_dim_t n, fi_optim_t *opt, double **s1, double **s2)
     int fi_all_finite_s(const float *x, fi_dim_t n)
     int fi_all_finite_d(const double *x, fi_dim_t n)
+
+
+def _select_act_kernel(name):
+    """Switch the float32 tanh/sigmoid kernel ("auto", "ref", "avx2") for this process, as
+    _select_kernel does for GEMM. Not thread-safe."""
+    rc = fi_act_select(str(name).encode())
+    if rc == -1:
+        raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2")
+    if rc == -2:
+        raise ValueError(f"activation kernel {name!r} needs AVX2+FMA, which this CPU lacks")
+
+
+def _act_kernel():
+    """The float32 tanh/sigmoid kernel in use: "avx2" or "ref"."""
+    return fi_act_kernel().decode()
+
+
+# FASTINIT_KERNEL picks the activation kernels too (already validated by _select_kernel).
+_select_act_kernel(os.environ.get("FASTINIT_KERNEL", "auto") or "auto")
 
 
 cdef cnp.ndarray _contig_float(name, x):
@@ -102,6 +125,21 @@ def _act_forward(x, y, int act, double param=0.0):
             fi_act_forward_s(<float *>py, <const float *>px, n, act, param)
         else:
             fi_act_forward_d(<double *>py, <const double *>px, n, act, param)
+
+
+def _exp(x, y):
+    """y = exp(x) elementwise with the kernel the softmax loss uses (y may be x)."""
+    cdef cnp.ndarray ax = _contig_float("x", x), ay = _contig_float("y", y)
+    _same("y", ay, ax, True)
+    cdef fi_dim_t n = cnp.PyArray_SIZE(ax)
+    cdef void *px = cnp.PyArray_DATA(ax)
+    cdef void *py = cnp.PyArray_DATA(ay)
+    cdef bint f32 = cnp.PyArray_TYPE(ax) == cnp.NPY_FLOAT32
+    with nogil:
+        if f32:
+            fi_exp_s(<float *>py, <const float *>px, n)
+        else:
+            fi_exp_d(<double *>py, <const double *>px, n)
 
 
 def _act_backward(dy, z, y, dz, int act, double param=0.0):

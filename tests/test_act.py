@@ -101,6 +101,84 @@ def test_fast_float32_paths_are_within_one_ulp(name):
     assert (np.abs(got - exact) <= ulp).all()
 
 
+@pytest.fixture(params=["ref", "avx2"])
+def act_kernel(request):
+    """Run a test on the portable and on the AVX2 float32 tanh/sigmoid kernel."""
+    if request.param == "avx2" and not _core.kernel_info()["cpu_avx2_fma"]:
+        pytest.skip("CPU lacks AVX2+FMA")
+    before = _core._act_kernel()
+    _core._select_act_kernel(request.param)
+    yield request.param
+    _core._select_act_kernel(before)
+
+
+def fexp(x):
+    y = np.empty_like(x)
+    _core._exp(x, y)
+    return y
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "exp"])
+def test_float32_kernels_within_one_ulp_everywhere(act_kernel, name):
+    """Both kernel paths against NumPy/SciPy in float64: a wide log-spaced range of both signs,
+    subnormals, the saturation region, 0, -0, +-inf and NaN (which must stay NaN)."""
+    assert _core._act_kernel() == act_kernel
+    mag = np.logspace(-45, 38, 20001)
+    x = np.concatenate([mag, -mag, np.linspace(-120, 120, 240001),
+                        [0.0, -0.0, np.inf, -np.inf, np.nan, 3.4e38, -3.4e38]]).astype(np.float32)
+    with np.errstate(over="ignore"):
+        got = (fexp(x) if name == "exp" else fwd(name, x)).astype(np.float64)
+        exact = np.exp(x.astype(np.float64)) if name == "exp" else ref_forward(name, x.astype(np.float64), 0.0)
+    assert np.isnan(got[np.isnan(x)]).all()
+    if name == "exp":  # past float's range: inf, as float32 arithmetic gives
+        big = exact > np.finfo(np.float32).max
+        assert (got[big] == np.inf).all()
+        exact[big] = np.inf
+    ok = ~np.isnan(x)
+    ok &= np.isfinite(exact)
+    ulp = np.spacing(np.abs(exact[ok]).astype(np.float32)).astype(np.float64)
+    err = np.abs(got[ok] - exact[ok]) / ulp
+    assert err.max() <= 1.0, (name, err.max(), x[ok][err.argmax()])
+    if name == "tanh":
+        np.testing.assert_array_equal(np.signbit(got[ok]), np.signbit(x[ok]))  # tanh(-0) = -0
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "exp"])
+def test_float32_kernels_agree_and_ignore_position(name):
+    """The AVX2 and portable paths give the same floats, and a value's result does not depend on
+    where it sits (vector body or padded tail): results may not vary with thread blocking."""
+    if not _core.kernel_info()["cpu_avx2_fma"]:
+        pytest.skip("CPU lacks AVX2+FMA")
+    x = np.random.default_rng(3).uniform(-12, 12, 100003).astype(np.float32)
+    f = fexp if name == "exp" else lambda v: fwd(name, v)
+    before = _core._act_kernel()
+    try:
+        _core._select_act_kernel("ref")
+        want = f(x)
+        _core._select_act_kernel("avx2")
+        got = f(x)
+        mism = np.flatnonzero(got != want)
+        assert mism.size <= 10, mism.size  # an FMA may move a double rounding across a tie
+        assert (np.abs(got[mism] - want[mism]) <= np.spacing(np.abs(want[mism]))).all()
+        for n in range(1, 20):
+            np.testing.assert_array_equal(f(x[3:3 + n]), got[3:3 + n])
+    finally:
+        _core._select_act_kernel(before)
+
+
+def test_act_kernel_selection():
+    before = _core._act_kernel()
+    with pytest.raises(ValueError, match="unknown activation kernel"):
+        _core._select_act_kernel("sse9")
+    try:
+        _core._select_act_kernel("ref")
+        assert _core._act_kernel() == "ref"
+        _core._select_act_kernel("auto")
+        assert _core._act_kernel() == ("avx2" if _core.kernel_info()["cpu_avx2_fma"] else "ref")
+    finally:
+        _core._select_act_kernel(before)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_large_inputs_are_stable(dtype):
     x = np.array([-1e30, -1000.0, -100.0, 100.0, 1000.0, 1e30], dtype=dtype)

@@ -1,0 +1,117 @@
+"""One training step (forward, softmax cross-entropy, backward, SGD update; float32) of
+fastinit.MLP against the plain-NumPy step of bench/numpy_mlp.py and PyTorch CPU eager, from the
+same weights, at 1 and 2 threads. Before timing, each peer's loss and updated weights are
+checked against fastinit's.
+
+Run: pytest bench/bench_train.py --benchmark-json=train.json && python bench/summarize.py train.json
+"""
+import contextlib
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import optim
+
+sys.path.insert(0, os.path.dirname(__file__))
+from numpy_mlp import NumpyMLP  # noqa: E402
+
+#: name -> (sizes, hidden activation, batch)
+NETS = {
+    "S": ([64, 64, 64, 10], "relu", 64),
+    "D9": ([64] + [64] * 9 + [10], "tanh", 64),
+    "M": ([784, 256, 256, 10], "relu", 128),
+    "L": ([784, 1024, 1024, 1024, 10], "relu", 256),
+}
+LR = 0.01
+
+
+def flops(sizes, n):
+    """Multiply-adds of one step, counted as 2 flops: forward, dW and dX products (6 n fan_in fan_out)."""
+    return 6.0 * n * sum(a * b for a, b in zip(sizes, sizes[1:]))
+
+
+def setup(net):
+    sizes, act, n = NETS[net]
+    model = fastinit.MLP(sizes, activation=act, init="he_normal" if act == "relu" else "xavier_normal", seed=0)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, sizes[0]), dtype=np.float32)
+    y = rng.integers(0, sizes[-1], n)
+    return model, X, y
+
+
+def torch_net(model, act):
+    torch = pytest.importorskip("torch")
+    layers = []
+    for i, l in enumerate(model.layers):
+        lin = torch.nn.Linear(l.fan_in, l.fan_out)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(l.W))
+            lin.bias.copy_(torch.from_numpy(l.b))
+        layers.append(lin)
+        if i < len(model.layers) - 1:
+            layers.append(torch.nn.ReLU() if act == "relu" else torch.nn.Tanh())
+    net = torch.nn.Sequential(*layers)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
+    return torch, net, loss_fn, opt
+
+
+@contextlib.contextmanager
+def torch_threads(torch, n):
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def check(model, params_before, loss, want_loss, want_params):
+    """A peer's loss and updated parameters against fastinit's, to float32 rounding."""
+    assert loss == pytest.approx(want_loss, rel=1e-4)
+    for p, q, p0 in zip(model.parameters(), want_params, params_before):
+        np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-6)
+        dq = q - p0
+        np.testing.assert_allclose(p - p0, dq, rtol=0, atol=1e-3 * np.abs(dq).max())
+
+
+@pytest.mark.parametrize("impl", ["fastinit", "numpy", "torch"])
+@pytest.mark.parametrize("net", list(NETS))
+def test_train_step(benchmark, nthreads, net, impl):
+    sizes, act, n = NETS[net]
+    model, X, y = setup(net)
+    opt = optim.SGD(LR)
+    before = [p.copy() for p in model.parameters()]
+    if impl == "fastinit":
+        fn = lambda: model.train_step(X, y, opt)  # noqa: E731
+        fn()
+        ctx = contextlib.nullcontext()
+    elif impl == "numpy":
+        ref = NumpyMLP([l.W for l in model.layers], [l.b for l in model.layers], act)
+        loss = ref.step(X, y, LR)
+        check(model, before, model.train_step(X, y, opt),
+              loss, [p for W, b in zip(ref.W, ref.b) for p in (W, b)])
+        fn = lambda: ref.step(X, y, LR)  # noqa: E731
+        ctx = contextlib.nullcontext()
+    else:
+        torch, tnet, loss_fn, topt = torch_net(model, act)
+        tX, ty = torch.from_numpy(X), torch.from_numpy(y)
+
+        def fn():
+            topt.zero_grad()
+            loss = loss_fn(tnet(tX), ty)
+            loss.backward()
+            topt.step()
+            return loss
+
+        loss = fn().item()
+        check(model, before, model.train_step(X, y, opt), loss,
+              [t.detach().numpy() for t in tnet.parameters()])
+        ctx = torch_threads(torch, nthreads)
+    benchmark.extra_info.update(flops=flops(sizes, n), case=f"{net} {'-'.join(map(str, sizes))} {act} b{n}",
+                                threads=nthreads, impl=impl)
+    with ctx:
+        benchmark(fn)
