@@ -134,6 +134,77 @@ def test_epilogue_bias_and_activation(rng, dtype, act, bias_kind):
     assert_close(c, ACTS[act](z), dtype, k)
 
 
+SMALL = INFO["small_max_mnk"]
+
+
+def _around_small(inside):
+    """(m, n, k) with m, n off the MR/NR grid and m*n*k just inside or just outside SMALL."""
+    m, n = 6 * MR + 1, 5 * NR - 1
+    k = SMALL // (m * n) + (0 if inside else 1)
+    assert (m * n * k <= SMALL) == inside
+    return m, n, k
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+@pytest.mark.parametrize("inside", [True, False], ids=["small", "blocked"])
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+def test_small_path_threshold(rng, dtype, ta, tb, inside, beta):
+    """Products just inside / outside the no-packing small path: padded leading dimensions,
+    edge tiles in both directions, alpha/beta, and beta == 0 never reading C."""
+    m, n, k = _around_small(inside)
+    pad = 5
+    sa, sb = ((k, m) if ta else (m, k)), ((n, k) if tb else (k, n))
+    a = rand(rng, (sa[0], sa[1] + pad), dtype)[:, : sa[1]]
+    b = rand(rng, (sb[0], sb[1] + pad), dtype)[:, : sb[1]]
+    big_c = rand(rng, (m, n + pad), dtype)
+    if beta == 0.0:
+        big_c[:, :n] = np.nan
+    c0 = big_c.copy()
+    c = big_c[:, :n]
+    old = fastinit.get_num_threads()
+    try:
+        fastinit.set_num_threads(1)
+        _core._gemm(a, b, c, ta, tb, alpha=1.5, beta=beta)
+    finally:
+        fastinit.set_num_threads(old)
+    want = 1.5 * ref(a, b, ta, tb) + (beta * c0[:, :n].astype(np.float64) if beta else 0.0)
+    assert_close(c, want, dtype, k)
+    assert (big_c[:, n:] == c0[:, n:]).all(), "wrote outside the leading-dimension window"
+
+
+@pytest.mark.parametrize("inside", [True, False], ids=["small", "blocked"])
+def test_small_path_epilogue(rng, inside):
+    m, n, k = _around_small(inside)
+    a, b = rand(rng, (m, k), np.float32), rand(rng, (n, k), np.float32)
+    bias = rand(rng, (n,), np.float32)
+    c = np.full((m, n), np.nan, np.float32)
+    _core._gemm(a, b, c, False, True, bias=bias, bias_kind=2, act=1)
+    assert_close(c, np.maximum(ref(a, b, tb=True) + bias.astype(np.float64), 0), np.float32, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta", [False, True])
+def test_small_path_bit_identical_to_threaded_path(rng, dtype, ta):
+    """One thread takes the small path, two the blocked one; K > KC so both split K."""
+    kc = (S if dtype == np.float32 else D)["kc"]
+    m, n, k = 61, 77, 2 * kc + 29
+    assert 2e6 < m * n * k <= SMALL  # 2 threads pay from 2e6 (FI_GEMM_MIN_FLOPS_PER_THREAD)
+    a = rand(rng, (k, m) if ta else (m, k), dtype)
+    b = rand(rng, (k, n), dtype)
+    old = fastinit.get_num_threads()
+    try:
+        out = []
+        for t in (1, 2):
+            fastinit.set_num_threads(t)
+            out.append(fastinit.matmul(a, b, trans_a=ta))
+    finally:
+        fastinit.set_num_threads(old)
+    assert out[0].tobytes() == out[1].tobytes()
+    assert_close(out[0], ref(a, b, ta), dtype, k)
+
+
 @pytest.mark.parametrize("kernel", INFO["available"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_every_kernel_matches_reference_kernel(rng, kernel, dtype):

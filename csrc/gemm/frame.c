@@ -66,7 +66,7 @@ static void *fi_gemm_buffer(size_t bytes)
 #define SUF s
 #define BLK s
 #define UKR s_ukr
-#define UKR_ROWA s_ukr_rowa
+#define UKR_STRIDED s_ukr_strided
 #define UKR_T fi_ukr_s_t
 #define ACT_FORWARD fi_act_forward_s
 #define PACK_A fi_pack_a_s
@@ -76,7 +76,7 @@ static void *fi_gemm_buffer(size_t bytes)
 #undef SUF
 #undef BLK
 #undef UKR
-#undef UKR_ROWA
+#undef UKR_STRIDED
 #undef UKR_T
 #undef ACT_FORWARD
 #undef PACK_A
@@ -86,7 +86,7 @@ static void *fi_gemm_buffer(size_t bytes)
 #define SUF d
 #define BLK d
 #define UKR d_ukr
-#define UKR_ROWA d_ukr_rowa
+#define UKR_STRIDED d_ukr_strided
 #define UKR_T fi_ukr_d_t
 #define ACT_FORWARD fi_act_forward_d
 #define PACK_A fi_pack_a_d

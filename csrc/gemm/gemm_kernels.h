@@ -4,20 +4,21 @@
      C[i][j] := beta * C[i][j] + alpha * sum_p a[p*MR + i] * b[p*NR + j]
    a: MR-row micro-panel (k columns of MR values), b: NR-column micro-panel (k rows of NR
    values), ldc: row stride of C. beta == 0 never reads C.
-   The "rowa" variants read A in place from a row-major matrix instead of a packed panel:
-   a[i*rs_a + p]. They serve skinny products (small n), where each element of A is used too
-   few times to repay packing it. Packed kernels ignore rs_a. */
+   The "strided" variants read operands in place: a[i][p] = a[i*rs_a + p*cs_a], b[p][j] =
+   b[p*rs_b + j]. They serve skinny products (small n: A used too few times to repay packing
+   it) and small ones (packing would cost a large share of the product). Packed kernels
+   ignore the strides. */
 #ifndef FI_GEMM_KERNELS_H
 #define FI_GEMM_KERNELS_H
 
 #include "fi_common.h"
 
-typedef void (*fi_ukr_s_t)(fi_dim_t k, const float *FI_RESTRICT a, fi_dim_t rs_a,
-                           const float *FI_RESTRICT b, float *FI_RESTRICT c, fi_dim_t ldc,
-                           float alpha, float beta);
+typedef void (*fi_ukr_s_t)(fi_dim_t k, const float *FI_RESTRICT a, fi_dim_t rs_a, fi_dim_t cs_a,
+                           const float *FI_RESTRICT b, fi_dim_t rs_b, float *FI_RESTRICT c,
+                           fi_dim_t ldc, float alpha, float beta);
 typedef void (*fi_ukr_d_t)(fi_dim_t k, const double *FI_RESTRICT a, fi_dim_t rs_a,
-                           const double *FI_RESTRICT b, double *FI_RESTRICT c, fi_dim_t ldc,
-                           double alpha, double beta);
+                           fi_dim_t cs_a, const double *FI_RESTRICT b, fi_dim_t rs_b,
+                           double *FI_RESTRICT c, fi_dim_t ldc, double alpha, double beta);
 
 /* Register tile and cache blocking of one dtype's kernel (MC, NC multiples of MR, NR). */
 typedef struct fi_blocking {
@@ -29,8 +30,8 @@ typedef struct fi_blocking {
 typedef struct fi_gemm_ctx {
     const char *name;
     fi_blocking_t s, d;
-    fi_ukr_s_t s_ukr, s_ukr_rowa;
-    fi_ukr_d_t d_ukr, d_ukr_rowa;
+    fi_ukr_s_t s_ukr, s_ukr_strided;
+    fi_ukr_d_t d_ukr, d_ukr_strided;
 } fi_gemm_ctx_t;
 
 /* The kernel sets; fi_gemm_ctx_avx2 is NULL-safe to reference on any CPU but must only run
@@ -40,6 +41,10 @@ extern const fi_gemm_ctx_t fi_gemm_ctx_avx2;
 
 /* The context in use (set by fi_gemm_select; "auto" at first use). */
 const fi_gemm_ctx_t *fi_gemm_ctx(void);
+
+/* Up to this m*n*k, a single-threaded product takes the small path (operands read in place,
+   only edges packed): they sit in cache, and packing would be a large share of the work. */
+#define FI_GEMM_SMALL_MAX_MNK (192 * 192 * 192)
 
 /* Largest MR/NR of any kernel: bounds the stack tile for edge tiles. */
 #define FI_MAX_MR 8

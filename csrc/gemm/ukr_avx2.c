@@ -12,7 +12,6 @@
 #define VT __m256
 #define VL 8
 #define VZERO _mm256_setzero_ps
-#define VLOAD _mm256_load_ps
 #define VLOADU _mm256_loadu_ps
 #define VSTOREU _mm256_storeu_ps
 #define VBCAST _mm256_broadcast_ss
@@ -21,23 +20,26 @@
 #define VSET1 _mm256_set1_ps
 #define A_RS 1
 #define A_CS 6
+#define B_RS 16
 #define UKR_NAME ukr_avx2_s_6x16
 #include "gemm/ukr_avx2_impl.h"
 #undef A_RS
 #undef A_CS
+#undef B_RS
 #undef UKR_NAME
 #define A_RS rs_a
-#define A_CS 1
-#define UKR_NAME ukr_avx2_s_6x16_rowa
+#define A_CS cs_a
+#define B_RS rs_b
+#define UKR_NAME ukr_avx2_s_6x16_strided
 #include "gemm/ukr_avx2_impl.h"
 #undef A_RS
 #undef A_CS
+#undef B_RS
 #undef UKR_NAME
 #undef T
 #undef VT
 #undef VL
 #undef VZERO
-#undef VLOAD
 #undef VLOADU
 #undef VSTOREU
 #undef VBCAST
@@ -49,7 +51,6 @@
 #define VT __m256d
 #define VL 4
 #define VZERO _mm256_setzero_pd
-#define VLOAD _mm256_load_pd
 #define VLOADU _mm256_loadu_pd
 #define VSTOREU _mm256_storeu_pd
 #define VBCAST _mm256_broadcast_sd
@@ -58,28 +59,32 @@
 #define VSET1 _mm256_set1_pd
 #define A_RS 1
 #define A_CS 6
+#define B_RS 8
 #define UKR_NAME ukr_avx2_d_6x8
 #include "gemm/ukr_avx2_impl.h"
 #undef A_RS
 #undef A_CS
+#undef B_RS
 #undef UKR_NAME
 #define A_RS rs_a
-#define A_CS 1
-#define UKR_NAME ukr_avx2_d_6x8_rowa
+#define A_CS cs_a
+#define B_RS rs_b
+#define UKR_NAME ukr_avx2_d_6x8_strided
 #include "gemm/ukr_avx2_impl.h"
 #undef A_RS
 #undef A_CS
+#undef B_RS
 
 /* Blocking for a Zen-class core (32 KiB L1d, 512 KiB L2): a KC x NR panel of B (16 KiB) and an
    MR x KC panel of A stay in L1, the MC x KC block of A (~150 KiB) in L2, KC x NC of B in L3. */
 const fi_gemm_ctx_t fi_gemm_ctx_avx2 = {
     .name = "avx2",
-    .s = {"sgemm_avx2_fma_6x16", 6, 16, 144, 256, 4080},
+    .s = {"sgemm_avx2_fma_6x16", 6, 16, 144, 512, 4080},
     .d = {"dgemm_avx2_fma_6x8", 6, 8, 72, 256, 2040},
     .s_ukr = ukr_avx2_s_6x16,
-    .s_ukr_rowa = ukr_avx2_s_6x16_rowa,
+    .s_ukr_strided = ukr_avx2_s_6x16_strided,
     .d_ukr = ukr_avx2_d_6x8,
-    .d_ukr_rowa = ukr_avx2_d_6x8_rowa,
+    .d_ukr_strided = ukr_avx2_d_6x8_strided,
 };
 #else
 const fi_gemm_ctx_t fi_gemm_ctx_avx2 = {.name = NULL};

@@ -5,33 +5,37 @@
 #define REF_MR 4
 #define REF_NR 8
 
-/* NAME: function name; RS/CS: how a[i][p] is addressed (packed: 1, REF_MR; rowa: rs_a, 1). */
-#define FI_DEFINE_UKR_REF(NAME, T, RS, CS)                                                     \
-    static void NAME(fi_dim_t k, const T *FI_RESTRICT a, fi_dim_t rs_a, const T *FI_RESTRICT b, \
-                     T *FI_RESTRICT c, fi_dim_t ldc, T alpha, T beta)                          \
+/* NAME: function name; a[i][p] is a[i*RS + p*CS], b[p][j] is b[p*BRS + j] (packed: 1, REF_MR,
+   REF_NR; strided: the run-time strides). */
+#define FI_DEFINE_UKR_REF(NAME, T, RS, CS, BRS)                                                \
+    static void NAME(fi_dim_t k, const T *FI_RESTRICT a, fi_dim_t rs_a, fi_dim_t cs_a,          \
+                     const T *FI_RESTRICT b, fi_dim_t rs_b, T *FI_RESTRICT c, fi_dim_t ldc,    \
+                     T alpha, T beta)                                                          \
     {                                                                                          \
         (void)rs_a;                                                                            \
+        (void)cs_a;                                                                            \
+        (void)rs_b;                                                                            \
         T acc[REF_MR][REF_NR] = {{0}};                                                         \
         for (fi_dim_t p = 0; p < k; p++)                                                       \
             for (int i = 0; i < REF_MR; i++)                                                   \
-                for (int j = 0; j < REF_NR; j++) acc[i][j] += a[i * (RS) + p * (CS)] * b[p * REF_NR + j]; \
+                for (int j = 0; j < REF_NR; j++) acc[i][j] += a[i * (RS) + p * (CS)] * b[p * (BRS) + j]; \
         for (int i = 0; i < REF_MR; i++)                                                       \
             for (int j = 0; j < REF_NR; j++)                                                   \
                 c[i * ldc + j] = beta == (T)0 ? alpha * acc[i][j]                              \
                                               : beta * c[i * ldc + j] + alpha * acc[i][j];     \
     }
 
-FI_DEFINE_UKR_REF(ukr_ref_s, float, 1, REF_MR)
-FI_DEFINE_UKR_REF(ukr_ref_d, double, 1, REF_MR)
-FI_DEFINE_UKR_REF(ukr_ref_rowa_s, float, rs_a, 1)
-FI_DEFINE_UKR_REF(ukr_ref_rowa_d, double, rs_a, 1)
+FI_DEFINE_UKR_REF(ukr_ref_s, float, 1, REF_MR, REF_NR)
+FI_DEFINE_UKR_REF(ukr_ref_d, double, 1, REF_MR, REF_NR)
+FI_DEFINE_UKR_REF(ukr_ref_strided_s, float, rs_a, cs_a, rs_b)
+FI_DEFINE_UKR_REF(ukr_ref_strided_d, double, rs_a, cs_a, rs_b)
 
 const fi_gemm_ctx_t fi_gemm_ctx_ref = {
     .name = "ref",
     .s = {"sgemm_ref_4x8", REF_MR, REF_NR, 128, 256, 4096},
     .d = {"dgemm_ref_4x8", REF_MR, REF_NR, 128, 256, 4096},
     .s_ukr = ukr_ref_s,
-    .s_ukr_rowa = ukr_ref_rowa_s,
+    .s_ukr_strided = ukr_ref_strided_s,
     .d_ukr = ukr_ref_d,
-    .d_ukr_rowa = ukr_ref_rowa_d,
+    .d_ukr_strided = ukr_ref_strided_d,
 };
