@@ -68,9 +68,10 @@ static void *fi_gemm_buffer(size_t bytes)
 #define UKR s_ukr
 #define UKR_STRIDED s_ukr_strided
 #define UKR_T fi_ukr_s_t
+#define PACK_T fi_pack_s_t
 #define ACT_FORWARD fi_act_forward_s
-#define PACK_A fi_pack_a_s
-#define PACK_B fi_pack_b_s
+#define PACK_A s_pack_a
+#define PACK_B s_pack_b
 #include "gemm/frame_impl.h"
 #undef T
 #undef SUF
@@ -78,6 +79,7 @@ static void *fi_gemm_buffer(size_t bytes)
 #undef UKR
 #undef UKR_STRIDED
 #undef UKR_T
+#undef PACK_T
 #undef ACT_FORWARD
 #undef PACK_A
 #undef PACK_B
@@ -88,7 +90,8 @@ static void *fi_gemm_buffer(size_t bytes)
 #define UKR d_ukr
 #define UKR_STRIDED d_ukr_strided
 #define UKR_T fi_ukr_d_t
+#define PACK_T fi_pack_d_t
 #define ACT_FORWARD fi_act_forward_d
-#define PACK_A fi_pack_a_d
-#define PACK_B fi_pack_b_d
+#define PACK_A d_pack_a
+#define PACK_B d_pack_b
 #include "gemm/frame_impl.h"

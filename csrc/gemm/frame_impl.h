@@ -1,6 +1,6 @@
 /* The portable GEMM frame (BLIS's five loops around the micro-kernel), included by frame.c
    once per dtype with T, SUF (s|d), BLK (blocking member of the context), UKR and UKR_STRIDED
-   (kernel members), UKR_T, ACT_FORWARD, PACK_A, PACK_B defined.
+   (kernel members), UKR_T, PACK_T, ACT_FORWARD, PACK_A, PACK_B (packer members) defined.
 
    Loop order: jc (NC columns of C) > pc (KC of the inner dimension: B block packed once, shared
    by all threads) > tasks over (ic: MC rows of C, a range of NR panels) spread over threads,
@@ -75,6 +75,7 @@ static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, fi_dim_t m, fi_
                        T beta, T *c, fi_dim_t ldc, T *buf)
 {
     const UKR_T ukr = ctx->UKR_STRIDED;
+    const PACK_T pack_a = ctx->PACK_A, pack_b = ctx->PACK_B;
     const int mr = ctx->BLK.mr, nr = ctx->BLK.nr;
     const fi_dim_t rs_a = ta ? 1 : lda, cs_a = ta ? lda : 1;
     T *const ap = buf, *const bp = buf + (fi_dim_t)mr * KC;
@@ -82,13 +83,13 @@ static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, fi_dim_t m, fi_
         const fi_dim_t kc = FI_MIN(KC, k - pc);
         const T beta_pc = pc == 0 ? beta : (T)1;
         const T *a_pc = a + pc * cs_a, *b_pc = tb ? b + pc : b + pc * ldb;
-        if (tb) PACK_B(bp, b_pc, ldb, 1, kc, n, nr);
+        if (tb) pack_b(bp, b_pc, ldb, 1, kc, n);
         for (fi_dim_t j = 0; j < n; j += nr) {
             const fi_dim_t nr_e = FI_MIN((fi_dim_t)nr, n - j);
             const T *bpan = b_pc + j;
             fi_dim_t rs_b = ldb;
             if (tb || nr_e < nr) {
-                if (!tb) PACK_B(bp, bpan, ldb, 0, kc, nr_e, nr);
+                if (!tb) pack_b(bp, bpan, ldb, 0, kc, nr_e);
                 bpan = tb ? bp + j * kc : bp;
                 rs_b = nr;
             }
@@ -99,7 +100,7 @@ static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, fi_dim_t m, fi_
                     FN(tile_)(ukr, mr, nr, mr, nr_e, kc, alpha, a_pc + i * rs_a, rs_a, cs_a, bpan,
                               rs_b, beta_pc, cij, ldc);
                 } else {
-                    if (j == 0) PACK_A(ap, a_pc + i * rs_a, lda, ta, mr_e, kc, mr);
+                    if (j == 0) pack_a(ap, a_pc + i * rs_a, lda, ta, mr_e, kc);
                     FN(tile_)(ukr, mr, nr, mr_e, nr_e, kc, alpha, ap, 1, mr, bpan, rs_b, beta_pc,
                               cij, ldc);
                 }
@@ -141,6 +142,7 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
     }
 
     const UKR_T ukr = ctx->UKR, ukr_strided = ctx->UKR_STRIDED;
+    const PACK_T pack_a = ctx->PACK_A, pack_b = ctx->PACK_B;
     /* Skinny products read row-major A in place: packing would cost as much as using it. */
     const int rowa = !trans_a && n <= FI_GEMM_ROWA_MAX_N;
     const fi_dim_t MC = FI_MIN(blk.mc, (m + mr - 1) / mr * mr);
@@ -186,7 +188,7 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                 for (fi_dim_t jp = 0; jp < n_jr; jp++) {
                     const fi_dim_t j = jc + jp * nr;
                     const T *src = trans_b ? b + j * ldb + pc : b + pc * ldb + j;
-                    PACK_B(bp + jp * kc * nr, src, ldb, trans_b, kc, FI_MIN((fi_dim_t)nr, nc - jp * nr), nr);
+                    pack_b(bp + jp * kc * nr, src, ldb, trans_b, kc, FI_MIN((fi_dim_t)nr, nc - jp * nr));
                 }
                 fi_dim_t packed_ic = -1;
 #ifdef _OPENMP
@@ -199,7 +201,7 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                     if (jp0 == jp1) continue;
                     if (!rowa && ib != packed_ic) {
                         const T *src = trans_a ? a + pc * lda + ic : a + ic * lda + pc;
-                        PACK_A(ap, src, lda, trans_a, mc, kc, mr);
+                        pack_a(ap, src, lda, trans_a, mc, kc);
                         packed_ic = ib;
                     }
                     for (fi_dim_t jp = jp0; jp < jp1; jp++) {
@@ -215,7 +217,7 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                                 FN(tile_)(ukr_strided, mr, nr, mr_e, nr_e, kc, alpha,
                                           a + (ic + ir) * lda + pc, lda, 1, bpan, nr, beta_pc, cij, ldc);
                             } else { /* last rows: pad them */
-                                PACK_A(ap, a + (ic + ir) * lda + pc, lda, 0, mr_e, kc, mr);
+                                pack_a(ap, a + (ic + ir) * lda + pc, lda, 0, mr_e, kc);
                                 FN(tile_)(ukr_strided, mr, nr, mr_e, nr_e, kc, alpha, ap, 1, mr,
                                           bpan, nr, beta_pc, cij, ldc);
                             }

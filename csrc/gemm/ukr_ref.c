@@ -1,5 +1,6 @@
-/* Portable reference micro-kernels: the oracle the SIMD kernels are tested against and the
-   fallback on CPUs without them. Plain C; -O3 may auto-vectorize it for the baseline ISA. */
+/* Portable reference micro-kernels and their packers: the oracle the SIMD kernels are tested
+   against and the fallback on CPUs without them. Plain C; -O3 may auto-vectorize it for the
+   baseline ISA. */
 #include "gemm/gemm_kernels.h"
 
 #define REF_MR 4
@@ -30,6 +31,21 @@ FI_DEFINE_UKR_REF(ukr_ref_d, double, 1, REF_MR, REF_NR)
 FI_DEFINE_UKR_REF(ukr_ref_strided_s, float, rs_a, cs_a, rs_b)
 FI_DEFINE_UKR_REF(ukr_ref_strided_d, double, rs_a, cs_a, rs_b)
 
+#define PACK_ATTR
+#define MR REF_MR
+#define NR REF_NR
+#define T float
+#define PACK_A_NAME pack_a_ref_s
+#define PACK_B_NAME pack_b_ref_s
+#include "gemm/pack_impl.h"
+#undef T
+#undef PACK_A_NAME
+#undef PACK_B_NAME
+#define T double
+#define PACK_A_NAME pack_a_ref_d
+#define PACK_B_NAME pack_b_ref_d
+#include "gemm/pack_impl.h"
+
 const fi_gemm_ctx_t fi_gemm_ctx_ref = {
     .name = "ref",
     .s = {"sgemm_ref_4x8", REF_MR, REF_NR, 128, 256, 4096},
@@ -38,4 +54,8 @@ const fi_gemm_ctx_t fi_gemm_ctx_ref = {
     .s_ukr_strided = ukr_ref_strided_s,
     .d_ukr = ukr_ref_d,
     .d_ukr_strided = ukr_ref_strided_d,
+    .s_pack_a = pack_a_ref_s,
+    .s_pack_b = pack_b_ref_s,
+    .d_pack_a = pack_a_ref_d,
+    .d_pack_b = pack_b_ref_d,
 };
