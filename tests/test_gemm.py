@@ -65,6 +65,17 @@ def test_transposes(rng, dtype, ta, tb):
     assert_close(fastinit.matmul(a, b, trans_a=ta, trans_b=tb), ref(a, b, ta, tb), dtype, k)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [3, 4, 5, 7, 8, 9, 17])
+@pytest.mark.parametrize("n", [NR - 1, NR, 2 * NR + 1])
+def test_transposed_b_packing(rng, dtype, k, n):
+    """B stored transposed is packed through block transposes (8x8 float, 4x4 double) where
+    whole blocks fit, scalar elsewhere: k around the block size, full and edge panels."""
+    m = MR + 1
+    a, b = rand(rng, (m, k), dtype), rand(rng, (n, k + 3), dtype)[:, :k]
+    assert_close(fastinit.matmul(a, b, trans_b=True), ref(a, b, tb=True), dtype, k)
+
+
 @settings(max_examples=60, deadline=None)
 @given(m=st.integers(0, 70), n=st.integers(0, 70), k=st.integers(0, 70),
        ta=st.booleans(), tb=st.booleans(), f64=st.booleans(), seed=st.integers(0, 2**32 - 1))
