@@ -145,7 +145,11 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
     const PACK_T pack_a = ctx->PACK_A, pack_b = ctx->PACK_B;
     /* Skinny products read row-major A in place: packing would cost as much as using it. */
     const int rowa = !trans_a && n <= FI_GEMM_ROWA_MAX_N;
-    const fi_dim_t MC = FI_MIN(blk.mc, (m + mr - 1) / mr * mr);
+    /* Row blocks of at most blk.mc rows, as many as a multiple of the threads and as even as
+       MR allows, so the threads get equal shares (1024 rows, 2 threads: 7 x 132 + 100 rather
+       than 7 x 144 + 16, which gave one thread 29% more rows than the other). */
+    const fi_dim_t n_ib = ((m + blk.mc - 1) / blk.mc + nt - 1) / nt * nt, m_panels = (m + mr - 1) / mr;
+    const fi_dim_t MC = (m_panels + n_ib - 1) / n_ib * mr;
     const fi_dim_t NC = FI_MIN(blk.nc, (n + nr - 1) / nr * nr);
     const fi_dim_t n_ic = (m + MC - 1) / MC;
 
