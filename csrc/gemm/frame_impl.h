@@ -186,8 +186,11 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                 const fi_dim_t kc = FI_MIN(KC, k - pc);
                 const T beta_pc = pc == 0 ? beta : (T)1;
                 const int last_k = pc + kc >= k;
+                /* Dynamic schedules: on a shared machine a thread that loses its core leaves its
+                   work to the others instead of holding everyone at the barrier. Which thread
+                   computes a tile never changes its arithmetic. */
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
 #endif
                 for (fi_dim_t jp = 0; jp < n_jr; jp++) {
                     const fi_dim_t j = jc + jp * nr;
@@ -196,7 +199,7 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                 }
                 fi_dim_t packed_ic = -1;
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
 #endif
                 for (fi_dim_t task = 0; task < n_ic * sj; task++) {
                     const fi_dim_t ib = task / sj, js = task % sj;
