@@ -145,7 +145,8 @@ def test_epilogue_bias_and_activation(rng, dtype, act, bias_kind):
     assert_close(c, ACTS[act](z), dtype, k)
 
 
-SMALL = INFO["small_max_mnk"]
+SMALL = INFO["small_path"]["max_mnk"]
+SMALL_LDB = INFO["small_path"]["b_in_place_below_bytes"]
 
 
 def _around_small(inside):
@@ -193,6 +194,19 @@ def test_small_path_epilogue(rng, inside):
     c = np.full((m, n), np.nan, np.float32)
     _core._gemm(a, b, c, False, True, bias=bias, bias_kind=2, act=1)
     assert_close(c, np.maximum(ref(a, b, tb=True) + bias.astype(np.float64), 0), np.float32, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ldb_bytes", [SMALL_LDB - 64, SMALL_LDB, 2 * SMALL_LDB])
+@pytest.mark.parametrize("n", [NR - 1, 3 * NR + 2])
+def test_small_path_wide_b(rng, dtype, ldb_bytes, n):
+    """B read in place with rows just under the spacing limit, packed whole at and above it."""
+    itemsize = np.dtype(dtype).itemsize
+    m, k, ldb = 2 * MR + 1, 37, ldb_bytes // itemsize
+    a = rand(rng, (m, k), dtype)
+    b = rand(rng, (k, ldb), dtype)[:, :n]
+    assert b.strides[0] == ldb_bytes and m * n * k <= SMALL
+    assert_close(fastinit.matmul(a, b), ref(a, b), dtype, k)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -66,13 +66,14 @@ static inline void FN(tile_)(UKR_T ukr, int mr, int nr, fi_dim_t mr_e, fi_dim_t 
 }
 
 /* Small products (operands in cache, one thread): A read in place in either layout, B in
-   place when stored row-major (packed per K block when transposed); only edge panels are
-   packed, to zero-pad them. K is split into the same KC blocks as the blocked path so results
-   stay bit-identical to it (a 2-thread run of the same product takes the blocked path).
-   buf holds mr*KC + max(KC*nr, KC x n packed) values. */
-static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k,
-                       fi_dim_t KC, T alpha, const T *a, fi_dim_t lda, const T *b, fi_dim_t ldb,
-                       T beta, T *c, fi_dim_t ldc, T *buf)
+   place when stored row-major with close rows (else packed per K block: see the caller); only
+   edge panels are packed otherwise, to zero-pad them. K is split into the same KC blocks as
+   the blocked path so results stay bit-identical to it (a 2-thread run of the same product
+   takes the blocked path). buf: mr*KC values for A's last rows, then KC*nr for one edge panel
+   of B, or KC x n (rounded up to NR) when B is packed whole. */
+static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, int pack_b_all, fi_dim_t m,
+                       fi_dim_t n, fi_dim_t k, fi_dim_t KC, T alpha, const T *a, fi_dim_t lda,
+                       const T *b, fi_dim_t ldb, T beta, T *c, fi_dim_t ldc, T *buf)
 {
     const UKR_T ukr = ctx->UKR_STRIDED;
     const PACK_T pack_a = ctx->PACK_A, pack_b = ctx->PACK_B;
@@ -83,14 +84,14 @@ static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, fi_dim_t m, fi_
         const fi_dim_t kc = FI_MIN(KC, k - pc);
         const T beta_pc = pc == 0 ? beta : (T)1;
         const T *a_pc = a + pc * cs_a, *b_pc = tb ? b + pc : b + pc * ldb;
-        if (tb) pack_b(bp, b_pc, ldb, 1, kc, n);
+        if (pack_b_all) pack_b(bp, b_pc, ldb, tb, kc, n);
         for (fi_dim_t j = 0; j < n; j += nr) {
             const fi_dim_t nr_e = FI_MIN((fi_dim_t)nr, n - j);
             const T *bpan = b_pc + j;
             fi_dim_t rs_b = ldb;
-            if (tb || nr_e < nr) {
-                if (!tb) pack_b(bp, bpan, ldb, 0, kc, nr_e);
-                bpan = tb ? bp + j * kc : bp;
+            if (pack_b_all || nr_e < nr) {
+                if (!pack_b_all) pack_b(bp, bpan, ldb, 0, kc, nr_e);
+                bpan = pack_b_all ? bp + j * kc : bp;
                 rs_b = nr;
             }
             for (fi_dim_t i = 0; i < m; i += mr) {
@@ -130,10 +131,14 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
     const fi_dim_t KC = (k + (k + blk.kc - 1) / blk.kc - 1) / ((k + blk.kc - 1) / blk.kc);
 
     if (nt == 1 && flops <= 2.0 * FI_GEMM_SMALL_MAX_MNK) {
-        const fi_dim_t b_vals = KC * (trans_b ? (n + nr - 1) / nr * nr : nr);
+        /* B's rows FI_GEMM_SMALL_LDB_BYTES or more apart crowd a few L1 sets (4 KiB apart:
+           all in one), which measured 2x slower than packing them. */
+        const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= FI_GEMM_SMALL_LDB_BYTES;
+        const fi_dim_t b_vals = KC * (pack_b_all ? (n + nr - 1) / nr * nr : nr);
         T *buf = (T *)fi_gemm_buffer(sizeof(T) * (size_t)(mr * KC + b_vals));
         if (buf) {
-            FN(small_)(ctx, trans_a, trans_b, m, n, k, KC, alpha, a, lda, b, ldb, beta, c, ldc, buf);
+            FN(small_)(ctx, trans_a, trans_b, pack_b_all, m, n, k, KC, alpha, a, lda, b, ldb, beta,
+                       c, ldc, buf);
         } else {
             FN(naive_)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         }
