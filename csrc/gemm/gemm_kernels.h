@@ -51,7 +51,7 @@ const fi_gemm_ctx_t *fi_gemm_ctx(void);
 
 /* Up to this m*n*k, a single-threaded product takes the small path (operands read in place,
    only edges packed): they sit in cache, and packing would be a large share of the work.
-   Measured on Zen 4: 5-40% faster than the blocked path up to 192^3, 1-3% at 256^3, 2-10%
+   Measured on Zen 4: 5-8% faster than the blocked path at 128^3-192^3, 1-3% at 256^3, 2-10%
    slower at 320^3-384^3. */
 #define FI_GEMM_SMALL_MAX_MNK (256 * 256 * 256)
 /* ... but B is read in place only if its rows are closer than this; farther apart (a view of
