@@ -13,6 +13,9 @@
 #define FI_GEMM_MIN_FLOPS_PER_THREAD 2.0e6
 /* Up to this many columns of C, A is read in place rather than packed (see gemm_kernels.h). */
 #define FI_GEMM_ROWA_MAX_N 32
+/* B is packed in tasks of this many NR panels, so each of its rows is read in runs of 8*NR
+   values (a packer walks full panels row by row) rather than NR. */
+#define FI_GEMM_PACK_B_PANELS 8
 
 /* One growing, 64-byte aligned buffer per calling thread, freed when the thread exits, so no
    call allocates once sizes are stable and concurrent callers never share a buffer. */

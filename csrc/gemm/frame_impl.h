@@ -197,10 +197,11 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic)
 #endif
-                for (fi_dim_t jp = 0; jp < n_jr; jp++) {
+                for (fi_dim_t jp = 0; jp < n_jr; jp += FI_GEMM_PACK_B_PANELS) {
                     const fi_dim_t j = jc + jp * nr;
                     const T *src = trans_b ? b + j * ldb + pc : b + pc * ldb + j;
-                    pack_b(bp + jp * kc * nr, src, ldb, trans_b, kc, FI_MIN((fi_dim_t)nr, nc - jp * nr));
+                    pack_b(bp + jp * kc * nr, src, ldb, trans_b, kc,
+                           FI_MIN((fi_dim_t)nr * FI_GEMM_PACK_B_PANELS, nc - jp * nr));
                 }
                 fi_dim_t packed_ic = -1;
 #ifdef _OPENMP

@@ -66,7 +66,16 @@ PACK_ATTR static void PACK_A_NAME(T *FI_RESTRICT dst, const T *FI_RESTRICT a, fi
 PACK_ATTR static void PACK_B_NAME(T *FI_RESTRICT dst, const T *FI_RESTRICT b, fi_dim_t ldb,
                                   int trans, fi_dim_t kc, fi_dim_t nc)
 {
-    for (fi_dim_t j0 = 0; j0 < nc; j0 += NR, dst += kc * NR) {
+    fi_dim_t j0 = 0;
+    if (!trans) { /* full panels row by row: rows of B are read in long runs, not NR values */
+        const fi_dim_t full = nc / NR * NR;
+        for (fi_dim_t p = 0; p < kc; p++)
+            for (fi_dim_t j = 0; j < full; j += NR)
+                for (int q = 0; q < NR; q++) dst[j * kc + p * NR + q] = b[p * ldb + j + q];
+        j0 = full;
+        dst += full * kc;
+    }
+    for (; j0 < nc; j0 += NR, dst += kc * NR) {
         const T *src = trans ? b + j0 * ldb : b + j0;
         if (nc - j0 >= NR)
             PANEL_B(dst, src, ldb, trans, NR, kc);
