@@ -24,6 +24,7 @@ cdef extern from "gemm/fi_gemm.h" nogil:
         const char *d_ukr
         int s_mr, s_nr, d_mr, d_nr
         long long s_mc, s_kc, s_nc, d_mc, d_kc, d_nc
+        long long small_mnk, small_ldb_bytes
     void fi_sgemm(int trans_a, int trans_b, long long m, long long n, long long k, float alpha,
                   const float *a, long long lda, const float *b, long long ldb, float beta,
                   float *c, long long ldc, const fi_epilogue_t *ep)
@@ -70,6 +71,7 @@ def kernel_info():
                     "mc": i.s_mc, "kc": i.s_kc, "nc": i.s_nc},
         "float64": {"micro_kernel": i.d_ukr.decode(), "tile": f"{i.d_mr}x{i.d_nr}",
                     "mc": i.d_mc, "kc": i.d_kc, "nc": i.d_nc},
+        "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes},
         "threads": fi_get_num_threads(),
         "openmp": bool(fi_openmp_enabled()),
         "cpu_avx2_fma": bool(fi_cpu_has_avx2_fma()),

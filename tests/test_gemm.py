@@ -65,6 +65,17 @@ def test_transposes(rng, dtype, ta, tb):
     assert_close(fastinit.matmul(a, b, trans_a=ta, trans_b=tb), ref(a, b, ta, tb), dtype, k)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [3, 4, 5, 7, 8, 9, 17])
+@pytest.mark.parametrize("n", [NR - 1, NR, 2 * NR + 1])
+def test_transposed_b_packing(rng, dtype, k, n):
+    """B stored transposed is packed through block transposes (8x8 float, 4x4 double) where
+    whole blocks fit, scalar elsewhere: k around the block size, full and edge panels."""
+    m = MR + 1
+    a, b = rand(rng, (m, k), dtype), rand(rng, (n, k + 3), dtype)[:, :k]
+    assert_close(fastinit.matmul(a, b, trans_b=True), ref(a, b, tb=True), dtype, k)
+
+
 @settings(max_examples=60, deadline=None)
 @given(m=st.integers(0, 70), n=st.integers(0, 70), k=st.integers(0, 70),
        ta=st.booleans(), tb=st.booleans(), f64=st.booleans(), seed=st.integers(0, 2**32 - 1))
@@ -132,6 +143,91 @@ def test_epilogue_bias_and_activation(rng, dtype, act, bias_kind):
     elif bias_kind == 2:
         z = z + bias.astype(np.float64)[None, :]
     assert_close(c, ACTS[act](z), dtype, k)
+
+
+SMALL = INFO["small_path"]["max_mnk"]
+SMALL_LDB = INFO["small_path"]["b_in_place_below_bytes"]
+
+
+def _around_small(inside):
+    """(m, n, k) with m, n off the MR/NR grid and m*n*k just inside or just outside SMALL."""
+    m, n = 6 * MR + 1, 5 * NR - 1
+    k = SMALL // (m * n) + (0 if inside else 1)
+    assert (m * n * k <= SMALL) == inside
+    return m, n, k
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+@pytest.mark.parametrize("inside", [True, False], ids=["small", "blocked"])
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+def test_small_path_threshold(rng, dtype, ta, tb, inside, beta):
+    """Products just inside / outside the no-packing small path: padded leading dimensions,
+    edge tiles in both directions, alpha/beta, and beta == 0 never reading C."""
+    m, n, k = _around_small(inside)
+    pad = 5
+    sa, sb = ((k, m) if ta else (m, k)), ((n, k) if tb else (k, n))
+    a = rand(rng, (sa[0], sa[1] + pad), dtype)[:, : sa[1]]
+    b = rand(rng, (sb[0], sb[1] + pad), dtype)[:, : sb[1]]
+    big_c = rand(rng, (m, n + pad), dtype)
+    if beta == 0.0:
+        big_c[:, :n] = np.nan
+    c0 = big_c.copy()
+    c = big_c[:, :n]
+    old = fastinit.get_num_threads()
+    try:
+        fastinit.set_num_threads(1)
+        _core._gemm(a, b, c, ta, tb, alpha=1.5, beta=beta)
+    finally:
+        fastinit.set_num_threads(old)
+    want = 1.5 * ref(a, b, ta, tb) + (beta * c0[:, :n].astype(np.float64) if beta else 0.0)
+    assert_close(c, want, dtype, k)
+    assert (big_c[:, n:] == c0[:, n:]).all(), "wrote outside the leading-dimension window"
+
+
+@pytest.mark.parametrize("inside", [True, False], ids=["small", "blocked"])
+def test_small_path_epilogue(rng, inside):
+    m, n, k = _around_small(inside)
+    a, b = rand(rng, (m, k), np.float32), rand(rng, (n, k), np.float32)
+    bias = rand(rng, (n,), np.float32)
+    c = np.full((m, n), np.nan, np.float32)
+    _core._gemm(a, b, c, False, True, bias=bias, bias_kind=2, act=1)
+    assert_close(c, np.maximum(ref(a, b, tb=True) + bias.astype(np.float64), 0), np.float32, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ldb_bytes", [SMALL_LDB - 64, SMALL_LDB, 2 * SMALL_LDB])
+@pytest.mark.parametrize("n", [NR - 1, 3 * NR + 2])
+def test_small_path_wide_b(rng, dtype, ldb_bytes, n):
+    """B read in place with rows just under the spacing limit, packed whole at and above it."""
+    itemsize = np.dtype(dtype).itemsize
+    m, k, ldb = 2 * MR + 1, 37, ldb_bytes // itemsize
+    a = rand(rng, (m, k), dtype)
+    b = rand(rng, (k, ldb), dtype)[:, :n]
+    assert b.strides[0] == ldb_bytes and m * n * k <= SMALL
+    assert_close(fastinit.matmul(a, b), ref(a, b), dtype, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta", [False, True])
+def test_small_path_bit_identical_to_threaded_path(rng, dtype, ta):
+    """One thread takes the small path, two the blocked one; K > KC so both split K."""
+    kc = (S if dtype == np.float32 else D)["kc"]
+    m, n, k = 61, 77, 2 * kc + 29
+    assert 2e6 < m * n * k <= SMALL  # 2 threads pay from 2e6 (FI_GEMM_MIN_FLOPS_PER_THREAD)
+    a = rand(rng, (k, m) if ta else (m, k), dtype)
+    b = rand(rng, (k, n), dtype)
+    old = fastinit.get_num_threads()
+    try:
+        out = []
+        for t in (1, 2):
+            fastinit.set_num_threads(t)
+            out.append(fastinit.matmul(a, b, trans_a=ta))
+    finally:
+        fastinit.set_num_threads(old)
+    assert out[0].tobytes() == out[1].tobytes()
+    assert_close(out[0], ref(a, b, ta), dtype, k)
 
 
 @pytest.mark.parametrize("kernel", INFO["available"])

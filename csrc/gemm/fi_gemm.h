@@ -44,6 +44,9 @@ typedef struct fi_gemm_info {
     const char *d_ukr;
     int s_mr, s_nr, d_mr, d_nr;
     fi_dim_t s_mc, s_kc, s_nc, d_mc, d_kc, d_nc;
+    /* Small path: single-threaded products up to small_mnk = m*n*k read operands in place,
+       B only if its rows are less than small_ldb_bytes apart. */
+    fi_dim_t small_mnk, small_ldb_bytes;
 } fi_gemm_info_t;
 void fi_gemm_get_info(fi_gemm_info_t *info);
 

@@ -13,6 +13,9 @@
 #define FI_GEMM_MIN_FLOPS_PER_THREAD 2.0e6
 /* Up to this many columns of C, A is read in place rather than packed (see gemm_kernels.h). */
 #define FI_GEMM_ROWA_MAX_N 32
+/* B is packed in tasks of this many NR panels, so each of its rows is read in runs of 8*NR
+   values (a packer walks full panels row by row) rather than NR. */
+#define FI_GEMM_PACK_B_PANELS 8
 
 /* One growing, 64-byte aligned buffer per calling thread, freed when the thread exits, so no
    call allocates once sizes are stable and concurrent callers never share a buffer. */
@@ -66,18 +69,20 @@ static void *fi_gemm_buffer(size_t bytes)
 #define SUF s
 #define BLK s
 #define UKR s_ukr
-#define UKR_ROWA s_ukr_rowa
+#define UKR_STRIDED s_ukr_strided
 #define UKR_T fi_ukr_s_t
+#define PACK_T fi_pack_s_t
 #define ACT_FORWARD fi_act_forward_s
-#define PACK_A fi_pack_a_s
-#define PACK_B fi_pack_b_s
+#define PACK_A s_pack_a
+#define PACK_B s_pack_b
 #include "gemm/frame_impl.h"
 #undef T
 #undef SUF
 #undef BLK
 #undef UKR
-#undef UKR_ROWA
+#undef UKR_STRIDED
 #undef UKR_T
+#undef PACK_T
 #undef ACT_FORWARD
 #undef PACK_A
 #undef PACK_B
@@ -86,9 +91,10 @@ static void *fi_gemm_buffer(size_t bytes)
 #define SUF d
 #define BLK d
 #define UKR d_ukr
-#define UKR_ROWA d_ukr_rowa
+#define UKR_STRIDED d_ukr_strided
 #define UKR_T fi_ukr_d_t
+#define PACK_T fi_pack_d_t
 #define ACT_FORWARD fi_act_forward_d
-#define PACK_A fi_pack_a_d
-#define PACK_B fi_pack_b_d
+#define PACK_A d_pack_a
+#define PACK_B d_pack_b
 #include "gemm/frame_impl.h"

@@ -1,11 +1,12 @@
 /* The portable GEMM frame (BLIS's five loops around the micro-kernel), included by frame.c
-   once per dtype with T, SUF (s|d), BLK (blocking member of the context), UKR and UKR_ROWA
-   (kernel members), UKR_T, ACT_FORWARD, PACK_A, PACK_B defined.
+   once per dtype with T, SUF (s|d), BLK (blocking member of the context), UKR and UKR_STRIDED
+   (kernel members), UKR_T, PACK_T, ACT_FORWARD, PACK_A, PACK_B (packer members) defined.
 
    Loop order: jc (NC columns of C) > pc (KC of the inner dimension: B block packed once, shared
    by all threads) > tasks over (ic: MC rows of C, a range of NR panels) spread over threads,
    each packing its A block > jr (NR) > ir (MR) > micro-kernel. Every C element is computed by
-   one thread with the same K order, so results do not depend on the thread count. */
+   one thread with the same K order, so results do not depend on the thread count.
+   Small single-threaded products skip the blocking and most packing (see small_). */
 #define FI_CAT_(a, b) a##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
 #define FN(name) FI_CAT(name, SUF)
@@ -47,6 +48,68 @@ static void FN(naive_)(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, T alp
         }
 }
 
+/* One MR x NR tile of C of which mr_e x nr_e is valid: full tiles go straight to C, edge tiles
+   are computed whole on the stack (operands are zero-padded) and the valid part merged. */
+static inline void FN(tile_)(UKR_T ukr, int mr, int nr, fi_dim_t mr_e, fi_dim_t nr_e, fi_dim_t k,
+                             T alpha, const T *a, fi_dim_t rs_a, fi_dim_t cs_a, const T *b,
+                             fi_dim_t rs_b, T beta, T *c, fi_dim_t ldc)
+{
+    if (mr_e == mr && nr_e == nr) {
+        ukr(k, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta);
+        return;
+    }
+    _Alignas(64) T tile[FI_MAX_MR * FI_MAX_NR];
+    ukr(k, a, rs_a, cs_a, b, rs_b, tile, nr, alpha, (T)0);
+    for (fi_dim_t i = 0; i < mr_e; i++)
+        for (fi_dim_t j = 0; j < nr_e; j++)
+            c[i * ldc + j] = beta == (T)0 ? tile[i * nr + j] : beta * c[i * ldc + j] + tile[i * nr + j];
+}
+
+/* Small products (operands in cache, one thread): A read in place in either layout, B in
+   place when stored row-major with close rows (else packed per K block: see the caller); only
+   edge panels are packed otherwise, to zero-pad them. K is split into the same KC blocks as
+   the blocked path so results stay bit-identical to it (a 2-thread run of the same product
+   takes the blocked path). buf: mr*KC values for A's last rows, then KC*nr for one edge panel
+   of B, or KC x n (rounded up to NR) when B is packed whole. */
+static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, int pack_b_all, fi_dim_t m,
+                       fi_dim_t n, fi_dim_t k, fi_dim_t KC, T alpha, const T *a, fi_dim_t lda,
+                       const T *b, fi_dim_t ldb, T beta, T *c, fi_dim_t ldc, T *buf)
+{
+    const UKR_T ukr = ctx->UKR_STRIDED;
+    const PACK_T pack_a = ctx->PACK_A, pack_b = ctx->PACK_B;
+    const int mr = ctx->BLK.mr, nr = ctx->BLK.nr;
+    const fi_dim_t rs_a = ta ? 1 : lda, cs_a = ta ? lda : 1;
+    T *const ap = buf, *const bp = buf + (fi_dim_t)mr * KC;
+    for (fi_dim_t pc = 0; pc < k; pc += KC) {
+        const fi_dim_t kc = FI_MIN(KC, k - pc);
+        const T beta_pc = pc == 0 ? beta : (T)1;
+        const T *a_pc = a + pc * cs_a, *b_pc = tb ? b + pc : b + pc * ldb;
+        if (pack_b_all) pack_b(bp, b_pc, ldb, tb, kc, n);
+        for (fi_dim_t j = 0; j < n; j += nr) {
+            const fi_dim_t nr_e = FI_MIN((fi_dim_t)nr, n - j);
+            const T *bpan = b_pc + j;
+            fi_dim_t rs_b = ldb;
+            if (pack_b_all || nr_e < nr) {
+                if (!pack_b_all) pack_b(bp, bpan, ldb, 0, kc, nr_e);
+                bpan = pack_b_all ? bp + j * kc : bp;
+                rs_b = nr;
+            }
+            for (fi_dim_t i = 0; i < m; i += mr) {
+                const fi_dim_t mr_e = FI_MIN((fi_dim_t)mr, m - i);
+                T *cij = c + i * ldc + j;
+                if (mr_e == mr) {
+                    FN(tile_)(ukr, mr, nr, mr, nr_e, kc, alpha, a_pc + i * rs_a, rs_a, cs_a, bpan,
+                              rs_b, beta_pc, cij, ldc);
+                } else {
+                    if (j == 0) pack_a(ap, a_pc + i * rs_a, lda, ta, mr_e, kc);
+                    FN(tile_)(ukr, mr, nr, mr_e, nr_e, kc, alpha, ap, 1, mr, bpan, rs_b, beta_pc,
+                              cij, ldc);
+                }
+            }
+        }
+    }
+}
+
 void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k,
                                     T alpha, const T *a, fi_dim_t lda, const T *b, fi_dim_t ldb,
                                     T beta, T *c, fi_dim_t ldc, const fi_epilogue_t *ep)
@@ -59,21 +122,43 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
     }
     const fi_gemm_ctx_t *ctx = fi_gemm_ctx();
     const fi_blocking_t blk = ctx->BLK;
-    const UKR_T ukr = ctx->UKR, ukr_rowa = ctx->UKR_ROWA;
+    const int mr = blk.mr, nr = blk.nr;
+    const double flops = 2.0 * (double)m * (double)n * (double)k;
+    int nt = fi_get_num_threads();
+    if (flops < FI_GEMM_MIN_FLOPS_PER_THREAD * 2.0) nt = 1;
+    /* Even K blocks: 784 = 2 x 392 rather than 512 + 272 (a thin last block wastes the C tile
+       loads and stores of a whole pass). */
+    const fi_dim_t KC = (k + (k + blk.kc - 1) / blk.kc - 1) / ((k + blk.kc - 1) / blk.kc);
+
+    if (nt == 1 && flops <= 2.0 * FI_GEMM_SMALL_MAX_MNK) {
+        /* B's rows FI_GEMM_SMALL_LDB_BYTES or more apart crowd a few L1 sets (4 KiB apart:
+           all in one), which measured 2x slower than packing them. */
+        const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= FI_GEMM_SMALL_LDB_BYTES;
+        const fi_dim_t b_vals = KC * (pack_b_all ? (n + nr - 1) / nr * nr : nr);
+        T *buf = (T *)fi_gemm_buffer(sizeof(T) * (size_t)(mr * KC + b_vals));
+        if (buf) {
+            FN(small_)(ctx, trans_a, trans_b, pack_b_all, m, n, k, KC, alpha, a, lda, b, ldb, beta,
+                       c, ldc, buf);
+        } else {
+            FN(naive_)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+        if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep);
+        return;
+    }
+
+    const UKR_T ukr = ctx->UKR, ukr_strided = ctx->UKR_STRIDED;
+    const PACK_T pack_a = ctx->PACK_A, pack_b = ctx->PACK_B;
     /* Skinny products read row-major A in place: packing would cost as much as using it. */
     const int rowa = !trans_a && n <= FI_GEMM_ROWA_MAX_N;
-    const int mr = blk.mr, nr = blk.nr;
-    const fi_dim_t MC = FI_MIN(blk.mc, (m + mr - 1) / mr * mr);
+    /* Row blocks of at most blk.mc rows, as many as a multiple of the threads and as even as
+       MR allows, so the threads get equal shares (1024 rows, 2 threads: 7 x 132 + 100 rather
+       than 7 x 144 + 16, which gave one thread 29% more rows than the other). */
+    const fi_dim_t n_ib = ((m + blk.mc - 1) / blk.mc + nt - 1) / nt * nt, m_panels = (m + mr - 1) / mr;
+    const fi_dim_t MC = (m_panels + n_ib - 1) / n_ib * mr;
     const fi_dim_t NC = FI_MIN(blk.nc, (n + nr - 1) / nr * nr);
-    /* Even K blocks: 784 = 4 x 196 rather than 3 x 256 + 16 (a thin last block wastes the
-       C tile loads and stores of a whole pass). */
-    const fi_dim_t KC = (k + (k + blk.kc - 1) / blk.kc - 1) / ((k + blk.kc - 1) / blk.kc);
     const fi_dim_t n_ic = (m + MC - 1) / MC;
 
-    /* Threads only where the work pays for waking them, never more than there are tasks. */
-    int nt = fi_get_num_threads();
-    const double flops = 2.0 * (double)m * (double)n * (double)k;
-    if (flops < FI_GEMM_MIN_FLOPS_PER_THREAD * 2.0) nt = 1;
+    /* Threads never outnumber tasks. */
     const fi_dim_t max_tasks = n_ic * ((NC + nr - 1) / nr);
     if ((fi_dim_t)nt > max_tasks) nt = (int)max_tasks;
     /* Split NR panels of a row block across threads when row blocks do not divide evenly. */
@@ -99,7 +184,6 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
         const int tid = 0;
 #endif
         T *const ap = buf + b_size + (size_t)tid * a_stride;
-        _Alignas(64) T tile[FI_MAX_MR * FI_MAX_NR];
         for (fi_dim_t jc = 0; jc < n; jc += NC) {
             const fi_dim_t nc = FI_MIN(NC, n - jc);
             const fi_dim_t n_jr = (nc + nr - 1) / nr;
@@ -107,17 +191,21 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                 const fi_dim_t kc = FI_MIN(KC, k - pc);
                 const T beta_pc = pc == 0 ? beta : (T)1;
                 const int last_k = pc + kc >= k;
+                /* Dynamic schedules: on a shared machine a thread that loses its core leaves its
+                   work to the others instead of holding everyone at the barrier. Which thread
+                   computes a tile never changes its arithmetic. */
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
 #endif
-                for (fi_dim_t jp = 0; jp < n_jr; jp++) {
+                for (fi_dim_t jp = 0; jp < n_jr; jp += FI_GEMM_PACK_B_PANELS) {
                     const fi_dim_t j = jc + jp * nr;
                     const T *src = trans_b ? b + j * ldb + pc : b + pc * ldb + j;
-                    PACK_B(bp + jp * kc * nr, src, ldb, trans_b, kc, FI_MIN((fi_dim_t)nr, nc - jp * nr), nr);
+                    pack_b(bp + jp * kc * nr, src, ldb, trans_b, kc,
+                           FI_MIN((fi_dim_t)nr * FI_GEMM_PACK_B_PANELS, nc - jp * nr));
                 }
                 fi_dim_t packed_ic = -1;
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
 #endif
                 for (fi_dim_t task = 0; task < n_ic * sj; task++) {
                     const fi_dim_t ib = task / sj, js = task % sj;
@@ -126,7 +214,7 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                     if (jp0 == jp1) continue;
                     if (!rowa && ib != packed_ic) {
                         const T *src = trans_a ? a + pc * lda + ic : a + ic * lda + pc;
-                        PACK_A(ap, src, lda, trans_a, mc, kc, mr);
+                        pack_a(ap, src, lda, trans_a, mc, kc);
                         packed_ic = ib;
                     }
                     for (fi_dim_t jp = jp0; jp < jp1; jp++) {
@@ -135,29 +223,16 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                         for (fi_dim_t ir = 0; ir < mc; ir += mr) {
                             const fi_dim_t mr_e = FI_MIN((fi_dim_t)mr, mc - ir);
                             T *cij = c + (ic + ir) * ldc + jc + jp * nr;
-                            const T *arow = a + (ic + ir) * lda + pc;
-                            const T *apan = ap + ir * kc;
-                            if (rowa && mr_e < mr) {
-                                PACK_A(ap, arow, lda, 0, mr_e, kc, mr); /* last rows: pad them */
-                                apan = ap;
-                            }
-                            const int in_place = rowa && mr_e == mr;
-                            if (mr_e == mr && nr_e == nr) {
-                                if (in_place)
-                                    ukr_rowa(kc, arow, lda, bpan, cij, ldc, alpha, beta_pc);
-                                else
-                                    ukr(kc, apan, 0, bpan, cij, ldc, alpha, beta_pc);
-                            } else {
-                                /* Edge tile: compute in full on the stack, merge what fits. */
-                                if (in_place)
-                                    ukr_rowa(kc, arow, lda, bpan, tile, nr, alpha, (T)0);
-                                else
-                                    ukr(kc, apan, 0, bpan, tile, nr, alpha, (T)0);
-                                for (fi_dim_t i = 0; i < mr_e; i++)
-                                    for (fi_dim_t j = 0; j < nr_e; j++)
-                                        cij[i * ldc + j] = beta_pc == (T)0
-                                                               ? tile[i * nr + j]
-                                                               : beta_pc * cij[i * ldc + j] + tile[i * nr + j];
+                            if (!rowa) {
+                                FN(tile_)(ukr, mr, nr, mr_e, nr_e, kc, alpha, ap + ir * kc, 0, 0,
+                                          bpan, 0, beta_pc, cij, ldc);
+                            } else if (mr_e == mr) {
+                                FN(tile_)(ukr_strided, mr, nr, mr_e, nr_e, kc, alpha,
+                                          a + (ic + ir) * lda + pc, lda, 1, bpan, nr, beta_pc, cij, ldc);
+                            } else { /* last rows: pad them */
+                                pack_a(ap, a + (ic + ir) * lda + pc, lda, 0, mr_e, kc);
+                                FN(tile_)(ukr_strided, mr, nr, mr_e, nr_e, kc, alpha, ap, 1, mr,
+                                          bpan, nr, beta_pc, cij, ldc);
                             }
                         }
                     }

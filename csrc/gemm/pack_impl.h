@@ -1,61 +1,90 @@
-/* Packing template, included by pack.c once per dtype with T (element type) and SUF defined.
-   op(A)[i][p] is a[i*lda + p] (no transpose) or a[p*lda + i] (transposed storage). */
+/* Packing template (layout in gemm_kernels.h), included by each kernel set once per dtype with
+   T, MR, NR (the micro-kernel's tile), PACK_ATTR (its target attribute, or empty), PACK_A_NAME
+   and PACK_B_NAME defined, and optionally PACK_TRANSPOSE(dst, ldd, src, lds) with PACK_TB: a
+   TB x TB block transpose (NR a multiple of TB). Constant MR/NR and the kernel's ISA let the compiler unroll and
+   vectorize the copies; a full panel is the common case, so each panel body is inlined twice,
+   once with the constant width. op(A)[i][p] is a[i*lda + p], or a[p*lda + i] if transposed. */
 #define FI_CAT_(a, b) a##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
+#define PANEL_A FI_CAT(PACK_A_NAME, _panel)
+#define PANEL_B FI_CAT(PACK_B_NAME, _panel)
 
-void FI_CAT(fi_pack_a_, SUF)(T *FI_RESTRICT dst, const T *FI_RESTRICT a, fi_dim_t lda, int trans,
-                             fi_dim_t mc, fi_dim_t kc, int mr)
+/* One MR-row panel of A: `rows` valid rows, zero-padded to MR. */
+PACK_ATTR FI_INLINE void
+PANEL_A(T *FI_RESTRICT d, const T *FI_RESTRICT a, fi_dim_t lda, int trans, fi_dim_t rows, fi_dim_t kc)
 {
-    for (fi_dim_t i0 = 0; i0 < mc; i0 += mr) {
-        const fi_dim_t rows = FI_MIN((fi_dim_t)mr, mc - i0);
-        if (!trans) {
-            /* Rows of A are contiguous: gather mr of them column by column. */
-            for (fi_dim_t p = 0; p < kc; p++) {
-                T *d = dst + p * mr;
-                fi_dim_t i = 0;
-                for (; i < rows; i++) d[i] = a[(i0 + i) * lda + p];
-                for (; i < mr; i++) d[i] = (T)0;
-            }
-        } else {
-            /* Stored transposed: each packed column is a contiguous run of op(A)'s column. */
-            for (fi_dim_t p = 0; p < kc; p++) {
-                const T *s = a + p * lda + i0;
-                T *d = dst + p * mr;
-                fi_dim_t i = 0;
-                for (; i < rows; i++) d[i] = s[i];
-                for (; i < mr; i++) d[i] = (T)0;
-            }
-        }
-        dst += kc * mr;
+    for (fi_dim_t p = 0; p < kc; p++, d += MR) {
+        fi_dim_t i = 0;
+        if (!trans)
+            for (; i < rows; i++) d[i] = a[i * lda + p]; /* gather MR rows column by column */
+        else
+            for (; i < rows; i++) d[i] = a[p * lda + i]; /* a contiguous run of op(A)'s column */
+        for (; i < MR; i++) d[i] = (T)0;
     }
 }
 
-void FI_CAT(fi_pack_b_, SUF)(T *FI_RESTRICT dst, const T *FI_RESTRICT b, fi_dim_t ldb, int trans,
-                             fi_dim_t kc, fi_dim_t nc, int nr)
+/* One NR-column panel of B: `cols` valid columns, zero-padded to NR. */
+PACK_ATTR FI_INLINE void
+PANEL_B(T *FI_RESTRICT d, const T *FI_RESTRICT b, fi_dim_t ldb, int trans, fi_dim_t cols, fi_dim_t kc)
 {
-    for (fi_dim_t j0 = 0; j0 < nc; j0 += nr) {
-        const fi_dim_t cols = FI_MIN((fi_dim_t)nr, nc - j0);
-        if (!trans) {
-            for (fi_dim_t p = 0; p < kc; p++) {
-                const T *s = b + p * ldb + j0;
-                T *d = dst + p * nr;
-                fi_dim_t j = 0;
-                for (; j < cols; j++) d[j] = s[j];
-                for (; j < nr; j++) d[j] = (T)0;
-            }
-        } else {
-            /* op(B)[p][j] = b[j*ldb + p]: walk each stored row once, scattering by stride nr. */
+    if (!trans) {
+        for (fi_dim_t p = 0; p < kc; p++, d += NR) {
             fi_dim_t j = 0;
-            for (; j < cols; j++) {
-                const T *s = b + (j0 + j) * ldb;
-                for (fi_dim_t p = 0; p < kc; p++) dst[p * nr + j] = s[p];
-            }
-            for (; j < nr; j++)
-                for (fi_dim_t p = 0; p < kc; p++) dst[p * nr + j] = (T)0;
+            for (; j < cols; j++) d[j] = b[p * ldb + j];
+            for (; j < NR; j++) d[j] = (T)0;
         }
-        dst += kc * nr;
+    } else {
+        /* op(B)[p][j] = b[j*ldb + p]. Whole TB x TB blocks go through the kernel set's
+           in-register transpose if it has one (the scalar scatter costs ~1 cycle a value,
+           a fifth of a 64^3 product); the rest walks each stored row once, scattering by NR. */
+        fi_dim_t p0 = 0;
+#ifdef PACK_TRANSPOSE
+        if (cols == NR)
+            for (; p0 + PACK_TB <= kc; p0 += PACK_TB)
+                for (int j = 0; j < NR; j += PACK_TB) PACK_TRANSPOSE(d + p0 * NR + j, NR, b + j * ldb + p0, ldb);
+#endif
+        fi_dim_t j = 0;
+        for (; j < cols; j++)
+            for (fi_dim_t p = p0; p < kc; p++) d[p * NR + j] = b[j * ldb + p];
+        for (; j < NR; j++)
+            for (fi_dim_t p = 0; p < kc; p++) d[p * NR + j] = (T)0;
     }
 }
 
+PACK_ATTR static void PACK_A_NAME(T *FI_RESTRICT dst, const T *FI_RESTRICT a, fi_dim_t lda,
+                                  int trans, fi_dim_t mc, fi_dim_t kc)
+{
+    for (fi_dim_t i0 = 0; i0 < mc; i0 += MR, dst += kc * MR) {
+        const T *src = trans ? a + i0 : a + i0 * lda;
+        if (mc - i0 >= MR)
+            PANEL_A(dst, src, lda, trans, MR, kc);
+        else
+            PANEL_A(dst, src, lda, trans, mc - i0, kc);
+    }
+}
+
+PACK_ATTR static void PACK_B_NAME(T *FI_RESTRICT dst, const T *FI_RESTRICT b, fi_dim_t ldb,
+                                  int trans, fi_dim_t kc, fi_dim_t nc)
+{
+    fi_dim_t j0 = 0;
+    if (!trans) { /* full panels row by row: rows of B are read in long runs, not NR values */
+        const fi_dim_t full = nc / NR * NR;
+        for (fi_dim_t p = 0; p < kc; p++)
+            for (fi_dim_t j = 0; j < full; j += NR)
+                for (int q = 0; q < NR; q++) dst[j * kc + p * NR + q] = b[p * ldb + j + q];
+        j0 = full;
+        dst += full * kc;
+    }
+    for (; j0 < nc; j0 += NR, dst += kc * NR) {
+        const T *src = trans ? b + j0 * ldb : b + j0;
+        if (nc - j0 >= NR)
+            PANEL_B(dst, src, ldb, trans, NR, kc);
+        else
+            PANEL_B(dst, src, ldb, trans, nc - j0, kc);
+    }
+}
+
+#undef PANEL_A
+#undef PANEL_B
 #undef FI_CAT
 #undef FI_CAT_

@@ -1,10 +1,11 @@
-/* AVX2+FMA micro-kernel template, included by ukr_avx2.c per dtype and A layout. Defines
-   UKR_NAME(k, a, rs_a, b, c, ldc, alpha, beta) for a 6 x (2*VL) tile: 12 accumulators, two B
-   vectors and one broadcast A register = 15 of the 16 ymm registers. a[i][p] is at
-   a[i*A_RS + p*A_CS] (packed: A_RS 1, A_CS 6; rows in place: A_RS rs_a, A_CS 1). */
+/* AVX2+FMA micro-kernel template, included by ukr_avx2.c per dtype and operand layout. Defines
+   UKR_NAME(k, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta) for a 6 x (2*VL) tile: 12
+   accumulators, two B vectors and one broadcast A register = 15 of the 16 ymm registers.
+   a[i][p] is at a[i*A_RS + p*A_CS], b[p][j] at b[p*B_RS + j]: constants for packed panels
+   (A_RS 1, A_CS 6, B_RS 2*VL), the run-time strides for operands read in place. */
 #define ROW_FMA(i)                                         \
     do {                                                   \
-        const VT ai = VBCAST(a + (i) * (A_RS));                     \
+        const VT ai = VBCAST(a + (i) * (A_RS));            \
         c##i##0 = VFMA(ai, b0, c##i##0);                   \
         c##i##1 = VFMA(ai, b1, c##i##1);                   \
     } while (0)
@@ -21,20 +22,22 @@
         }                                                                         \
     } while (0)
 
-FI_AVX2 static void UKR_NAME(fi_dim_t k, const T *FI_RESTRICT a, fi_dim_t rs_a,
-                             const T *FI_RESTRICT b, T *FI_RESTRICT c, fi_dim_t ldc, T alpha,
-                             T beta)
+FI_AVX2 static void UKR_NAME(fi_dim_t k, const T *FI_RESTRICT a, fi_dim_t rs_a, fi_dim_t cs_a,
+                             const T *FI_RESTRICT b, fi_dim_t rs_b, T *FI_RESTRICT c,
+                             fi_dim_t ldc, T alpha, T beta)
 {
     (void)rs_a;
+    (void)cs_a;
+    (void)rs_b;
     VT c00 = VZERO(), c01 = VZERO(), c10 = VZERO(), c11 = VZERO(), c20 = VZERO(), c21 = VZERO();
     VT c30 = VZERO(), c31 = VZERO(), c40 = VZERO(), c41 = VZERO(), c50 = VZERO(), c51 = VZERO();
     for (int i = 0; i < 6; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
 #pragma GCC unroll 4
     for (fi_dim_t p = 0; p < k; p++) {
-        const VT b0 = VLOAD(b), b1 = VLOAD(b + VL);
+        const VT b0 = VLOADU(b), b1 = VLOADU(b + VL);
         ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3); ROW_FMA(4); ROW_FMA(5);
         a += A_CS;
-        b += 2 * VL;
+        b += B_RS;
     }
     const VT va = VSET1(alpha), vb = VSET1(beta);
     ROW_STORE(0); ROW_STORE(1); ROW_STORE(2); ROW_STORE(3); ROW_STORE(4); ROW_STORE(5);

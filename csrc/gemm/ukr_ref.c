@@ -1,37 +1,61 @@
-/* Portable reference micro-kernels: the oracle the SIMD kernels are tested against and the
-   fallback on CPUs without them. Plain C; -O3 may auto-vectorize it for the baseline ISA. */
+/* Portable reference micro-kernels and their packers: the oracle the SIMD kernels are tested
+   against and the fallback on CPUs without them. Plain C; -O3 may auto-vectorize it for the
+   baseline ISA. */
 #include "gemm/gemm_kernels.h"
 
 #define REF_MR 4
 #define REF_NR 8
 
-/* NAME: function name; RS/CS: how a[i][p] is addressed (packed: 1, REF_MR; rowa: rs_a, 1). */
-#define FI_DEFINE_UKR_REF(NAME, T, RS, CS)                                                     \
-    static void NAME(fi_dim_t k, const T *FI_RESTRICT a, fi_dim_t rs_a, const T *FI_RESTRICT b, \
-                     T *FI_RESTRICT c, fi_dim_t ldc, T alpha, T beta)                          \
+/* NAME: function name; a[i][p] is a[i*RS + p*CS], b[p][j] is b[p*BRS + j] (packed: 1, REF_MR,
+   REF_NR; strided: the run-time strides). */
+#define FI_DEFINE_UKR_REF(NAME, T, RS, CS, BRS)                                                \
+    static void NAME(fi_dim_t k, const T *FI_RESTRICT a, fi_dim_t rs_a, fi_dim_t cs_a,          \
+                     const T *FI_RESTRICT b, fi_dim_t rs_b, T *FI_RESTRICT c, fi_dim_t ldc,    \
+                     T alpha, T beta)                                                          \
     {                                                                                          \
         (void)rs_a;                                                                            \
+        (void)cs_a;                                                                            \
+        (void)rs_b;                                                                            \
         T acc[REF_MR][REF_NR] = {{0}};                                                         \
         for (fi_dim_t p = 0; p < k; p++)                                                       \
             for (int i = 0; i < REF_MR; i++)                                                   \
-                for (int j = 0; j < REF_NR; j++) acc[i][j] += a[i * (RS) + p * (CS)] * b[p * REF_NR + j]; \
+                for (int j = 0; j < REF_NR; j++) acc[i][j] += a[i * (RS) + p * (CS)] * b[p * (BRS) + j]; \
         for (int i = 0; i < REF_MR; i++)                                                       \
             for (int j = 0; j < REF_NR; j++)                                                   \
                 c[i * ldc + j] = beta == (T)0 ? alpha * acc[i][j]                              \
                                               : beta * c[i * ldc + j] + alpha * acc[i][j];     \
     }
 
-FI_DEFINE_UKR_REF(ukr_ref_s, float, 1, REF_MR)
-FI_DEFINE_UKR_REF(ukr_ref_d, double, 1, REF_MR)
-FI_DEFINE_UKR_REF(ukr_ref_rowa_s, float, rs_a, 1)
-FI_DEFINE_UKR_REF(ukr_ref_rowa_d, double, rs_a, 1)
+FI_DEFINE_UKR_REF(ukr_ref_s, float, 1, REF_MR, REF_NR)
+FI_DEFINE_UKR_REF(ukr_ref_d, double, 1, REF_MR, REF_NR)
+FI_DEFINE_UKR_REF(ukr_ref_strided_s, float, rs_a, cs_a, rs_b)
+FI_DEFINE_UKR_REF(ukr_ref_strided_d, double, rs_a, cs_a, rs_b)
+
+#define PACK_ATTR
+#define MR REF_MR
+#define NR REF_NR
+#define T float
+#define PACK_A_NAME pack_a_ref_s
+#define PACK_B_NAME pack_b_ref_s
+#include "gemm/pack_impl.h"
+#undef T
+#undef PACK_A_NAME
+#undef PACK_B_NAME
+#define T double
+#define PACK_A_NAME pack_a_ref_d
+#define PACK_B_NAME pack_b_ref_d
+#include "gemm/pack_impl.h"
 
 const fi_gemm_ctx_t fi_gemm_ctx_ref = {
     .name = "ref",
     .s = {"sgemm_ref_4x8", REF_MR, REF_NR, 128, 256, 4096},
     .d = {"dgemm_ref_4x8", REF_MR, REF_NR, 128, 256, 4096},
     .s_ukr = ukr_ref_s,
-    .s_ukr_rowa = ukr_ref_rowa_s,
+    .s_ukr_strided = ukr_ref_strided_s,
     .d_ukr = ukr_ref_d,
-    .d_ukr_rowa = ukr_ref_rowa_d,
+    .d_ukr_strided = ukr_ref_strided_d,
+    .s_pack_a = pack_a_ref_s,
+    .s_pack_b = pack_b_ref_s,
+    .d_pack_a = pack_a_ref_d,
+    .d_pack_b = pack_b_ref_d,
 };
