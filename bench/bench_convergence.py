@@ -78,7 +78,7 @@ def torch_run(cfg):
             loss.backward()
             opt.step()
             train_time += time.perf_counter() - t0
-            first_loss = float(loss) if first_loss is None else first_loss
+            first_loss = loss.item() if first_loss is None else first_loss
             step += 1
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 acc = val_acc()
