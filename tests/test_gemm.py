@@ -196,6 +196,36 @@ def test_small_path_epilogue(rng, inside):
     assert_close(c, np.maximum(ref(a, b, tb=True) + bias.astype(np.float64), 0), np.float32, k)
 
 
+# (threads, n, k): the small path; the blocked path (2 threads need m*n*k >= 2e6) with A read
+# in place (n <= 32, A not transposed) or packed.
+PATHS = {"small": (1, NR + 3, 300), "blocked-a-in-place": (2, 2 * NR - 1, 2_100_000 // (2 * NR - 1)),
+         "blocked-packed": (2, 600, 3500)}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("m", [1, MR - 1, MR + 1, 2 * MR + 3])
+@pytest.mark.parametrize("path", PATHS)
+def test_short_row_blocks_stay_inside_c(rng, dtype, ta, m, path):
+    """Kernels compute only the rows left in the last row block: C is a window of a larger
+    array whose surrounding rows and columns must not change, on every path."""
+    nt, n, k = PATHS[path]
+    a = rand(rng, (k, m) if ta else (m, k), dtype)
+    b = rand(rng, (k, n), dtype)
+    big = np.full((m + 2 * MR, n + 3), 7.0, dtype)
+    c = big[MR : MR + m, :n]
+    old = fastinit.get_num_threads()
+    try:
+        fastinit.set_num_threads(nt)
+        _core._gemm(a, b, c, ta, False, beta=0.5)
+    finally:
+        fastinit.set_num_threads(old)
+    assert_close(c, ref(a, b, ta) + 3.5, dtype, k)
+    rest = big.copy()
+    rest[MR : MR + m, :n] = 7.0
+    assert (rest == 7.0).all(), "wrote outside C"
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("ldb_bytes", [SMALL_LDB - 64, SMALL_LDB, 2 * SMALL_LDB])
 @pytest.mark.parametrize("n", [NR - 1, 3 * NR + 2])

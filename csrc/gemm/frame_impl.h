@@ -48,38 +48,37 @@ static void FN(naive_)(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, T alp
         }
 }
 
-/* One MR x NR tile of C of which mr_e x nr_e is valid: full tiles go straight to C, edge tiles
-   are computed whole on the stack (operands are zero-padded) and the valid part merged. */
-static inline void FN(tile_)(UKR_T ukr, int mr, int nr, fi_dim_t mr_e, fi_dim_t nr_e, fi_dim_t k,
-                             T alpha, const T *a, fi_dim_t rs_a, fi_dim_t cs_a, const T *b,
-                             fi_dim_t rs_b, T beta, T *c, fi_dim_t ldc)
+/* One tile of C: mr_e (<= MR) rows go straight to C; a tile short of NR columns is computed
+   whole on the stack (B is zero-padded) and its valid part merged. */
+static inline void FN(tile_)(UKR_T ukr, int nr, fi_dim_t mr_e, fi_dim_t nr_e, fi_dim_t k, T alpha,
+                             const T *a, fi_dim_t rs_a, fi_dim_t cs_a, const T *b, fi_dim_t rs_b,
+                             T beta, T *c, fi_dim_t ldc)
 {
-    if (mr_e == mr && nr_e == nr) {
-        ukr(k, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta);
+    if (nr_e == nr) {
+        ukr(k, (int)mr_e, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta);
         return;
     }
     _Alignas(64) T tile[FI_MAX_MR * FI_MAX_NR];
-    ukr(k, a, rs_a, cs_a, b, rs_b, tile, nr, alpha, (T)0);
+    ukr(k, (int)mr_e, a, rs_a, cs_a, b, rs_b, tile, nr, alpha, (T)0);
     for (fi_dim_t i = 0; i < mr_e; i++)
         for (fi_dim_t j = 0; j < nr_e; j++)
             c[i * ldc + j] = beta == (T)0 ? tile[i * nr + j] : beta * c[i * ldc + j] + tile[i * nr + j];
 }
 
 /* Small products (operands in cache, one thread): A read in place in either layout, B in
-   place when stored row-major with close rows (else packed per K block: see the caller); only
-   edge panels are packed otherwise, to zero-pad them. K is split into the same KC blocks as
-   the blocked path so results stay bit-identical to it (a 2-thread run of the same product
-   takes the blocked path). buf: mr*KC values for A's last rows, then KC*nr for one edge panel
-   of B, or KC x n (rounded up to NR) when B is packed whole. */
+   place when stored row-major with close rows, else packed whole per K block (see the
+   caller); otherwise only a last panel short of NR columns is packed, to zero-pad it. K is
+   split into the same KC blocks as the blocked path so results stay bit-identical to it (a
+   2-thread run of the same product takes the blocked path). buf: KC x n (rounded up to NR)
+   values when B is packed whole, else KC*nr. */
 static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, int pack_b_all, fi_dim_t m,
                        fi_dim_t n, fi_dim_t k, fi_dim_t KC, T alpha, const T *a, fi_dim_t lda,
-                       const T *b, fi_dim_t ldb, T beta, T *c, fi_dim_t ldc, T *buf)
+                       const T *b, fi_dim_t ldb, T beta, T *c, fi_dim_t ldc, T *bp)
 {
     const UKR_T ukr = ctx->UKR_STRIDED;
-    const PACK_T pack_a = ctx->PACK_A, pack_b = ctx->PACK_B;
+    const PACK_T pack_b = ctx->PACK_B;
     const int mr = ctx->BLK.mr, nr = ctx->BLK.nr;
     const fi_dim_t rs_a = ta ? 1 : lda, cs_a = ta ? lda : 1;
-    T *const ap = buf, *const bp = buf + (fi_dim_t)mr * KC;
     for (fi_dim_t pc = 0; pc < k; pc += KC) {
         const fi_dim_t kc = FI_MIN(KC, k - pc);
         const T beta_pc = pc == 0 ? beta : (T)1;
@@ -94,18 +93,9 @@ static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, int pack_b_all,
                 bpan = pack_b_all ? bp + j * kc : bp;
                 rs_b = nr;
             }
-            for (fi_dim_t i = 0; i < m; i += mr) {
-                const fi_dim_t mr_e = FI_MIN((fi_dim_t)mr, m - i);
-                T *cij = c + i * ldc + j;
-                if (mr_e == mr) {
-                    FN(tile_)(ukr, mr, nr, mr, nr_e, kc, alpha, a_pc + i * rs_a, rs_a, cs_a, bpan,
-                              rs_b, beta_pc, cij, ldc);
-                } else {
-                    if (j == 0) pack_a(ap, a_pc + i * rs_a, lda, ta, mr_e, kc);
-                    FN(tile_)(ukr, mr, nr, mr_e, nr_e, kc, alpha, ap, 1, mr, bpan, rs_b, beta_pc,
-                              cij, ldc);
-                }
-            }
+            for (fi_dim_t i = 0; i < m; i += mr)
+                FN(tile_)(ukr, nr, FI_MIN((fi_dim_t)mr, m - i), nr_e, kc, alpha, a_pc + i * rs_a,
+                          rs_a, cs_a, bpan, rs_b, beta_pc, c + i * ldc + j, ldc);
         }
     }
 }
@@ -135,7 +125,7 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
            all in one), which measured 2x slower than packing them. */
         const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= FI_GEMM_SMALL_LDB_BYTES;
         const fi_dim_t b_vals = KC * (pack_b_all ? (n + nr - 1) / nr * nr : nr);
-        T *buf = (T *)fi_gemm_buffer(sizeof(T) * (size_t)(mr * KC + b_vals));
+        T *buf = (T *)fi_gemm_buffer(sizeof(T) * (size_t)b_vals);
         if (buf) {
             FN(small_)(ctx, trans_a, trans_b, pack_b_all, m, n, k, KC, alpha, a, lda, b, ldb, beta,
                        c, ldc, buf);
@@ -223,17 +213,12 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                         for (fi_dim_t ir = 0; ir < mc; ir += mr) {
                             const fi_dim_t mr_e = FI_MIN((fi_dim_t)mr, mc - ir);
                             T *cij = c + (ic + ir) * ldc + jc + jp * nr;
-                            if (!rowa) {
-                                FN(tile_)(ukr, mr, nr, mr_e, nr_e, kc, alpha, ap + ir * kc, 0, 0,
-                                          bpan, 0, beta_pc, cij, ldc);
-                            } else if (mr_e == mr) {
-                                FN(tile_)(ukr_strided, mr, nr, mr_e, nr_e, kc, alpha,
+                            if (!rowa)
+                                FN(tile_)(ukr, nr, mr_e, nr_e, kc, alpha, ap + ir * kc, 0, 0, bpan,
+                                          0, beta_pc, cij, ldc);
+                            else
+                                FN(tile_)(ukr_strided, nr, mr_e, nr_e, kc, alpha,
                                           a + (ic + ir) * lda + pc, lda, 1, bpan, nr, beta_pc, cij, ldc);
-                            } else { /* last rows: pad them */
-                                pack_a(ap, a + (ic + ir) * lda + pc, lda, 0, mr_e, kc);
-                                FN(tile_)(ukr_strided, mr, nr, mr_e, nr_e, kc, alpha, ap, 1, mr,
-                                          bpan, nr, beta_pc, cij, ldc);
-                            }
                         }
                     }
                     if (last_k && ep) {

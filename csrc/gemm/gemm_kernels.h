@@ -3,7 +3,8 @@
    A micro-kernel computes one MR x NR tile of row-major C from packed panels:
      C[i][j] := beta * C[i][j] + alpha * sum_p a[p*MR + i] * b[p*NR + j]
    a: MR-row micro-panel (k columns of MR values), b: NR-column micro-panel (k rows of NR
-   values), ldc: row stride of C. beta == 0 never reads C.
+   values), ldc: row stride of C. beta == 0 never reads C. Only rows 0..rows-1 (1 <= rows <=
+   MR) of A are read and of C written, so a short last row block needs no padding.
    The "strided" variants read operands in place: a[i][p] = a[i*rs_a + p*cs_a], b[p][j] =
    b[p*rs_b + j]. They serve skinny products (small n: A used too few times to repay packing
    it) and small ones (packing would cost a large share of the product). Packed kernels
@@ -13,10 +14,10 @@
 
 #include "fi_common.h"
 
-typedef void (*fi_ukr_s_t)(fi_dim_t k, const float *FI_RESTRICT a, fi_dim_t rs_a, fi_dim_t cs_a,
-                           const float *FI_RESTRICT b, fi_dim_t rs_b, float *FI_RESTRICT c,
-                           fi_dim_t ldc, float alpha, float beta);
-typedef void (*fi_ukr_d_t)(fi_dim_t k, const double *FI_RESTRICT a, fi_dim_t rs_a,
+typedef void (*fi_ukr_s_t)(fi_dim_t k, int rows, const float *FI_RESTRICT a, fi_dim_t rs_a,
+                           fi_dim_t cs_a, const float *FI_RESTRICT b, fi_dim_t rs_b,
+                           float *FI_RESTRICT c, fi_dim_t ldc, float alpha, float beta);
+typedef void (*fi_ukr_d_t)(fi_dim_t k, int rows, const double *FI_RESTRICT a, fi_dim_t rs_a,
                            fi_dim_t cs_a, const double *FI_RESTRICT b, fi_dim_t rs_b,
                            double *FI_RESTRICT c, fi_dim_t ldc, double alpha, double beta);
 

@@ -1,18 +1,27 @@
 /* AVX2+FMA micro-kernel template, included by ukr_avx2.c per dtype and operand layout. Defines
-   UKR_NAME(k, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta) for a 6 x (2*VL) tile: 12
+   UKR_NAME(k, rows, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta) for a 6 x (2*VL) tile: 12
    accumulators, two B vectors and one broadcast A register = 15 of the 16 ymm registers.
    a[i][p] is at a[i*A_RS + p*A_CS], b[p][j] at b[p*B_RS + j]: constants for packed panels
-   (A_RS 1, A_CS 6, B_RS 2*VL), the run-time strides for operands read in place. */
+   (A_RS 1, A_CS 6, B_RS 2*VL), the run-time strides for operands read in place.
+   Only the first `rows` rows are read and written: the body is inlined once per row count,
+   so a short last row block neither computes padding nor needs A packed or C merged. */
+#define FI_CAT_(a, b) a##b
+#define FI_CAT(a, b) FI_CAT_(a, b)
+#define BODY FI_CAT(UKR_NAME, _rows)
+
 #define ROW_FMA(i)                                         \
     do {                                                   \
-        const VT ai = VBCAST(a + (i) * (A_RS));            \
-        c##i##0 = VFMA(ai, b0, c##i##0);                   \
-        c##i##1 = VFMA(ai, b1, c##i##1);                   \
+        if ((i) < rows) {                                  \
+            const VT ai = VBCAST(a + (i) * (A_RS));        \
+            c##i##0 = VFMA(ai, b0, c##i##0);               \
+            c##i##1 = VFMA(ai, b1, c##i##1);               \
+        }                                                  \
     } while (0)
 
 #define ROW_STORE(i)                                                              \
     do {                                                                          \
         T *ci = c + (i) * ldc;                                                    \
+        if ((i) >= rows) break;                                                   \
         if (beta == (T)0) {                                                       \
             VSTOREU(ci, VMUL(va, c##i##0));                                       \
             VSTOREU(ci + VL, VMUL(va, c##i##1));                                  \
@@ -22,16 +31,16 @@
         }                                                                         \
     } while (0)
 
-FI_AVX2 static void UKR_NAME(fi_dim_t k, const T *FI_RESTRICT a, fi_dim_t rs_a, fi_dim_t cs_a,
-                             const T *FI_RESTRICT b, fi_dim_t rs_b, T *FI_RESTRICT c,
-                             fi_dim_t ldc, T alpha, T beta)
+FI_AVX2 FI_INLINE void BODY(fi_dim_t k, const int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,
+                            fi_dim_t cs_a, const T *FI_RESTRICT b, fi_dim_t rs_b,
+                            T *FI_RESTRICT c, fi_dim_t ldc, T alpha, T beta)
 {
     (void)rs_a;
     (void)cs_a;
     (void)rs_b;
     VT c00 = VZERO(), c01 = VZERO(), c10 = VZERO(), c11 = VZERO(), c20 = VZERO(), c21 = VZERO();
     VT c30 = VZERO(), c31 = VZERO(), c40 = VZERO(), c41 = VZERO(), c50 = VZERO(), c51 = VZERO();
-    for (int i = 0; i < 6; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    for (int i = 0; i < rows; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
 #pragma GCC unroll 4
     for (fi_dim_t p = 0; p < k; p++) {
         const VT b0 = VLOADU(b), b1 = VLOADU(b + VL);
@@ -43,5 +52,22 @@ FI_AVX2 static void UKR_NAME(fi_dim_t k, const T *FI_RESTRICT a, fi_dim_t rs_a, 
     ROW_STORE(0); ROW_STORE(1); ROW_STORE(2); ROW_STORE(3); ROW_STORE(4); ROW_STORE(5);
 }
 
+FI_AVX2 static void UKR_NAME(fi_dim_t k, int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,
+                             fi_dim_t cs_a, const T *FI_RESTRICT b, fi_dim_t rs_b,
+                             T *FI_RESTRICT c, fi_dim_t ldc, T alpha, T beta)
+{
+    switch (rows) {
+    case 6: BODY(k, 6, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
+    case 5: BODY(k, 5, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
+    case 4: BODY(k, 4, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
+    case 3: BODY(k, 3, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
+    case 2: BODY(k, 2, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
+    default: BODY(k, 1, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
+    }
+}
+
 #undef ROW_FMA
 #undef ROW_STORE
+#undef BODY
+#undef FI_CAT
+#undef FI_CAT_

@@ -9,18 +9,18 @@
 /* NAME: function name; a[i][p] is a[i*RS + p*CS], b[p][j] is b[p*BRS + j] (packed: 1, REF_MR,
    REF_NR; strided: the run-time strides). */
 #define FI_DEFINE_UKR_REF(NAME, T, RS, CS, BRS)                                                \
-    static void NAME(fi_dim_t k, const T *FI_RESTRICT a, fi_dim_t rs_a, fi_dim_t cs_a,          \
-                     const T *FI_RESTRICT b, fi_dim_t rs_b, T *FI_RESTRICT c, fi_dim_t ldc,    \
-                     T alpha, T beta)                                                          \
+    static void NAME(fi_dim_t k, int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,              \
+                     fi_dim_t cs_a, const T *FI_RESTRICT b, fi_dim_t rs_b, T *FI_RESTRICT c,   \
+                     fi_dim_t ldc, T alpha, T beta)                                            \
     {                                                                                          \
         (void)rs_a;                                                                            \
         (void)cs_a;                                                                            \
         (void)rs_b;                                                                            \
         T acc[REF_MR][REF_NR] = {{0}};                                                         \
         for (fi_dim_t p = 0; p < k; p++)                                                       \
-            for (int i = 0; i < REF_MR; i++)                                                   \
+            for (int i = 0; i < rows; i++)                                                     \
                 for (int j = 0; j < REF_NR; j++) acc[i][j] += a[i * (RS) + p * (CS)] * b[p * (BRS) + j]; \
-        for (int i = 0; i < REF_MR; i++)                                                       \
+        for (int i = 0; i < rows; i++)                                                         \
             for (int j = 0; j < REF_NR; j++)                                                   \
                 c[i * ldc + j] = beta == (T)0 ? alpha * acc[i][j]                              \
                                               : beta * c[i * ldc + j] + alpha * acc[i][j];     \
