@@ -177,6 +177,8 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
         for (fi_dim_t jc = 0; jc < n; jc += NC) {
             const fi_dim_t nc = FI_MIN(NC, n - jc);
             const fi_dim_t n_jr = (nc + nr - 1) / nr;
+            /* Panels of B per packing task: up to FI_GEMM_PACK_B_PANELS, but a task per thread. */
+            const fi_dim_t pb = FI_MAX(1, FI_MIN(FI_GEMM_PACK_B_PANELS, n_jr / nt));
             for (fi_dim_t pc = 0; pc < k; pc += KC) {
                 const fi_dim_t kc = FI_MIN(KC, k - pc);
                 const T beta_pc = pc == 0 ? beta : (T)1;
@@ -187,11 +189,10 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic)
 #endif
-                for (fi_dim_t jp = 0; jp < n_jr; jp += FI_GEMM_PACK_B_PANELS) {
+                for (fi_dim_t jp = 0; jp < n_jr; jp += pb) {
                     const fi_dim_t j = jc + jp * nr;
                     const T *src = trans_b ? b + j * ldb + pc : b + pc * ldb + j;
-                    pack_b(bp + jp * kc * nr, src, ldb, trans_b, kc,
-                           FI_MIN((fi_dim_t)nr * FI_GEMM_PACK_B_PANELS, nc - jp * nr));
+                    pack_b(bp + jp * kc * nr, src, ldb, trans_b, kc, FI_MIN(nr * pb, nc - jp * nr));
                 }
                 fi_dim_t packed_ic = -1;
 #ifdef _OPENMP
@@ -217,8 +218,8 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                                 FN(tile_)(ukr, nr, mr_e, nr_e, kc, alpha, ap + ir * kc, 0, 0, bpan,
                                           0, beta_pc, cij, ldc);
                             else
-                                FN(tile_)(ukr_strided, nr, mr_e, nr_e, kc, alpha,
-                                          a + (ic + ir) * lda + pc, lda, 1, bpan, nr, beta_pc, cij, ldc);
+                                FN(tile_)(ukr_strided, nr, mr_e, nr_e, kc, alpha, a + (ic + ir) * lda + pc,
+                                          lda, 1, bpan, nr, beta_pc, cij, ldc);
                         }
                     }
                     if (last_k && ep) {

@@ -21,12 +21,17 @@ typedef void (*fi_ukr_d_t)(fi_dim_t k, int rows, const double *FI_RESTRICT a, fi
                            fi_dim_t cs_a, const double *FI_RESTRICT b, fi_dim_t rs_b,
                            double *FI_RESTRICT c, fi_dim_t ldc, double alpha, double beta);
 
-/* Register tile and cache blocking of one dtype's kernel (MC, NC multiples of MR, NR). */
+/* Packing, provided by each kernel set for its tile (pack_impl.h). pack_a: block
+   op(A)[0:mc, 0:kc] -> ceil(mc/MR) panels of kc*MR values, rows past mc zero-padded. pack_b:
+   op(B)[0:kc, 0:nc] -> ceil(nc/NR) panels of kc*NR values, columns past nc zero-padded. src
+   points at op(X)[0][0]; trans says whether X is stored transposed. Arguments: (dst, src,
+   ld, trans, mc|kc, kc|nc). */
 typedef void (*fi_pack_s_t)(float *FI_RESTRICT dst, const float *FI_RESTRICT src, fi_dim_t ld,
                             int trans, fi_dim_t rows, fi_dim_t cols);
 typedef void (*fi_pack_d_t)(double *FI_RESTRICT dst, const double *FI_RESTRICT src, fi_dim_t ld,
                             int trans, fi_dim_t rows, fi_dim_t cols);
 
+/* Register tile and cache blocking of one dtype's kernel (MC, NC multiples of MR, NR). */
 typedef struct fi_blocking {
     const char *ukr_name;
     int mr, nr;
@@ -50,8 +55,9 @@ extern const fi_gemm_ctx_t fi_gemm_ctx_avx2;
 /* The context in use (set by fi_gemm_select; "auto" at first use). */
 const fi_gemm_ctx_t *fi_gemm_ctx(void);
 
-/* Up to this m*n*k, a single-threaded product takes the small path (operands read in place,
-   only edges packed): they sit in cache, and packing would be a large share of the work.
+/* Up to this m*n*k, a single-threaded product takes the small path (operands read in place;
+   B packed only if transposed, far-strided or short of NR columns): they sit in cache, and
+   packing would be a large share of the work.
    Measured on Zen 4: 5-8% faster than the blocked path at 128^3-192^3, 1-3% at 256^3, 2-10%
    slower at 320^3-384^3. */
 #define FI_GEMM_SMALL_MAX_MNK (256 * 256 * 256)
@@ -70,8 +76,4 @@ const fi_gemm_ctx_t *fi_gemm_ctx(void);
 #define FI_MAX_MR 8
 #define FI_MAX_NR 16
 
-/* Packing, provided by each kernel set for its tile (pack_impl.h). pack_a: block
-   op(A)[0:mc, 0:kc] -> ceil(mc/MR) panels of kc*MR values, rows past mc zero-padded. pack_b:
-   op(B)[0:kc, 0:nc] -> ceil(nc/NR) panels of kc*NR values. src points at op(X)[0][0]; trans says
-   whether X is stored transposed. Arguments: (dst, src, ld, trans, mc|kc, kc|nc). */
 #endif

@@ -1,9 +1,10 @@
 /* Packing template (layout in gemm_kernels.h), included by each kernel set once per dtype with
    T, MR, NR (the micro-kernel's tile), PACK_ATTR (its target attribute, or empty), PACK_A_NAME
    and PACK_B_NAME defined, and optionally PACK_TRANSPOSE(dst, ldd, src, lds) with PACK_TB: a
-   TB x TB block transpose (NR a multiple of TB). Constant MR/NR and the kernel's ISA let the compiler unroll and
-   vectorize the copies; a full panel is the common case, so each panel body is inlined twice,
-   once with the constant width. op(A)[i][p] is a[i*lda + p], or a[p*lda + i] if transposed. */
+   TB x TB block transpose (NR a multiple of TB). Constant MR/NR and the kernel's ISA let the
+   compiler unroll and vectorize the copies; a full panel is the common case, so each panel
+   body is inlined twice, once with the constant width. op(A)[i][p] is a[i*lda + p], or
+   a[p*lda + i] if transposed. */
 #define FI_CAT_(a, b) a##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
 #define PANEL_A FI_CAT(PACK_A_NAME, _panel)
@@ -41,7 +42,8 @@ PANEL_B(T *FI_RESTRICT d, const T *FI_RESTRICT b, fi_dim_t ldb, int trans, fi_di
 #ifdef PACK_TRANSPOSE
         if (cols == NR)
             for (; p0 + PACK_TB <= kc; p0 += PACK_TB)
-                for (int j = 0; j < NR; j += PACK_TB) PACK_TRANSPOSE(d + p0 * NR + j, NR, b + j * ldb + p0, ldb);
+                for (int j = 0; j < NR; j += PACK_TB)
+                    PACK_TRANSPOSE(d + p0 * NR + j, NR, b + j * ldb + p0, ldb);
 #endif
         fi_dim_t j = 0;
         for (; j < cols; j++)

@@ -1,6 +1,6 @@
-/* AVX2+FMA micro-kernels (x86-64): sgemm 6x16 and dgemm 6x8, and their packers. Compiled with target attributes,
-   not global flags, so the extension still runs on CPUs without AVX2; fi_gemm_select only
-   installs this context where fi_cpu_has_avx2_fma() holds. */
+/* AVX2+FMA micro-kernels (x86-64): sgemm 6x16 and dgemm 6x8, and their packers. Compiled
+   with target attributes, not global flags, so the extension still runs on CPUs without AVX2;
+   fi_gemm_select only installs this context where fi_cpu_has_avx2_fma() holds. */
 #include "gemm/gemm_kernels.h"
 
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
