@@ -29,7 +29,7 @@ int fi_mlp_ws_init(fi_mlp_ws_t *ws, const fi_mlp_t *m, fi_dim_t n, size_t elsize
     ws->n = 0;
     ws->nlayers = 0;
     if (n <= 0 || L <= 0) return -1;
-    fi_dim_t width = 0;
+    fi_dim_t width = m->sizes[0]; /* the first layer's input gradient, when asked for */
     size_t total = 0;
     const size_t cap = SIZE_MAX / 4;
     for (int l = 0; l < L; l++) {

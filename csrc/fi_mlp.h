@@ -24,7 +24,8 @@ typedef struct fi_mlp {
 } fi_mlp_t;
 
 /* Activations for up to n rows: a[l] (n, sizes[l+1]) output of layer l (a[nlayers-1] = logits),
-   z[l] pre-activation when the act's backward needs it (else NULL), g0/g1 (n, max width). */
+   z[l] pre-activation when the act's backward needs it (else NULL), g0/g1 (n, max width of
+   sizes[0..nlayers]). */
 typedef struct fi_mlp_ws {
     fi_dim_t n;
     int nlayers;
@@ -44,18 +45,22 @@ void fi_mlp_forward_d(const fi_mlp_t *m, fi_mlp_ws_t *ws, const double *x, fi_di
 
 /* Forward, loss, backward: fills every gradient m->g, returns the mean loss. y is int64
    labels (n) for FI_LOSS_SOFTMAX_XENT (each in [0, classes): the caller checks), else targets
-   (n, sizes[nlayers]) of the model's dtype. */
+   (n, sizes[nlayers]) of the model's dtype. gin_ss, if not NULL, receives per layer the sum of
+   squares of the loss gradient with respect to the layer's input (for the diagnostics: this
+   costs one more product, the first layer's, and a pass over each input gradient). */
 double fi_mlp_backprop_s(const fi_mlp_t *m, fi_mlp_ws_t *ws, const float *x, const void *y,
-                         fi_dim_t n);
+                         fi_dim_t n, double *gin_ss);
 double fi_mlp_backprop_d(const fi_mlp_t *m, fi_mlp_ws_t *ws, const double *x, const void *y,
-                         fi_dim_t n);
+                         fi_dim_t n, double *gin_ss);
 
 /* One training step: fi_mlp_backprop then fi_optim_step on all 2*nlayers tensors with state
    s1/s2 (see fi_optim.h). Returns the loss before the update. */
 double fi_mlp_step_s(const fi_mlp_t *m, fi_mlp_ws_t *ws, const float *x, const void *y,
-                     fi_dim_t n, fi_optim_t *opt, float *const *s1, float *const *s2);
+                     fi_dim_t n, fi_optim_t *opt, float *const *s1, float *const *s2,
+                     double *gin_ss);
 double fi_mlp_step_d(const fi_mlp_t *m, fi_mlp_ws_t *ws, const double *x, const void *y,
-                     fi_dim_t n, fi_optim_t *opt, double *const *s1, double *const *s2);
+                     fi_dim_t n, fi_optim_t *opt, double *const *s1, double *const *s2,
+                     double *gin_ss);
 
 /* 1 if all n values are finite. */
 int fi_all_finite_s(const float *x, fi_dim_t n);

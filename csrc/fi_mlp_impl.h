@@ -14,8 +14,20 @@ void FI_CAT(fi_mlp_forward, SUF)(const fi_mlp_t *m, fi_mlp_ws_t *ws, const T *x,
     }
 }
 
+/* Sum of squares of n values in double, in 8 interleaved partial sums (one serial chain
+   would be latency bound), always combined in the same order. */
+static double FI_CAT(fi_sumsq, SUF)(const T *x, fi_dim_t n)
+{
+    double s[8] = {0};
+    fi_dim_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) s[j] += (double)x[i + j] * (double)x[i + j];
+    for (; i < n; i++) s[0] += (double)x[i] * (double)x[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
 double FI_CAT(fi_mlp_backprop, SUF)(const fi_mlp_t *m, fi_mlp_ws_t *ws, const T *x, const void *y,
-                                    fi_dim_t n)
+                                    fi_dim_t n, double *gin_ss)
 {
     const int L = m->nlayers;
     FI_CAT(fi_mlp_forward, SUF)(m, ws, x, n);
@@ -36,10 +48,13 @@ double FI_CAT(fi_mlp_backprop, SUF)(const fi_mlp_t *m, fi_mlp_ws_t *ws, const T 
     }
     for (int l = L - 1; l >= 0; l--) {
         const T *in = l ? (const T *)ws->a[l - 1] : x;
-        FI_CAT(fi_dense_backward, SUF)(l ? g_next : NULL, (T *)m->g[2 * l], (T *)m->g[2 * l + 1], g,
+        /* The first layer's input gradient is only computed when asked for. */
+        T *dx = l || gin_ss ? g_next : NULL;
+        FI_CAT(fi_dense_backward, SUF)(dx, (T *)m->g[2 * l], (T *)m->g[2 * l + 1], g,
                                        (const T *)ws->z[l], (const T *)ws->a[l], in,
                                        (const T *)m->p[2 * l], n, m->sizes[l], m->sizes[l + 1],
                                        m->acts[l], m->act_params[l]);
+        if (gin_ss) gin_ss[l] = FI_CAT(fi_sumsq, SUF)(dx, n * m->sizes[l]);
         T *tmp = g;
         g = g_next;
         g_next = tmp;
@@ -48,9 +63,10 @@ double FI_CAT(fi_mlp_backprop, SUF)(const fi_mlp_t *m, fi_mlp_ws_t *ws, const T 
 }
 
 double FI_CAT(fi_mlp_step, SUF)(const fi_mlp_t *m, fi_mlp_ws_t *ws, const T *x, const void *y,
-                                fi_dim_t n, fi_optim_t *opt, T *const *s1, T *const *s2)
+                                fi_dim_t n, fi_optim_t *opt, T *const *s1, T *const *s2,
+                                double *gin_ss)
 {
-    const double loss = FI_CAT(fi_mlp_backprop, SUF)(m, ws, x, y, n);
+    const double loss = FI_CAT(fi_mlp_backprop, SUF)(m, ws, x, y, n, gin_ss);
     FI_CAT(fi_optim_step, SUF)(opt, 2 * m->nlayers, (T *const *)m->p, (T *const *)m->g, s1, s2,
                                m->count);
     return loss;

@@ -25,4 +25,11 @@ void fi_stats_d(fi_stats_t *out, int64_t *hist, const double *x, fi_dim_t n, dou
 fi_dim_t fi_dead_units_s(const float *a, fi_dim_t n, fi_dim_t k);
 fi_dim_t fi_dead_units_d(const double *a, fi_dim_t n, fi_dim_t k);
 
+/* Distinct rows of [w | b] (w:(r, k) row-major, b:(r,) or NULL) once every value is rounded to
+   a multiple of tol * (largest finite |value|, at least 1e-30), tol > 0; NaN and each infinity
+   are values of their own. The number of neurons of a layer that compute different functions.
+   -1 if out of memory. */
+fi_dim_t fi_distinct_rows_s(const float *w, const float *b, fi_dim_t r, fi_dim_t k, double tol);
+fi_dim_t fi_distinct_rows_d(const double *w, const double *b, fi_dim_t r, fi_dim_t k, double tol);
+
 #endif

@@ -51,13 +51,13 @@ cdef extern from "fi_mlp.h" nogil:
     void fi_mlp_forward_s(const fi_mlp_t *m, fi_mlp_ws_t *ws, const float *x, fi_dim_t n)
     void fi_mlp_forward_d(const fi_mlp_t *m, fi_mlp_ws_t *ws, const double *x, fi_dim_t n)
     double fi_mlp_backprop_s(const fi_mlp_t *m, fi_mlp_ws_t *ws, const float *x, const void *y,
-                             fi_dim_t n)
+                             fi_dim_t n, double *gin_ss)
     double fi_mlp_backprop_d(const fi_mlp_t *m, fi_mlp_ws_t *ws, const double *x, const void *y,
-                             fi_dim_t n)
+                             fi_dim_t n, double *gin_ss)
     double fi_mlp_step_s(const fi_mlp_t *m, fi_mlp_ws_t *ws, const float *x, const void *y,
-                         fi_dim_t n, fi_optim_t *opt, float **s1, float **s2)
+                         fi_dim_t n, fi_optim_t *opt, float **s1, float **s2, double *gin_ss)
     double fi_mlp_step_d(const fi_mlp_t *m, fi_mlp_ws_t *ws, const double *x, const void *y,
-                         fi_dim_t n, fi_optim_t *opt, double **s1, double **s2)
+                         fi_dim_t n, fi_optim_t *opt, double **s1, double **s2, double *gin_ss)
     int fi_all_finite_s(const float *x, fi_dim_t n)
     int fi_all_finite_d(const double *x, fi_dim_t n)
 
@@ -279,6 +279,7 @@ cdef class _Engine:
     cdef list _refs
     cdef dict _ws
     cdef _Workspace _last
+    cdef fi_dim_t _rows  # rows of the last batch (or chunk) through _last
     cdef fi_dim_t n_in, n_out
     cdef int dtype_num
     cdef readonly object dtype
@@ -418,6 +419,7 @@ cdef class _Engine:
                     fi_mlp_forward_d(&self.m, &w.ws, <const double *>(px + start * self.n_in * isz), rows)
                 memcpy(pr + start * self.n_out * isz, w.ws.a[L - 1], rows * self.n_out * isz)
                 start += rows
+        self._rows = rows
         return res
 
     def backprop(self, x, y):
@@ -435,20 +437,28 @@ cdef class _Engine:
         cdef double loss
         with nogil:
             if self.dtype_num == cnp.NPY_FLOAT32:
-                loss = fi_mlp_backprop_s(&self.m, &w.ws, <const float *>px, py, n)
+                loss = fi_mlp_backprop_s(&self.m, &w.ws, <const float *>px, py, n, NULL)
             else:
-                loss = fi_mlp_backprop_d(&self.m, &w.ws, <const double *>px, py, n)
+                loss = fi_mlp_backprop_d(&self.m, &w.ws, <const double *>px, py, n, NULL)
+        self._rows = n
         return loss
 
-    def step(self, x, y, _OptState st):
+    def step(self, x, y, _OptState st, double[::1] gin_ss=None):
         """One training step (forward, loss, backward, update); the loss before the update,
-        or None if x or y fail the fast checks (nothing is changed then)."""
+        or None if x or y fail the fast checks (nothing is changed then). gin_ss, a float64
+        array of one value per layer, receives the sum of squares of each layer's input
+        gradient (the first layer's is computed for it)."""
         if not self._x_ok(x):
             return None
         cdef cnp.ndarray a = <cnp.ndarray>x
         cdef fi_dim_t n = cnp.PyArray_DIMS(a)[0]
         if not self._y_ok(y, n):
             return None
+        cdef double *pss = NULL
+        if gin_ss is not None:
+            if gin_ss.shape[0] != self.m.nlayers:
+                raise ValueError(f"gin_ss has {gin_ss.shape[0]} values, expected one per layer ({self.m.nlayers})")
+            pss = &gin_ss[0]
         cdef _Workspace w = self._workspace(n)
         cdef void *px = cnp.PyArray_DATA(a)
         cdef void *py = cnp.PyArray_DATA(<cnp.ndarray>y)
@@ -456,8 +466,24 @@ cdef class _Engine:
         with nogil:
             if self.dtype_num == cnp.NPY_FLOAT32:
                 loss = fi_mlp_step_s(&self.m, &w.ws, <const float *>px, py, n, &st.opt,
-                                     <float **>st.s1, <float **>st.s2)
+                                     <float **>st.s1, <float **>st.s2, pss)
             else:
                 loss = fi_mlp_step_d(&self.m, &w.ws, <const double *>px, py, n, &st.opt,
-                                     <double **>st.s1, <double **>st.s2)
+                                     <double **>st.s1, <double **>st.s2, pss)
+        self._rows = n
         return loss
+
+    def outputs(self):
+        """Copies of each layer's output (activation; logits for the last) on the last batch
+        through step or backprop (or the last chunk of forward)."""
+        if self._last is None:
+            raise RuntimeError("no batch has gone through the model yet")
+        cdef _Workspace w = self._last
+        cdef size_t isz = cnp.PyArray_ITEMSIZE(<cnp.ndarray>self._refs[0])
+        cdef cnp.ndarray out
+        res = []
+        for l in range(self.m.nlayers):
+            out = np.empty((self._rows, self.sizes[l + 1]), dtype=self.dtype)
+            memcpy(cnp.PyArray_DATA(out), w.ws.a[l], self._rows * self.sizes[l + 1] * isz)
+            res.append(out)
+        return res

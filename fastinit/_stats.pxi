@@ -8,6 +8,8 @@ cdef extern from "fi_stats.h" nogil:
     void fi_stats_d(fi_stats_t *out, int64_t *hist, const double *x, long long n, double sat_lo, double sat_hi, int bins)
     long long fi_dead_units_s(const float *a, long long n, long long k)
     long long fi_dead_units_d(const double *a, long long n, long long k)
+    long long fi_distinct_rows_s(const float *w, const float *b, long long r, long long k, double tol)
+    long long fi_distinct_rows_d(const double *w, const double *b, long long r, long long k, double tol)
 
 
 cdef cnp.ndarray _stats_input(name, x):
@@ -54,3 +56,29 @@ def dead_units(a):
         else:
             dead = fi_dead_units_d(<const double *>cnp.PyArray_DATA(x), n, k)
     return dead
+
+
+def distinct_rows(w, b=None, double tol=1e-6):
+    """Number of different rows of [w | b] (w (r, k), b (r,) or None) once every value is
+    rounded to a multiple of tol * max|value| (finite values; NaN and +-inf are values of
+    their own)."""
+    cdef cnp.ndarray x = _stats_input("w", w), xb = None
+    if x.ndim != 2:
+        raise ValueError(f"{_describe('w', x)}: expected a 2-D (rows, columns) array")
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0, got {tol}")
+    if b is not None:
+        xb = _stats_input("b", b)
+        if xb.ndim != 1 or xb.shape[0] != x.shape[0] or xb.dtype != x.dtype:
+            raise ValueError(f"{_describe('b', xb)}: expected a ({x.shape[0]},) {x.dtype} array to match w")
+    cdef long long r = x.shape[0], k = x.shape[1], out
+    cdef void *pw = cnp.PyArray_DATA(x)
+    cdef void *pb = cnp.PyArray_DATA(xb) if xb is not None else NULL
+    with nogil:
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            out = fi_distinct_rows_s(<const float *>pw, <const float *>pb, r, k, tol)
+        else:
+            out = fi_distinct_rows_d(<const double *>pw, <const double *>pb, r, k, tol)
+    if out < 0:
+        raise MemoryError(f"distinct_rows: cannot allocate the codes of a {r}x{k} matrix")
+    return out

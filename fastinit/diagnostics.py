@@ -18,19 +18,10 @@ RELU_LIKE = {"relu"}
 
 
 def distinct_neurons(W: np.ndarray, b: np.ndarray | None = None, tol: float = 1e-6) -> int:
-    """Number of different neurons (rows of [W | b]) when rows within tol * max|W| are equal.
+    """Number of different neurons (rows of [W | b]) when rows within tol * max|W| are equal
+    (every value rounded to a multiple of that; computed in C by hashing the rows, exact).
     A layer initialized to a constant has one: its neurons compute and learn the same thing."""
-    rows = W if b is None else np.c_[W, b]
-    if rows.shape[0] <= 1:
-        return rows.shape[0]
-    q = np.round(rows / (max(float(np.abs(rows).max()), 1e-30) * tol)).astype(np.int64)
-    # Group rows by a hash (a wrapping integer dot product), then confirm each group's rows are
-    # equal: exact, and much cheaper than np.unique(axis=0)'s row sort.
-    h = q @ np.random.default_rng(0).integers(1, 2**62, q.shape[1])
-    _, first, group = np.unique(h, return_index=True, return_inverse=True)
-    if np.array_equal(q, q[first[group]]):
-        return len(first)
-    return len(np.unique(q, axis=0))  # a hash collision
+    return int(_core.distinct_rows(W, b, tol))
 
 
 def _stats(x: np.ndarray, bins: int, activation: str | None = None) -> dict:
@@ -73,22 +64,33 @@ def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sy
             "weight_std": _core.tensor_stats(layer.W)["std"],
             "pre": _stats(t.pre[i], bins), "post": post,
             "saturated_fraction": post["saturated"] if hidden else None,
-            "dead_fraction": _core.dead_units(a) / a.shape[1] if hidden and layer.activation in RELU_LIKE else None,
+            "dead_fraction": _dead_fraction(a, layer.activation, hidden),
             "grad_W_norm": float(np.linalg.norm(t.grad_W[i])),
             "grad_input_norm": float(np.linalg.norm(t.grad_input[i])),
             "grad_input_rms": float(np.sqrt(np.mean(np.square(t.grad_input[i], dtype=np.float64)))),
             "distinct_neurons": distinct_neurons(layer.W, layer.b, sym_tol),
         })
-    first, last = layers[0]["grad_input_rms"], layers[-1]["grad_input_rms"]
-    if last > 0:
-        ratio = first / last
-        flow = "vanishing" if ratio < vanishing else "exploding" if ratio > exploding else "ok"
-    else:  # no gradient reaches even the last layer's input (e.g. all-zero weights)
-        ratio, flow = None, "none"
-    hidden = [l for l in layers[:-1] if l["units"] > 1]
+    ratio, flow = _gradient_flow(layers[0]["grad_input_rms"], layers[-1]["grad_input_rms"], vanishing, exploding)
     return {"loss": float(t.loss), "layers": layers, "gradient_ratio": ratio, "gradient_flow": flow,
-            "symmetry_broken": all(l["distinct_neurons"] > 1 for l in hidden),
+            "symmetry_broken": _symmetry_broken([l["distinct_neurons"] for l in layers], [l["units"] for l in layers]),
             "thresholds": {"vanishing": vanishing, "exploding": exploding}}
+
+
+def _gradient_flow(first: float, last: float, vanishing: float, exploding: float):
+    """(ratio, verdict) of the input-gradient rms of the first layer over the last's."""
+    if not last > 0:  # no gradient reaches even the last layer's input (e.g. all-zero weights)
+        return None, "none"
+    ratio = first / last
+    return ratio, "vanishing" if ratio < vanishing else "exploding" if ratio > exploding else "ok"
+
+
+def _symmetry_broken(distinct, units) -> bool:
+    """Every hidden layer of more than one unit has more than one distinct neuron."""
+    return all(d > 1 for d, u in zip(distinct[:-1], units[:-1]) if u > 1)
+
+
+def _dead_fraction(a: np.ndarray, activation: str, hidden: bool):
+    return _core.dead_units(a) / a.shape[1] if hidden and activation in RELU_LIKE else None
 
 
 def summary(report: dict) -> dict:
@@ -103,30 +105,80 @@ def summary(report: dict) -> dict:
 
 
 class Monitor:
-    """A fit callback: every `every` steps, diagnostics on (X, y) and the update-to-weight
-    ratio ||W_now - W_then|| / ||W_then|| per layer since the previous check. Each check costs
-    about one training step on a batch as large as X (a forward and backward pass)."""
+    """A fit callback: every `every` steps, the summary of the diagnostics (loss, gradient
+    ratio and flow, symmetry, saturated and dead units) and the update-to-weight ratio
+    ||W_now - W_then|| / ||W_then|| per layer since the previous check, in `records`.
 
-    def __init__(self, X, y, every: int = 10, **diagnose_kw):
-        if int(every) < 1:
-            raise ValueError(f"every must be >= 1, got {every}")
-        self.X, self.y, self.every, self.kw = X, y, int(every), {"bins": 0, **diagnose_kw}
+    Without a probe batch (the default), a check is read from the training step itself:
+    the record of step s (the weights after s updates) comes from the C call of step s + 1,
+    which also keeps each layer's output and input-gradient norm on its batch. That costs a
+    fraction of a step (the first layer's input gradient and a few statistics passes), so it
+    can stay on. After the last update no step follows: that check is one forward and
+    backward pass on the last batch.
+    With a probe batch (X, y), each check is diagnose() on it: always the same data, at the
+    cost of about one training step on a batch as large as X per check.
+    """
+
+    def __init__(self, X=None, y=None, every: int = 10, *, vanishing: float = 1e-2, exploding: float = 1e2,
+                 sym_tol: float = 1e-6, bins: int = 0):
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ValueError(f"every must be a positive int, got {every!r}")
+        if (X is None) != (y is None):
+            raise ValueError("give both X and y for a probe batch, or neither to use the training batches")
+        self.X, self.y, self.every = X, y, int(every)
+        self.kw = {"vanishing": vanishing, "exploding": exploding, "sym_tol": sym_tol, "bins": bins}
         self.records = []
-        self._last = None
+        self._last = None       # weights at the previous check
+        self._pending = None    # the weight half of a check waiting for the next step's record
+        self._batch = None
 
     def on_train_begin(self, model, history):
-        self._record(0, model)
+        self._check(0, model)
+
+    def record_step(self, step):
+        return self._pending is not None
 
     def on_step_end(self, step, model, history, X_batch, y_batch):
+        self._batch = (X_batch, y_batch)
+        if self._pending is not None and history.record is not None:
+            self._complete(model, history.record)
         if step % self.every == 0:
-            self._record(step, model)
+            self._check(step, model)
 
-    def _record(self, step, model):
-        rep = summary(diagnose(model, self.X, self.y, **self.kw))
+    def on_train_end(self, model, history):
+        if self._pending is not None and self._batch is not None:
+            self._from_report(self._pending, diagnose(model, *self._batch, **self.kw))
+        self._pending = None
+
+    def _check(self, step, model):
+        rec = {"step": step, "distinct_neurons": [distinct_neurons(l.W, l.b, self.kw["sym_tol"])
+                                                  for l in model.layers]}
         now = [layer.W.copy() for layer in model.layers]
         if self._last is not None:
-            rep["update_ratio"] = [float(np.linalg.norm(w - p) / max(np.linalg.norm(p), 1e-30))
+            rec["update_ratio"] = [float(np.linalg.norm(w - p) / max(np.linalg.norm(p), 1e-30))
                                    for w, p in zip(now, self._last)]
         self._last = now
-        rep["step"] = step
-        self.records.append(rep)
+        if self.X is not None:
+            self._from_report(rec, diagnose(model, self.X, self.y, **self.kw))
+        else:
+            self._pending = rec
+
+    def _complete(self, model, record):
+        """The pending check, from a step's record (see MLP.train_step)."""
+        rec, kw, hidden = self._pending, self.kw, model.layers[:-1]
+        sat = [_core.tensor_stats(a, *SATURATION[l.activation])["sat_frac"]
+               for l, a in zip(hidden, record["outputs"]) if l.activation in SATURATION]
+        dead = [_dead_fraction(a, l.activation, True) for l, a in zip(hidden, record["outputs"])
+                if l.activation in RELU_LIKE]
+        g = record["grad_input_rms"]
+        ratio, flow = _gradient_flow(g[0], g[-1], kw["vanishing"], kw["exploding"])
+        rec.update(loss=float(record["loss"]), gradient_ratio=ratio, gradient_flow=flow,
+                   symmetry_broken=_symmetry_broken(rec["distinct_neurons"], [l.fan_out for l in model.layers]),
+                   saturated=max(sat) if sat else None, dead=max(dead) if dead else None)
+        self.records.append(rec)
+        self._pending = None
+
+    def _from_report(self, rec, report):
+        rec.update(summary(report))
+        self.records.append(rec)
+        self._pending = None

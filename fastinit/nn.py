@@ -331,16 +331,28 @@ class MLP:
             self._engine.backprop(X, self._check_y(y, X.shape[0]))
         return [(l.dW.copy(), l.db.copy()) for l in self.layers]
 
-    def train_step(self, X, y, optimizer):
+    def train_step(self, X, y, optimizer, *, record=None):
         """One step of `optimizer` on the batch (X, y) in one C call; returns the batch loss
-        before the update. X and y are validated (fast path when already in engine form)."""
+        before the update. X and y are validated (fast path when already in engine form).
+
+        record: a dict to fill with what the step saw, for diagnostics at a fraction of a
+        step's cost: "loss", "outputs", each layer's output on the batch (copies), and
+        "grad_input_rms", per layer the rms of the loss gradient with respect to its input
+        (the first layer's costs one more product, computed only then). Both describe the
+        weights before this step's update."""
         o = self._opt
         if o is None or o[0] is not optimizer:
             o = self._opt = (optimizer, optimizer._state_for(self))
-        loss = self._engine.step(X, y, o[1])
+        ss = None if record is None else np.empty(len(self.layers))
+        loss = self._engine.step(X, y, o[1], ss)
         if loss is None:
             X = self._check_X(X)
-            loss = self._engine.step(X, self._check_y(y, X.shape[0]), o[1])
+            loss = self._engine.step(X, self._check_y(y, X.shape[0]), o[1], ss)
+        if record is not None:
+            n = len(X)
+            record["loss"] = loss
+            record["outputs"] = self._engine.outputs()
+            record["grad_input_rms"] = [float(np.sqrt(s / (n * l.fan_in))) for s, l in zip(ss, self.layers)]
         return loss
 
     # ------------------------------------------------------------------ diagnostics

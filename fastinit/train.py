@@ -30,7 +30,8 @@ class History:
     the whole run. target / target_step / target_time: the target and when it was first met
     (None if never). diverged, interrupted (bool), warnings (list of str), init_report (what a
     data-dependent init such as LSUV returned). Set ``stop = True`` from a callback to stop
-    after the current step.
+    after the current step. record: what the last step recorded (MLP.train_step's record) when
+    a callback's record_step asked for it, else None; for callbacks, not saved.
     """
 
     _FIELDS = ("loss", "evals", "wall_time", "target", "target_step", "target_time", "diverged",
@@ -50,6 +51,7 @@ class History:
         self.steps = 0
         self.epochs = 0
         self.stop = False
+        self.record = None
 
     def metric(self, name):
         """(steps, values) of one eval metric, e.g. history.metric("val_acc")."""
@@ -148,7 +150,9 @@ def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuff
     eval_every: steps between evaluations (default: once per epoch); also evaluated at step 0
         and at the end.
     callbacks: objects with any of on_train_begin(model, history), on_step_end(step, model,
-        history, X_batch, y_batch), on_eval(step, model, history), on_train_end(model, history).
+        history, X_batch, y_batch), on_eval(step, model, history), on_train_end(model, history),
+        and record_step(step) -> bool: True to have step number `step` (from 1) record what it
+        sees into history.record (see MLP.train_step), read in on_step_end.
     progress: a tqdm bar when stderr is a terminal.
     A NaN/inf loss stops training (history.diverged, with a warning in history.warnings);
     Ctrl-C stops cleanly (history.interrupted) keeping the model and History so far.
@@ -182,6 +186,7 @@ def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuff
         yv = model._check_y(validation_data[1], Xv.shape[0], "y_val")
     tgt = _parse_target(target, Xv is not None)
     callbacks = list(callbacks) if callbacks is not None else []
+    recorders = [cb for cb in callbacks if hasattr(cb, "record_step")]
 
     per_epoch = -(-n // bs)
     total = min(x for x in (steps, None if epochs is None else epochs * per_epoch) if x is not None)
@@ -246,8 +251,9 @@ def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuff
                     idx = order[s:e]
                     np.take(X, idx, axis=0, out=xb)
                     np.take(y, idx, axis=0, out=yb)
+                hist.record = {} if any(cb.record_step(step + 1) for cb in recorders) else None
                 t0 = time.perf_counter()
-                loss = model.train_step(xb, yb, optimizer)
+                loss = model.train_step(xb, yb, optimizer, record=hist.record)
                 train_time += time.perf_counter() - t0
                 losses[step] = loss
                 step += 1

@@ -57,21 +57,44 @@ def test_monitor_records_update_ratios():
     fastinit.fit(m, X, y, optimizer=fastinit.optim.SGD(0.1), steps=10, batch_size=16, callbacks=[mon], progress=False)
     assert [r["step"] for r in mon.records] == [0, 5, 10]
     assert all(len(r["update_ratio"]) == 2 and all(u > 0 for u in r["update_ratio"]) for r in mon.records[1:])
-    with pytest.raises(ValueError, match="every must be >= 1"):
+    with pytest.raises(ValueError, match="every must be a positive int, got 0"):
         diagnostics.Monitor(X, y, every=0)
+    with pytest.raises(ValueError, match="give both X and y"):
+        diagnostics.Monitor(X)
 
 
-def test_distinct_neurons_is_exact_when_row_hashes_collide(monkeypatch):
-    W = np.random.default_rng(1).normal(size=(6, 5))
-    W[3] = W[1]
-    expect = diagnostics.distinct_neurons(W)
+def _same_summary(rec, want, rel=1e-4):
+    """A Monitor record against summary(diagnose(...)): the same verdicts, numbers to float32 rounding."""
+    for k, v in want.items():
+        if isinstance(v, float):
+            assert rec[k] == pytest.approx(v, rel=rel, abs=1e-7), k
+        else:
+            assert rec[k] == v, k
 
-    class Zeros:  # every row hashes to 0: only the exact fallback can count them
-        def integers(self, lo, hi, n):
-            return np.zeros(n, np.int64)
 
-    monkeypatch.setattr(np.random, "default_rng", lambda seed: Zeros())
-    assert diagnostics.distinct_neurons(W) == expect == 5
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_monitor_reads_checks_from_the_training_steps(activation):
+    X, y = _batch(n=48)
+    m = fastinit.MLP([4, 8, 8, 3], activation=activation, init="xavier_normal", seed=3)
+    m0 = fastinit.MLP([4, 8, 8, 3], activation=activation, init="xavier_normal", seed=3)
+    mon = diagnostics.Monitor(every=4)
+    fastinit.fit(m, X, y, optimizer=fastinit.optim.SGD(0.1), steps=8, batch_size=16, shuffle=False,
+                 callbacks=[mon], progress=False)
+    assert [r["step"] for r in mon.records] == [0, 4, 8]
+    # Step 0: the initial weights, seen on the first step's batch; step 8: the final weights,
+    # on the last batch (rows 16:32 of the second epoch).
+    _same_summary(mon.records[0], diagnostics.summary(diagnostics.diagnose(m0, X[:16], y[:16], bins=0)))
+    _same_summary(mon.records[2], diagnostics.summary(diagnostics.diagnose(m, X[16:32], y[16:32], bins=0)))
+    assert len(mon.records[1]["update_ratio"]) == 3 and "update_ratio" not in mon.records[0]
+
+
+def test_monitor_sees_zero_init_symmetry_without_a_probe():
+    X, y = _batch()
+    mon = diagnostics.Monitor(every=2)
+    fastinit.fit(fastinit.MLP([4, 8, 8, 3], init="zeros"), X, y, optimizer=fastinit.optim.SGD(0.1), steps=4,
+                 batch_size=16, callbacks=[mon], progress=False)
+    assert all(r["symmetry_broken"] is False and r["distinct_neurons"][:2] == [1, 1] for r in mon.records)
+    assert mon.records[0]["dead"] == 1.0 and mon.records[0]["gradient_flow"] == "none"
 
 
 def test_bins_zero_skips_the_distribution_but_keeps_the_moments():

@@ -108,6 +108,26 @@ def test_trace_is_consistent_with_the_engine():
     assert model.trace(X).loss is None and "Trace(layers=4" in repr(t)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_train_step_record_matches_trace_and_changes_nothing(dtype):
+    a, b = make(*MIXED[0], dtype=dtype), make(*MIXED[0], dtype=dtype)
+    X, y = batch(a)
+    t = a.trace(X, y)
+    rec = {}
+    loss = a.train_step(X, y, optim.SGD(0.1), record=rec)
+    assert b.train_step(X, y, optim.SGD(0.1)) == loss == rec["loss"]
+    for p, q in zip(a.parameters(), b.parameters()):  # recording leaves the step's arithmetic alone
+        np.testing.assert_array_equal(p, q)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    for got, want in zip(rec["outputs"], t.post):
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
+    want = [np.sqrt(np.mean(np.square(g, dtype=np.float64))) for g in t.grad_input]
+    np.testing.assert_allclose(rec["grad_input_rms"], want, rtol=10 * rtol)
+    rec2 = {}  # a batch of another size, and an input that takes the validating path
+    a.train_step(X[:5].tolist(), y[:5], optim.SGD(0.1), record=rec2)
+    assert [o.shape for o in rec2["outputs"]] == [(5, s) for s in a.sizes[1:]]
+
+
 def test_workspaces_per_batch_size_give_the_same_steps():
     a = make(*MIXED[0], dtype=np.float32)
     b = make(*MIXED[0], dtype=np.float32)

@@ -64,6 +64,40 @@ def test_dead_units(dtype):
     assert _core.dead_units(np.asfortranarray(a)) == _core.dead_units(a)
 
 
+def _distinct_ref(w, b, tol):
+    rows = (w if b is None else np.c_[w, b]).astype(np.float64)
+    big = np.abs(rows[np.isfinite(rows)]).max(initial=1e-30)
+    q = np.round(rows / (tol * max(big, 1e-30)))
+    q[np.isnan(rows)] = 1e300  # NaN equals NaN here, as in C
+    return len(np.unique(q, axis=0)) if len(rows) else 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(0, 3), (1, 5), (2, 1), (7, 13), (64, 33), (257, 10)])
+def test_distinct_rows_match_numpy(dtype, shape):
+    r = np.random.default_rng(shape[0])
+    w = r.normal(size=shape).astype(dtype)
+    if len(w):
+        w[1::3] = w[0]  # repeated rows
+    if len(w) > 4:
+        w[-1, 0], w[-2, 0] = np.nan, np.inf
+        w[-3] = w[-1]
+    b = r.normal(size=shape[0]).astype(dtype)
+    for tol in (1e-6, 0.5):
+        assert _core.distinct_rows(w, None, tol) == _distinct_ref(w, None, tol)
+        assert _core.distinct_rows(w, b, tol) == _distinct_ref(w, b, tol)
+    assert _core.distinct_rows(np.asfortranarray(w)) == _core.distinct_rows(w)
+
+
+def test_distinct_rows_edge_cases():
+    assert _core.distinct_rows(np.zeros((5, 0))) == 1 and _core.distinct_rows(np.zeros((0, 0))) == 0
+    assert _core.distinct_rows(np.full((9, 4), 3.0)) == 1
+    assert _core.distinct_rows(np.array([[0.0], [-0.0]])) == 1
+    w = np.array([[1.0, 2.0], [1.0, 2.0 + 1e-9], [3.0, 1.0]])
+    assert _core.distinct_rows(w) == 2 and _core.distinct_rows(w, tol=1e-12) == 3
+    assert _core.distinct_rows(np.array([[1e300], [-1e300], [1.0]]), tol=1e-310) == 3  # codes saturate
+
+
 def test_bad_inputs_name_the_argument():
     with pytest.raises(TypeError, match=r"x .*int64.*float32 or float64"):
         _core.tensor_stats(np.arange(3))
@@ -73,3 +107,9 @@ def test_bad_inputs_name_the_argument():
         _core.tensor_stats(np.ones(3), bins=-1)
     with pytest.raises(ValueError, match=r"a .*2-D"):
         _core.dead_units(np.ones(3))
+    with pytest.raises(ValueError, match=r"w .*2-D"):
+        _core.distinct_rows(np.ones(3))
+    with pytest.raises(ValueError, match=r"b .*\(2,\) float64"):
+        _core.distinct_rows(np.ones((2, 3)), np.ones(3))
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        _core.distinct_rows(np.ones((2, 3)), tol=0.0)

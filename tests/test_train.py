@@ -129,6 +129,24 @@ def test_callbacks_and_stop():
     assert ("step", 3, 20) in rec.events and rec.events[-1] == "end" and h.steps == 3
 
 
+def test_record_step_asks_for_a_step_record():
+    X, y = circles(100)
+    seen = []
+
+    class Asker:
+        def record_step(self, step):
+            return step % 3 == 0
+
+        def on_step_end(self, step, model, history, X_batch, y_batch):
+            seen.append((step, None if history.record is None else sorted(history.record)))
+
+    h = fastinit.fit(course_net("he_normal"), X, y, optimizer=optim.SGD(0.1), steps=6, batch_size=40,
+                     callbacks=[Asker()])
+    keys = ["grad_input_rms", "loss", "outputs"]
+    assert seen == [(1, None), (2, None), (3, keys), (4, None), (5, None), (6, keys)]
+    assert "record" not in h.to_dict()
+
+
 def test_keyboard_interrupt_keeps_model_and_history():
     X, y = circles(100)
     m = course_net("he_normal")
