@@ -106,8 +106,9 @@ def summary(report: dict) -> dict:
 
 class Monitor:
     """A fit callback: every `every` steps, the summary of the diagnostics (loss, gradient
-    ratio and flow, symmetry, saturated and dead units) and the update-to-weight ratio
-    ||W_now - W_then|| / ||W_then|| per layer since the previous check, in `records`.
+    ratio and flow, symmetry, saturated and dead units), each layer's input-gradient rms
+    (gradient flow over training) and the update-to-weight ratio ||W_now - W_then|| / ||W_then||
+    per layer since the previous check, in `records`.
 
     Without a probe batch (the default), a check is read from the training step itself:
     the record of step s (the weights after s updates) comes from the C call of step s + 1,
@@ -172,13 +173,13 @@ class Monitor:
                 if l.activation in RELU_LIKE]
         g = record["grad_input_rms"]
         ratio, flow = _gradient_flow(g[0], g[-1], kw["vanishing"], kw["exploding"])
-        rec.update(loss=float(record["loss"]), gradient_ratio=ratio, gradient_flow=flow,
+        rec.update(loss=float(record["loss"]), gradient_ratio=ratio, gradient_flow=flow, grad_input_rms=g,
                    symmetry_broken=_symmetry_broken(rec["distinct_neurons"], [l.fan_out for l in model.layers]),
                    saturated=max(sat) if sat else None, dead=max(dead) if dead else None)
         self.records.append(rec)
         self._pending = None
 
     def _from_report(self, rec, report):
-        rec.update(summary(report))
+        rec.update(summary(report), grad_input_rms=[l["grad_input_rms"] for l in report["layers"]])
         self.records.append(rec)
         self._pending = None

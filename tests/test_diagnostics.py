@@ -56,6 +56,7 @@ def test_monitor_records_update_ratios():
     mon = diagnostics.Monitor(X, y, every=5)
     fastinit.fit(m, X, y, optimizer=fastinit.optim.SGD(0.1), steps=10, batch_size=16, callbacks=[mon], progress=False)
     assert [r["step"] for r in mon.records] == [0, 5, 10]
+    assert all(len(r["grad_input_rms"]) == 2 for r in mon.records)
     assert all(len(r["update_ratio"]) == 2 and all(u > 0 for u in r["update_ratio"]) for r in mon.records[1:])
     with pytest.raises(ValueError, match="every must be a positive int, got 0"):
         diagnostics.Monitor(X, y, every=0)
@@ -83,7 +84,9 @@ def test_monitor_reads_checks_from_the_training_steps(activation):
     assert [r["step"] for r in mon.records] == [0, 4, 8]
     # Step 0: the initial weights, seen on the first step's batch; step 8: the final weights,
     # on the last batch (rows 16:32 of the second epoch).
-    _same_summary(mon.records[0], diagnostics.summary(diagnostics.diagnose(m0, X[:16], y[:16], bins=0)))
+    first = diagnostics.diagnose(m0, X[:16], y[:16], bins=0)
+    _same_summary(mon.records[0], diagnostics.summary(first))
+    assert mon.records[0]["grad_input_rms"] == pytest.approx([l["grad_input_rms"] for l in first["layers"]], rel=1e-4)
     _same_summary(mon.records[2], diagnostics.summary(diagnostics.diagnose(m, X[16:32], y[16:32], bins=0)))
     assert len(mon.records[1]["update_ratio"]) == 3 and "update_ratio" not in mon.records[0]
 
