@@ -145,6 +145,45 @@ def test_epilogue_bias_and_activation(rng, dtype, act, bias_kind):
     assert_close(c, ACTS[act](z), dtype, k)
 
 
+@pytest.mark.parametrize("kernel", INFO["available"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias_kind", [0, 1, 2])
+@pytest.mark.parametrize("act", [0, 1, 5])
+@pytest.mark.parametrize("nt,k", [(1, 29), (2, 3000)], ids=["small", "blocked"])
+def test_fused_epilogue_bit_identical_to_separate_steps(rng, kernel, dtype, bias_kind, act, nt, k):
+    """Tiles add the bias and apply relu as they store C: the same bits as the plain product
+    followed by C += bias, C = act(C) in C's dtype, on full and edge tiles, with beta, NaN
+    rows (relu gives 0) and -0.0 (relu gives +0)."""
+    m, n = 2 * MR + 1, 3 * NR + 5
+    a, b = rand(rng, (m, k), dtype), rand(rng, (n, k), dtype)
+    a[1] = np.nan
+    a[2] = 0.0
+    bias = rand(rng, (m if bias_kind == 1 else n,), dtype) if bias_kind else None
+    if bias_kind == 2:
+        bias[3] = -0.0
+    c0 = rand(rng, (m, n), dtype)
+    c0[2] = -0.0
+    old = fastinit.get_num_threads()
+    try:
+        _core._select_kernel(kernel)
+        fastinit.set_num_threads(nt)
+        plain, fused = c0.copy(), c0.copy()
+        _core._gemm(a, b, plain, False, True, alpha=1.5, beta=0.5)
+        _core._gemm(a, b, fused, False, True, alpha=1.5, beta=0.5, bias=bias, bias_kind=bias_kind, act=act)
+        want = plain.copy()
+        if bias_kind:
+            want += bias[:, None] if bias_kind == 1 else bias[None, :]
+        if act == 1:
+            want = np.where(want > 0, want, dtype(0))
+        elif act == 5:
+            _core._gemm(a[:, :0], b[:, :0], want, False, True, beta=1.0, act=5)  # k = 0: act(C)
+    finally:
+        fastinit.set_num_threads(old)
+        _core._select_kernel("auto")
+    assert np.isnan(plain[1]).all() and (fused[1] == 0 if act == 1 else np.isnan(fused[1])).all()
+    assert fused.tobytes() == want.tobytes()
+
+
 SMALL = INFO["small_path"]["max_mnk"]
 SMALL_LDB = INFO["small_path"]["b_in_place_below_bytes"]
 

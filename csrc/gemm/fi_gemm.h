@@ -12,8 +12,9 @@ typedef enum fi_bias_kind {
     FI_BIAS_COL = 2  /* bias[j] added to every element of column j (n values) */
 } fi_bias_kind_t;
 
-/* Fused write-out, applied to each block of C after its last K panel while it is in cache:
-   C = act(C + bias). A NULL epilogue means plain GEMM. The bias has C's dtype. */
+/* Fused write-out C = act(C + bias): the bias and relu as each tile is stored after its last K
+   panel, any other act over each block of C while it is in cache. A NULL epilogue means plain
+   GEMM. The bias has C's dtype. */
 typedef struct fi_epilogue {
     const void *bias;
     fi_bias_kind_t bias_kind;

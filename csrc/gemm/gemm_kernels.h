@@ -3,7 +3,8 @@
    A micro-kernel computes one MR x NR tile of row-major C from packed panels:
      C[i][j] := beta * C[i][j] + alpha * sum_p a[p*MR + i] * b[p*NR + j]
    a: MR-row micro-panel (k columns of MR values), b: NR-column micro-panel (k rows of NR
-   values), ldc: row stride of C. beta == 0 never reads C. Only rows 0..rows-1 (1 <= rows <=
+   values), ldc: row stride of C. beta == 0 never reads C. A non-NULL ep (given only with
+   the last K block) adds a bias and applies relu as the tile is stored, saving a pass over C. Only rows 0..rows-1 (1 <= rows <=
    MR) of A are read and of C written, so a short last row block needs no padding.
    The "strided" variants read operands in place: a[i][p] = a[i*rs_a + p*cs_a], b[p][j] =
    b[p*rs_b + j]. They serve skinny products (small n: A used too few times to repay packing
@@ -12,14 +13,26 @@
 #ifndef FI_GEMM_KERNELS_H
 #define FI_GEMM_KERNELS_H
 
-#include "fi_common.h"
+#include "gemm/fi_gemm.h"
+
+/* A tile's share of the epilogue: C = relu?(C + bias), applied to the stored value in that
+   order, as the whole-block epilogue does, so fusing it changes no bit. bias (C's dtype)
+   points at the tile's first row (FI_BIAS_ROW, rows values) or first column (FI_BIAS_COL, NR
+   values), or is NULL. */
+typedef struct fi_ukr_ep {
+    const void *bias;
+    fi_bias_kind_t bias_kind;
+    int relu;
+} fi_ukr_ep_t;
 
 typedef void (*fi_ukr_s_t)(fi_dim_t k, int rows, const float *FI_RESTRICT a, fi_dim_t rs_a,
                            fi_dim_t cs_a, const float *FI_RESTRICT b, fi_dim_t rs_b,
-                           float *FI_RESTRICT c, fi_dim_t ldc, float alpha, float beta);
+                           float *FI_RESTRICT c, fi_dim_t ldc, float alpha, float beta,
+                           const fi_ukr_ep_t *ep);
 typedef void (*fi_ukr_d_t)(fi_dim_t k, int rows, const double *FI_RESTRICT a, fi_dim_t rs_a,
                            fi_dim_t cs_a, const double *FI_RESTRICT b, fi_dim_t rs_b,
-                           double *FI_RESTRICT c, fi_dim_t ldc, double alpha, double beta);
+                           double *FI_RESTRICT c, fi_dim_t ldc, double alpha, double beta,
+                           const fi_ukr_ep_t *ep);
 
 /* Packing, provided by each kernel set for its tile (pack_impl.h). pack_a: block
    op(A)[0:mc, 0:kc] -> ceil(mc/MR) panels of kc*MR values, rows past mc zero-padded. pack_b:

@@ -53,6 +53,8 @@ FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s,
 #define VBCAST _mm256_broadcast_ss
 #define VFMA _mm256_fmadd_ps
 #define VMUL _mm256_mul_ps
+#define VADD _mm256_add_ps
+#define VMAX _mm256_max_ps
 #define VSET1 _mm256_set1_ps
 #define MR 6
 #define NR 16
@@ -94,6 +96,8 @@ FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s,
 #undef VBCAST
 #undef VFMA
 #undef VMUL
+#undef VADD
+#undef VMAX
 #undef VSET1
 
 #define T double
@@ -105,6 +109,8 @@ FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s,
 #define VBCAST _mm256_broadcast_sd
 #define VFMA _mm256_fmadd_pd
 #define VMUL _mm256_mul_pd
+#define VADD _mm256_add_pd
+#define VMAX _mm256_max_pd
 #define VSET1 _mm256_set1_pd
 #define MR 6
 #define NR 8

@@ -1,5 +1,5 @@
 /* AVX2+FMA micro-kernel template, included by ukr_avx2.c per dtype and operand layout. Defines
-   UKR_NAME(k, rows, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta) for a 6 x (2*VL) tile: 12
+   UKR_NAME(k, rows, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep) for a 6 x (2*VL) tile: 12
    accumulators, two B vectors and one broadcast A register = 15 of the 16 ymm registers.
    a[i][p] is at a[i*A_RS + p*A_CS], b[p][j] at b[p*B_RS + j]: constants for packed panels
    (A_RS 1, A_CS 6, B_RS 2*VL), the run-time strides for operands read in place.
@@ -18,22 +18,37 @@
         }                                                  \
     } while (0)
 
+/* C row i = relu?(alpha*acc [+ beta*C] [+ bias]): each step rounds as the separate epilogue
+   pass did (bias added to the stored value), so fusing it changes no bit. */
 #define ROW_STORE(i)                                                              \
     do {                                                                          \
         T *ci = c + (i) * ldc;                                                    \
         if ((i) >= rows) break;                                                   \
-        if (beta == (T)0) {                                                       \
-            VSTOREU(ci, VMUL(va, c##i##0));                                       \
-            VSTOREU(ci + VL, VMUL(va, c##i##1));                                  \
-        } else {                                                                  \
-            VSTOREU(ci, VFMA(vb, VLOADU(ci), VMUL(va, c##i##0)));                 \
-            VSTOREU(ci + VL, VFMA(vb, VLOADU(ci + VL), VMUL(va, c##i##1)));       \
+        VT t0 = VMUL(va, c##i##0), t1 = VMUL(va, c##i##1);                        \
+        if (beta != (T)0) {                                                       \
+            t0 = VFMA(vb, VLOADU(ci), t0);                                        \
+            t1 = VFMA(vb, VLOADU(ci + VL), t1);                                   \
         }                                                                         \
+        if (bias_kind == FI_BIAS_ROW) {                                           \
+            const VT bi = VBCAST(bias + (i));                                     \
+            t0 = VADD(t0, bi);                                                    \
+            t1 = VADD(t1, bi);                                                    \
+        } else if (bias_kind == FI_BIAS_COL) {                                    \
+            t0 = VADD(t0, bc0);                                                   \
+            t1 = VADD(t1, bc1);                                                   \
+        }                                                                         \
+        if (relu) { /* max(t, 0) is 0 for NaN t, like the epilogue's t > 0 ? t : 0 */ \
+            t0 = VMAX(t0, VZERO());                                               \
+            t1 = VMAX(t1, VZERO());                                               \
+        }                                                                         \
+        VSTOREU(ci, t0);                                                          \
+        VSTOREU(ci + VL, t1);                                                     \
     } while (0)
 
 FI_AVX2 FI_INLINE void BODY(fi_dim_t k, const int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,
                             fi_dim_t cs_a, const T *FI_RESTRICT b, fi_dim_t rs_b,
-                            T *FI_RESTRICT c, fi_dim_t ldc, T alpha, T beta)
+                            T *FI_RESTRICT c, fi_dim_t ldc, T alpha, T beta,
+                            const fi_ukr_ep_t *ep)
 {
     (void)rs_a;
     (void)cs_a;
@@ -49,20 +64,26 @@ FI_AVX2 FI_INLINE void BODY(fi_dim_t k, const int rows, const T *FI_RESTRICT a, 
         b += B_RS;
     }
     const VT va = VSET1(alpha), vb = VSET1(beta);
+    const T *bias = ep ? (const T *)ep->bias : NULL;
+    const fi_bias_kind_t bias_kind = bias ? ep->bias_kind : FI_BIAS_NONE;
+    const int relu = ep && ep->relu;
+    const VT bc0 = bias_kind == FI_BIAS_COL ? VLOADU(bias) : VZERO();
+    const VT bc1 = bias_kind == FI_BIAS_COL ? VLOADU(bias + VL) : VZERO();
     ROW_STORE(0); ROW_STORE(1); ROW_STORE(2); ROW_STORE(3); ROW_STORE(4); ROW_STORE(5);
 }
 
 FI_AVX2 static void UKR_NAME(fi_dim_t k, int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,
                              fi_dim_t cs_a, const T *FI_RESTRICT b, fi_dim_t rs_b,
-                             T *FI_RESTRICT c, fi_dim_t ldc, T alpha, T beta)
+                             T *FI_RESTRICT c, fi_dim_t ldc, T alpha, T beta,
+                             const fi_ukr_ep_t *ep)
 {
     switch (rows) {
-    case 6: BODY(k, 6, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
-    case 5: BODY(k, 5, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
-    case 4: BODY(k, 4, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
-    case 3: BODY(k, 3, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
-    case 2: BODY(k, 2, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
-    default: BODY(k, 1, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta); break;
+    case 6: BODY(k, 6, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
+    case 5: BODY(k, 5, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
+    case 4: BODY(k, 4, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
+    case 3: BODY(k, 3, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
+    case 2: BODY(k, 2, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
+    default: BODY(k, 1, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
     }
 }
 
