@@ -94,6 +94,16 @@ void fi_exp_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_exp_avx2_s, fi
 static void fi_tanh_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_tanh_avx2_s, fi_tanh_f); }
 static void fi_sigmoid_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_sigmoid_avx2_s, fi_sigmoid_f); }
 
+static int fi_backward_colsum_fast_s(float *dz, const float *dy, const float *y, fi_dim_t rows,
+                                     fi_dim_t cols, fi_act_t act, float *colsum)
+{
+#if FI_HAVE_ACT_AVX2
+    if (fi_act_use_avx2()) return fi_act_backward_colsum_avx2_s(dz, dy, y, rows, cols, act, colsum);
+#endif
+    (void)dz, (void)dy, (void)y, (void)rows, (void)cols, (void)act, (void)colsum;
+    return 0;
+}
+
 void fi_exp_d(double *y, const double *x, fi_dim_t n)
 {
     for (fi_dim_t i = 0; i < n; i++) y[i] = exp(x[i]);
@@ -131,6 +141,7 @@ int fi_act_needs_pre(fi_act_t act)
 #define EXP expf
 #define LOG1P log1pf
 #define ERFC erfcf
+#define BACKWARD_COLSUM_FAST fi_backward_colsum_fast_s
 #include "fi_act_impl.h"
 #undef T
 #undef SUF
@@ -141,6 +152,7 @@ int fi_act_needs_pre(fi_act_t act)
 #undef EXP
 #undef LOG1P
 #undef ERFC
+#undef BACKWARD_COLSUM_FAST
 
 #define T double
 #define SUF d
@@ -151,4 +163,5 @@ int fi_act_needs_pre(fi_act_t act)
 #define EXP exp
 #define LOG1P log1p
 #define ERFC erfc
+#define BACKWARD_COLSUM_FAST(dz, dy, y, rows, cols, act, colsum) 0
 #include "fi_act_impl.h"

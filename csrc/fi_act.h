@@ -36,6 +36,15 @@ void fi_act_backward_s(float *dz, const float *dy, const float *z, const float *
 void fi_act_backward_d(double *dz, const double *dy, const double *z, const double *y, fi_dim_t n,
                        fi_act_t act, double param);
 
+/* fi_act_backward over a (rows, cols) block, plus colsum[j] = the sum of column j of dz in row
+   order (deterministic): a dense layer's bias gradient, summed while dz is in registers. */
+void fi_act_backward_colsum_s(float *dz, const float *dy, const float *z, const float *y,
+                              fi_dim_t rows, fi_dim_t cols, fi_act_t act, double param,
+                              float *colsum);
+void fi_act_backward_colsum_d(double *dz, const double *dy, const double *z, const double *y,
+                              fi_dim_t rows, fi_dim_t cols, fi_act_t act, double param,
+                              double *colsum);
+
 /* y = exp(x), n values (y may equal x). float32: within 1 ulp, vectorized like tanh/sigmoid
    (the softmax loss uses it); float64: libm. */
 void fi_exp_s(float *y, const float *x, fi_dim_t n);

@@ -4,6 +4,7 @@
    fi_cpu_has_avx2_fma() holds. */
 #include <string.h>
 
+#include "fi_act.h"
 #include "fi_act_kernels.h"
 
 #if FI_HAVE_ACT_AVX2
@@ -78,5 +79,55 @@ FI_AVX2_INLINE void map(float *y, const float *x, fi_dim_t n, __m256d (*f)(__m25
 FI_AVX2 void fi_exp_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, exp4); }
 FI_AVX2 void fi_tanh_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, tanh4); }
 FI_AVX2 void fi_sigmoid_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, sigmoid4); }
+
+/* Backward with column sums: no FMA here (target avx2 only), since contracting 1 - y*y or
+   dy * (...) would round differently from the portable loops of fi_act_impl.h. */
+#define FI_AVX2_NOFMA_INLINE __attribute__((target("avx2"), always_inline)) static inline
+
+/* dy * act'(.) from y, 8 lanes, as fi_act_backward computes it (relu: y > 0 ? dy : 0). */
+FI_AVX2_NOFMA_INLINE __m256 dact8(int act, __m256 d, __m256 y)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    switch (act) {
+    case FI_ACT_RELU: return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), d);
+    case FI_ACT_TANH: return _mm256_mul_ps(d, _mm256_sub_ps(one, _mm256_mul_ps(y, y)));
+    case FI_ACT_SIGMOID: return _mm256_mul_ps(d, _mm256_mul_ps(y, _mm256_sub_ps(one, y)));
+    default: return d;
+    }
+}
+
+/* Column blocks of 8 (the last one masked), each walked down the rows with its sum in a
+   register: every column is summed in row order. act is a constant after inlining. */
+FI_AVX2_NOFMA_INLINE void colsum_act(float *dz, const float *dy, const float *y, fi_dim_t rows,
+                                     fi_dim_t cols, int act, float *colsum)
+{
+    for (fi_dim_t j = 0; j < cols; j += 8) {
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)FI_MIN(cols - j, 8)), lanes);
+        __m256 s = _mm256_setzero_ps();
+        for (fi_dim_t i = 0; i < rows; i++) {
+            const fi_dim_t o = i * cols + j;
+            const __m256 yv = act == FI_ACT_IDENTITY ? s : _mm256_maskload_ps(y + o, mask);
+            const __m256 d = dact8(act, _mm256_maskload_ps(dy + o, mask), yv);
+            _mm256_maskstore_ps(dz + o, mask, d);
+            s = _mm256_add_ps(s, d);
+        }
+        _mm256_maskstore_ps(colsum + j, mask, s);
+    }
+}
+
+__attribute__((target("avx2"))) int fi_act_backward_colsum_avx2_s(float *dz, const float *dy,
+                                                                  const float *y, fi_dim_t rows,
+                                                                  fi_dim_t cols, int act,
+                                                                  float *colsum)
+{
+    switch (act) {
+    case FI_ACT_IDENTITY: colsum_act(dz, dy, y, rows, cols, FI_ACT_IDENTITY, colsum); return 1;
+    case FI_ACT_RELU: colsum_act(dz, dy, y, rows, cols, FI_ACT_RELU, colsum); return 1;
+    case FI_ACT_TANH: colsum_act(dz, dy, y, rows, cols, FI_ACT_TANH, colsum); return 1;
+    case FI_ACT_SIGMOID: colsum_act(dz, dy, y, rows, cols, FI_ACT_SIGMOID, colsum); return 1;
+    default: return 0;
+    }
+}
 
 #endif
