@@ -96,23 +96,52 @@ FI_AVX2_NOFMA_INLINE __m256 dact8(int act, __m256 d, __m256 y)
     }
 }
 
-/* Column blocks of 8 (the last one masked), each walked down the rows with its sum in a
-   register: every column is summed in row order. act is a constant after inlining. */
+/* The same, one value (fi_act_impl.h's expressions). */
+FI_AVX2_NOFMA_INLINE float dact1(int act, float d, float y)
+{
+    switch (act) {
+    case FI_ACT_RELU: return y > 0 ? d : 0.0f;
+    case FI_ACT_TANH: return d * (1.0f - y * y);
+    case FI_ACT_SIGMOID: return d * (y * (1.0f - y));
+    default: return d;
+    }
+}
+
+/* nb blocks of 8 columns from column j walked down the rows, each with its sum in a register
+   (nb independent add chains: one would wait on the add latency every row). */
+FI_AVX2_NOFMA_INLINE void colsum_blocks(float *dz, const float *dy, const float *y, fi_dim_t rows,
+                                        fi_dim_t cols, int act, float *colsum, fi_dim_t j, int nb)
+{
+    __m256 s[4];
+    for (int b = 0; b < nb; b++) s[b] = _mm256_setzero_ps();
+    for (fi_dim_t i = 0; i < rows; i++)
+        for (int b = 0; b < nb; b++) {
+            const fi_dim_t o = i * cols + j + 8 * b;
+            const __m256 yv = act == FI_ACT_IDENTITY ? s[b] : _mm256_loadu_ps(y + o);
+            const __m256 d = dact8(act, _mm256_loadu_ps(dy + o), yv);
+            _mm256_storeu_ps(dz + o, d);
+            s[b] = _mm256_add_ps(s[b], d);
+        }
+    for (int b = 0; b < nb; b++) _mm256_storeu_ps(colsum + j + 8 * b, s[b]);
+}
+
+/* Blocks of 8 columns, four at a time, then the last columns one by one: every column is
+   summed in row order. act is a constant after inlining. */
 FI_AVX2_NOFMA_INLINE void colsum_act(float *dz, const float *dy, const float *y, fi_dim_t rows,
                                      fi_dim_t cols, int act, float *colsum)
 {
-    for (fi_dim_t j = 0; j < cols; j += 8) {
-        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)FI_MIN(cols - j, 8)), lanes);
-        __m256 s = _mm256_setzero_ps();
+    fi_dim_t j = 0;
+    for (; j + 32 <= cols; j += 32) colsum_blocks(dz, dy, y, rows, cols, act, colsum, j, 4);
+    for (; j + 8 <= cols; j += 8) colsum_blocks(dz, dy, y, rows, cols, act, colsum, j, 1);
+    for (; j < cols; j++) { /* scalar: AMD's masked stores cost more than the whole block */
+        float sj = 0.0f;
         for (fi_dim_t i = 0; i < rows; i++) {
             const fi_dim_t o = i * cols + j;
-            const __m256 yv = act == FI_ACT_IDENTITY ? s : _mm256_maskload_ps(y + o, mask);
-            const __m256 d = dact8(act, _mm256_maskload_ps(dy + o, mask), yv);
-            _mm256_maskstore_ps(dz + o, mask, d);
-            s = _mm256_add_ps(s, d);
+            const float d = dact1(act, dy[o], act == FI_ACT_IDENTITY ? 0.0f : y[o]);
+            dz[o] = d;
+            sj += d;
         }
-        _mm256_maskstore_ps(colsum + j, mask, s);
+        colsum[j] = sj;
     }
 }
 
