@@ -68,7 +68,8 @@ int fi_act_select(const char *name)
         g_act_avx2 = 0;
         return 0;
     }
-    if (!strcmp(name, "avx2")) {
+    /* FASTINIT_KERNEL=avx512 names a GEMM kernel set; the activations have none wider. */
+    if (!strcmp(name, "avx2") || !strcmp(name, "avx512")) {
         if (!fi_act_avx2_usable()) return -2;
         g_act_avx2 = 1;
         return 0;

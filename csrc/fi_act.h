@@ -51,7 +51,8 @@ void fi_exp_s(float *y, const float *x, fi_dim_t n);
 void fi_exp_d(double *y, const double *x, fi_dim_t n);
 
 /* Kernel for the float32 exp, tanh and sigmoid: "auto" (AVX2+FMA where the CPU has it), "ref"
-   (portable) or "avx2". 0 on success, -1 for an unknown name, -2 if the CPU lacks AVX2+FMA.
+   (portable) or "avx2" ("avx512", a GEMM kernel name, means "avx2" here). 0 on success, -1 for
+   an unknown name, -2 if the CPU lacks AVX2+FMA.
    Call under the GIL (the Python module does it at import, from FASTINIT_KERNEL). */
 int fi_act_select(const char *name);
 /* What runs now: "avx2" or "ref". */

@@ -318,6 +318,60 @@ def test_every_kernel_matches_reference_kernel(rng, kernel, dtype):
         _core._select_kernel("auto")
 
 
+WIDE = ("avx2", "avx512")
+
+
+@pytest.mark.skipif(not set(WIDE) <= set(INFO["available"]), reason="CPU lacks AVX-512")
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
+@pytest.mark.parametrize("nt", [1, 2])
+def test_avx512_bit_identical_to_avx2(rng, dtype, ta, tb, nt):
+    """Each C value is the same FMA chain in both kernel sets (the AVX-512 one also hands
+    products at most half its tile wide to AVX2): the same bits on 0, 1, primes and sizes
+    around both tiles, with beta, bias and relu, on the small and blocked paths."""
+    sizes = [(0, 5, 3), (1, 1, 1), (7, 13, 5), (6, 16, 64), (13, 17, 31), (64, 10, 64), (64, 64, 10),
+             (97, 31, 33), (5, 33, 2), (61, 47, 1031), (150, 65, 300), (37, 97, 700), (300, 10, 800)]
+    old = fastinit.get_num_threads()
+    try:
+        fastinit.set_num_threads(nt)
+        for m, n, k in sizes:
+            a = rand(rng, (k, m) if ta else (m, k), dtype)
+            b = rand(rng, (n, k) if tb else (k, n), dtype)
+            bias, c0 = rand(rng, (n,), dtype), rand(rng, (m, n), dtype)
+            got = {}
+            for kernel in WIDE:
+                _core._select_kernel(kernel)
+                c = c0.copy()
+                _core._gemm(a, b, c, ta, tb, alpha=0.75, beta=0.5, bias=bias, bias_kind=2, act=1)
+                got[kernel] = (c, fastinit.matmul(a, b, trans_a=ta, trans_b=tb))
+            for x, y in zip(*got.values()):
+                assert x.tobytes() == y.tobytes(), (m, n, k)
+            want = np.maximum(0.75 * ref(a, b, ta, tb) + 0.5 * c0 + bias, 0)
+            assert_close(got["avx512"][0], want, dtype, k)
+    finally:
+        fastinit.set_num_threads(old)
+        _core._select_kernel("auto")
+
+
+def test_kernel_selection_needs_the_cpu_feature():
+    """Each SIMD set is offered exactly where the CPU runs it; asking for it elsewhere is a
+    clear error, and "auto" takes the widest one available."""
+    have = {"avx2": INFO["cpu_avx2_fma"], "avx512": INFO["cpu_avx2_fma"] and INFO["cpu_avx512"]}
+    try:
+        for name, ok in have.items():
+            assert (name in INFO["available"]) == ok
+            if ok:
+                _core._select_kernel(name)
+                assert fastinit.kernel_info()["kernel"] == name
+            else:
+                with pytest.raises(ValueError, match="needs a CPU feature"):
+                    _core._select_kernel(name)
+        _core._select_kernel("auto")
+        assert fastinit.kernel_info()["kernel"] == INFO["available"][-1]
+    finally:
+        _core._select_kernel("auto")
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_bit_identical_for_any_thread_count(rng, dtype):
     a, b = rand(rng, (301, 257), dtype), rand(rng, (257, 399), dtype)

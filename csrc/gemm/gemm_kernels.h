@@ -58,12 +58,16 @@ typedef struct fi_gemm_ctx {
     fi_ukr_d_t d_ukr, d_ukr_strided;
     fi_pack_s_t s_pack_a, s_pack_b;
     fi_pack_d_t d_pack_a, d_pack_b;
+    /* Products at most half a tile wide run this set instead, or NULL: a 32-wide tile would
+       spend two thirds of its FMAs on the padding of a 10-wide product. */
+    const struct fi_gemm_ctx *narrow;
 } fi_gemm_ctx_t;
 
-/* The kernel sets; fi_gemm_ctx_avx2 is NULL-safe to reference on any CPU but must only run
-   where fi_cpu_has_avx2_fma() holds. */
+/* The kernel sets; fi_gemm_ctx_avx2/avx512 are safe to reference on any CPU (name NULL where
+   not built) but must only run where fi_cpu_has_avx2_fma() / fi_cpu_has_avx512() holds. */
 extern const fi_gemm_ctx_t fi_gemm_ctx_ref;
 extern const fi_gemm_ctx_t fi_gemm_ctx_avx2;
+extern const fi_gemm_ctx_t fi_gemm_ctx_avx512;
 
 /* The context in use (set by fi_gemm_select; "auto" at first use). */
 const fi_gemm_ctx_t *fi_gemm_ctx(void);
@@ -87,6 +91,6 @@ const fi_gemm_ctx_t *fi_gemm_ctx(void);
 
 /* Largest MR/NR of any kernel: bounds the stack tile for edge tiles. */
 #define FI_MAX_MR 8
-#define FI_MAX_NR 16
+#define FI_MAX_NR 32
 
 #endif

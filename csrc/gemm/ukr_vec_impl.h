@@ -1,6 +1,9 @@
-/* AVX2+FMA micro-kernel template, included by ukr_avx2.c per dtype and operand layout. Defines
-   UKR_NAME(k, rows, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep) for a 6 x (2*VL) tile: 12
-   accumulators, two B vectors and one broadcast A register = 15 of the 16 ymm registers.
+/* SIMD micro-kernel template, included by ukr_avx2.c and ukr_avx512.c per dtype and operand
+   layout with UKR_ATTR (target attribute), VT (vector type, VL lanes) and its operations defined.
+   Defines UKR_NAME(k, rows, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep) for a 6 x (2*VL)
+   tile: 12 accumulators, two B vectors and one broadcast A register (15 of AVX2's 16 ymm).
+   Every C value is one FMA chain over k in order, then the same store steps, whatever VL: the
+   AVX2 and AVX-512 kernels give the same bits.
    a[i][p] is at a[i*A_RS + p*A_CS], b[p][j] at b[p*B_RS + j]: constants for packed panels
    (A_RS 1, A_CS 6, B_RS 2*VL), the run-time strides for operands read in place.
    Only the first `rows` rows are read and written: the body is inlined once per row count,
@@ -45,7 +48,7 @@
         VSTOREU(ci + VL, t1);                                                     \
     } while (0)
 
-FI_AVX2 FI_INLINE void BODY(fi_dim_t k, const int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,
+UKR_ATTR FI_INLINE void BODY(fi_dim_t k, const int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,
                             fi_dim_t cs_a, const T *FI_RESTRICT b, fi_dim_t rs_b,
                             T *FI_RESTRICT c, fi_dim_t ldc, T alpha, T beta,
                             const fi_ukr_ep_t *ep)
@@ -72,7 +75,7 @@ FI_AVX2 FI_INLINE void BODY(fi_dim_t k, const int rows, const T *FI_RESTRICT a, 
     ROW_STORE(0); ROW_STORE(1); ROW_STORE(2); ROW_STORE(3); ROW_STORE(4); ROW_STORE(5);
 }
 
-FI_AVX2 static void UKR_NAME(fi_dim_t k, int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,
+UKR_ATTR static void UKR_NAME(fi_dim_t k, int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,
                              fi_dim_t cs_a, const T *FI_RESTRICT b, fi_dim_t rs_b,
                              T *FI_RESTRICT c, fi_dim_t ldc, T alpha, T beta,
                              const fi_ukr_ep_t *ep)
