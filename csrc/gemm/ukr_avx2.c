@@ -9,6 +9,7 @@
 #define FI_AVX2 __attribute__((target("avx2,fma")))
 #define PACK_ATTR FI_AVX2
 #define UKR_ATTR FI_AVX2
+#define UKR_MR 6
 
 #include "gemm/transpose_avx2.h"
 

@@ -1,4 +1,4 @@
-/* AVX-512 micro-kernels (x86-64): sgemm 6x32 and dgemm 6x16, the AVX2 template on zmm registers,
+/* AVX-512 micro-kernels (x86-64): sgemm 8x32 and dgemm 8x16, the AVX2 template on zmm registers,
    and their packers. Zen 4 runs a 512-bit FMA at the rate of two 256-bit ones, so the gain is
    half the instructions per flop (loads, broadcasts, loop) and twice the work per C tile.
    Products up to half a tile wide run the AVX2 set: every C value is the same FMA chain in
@@ -13,6 +13,7 @@
 #define FI_AVX512 __attribute__((target("avx2,fma,avx512f")))
 #define PACK_ATTR FI_AVX512
 #define UKR_ATTR FI_AVX512
+#define UKR_MR 8
 
 #include "gemm/transpose_avx2.h"
 
@@ -28,7 +29,7 @@
 #define VADD _mm512_add_ps
 #define VMAX _mm512_max_ps
 #define VSET1 _mm512_set1_ps
-#define MR 6
+#define MR 8
 #define NR 32
 #define PACK_A_NAME pack_a_avx512_s
 #define PACK_B_NAME pack_b_avx512_s
@@ -42,9 +43,9 @@
 #undef PACK_TRANSPOSE
 #undef PACK_TB
 #define A_RS 1
-#define A_CS 6
+#define A_CS 8
 #define B_RS 32
-#define UKR_NAME ukr_avx512_s_6x32
+#define UKR_NAME ukr_avx512_s_8x32
 #include "gemm/ukr_vec_impl.h"
 #undef A_RS
 #undef A_CS
@@ -53,7 +54,7 @@
 #define A_RS rs_a
 #define A_CS cs_a
 #define B_RS rs_b
-#define UKR_NAME ukr_avx512_s_6x32_strided
+#define UKR_NAME ukr_avx512_s_8x32_strided
 #include "gemm/ukr_vec_impl.h"
 #undef A_RS
 #undef A_CS
@@ -84,7 +85,7 @@
 #define VADD _mm512_add_pd
 #define VMAX _mm512_max_pd
 #define VSET1 _mm512_set1_pd
-#define MR 6
+#define MR 8
 #define NR 16
 #define PACK_A_NAME pack_a_avx512_d
 #define PACK_B_NAME pack_b_avx512_d
@@ -92,9 +93,9 @@
 #define PACK_TB 4
 #include "gemm/pack_impl.h"
 #define A_RS 1
-#define A_CS 6
+#define A_CS 8
 #define B_RS 16
-#define UKR_NAME ukr_avx512_d_6x16
+#define UKR_NAME ukr_avx512_d_8x16
 #include "gemm/ukr_vec_impl.h"
 #undef A_RS
 #undef A_CS
@@ -103,19 +104,19 @@
 #define A_RS rs_a
 #define A_CS cs_a
 #define B_RS rs_b
-#define UKR_NAME ukr_avx512_d_6x16_strided
+#define UKR_NAME ukr_avx512_d_8x16_strided
 #include "gemm/ukr_vec_impl.h"
 
 /* The AVX2 set's cache blocking (same KC, so K is split where the AVX2 kernel splits it),
    NC rounded down to a multiple of NR. */
 const fi_gemm_ctx_t fi_gemm_ctx_avx512 = {
     .name = "avx512",
-    .s = {"sgemm_avx512_6x32", 6, 32, 144, 512, 4064},
-    .d = {"dgemm_avx512_6x16", 6, 16, 72, 256, 2032},
-    .s_ukr = ukr_avx512_s_6x32,
-    .s_ukr_strided = ukr_avx512_s_6x32_strided,
-    .d_ukr = ukr_avx512_d_6x16,
-    .d_ukr_strided = ukr_avx512_d_6x16_strided,
+    .s = {"sgemm_avx512_8x32", 8, 32, 144, 512, 4064},
+    .d = {"dgemm_avx512_8x16", 8, 16, 72, 256, 2032},
+    .s_ukr = ukr_avx512_s_8x32,
+    .s_ukr_strided = ukr_avx512_s_8x32_strided,
+    .d_ukr = ukr_avx512_d_8x16,
+    .d_ukr_strided = ukr_avx512_d_8x16_strided,
     .s_pack_a = pack_a_avx512_s,
     .s_pack_b = pack_b_avx512_s,
     .d_pack_a = pack_a_avx512_d,

@@ -1,11 +1,12 @@
 /* SIMD micro-kernel template, included by ukr_avx2.c and ukr_avx512.c per dtype and operand
    layout with UKR_ATTR (target attribute), VT (vector type, VL lanes) and its operations defined.
-   Defines UKR_NAME(k, rows, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep) for a 6 x (2*VL)
-   tile: 12 accumulators, two B vectors and one broadcast A register (15 of AVX2's 16 ymm).
+   Defines UKR_NAME(k, rows, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep) for a UKR_MR x
+   (2*VL) tile, UKR_MR 6 or 8: 2*UKR_MR accumulators, two B vectors and one broadcast A register
+   (6 rows: 15 of AVX2's 16 ymm; 8 rows: 19 of AVX-512's 32 zmm).
    Every C value is one FMA chain over k in order, then the same store steps, whatever VL: the
    AVX2 and AVX-512 kernels give the same bits.
    a[i][p] is at a[i*A_RS + p*A_CS], b[p][j] at b[p*B_RS + j]: constants for packed panels
-   (A_RS 1, A_CS 6, B_RS 2*VL), the run-time strides for operands read in place.
+   (A_RS 1, A_CS UKR_MR, B_RS 2*VL), the run-time strides for operands read in place.
    Only the first `rows` rows are read and written: the body is inlined once per row count,
    so a short last row block neither computes padding nor needs A packed or C merged. */
 #define FI_CAT_(a, b) a##b
@@ -58,11 +59,12 @@ UKR_ATTR FI_INLINE void BODY(fi_dim_t k, const int rows, const T *FI_RESTRICT a,
     (void)rs_b;
     VT c00 = VZERO(), c01 = VZERO(), c10 = VZERO(), c11 = VZERO(), c20 = VZERO(), c21 = VZERO();
     VT c30 = VZERO(), c31 = VZERO(), c40 = VZERO(), c41 = VZERO(), c50 = VZERO(), c51 = VZERO();
+    VT c60 = VZERO(), c61 = VZERO(), c70 = VZERO(), c71 = VZERO(); /* unused below 7 rows */
     for (int i = 0; i < rows; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
 #pragma GCC unroll 4
     for (fi_dim_t p = 0; p < k; p++) {
         const VT b0 = VLOADU(b), b1 = VLOADU(b + VL);
-        ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3); ROW_FMA(4); ROW_FMA(5);
+        ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3); ROW_FMA(4); ROW_FMA(5); ROW_FMA(6); ROW_FMA(7);
         a += A_CS;
         b += B_RS;
     }
@@ -73,6 +75,7 @@ UKR_ATTR FI_INLINE void BODY(fi_dim_t k, const int rows, const T *FI_RESTRICT a,
     const VT bc0 = bias_kind == FI_BIAS_COL ? VLOADU(bias) : VZERO();
     const VT bc1 = bias_kind == FI_BIAS_COL ? VLOADU(bias + VL) : VZERO();
     ROW_STORE(0); ROW_STORE(1); ROW_STORE(2); ROW_STORE(3); ROW_STORE(4); ROW_STORE(5);
+    ROW_STORE(6); ROW_STORE(7);
 }
 
 UKR_ATTR static void UKR_NAME(fi_dim_t k, int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,
@@ -81,6 +84,10 @@ UKR_ATTR static void UKR_NAME(fi_dim_t k, int rows, const T *FI_RESTRICT a, fi_d
                              const fi_ukr_ep_t *ep)
 {
     switch (rows) {
+#if UKR_MR > 6
+    case 8: BODY(k, 8, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
+    case 7: BODY(k, 7, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
+#endif
     case 6: BODY(k, 6, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
     case 5: BODY(k, 5, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
     case 4: BODY(k, 4, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep); break;
