@@ -150,10 +150,11 @@ def test_epilogue_bias_and_activation(rng, dtype, act, bias_kind):
 @pytest.mark.parametrize("bias_kind", [0, 1, 2])
 @pytest.mark.parametrize("act", [0, 1, 5])
 @pytest.mark.parametrize("nt,k", [(1, 29), (2, 3000)], ids=["small", "blocked"])
-def test_fused_epilogue_bit_identical_to_separate_steps(rng, kernel, dtype, bias_kind, act, nt, k):
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+def test_fused_epilogue_bit_identical_to_separate_steps(rng, kernel, dtype, bias_kind, act, nt, k, beta):
     """Tiles add the bias and apply relu as they store C: the same bits as the plain product
-    followed by C += bias, C = act(C) in C's dtype, on full and edge tiles, with beta, NaN
-    rows (relu gives 0) and -0.0 (relu gives +0)."""
+    followed by C += bias, C = act(C) in C's dtype, on full and edge tiles, with and without
+    beta, NaN rows (relu gives 0) and -0.0 (relu gives +0)."""
     m, n = 2 * MR + 1, 3 * NR + 5
     a, b = rand(rng, (m, k), dtype), rand(rng, (n, k), dtype)
     a[1] = np.nan
@@ -168,8 +169,8 @@ def test_fused_epilogue_bit_identical_to_separate_steps(rng, kernel, dtype, bias
         _core._select_kernel(kernel)
         fastinit.set_num_threads(nt)
         plain, fused = c0.copy(), c0.copy()
-        _core._gemm(a, b, plain, False, True, alpha=1.5, beta=0.5)
-        _core._gemm(a, b, fused, False, True, alpha=1.5, beta=0.5, bias=bias, bias_kind=bias_kind, act=act)
+        _core._gemm(a, b, plain, False, True, alpha=1.5, beta=beta)
+        _core._gemm(a, b, fused, False, True, alpha=1.5, beta=beta, bias=bias, bias_kind=bias_kind, act=act)
         want = plain.copy()
         if bias_kind:
             want += bias[:, None] if bias_kind == 1 else bias[None, :]

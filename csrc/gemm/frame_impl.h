@@ -68,8 +68,8 @@ static void FN(naive_)(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, T alp
 }
 
 /* One tile of C: mr_e (<= MR) rows go straight to C; a tile short of NR columns is computed
-   whole on the stack (B is zero-padded) and its valid part merged, with the same epilogue
-   steps as the kernels (tep: bias at this tile, see gemm_kernels.h). */
+   whole on the stack (B is zero-padded) and its valid part copied, or merged with the same
+   epilogue steps as the kernels when beta != 0 (tep: bias at this tile, see gemm_kernels.h). */
 static inline void FN(tile_)(UKR_T ukr, int nr, fi_dim_t mr_e, fi_dim_t nr_e, fi_dim_t k, T alpha,
                              const T *a, fi_dim_t rs_a, fi_dim_t cs_a, const T *b, fi_dim_t rs_b,
                              T beta, T *c, fi_dim_t ldc, const fi_ukr_ep_t *tep)
@@ -79,12 +79,27 @@ static inline void FN(tile_)(UKR_T ukr, int nr, fi_dim_t mr_e, fi_dim_t nr_e, fi
         return;
     }
     _Alignas(64) T tile[FI_MAX_MR * FI_MAX_NR];
+    if (beta == (T)0) { /* the kernel applies the epilogue, a column bias padded to NR */
+        _Alignas(64) T bpad[FI_MAX_NR];
+        fi_ukr_ep_t t;
+        if (tep && tep->bias_kind == FI_BIAS_COL) {
+            const T *bias = (const T *)tep->bias;
+            for (fi_dim_t j = 0; j < nr; j++) bpad[j] = j < nr_e ? bias[j] : (T)0;
+            t = *tep;
+            t.bias = bpad;
+            tep = &t;
+        }
+        ukr(k, (int)mr_e, a, rs_a, cs_a, b, rs_b, tile, nr, alpha, (T)0, tep);
+        for (fi_dim_t i = 0; i < mr_e; i++)
+            for (fi_dim_t j = 0; j < nr_e; j++) c[i * ldc + j] = tile[i * nr + j];
+        return;
+    }
     ukr(k, (int)mr_e, a, rs_a, cs_a, b, rs_b, tile, nr, alpha, (T)0, NULL);
     const T *bias = tep ? (const T *)tep->bias : NULL;
     const int relu = tep && tep->relu;
     for (fi_dim_t i = 0; i < mr_e; i++)
         for (fi_dim_t j = 0; j < nr_e; j++) {
-            T v = beta == (T)0 ? tile[i * nr + j] : beta * c[i * ldc + j] + tile[i * nr + j];
+            T v = beta * c[i * ldc + j] + tile[i * nr + j];
             if (bias) v += tep->bias_kind == FI_BIAS_ROW ? bias[i] : bias[j];
             c[i * ldc + j] = relu ? (v > 0 ? v : (T)0) : v;
         }
