@@ -67,10 +67,11 @@ def test_transposes(rng, dtype, ta, tb):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("k", [3, 4, 5, 7, 8, 9, 17])
-@pytest.mark.parametrize("n", [NR - 1, NR, 2 * NR + 1])
+@pytest.mark.parametrize("n", [5, 10, NR - 1, NR, 2 * NR + 1])
 def test_transposed_b_packing(rng, dtype, k, n):
     """B stored transposed is packed through block transposes (8x8 float, 4x4 double) where
-    whole blocks fit, scalar elsewhere: k around the block size, full and edge panels."""
+    whole blocks fit, also in edge panels, scalar elsewhere: k around the block size, full and
+    edge panels, narrow products (the AVX2 set under AVX-512)."""
     m = MR + 1
     a, b = rand(rng, (m, k), dtype), rand(rng, (n, k + 3), dtype)[:, :k]
     assert_close(fastinit.matmul(a, b, trans_b=True), ref(a, b, tb=True), dtype, k)
