@@ -156,7 +156,8 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
         return;
     }
     const fi_gemm_ctx_t *ctx = fi_gemm_ctx();
-    if (ctx->narrow && n <= ctx->BLK.nr / 2) ctx = ctx->narrow;
+    if (ctx->narrow && (n <= ctx->BLK.nr / 2 || (double)m * (double)n * (double)k > FI_GEMM_WIDE_MAX_MNK))
+        ctx = ctx->narrow;
     const fi_blocking_t blk = ctx->BLK;
     const int mr = blk.mr, nr = blk.nr;
     const double flops = 2.0 * (double)m * (double)n * (double)k;

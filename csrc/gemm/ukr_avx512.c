@@ -1,8 +1,8 @@
 /* AVX-512 micro-kernels (x86-64): sgemm 8x32 and dgemm 8x16, the AVX2 template on zmm registers,
    and their packers. Zen 4 runs a 512-bit FMA at the rate of two 256-bit ones, so the gain is
    half the instructions per flop (loads, broadcasts, loop) and twice the work per C tile.
-   Products up to half a tile wide run the AVX2 set: every C value is the same FMA chain in
-   both, so the choice changes no bit.
+   Products up to half a tile wide, and very large ones (FI_GEMM_WIDE_MAX_MNK), run the AVX2
+   set: every C value is the same FMA chain in both, so the choice changes no bit.
    Target attributes, not global flags; fi_gemm_select only installs this context where
    fi_cpu_has_avx512() holds. */
 #include "gemm/gemm_kernels.h"
