@@ -1,8 +1,8 @@
 /* Activation kernels (see fi_act.h). The float32 exp, tanh and sigmoid, the hot ones, evaluate
    exp in double (formula in fi_act_kernels.h) and round once to float: within 1 ulp. With
    AVX2+FMA they run 8 at a time (fi_act_avx2.c), with AVX-512F 16 (fi_act_avx512.c, the same
-   bits); the portable path below is the same formula, one value at a time. The float64 path uses libm (accuracy first: gradient checks and PyTorch
-   parity run there). */
+   bits); the portable path below is the same formula, one value at a time. The float64 path
+   uses libm (accuracy first: gradient checks and PyTorch parity run there). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -109,7 +109,10 @@ const char *fi_act_kernel(void)
 
 void fi_exp_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(exp, fi_exp_f); }
 static void fi_tanh_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(tanh, fi_tanh_f); }
-static void fi_sigmoid_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(sigmoid, fi_sigmoid_f); }
+static void fi_sigmoid_n_s(float *y, const float *x, fi_dim_t n)
+{
+    FI_MAP_S(sigmoid, fi_sigmoid_f);
+}
 
 static int fi_backward_colsum_fast_s(float *dz, const float *dy, const float *y, fi_dim_t rows,
                                      fi_dim_t cols, fi_act_t act, float *colsum)

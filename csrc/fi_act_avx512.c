@@ -19,7 +19,8 @@ FI_AVX512_INLINE __m512d exp_red(__m512d y, __m512d *s)
     const __m512d t = _mm512_fmadd_pd(y, _mm512_set1_pd(FI_LOG2E), magic);
     const __m512d r = _mm512_fnmadd_pd(_mm512_sub_pd(t, magic), _mm512_set1_pd(FI_LN2), y);
     __m512d p = _mm512_set1_pd(fi_expm1_coef[0]);
-    for (int k = 1; k < FI_EXPM1_NCOEF; k++) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(fi_expm1_coef[k]));
+    for (int k = 1; k < FI_EXPM1_NCOEF; k++)
+        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(fi_expm1_coef[k]));
     const __m512i e = _mm512_add_epi64(_mm512_slli_epi64(_mm512_castpd_si512(t), 52),
                                        _mm512_set1_epi64((int64_t)1023 << 52));
     *s = _mm512_castsi512_pd(e);
@@ -57,11 +58,12 @@ FI_AVX512_INLINE __m512d sigmoid8(__m512d x)
 /* y[0:16] = f(x[0:16]); y may equal x. */
 FI_AVX512_INLINE void map16(float *y, const float *x, __m512d (*f)(__m512d))
 {
-    const __m512d v = _mm512_castps_pd(_mm512_loadu_ps(x));
-    const __m256 lo = _mm512_cvtpd_ps(f(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_castpd512_pd256(v)))));
-    const __m256 hi = _mm512_cvtpd_ps(f(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(v, 1)))));
-    const __m512d out = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1);
-    _mm512_storeu_ps(y, _mm512_castpd_ps(out));
+    const __m512d v = _mm512_castps_pd(_mm512_loadu_ps(x)); /* 8 floats per 256-bit half */
+    const __m256 x0 = _mm256_castpd_ps(_mm512_castpd512_pd256(v));
+    const __m256 x1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(v, 1));
+    const __m256d y0 = _mm256_castps_pd(_mm512_cvtpd_ps(f(_mm512_cvtps_pd(x0))));
+    const __m256d y1 = _mm256_castps_pd(_mm512_cvtpd_ps(f(_mm512_cvtps_pd(x1))));
+    _mm512_storeu_ps(y, _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(y0), y1, 1)));
 }
 
 /* A short tail goes through the same code via a padded copy: a value's result never depends

@@ -103,7 +103,8 @@ def test_fast_float32_paths_are_within_one_ulp(name):
 
 def _has(kernel):
     info = _core.kernel_info()
-    return {"ref": True, "avx2": info["cpu_avx2_fma"], "avx512": info["cpu_avx2_fma"] and info["cpu_avx512"]}[kernel]
+    avx2 = info["cpu_avx2_fma"]
+    return {"ref": True, "avx2": avx2, "avx512": avx2 and info["cpu_avx512"]}[kernel]
 
 
 @pytest.fixture(params=["ref", "avx2", "avx512"])

@@ -15,7 +15,8 @@ static int avx512_usable(void)
 
 static const fi_gemm_ctx_t *best(void)
 {
-    return avx512_usable() ? &fi_gemm_ctx_avx512 : avx2_usable() ? &fi_gemm_ctx_avx2 : &fi_gemm_ctx_ref;
+    if (avx512_usable()) return &fi_gemm_ctx_avx512;
+    return avx2_usable() ? &fi_gemm_ctx_avx2 : &fi_gemm_ctx_ref;
 }
 
 const fi_gemm_ctx_t *fi_gemm_ctx(void)

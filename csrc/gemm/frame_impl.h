@@ -42,7 +42,9 @@ static inline const fi_ukr_ep_t *FN(tile_ep_)(fi_ukr_ep_t *t, const fi_epilogue_
     if (!ep || !last_k) return NULL;
     const T *bias = (const T *)ep->bias;
     t->bias_kind = bias ? ep->bias_kind : FI_BIAS_NONE;
-    t->bias = t->bias_kind == FI_BIAS_ROW ? bias + i0 : t->bias_kind == FI_BIAS_COL ? bias + j0 : NULL;
+    t->bias = t->bias_kind == FI_BIAS_ROW   ? bias + i0
+              : t->bias_kind == FI_BIAS_COL ? bias + j0
+                                            : NULL;
     t->relu = ep->act == FI_ACT_RELU;
     return t->bias || t->relu ? t : NULL;
 }
@@ -156,11 +158,10 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
         return;
     }
     const fi_gemm_ctx_t *ctx = fi_gemm_ctx();
-    if (ctx->narrow && (n <= ctx->BLK.nr / 2 || (double)m * (double)n * (double)k > FI_GEMM_WIDE_MAX_MNK))
-        ctx = ctx->narrow;
+    const double flops = 2.0 * (double)m * (double)n * (double)k;
+    if (ctx->narrow && (n <= ctx->BLK.nr / 2 || flops > 2.0 * FI_GEMM_WIDE_MAX_MNK)) ctx = ctx->narrow;
     const fi_blocking_t blk = ctx->BLK;
     const int mr = blk.mr, nr = blk.nr;
-    const double flops = 2.0 * (double)m * (double)n * (double)k;
     int nt = fi_get_num_threads();
     if (flops < FI_GEMM_MIN_FLOPS_PER_THREAD * 2.0) nt = 1;
     /* Even K blocks: 784 = 2 x 392 rather than 512 + 272 (a thin last block wastes the C tile
@@ -263,7 +264,8 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                             const fi_dim_t mr_e = FI_MIN((fi_dim_t)mr, mc - ir);
                             T *cij = c + (ic + ir) * ldc + jc + jp * nr;
                             fi_ukr_ep_t t;
-                            const fi_ukr_ep_t *tep = FN(tile_ep_)(&t, ep, last_k, ic + ir, jc + jp * nr);
+                            const fi_ukr_ep_t *tep =
+                                FN(tile_ep_)(&t, ep, last_k, ic + ir, jc + jp * nr);
                             if (!rowa)
                                 FN(tile_)(ukr, nr, mr_e, nr_e, kc, alpha, ap + ir * kc, 0, 0, bpan,
                                           0, beta_pc, cij, ldc, tep);

@@ -4,8 +4,9 @@
      C[i][j] := beta * C[i][j] + alpha * sum_p a[p*MR + i] * b[p*NR + j]
    a: MR-row micro-panel (k columns of MR values), b: NR-column micro-panel (k rows of NR
    values), ldc: row stride of C. beta == 0 never reads C. A non-NULL ep (given only with
-   the last K block) adds a bias and applies relu as the tile is stored, saving a pass over C. Only rows 0..rows-1 (1 <= rows <=
-   MR) of A are read and of C written, so a short last row block needs no padding.
+   the last K block) adds a bias and applies relu as the tile is stored, saving a pass over
+   C. Only rows 0..rows-1 (1 <= rows <= MR) of A are read and of C written, so a short last
+   row block needs no padding.
    The "strided" variants read operands in place: a[i][p] = a[i*rs_a + p*cs_a], b[p][j] =
    b[p*rs_b + j]. They serve skinny products (small n: A used too few times to repay packing
    it) and small ones (packing would cost a large share of the product). Packed kernels

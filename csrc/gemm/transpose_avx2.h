@@ -6,7 +6,8 @@
 
 #include "gemm/gemm_kernels.h"
 
-__attribute__((target("avx2,fma"))) FI_INLINE void transpose_8x8_s(float *d, fi_dim_t ldd, const float *s, fi_dim_t lds)
+__attribute__((target("avx2,fma"))) FI_INLINE void
+transpose_8x8_s(float *d, fi_dim_t ldd, const float *s, fi_dim_t lds)
 {
     __m256 r[8], t[8];
     for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * lds);
@@ -26,7 +27,8 @@ __attribute__((target("avx2,fma"))) FI_INLINE void transpose_8x8_s(float *d, fi_
     }
 }
 
-__attribute__((target("avx2,fma"))) FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s, fi_dim_t lds)
+__attribute__((target("avx2,fma"))) FI_INLINE void
+transpose_4x4_d(double *d, fi_dim_t ldd, const double *s, fi_dim_t lds)
 {
     __m256d r[4], t[4];
     for (int i = 0; i < 4; i++) r[i] = _mm256_loadu_pd(s + i * lds);

@@ -23,7 +23,8 @@
         const T *bias = ep ? (const T *)ep->bias : NULL;                                       \
         for (int i = 0; i < rows; i++)                                                         \
             for (int j = 0; j < REF_NR; j++) {                                                 \
-                T v = beta == (T)0 ? alpha * acc[i][j] : beta * c[i * ldc + j] + alpha * acc[i][j]; \
+                T v = alpha * acc[i][j];                                                       \
+                if (beta != (T)0) v = beta * c[i * ldc + j] + v;                               \
                 if (bias) v += ep->bias_kind == FI_BIAS_ROW ? bias[i] : bias[j];               \
                 if (ep && ep->relu) v = v > 0 ? v : (T)0;                                      \
                 c[i * ldc + j] = v;                                                            \

@@ -64,7 +64,8 @@ UKR_ATTR FI_INLINE void BODY(fi_dim_t k, const int rows, const T *FI_RESTRICT a,
 #pragma GCC unroll 4
     for (fi_dim_t p = 0; p < k; p++) {
         const VT b0 = VLOADU(b), b1 = VLOADU(b + VL);
-        ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3); ROW_FMA(4); ROW_FMA(5); ROW_FMA(6); ROW_FMA(7);
+        ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3);
+        ROW_FMA(4); ROW_FMA(5); ROW_FMA(6); ROW_FMA(7);
         a += A_CS;
         b += B_RS;
     }
