@@ -72,6 +72,6 @@ void fi_gemm_get_info(fi_gemm_info_t *info)
     info->d_mc = ctx->d.mc;
     info->d_kc = ctx->d.kc;
     info->d_nc = ctx->d.nc;
-    info->small_mnk = FI_GEMM_SMALL_MAX_MNK;
+    info->small_mnk = ctx->small_mnk;
     info->small_ldb_bytes = FI_GEMM_SMALL_LDB_BYTES;
 }

@@ -168,7 +168,7 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
        loads and stores of a whole pass). */
     const fi_dim_t KC = (k + (k + blk.kc - 1) / blk.kc - 1) / ((k + blk.kc - 1) / blk.kc);
 
-    if (nt == 1 && flops <= 2.0 * FI_GEMM_SMALL_MAX_MNK) {
+    if (nt == 1 && flops <= 2.0 * (double)ctx->small_mnk) {
         /* B's rows FI_GEMM_SMALL_LDB_BYTES or more apart crowd a few L1 sets (4 KiB apart:
            all in one), which measured 2x slower than packing them. */
         const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= FI_GEMM_SMALL_LDB_BYTES;

@@ -63,6 +63,7 @@ typedef struct fi_gemm_ctx {
        or NULL: a 32-wide tile would spend two thirds of its FMAs on the padding of a
        10-wide product, and see below. */
     const struct fi_gemm_ctx *narrow;
+    fi_dim_t small_mnk; /* small path up to this m*n*k (see FI_GEMM_SMALL_MAX_MNK) */
 } fi_gemm_ctx_t;
 
 /* The kernel sets; fi_gemm_ctx_avx2/avx512 are safe to reference on any CPU (name NULL where
@@ -77,9 +78,11 @@ const fi_gemm_ctx_t *fi_gemm_ctx(void);
 /* Up to this m*n*k, a single-threaded product takes the small path (operands read in place;
    B packed only if transposed, far-strided or short of NR columns): they sit in cache, and
    packing would be a large share of the work.
-   Measured on Zen 4: 5-8% faster than the blocked path at 128^3-192^3, 1-3% at 256^3, 2-10%
-   slower at 320^3-384^3. */
+   Measured on Zen 4 with the AVX2 set: 5-8% faster than the blocked path at 128^3-192^3, 1-3%
+   at 256^3, 2-10% slower at 320^3-384^3. With the AVX-512 set, 3-4% faster also at 300^3
+   and 128x256x784 (M's first layer): it goes up to 2^25. */
 #define FI_GEMM_SMALL_MAX_MNK (256 * 256 * 256)
+#define FI_GEMM_SMALL_MAX_MNK_AVX512 (32 * 1024 * 1024)
 /* ... but B is read in place only if its rows are closer than this; farther apart (a view of
    a wide matrix), they crowd a few L1 sets and it is packed whole instead. */
 #define FI_GEMM_SMALL_LDB_BYTES 2048
