@@ -29,13 +29,15 @@ def main(path):
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for (case, threads), g in groups.items():
-        t0, flops = g["fastinit"]
-        row = [case, str(threads), _fmt_time(t0)]
+        # A selection (-k) may leave a case with peers only: its fastinit cells stay empty.
+        t0, flops = g.get("fastinit", (None, None))
+        flops = flops or next((v[1] for v in g.values() if v[1]), None)
+        row = [case, str(threads), _fmt_time(t0) if t0 else "-"]
         row += [_fmt_time(g[p][0]) if p in g else "-" for p in peers]
         if has_flops:
-            row += [f"{flops / t0 / 1e9:.1f}" if flops else "-"]
+            row += [f"{flops / t0 / 1e9:.1f}" if flops and t0 else "-"]
             row += [f"{flops / g[p][0] / 1e9:.1f}" if flops and p in g else "-" for p in peers]
-        row += [f"{g[p][0] / t0:.2f}x" if p in g else "-" for p in peers]
+        row += [f"{g[p][0] / t0:.2f}x" if p in g and t0 else "-" for p in peers]
         print("| " + " | ".join(row) + " |")
 
 
@@ -45,8 +47,9 @@ def convergence(data):
         info = bench["extra_info"]
         runs[info["case"]][info["impl"]].append((info, bench["stats"]["median"]))
     impls = sorted({impl for g in runs.values() for impl in g}, key=lambda i: i != "fastinit")
+    peers = [i for i in impls if i != "fastinit"]
     head = ["case"] + [f"{i} {col}" for col in ("reached", "steps", "s to target", "test acc") for i in impls]
-    head += [f"{p} / fastinit, s to target" for p in impls[1:]] + [f"{p} / fastinit, whole run" for p in impls[1:]]
+    head += [f"{p} / fastinit, s to target" for p in peers] + [f"{p} / fastinit, whole run" for p in peers]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for case, g in runs.items():
@@ -62,9 +65,9 @@ def convergence(data):
         row += [f"{med[i]['steps']:g}" if med[i]["steps"] is not None else "never" for i in impls]
         row += [f"{med[i]['secs']:.3f}" if med[i]["secs"] is not None else "never" for i in impls]
         row += [f"{100 * med[i]['acc']:.1f}%" if med[i]["acc"] is not None else "-" for i in impls]
-        f = med["fastinit"]
-        row += [f"{med[p]['secs'] / f['secs']:.1f}x" if med[p]["secs"] and f["secs"] else "-" for p in impls[1:]]
-        row += [f"{med[p]['wall'] / f['wall']:.1f}x" if med[p]["wall"] and f["wall"] else "-" for p in impls[1:]]
+        f = med.get("fastinit", {})
+        row += [f"{med[p]['secs'] / f['secs']:.1f}x" if med[p]["secs"] and f.get("secs") else "-" for p in peers]
+        row += [f"{med[p]['wall'] / f['wall']:.1f}x" if med[p]["wall"] and f.get("wall") else "-" for p in peers]
         print("| " + " | ".join(row) + " |")
 
 

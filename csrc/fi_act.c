@@ -1,8 +1,8 @@
 /* Activation kernels (see fi_act.h). The float32 exp, tanh and sigmoid, the hot ones, evaluate
    exp in double (formula in fi_act_kernels.h) and round once to float: within 1 ulp. With
-   AVX2+FMA they run 8 at a time (fi_act_avx2.c); the portable path below is the same formula,
-   one value at a time. The float64 path uses libm (accuracy first: gradient checks and PyTorch
-   parity run there). */
+   AVX2+FMA they run 8 at a time (fi_act_avx2.c), with AVX-512F 16 (fi_act_avx512.c, the same
+   bits); the portable path below is the same formula, one value at a time. The float64 path
+   uses libm (accuracy first: gradient checks and PyTorch parity run there). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -47,52 +47,82 @@ static inline float fi_exp_f(float x) { return (float)fi_exp_c(x); }
 
 static inline float fi_sigmoid_f(float x) { return (float)(1.0 / (1.0 + fi_exp_c(-(double)x))); }
 
-/* Whether float32 exp/tanh/sigmoid run the AVX2 kernels; -1 until chosen (first use or select). */
-static int g_act_avx2 = -1;
+/* Which kernels float32 exp/tanh/sigmoid run: 0 portable, 1 AVX2, 2 AVX-512 (the backward
+   column sums: AVX2 from 1); -1 until chosen (first use or select). */
+static int g_act_level = -1;
 
 static int fi_act_avx2_usable(void) { return FI_HAVE_ACT_AVX2 && fi_cpu_has_avx2_fma(); }
+static int fi_act_avx512_usable(void) { return fi_act_avx2_usable() && fi_cpu_has_avx512(); }
 
-static int fi_act_use_avx2(void)
+static int fi_act_level(void)
 {
-    if (g_act_avx2 < 0) g_act_avx2 = fi_act_avx2_usable();
-    return g_act_avx2;
+    if (g_act_level < 0) g_act_level = fi_act_avx512_usable() ? 2 : fi_act_avx2_usable();
+    return g_act_level;
 }
+
+static int fi_act_use_avx2(void) { return fi_act_level() >= 1; }
 
 int fi_act_select(const char *name)
 {
     if (!name || !strcmp(name, "auto")) {
-        g_act_avx2 = fi_act_avx2_usable();
+        g_act_level = -1;
+        fi_act_level();
         return 0;
     }
     if (!strcmp(name, "ref")) {
-        g_act_avx2 = 0;
+        g_act_level = 0;
         return 0;
     }
     if (!strcmp(name, "avx2")) {
         if (!fi_act_avx2_usable()) return -2;
-        g_act_avx2 = 1;
+        g_act_level = 1;
+        return 0;
+    }
+    if (!strcmp(name, "avx512")) {
+        if (!fi_act_avx512_usable()) return -2;
+        g_act_level = 2;
         return 0;
     }
     return -1;
 }
 
-const char *fi_act_kernel(void) { return fi_act_use_avx2() ? "avx2" : "ref"; }
+const char *fi_act_kernel(void)
+{
+    static const char *const names[] = {"ref", "avx2", "avx512"};
+    return names[fi_act_level()];
+}
 
-/* Body of a float32 map y = f(x) over n values: the AVX2 kernel when selected, else scalar. */
+/* Body of a float32 map y = f(x) over n values: the widest kernel selected, else scalar. */
 #if FI_HAVE_ACT_AVX2
-#define FI_MAP_S(avx2, scalar)              \
-    if (fi_act_use_avx2()) {                \
-        avx2(y, x, n);                      \
-        return;                             \
-    }                                       \
+#define FI_MAP_S(f, scalar)                     \
+    switch (fi_act_level()) {                   \
+    case 2: FI_CAT3(fi_, f, _avx512_s)(y, x, n); return; \
+    case 1: FI_CAT3(fi_, f, _avx2_s)(y, x, n); return;   \
+    default: break;                             \
+    }                                           \
     for (fi_dim_t i = 0; i < n; i++) y[i] = scalar(x[i])
+#define FI_CAT3_(a, b, c) a##b##c
+#define FI_CAT3(a, b, c) FI_CAT3_(a, b, c)
 #else
-#define FI_MAP_S(avx2, scalar) for (fi_dim_t i = 0; i < n; i++) y[i] = scalar(x[i])
+#define FI_MAP_S(f, scalar) for (fi_dim_t i = 0; i < n; i++) y[i] = scalar(x[i])
 #endif
 
-void fi_exp_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_exp_avx2_s, fi_exp_f); }
-static void fi_tanh_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_tanh_avx2_s, fi_tanh_f); }
-static void fi_sigmoid_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(fi_sigmoid_avx2_s, fi_sigmoid_f); }
+void fi_exp_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(exp, fi_exp_f); }
+static void fi_tanh_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(tanh, fi_tanh_f); }
+static void fi_sigmoid_n_s(float *y, const float *x, fi_dim_t n)
+{
+    FI_MAP_S(sigmoid, fi_sigmoid_f);
+}
+
+static int fi_backward_colsum_fast_s(float *dz, const float *dy, const float *y, fi_dim_t rows,
+                                     fi_dim_t cols, fi_act_t act, float *colsum)
+{
+#if FI_HAVE_ACT_AVX2
+    if (fi_act_use_avx2()) return fi_act_backward_colsum_avx2_s(dz, dy, y, rows, cols, act, colsum);
+#endif
+    (void)dz, (void)dy, (void)y, (void)rows, (void)cols, (void)act, (void)colsum;
+    return 0;
+}
 
 void fi_exp_d(double *y, const double *x, fi_dim_t n)
 {
@@ -131,6 +161,7 @@ int fi_act_needs_pre(fi_act_t act)
 #define EXP expf
 #define LOG1P log1pf
 #define ERFC erfcf
+#define BACKWARD_COLSUM_FAST fi_backward_colsum_fast_s
 #include "fi_act_impl.h"
 #undef T
 #undef SUF
@@ -141,6 +172,7 @@ int fi_act_needs_pre(fi_act_t act)
 #undef EXP
 #undef LOG1P
 #undef ERFC
+#undef BACKWARD_COLSUM_FAST
 
 #define T double
 #define SUF d
@@ -151,4 +183,5 @@ int fi_act_needs_pre(fi_act_t act)
 #define EXP exp
 #define LOG1P log1p
 #define ERFC erfc
+#define BACKWARD_COLSUM_FAST(dz, dy, y, rows, cols, act, colsum) 0
 #include "fi_act_impl.h"

@@ -36,16 +36,26 @@ void fi_act_backward_s(float *dz, const float *dy, const float *z, const float *
 void fi_act_backward_d(double *dz, const double *dy, const double *z, const double *y, fi_dim_t n,
                        fi_act_t act, double param);
 
+/* fi_act_backward over a (rows, cols) block, plus colsum[j] = the sum of column j of dz in row
+   order (deterministic): a dense layer's bias gradient, summed while dz is in registers. */
+void fi_act_backward_colsum_s(float *dz, const float *dy, const float *z, const float *y,
+                              fi_dim_t rows, fi_dim_t cols, fi_act_t act, double param,
+                              float *colsum);
+void fi_act_backward_colsum_d(double *dz, const double *dy, const double *z, const double *y,
+                              fi_dim_t rows, fi_dim_t cols, fi_act_t act, double param,
+                              double *colsum);
+
 /* y = exp(x), n values (y may equal x). float32: within 1 ulp, vectorized like tanh/sigmoid
    (the softmax loss uses it); float64: libm. */
 void fi_exp_s(float *y, const float *x, fi_dim_t n);
 void fi_exp_d(double *y, const double *x, fi_dim_t n);
 
-/* Kernel for the float32 exp, tanh and sigmoid: "auto" (AVX2+FMA where the CPU has it), "ref"
-   (portable) or "avx2". 0 on success, -1 for an unknown name, -2 if the CPU lacks AVX2+FMA.
-   Call under the GIL (the Python module does it at import, from FASTINIT_KERNEL). */
+/* Kernel for the float32 exp, tanh and sigmoid: "auto" (the widest the CPU has), "ref"
+   (portable), "avx2" or "avx512" (AVX2 and AVX-512 give the same bits). 0 on success, -1 for an
+   unknown name, -2 if the CPU lacks the ISA. Call under the GIL (the Python module does it at
+   import, from FASTINIT_KERNEL). */
 int fi_act_select(const char *name);
-/* What runs now: "avx2" or "ref". */
+/* What runs now: "avx512", "avx2" or "ref". */
 const char *fi_act_kernel(void);
 
 /* 1 if the backward of act reads the pre-activation z, 0 if the output y is enough. */

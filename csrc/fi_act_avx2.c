@@ -4,6 +4,7 @@
    fi_cpu_has_avx2_fma() holds. */
 #include <string.h>
 
+#include "fi_act.h"
 #include "fi_act_kernels.h"
 
 #if FI_HAVE_ACT_AVX2
@@ -78,5 +79,84 @@ FI_AVX2_INLINE void map(float *y, const float *x, fi_dim_t n, __m256d (*f)(__m25
 FI_AVX2 void fi_exp_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, exp4); }
 FI_AVX2 void fi_tanh_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, tanh4); }
 FI_AVX2 void fi_sigmoid_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, sigmoid4); }
+
+/* Backward with column sums: no FMA here (target avx2 only), since contracting 1 - y*y or
+   dy * (...) would round differently from the portable loops of fi_act_impl.h. */
+#define FI_AVX2_NOFMA_INLINE __attribute__((target("avx2"), always_inline)) static inline
+
+/* dy * act'(.) from y, 8 lanes, as fi_act_backward computes it (relu: y > 0 ? dy : 0). */
+FI_AVX2_NOFMA_INLINE __m256 dact8(int act, __m256 d, __m256 y)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    switch (act) {
+    case FI_ACT_RELU: return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), d);
+    case FI_ACT_TANH: return _mm256_mul_ps(d, _mm256_sub_ps(one, _mm256_mul_ps(y, y)));
+    case FI_ACT_SIGMOID: return _mm256_mul_ps(d, _mm256_mul_ps(y, _mm256_sub_ps(one, y)));
+    default: return d;
+    }
+}
+
+/* The same, one value (fi_act_impl.h's expressions). */
+FI_AVX2_NOFMA_INLINE float dact1(int act, float d, float y)
+{
+    switch (act) {
+    case FI_ACT_RELU: return y > 0 ? d : 0.0f;
+    case FI_ACT_TANH: return d * (1.0f - y * y);
+    case FI_ACT_SIGMOID: return d * (y * (1.0f - y));
+    default: return d;
+    }
+}
+
+/* nb blocks of 8 columns from column j walked down the rows, each with its sum in a register
+   (nb independent add chains: one would wait on the add latency every row). */
+FI_AVX2_NOFMA_INLINE void colsum_blocks(float *dz, const float *dy, const float *y, fi_dim_t rows,
+                                        fi_dim_t cols, int act, float *colsum, fi_dim_t j, int nb)
+{
+    __m256 s[4];
+    for (int b = 0; b < nb; b++) s[b] = _mm256_setzero_ps();
+    for (fi_dim_t i = 0; i < rows; i++)
+        for (int b = 0; b < nb; b++) {
+            const fi_dim_t o = i * cols + j + 8 * b;
+            const __m256 yv = act == FI_ACT_IDENTITY ? s[b] : _mm256_loadu_ps(y + o);
+            const __m256 d = dact8(act, _mm256_loadu_ps(dy + o), yv);
+            _mm256_storeu_ps(dz + o, d);
+            s[b] = _mm256_add_ps(s[b], d);
+        }
+    for (int b = 0; b < nb; b++) _mm256_storeu_ps(colsum + j + 8 * b, s[b]);
+}
+
+/* Blocks of 8 columns, four at a time, then the last columns one by one: every column is
+   summed in row order. act is a constant after inlining. */
+FI_AVX2_NOFMA_INLINE void colsum_act(float *dz, const float *dy, const float *y, fi_dim_t rows,
+                                     fi_dim_t cols, int act, float *colsum)
+{
+    fi_dim_t j = 0;
+    for (; j + 32 <= cols; j += 32) colsum_blocks(dz, dy, y, rows, cols, act, colsum, j, 4);
+    for (; j + 8 <= cols; j += 8) colsum_blocks(dz, dy, y, rows, cols, act, colsum, j, 1);
+    for (; j < cols; j++) { /* scalar: AMD's masked stores cost more than the whole block */
+        float sj = 0.0f;
+        for (fi_dim_t i = 0; i < rows; i++) {
+            const fi_dim_t o = i * cols + j;
+            const float d = dact1(act, dy[o], act == FI_ACT_IDENTITY ? 0.0f : y[o]);
+            dz[o] = d;
+            sj += d;
+        }
+        colsum[j] = sj;
+    }
+}
+
+__attribute__((target("avx2"))) int fi_act_backward_colsum_avx2_s(float *dz, const float *dy,
+                                                                  const float *y, fi_dim_t rows,
+                                                                  fi_dim_t cols, int act,
+                                                                  float *colsum)
+{
+    switch (act) {
+    case FI_ACT_IDENTITY: colsum_act(dz, dy, y, rows, cols, FI_ACT_IDENTITY, colsum); return 1;
+    case FI_ACT_RELU: colsum_act(dz, dy, y, rows, cols, FI_ACT_RELU, colsum); return 1;
+    case FI_ACT_TANH: colsum_act(dz, dy, y, rows, cols, FI_ACT_TANH, colsum); return 1;
+    case FI_ACT_SIGMOID: colsum_act(dz, dy, y, rows, cols, FI_ACT_SIGMOID, colsum); return 1;
+    default: return 0;
+    }
+}
 
 #endif

@@ -1,6 +1,7 @@
 /* Template body of fi_act.c, included once per dtype with T, SUF and the math macros
    TANH_N, SIGM_N (n values at once: where a SIMD kernel may take over), SIGM, EXPM1, EXP, LOG1P,
-   ERFC defined. No include guard on purpose. */
+   ERFC, and BACKWARD_COLSUM_FAST (a SIMD fi_act_backward_colsum: 1 if it handled the call)
+   defined. No include guard on purpose. */
 #define FI_CAT_(a, b) a##_##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
 
@@ -120,6 +121,17 @@ void FI_CAT(fi_act_backward, SUF)(T *dz, const T *dy, const T *z, const T *y, fi
     default:
         break;
     }
+}
+
+void FI_CAT(fi_act_backward_colsum, SUF)(T *dz, const T *dy, const T *z, const T *y, fi_dim_t rows,
+                                         fi_dim_t cols, fi_act_t act, double param, T *colsum)
+{
+    if (BACKWARD_COLSUM_FAST(dz, dy, y, rows, cols, act, colsum)) return;
+    FI_CAT(fi_act_backward, SUF)(dz, dy, z, y, rows * cols, act, param);
+    T *FI_RESTRICT sum = colsum;
+    for (fi_dim_t j = 0; j < cols; j++) sum[j] = 0;
+    for (fi_dim_t i = 0; i < rows; i++)
+        for (fi_dim_t j = 0; j < cols; j++) sum[j] += dz[i * cols + j];
 }
 
 #undef FI_CAT_

@@ -34,6 +34,15 @@ static const double fi_expm1_coef[FI_EXPM1_NCOEF] = {
 void fi_exp_avx2_s(float *y, const float *x, fi_dim_t n);
 void fi_tanh_avx2_s(float *y, const float *x, fi_dim_t n);
 void fi_sigmoid_avx2_s(float *y, const float *x, fi_dim_t n);
+/* The same, 16 at a time with AVX-512F (same bits); only where fi_cpu_has_avx512() holds. */
+void fi_exp_avx512_s(float *y, const float *x, fi_dim_t n);
+void fi_tanh_avx512_s(float *y, const float *x, fi_dim_t n);
+void fi_sigmoid_avx512_s(float *y, const float *x, fi_dim_t n);
+
+/* fi_act_backward_colsum_s for identity, relu, tanh and sigmoid (else returns 0, doing
+   nothing), 8 columns at a time down the rows: the same bits as the portable loops. */
+int fi_act_backward_colsum_avx2_s(float *dz, const float *dy, const float *y, fi_dim_t rows,
+                                  fi_dim_t cols, int act, float *colsum);
 
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
 #define FI_HAVE_ACT_AVX2 1

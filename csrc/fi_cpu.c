@@ -23,6 +23,16 @@ int fi_cpu_has_avx2_fma(void)
 #endif
 }
 
+int fi_cpu_has_avx512(void)
+{
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init(); /* libgcc/compiler-rt also check that the OS saves the zmm state */
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
 int fi_openmp_enabled(void)
 {
 #ifdef _OPENMP

@@ -5,6 +5,9 @@
 /* 1 if the CPU and OS support AVX2 and FMA (x86-64 only), else 0. */
 int fi_cpu_has_avx2_fma(void);
 
+/* 1 if the CPU and OS support AVX-512F (x86-64 only), else 0. */
+int fi_cpu_has_avx512(void);
+
 /* 1 if built with OpenMP, else 0. */
 int fi_openmp_enabled(void);
 

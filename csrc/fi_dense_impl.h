@@ -18,13 +18,8 @@ void FI_CAT(fi_dense_backward, SUF)(T *dx, T *dw, T *db, T *dy, const T *z, cons
                                     const T *x, const T *w, fi_dim_t n, fi_dim_t in, fi_dim_t out,
                                     fi_act_t act, double param)
 {
-    FI_CAT(fi_act_backward, SUF)(dy, dy, z, y, n * out, act, param);
+    FI_CAT(fi_act_backward_colsum, SUF)(dy, dy, z, y, n, out, act, param, db);
     GEMM(1, 0, out, in, n, (T)1, dy, out, x, in, (T)0, dw, in, NULL);
-    for (fi_dim_t j = 0; j < out; j++) db[j] = 0;
-    for (fi_dim_t i = 0; i < n; i++) {
-        const T *FI_RESTRICT row = dy + i * out;
-        for (fi_dim_t j = 0; j < out; j++) db[j] += row[j];
-    }
     if (dx) GEMM(0, 0, n, in, out, (T)1, dy, out, w, in, (T)0, dx, in, NULL);
 }
 

@@ -2,7 +2,7 @@
 #define FI_CAT_(a, b) a##_##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
 
-void FI_CAT(fi_optim_step, SUF)(fi_optim_t *opt, int nt, T *const *p, T *const *g, T *const *s1,
+FI_CLONES_AVX2 void FI_CAT(fi_optim_step, SUF)(fi_optim_t *opt, int nt, T *const *p, T *const *g, T *const *s1,
                                 T *const *s2, const fi_dim_t *count)
 {
     opt->step++;

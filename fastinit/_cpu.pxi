@@ -2,6 +2,7 @@
 
 cdef extern from "fi_cpu.h" nogil:
     int fi_cpu_has_avx2_fma()
+    int fi_cpu_has_avx512()
     int fi_openmp_enabled()
     int fi_get_num_threads()
     void fi_set_num_threads(int n)

@@ -47,7 +47,7 @@ def _available_kernels():
 
 
 def _select_kernel(name):
-    """Switch the GEMM kernel ("auto", "ref", "avx2") for this process. Not thread-safe."""
+    """Switch the GEMM kernel ("auto", "ref", "avx2", "avx512") for this process. Not thread-safe."""
     rc = fi_gemm_select(str(name).encode())
     if rc == -1:
         raise ValueError(f"unknown kernel {name!r}; choose one of: auto, "
@@ -75,6 +75,7 @@ def kernel_info():
         "threads": fi_get_num_threads(),
         "openmp": bool(fi_openmp_enabled()),
         "cpu_avx2_fma": bool(fi_cpu_has_avx2_fma()),
+        "cpu_avx512": bool(fi_cpu_has_avx512()),
         "compiler_flags": fi_build_flags().decode(),
     }
 

@@ -101,11 +101,17 @@ def test_fast_float32_paths_are_within_one_ulp(name):
     assert (np.abs(got - exact) <= ulp).all()
 
 
-@pytest.fixture(params=["ref", "avx2"])
+def _has(kernel):
+    info = _core.kernel_info()
+    avx2 = info["cpu_avx2_fma"]
+    return {"ref": True, "avx2": avx2, "avx512": avx2 and info["cpu_avx512"]}[kernel]
+
+
+@pytest.fixture(params=["ref", "avx2", "avx512"])
 def act_kernel(request):
-    """Run a test on the portable and on the AVX2 float32 tanh/sigmoid kernel."""
-    if request.param == "avx2" and not _core.kernel_info()["cpu_avx2_fma"]:
-        pytest.skip("CPU lacks AVX2+FMA")
+    """Run a test on the portable, the AVX2 and the AVX-512 float32 tanh/sigmoid kernels."""
+    if not _has(request.param):
+        pytest.skip(f"CPU lacks {request.param}")
     before = _core._act_kernel()
     _core._select_act_kernel(request.param)
     yield request.param
@@ -145,8 +151,9 @@ def test_float32_kernels_within_one_ulp_everywhere(act_kernel, name):
 
 @pytest.mark.parametrize("name", ["tanh", "sigmoid", "exp"])
 def test_float32_kernels_agree_and_ignore_position(name):
-    """The AVX2 and portable paths give the same floats, and a value's result does not depend on
-    where it sits (vector body or padded tail): results may not vary with thread blocking."""
+    """The AVX2 and portable paths give the same floats (AVX-512 the same bits as AVX2), and a
+    value's result does not depend on where it sits (vector body or padded tail): results may
+    not vary with thread blocking."""
     if not _core.kernel_info()["cpu_avx2_fma"]:
         pytest.skip("CPU lacks AVX2+FMA")
     x = np.random.default_rng(3).uniform(-12, 12, 100003).astype(np.float32)
@@ -162,6 +169,11 @@ def test_float32_kernels_agree_and_ignore_position(name):
         assert (np.abs(got[mism] - want[mism]) <= np.spacing(np.abs(want[mism]))).all()
         for n in range(1, 20):
             np.testing.assert_array_equal(f(x[3:3 + n]), got[3:3 + n])
+        if _has("avx512"):  # the same operations on 16 lanes: the same bits, tails included
+            _core._select_act_kernel("avx512")
+            np.testing.assert_array_equal(f(x), got)
+            for n in range(1, 35):
+                np.testing.assert_array_equal(f(x[3:3 + n]), got[3:3 + n])
     finally:
         _core._select_act_kernel(before)
 
@@ -174,7 +186,14 @@ def test_act_kernel_selection():
         _core._select_act_kernel("ref")
         assert _core._act_kernel() == "ref"
         _core._select_act_kernel("auto")
-        assert _core._act_kernel() == ("avx2" if _core.kernel_info()["cpu_avx2_fma"] else "ref")
+        assert _core._act_kernel() == ("avx512" if _has("avx512") else "avx2" if _has("avx2") else "ref")
+        for name in ("avx2", "avx512"):
+            if _has(name):
+                _core._select_act_kernel(name)
+                assert _core._act_kernel() == name
+            else:
+                with pytest.raises(ValueError):
+                    _core._select_act_kernel(name)
     finally:
         _core._select_act_kernel(before)
 

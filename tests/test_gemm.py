@@ -67,10 +67,11 @@ def test_transposes(rng, dtype, ta, tb):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("k", [3, 4, 5, 7, 8, 9, 17])
-@pytest.mark.parametrize("n", [NR - 1, NR, 2 * NR + 1])
+@pytest.mark.parametrize("n", [5, 10, NR - 1, NR, 2 * NR + 1])
 def test_transposed_b_packing(rng, dtype, k, n):
     """B stored transposed is packed through block transposes (8x8 float, 4x4 double) where
-    whole blocks fit, scalar elsewhere: k around the block size, full and edge panels."""
+    whole blocks fit, also in edge panels, scalar elsewhere: k around the block size, full and
+    edge panels, narrow products (the AVX2 set under AVX-512)."""
     m = MR + 1
     a, b = rand(rng, (m, k), dtype), rand(rng, (n, k + 3), dtype)[:, :k]
     assert_close(fastinit.matmul(a, b, trans_b=True), ref(a, b, tb=True), dtype, k)
@@ -143,6 +144,46 @@ def test_epilogue_bias_and_activation(rng, dtype, act, bias_kind):
     elif bias_kind == 2:
         z = z + bias.astype(np.float64)[None, :]
     assert_close(c, ACTS[act](z), dtype, k)
+
+
+@pytest.mark.parametrize("kernel", INFO["available"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias_kind", [0, 1, 2])
+@pytest.mark.parametrize("act", [0, 1, 5])
+@pytest.mark.parametrize("nt,k", [(1, 29), (2, 3000)], ids=["small", "blocked"])
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+def test_fused_epilogue_bit_identical_to_separate_steps(rng, kernel, dtype, bias_kind, act, nt, k, beta):
+    """Tiles add the bias and apply relu as they store C: the same bits as the plain product
+    followed by C += bias, C = act(C) in C's dtype, on full and edge tiles, with and without
+    beta, NaN rows (relu gives 0) and -0.0 (relu gives +0)."""
+    m, n = 2 * MR + 1, 3 * NR + 5
+    a, b = rand(rng, (m, k), dtype), rand(rng, (n, k), dtype)
+    a[1] = np.nan
+    a[2] = 0.0
+    bias = rand(rng, (m if bias_kind == 1 else n,), dtype) if bias_kind else None
+    if bias_kind == 2:
+        bias[3] = -0.0
+    c0 = rand(rng, (m, n), dtype)
+    c0[2] = -0.0
+    old = fastinit.get_num_threads()
+    try:
+        _core._select_kernel(kernel)
+        fastinit.set_num_threads(nt)
+        plain, fused = c0.copy(), c0.copy()
+        _core._gemm(a, b, plain, False, True, alpha=1.5, beta=beta)
+        _core._gemm(a, b, fused, False, True, alpha=1.5, beta=beta, bias=bias, bias_kind=bias_kind, act=act)
+        want = plain.copy()
+        if bias_kind:
+            want += bias[:, None] if bias_kind == 1 else bias[None, :]
+        if act == 1:
+            want = np.where(want > 0, want, dtype(0))
+        elif act == 5:
+            _core._gemm(a[:, :0], b[:, :0], want, False, True, beta=1.0, act=5)  # k = 0: act(C)
+    finally:
+        fastinit.set_num_threads(old)
+        _core._select_kernel("auto")
+    assert np.isnan(plain[1]).all() and (fused[1] == 0 if act == 1 else np.isnan(fused[1])).all()
+    assert fused.tobytes() == want.tobytes()
 
 
 SMALL = INFO["small_path"]["max_mnk"]
@@ -275,6 +316,60 @@ def test_every_kernel_matches_reference_kernel(rng, kernel, dtype):
                 results[name].append(fastinit.matmul(a, b))
         for (m, n, k), got, want in zip(shapes, results[kernel], results["ref"]):
             assert_close(got, want.astype(np.float64), dtype, k)
+    finally:
+        _core._select_kernel("auto")
+
+
+WIDE = ("avx2", "avx512")
+
+
+@pytest.mark.skipif(not set(WIDE) <= set(INFO["available"]), reason="CPU lacks AVX-512")
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
+@pytest.mark.parametrize("nt", [1, 2])
+def test_avx512_bit_identical_to_avx2(rng, dtype, ta, tb, nt):
+    """Each C value is the same FMA chain in both kernel sets (the AVX-512 one also hands
+    products at most half its tile wide to AVX2): the same bits on 0, 1, primes and sizes
+    around both tiles, with beta, bias and relu, on the small and blocked paths."""
+    sizes = [(0, 5, 3), (1, 1, 1), (7, 13, 5), (6, 16, 64), (13, 17, 31), (64, 10, 64), (64, 64, 10),
+             (97, 31, 33), (5, 33, 2), (61, 47, 1031), (150, 65, 300), (37, 97, 700), (300, 10, 800)]
+    old = fastinit.get_num_threads()
+    try:
+        fastinit.set_num_threads(nt)
+        for m, n, k in sizes:
+            a = rand(rng, (k, m) if ta else (m, k), dtype)
+            b = rand(rng, (n, k) if tb else (k, n), dtype)
+            bias, c0 = rand(rng, (n,), dtype), rand(rng, (m, n), dtype)
+            got = {}
+            for kernel in WIDE:
+                _core._select_kernel(kernel)
+                c = c0.copy()
+                _core._gemm(a, b, c, ta, tb, alpha=0.75, beta=0.5, bias=bias, bias_kind=2, act=1)
+                got[kernel] = (c, fastinit.matmul(a, b, trans_a=ta, trans_b=tb))
+            for x, y in zip(*got.values()):
+                assert x.tobytes() == y.tobytes(), (m, n, k)
+            want = np.maximum(0.75 * ref(a, b, ta, tb) + 0.5 * c0 + bias, 0)
+            assert_close(got["avx512"][0], want, dtype, k)
+    finally:
+        fastinit.set_num_threads(old)
+        _core._select_kernel("auto")
+
+
+def test_kernel_selection_needs_the_cpu_feature():
+    """Each SIMD set is offered exactly where the CPU runs it; asking for it elsewhere is a
+    clear error, and "auto" takes the widest one available."""
+    have = {"avx2": INFO["cpu_avx2_fma"], "avx512": INFO["cpu_avx2_fma"] and INFO["cpu_avx512"]}
+    try:
+        for name, ok in have.items():
+            assert (name in INFO["available"]) == ok
+            if ok:
+                _core._select_kernel(name)
+                assert fastinit.kernel_info()["kernel"] == name
+            else:
+                with pytest.raises(ValueError, match="needs a CPU feature"):
+                    _core._select_kernel(name)
+        _core._select_kernel("auto")
+        assert fastinit.kernel_info()["kernel"] == INFO["available"][-1]
     finally:
         _core._select_kernel("auto")
 

@@ -8,17 +8,27 @@
 static const fi_gemm_ctx_t *g_ctx = NULL;
 
 static int avx2_usable(void) { return fi_gemm_ctx_avx2.name != NULL && fi_cpu_has_avx2_fma(); }
+static int avx512_usable(void)
+{
+    return fi_gemm_ctx_avx512.name != NULL && fi_cpu_has_avx512() && avx2_usable();
+}
+
+static const fi_gemm_ctx_t *best(void)
+{
+    if (avx512_usable()) return &fi_gemm_ctx_avx512;
+    return avx2_usable() ? &fi_gemm_ctx_avx2 : &fi_gemm_ctx_ref;
+}
 
 const fi_gemm_ctx_t *fi_gemm_ctx(void)
 {
-    if (!g_ctx) g_ctx = avx2_usable() ? &fi_gemm_ctx_avx2 : &fi_gemm_ctx_ref;
+    if (!g_ctx) g_ctx = best();
     return g_ctx;
 }
 
 int fi_gemm_select(const char *name)
 {
     if (!name || !strcmp(name, "auto")) {
-        g_ctx = avx2_usable() ? &fi_gemm_ctx_avx2 : &fi_gemm_ctx_ref;
+        g_ctx = best();
         return 0;
     }
     if (!strcmp(name, "ref")) {
@@ -30,14 +40,20 @@ int fi_gemm_select(const char *name)
         g_ctx = &fi_gemm_ctx_avx2;
         return 0;
     }
+    if (!strcmp(name, "avx512")) {
+        if (!avx512_usable()) return -2;
+        g_ctx = &fi_gemm_ctx_avx512;
+        return 0;
+    }
     return -1;
 }
 
 const char *const *fi_gemm_available(void)
 {
+    static const char *const with_avx512[] = {"ref", "avx2", "avx512", NULL};
     static const char *const with_avx2[] = {"ref", "avx2", NULL};
     static const char *const ref_only[] = {"ref", NULL};
-    return avx2_usable() ? with_avx2 : ref_only;
+    return avx512_usable() ? with_avx512 : avx2_usable() ? with_avx2 : ref_only;
 }
 
 void fi_gemm_get_info(fi_gemm_info_t *info)
@@ -56,6 +72,6 @@ void fi_gemm_get_info(fi_gemm_info_t *info)
     info->d_mc = ctx->d.mc;
     info->d_kc = ctx->d.kc;
     info->d_nc = ctx->d.nc;
-    info->small_mnk = FI_GEMM_SMALL_MAX_MNK;
+    info->small_mnk = ctx->small_mnk;
     info->small_ldb_bytes = FI_GEMM_SMALL_LDB_BYTES;
 }

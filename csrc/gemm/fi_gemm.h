@@ -12,8 +12,9 @@ typedef enum fi_bias_kind {
     FI_BIAS_COL = 2  /* bias[j] added to every element of column j (n values) */
 } fi_bias_kind_t;
 
-/* Fused write-out, applied to each block of C after its last K panel while it is in cache:
-   C = act(C + bias). A NULL epilogue means plain GEMM. The bias has C's dtype. */
+/* Fused write-out C = act(C + bias): the bias and relu as each tile is stored after its last K
+   panel, any other act over each block of C while it is in cache. A NULL epilogue means plain
+   GEMM. The bias has C's dtype. */
 typedef struct fi_epilogue {
     const void *bias;
     fi_bias_kind_t bias_kind;
@@ -32,7 +33,7 @@ void fi_dgemm(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k, doub
               const double *a, fi_dim_t lda, const double *b, fi_dim_t ldb, double beta, double *c,
               fi_dim_t ldc, const fi_epilogue_t *ep);
 
-/* Kernel selection: "auto" (best the CPU supports), "ref" or "avx2". Returns 0 on success,
+/* Kernel selection: "auto" (best the CPU supports), "ref", "avx2" or "avx512". Returns 0 on success,
    -1 for an unknown name, -2 if the CPU lacks the kernel's ISA. Call under the GIL before
    any GEMM (done at import from FASTINIT_KERNEL). */
 int fi_gemm_select(const char *name);

@@ -11,11 +11,12 @@
 #define FI_CAT(a, b) FI_CAT_(a, b)
 #define FN(name) FI_CAT(name, SUF)
 
-/* C[0:mc, 0:nc] = act(C + bias); c points at C[i0][j0] of the whole matrix. */
+/* C[0:mc, 0:nc] = act(C + bias), the bias skipped when with_bias is 0 (the tiles added it);
+   c points at C[i0][j0] of the whole matrix. */
 static void FN(epilogue_)(T *c, fi_dim_t ldc, fi_dim_t i0, fi_dim_t j0, fi_dim_t mc, fi_dim_t nc,
-                          const fi_epilogue_t *ep)
+                          const fi_epilogue_t *ep, int with_bias)
 {
-    const T *bias = (const T *)ep->bias;
+    const T *bias = with_bias ? (const T *)ep->bias : NULL;
     for (fi_dim_t i = 0; i < mc; i++) {
         T *row = c + i * ldc;
         if (bias && ep->bias_kind == FI_BIAS_COL) {
@@ -26,6 +27,26 @@ static void FN(epilogue_)(T *c, fi_dim_t ldc, fi_dim_t i0, fi_dim_t j0, fi_dim_t
         }
         if (ep->act != FI_ACT_IDENTITY) ACT_FORWARD(row, row, nc, ep->act, ep->act_param);
     }
+}
+
+/* Whether the tiles leave only an activation to a pass over C (relu and identity they fuse). */
+static int FN(act_left_)(const fi_epilogue_t *ep)
+{
+    return ep && ep->act != FI_ACT_IDENTITY && ep->act != FI_ACT_RELU;
+}
+
+/* The part of ep that the tile at C[i0][j0] fuses, or NULL: none, or not its last K block. */
+static inline const fi_ukr_ep_t *FN(tile_ep_)(fi_ukr_ep_t *t, const fi_epilogue_t *ep, int last_k,
+                                              fi_dim_t i0, fi_dim_t j0)
+{
+    if (!ep || !last_k) return NULL;
+    const T *bias = (const T *)ep->bias;
+    t->bias_kind = bias ? ep->bias_kind : FI_BIAS_NONE;
+    t->bias = t->bias_kind == FI_BIAS_ROW   ? bias + i0
+              : t->bias_kind == FI_BIAS_COL ? bias + j0
+                                            : NULL;
+    t->relu = ep->act == FI_ACT_RELU;
+    return t->bias || t->relu ? t : NULL;
 }
 
 /* C = beta*C (C not read when beta == 0): the whole product when k == 0 or alpha == 0. */
@@ -49,20 +70,41 @@ static void FN(naive_)(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, T alp
 }
 
 /* One tile of C: mr_e (<= MR) rows go straight to C; a tile short of NR columns is computed
-   whole on the stack (B is zero-padded) and its valid part merged. */
+   whole on the stack (B is zero-padded) and its valid part copied, or merged with the same
+   epilogue steps as the kernels when beta != 0 (tep: bias at this tile, see gemm_kernels.h). */
 static inline void FN(tile_)(UKR_T ukr, int nr, fi_dim_t mr_e, fi_dim_t nr_e, fi_dim_t k, T alpha,
                              const T *a, fi_dim_t rs_a, fi_dim_t cs_a, const T *b, fi_dim_t rs_b,
-                             T beta, T *c, fi_dim_t ldc)
+                             T beta, T *c, fi_dim_t ldc, const fi_ukr_ep_t *tep)
 {
     if (nr_e == nr) {
-        ukr(k, (int)mr_e, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta);
+        ukr(k, (int)mr_e, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, tep);
         return;
     }
     _Alignas(64) T tile[FI_MAX_MR * FI_MAX_NR];
-    ukr(k, (int)mr_e, a, rs_a, cs_a, b, rs_b, tile, nr, alpha, (T)0);
+    if (beta == (T)0) { /* the kernel applies the epilogue, a column bias padded to NR */
+        _Alignas(64) T bpad[FI_MAX_NR];
+        fi_ukr_ep_t t;
+        if (tep && tep->bias_kind == FI_BIAS_COL) {
+            const T *bias = (const T *)tep->bias;
+            for (fi_dim_t j = 0; j < nr; j++) bpad[j] = j < nr_e ? bias[j] : (T)0;
+            t = *tep;
+            t.bias = bpad;
+            tep = &t;
+        }
+        ukr(k, (int)mr_e, a, rs_a, cs_a, b, rs_b, tile, nr, alpha, (T)0, tep);
+        for (fi_dim_t i = 0; i < mr_e; i++)
+            for (fi_dim_t j = 0; j < nr_e; j++) c[i * ldc + j] = tile[i * nr + j];
+        return;
+    }
+    ukr(k, (int)mr_e, a, rs_a, cs_a, b, rs_b, tile, nr, alpha, (T)0, NULL);
+    const T *bias = tep ? (const T *)tep->bias : NULL;
+    const int relu = tep && tep->relu;
     for (fi_dim_t i = 0; i < mr_e; i++)
-        for (fi_dim_t j = 0; j < nr_e; j++)
-            c[i * ldc + j] = beta == (T)0 ? tile[i * nr + j] : beta * c[i * ldc + j] + tile[i * nr + j];
+        for (fi_dim_t j = 0; j < nr_e; j++) {
+            T v = beta * c[i * ldc + j] + tile[i * nr + j];
+            if (bias) v += tep->bias_kind == FI_BIAS_ROW ? bias[i] : bias[j];
+            c[i * ldc + j] = relu ? (v > 0 ? v : (T)0) : v;
+        }
 }
 
 /* Small products (operands in cache, one thread): A read in place in either layout, B in
@@ -73,7 +115,8 @@ static inline void FN(tile_)(UKR_T ukr, int nr, fi_dim_t mr_e, fi_dim_t nr_e, fi
    values when B is packed whole, else KC*nr. */
 static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, int pack_b_all, fi_dim_t m,
                        fi_dim_t n, fi_dim_t k, fi_dim_t KC, T alpha, const T *a, fi_dim_t lda,
-                       const T *b, fi_dim_t ldb, T beta, T *c, fi_dim_t ldc, T *bp)
+                       const T *b, fi_dim_t ldb, T beta, T *c, fi_dim_t ldc, T *bp,
+                       const fi_epilogue_t *ep)
 {
     const UKR_T ukr = ctx->UKR_STRIDED;
     const PACK_T pack_b = ctx->PACK_B;
@@ -82,6 +125,7 @@ static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, int pack_b_all,
     for (fi_dim_t pc = 0; pc < k; pc += KC) {
         const fi_dim_t kc = FI_MIN(KC, k - pc);
         const T beta_pc = pc == 0 ? beta : (T)1;
+        const int last_k = pc + kc >= k;
         const T *a_pc = a + pc * cs_a, *b_pc = tb ? b + pc : b + pc * ldb;
         if (pack_b_all) pack_b(bp, b_pc, ldb, tb, kc, n);
         for (fi_dim_t j = 0; j < n; j += nr) {
@@ -93,9 +137,12 @@ static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, int pack_b_all,
                 bpan = pack_b_all ? bp + j * kc : bp;
                 rs_b = nr;
             }
-            for (fi_dim_t i = 0; i < m; i += mr)
+            for (fi_dim_t i = 0; i < m; i += mr) {
+                fi_ukr_ep_t t;
                 FN(tile_)(ukr, nr, FI_MIN((fi_dim_t)mr, m - i), nr_e, kc, alpha, a_pc + i * rs_a,
-                          rs_a, cs_a, bpan, rs_b, beta_pc, c + i * ldc + j, ldc);
+                          rs_a, cs_a, bpan, rs_b, beta_pc, c + i * ldc + j, ldc,
+                          FN(tile_ep_)(&t, ep, last_k, i, j));
+            }
         }
     }
 }
@@ -107,20 +154,21 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == (T)0) {
         FN(scale_)(c, ldc, m, n, beta);
-        if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep);
+        if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 1);
         return;
     }
     const fi_gemm_ctx_t *ctx = fi_gemm_ctx();
+    const double flops = 2.0 * (double)m * (double)n * (double)k;
+    if (ctx->narrow && (n <= ctx->BLK.nr / 2 || flops > 2.0 * FI_GEMM_WIDE_MAX_MNK)) ctx = ctx->narrow;
     const fi_blocking_t blk = ctx->BLK;
     const int mr = blk.mr, nr = blk.nr;
-    const double flops = 2.0 * (double)m * (double)n * (double)k;
     int nt = fi_get_num_threads();
     if (flops < FI_GEMM_MIN_FLOPS_PER_THREAD * 2.0) nt = 1;
     /* Even K blocks: 784 = 2 x 392 rather than 512 + 272 (a thin last block wastes the C tile
        loads and stores of a whole pass). */
     const fi_dim_t KC = (k + (k + blk.kc - 1) / blk.kc - 1) / ((k + blk.kc - 1) / blk.kc);
 
-    if (nt == 1 && flops <= 2.0 * FI_GEMM_SMALL_MAX_MNK) {
+    if (nt == 1 && flops <= 2.0 * (double)ctx->small_mnk) {
         /* B's rows FI_GEMM_SMALL_LDB_BYTES or more apart crowd a few L1 sets (4 KiB apart:
            all in one), which measured 2x slower than packing them. */
         const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= FI_GEMM_SMALL_LDB_BYTES;
@@ -128,11 +176,12 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
         T *buf = (T *)fi_gemm_buffer(sizeof(T) * (size_t)b_vals);
         if (buf) {
             FN(small_)(ctx, trans_a, trans_b, pack_b_all, m, n, k, KC, alpha, a, lda, b, ldb, beta,
-                       c, ldc, buf);
+                       c, ldc, buf, ep);
+            if (FN(act_left_)(ep)) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 0);
         } else {
             FN(naive_)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 1);
         }
-        if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep);
         return;
     }
 
@@ -159,7 +208,7 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
     T *buf = (T *)fi_gemm_buffer(sizeof(T) * (b_size + (size_t)nt * a_stride));
     if (!buf) {
         FN(naive_)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep);
+        if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 1);
         return;
     }
     T *const bp = buf;
@@ -214,17 +263,20 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
                         for (fi_dim_t ir = 0; ir < mc; ir += mr) {
                             const fi_dim_t mr_e = FI_MIN((fi_dim_t)mr, mc - ir);
                             T *cij = c + (ic + ir) * ldc + jc + jp * nr;
+                            fi_ukr_ep_t t;
+                            const fi_ukr_ep_t *tep =
+                                FN(tile_ep_)(&t, ep, last_k, ic + ir, jc + jp * nr);
                             if (!rowa)
                                 FN(tile_)(ukr, nr, mr_e, nr_e, kc, alpha, ap + ir * kc, 0, 0, bpan,
-                                          0, beta_pc, cij, ldc);
+                                          0, beta_pc, cij, ldc, tep);
                             else
                                 FN(tile_)(ukr_strided, nr, mr_e, nr_e, kc, alpha, a + (ic + ir) * lda + pc,
-                                          lda, 1, bpan, nr, beta_pc, cij, ldc);
+                                          lda, 1, bpan, nr, beta_pc, cij, ldc, tep);
                         }
                     }
-                    if (last_k && ep) {
+                    if (last_k && FN(act_left_)(ep)) { /* while the task's block is in cache */
                         const fi_dim_t j0 = jc + jp0 * nr, j1 = FI_MIN(jc + jp1 * nr, jc + nc);
-                        FN(epilogue_)(c + ic * ldc + j0, ldc, ic, j0, mc, j1 - j0, ep);
+                        FN(epilogue_)(c + ic * ldc + j0, ldc, ic, j0, mc, j1 - j0, ep, 0);
                     }
                 }
             }

@@ -3,8 +3,10 @@
    A micro-kernel computes one MR x NR tile of row-major C from packed panels:
      C[i][j] := beta * C[i][j] + alpha * sum_p a[p*MR + i] * b[p*NR + j]
    a: MR-row micro-panel (k columns of MR values), b: NR-column micro-panel (k rows of NR
-   values), ldc: row stride of C. beta == 0 never reads C. Only rows 0..rows-1 (1 <= rows <=
-   MR) of A are read and of C written, so a short last row block needs no padding.
+   values), ldc: row stride of C. beta == 0 never reads C. A non-NULL ep (given only with
+   the last K block) adds a bias and applies relu as the tile is stored, saving a pass over
+   C. Only rows 0..rows-1 (1 <= rows <= MR) of A are read and of C written, so a short last
+   row block needs no padding.
    The "strided" variants read operands in place: a[i][p] = a[i*rs_a + p*cs_a], b[p][j] =
    b[p*rs_b + j]. They serve skinny products (small n: A used too few times to repay packing
    it) and small ones (packing would cost a large share of the product). Packed kernels
@@ -12,14 +14,26 @@
 #ifndef FI_GEMM_KERNELS_H
 #define FI_GEMM_KERNELS_H
 
-#include "fi_common.h"
+#include "gemm/fi_gemm.h"
+
+/* A tile's share of the epilogue: C = relu?(C + bias), applied to the stored value in that
+   order, as the whole-block epilogue does, so fusing it changes no bit. bias (C's dtype)
+   points at the tile's first row (FI_BIAS_ROW, rows values) or first column (FI_BIAS_COL, NR
+   values), or is NULL. */
+typedef struct fi_ukr_ep {
+    const void *bias;
+    fi_bias_kind_t bias_kind;
+    int relu;
+} fi_ukr_ep_t;
 
 typedef void (*fi_ukr_s_t)(fi_dim_t k, int rows, const float *FI_RESTRICT a, fi_dim_t rs_a,
                            fi_dim_t cs_a, const float *FI_RESTRICT b, fi_dim_t rs_b,
-                           float *FI_RESTRICT c, fi_dim_t ldc, float alpha, float beta);
+                           float *FI_RESTRICT c, fi_dim_t ldc, float alpha, float beta,
+                           const fi_ukr_ep_t *ep);
 typedef void (*fi_ukr_d_t)(fi_dim_t k, int rows, const double *FI_RESTRICT a, fi_dim_t rs_a,
                            fi_dim_t cs_a, const double *FI_RESTRICT b, fi_dim_t rs_b,
-                           double *FI_RESTRICT c, fi_dim_t ldc, double alpha, double beta);
+                           double *FI_RESTRICT c, fi_dim_t ldc, double alpha, double beta,
+                           const fi_ukr_ep_t *ep);
 
 /* Packing, provided by each kernel set for its tile (pack_impl.h). pack_a: block
    op(A)[0:mc, 0:kc] -> ceil(mc/MR) panels of kc*MR values, rows past mc zero-padded. pack_b:
@@ -45,12 +59,18 @@ typedef struct fi_gemm_ctx {
     fi_ukr_d_t d_ukr, d_ukr_strided;
     fi_pack_s_t s_pack_a, s_pack_b;
     fi_pack_d_t d_pack_a, d_pack_b;
+    /* Products at most half a tile wide or above FI_GEMM_WIDE_MAX_MNK run this set instead,
+       or NULL: a 32-wide tile would spend two thirds of its FMAs on the padding of a
+       10-wide product, and see below. */
+    const struct fi_gemm_ctx *narrow;
+    fi_dim_t small_mnk; /* small path up to this m*n*k (see FI_GEMM_SMALL_MAX_MNK) */
 } fi_gemm_ctx_t;
 
-/* The kernel sets; fi_gemm_ctx_avx2 is NULL-safe to reference on any CPU but must only run
-   where fi_cpu_has_avx2_fma() holds. */
+/* The kernel sets; fi_gemm_ctx_avx2/avx512 are safe to reference on any CPU (name NULL where
+   not built) but must only run where fi_cpu_has_avx2_fma() / fi_cpu_has_avx512() holds. */
 extern const fi_gemm_ctx_t fi_gemm_ctx_ref;
 extern const fi_gemm_ctx_t fi_gemm_ctx_avx2;
+extern const fi_gemm_ctx_t fi_gemm_ctx_avx512;
 
 /* The context in use (set by fi_gemm_select; "auto" at first use). */
 const fi_gemm_ctx_t *fi_gemm_ctx(void);
@@ -58,12 +78,18 @@ const fi_gemm_ctx_t *fi_gemm_ctx(void);
 /* Up to this m*n*k, a single-threaded product takes the small path (operands read in place;
    B packed only if transposed, far-strided or short of NR columns): they sit in cache, and
    packing would be a large share of the work.
-   Measured on Zen 4: 5-8% faster than the blocked path at 128^3-192^3, 1-3% at 256^3, 2-10%
-   slower at 320^3-384^3. */
+   Measured on Zen 4 with the AVX2 set: 5-8% faster than the blocked path at 128^3-192^3, 1-3%
+   at 256^3, 2-10% slower at 320^3-384^3. With the AVX-512 set, 3-4% faster also at 300^3
+   and 128x256x784 (M's first layer): it goes up to 2^25. */
 #define FI_GEMM_SMALL_MAX_MNK (256 * 256 * 256)
+#define FI_GEMM_SMALL_MAX_MNK_AVX512 (32 * 1024 * 1024)
 /* ... but B is read in place only if its rows are closer than this; farther apart (a view of
    a wide matrix), they crowd a few L1 sets and it is packed whole instead. */
 #define FI_GEMM_SMALL_LDB_BYTES 2048
+
+/* Above this m*n*k the AVX2 set measured 0.5-2% faster than the AVX-512 one on Zen 4 (the
+   L case's 256x1024x1024 products), below it up to 5% slower (M's 128x256x784). */
+#define FI_GEMM_WIDE_MAX_MNK (64.0 * 1024 * 1024)
 
 /* Forced inlining, for template helpers that must be specialized on constant arguments. */
 #if defined(_MSC_VER)
@@ -74,6 +100,6 @@ const fi_gemm_ctx_t *fi_gemm_ctx(void);
 
 /* Largest MR/NR of any kernel: bounds the stack tile for edge tiles. */
 #define FI_MAX_MR 8
-#define FI_MAX_NR 16
+#define FI_MAX_NR 32
 
 #endif

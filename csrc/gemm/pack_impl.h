@@ -37,19 +37,22 @@ PANEL_B(T *FI_RESTRICT d, const T *FI_RESTRICT b, fi_dim_t ldb, int trans, fi_di
     } else {
         /* op(B)[p][j] = b[j*ldb + p]. Whole TB x TB blocks go through the kernel set's
            in-register transpose if it has one (the scalar scatter costs ~1 cycle a value,
-           a fifth of a 64^3 product); the rest walks each stored row once, scattering by NR. */
-        fi_dim_t p0 = 0;
+           a fifth of a 64^3 product), also in a panel short of NR columns (a 10-wide layer);
+           the rest walks each stored row once, scattering by NR; the padding is zeroed row
+           by row. */
+        fi_dim_t p0 = 0, jt = 0;
 #ifdef PACK_TRANSPOSE
-        if (cols == NR)
+        jt = cols / PACK_TB * PACK_TB;
+        if (jt > 0)
             for (; p0 + PACK_TB <= kc; p0 += PACK_TB)
-                for (int j = 0; j < NR; j += PACK_TB)
+                for (fi_dim_t j = 0; j < jt; j += PACK_TB)
                     PACK_TRANSPOSE(d + p0 * NR + j, NR, b + j * ldb + p0, ldb);
 #endif
-        fi_dim_t j = 0;
-        for (; j < cols; j++)
-            for (fi_dim_t p = p0; p < kc; p++) d[p * NR + j] = b[j * ldb + p];
-        for (; j < NR; j++)
-            for (fi_dim_t p = 0; p < kc; p++) d[p * NR + j] = (T)0;
+        for (fi_dim_t j = 0; j < cols; j++)
+            for (fi_dim_t p = j < jt ? p0 : 0; p < kc; p++) d[p * NR + j] = b[j * ldb + p];
+        if (cols < NR)
+            for (fi_dim_t p = 0; p < kc; p++)
+                for (fi_dim_t j = cols; j < NR; j++) d[p * NR + j] = (T)0;
     }
 }
 

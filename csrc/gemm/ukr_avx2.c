@@ -8,41 +8,10 @@
 
 #define FI_AVX2 __attribute__((target("avx2,fma")))
 #define PACK_ATTR FI_AVX2
+#define UKR_ATTR FI_AVX2
+#define UKR_MR 6
 
-/* In-register transposes for packing B stored transposed: d[q*ldd + i] = s[i*lds + q]. */
-FI_AVX2 FI_INLINE void transpose_8x8_s(float *d, fi_dim_t ldd, const float *s, fi_dim_t lds)
-{
-    __m256 r[8], t[8];
-    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * lds);
-    for (int i = 0; i < 8; i += 2) { /* pairs of rows interleaved */
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) { /* quads of rows: 4 columns per 128-bit lane */
-        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
-        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-    for (int q = 0; q < 4; q++) { /* lanes: rows 0-3 with rows 4-7 */
-        _mm256_storeu_ps(d + q * ldd, _mm256_permute2f128_ps(r[q], r[q + 4], 0x20));
-        _mm256_storeu_ps(d + (q + 4) * ldd, _mm256_permute2f128_ps(r[q], r[q + 4], 0x31));
-    }
-}
-
-FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s, fi_dim_t lds)
-{
-    __m256d r[4], t[4];
-    for (int i = 0; i < 4; i++) r[i] = _mm256_loadu_pd(s + i * lds);
-    t[0] = _mm256_unpacklo_pd(r[0], r[1]);
-    t[1] = _mm256_unpackhi_pd(r[0], r[1]);
-    t[2] = _mm256_unpacklo_pd(r[2], r[3]);
-    t[3] = _mm256_unpackhi_pd(r[2], r[3]);
-    for (int q = 0; q < 2; q++) {
-        _mm256_storeu_pd(d + q * ldd, _mm256_permute2f128_pd(t[q], t[q + 2], 0x20));
-        _mm256_storeu_pd(d + (q + 2) * ldd, _mm256_permute2f128_pd(t[q], t[q + 2], 0x31));
-    }
-}
+#include "gemm/transpose_avx2.h"
 
 #define T float
 #define VT __m256
@@ -53,6 +22,8 @@ FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s,
 #define VBCAST _mm256_broadcast_ss
 #define VFMA _mm256_fmadd_ps
 #define VMUL _mm256_mul_ps
+#define VADD _mm256_add_ps
+#define VMAX _mm256_max_ps
 #define VSET1 _mm256_set1_ps
 #define MR 6
 #define NR 16
@@ -71,7 +42,7 @@ FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s,
 #define A_CS 6
 #define B_RS 16
 #define UKR_NAME ukr_avx2_s_6x16
-#include "gemm/ukr_avx2_impl.h"
+#include "gemm/ukr_vec_impl.h"
 #undef A_RS
 #undef A_CS
 #undef B_RS
@@ -80,7 +51,7 @@ FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s,
 #define A_CS cs_a
 #define B_RS rs_b
 #define UKR_NAME ukr_avx2_s_6x16_strided
-#include "gemm/ukr_avx2_impl.h"
+#include "gemm/ukr_vec_impl.h"
 #undef A_RS
 #undef A_CS
 #undef B_RS
@@ -94,6 +65,8 @@ FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s,
 #undef VBCAST
 #undef VFMA
 #undef VMUL
+#undef VADD
+#undef VMAX
 #undef VSET1
 
 #define T double
@@ -105,6 +78,8 @@ FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s,
 #define VBCAST _mm256_broadcast_sd
 #define VFMA _mm256_fmadd_pd
 #define VMUL _mm256_mul_pd
+#define VADD _mm256_add_pd
+#define VMAX _mm256_max_pd
 #define VSET1 _mm256_set1_pd
 #define MR 6
 #define NR 8
@@ -117,7 +92,7 @@ FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s,
 #define A_CS 6
 #define B_RS 8
 #define UKR_NAME ukr_avx2_d_6x8
-#include "gemm/ukr_avx2_impl.h"
+#include "gemm/ukr_vec_impl.h"
 #undef A_RS
 #undef A_CS
 #undef B_RS
@@ -126,7 +101,7 @@ FI_AVX2 FI_INLINE void transpose_4x4_d(double *d, fi_dim_t ldd, const double *s,
 #define A_CS cs_a
 #define B_RS rs_b
 #define UKR_NAME ukr_avx2_d_6x8_strided
-#include "gemm/ukr_avx2_impl.h"
+#include "gemm/ukr_vec_impl.h"
 #undef A_RS
 #undef A_CS
 #undef B_RS
@@ -147,6 +122,7 @@ const fi_gemm_ctx_t fi_gemm_ctx_avx2 = {
     .s_pack_b = pack_b_avx2_s,
     .d_pack_a = pack_a_avx2_d,
     .d_pack_b = pack_b_avx2_d,
+    .small_mnk = FI_GEMM_SMALL_MAX_MNK,
 };
 #else
 const fi_gemm_ctx_t fi_gemm_ctx_avx2 = {.name = NULL};

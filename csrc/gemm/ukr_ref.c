@@ -7,11 +7,11 @@
 #define REF_NR 8
 
 /* NAME: function name; a[i][p] is a[i*RS + p*CS], b[p][j] is b[p*BRS + j] (packed: 1, REF_MR,
-   REF_NR; strided: the run-time strides). */
+   REF_NR; strided: the run-time strides). The epilogue steps round as in frame_impl.h's. */
 #define FI_DEFINE_UKR_REF(NAME, T, RS, CS, BRS)                                                \
     static void NAME(fi_dim_t k, int rows, const T *FI_RESTRICT a, fi_dim_t rs_a,              \
                      fi_dim_t cs_a, const T *FI_RESTRICT b, fi_dim_t rs_b, T *FI_RESTRICT c,   \
-                     fi_dim_t ldc, T alpha, T beta)                                            \
+                     fi_dim_t ldc, T alpha, T beta, const fi_ukr_ep_t *ep)                     \
     {                                                                                          \
         (void)rs_a;                                                                            \
         (void)cs_a;                                                                            \
@@ -20,10 +20,15 @@
         for (fi_dim_t p = 0; p < k; p++)                                                       \
             for (int i = 0; i < rows; i++)                                                     \
                 for (int j = 0; j < REF_NR; j++) acc[i][j] += a[i * (RS) + p * (CS)] * b[p * (BRS) + j]; \
+        const T *bias = ep ? (const T *)ep->bias : NULL;                                       \
         for (int i = 0; i < rows; i++)                                                         \
-            for (int j = 0; j < REF_NR; j++)                                                   \
-                c[i * ldc + j] = beta == (T)0 ? alpha * acc[i][j]                              \
-                                              : beta * c[i * ldc + j] + alpha * acc[i][j];     \
+            for (int j = 0; j < REF_NR; j++) {                                                 \
+                T v = alpha * acc[i][j];                                                       \
+                if (beta != (T)0) v = beta * c[i * ldc + j] + v;                               \
+                if (bias) v += ep->bias_kind == FI_BIAS_ROW ? bias[i] : bias[j];               \
+                if (ep && ep->relu) v = v > 0 ? v : (T)0;                                      \
+                c[i * ldc + j] = v;                                                            \
+            }                                                                                  \
     }
 
 FI_DEFINE_UKR_REF(ukr_ref_s, float, 1, REF_MR, REF_NR)
@@ -58,4 +63,5 @@ const fi_gemm_ctx_t fi_gemm_ctx_ref = {
     .s_pack_b = pack_b_ref_s,
     .d_pack_a = pack_a_ref_d,
     .d_pack_b = pack_b_ref_d,
+    .small_mnk = FI_GEMM_SMALL_MAX_MNK,
 };

@@ -1,0 +1,129 @@
+/* AVX-512 micro-kernels (x86-64): sgemm 8x32 and dgemm 8x16, the AVX2 template on zmm registers,
+   and their packers. Zen 4 runs a 512-bit FMA at the rate of two 256-bit ones, so the gain is
+   half the instructions per flop (loads, broadcasts, loop) and twice the work per C tile.
+   Products up to half a tile wide, and very large ones (FI_GEMM_WIDE_MAX_MNK), run the AVX2
+   set: every C value is the same FMA chain in both, so the choice changes no bit.
+   Target attributes, not global flags; fi_gemm_select only installs this context where
+   fi_cpu_has_avx512() holds. */
+#include "gemm/gemm_kernels.h"
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#define FI_AVX512 __attribute__((target("avx2,fma,avx512f")))
+#define PACK_ATTR FI_AVX512
+#define UKR_ATTR FI_AVX512
+#define UKR_MR 8
+
+#include "gemm/transpose_avx2.h"
+
+#define T float
+#define VT __m512
+#define VL 16
+#define VZERO _mm512_setzero_ps
+#define VLOADU _mm512_loadu_ps
+#define VSTOREU _mm512_storeu_ps
+#define VBCAST(p) _mm512_set1_ps(*(p))
+#define VFMA _mm512_fmadd_ps
+#define VMUL _mm512_mul_ps
+#define VADD _mm512_add_ps
+#define VMAX _mm512_max_ps
+#define VSET1 _mm512_set1_ps
+#define MR 8
+#define NR 32
+#define PACK_A_NAME pack_a_avx512_s
+#define PACK_B_NAME pack_b_avx512_s
+#define PACK_TRANSPOSE transpose_8x8_s
+#define PACK_TB 8
+#include "gemm/pack_impl.h"
+#undef MR
+#undef NR
+#undef PACK_A_NAME
+#undef PACK_B_NAME
+#undef PACK_TRANSPOSE
+#undef PACK_TB
+#define A_RS 1
+#define A_CS 8
+#define B_RS 32
+#define UKR_NAME ukr_avx512_s_8x32
+#include "gemm/ukr_vec_impl.h"
+#undef A_RS
+#undef A_CS
+#undef B_RS
+#undef UKR_NAME
+#define A_RS rs_a
+#define A_CS cs_a
+#define B_RS rs_b
+#define UKR_NAME ukr_avx512_s_8x32_strided
+#include "gemm/ukr_vec_impl.h"
+#undef A_RS
+#undef A_CS
+#undef B_RS
+#undef UKR_NAME
+#undef T
+#undef VT
+#undef VL
+#undef VZERO
+#undef VLOADU
+#undef VSTOREU
+#undef VBCAST
+#undef VFMA
+#undef VMUL
+#undef VADD
+#undef VMAX
+#undef VSET1
+
+#define T double
+#define VT __m512d
+#define VL 8
+#define VZERO _mm512_setzero_pd
+#define VLOADU _mm512_loadu_pd
+#define VSTOREU _mm512_storeu_pd
+#define VBCAST(p) _mm512_set1_pd(*(p))
+#define VFMA _mm512_fmadd_pd
+#define VMUL _mm512_mul_pd
+#define VADD _mm512_add_pd
+#define VMAX _mm512_max_pd
+#define VSET1 _mm512_set1_pd
+#define MR 8
+#define NR 16
+#define PACK_A_NAME pack_a_avx512_d
+#define PACK_B_NAME pack_b_avx512_d
+#define PACK_TRANSPOSE transpose_4x4_d
+#define PACK_TB 4
+#include "gemm/pack_impl.h"
+#define A_RS 1
+#define A_CS 8
+#define B_RS 16
+#define UKR_NAME ukr_avx512_d_8x16
+#include "gemm/ukr_vec_impl.h"
+#undef A_RS
+#undef A_CS
+#undef B_RS
+#undef UKR_NAME
+#define A_RS rs_a
+#define A_CS cs_a
+#define B_RS rs_b
+#define UKR_NAME ukr_avx512_d_8x16_strided
+#include "gemm/ukr_vec_impl.h"
+
+/* The AVX2 set's cache blocking (same KC, so K is split where the AVX2 kernel splits it),
+   NC rounded down to a multiple of NR. */
+const fi_gemm_ctx_t fi_gemm_ctx_avx512 = {
+    .name = "avx512",
+    .s = {"sgemm_avx512_8x32", 8, 32, 144, 512, 4064},
+    .d = {"dgemm_avx512_8x16", 8, 16, 72, 256, 2032},
+    .s_ukr = ukr_avx512_s_8x32,
+    .s_ukr_strided = ukr_avx512_s_8x32_strided,
+    .d_ukr = ukr_avx512_d_8x16,
+    .d_ukr_strided = ukr_avx512_d_8x16_strided,
+    .s_pack_a = pack_a_avx512_s,
+    .s_pack_b = pack_b_avx512_s,
+    .d_pack_a = pack_a_avx512_d,
+    .d_pack_b = pack_b_avx512_d,
+    .narrow = &fi_gemm_ctx_avx2,
+    .small_mnk = FI_GEMM_SMALL_MAX_MNK_AVX512,
+};
+#else
+const fi_gemm_ctx_t fi_gemm_ctx_avx512 = {.name = NULL};
+#endif
