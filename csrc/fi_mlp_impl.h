@@ -72,7 +72,7 @@ double FI_CAT(fi_mlp_step, SUF)(const fi_mlp_t *m, fi_mlp_ws_t *ws, const T *x, 
     return loss;
 }
 
-int FI_CAT(fi_all_finite, SUF)(const T *x, fi_dim_t n)
+FI_CLONES_AVX2 int FI_CAT(fi_all_finite, SUF)(const T *x, fi_dim_t n)
 {
     int ok = 1; /* x - x is 0 for finite x and NaN for inf/NaN; an int AND vectorizes */
     for (fi_dim_t i = 0; i < n; i++) ok &= (x[i] - x[i]) == 0;

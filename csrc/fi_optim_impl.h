@@ -2,8 +2,8 @@
 #define FI_CAT_(a, b) a##_##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
 
-FI_CLONES_AVX2 void FI_CAT(fi_optim_step, SUF)(fi_optim_t *opt, int nt, T *const *p, T *const *g, T *const *s1,
-                                T *const *s2, const fi_dim_t *count)
+FI_CLONES_AVX2 void FI_CAT(fi_optim_step, SUF)(fi_optim_t *opt, int nt, T *const *p, T *const *g,
+                                               T *const *s1, T *const *s2, const fi_dim_t *count)
 {
     opt->step++;
     if (opt->clip_norm > 0) {

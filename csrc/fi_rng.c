@@ -16,11 +16,6 @@
 #define CHUNK 256
 #define MIN_PARALLEL ((fi_dim_t)1 << 17)
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
-#define FI_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define FI_CLONES
-#endif
 
 static inline void philox(uint32_t out[4], uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
                           uint32_t k0, uint32_t k1)
@@ -50,7 +45,7 @@ void fi_rng_block(uint32_t out[4], uint64_t seed, uint64_t stream, uint64_t bloc
 /* words[0 .. 4*nb) = blocks b0 .. b0+nb of (seed, stream). The rounds run on LANES blocks side
    by side (structure of arrays) so the 32x32->64 multiplies vectorize. */
 #define LANES 8
-FI_CLONES static void raw_words(uint32_t *FI_RESTRICT words, fi_dim_t nb, uint64_t seed,
+FI_CLONES_AVX2 static void raw_words(uint32_t *FI_RESTRICT words, fi_dim_t nb, uint64_t seed,
                                 uint64_t stream, uint64_t b0)
 {
     fi_dim_t j = 0;
@@ -159,7 +154,7 @@ static inline void box_muller_f(float *FI_RESTRICT z, const uint32_t *FI_RESTRIC
 #define FI_OMP_FOR(nt)
 #endif
 
-FI_CLONES void fi_rng_uniform_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double low, double high)
+FI_CLONES_AVX2 void fi_rng_uniform_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double low, double high)
 {
     const float lo = (float)low, w = (float)(high - low);
     FILL(float, 4, {
@@ -167,7 +162,7 @@ FI_CLONES void fi_rng_uniform_s(float *out, fi_dim_t n, uint64_t seed, uint64_t 
     })
 }
 
-FI_CLONES void fi_rng_uniform_d(double *out, fi_dim_t n, uint64_t seed, uint64_t stream, double low, double high)
+FI_CLONES_AVX2 void fi_rng_uniform_d(double *out, fi_dim_t n, uint64_t seed, uint64_t stream, double low, double high)
 {
     const double w = high - low;
     FILL(double, 2, {
@@ -176,7 +171,7 @@ FI_CLONES void fi_rng_uniform_d(double *out, fi_dim_t n, uint64_t seed, uint64_t
     })
 }
 
-FI_CLONES void fi_rng_normal_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean, double std)
+FI_CLONES_AVX2 void fi_rng_normal_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean, double std)
 {
     const float mu = (float)mean, sd = (float)std;
     FILL(float, 4, {
