@@ -80,21 +80,21 @@ static int fi_row_hash_cmp(const void *pa, const void *pb)
 }
 
 /* v * inv (inv = 1 / quantum) rounded half to even as an int64 code; NaN and each infinity
-   have codes of their own, finite codes saturate at +-2^62. The rounding is written out: rint
-   and nearbyint are libm calls on baseline x86-64 (nearbyint also saves and restores the
-   floating-point environment), which made this 3x slower. */
+   have codes of their own, finite codes saturate at +-2^62. lrint is one instruction under
+   -fno-math-errno (nearbyint, a libm call that saves and restores the floating-point
+   environment, made this 3x slower). */
 static int64_t fi_code(double v, double inv)
 {
-    double q = v * inv;
-    if (!(fabs(q) < 0x1p52)) {
-        if (isnan(q)) return INT64_MIN;
-        if (isinf(v)) return v > 0 ? INT64_MAX : INT64_MIN + 1;
-        if (fabs(q) >= 0x1p62) return q > 0 ? ((int64_t)1 << 62) : -((int64_t)1 << 62);
-        return (int64_t)q; /* already an integer */
-    }
-    const double shift = copysign(0x1p52, q);
-    return (int64_t)((q + shift) - shift);
+    const double q = v * inv;
+    if (fabs(q) < 0x1p62) return (int64_t)lrint(q);
+    if (isnan(q)) return INT64_MIN;
+    if (isinf(v)) return v > 0 ? INT64_MAX : INT64_MIN + 1;
+    return q > 0 ? ((int64_t)1 << 62) : -((int64_t)1 << 62);
 }
+
+/* Hash of a row's codes: a sum of codes times odd per-column constants, with no serial
+   dependency between columns (so it pipelines); collisions only cost comparisons. */
+#define FI_HASH_STEP 0x9e3779b97f4a7c15ULL
 
 #define FI_DEFINE_DISTINCT(SUF, T)                                                                   \
     static double fi_max_abs_##SUF(const T *x, fi_dim_t n)                                           \
@@ -121,12 +121,11 @@ static int64_t fi_code(double v, double inv)
         double inv = 1.0 / (tol * (big_w > big_b ? big_w : big_b));                                 \
         if (!(inv <= 0x1p1000)) inv = 0x1p1000; /* a quantum that underflowed to 0 */                \
         for (fi_dim_t i = 0; i < r; i++) {                                                           \
-            /* A sum of codes times odd per-column constants: no serial dependency between the   \
-               columns, so the loop pipelines; collisions only cost comparisons. */              \
-            uint64_t h = 0;                                                                          \
-            for (fi_dim_t j = 0; j < width; j++)                                                     \
-                h += (uint64_t)fi_row_code_##SUF(w, b, k, i, j, inv) *                           \
-                     ((uint64_t)(2 * j + 1) * 0x9e3779b97f4a7c15ULL);                                \
+            const T *FI_RESTRICT row = w + i * k;                                                    \
+            uint64_t h = 0, mult = FI_HASH_STEP;                                                     \
+            for (fi_dim_t j = 0; j < k; j++, mult += 2 * FI_HASH_STEP)                               \
+                h += (uint64_t)fi_code((double)row[j], inv) * mult;                                  \
+            if (b) h += (uint64_t)fi_code((double)b[i], inv) * mult;                                 \
             rows[i].hash = h ^ (h >> 29);                                                            \
             rows[i].row = i;                                                                         \
         }                                                                                            \

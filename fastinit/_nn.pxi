@@ -422,26 +422,34 @@ cdef class _Engine:
         self._rows = rows
         return res
 
-    def backprop(self, x, y):
+    def backprop(self, x, y, double[::1] gin_ss=None):
         """Forward + loss + backward into the gradient arrays; the loss, or None if x or y
-        fail the fast checks."""
+        fail the fast checks. gin_ss: as in step."""
         if not self._x_ok(x):
             return None
         cdef cnp.ndarray a = <cnp.ndarray>x
         cdef fi_dim_t n = cnp.PyArray_DIMS(a)[0]
         if not self._y_ok(y, n):
             return None
+        cdef double *pss = self._gin_ss_ptr(gin_ss)
         cdef _Workspace w = self._workspace(n)
         cdef void *px = cnp.PyArray_DATA(a)
         cdef void *py = cnp.PyArray_DATA(<cnp.ndarray>y)
         cdef double loss
         with nogil:
             if self.dtype_num == cnp.NPY_FLOAT32:
-                loss = fi_mlp_backprop_s(&self.m, &w.ws, <const float *>px, py, n, NULL)
+                loss = fi_mlp_backprop_s(&self.m, &w.ws, <const float *>px, py, n, pss)
             else:
-                loss = fi_mlp_backprop_d(&self.m, &w.ws, <const double *>px, py, n, NULL)
+                loss = fi_mlp_backprop_d(&self.m, &w.ws, <const double *>px, py, n, pss)
         self._rows = n
         return loss
+
+    cdef double *_gin_ss_ptr(self, double[::1] gin_ss) except? NULL:
+        if gin_ss is None:
+            return NULL
+        if gin_ss.shape[0] != self.m.nlayers:
+            raise ValueError(f"gin_ss has {gin_ss.shape[0]} values, expected one per layer ({self.m.nlayers})")
+        return &gin_ss[0]
 
     def step(self, x, y, _OptState st, double[::1] gin_ss=None):
         """One training step (forward, loss, backward, update); the loss before the update,
@@ -454,11 +462,7 @@ cdef class _Engine:
         cdef fi_dim_t n = cnp.PyArray_DIMS(a)[0]
         if not self._y_ok(y, n):
             return None
-        cdef double *pss = NULL
-        if gin_ss is not None:
-            if gin_ss.shape[0] != self.m.nlayers:
-                raise ValueError(f"gin_ss has {gin_ss.shape[0]} values, expected one per layer ({self.m.nlayers})")
-            pss = &gin_ss[0]
+        cdef double *pss = self._gin_ss_ptr(gin_ss)
         cdef _Workspace w = self._workspace(n)
         cdef void *px = cnp.PyArray_DATA(a)
         cdef void *py = cnp.PyArray_DATA(<cnp.ndarray>y)

@@ -51,7 +51,7 @@ def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sy
     dead_fraction: ReLU units that output 0 on the whole batch; saturated_fraction: tanh
     |a| > 0.99, sigmoid a < 0.01 or > 0.99. symmetry_broken: every hidden layer has more than
     one distinct neuron. bins: histogram bins of each layer's pre-activation and output; 0 skips
-    the histograms and percentiles (what Monitor does unless told otherwise: it is cheaper).
+    the histograms and percentiles (cheaper).
     """
     t = model.trace(X, y)
     layers = []
@@ -114,23 +114,23 @@ class Monitor:
     the record of step s (the weights after s updates) comes from the C call of step s + 1,
     which also keeps each layer's output and input-gradient norm on its batch. That costs a
     fraction of a step (the first layer's input gradient and a few statistics passes), so it
-    can stay on. After the last update no step follows: that check is one forward and
-    backward pass on the last batch.
-    With a probe batch (X, y), each check is diagnose() on it: always the same data, at the
-    cost of about one training step on a batch as large as X per check.
+    can stay on. After the last update no step follows: that check is MLP.probe on the last
+    batch, one forward and backward pass.
+    With a probe batch (X, y), each check is MLP.probe on it: always the same data, at the cost
+    of about one training step on a batch as large as X per check.
     """
 
     def __init__(self, X=None, y=None, every: int = 10, *, vanishing: float = 1e-2, exploding: float = 1e2,
-                 sym_tol: float = 1e-6, bins: int = 0):
+                 sym_tol: float = 1e-6):
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ValueError(f"every must be a positive int, got {every!r}")
         if (X is None) != (y is None):
             raise ValueError("give both X and y for a probe batch, or neither to use the training batches")
         self.X, self.y, self.every = X, y, int(every)
-        self.kw = {"vanishing": vanishing, "exploding": exploding, "sym_tol": sym_tol, "bins": bins}
+        self.vanishing, self.exploding, self.sym_tol = vanishing, exploding, sym_tol
         self.records = []
         self._last = None       # weights at the previous check
-        self._pending = None    # the weight half of a check waiting for the next step's record
+        self._pending = None    # the weight half of a check waiting for a step's record
         self._batch = None
 
     def on_train_begin(self, model, history):
@@ -148,38 +148,31 @@ class Monitor:
 
     def on_train_end(self, model, history):
         if self._pending is not None and self._batch is not None:
-            self._from_report(self._pending, diagnose(model, *self._batch, **self.kw))
+            self._complete(model, model.probe(*self._batch))
         self._pending = None
 
     def _check(self, step, model):
-        rec = {"step": step, "distinct_neurons": [distinct_neurons(l.W, l.b, self.kw["sym_tol"])
-                                                  for l in model.layers]}
+        rec = {"step": step, "distinct_neurons": [distinct_neurons(l.W, l.b, self.sym_tol) for l in model.layers]}
         now = [layer.W.copy() for layer in model.layers]
         if self._last is not None:
             rec["update_ratio"] = [float(np.linalg.norm(w - p) / max(np.linalg.norm(p), 1e-30))
                                    for w, p in zip(now, self._last)]
         self._last = now
+        self._pending = rec
         if self.X is not None:
-            self._from_report(rec, diagnose(model, self.X, self.y, **self.kw))
-        else:
-            self._pending = rec
+            self._complete(model, model.probe(self.X, self.y))
 
     def _complete(self, model, record):
-        """The pending check, from a step's record (see MLP.train_step)."""
-        rec, kw, hidden = self._pending, self.kw, model.layers[:-1]
+        """The pending check, from a step's record (see MLP.train_step and MLP.probe)."""
+        rec, hidden = self._pending, model.layers[:-1]
         sat = [_core.tensor_stats(a, *SATURATION[l.activation])["sat_frac"]
                for l, a in zip(hidden, record["outputs"]) if l.activation in SATURATION]
         dead = [_dead_fraction(a, l.activation, True) for l, a in zip(hidden, record["outputs"])
                 if l.activation in RELU_LIKE]
         g = record["grad_input_rms"]
-        ratio, flow = _gradient_flow(g[0], g[-1], kw["vanishing"], kw["exploding"])
+        ratio, flow = _gradient_flow(g[0], g[-1], self.vanishing, self.exploding)
         rec.update(loss=float(record["loss"]), gradient_ratio=ratio, gradient_flow=flow, grad_input_rms=g,
                    symmetry_broken=_symmetry_broken(rec["distinct_neurons"], [l.fan_out for l in model.layers]),
                    saturated=max(sat) if sat else None, dead=max(dead) if dead else None)
-        self.records.append(rec)
-        self._pending = None
-
-    def _from_report(self, rec, report):
-        rec.update(summary(report), grad_input_rms=[l["grad_input_rms"] for l in report["layers"]])
         self.records.append(rec)
         self._pending = None

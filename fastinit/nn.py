@@ -336,18 +336,29 @@ class MLP:
         before the update. X and y are validated (fast path when already in engine form).
 
         record: a dict to fill with what the step saw, for diagnostics at a fraction of a
-        step's cost: "loss", "outputs", each layer's output on the batch (copies), and
-        "grad_input_rms", per layer the rms of the loss gradient with respect to its input
-        (the first layer's costs one more product, computed only then). Both describe the
-        weights before this step's update."""
+        step's cost (see probe): "loss", "outputs" and "grad_input_rms", of the weights before
+        this step's update."""
         o = self._opt
         if o is None or o[0] is not optimizer:
             o = self._opt = (optimizer, optimizer._state_for(self))
+        return self._run(self._engine.step, X, y, record, o[1])
+
+    def probe(self, X, y):
+        """What a training step on (X, y) would see, without updating the weights: a dict with
+        "loss"; "outputs", each layer's output (copies); "grad_input_rms", per layer the rms
+        of the loss gradient with respect to its input. One forward and backward pass in C
+        (the layer gradients dW, db are overwritten)."""
+        record = {}
+        self._run(self._engine.backprop, X, y, record)
+        return record
+
+    def _run(self, call, X, y, record, *args):
+        """call(X, y, *args, gin_ss) on the fast path, else on validated X and y; fills record."""
         ss = None if record is None else np.empty(len(self.layers))
-        loss = self._engine.step(X, y, o[1], ss)
+        loss = call(X, y, *args, ss)
         if loss is None:
             X = self._check_X(X)
-            loss = self._engine.step(X, self._check_y(y, X.shape[0]), o[1], ss)
+            loss = call(X, self._check_y(y, X.shape[0]), *args, ss)
         if record is not None:
             n = len(X)
             record["loss"] = loss

@@ -50,20 +50,6 @@ def test_distinct_neurons_tolerance():
     assert diagnostics.distinct_neurons(W, tol=1e-12) == 3
 
 
-def test_monitor_records_update_ratios():
-    X, y = _batch()
-    m = fastinit.MLP([4, 8, 3], init="he_normal")
-    mon = diagnostics.Monitor(X, y, every=5)
-    fastinit.fit(m, X, y, optimizer=fastinit.optim.SGD(0.1), steps=10, batch_size=16, callbacks=[mon], progress=False)
-    assert [r["step"] for r in mon.records] == [0, 5, 10]
-    assert all(len(r["grad_input_rms"]) == 2 for r in mon.records)
-    assert all(len(r["update_ratio"]) == 2 and all(u > 0 for u in r["update_ratio"]) for r in mon.records[1:])
-    with pytest.raises(ValueError, match="every must be a positive int, got 0"):
-        diagnostics.Monitor(X, y, every=0)
-    with pytest.raises(ValueError, match="give both X and y"):
-        diagnostics.Monitor(X)
-
-
 def _same_summary(rec, want, rel=1e-4):
     """A Monitor record against summary(diagnose(...)): the same verdicts, numbers to float32 rounding."""
     for k, v in want.items():
@@ -71,6 +57,23 @@ def _same_summary(rec, want, rel=1e-4):
             assert rec[k] == pytest.approx(v, rel=rel, abs=1e-7), k
         else:
             assert rec[k] == v, k
+
+
+def test_monitor_records_update_ratios():
+    X, y = _batch()
+    m = fastinit.MLP([4, 8, 3], init="he_normal")
+    init = diagnostics.summary(diagnostics.diagnose(m, X, y))
+    mon = diagnostics.Monitor(X, y, every=5)
+    fastinit.fit(m, X, y, optimizer=fastinit.optim.SGD(0.1), steps=10, batch_size=16, callbacks=[mon], progress=False)
+    _same_summary(mon.records[0], init)
+    _same_summary(mon.records[2], diagnostics.summary(diagnostics.diagnose(m, X, y)))
+    assert [r["step"] for r in mon.records] == [0, 5, 10]
+    assert all(len(r["grad_input_rms"]) == 2 for r in mon.records)
+    assert all(len(r["update_ratio"]) == 2 and all(u > 0 for u in r["update_ratio"]) for r in mon.records[1:])
+    with pytest.raises(ValueError, match="every must be a positive int, got 0"):
+        diagnostics.Monitor(X, y, every=0)
+    with pytest.raises(ValueError, match="give both X and y"):
+        diagnostics.Monitor(X)
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])

@@ -123,6 +123,11 @@ def test_train_step_record_matches_trace_and_changes_nothing(dtype):
         np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
     want = [np.sqrt(np.mean(np.square(g, dtype=np.float64))) for g in t.grad_input]
     np.testing.assert_allclose(rec["grad_input_rms"], want, rtol=10 * rtol)
+    before = [p.copy() for p in b.parameters()]
+    probe = b.probe(X, y)  # the record of a step, without the update
+    np.testing.assert_allclose(probe["grad_input_rms"], [
+        np.sqrt(np.mean(np.square(g, dtype=np.float64))) for g in b.trace(X, y).grad_input], rtol=10 * rtol)
+    assert all(np.array_equal(p, q) for p, q in zip(b.parameters(), before))
     rec2 = {}  # a batch of another size, and an input that takes the validating path
     a.train_step(X[:5].tolist(), y[:5], optim.SGD(0.1), record=rec2)
     assert [o.shape for o in rec2["outputs"]] == [(5, s) for s in a.sizes[1:]]
