@@ -13,47 +13,25 @@
 #define FI_AVX2 __attribute__((target("avx2,fma")))
 #define FI_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
 
-/* p with e^y = s (1 + p), see fi_act_kernels.h. */
-FI_AVX2_INLINE __m256d exp_red(__m256d y, __m256d *s)
-{
-    const __m256d magic = _mm256_set1_pd(FI_EXP_MAGIC);
-    const __m256d t = _mm256_fmadd_pd(y, _mm256_set1_pd(FI_LOG2E), magic);
-    const __m256d r = _mm256_fnmadd_pd(_mm256_sub_pd(t, magic), _mm256_set1_pd(FI_LN2), y);
-    __m256d p = _mm256_set1_pd(fi_expm1_coef[0]);
-    for (int k = 1; k < FI_EXPM1_NCOEF; k++) p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(fi_expm1_coef[k]));
-    /* n sits in the low mantissa bits of t: shifted into the exponent field and biased, 2^n. */
-    const __m256i e = _mm256_add_epi64(_mm256_slli_epi64(_mm256_castpd_si256(t), 52),
-                                       _mm256_set1_epi64x((int64_t)1023 << 52));
-    *s = _mm256_castsi256_pd(e);
-    return _mm256_mul_pd(p, r);
-}
-
-FI_AVX2_INLINE __m256d tanh4(__m256d x)
-{
-    const __m256d sign = _mm256_set1_pd(-0.0);
-    /* vminpd returns its second operand when either is NaN: keep x there. */
-    const __m256d a = _mm256_min_pd(_mm256_set1_pd(FI_TANH_CLAMP), _mm256_andnot_pd(sign, x));
-    __m256d s;
-    const __m256d p = exp_red(_mm256_add_pd(a, a), &s);
-    const __m256d em1 = _mm256_fmadd_pd(s, p, _mm256_sub_pd(s, _mm256_set1_pd(1.0)));
-    const __m256d t = _mm256_div_pd(em1, _mm256_add_pd(em1, _mm256_set1_pd(2.0)));
-    return _mm256_or_pd(t, _mm256_and_pd(sign, x));
-}
-
-FI_AVX2_INLINE __m256d exp4(__m256d x)
-{
-    const __m256d c = _mm256_set1_pd(FI_EXP_CLAMP);
-    const __m256d v = _mm256_max_pd(_mm256_sub_pd(_mm256_setzero_pd(), c), _mm256_min_pd(c, x));
-    __m256d s;
-    const __m256d p = exp_red(v, &s);
-    return _mm256_fmadd_pd(s, p, s);
-}
-
-FI_AVX2_INLINE __m256d sigmoid4(__m256d x)
-{
-    const __m256d one = _mm256_set1_pd(1.0);
-    return _mm256_div_pd(one, _mm256_add_pd(one, exp4(_mm256_sub_pd(_mm256_setzero_pd(), x))));
-}
+#define VINLINE FI_AVX2_INLINE
+#define VD __m256d
+#define VSET1 _mm256_set1_pd
+#define VZERO _mm256_setzero_pd
+#define VADD _mm256_add_pd
+#define VSUB _mm256_sub_pd
+#define VMUL _mm256_mul_pd
+#define VDIV _mm256_div_pd
+#define VMIN _mm256_min_pd
+#define VMAX _mm256_max_pd
+#define VFMADD _mm256_fmadd_pd
+#define VFNMADD _mm256_fnmadd_pd
+#define VABS(x) _mm256_andnot_pd(_mm256_set1_pd(-0.0), x)
+#define VORSIGN(t, x) _mm256_or_pd(t, _mm256_and_pd(_mm256_set1_pd(-0.0), x))
+/* n sits in the low mantissa bits of t: shifted into the exponent field and biased, 2^n. */
+#define VPOW2(t)                                                                                   \
+    _mm256_castsi256_pd(_mm256_add_epi64(_mm256_slli_epi64(_mm256_castpd_si256(t), 52),           \
+                                         _mm256_set1_epi64x((int64_t)1023 << 52)))
+#include "fi_act_vec_impl.h"
 
 /* y[0:8] = f(x[0:8]); y may equal x. */
 FI_AVX2_INLINE void map8(float *y, const float *x, __m256d (*f)(__m256d))
@@ -76,9 +54,9 @@ FI_AVX2_INLINE void map(float *y, const float *x, fi_dim_t n, __m256d (*f)(__m25
     }
 }
 
-FI_AVX2 void fi_exp_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, exp4); }
-FI_AVX2 void fi_tanh_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, tanh4); }
-FI_AVX2 void fi_sigmoid_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, sigmoid4); }
+FI_AVX2 void fi_exp_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, exp_v); }
+FI_AVX2 void fi_tanh_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, tanh_v); }
+FI_AVX2 void fi_sigmoid_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, sigmoid_v); }
 
 /* Backward with column sums: no FMA here (target avx2 only), since contracting 1 - y*y or
    dy * (...) would round differently from the portable loops of fi_act_impl.h. */

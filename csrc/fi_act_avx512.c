@@ -12,48 +12,27 @@
 #define FI_AVX512 __attribute__((target("avx2,fma,avx512f")))
 #define FI_AVX512_INLINE __attribute__((target("avx2,fma,avx512f"), always_inline)) static inline
 
-/* p with e^y = s (1 + p), see fi_act_kernels.h. */
-FI_AVX512_INLINE __m512d exp_red(__m512d y, __m512d *s)
-{
-    const __m512d magic = _mm512_set1_pd(FI_EXP_MAGIC);
-    const __m512d t = _mm512_fmadd_pd(y, _mm512_set1_pd(FI_LOG2E), magic);
-    const __m512d r = _mm512_fnmadd_pd(_mm512_sub_pd(t, magic), _mm512_set1_pd(FI_LN2), y);
-    __m512d p = _mm512_set1_pd(fi_expm1_coef[0]);
-    for (int k = 1; k < FI_EXPM1_NCOEF; k++)
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(fi_expm1_coef[k]));
-    const __m512i e = _mm512_add_epi64(_mm512_slli_epi64(_mm512_castpd_si512(t), 52),
-                                       _mm512_set1_epi64((int64_t)1023 << 52));
-    *s = _mm512_castsi512_pd(e);
-    return _mm512_mul_pd(p, r);
-}
-
-FI_AVX512_INLINE __m512d tanh8(__m512d x)
-{
-    const __m512i sign = _mm512_set1_epi64(INT64_MIN);
-    /* vminpd returns its second operand when either is NaN: keep |x| there. */
-    const __m512d a = _mm512_min_pd(_mm512_set1_pd(FI_TANH_CLAMP), _mm512_abs_pd(x));
-    __m512d s;
-    const __m512d p = exp_red(_mm512_add_pd(a, a), &s);
-    const __m512d em1 = _mm512_fmadd_pd(s, p, _mm512_sub_pd(s, _mm512_set1_pd(1.0)));
-    const __m512d t = _mm512_div_pd(em1, _mm512_add_pd(em1, _mm512_set1_pd(2.0)));
-    return _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(t),
-                                               _mm512_and_si512(sign, _mm512_castpd_si512(x))));
-}
-
-FI_AVX512_INLINE __m512d exp8(__m512d x)
-{
-    const __m512d c = _mm512_set1_pd(FI_EXP_CLAMP);
-    const __m512d v = _mm512_max_pd(_mm512_sub_pd(_mm512_setzero_pd(), c), _mm512_min_pd(c, x));
-    __m512d s;
-    const __m512d p = exp_red(v, &s);
-    return _mm512_fmadd_pd(s, p, s);
-}
-
-FI_AVX512_INLINE __m512d sigmoid8(__m512d x)
-{
-    const __m512d one = _mm512_set1_pd(1.0);
-    return _mm512_div_pd(one, _mm512_add_pd(one, exp8(_mm512_sub_pd(_mm512_setzero_pd(), x))));
-}
+#define VINLINE FI_AVX512_INLINE
+#define VD __m512d
+#define VSET1 _mm512_set1_pd
+#define VZERO _mm512_setzero_pd
+#define VADD _mm512_add_pd
+#define VSUB _mm512_sub_pd
+#define VMUL _mm512_mul_pd
+#define VDIV _mm512_div_pd
+#define VMIN _mm512_min_pd
+#define VMAX _mm512_max_pd
+#define VFMADD _mm512_fmadd_pd
+#define VFNMADD _mm512_fnmadd_pd
+#define VABS _mm512_abs_pd
+/* Integer logic: the pd forms of and/or are AVX-512DQ, beyond the AVX-512F this file needs. */
+#define VORSIGN(t, x)                                                                              \
+    _mm512_castsi512_pd(_mm512_or_si512(                                                           \
+        _mm512_castpd_si512(t), _mm512_and_si512(_mm512_set1_epi64(INT64_MIN), _mm512_castpd_si512(x))))
+#define VPOW2(t)                                                                                   \
+    _mm512_castsi512_pd(_mm512_add_epi64(_mm512_slli_epi64(_mm512_castpd_si512(t), 52),           \
+                                         _mm512_set1_epi64((int64_t)1023 << 52)))
+#include "fi_act_vec_impl.h"
 
 /* y[0:16] = f(x[0:16]); y may equal x. */
 FI_AVX512_INLINE void map16(float *y, const float *x, __m512d (*f)(__m512d))
@@ -80,8 +59,8 @@ FI_AVX512_INLINE void map(float *y, const float *x, fi_dim_t n, __m512d (*f)(__m
     }
 }
 
-FI_AVX512 void fi_exp_avx512_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, exp8); }
-FI_AVX512 void fi_tanh_avx512_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, tanh8); }
-FI_AVX512 void fi_sigmoid_avx512_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, sigmoid8); }
+FI_AVX512 void fi_exp_avx512_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, exp_v); }
+FI_AVX512 void fi_tanh_avx512_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, tanh_v); }
+FI_AVX512 void fi_sigmoid_avx512_s(float *y, const float *x, fi_dim_t n) { map(y, x, n, sigmoid_v); }
 
 #endif
