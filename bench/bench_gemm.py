@@ -2,8 +2,6 @@
 
 Run: pytest bench/bench_gemm.py --benchmark-json=gemm.json && python bench/summarize.py gemm.json
 """
-import time
-
 import numpy as np
 import pytest
 
@@ -15,7 +13,7 @@ SHAPES = [(n, n, n) for n in (64, 128, 256, 512, 1024, 2048)] + [
 
 @pytest.mark.parametrize("impl", ["fastinit", "numpy"])
 @pytest.mark.parametrize("mnk", SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_sgemm(benchmark, nthreads, mnk, impl):
+def test_sgemm(benchmark, nthreads, settle, mnk, impl):
     m, n, k = mnk
     rng = np.random.default_rng(0)
     a = rng.standard_normal((m, k), dtype=np.float32)
@@ -27,7 +25,5 @@ def test_sgemm(benchmark, nthreads, mnk, impl):
     want = a.astype(np.float64) @ b.astype(np.float64)
     np.testing.assert_allclose(out, want, rtol=0, atol=1e-4 * np.sqrt(k) * np.abs(want).max())
     benchmark.extra_info.update(flops=2.0 * m * n * k, case=f"{m}x{n}x{k}", threads=nthreads, impl=impl)
-    # OpenBLAS's worker threads busy-wait ~0.1 s after each call (measured: 105 ms of CPU),
-    # which would take a core from whichever case is timed next; let them go idle first.
-    time.sleep(0.2)
+    settle()
     benchmark(fn)

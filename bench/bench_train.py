@@ -80,7 +80,7 @@ def check(model, params_before, loss, want_loss, want_params):
 
 @pytest.mark.parametrize("impl", ["fastinit", "numpy", "torch"])
 @pytest.mark.parametrize("net", list(NETS))
-def test_train_step(benchmark, nthreads, net, impl):
+def test_train_step(benchmark, nthreads, settle, net, impl):
     sizes, act, n = NETS[net]
     model, X, y = setup(net)
     opt = optim.SGD(LR)
@@ -113,5 +113,6 @@ def test_train_step(benchmark, nthreads, net, impl):
         ctx = torch_threads(torch, nthreads)
     benchmark.extra_info.update(flops=flops(sizes, n), case=f"{net} {'-'.join(map(str, sizes))} {act} b{n}",
                                 threads=nthreads, impl=impl)
+    settle()
     with ctx:
         benchmark(fn)

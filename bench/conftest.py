@@ -1,5 +1,6 @@
 """Shared benchmark helpers: thread control for both fastinit and the peer (NumPy/OpenBLAS)."""
 import contextlib
+import time
 
 import pytest
 
@@ -24,3 +25,11 @@ def threads(n):
 def nthreads(request):
     with threads(request.param):
         yield request.param
+
+
+@pytest.fixture
+def settle():
+    """Call just before timing. OpenBLAS's worker threads busy-wait ~0.1 s after each call
+    (measured: 105 ms of CPU), which would take a core from whatever is timed next; this lets
+    them go idle first."""
+    return lambda: time.sleep(0.2)
