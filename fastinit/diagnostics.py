@@ -6,6 +6,8 @@ gradient statistics, saturated and dead units, gradient flow and symmetry.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from fastinit import _core
@@ -134,6 +136,7 @@ class Monitor:
         self._batch = None
 
     def on_train_begin(self, model, history):
+        self._batch = None
         self._check(0, model)
 
     def record_step(self, step):
@@ -147,8 +150,13 @@ class Monitor:
             self._check(step, model)
 
     def on_train_end(self, model, history):
-        if self._pending is not None and self._batch is not None:
-            self._complete(model, model.probe(*self._batch))
+        if self._pending is not None:
+            if self._batch is None:
+                warnings.warn(f"Monitor: no training step ran, so the check at step {self._pending['step']} "
+                              "has no batch to read and is not recorded; give Monitor(X, y) a probe batch",
+                              RuntimeWarning, stacklevel=2)
+            else:
+                self._complete(model, model.probe(*self._batch))
         self._pending = None
 
     def _check(self, step, model):

@@ -68,7 +68,8 @@ class Dense:
     """One dense layer y = act(x @ W.T + b) of an MLP. W is (fan_out, fan_in), b is (fan_out,).
 
     Reading ``W``/``b`` gives the live arrays (in-place edits are seen by the engine);
-    assigning copies into them after checking shape and dtype.
+    assigning copies into them after checking shape and dtype. ``dW``/``db`` hold the
+    gradients of the engine's last backward pass (a training step, gradients() or probe()).
     """
 
     __slots__ = ("_W", "_b", "dW", "db", "activation", "act_param", "fan_in", "fan_out")

@@ -103,6 +103,29 @@ def test_monitor_sees_zero_init_symmetry_without_a_probe():
     assert mon.records[0]["dead"] == 1.0 and mon.records[0]["gradient_flow"] == "none"
 
 
+def test_monitor_without_steps_or_probe_warns_instead_of_losing_the_check():
+    X, y = _batch()
+    m = fastinit.MLP([4, 8, 3])
+    mon = diagnostics.Monitor(every=2)
+    with pytest.warns(RuntimeWarning, match="no training step ran, so the check at step 0"):
+        fastinit.fit(m, X, y, optimizer=fastinit.optim.SGD(0.1), steps=0, callbacks=[mon], progress=False)
+    assert mon.records == []
+    probed = diagnostics.Monitor(X, y)
+    fastinit.fit(m, X, y, optimizer=fastinit.optim.SGD(0.1), steps=0, callbacks=[probed], progress=False)
+    _same_summary(probed.records[0], diagnostics.summary(diagnostics.diagnose(m, X, y, bins=0)))
+
+
+def test_a_reused_monitor_reads_each_fit_from_its_own_batches():
+    X, y = _batch()
+    m = fastinit.MLP([4, 8, 3])
+    mon = diagnostics.Monitor(every=2)
+    opt = fastinit.optim.SGD(0.1)
+    fastinit.fit(m, X, y, optimizer=opt, steps=2, batch_size=16, callbacks=[mon], progress=False)
+    with pytest.warns(RuntimeWarning, match="no training step ran"):
+        fastinit.fit(m, X, y, optimizer=opt, steps=0, callbacks=[mon], progress=False)
+    assert [r["step"] for r in mon.records] == [0, 2]
+
+
 def test_bins_zero_skips_the_distribution_but_keeps_the_moments():
     X, y = _batch()
     m = fastinit.MLP([4, 8, 3], activation="tanh")
