@@ -2,11 +2,13 @@
 
 loss_curves: training loss per init, median over seeds with a min-max band;
 activation_histograms: each layer's activations at initialization, one row per init (the view
-of deeplearning.ai's "Initializing neural networks" note); gradient_flow: gradient norm of W per
-layer at initialization; steps_to_target: bars of the median steps to the target.
+of deeplearning.ai's "Initializing neural networks" note); gradient_flow: per layer at
+initialization, the gradient norm of W and the rms gradient of the layer's input;
+steps_to_target: bars of the median steps to the target.
 """
 from __future__ import annotations
 
+import itertools
 import os
 
 import numpy as np
@@ -37,6 +39,11 @@ def _label(point, varying):
     return ", ".join(str(point.get(k)) for k in varying)
 
 
+# Line styles cycle with the colours so that runs stuck on the same curve (zeros and tiny
+# random weights both sit at ln 2) stay visible.
+_STYLES = ("-", "--", ":", "-.")
+
+
 def _groups(result):
     """label ("init" or e.g. "init, activation") -> the runs of that grid point (its seeds)."""
     varying = _varying(result)
@@ -46,14 +53,14 @@ def _groups(result):
 def loss_curves(result, path):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for label, runs in _groups(result).items():
+    for (label, runs), style in zip(_groups(result).items(), itertools.cycle(_STYLES)):
         n = min(len(r["loss_curve"]["loss"]) for r in runs)
         if n == 0:
             continue
         steps = np.array(runs[0]["loss_curve"]["step"][:n])
         losses = np.array([r["loss_curve"]["loss"][:n] for r in runs], float)
         med = np.nanmedian(losses, axis=0)
-        line, = ax.plot(steps, med, label=label)
+        line, = ax.plot(steps, med, ls=style, label=label)
         ax.fill_between(steps, np.nanmin(losses, axis=0), np.nanmax(losses, axis=0), color=line.get_color(), alpha=0.2)
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (batch)")
@@ -93,16 +100,26 @@ def activation_histograms(result, path):
 
 def gradient_flow(result, path):
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for label, runs in _groups(result).items():
-        norms = np.array([[l["grad_W_norm"] for l in r["layers_init"]] for r in runs], float)
-        ax.plot(np.arange(1, norms.shape[1] + 1), np.median(norms, axis=0), marker="o", label=label)
-    ax.set_xlabel("layer")
-    ax.set_ylabel("||dL/dW|| at initialization")
-    ax.set_yscale("symlog", linthresh=1e-12)
-    ax.set_title("Gradient flow at initialization (median over seeds)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    panels = (("grad_W_norm", "||dL/dW||"),
+              ("grad_input_rms", "rms of dL/d(layer input)"))
+    for ax, (key, ylabel) in zip(axes, panels):
+        smallest = np.inf
+        for (label, runs), style in zip(_groups(result).items(), itertools.cycle(_STYLES)):
+            # Results saved before grad_input_rms was recorded lack it: plotted as gaps.
+            vals = np.array([[l.get(key, np.nan) for l in r["layers_init"]] for r in runs], float)
+            med = np.median(vals, axis=0)
+            smallest = min(smallest, med[med > 0].min(initial=np.inf))
+            ax.plot(np.arange(1, vals.shape[1] + 1), med, marker="o", ls=style, label=label)
+        ax.set_xlabel("layer")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_ylabel(ylabel)
+        # symlog, linear only below the smallest gradient: an all-zero one (zeros init) shows at 0
+        # and every other is on the log scale, however small.
+        ax.set_yscale("symlog", linthresh=smallest / 10 if np.isfinite(smallest) else 1.0)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)
+    fig.suptitle("Gradient flow at initialization (median over seeds); the table's ratio is first/last "
+                 "of the right panel")
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

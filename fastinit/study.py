@@ -117,7 +117,8 @@ def run(cfg: RunConfig) -> dict:
         "diag_init": diagnostics.summary(diag0),
         "diag_end": diagnostics.summary(diag1),
         "layers_init": [{"layer": l["layer"], "activation": l["activation"], "post": l["post"],
-                         "grad_W_norm": l["grad_W_norm"]} for l in diag0["layers"]],
+                         "grad_W_norm": l["grad_W_norm"], "grad_input_rms": l["grad_input_rms"]}
+                        for l in diag0["layers"]],
         "loss_curve": {"step": list(range(1, len(hist.loss) + 1, stride)),
                        "loss": [float(v) for v in hist.loss[::stride]]},
         "evals": hist.evals,
