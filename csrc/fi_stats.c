@@ -41,7 +41,11 @@
         if (bins <= 0 || !hist) return;                                                              \
         memset(hist, 0, (size_t)bins * sizeof *hist);                                                \
         if (!good) return;                                                                           \
-        const double width = mx > mn ? (mx - mn) / bins : 1.0;                                       \
+        if (!(mx > mn)) { /* one value: the middle bin of [v - 0.5, v + 0.5], as NumPy's */          \
+            hist[bins / 2] = good;                                                                   \
+            return;                                                                                  \
+        }                                                                                            \
+        const double width = (mx - mn) / bins;                                                       \
         for (fi_dim_t i = 0; i < n; i++) {                                                           \
             const double v = (double)x[i];                                                           \
             if (!isfinite(v)) continue;                                                              \

@@ -15,7 +15,7 @@ typedef struct fi_stats {
 } fi_stats_t;
 
 /* Statistics of n values; if bins > 0, hist[0..bins) counts the finite values in equal bins
-   over [min, max] (the last bin closed). */
+   over [min, max] (the last bin closed); if all are equal, [v - 0.5, v + 0.5]. */
 void fi_stats_s(fi_stats_t *out, int64_t *hist, const float *x, fi_dim_t n, double sat_lo, double sat_hi,
                 int bins);
 void fi_stats_d(fi_stats_t *out, int64_t *hist, const double *x, fi_dim_t n, double sat_lo, double sat_hi,

@@ -85,7 +85,9 @@ def activation_histograms(result, path):
             ax = axes[row][col]
             if col < len(layers) and layers[col]["post"]["hist"][0]:
                 counts, edges = layers[col]["post"]["hist"]
-                ax.stairs(counts, edges, fill=True, alpha=0.7)
+                # The outline keeps a distribution far narrower than the row's range visible
+                # (a spike one pixel wide) instead of vanishing below a pixel.
+                ax.stairs(counts, edges, fill=True, color="C0", alpha=0.7, edgecolor="C0", linewidth=1.2)
             ax.set_yticks([])
             ax.tick_params(labelsize=6)
             if row == 0:

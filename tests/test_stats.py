@@ -44,10 +44,18 @@ def test_all_nonfinite_and_empty_give_nan_not_a_crash():
         assert np.isnan(s["mean"]) and np.isnan(s["std"]) and s["hist"][0].sum() == 0
 
 
-def test_constant_tensor_has_one_full_bin_and_zero_std():
-    s = _core.tensor_stats(np.full(10, 2.5), bins=4)
-    assert s["std"] == 0 and s["hist"][0].sum() == 10
-    assert s["hist"][1][0] < 2.5 < s["hist"][1][-1]
+@pytest.mark.parametrize("bins", [1, 4, 5, 40])
+@pytest.mark.parametrize("value", [0.0, 2.5, -1e6])
+def test_constant_tensor_fills_the_bin_holding_it_as_numpy_does(value, bins):
+    x = np.full(10, value)
+    s = _core.tensor_stats(x, bins=bins)
+    counts, edges = s["hist"]
+    ref_counts, ref_edges = np.histogram(x, bins=bins)
+    assert s["std"] == 0
+    assert counts.tolist() == ref_counts.tolist()
+    np.testing.assert_allclose(edges, ref_edges, rtol=1e-15)
+    b = int(np.flatnonzero(counts)[0])
+    assert edges[b] <= value <= edges[b + 1]
 
 
 def test_strided_input_is_read_correctly():
