@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fastinit._names import unknown
+
 __all__ = ["Dataset", "load", "names", "split", "standardize", "circles", "moons", "spirals", "xor", "blobs",
            "digits", "mnist1d", "load_idx", "from_arrays", "from_file"]
 
@@ -261,4 +263,4 @@ def load(name, **params) -> Dataset:
         return _BUILTIN[name](**params)
     if os.path.exists(str(name)):
         return from_file(name, **params)
-    raise ValueError(f"unknown dataset {name!r}; built in: {', '.join(names())}, or a path to a file")
+    raise unknown("dataset", name, names(), also=", or the path of a data file")

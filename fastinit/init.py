@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from fastinit import _core
+from fastinit._names import unknown
 
 __all__ = [
     "Initializer", "calculate_gain", "compute_fans", "get", "initialize", "lsuv", "names", "register",
@@ -223,7 +224,7 @@ def _resolve(name) -> _Scheme:
     key = _EXACT_ALIASES.get(name.strip()) or _normalize(name)
     key = _ALIASES.get(key, key)
     if key not in _REGISTRY:
-        raise ValueError(f"unknown init scheme {name!r}; known: {', '.join(names())}")
+        raise unknown("init scheme", name, names(), aliases=sorted(_ALIASES))
     return _REGISTRY[key]
 
 

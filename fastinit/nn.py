@@ -23,6 +23,7 @@ import numpy as np
 
 from fastinit import _core
 from fastinit import losses as _losses
+from fastinit._names import unknown
 
 __all__ = ["ACTIVATIONS", "Dense", "MLP", "Trace", "load"]
 
@@ -50,8 +51,8 @@ def _parse_activation(spec, where):
         raise TypeError(f"{where} must be an activation name or (name, param), got {spec!r}")
     name = spec.lower()
     if name not in ACTIVATIONS:
-        raise ValueError(f"{where}: unknown activation {spec!r}; choose one of: "
-                         + ", ".join(ACTIVATIONS))
+        e = unknown("activation", spec, ACTIVATIONS)
+        raise ValueError(f"{where}: {e}")
     if name == "linear":
         name = "identity"
     if param is None:
@@ -422,12 +423,21 @@ class MLP:
 def load(path):
     """An MLP saved by MLP.save. Raises ValueError for a file that is not one."""
     try:
-        with np.load(path, allow_pickle=False) as f:
+        f = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        # NumPy reads anything that is neither .npy nor .npz as a pickle, refused here: its
+        # message (load it unsafely with allow_pickle) is not advice to pass on.
+        why = "" if isinstance(e, ValueError) else f" ({e})"
+        raise ValueError(f"{path!r} is not a fastinit model file: not a readable .npz archive{why}") from None
+    if not isinstance(f, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path!r} is not a fastinit model file: it holds one array (.npy), not an .npz archive")
+    try:
+        with f:
             data = {k: f[k] for k in f.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
-        raise ValueError(f"{path!r} is not a fastinit model file (.npz): {e}") from None
+        raise ValueError(f"{path!r} is not a fastinit model file: a damaged .npz archive ({e})") from None
     try:
         meta = json.loads(str(data["meta"][()]))
         if meta.get("format") != _FORMAT:

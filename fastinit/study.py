@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fastinit._names import unknown
+
 __all__ = ["RunConfig", "StudyResult", "compare", "run", "plan", "initial_model", "make_optimizer", "DEFAULT_INITS"]
 
 DEFAULT_INITS = ("zeros", "random_small", "random_large", "xavier_normal", "he_normal")
@@ -80,7 +82,7 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.0):
         return optim.Adam(lr)
     if key == "adamw":
         return optim.AdamW(lr)
-    raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    raise unknown("optimizer", name, OPTIMIZERS)
 
 
 def initial_model(cfg: RunConfig):

@@ -76,7 +76,7 @@ def test_npz_and_csv_files(tmp_path):
 
 
 def test_unknown_dataset_and_bad_parameters():
-    with pytest.raises(ValueError, match="unknown dataset 'nope'; built in: blobs, circles"):
+    with pytest.raises(ValueError, match="unknown dataset 'nope'; known: blobs, circles"):
         data.load("nope")
     with pytest.raises(ValueError, match="n >= 2"):
         data.circles(n_train=1)

@@ -165,7 +165,7 @@ def test_compute_fans():
 
 
 @pytest.mark.parametrize("call,err,match", [
-    (lambda: init.get("he_norml"), ValueError, "unknown init scheme 'he_norml'; known: .*he_normal"),
+    (lambda: init.get("he_norml"), ValueError, r"unknown init scheme 'he_norml' \(did you mean 'he_normal'"),
     (lambda: init.get("normal", std=-1.0), ValueError, "std must be a number > 0"),
     (lambda: init.get("uniform", low=1.0, high=1.0), ValueError, "low < high"),
     (lambda: init.get("sparse", sparsity=1.0), ValueError, r"sparsity must be in \[0, 1\)"),

@@ -317,8 +317,14 @@ def test_save_load_round_trip(tmp_path, dtype):
 def test_load_rejects_corrupt_and_foreign_files(tmp_path):
     bad = tmp_path / "junk.npz"
     bad.write_bytes(b"this is not a zip file at all")
-    with pytest.raises(ValueError, match="not a fastinit model"):
+    with pytest.raises(ValueError, match="not a fastinit model file: not a readable .npz archive$"):
         fastinit.load(bad)
+    single = tmp_path / "single.npy"
+    np.save(single, np.zeros(3))
+    with pytest.raises(ValueError, match=r"holds one array \(.npy\)"):
+        fastinit.load(single)
+    with pytest.raises(ValueError, match="not a readable .npz archive"):
+        fastinit.load(tmp_path)
     foreign = tmp_path / "foreign.npz"
     np.savez(foreign, a=np.zeros(3))
     with pytest.raises(ValueError, match="not a valid fastinit model"):
