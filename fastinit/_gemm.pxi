@@ -47,7 +47,8 @@ def _available_kernels():
 
 
 def _select_kernel(name):
-    """Switch the GEMM kernel ("auto", "ref", "avx2", "avx512") for this process. Not thread-safe."""
+    """Switch the GEMM kernel ("auto", "ref", "avx2", "avx512", "neon") for this process. Not
+    thread-safe."""
     rc = fi_gemm_select(str(name).encode())
     if rc == -1:
         raise ValueError(f"unknown kernel {name!r}; choose one of: auto, "

@@ -63,17 +63,17 @@ cdef extern from "fi_mlp.h" nogil:
 
 
 def _select_act_kernel(name):
-    """Switch the float32 tanh/sigmoid kernel ("auto", "ref", "avx2") for this process, as
-    _select_kernel does for GEMM. Not thread-safe."""
+    """Switch the float32 tanh/sigmoid kernel ("auto", "ref", "avx2", "avx512"; "neon" runs
+    the portable code) for this process, as _select_kernel does for GEMM. Not thread-safe."""
     rc = fi_act_select(str(name).encode())
     if rc == -1:
-        raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2")
+        raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512")
     if rc == -2:
-        raise ValueError(f"activation kernel {name!r} needs AVX2+FMA, which this CPU lacks")
+        raise ValueError(f"activation kernel {name!r} needs a CPU feature this machine lacks")
 
 
 def _act_kernel():
-    """The float32 tanh/sigmoid kernel in use: "avx2" or "ref"."""
+    """The float32 tanh/sigmoid kernel in use: "ref", "avx2" or "avx512"."""
     return fi_act_kernel().decode()
 
 

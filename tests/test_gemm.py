@@ -493,3 +493,41 @@ def test_forced_kernel_env_is_used():
     r = subprocess.run([sys.executable, "-c", "import fastinit; print(fastinit.kernel_info()['kernel'])"],
                        capture_output=True, text=True, env={**os.environ, "FASTINIT_KERNEL": "ref"})
     assert r.stdout.strip() == "ref", r.stderr
+
+
+# ---------------------------------------------------------------------- aarch64 (NEON) under qemu
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+CROSS = ("aarch64-linux-gnu-gcc", "qemu-aarch64")
+
+
+def _check_binary(cc, out, *extra):
+    """tests/c/gemm_check.c with all of csrc, built by `cc` with the extension's optimization flags."""
+    import subprocess
+
+    csrc = ROOT / "csrc"
+    sources = [str(p) for p in (ROOT / "tests/c/gemm_check.c", *csrc.glob("*.c"), *csrc.glob("gemm/*.c"))]
+    r = subprocess.run([cc, "-O3", "-fno-math-errno", "-std=gnu11", *extra, f"-I{csrc}", *sources, "-lm", "-o",
+                        str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out
+
+
+def _run_check(argv):
+    import subprocess
+
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and " 0 values out of bounds" in r.stdout, (r.stdout + r.stderr)[-3000:]
+    return [line for line in r.stdout.splitlines() if line.startswith("case ")]
+
+
+@pytest.mark.skipif(any(__import__("shutil").which(t) is None for t in CROSS),
+                    reason="needs aarch64-linux-gnu-gcc and qemu-aarch64 (.ci/run installs them)")
+def test_neon_kernels_are_correct_and_give_the_x86_kernels_bits(tmp_path):
+    arm = _check_binary(CROSS[0], tmp_path / "check_arm", "-static")
+    neon = _run_check([CROSS[1], str(arm), "neon"])
+    assert len(neon) == 288
+    if INFO["kernel"] in ("avx2", "avx512"):
+        # The same FMA chain for every C value on both architectures: the same bits.
+        x86 = _run_check([str(_check_binary("cc", tmp_path / "check_x86")), INFO["kernel"]])
+        assert neon == x86

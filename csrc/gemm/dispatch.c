@@ -13,10 +13,13 @@ static int avx512_usable(void)
     return fi_gemm_ctx_avx512.name != NULL && fi_cpu_has_avx512() && avx2_usable();
 }
 
+static int neon_usable(void) { return fi_gemm_ctx_neon.name != NULL; }
+
 static const fi_gemm_ctx_t *best(void)
 {
     if (avx512_usable()) return &fi_gemm_ctx_avx512;
-    return avx2_usable() ? &fi_gemm_ctx_avx2 : &fi_gemm_ctx_ref;
+    if (avx2_usable()) return &fi_gemm_ctx_avx2;
+    return neon_usable() ? &fi_gemm_ctx_neon : &fi_gemm_ctx_ref;
 }
 
 const fi_gemm_ctx_t *fi_gemm_ctx(void)
@@ -45,6 +48,11 @@ int fi_gemm_select(const char *name)
         g_ctx = &fi_gemm_ctx_avx512;
         return 0;
     }
+    if (!strcmp(name, "neon")) {
+        if (!neon_usable()) return -2;
+        g_ctx = &fi_gemm_ctx_neon;
+        return 0;
+    }
     return -1;
 }
 
@@ -52,7 +60,9 @@ const char *const *fi_gemm_available(void)
 {
     static const char *const with_avx512[] = {"ref", "avx2", "avx512", NULL};
     static const char *const with_avx2[] = {"ref", "avx2", NULL};
+    static const char *const with_neon[] = {"ref", "neon", NULL};
     static const char *const ref_only[] = {"ref", NULL};
+    if (neon_usable()) return with_neon;
     return avx512_usable() ? with_avx512 : avx2_usable() ? with_avx2 : ref_only;
 }
 

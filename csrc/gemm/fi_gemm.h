@@ -33,9 +33,9 @@ void fi_dgemm(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k, doub
               const double *a, fi_dim_t lda, const double *b, fi_dim_t ldb, double beta, double *c,
               fi_dim_t ldc, const fi_epilogue_t *ep);
 
-/* Kernel selection: "auto" (best the CPU supports), "ref", "avx2" or "avx512". Returns 0 on success,
-   -1 for an unknown name, -2 if the CPU lacks the kernel's ISA. Call under the GIL before
-   any GEMM (done at import from FASTINIT_KERNEL). */
+/* Kernel selection: "auto" (best the CPU supports), "ref", "avx2", "avx512" or "neon".
+   Returns 0 on success, -1 for an unknown name, -2 if the CPU lacks the kernel's ISA. Call
+   under the GIL before any GEMM (done at import from FASTINIT_KERNEL). */
 int fi_gemm_select(const char *name);
 
 /* What runs now, for kernel_info(): names and blocking of the float32/float64 kernels. */

@@ -66,11 +66,13 @@ typedef struct fi_gemm_ctx {
     fi_dim_t small_mnk; /* small path up to this m*n*k (see FI_GEMM_SMALL_MAX_MNK) */
 } fi_gemm_ctx_t;
 
-/* The kernel sets; fi_gemm_ctx_avx2/avx512 are safe to reference on any CPU (name NULL where
-   not built) but must only run where fi_cpu_has_avx2_fma() / fi_cpu_has_avx512() holds. */
+/* The kernel sets; fi_gemm_ctx_avx2/avx512/neon are safe to reference on any CPU (name NULL
+   where not built) but avx2/avx512 must only run where fi_cpu_has_avx2_fma() /
+   fi_cpu_has_avx512() holds. */
 extern const fi_gemm_ctx_t fi_gemm_ctx_ref;
 extern const fi_gemm_ctx_t fi_gemm_ctx_avx2;
 extern const fi_gemm_ctx_t fi_gemm_ctx_avx512;
+extern const fi_gemm_ctx_t fi_gemm_ctx_neon;
 
 /* The context in use (set by fi_gemm_select; "auto" at first use). */
 const fi_gemm_ctx_t *fi_gemm_ctx(void);

@@ -1,10 +1,11 @@
-/* SIMD micro-kernel template, included by ukr_avx2.c and ukr_avx512.c per dtype and operand
-   layout with UKR_ATTR (target attribute), VT (vector type, VL lanes) and its operations defined.
+/* SIMD micro-kernel template, included by ukr_avx2.c, ukr_avx512.c and ukr_neon.c per dtype
+   and operand layout with UKR_ATTR (target attribute), VT (vector type, VL lanes) and its
+   operations defined.
    Defines UKR_NAME(k, rows, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep) for a UKR_MR x
    (2*VL) tile, UKR_MR 6 or 8: 2*UKR_MR accumulators, two B vectors and one broadcast A register
-   (6 rows: 15 of AVX2's 16 ymm; 8 rows: 19 of AVX-512's 32 zmm).
+   (6 rows: 15 of AVX2's 16 ymm; 8 rows: 19 of AVX-512's 32 zmm or of NEON's 32 q registers).
    Every C value is one FMA chain over k in order, then the same store steps, whatever VL: the
-   AVX2 and AVX-512 kernels give the same bits.
+   AVX2, AVX-512 and NEON kernels give the same bits.
    a[i][p] is at a[i*A_RS + p*A_CS], b[p][j] at b[p*B_RS + j]: constants for packed panels
    (A_RS 1, A_CS UKR_MR, B_RS 2*VL), the run-time strides for operands read in place.
    Only the first `rows` rows are read and written: the body is inlined once per row count,
@@ -60,7 +61,7 @@ UKR_ATTR FI_INLINE void BODY(fi_dim_t k, const int rows, const T *FI_RESTRICT a,
     VT c00 = VZERO(), c01 = VZERO(), c10 = VZERO(), c11 = VZERO(), c20 = VZERO(), c21 = VZERO();
     VT c30 = VZERO(), c31 = VZERO(), c40 = VZERO(), c41 = VZERO(), c50 = VZERO(), c51 = VZERO();
     VT c60 = VZERO(), c61 = VZERO(), c70 = VZERO(), c71 = VZERO(); /* unused below 7 rows */
-    for (int i = 0; i < rows; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    for (int i = 0; i < rows; i++) __builtin_prefetch(c + i * ldc);
 #pragma GCC unroll 4
     for (fi_dim_t p = 0; p < k; p++) {
         const VT b0 = VLOADU(b), b1 = VLOADU(b + VL);

@@ -1,0 +1,118 @@
+/* NEON micro-kernels (aarch64): sgemm 8x8 and dgemm 8x4, the AVX2 template on 128-bit
+   registers (16 accumulators, two B vectors and one broadcast of A: 19 of 32), and their
+   packers. Advanced SIMD is part of every aarch64 CPU, so this set needs no run-time check.
+   vfmaq is a fused multiply-add like the x86 FMAs: every C value is the same FMA chain over k
+   as in the AVX2 and AVX-512 kernels. */
+#include "gemm/gemm_kernels.h"
+
+#if defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__))
+#include <arm_neon.h>
+
+#define PACK_ATTR
+#define UKR_ATTR
+#define UKR_MR 8
+
+#define T float
+#define VT float32x4_t
+#define VL 4
+#define VZERO() vdupq_n_f32(0.0f)
+#define VLOADU vld1q_f32
+#define VSTOREU vst1q_f32
+#define VBCAST vld1q_dup_f32
+#define VFMA(a, b, c) vfmaq_f32(c, a, b)
+#define VMUL vmulq_f32
+#define VADD vaddq_f32
+/* maxNum: max(NaN, 0) is 0, as x86's max(t, 0) and the epilogue's t > 0 ? t : 0. */
+#define VMAX vmaxnmq_f32
+#define VSET1 vdupq_n_f32
+#define MR 8
+#define NR 8
+#define PACK_A_NAME pack_a_neon_s
+#define PACK_B_NAME pack_b_neon_s
+#include "gemm/pack_impl.h"
+#undef MR
+#undef NR
+#undef PACK_A_NAME
+#undef PACK_B_NAME
+#define A_RS 1
+#define A_CS 8
+#define B_RS 8
+#define UKR_NAME ukr_neon_s_8x8
+#include "gemm/ukr_vec_impl.h"
+#undef A_RS
+#undef A_CS
+#undef B_RS
+#undef UKR_NAME
+#define A_RS rs_a
+#define A_CS cs_a
+#define B_RS rs_b
+#define UKR_NAME ukr_neon_s_8x8_strided
+#include "gemm/ukr_vec_impl.h"
+#undef A_RS
+#undef A_CS
+#undef B_RS
+#undef UKR_NAME
+#undef T
+#undef VT
+#undef VL
+#undef VZERO
+#undef VLOADU
+#undef VSTOREU
+#undef VBCAST
+#undef VFMA
+#undef VMUL
+#undef VADD
+#undef VMAX
+#undef VSET1
+
+#define T double
+#define VT float64x2_t
+#define VL 2
+#define VZERO() vdupq_n_f64(0.0)
+#define VLOADU vld1q_f64
+#define VSTOREU vst1q_f64
+#define VBCAST vld1q_dup_f64
+#define VFMA(a, b, c) vfmaq_f64(c, a, b)
+#define VMUL vmulq_f64
+#define VADD vaddq_f64
+#define VMAX vmaxnmq_f64
+#define VSET1 vdupq_n_f64
+#define MR 8
+#define NR 4
+#define PACK_A_NAME pack_a_neon_d
+#define PACK_B_NAME pack_b_neon_d
+#include "gemm/pack_impl.h"
+#define A_RS 1
+#define A_CS 8
+#define B_RS 4
+#define UKR_NAME ukr_neon_d_8x4
+#include "gemm/ukr_vec_impl.h"
+#undef A_RS
+#undef A_CS
+#undef B_RS
+#undef UKR_NAME
+#define A_RS rs_a
+#define A_CS cs_a
+#define B_RS rs_b
+#define UKR_NAME ukr_neon_d_8x4_strided
+#include "gemm/ukr_vec_impl.h"
+
+/* Blocking for cores with 64 KiB or more of L1d and 1 MiB or more of L2 (Neoverse, Apple):
+   an 8-row A panel and a KC x NR B panel fit L1 with room, the MC x KC block of A sits in L2. */
+const fi_gemm_ctx_t fi_gemm_ctx_neon = {
+    .name = "neon",
+    .s = {"sgemm_neon_8x8", 8, 8, 128, 512, 4096},
+    .d = {"dgemm_neon_8x4", 8, 4, 64, 256, 2048},
+    .s_ukr = ukr_neon_s_8x8,
+    .s_ukr_strided = ukr_neon_s_8x8_strided,
+    .d_ukr = ukr_neon_d_8x4,
+    .d_ukr_strided = ukr_neon_d_8x4_strided,
+    .s_pack_a = pack_a_neon_s,
+    .s_pack_b = pack_b_neon_s,
+    .d_pack_a = pack_a_neon_d,
+    .d_pack_b = pack_b_neon_d,
+    .small_mnk = FI_GEMM_SMALL_MAX_MNK,
+};
+#else
+const fi_gemm_ctx_t fi_gemm_ctx_neon = {.name = NULL};
+#endif
