@@ -501,16 +501,19 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 CROSS = ("aarch64-linux-gnu-gcc", "qemu-aarch64")
 
 
-def _check_binary(cc, out, *extra):
-    """tests/c/gemm_check.c with all of csrc, built by `cc` with the extension's optimization flags."""
+def _build_checks(*builds):
+    """tests/c/gemm_check.c with all of csrc, per (compiler, output, extra flags), built side by
+    side with the extension's optimization flags."""
     import subprocess
 
     csrc = ROOT / "csrc"
     sources = [str(p) for p in (ROOT / "tests/c/gemm_check.c", *csrc.glob("*.c"), *csrc.glob("gemm/*.c"))]
-    r = subprocess.run([cc, "-O3", "-fno-math-errno", "-std=gnu11", *extra, f"-I{csrc}", *sources, "-lm", "-o",
-                        str(out)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return out
+    procs = [subprocess.Popen([cc, "-O3", "-fno-math-errno", "-std=gnu11", *extra, f"-I{csrc}", *sources, "-lm",
+                               "-o", str(out)], stderr=subprocess.PIPE, text=True) for cc, out, extra in builds]
+    for p in procs:
+        err = p.communicate()[1]
+        assert p.returncode == 0, err[-3000:]
+    return [out for _, out, _ in builds]
 
 
 def _run_check(argv):
@@ -524,10 +527,11 @@ def _run_check(argv):
 @pytest.mark.skipif(any(__import__("shutil").which(t) is None for t in CROSS),
                     reason="needs aarch64-linux-gnu-gcc and qemu-aarch64 (.ci/run installs them)")
 def test_neon_kernels_are_correct_and_give_the_x86_kernels_bits(tmp_path):
-    arm = _check_binary(CROSS[0], tmp_path / "check_arm", "-static")
+    simd = INFO["kernel"] in ("avx2", "avx512")
+    builds = [(CROSS[0], tmp_path / "check_arm", ["-static"])] + simd * [("cc", tmp_path / "check_x86", [])]
+    arm, *x86 = _build_checks(*builds)
     neon = _run_check([CROSS[1], str(arm), "neon"])
     assert len(neon) == 288
-    if INFO["kernel"] in ("avx2", "avx512"):
+    if simd:
         # The same FMA chain for every C value on both architectures: the same bits.
-        x86 = _run_check([str(_check_binary("cc", tmp_path / "check_x86")), INFO["kernel"]])
-        assert neon == x86
+        assert neon == _run_check([str(x86[0]), INFO["kernel"]])
