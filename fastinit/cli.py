@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import base64
-import html
 import os
 import sys
 import time
@@ -112,21 +110,6 @@ def _info():
     return 0
 
 
-def _report_html(result, figures, path):
-    imgs = []
-    for name, png in figures.items():
-        with open(png, "rb") as f:
-            data = base64.b64encode(f.read()).decode()
-        imgs.append(f'<h2>{html.escape(name.replace("_", " "))}</h2><img src="data:image/png;base64,{data}">')
-    settings = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in result.settings.items())
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>fastinit: init study</title>
-<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}pre{{background:#f4f4f4;padding:1em;overflow:auto}}
-img{{max-width:100%}}</style></head><body><h1>What each initialization does</h1><ul>{settings}</ul>
-<pre>{html.escape(result.format_table())}</pre>{''.join(imgs)}</body></html>"""
-    with open(path, "w") as f:
-        f.write(page)
-
-
 def _compare(args):
     from fastinit import study
 
@@ -167,12 +150,12 @@ def _compare(args):
     written = [paths["json"], paths["csv"]]
     if not args.no_plots:
         try:
-            from fastinit import plot
+            from fastinit import plot, report
 
             figures = plot.save_all(result, args.out)
-            report = os.path.join(args.out, "report.html")
-            _report_html(result, figures, report)
-            written += list(figures.values()) + [report]
+            page = os.path.join(args.out, "report.html")
+            report.write_html(result, figures, page)
+            written += list(figures.values()) + [page]
         except ImportError as e:
             print(f"\n(no plots: {e})")
     print("\nwrote " + ", ".join(written))

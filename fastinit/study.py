@@ -134,12 +134,54 @@ def run(cfg: RunConfig) -> dict:
     }
 
 
+#: The table's measured columns: key -> (header, what it is).
+COLUMNS = {
+    "symmetry_broken": ("sym. broken", "every hidden layer has more than one distinct neuron at "
+                        "initialization (rows of W and b not all equal)"),
+    "gradient_ratio": ("grad ratio", "at initialization, the rms gradient of the loss with respect to "
+                       "the first layer's input over the last layer's: below 1e-2 vanishing, above 1e2 "
+                       "exploding"),
+    "saturated": ("saturated", "at initialization, the largest fraction of a tanh/sigmoid layer's "
+                  "outputs in the flat tails (tanh |a| > 0.99, sigmoid < 0.01 or > 0.99)"),
+    "dead": ("dead", "at initialization, the largest fraction of a ReLU layer's units that are zero "
+             "on the whole batch"),
+    "reached": ("reached", "seeds that reached the target"),
+    "steps_to_target": ("steps to target", "median training steps to the target's first evaluation "
+                        "meeting it, if every seed reached it"),
+    "seconds_to_target": ("s to target", "median training seconds to the target (evaluation not "
+                          "counted), if every seed reached it"),
+    "test_acc": ("test acc", "median test accuracy at the end"),
+    "verdict": ("verdict", "one word for the init, from the measurements (see the verdicts)"),
+}
+
+
 def _as_list(v):
     return list(v) if isinstance(v, (list, tuple)) else [v]
 
 
+#: Every verdict _verdict gives, and what it means (the report prints these).
+VERDICTS = {
+    "symmetric": "some hidden layer starts with all its neurons alike (zeros, constant): they get "
+                 "the same gradient and stay alike, so the layer acts as one unit",
+    "diverged": "the loss became NaN or inf in some run",
+    "exploded": "no run reached the target and the loss rose above 100 times its first value",
+    "vanishing": "no run reached the target and at initialization the gradient reaching the first "
+                 "layer was below 1/100 of the last layer's",
+    "exploding": "no run reached the target and at initialization the gradient reaching the first "
+                 "layer was above 100 times the last layer's",
+    "dead units": "no run reached the target and at the end half or more of some layer's ReLUs were "
+                  "zero on the whole batch",
+    "saturated": "no run reached the target and, at initialization or at the end, more than half "
+                 "of some layer's tanh/sigmoid outputs were saturated",
+    "slow": "no run reached the target, with none of the causes above seen",
+    "unreliable": "some seeds reached the target, others did not",
+    "trains": "every seed reached the target",
+    "fastest": "every seed reached the target, in the fewest steps (median) of the study",
+}
+
+
 def _verdict(rows_for_init, best_steps):
-    """One word for a group of runs (one init) from what was measured."""
+    """One word of VERDICTS for a group of runs (one init) from what was measured."""
     d = rows_for_init[0]["diag_init"]
     reached = [r["steps_to_target"] for r in rows_for_init if r["steps_to_target"] is not None]
     if not all(r["diag_init"]["symmetry_broken"] for r in rows_for_init):
@@ -205,15 +247,12 @@ class StudyResult:
             })
         return rows
 
-    def format_table(self) -> str:
-        """The table as aligned text."""
+    def table_cells(self) -> tuple[list[str], list[str], list[list[str]]]:
+        """(column keys, headers, rows of formatted cells) of the table: the grid keys that vary
+        (else init), then the COLUMNS."""
         rows = self.table()
         varying = [k for k in GRID_KEYS if k != "seed" and len({r.get(k) for r in rows}) > 1] or ["init"]
-        cols = varying + ["symmetry_broken", "gradient_ratio", "saturated", "dead", "reached", "steps_to_target",
-                          "seconds_to_target", "test_acc", "verdict"]
-        head = {"symmetry_broken": "sym. broken", "gradient_ratio": "grad ratio", "saturated": "saturated",
-                "dead": "dead", "steps_to_target": "steps to target", "seconds_to_target": "s to target",
-                "test_acc": "test acc"}
+        cols = varying + list(COLUMNS)
 
         def fmt(k, v):
             if v is None:
@@ -230,8 +269,14 @@ class StudyResult:
                 return f"{v:g}"
             return str(v)
 
-        cells = [[head.get(c, c) for c in cols]] + [[fmt(c, r.get(c)) for c in cols] for r in rows]
-        widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+        heads = [COLUMNS[c][0] if c in COLUMNS else c for c in cols]
+        return cols, heads, [[fmt(c, r.get(c)) for c in cols] for r in rows]
+
+    def format_table(self) -> str:
+        """The table as aligned text."""
+        _, heads, body = self.table_cells()
+        cells = [heads] + body
+        widths = [max(len(row[i]) for row in cells) for i in range(len(heads))]
         lines = ["  ".join(s.ljust(w) for s, w in zip(row, widths)) for row in cells]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)

@@ -57,3 +57,34 @@ def test_bad_arguments():
         study.compare(dataset=object(), inits=["he_normal"], n_jobs=1)
     with pytest.raises(ValueError, match="unknown dataset"):
         study.compare(dataset="nope", inits=["he_normal"], n_jobs=1)
+
+
+def _run(steps=None, sym=True, diverged=False, flow="ok", loss=(0.7, 0.6), dead=None, sat=None, end_dead=None):
+    diag = {"symmetry_broken": sym, "gradient_flow": flow, "dead": dead, "saturated": sat}
+    return {"steps_to_target": steps, "diverged": diverged, "diag_init": diag,
+            "diag_end": {**diag, "dead": end_dead, "saturated": sat}, "loss_curve": {"loss": list(loss)}}
+
+
+VERDICT_CASES = [
+    ([_run(sym=False)], None, "symmetric"),
+    ([_run(diverged=True)], None, "diverged"),
+    ([_run(loss=(1.0, 500.0))], None, "exploded"),
+    ([_run(flow="vanishing")], None, "vanishing"),
+    ([_run(flow="exploding")], None, "exploding"),
+    ([_run(end_dead=0.6)], None, "dead units"),
+    ([_run(sat=0.9)], None, "saturated"),
+    ([_run()], None, "slow"),
+    ([_run(steps=10), _run()], 10, "unreliable"),
+    ([_run(steps=20), _run(steps=30)], 10, "trains"),
+    ([_run(steps=10), _run(steps=10)], 10, "fastest"),
+]
+
+
+@pytest.mark.parametrize("runs, best, word", VERDICT_CASES)
+def test_every_verdict_is_reachable_and_explained(runs, best, word):
+    assert study._verdict(runs, best) == word
+    assert word in study.VERDICTS
+
+
+def test_every_explained_verdict_has_a_case_above():
+    assert {word for _, _, word in VERDICT_CASES} == set(study.VERDICTS)

@@ -1,0 +1,63 @@
+import html.parser
+
+import pytest
+
+from fastinit import report, study
+
+
+@pytest.fixture(scope="module")
+def result():
+    return study.compare(dataset="circles", inits=["zeros", "he_normal"], sizes=[8], steps=40, seeds=2, lr=0.5,
+                         target=0.8, eval_every=20, n_jobs=1, progress=False)
+
+
+class _Cells(html.parser.HTMLParser):
+    """Table cells (text, attributes) of a page, row by row."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self._cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = ["", dict(attrs)]
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(tuple(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[0] += data
+
+
+def test_report_has_the_table_explained_and_the_figures_embedded(result, tmp_path):
+    png = tmp_path / "f.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    path = tmp_path / "report.html"
+    report.write_html(result, {"loss_curves": png}, path)
+    page = path.read_text()
+    parser = _Cells()
+    parser.feed(page)
+    head, *rows = parser.rows
+    cols, heads, cells = result.table_cells()
+    assert [h for h, _ in head] == heads
+    assert all(attrs.get("title") == study.COLUMNS[c][1] for c, (_, attrs) in zip(cols, head) if c in study.COLUMNS)
+    assert [[v for v, _ in r] for r in rows] == cells
+    verdicts = {r[-1][0]: r[-1][1].get("class") for r in rows}
+    assert verdicts["symmetric"] == "bad" and verdicts.get("fastest", "good") == "good"
+    for word in verdicts:
+        assert study.VERDICTS[word] in page
+    assert study.VERDICTS["exploded"] not in page  # only the verdicts the table shows
+    assert "data:image/png;base64,iVBORw0KGgpub3QgcmVhbGx5" in page and report.FIGURES["loss_curves"] in page
+    assert "<b>network</b>: 2 - 8 - 2" in page and "<b>batch_size</b>: full batch" in page
+
+
+def test_every_figure_of_plot_is_described():
+    from fastinit import plot
+
+    assert set(report.FIGURES) == {"loss_curves", "activation_histograms", "gradient_flow", "steps_to_target"}
+    assert set(report.FIGURES) <= set(plot.__all__)
