@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -373,8 +374,14 @@ def compare(dataset="circles", inits=DEFAULT_INITS, *, executor=None, n_jobs=Non
     options: sizes or depth/width, activation, output, optimizer, lr, momentum, batch_size,
     steps, seeds, target, eval_every, dataset_params (see plan). executor: any
     concurrent.futures.Executor (e.g. a Dask client's get_executor(pure=False)); default a
-    local process pool of n_jobs processes (all cores).
+    local process pool of n_jobs processes (all cores). Its workers start by running the main
+    script again (spawn): a script calling compare() outside `if __name__ == "__main__":` gets
+    its runs done in its own process instead, with a RuntimeWarning.
     """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # A worker of our pool is importing the script that started it (spawn does), and the
+        # script calls compare() unguarded: leave quietly; the parent then runs the study itself.
+        raise SystemExit(1)
     configs, settings = plan(dataset, inits, **options)
     return StudyResult(_execute(configs, executor, n_jobs, progress), settings)
 
@@ -393,6 +400,18 @@ def _execute(configs, executor, n_jobs, progress):
         for fut in _progress(cf.as_completed(futures), progress, len(configs)):
             results[futures[fut]] = fut.result()
         return results
+    except cf.process.BrokenProcessPool:
+        main = sys.modules.get("__main__")
+        if own is None or getattr(main, "__file__", None) is None:
+            raise
+        # Workers start by running the main script again (spawn). That stops them if the script
+        # calls compare() unguarded (see compare) or is no file (python - < script.py).
+        warnings.warn(f"fastinit.study.compare: the worker processes stopped as they ran "
+                      f"{os.path.basename(main.__file__)} again, as each must before it works; running "
+                      f"the {len(configs)} runs in this process instead. To use {n_jobs} processes, run "
+                      f"a script file that calls compare() under `if __name__ == \"__main__\":`.",
+                      RuntimeWarning, stacklevel=3)
+        return [run(c) for c in _progress(configs, progress, len(configs))]
     finally:
         if own is not None:
             own.shutdown()

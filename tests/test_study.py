@@ -88,3 +88,27 @@ def test_every_verdict_is_reachable_and_explained(runs, best, word):
 
 def test_every_explained_verdict_has_a_case_above():
     assert {word for _, _, word in VERDICT_CASES} == set(study.VERDICTS)
+
+
+SCRIPT = """import fastinit
+{guard}r = fastinit.study.compare("circles", ["zeros", "he_normal"], sizes=[8], steps=30, seeds=2, n_jobs=2,
+{indent}                          target=0.99, progress=False)
+{indent}print(r.format_table())
+"""
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_a_script_gets_its_study_whether_or_not_it_guards_the_call(tmp_path, guarded):
+    import subprocess
+    import sys
+
+    script = tmp_path / "study_script.py"
+    script.write_text(SCRIPT.format(guard='if __name__ == "__main__":\n    ' if guarded else "",
+                                    indent="    " if guarded else ""))
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    serial = study.compare("circles", ["zeros", "he_normal"], sizes=[8], steps=30, seeds=2, n_jobs=1, target=0.99,
+                           progress=False)
+    assert r.stdout.strip() == serial.format_table().strip()
+    warned = "RuntimeWarning: fastinit.study.compare: the worker processes stopped as they ran study_script.py"
+    assert (warned in r.stderr) != guarded and "Traceback" not in r.stderr
