@@ -243,6 +243,12 @@ def _parse_spec(spec: str) -> tuple[str, dict]:
     return name, params
 
 
+def module_of(name: str) -> str:
+    """The module that registered the scheme `name` names ("fastinit.init" for the built-in
+    ones): a worker process must import it to know the scheme."""
+    return _resolve(_parse_spec(name)[0] if ":" in name else name).factory.__module__
+
+
 def get(name: str | Initializer, **params) -> Initializer:
     """The Initializer for `name` (PyTorch and Keras spellings accepted) with `params` bound.
     `name` may carry parameters: "identity:gain=1.5" is get("identity", gain=1.5)."""

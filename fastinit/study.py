@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import csv
+import importlib
 import itertools
 import json
 import multiprocessing
@@ -386,16 +387,48 @@ def compare(dataset="circles", inits=DEFAULT_INITS, *, executor=None, n_jobs=Non
     return StudyResult(_execute(configs, executor, n_jobs, progress), settings)
 
 
+def _run_importing(modules, cfg):
+    """run(cfg) in a worker, after importing the modules that registered the user's init schemes
+    ("__main__" is left to the process start, which runs a main script again)."""
+    from fastinit import init as _init
+
+    for m in modules:
+        if m != "__main__":
+            importlib.import_module(m)
+    try:
+        _init.get(cfg.init)
+    except ValueError:
+        if "__main__" not in modules:
+            raise
+        raise ValueError(f"init scheme {cfg.init!r} is unknown in this worker: it was registered by the main "
+                         f"script or session that submitted the study, which a worker process cannot import. "
+                         f"Register it in a module the workers can import, or use a thread pool") from None
+    return run(cfg)
+
+
 def _execute(configs, executor, n_jobs, progress):
+    from fastinit import init as _init
+
+    def serial():
+        return [run(c) for c in _progress(configs, progress, len(configs))]
+
+    modules = tuple(sorted({_init.module_of(c.init) for c in configs} - {_init.__name__}))
     own = None
     if executor is None:
         n_jobs = n_jobs or os.cpu_count() or 1
         if n_jobs == 1:
-            return [run(c) for c in _progress(configs, progress, len(configs))]
+            return serial()
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+        if "__main__" in modules and not (main_file and os.path.isfile(main_file)):
+            warnings.warn("fastinit.study.compare: an init scheme of this study is registered in this "
+                          "interactive session, which worker processes cannot see; running the "
+                          f"{len(configs)} runs in this process instead. Register it in a module to use "
+                          f"{n_jobs} processes.", RuntimeWarning, stacklevel=3)
+            return serial()
         own = executor = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init,
                                                 mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = {executor.submit(run, c): i for i, c in enumerate(configs)}
+        futures = {executor.submit(_run_importing, modules, c): i for i, c in enumerate(configs)}
         results = [None] * len(configs)
         for fut in _progress(cf.as_completed(futures), progress, len(configs)):
             results[futures[fut]] = fut.result()
@@ -411,7 +444,7 @@ def _execute(configs, executor, n_jobs, progress):
                       f"the {len(configs)} runs in this process instead. To use {n_jobs} processes, run "
                       f"a script file that calls compare() under `if __name__ == \"__main__\":`.",
                       RuntimeWarning, stacklevel=3)
-        return [run(c) for c in _progress(configs, progress, len(configs))]
+        return serial()
     finally:
         if own is not None:
             own.shutdown()

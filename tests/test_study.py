@@ -112,3 +112,60 @@ def test_a_script_gets_its_study_whether_or_not_it_guards_the_call(tmp_path, gua
     assert r.stdout.strip() == serial.format_table().strip()
     warned = "RuntimeWarning: fastinit.study.compare: the worker processes stopped as they ran study_script.py"
     assert (warned in r.stderr) != guarded and "Traceback" not in r.stderr
+
+
+SCHEME = """from fastinit import init
+
+
+@init.register("{name}")
+def _scaled(scale=0.7):
+    return init.normal_draw(lambda fan_in, fan_out: scale / fan_in ** 0.5, "N(0, scale^2 / fan_in)")
+"""
+SMALL_USER = dict(sizes=[8], steps=30, seeds=2, target=0.99, progress=False)
+
+
+def test_a_scheme_registered_in_a_module_reaches_the_worker_processes(tmp_path, monkeypatch):
+    import importlib
+
+    (tmp_path / "user_schemes_for_test.py").write_text(SCHEME.format(name="user_module_scheme"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("user_schemes_for_test")
+    from fastinit import init
+
+    assert init.module_of("user_module_scheme:scale=2") == "user_schemes_for_test"
+    assert init.module_of("he_normal") == "fastinit.init"
+    pooled = study.compare("circles", ["user_module_scheme", "he_normal"], n_jobs=2, **SMALL_USER)
+    local = study.compare("circles", ["user_module_scheme", "he_normal"], n_jobs=1, **SMALL_USER)
+    assert _strip(pooled.runs) == _strip(local.runs)
+
+
+def _session(code, tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r
+
+
+def test_a_scheme_registered_in_a_session_runs_in_it_with_a_warning(tmp_path):
+    code = SCHEME.format(name="session_scheme") + (
+        "from fastinit import study\n"
+        f"r = study.compare('circles', ['session_scheme'], n_jobs=2, **{SMALL_USER!r})\n"
+        "print(r.table()[0]['init'], len(r.runs))\n")
+    r = _session(code, tmp_path)
+    assert r.stdout.split() == ["session_scheme", "2"]
+    assert "registered in this interactive session, which worker processes cannot see" in r.stderr
+
+
+def test_a_session_scheme_sent_to_an_executors_processes_fails_with_the_reason(tmp_path):
+    code = SCHEME.format(name="session_scheme") + (
+        "import concurrent.futures as cf, multiprocessing\n"
+        "from fastinit import study\n"
+        "with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn')) as ex:\n"
+        "    try:\n"
+        f"        study.compare('circles', ['session_scheme'], executor=ex, **{SMALL_USER!r})\n"
+        "    except ValueError as e:\n"
+        "        print(e)\n")
+    r = _session(code, tmp_path)
+    assert "init scheme 'session_scheme' is unknown in this worker: it was registered by the main" in r.stdout
