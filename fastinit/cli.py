@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 
 __all__ = ["main", "PRESETS"]
 
@@ -138,7 +139,9 @@ def _compare(args):
     inits = kw.pop("inits")
     t0 = time.perf_counter()
     try:
-        result = study.compare(inits=inits, executor=executor, n_jobs=args.jobs, **kw)
+        with warnings.catch_warnings():  # said below, in the CLI's words
+            warnings.filterwarnings("ignore", message="fastinit.study.compare: interrupted")
+            result = study.compare(inits=inits, executor=executor, n_jobs=args.jobs, **kw)
     finally:
         if client is not None:
             client.close()
@@ -159,6 +162,9 @@ def _compare(args):
         except ImportError as e:
             print(f"\n(no plots: {e})")
     print("\nwrote " + ", ".join(written))
+    if "interrupted" in result.settings:
+        print(f"fastinit: interrupted: {result.settings['interrupted']}, kept above", file=sys.stderr)
+        return 130
     return 0
 
 

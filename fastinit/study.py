@@ -17,6 +17,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -113,6 +114,8 @@ def run(cfg: RunConfig) -> dict:
                         steps=cfg.steps, batch_size=cfg.batch_size, shuffle=cfg.batch_size is not None,
                         seed=cfg.seed, validation_data=(ds.X_test, y_te), target=cfg.target,
                         eval_every=cfg.eval_every, progress=False)
+    if hist.interrupted:  # fit keeps a Ctrl-C to itself; a study stops on it
+        raise KeyboardInterrupt
     diag1 = diagnostics.diagnose(model, ds.X_train[probe], y_tr[probe])
     stride = max(1, len(hist.loss) // 500)  # keep curves light: at most ~500 points
     return {
@@ -319,10 +322,18 @@ def _json_default(o):
     raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
+_POOL_WORKER = False  # True in the processes of compare's own pool
+
+
 def _worker_init():
+    global _POOL_WORKER
     import fastinit
 
     fastinit.set_num_threads(1)  # one process per core: no nested threading
+    _POOL_WORKER = True
+    # Ctrl-C reaches every process of the terminal. An idle worker ignores it, so the pool never
+    # breaks; a busy one stops its run (_run_importing) and the parent keeps what finished.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def plan(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, width=None, activation="relu",
@@ -378,13 +389,25 @@ def compare(dataset="circles", inits=DEFAULT_INITS, *, executor=None, n_jobs=Non
     local process pool of n_jobs processes (all cores). Its workers start by running the main
     script again (spawn): a script calling compare() outside `if __name__ == "__main__":` gets
     its runs done in its own process instead, with a RuntimeWarning.
+    Ctrl-C (KeyboardInterrupt) stops the study and keeps what finished: the result holds the
+    finished runs, settings["interrupted"] says how many (a RuntimeWarning too); with none
+    finished, the KeyboardInterrupt propagates.
     """
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # A worker of our pool is importing the script that started it (spawn does), and the
         # script calls compare() unguarded: leave quietly; the parent then runs the study itself.
         raise SystemExit(1)
     configs, settings = plan(dataset, inits, **options)
-    return StudyResult(_execute(configs, executor, n_jobs, progress), settings)
+    runs = _execute(configs, executor, n_jobs, progress)
+    if None in runs:
+        done = [r for r in runs if r is not None]
+        if not done:
+            raise KeyboardInterrupt
+        settings["interrupted"] = f"{len(done)} of {len(runs)} runs finished"
+        warnings.warn(f"fastinit.study.compare: interrupted with {settings['interrupted']}; the result "
+                      f"holds those", RuntimeWarning, stacklevel=2)
+        runs = done
+    return StudyResult(runs, settings)
 
 
 def _run_importing(modules, cfg):
@@ -403,14 +426,27 @@ def _run_importing(modules, cfg):
         raise ValueError(f"init scheme {cfg.init!r} is unknown in this worker: it was registered by the main "
                          f"script or session that submitted the study, which a worker process cannot import. "
                          f"Register it in a module the workers can import, or use a thread pool") from None
-    return run(cfg)
+    if not _POOL_WORKER:
+        return run(cfg)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return run(cfg)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _execute(configs, executor, n_jobs, progress):
     from fastinit import init as _init
 
+    results = [None] * len(configs)  # None: not finished (interrupted)
+
     def serial():
-        return [run(c) for c in _progress(configs, progress, len(configs))]
+        try:
+            for i, c in enumerate(_progress(configs, progress, len(configs))):
+                results[i] = run(c)
+        except KeyboardInterrupt:
+            pass
+        return results
 
     modules = tuple(sorted({_init.module_of(c.init) for c in configs} - {_init.__name__}))
     own = None
@@ -427,11 +463,20 @@ def _execute(configs, executor, n_jobs, progress):
             return serial()
         own = executor = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init,
                                                 mp_context=multiprocessing.get_context("spawn"))
+    futures = {}
     try:
         futures = {executor.submit(_run_importing, modules, c): i for i, c in enumerate(configs)}
-        results = [None] * len(configs)
         for fut in _progress(cf.as_completed(futures), progress, len(configs)):
             results[futures[fut]] = fut.result()
+        return results
+    except KeyboardInterrupt:
+        for fut, i in futures.items():
+            fut.cancel()
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                results[i] = fut.result()
+        if own is not None:
+            own.shutdown(wait=False, cancel_futures=True)
+            own = None
         return results
     except cf.process.BrokenProcessPool:
         main = sys.modules.get("__main__")

@@ -108,3 +108,22 @@ def test_preset_mnist1d_he_and_xavier_learn_zeros_stay_at_chance():
 def test_preset_lsuv_reaches_the_target():
     rows, _ = _preset("lsuv", steps=200, seeds=1, inits=["lsuv"])
     assert rows[("lsuv", "tanh")]["steps_to_target"] is not None
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_writes_the_runs_that_finished_and_exits_130(tmp_path, jobs):
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "fastinit", "compare", "--inits", "zeros,he_normal", "--seeds", "400",
+                             "--steps", "1500", "--jobs", jobs, "--no-plots", "--out", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(3)
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: the whole process group
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    doc = json.loads((tmp_path / "results.json").read_text())
+    n = len(doc["runs"])
+    assert 0 < n < 800 and doc["settings"]["interrupted"] == f"{n} of 800 runs finished"
+    assert f"interrupted: {n} of 800 runs finished" in err and "Traceback" not in err

@@ -169,3 +169,40 @@ def test_a_session_scheme_sent_to_an_executors_processes_fails_with_the_reason(t
         "        print(e)\n")
     r = _session(code, tmp_path)
     assert "init scheme 'session_scheme' is unknown in this worker: it was registered by the main" in r.stdout
+
+
+def test_ctrl_c_keeps_the_runs_that_finished(monkeypatch):
+    calls = []
+    real_run = study.run
+
+    def run(cfg):
+        calls.append(cfg)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_run(cfg)
+
+    monkeypatch.setattr(study, "run", run)
+    with pytest.warns(RuntimeWarning, match="interrupted with 2 of 4 runs finished"):
+        res = study.compare("circles", ["zeros", "he_normal"], n_jobs=1, **SMALL_USER)
+    assert [r["config"]["init"] for r in res.runs] == ["zeros", "zeros"]
+    assert res.settings["interrupted"] == "2 of 4 runs finished" and len(res.table()) == 1
+    calls.clear()
+    monkeypatch.setattr(study, "run", lambda cfg: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):  # nothing finished: nothing to return
+        study.compare("circles", ["zeros"], n_jobs=1, **SMALL_USER)
+
+
+def test_a_run_whose_training_was_interrupted_stops_the_study(monkeypatch):
+    import fastinit
+
+    real_fit = fastinit.fit
+
+    def fit(*args, **kwargs):
+        hist = real_fit(*args, **kwargs)
+        hist.interrupted = True  # what fit records when Ctrl-C reaches it
+        return hist
+
+    monkeypatch.setattr(fastinit, "fit", fit)
+    cfg = study.plan("circles", ["he_normal"], sizes=[8], steps=5, seeds=1)[0][0]
+    with pytest.raises(KeyboardInterrupt):
+        study.run(cfg)
