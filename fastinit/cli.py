@@ -105,7 +105,7 @@ def _info():
     print(f"threads   {k['threads']} (OpenMP {'on' if k['openmp'] else 'off'})")
     print(f"build     {k['compiler_flags']}")
     for extra, mods in [("plot", ["matplotlib"]), ("progress", ["tqdm"]), ("data", ["sklearn", "mnist1d"]),
-                        ("dask", ["distributed"]), ("torch peer", ["torch"])]:
+                        ("dask", ["distributed"]), ("torch", ["torch"])]:
         found = [m for m in mods if importlib.util.find_spec(m) is not None]
         print(f"{extra:<10}{', '.join(found) if found else 'not installed'}")
     return 0
