@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fastinit import _progress as _progress_bar
 from fastinit._names import unknown
 
 __all__ = ["RunConfig", "StudyResult", "compare", "run", "plan", "initial_model", "make_optimizer", "DEFAULT_INITS"]
@@ -496,11 +497,14 @@ def _execute(configs, executor, n_jobs, progress):
 
 
 def _progress(it, enabled, total):
-    if enabled and sys.stderr.isatty():
-        try:
-            from tqdm.auto import tqdm
-
-            return tqdm(it, total=total, unit="run", leave=False)
-        except ImportError:
-            pass
-    return it
+    """`it`, counting its items on a progress bar where someone watches (see fastinit._progress)."""
+    bar = _progress_bar.bar(enabled, total, "run")
+    if bar is None:
+        yield from it
+        return
+    try:
+        for x in it:
+            yield x
+            bar.update(1)
+    finally:
+        bar.close()

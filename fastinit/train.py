@@ -11,12 +11,12 @@ training), and an evaluation at step 0 records the loss at initialization.
 from __future__ import annotations
 
 import math
-import sys
 import time
 import warnings
 
 import numpy as np
 
+from fastinit import _progress
 from fastinit.optim import Optimizer
 
 __all__ = ["History", "fit", "evaluate"]
@@ -153,7 +153,7 @@ def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuff
         history, X_batch, y_batch), on_eval(step, model, history), on_train_end(model, history),
         and record_step(step) -> bool: True to have step number `step` (from 1) record what it
         sees into history.record (see MLP.train_step), read in on_step_end.
-    progress: a tqdm bar when stderr is a terminal.
+    progress: a tqdm bar on a terminal or in a Jupyter notebook.
     A NaN/inf loss stops training (history.diverged, with a warning in history.warnings);
     Ctrl-C stops cleanly (history.interrupted) keeping the model and History so far.
     Integer X is converted to the model's dtype (see MLP).
@@ -201,13 +201,7 @@ def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuff
     buf_last = np.empty((last,) + X.shape[1:], dtype=X.dtype) if last != bs else buf
     ybuf_last = np.empty((last,) + y.shape[1:], dtype=y.dtype) if last != bs else ybuf
 
-    bar = None
-    if progress and sys.stderr is not None and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
-        try:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=total, unit="step", leave=False)
-        except ImportError:
-            bar = None
+    bar = _progress.bar(progress, total, "step")
 
     train_time = 0.0
     step = 0
