@@ -7,6 +7,7 @@ already has (MNIST/Fashion-MNIST IDX, .npz, CSV).
 """
 from __future__ import annotations
 
+import csv
 import gzip
 import os
 from dataclasses import dataclass
@@ -16,17 +17,19 @@ import numpy as np
 from fastinit._names import unknown
 
 __all__ = ["Dataset", "load", "names", "split", "standardize", "circles", "moons", "spirals", "xor", "blobs",
-           "digits", "mnist1d", "load_idx", "from_arrays", "from_file"]
+           "digits", "mnist1d", "load_idx", "from_arrays", "from_file", "encode_labels"]
 
 
 @dataclass
 class Dataset:
-    """Train and test arrays of one task; y holds class ids (int64)."""
+    """Train and test arrays of one task; y holds class ids (int64). classes: the class names
+    when the labels were names (y == i is classes[i]), else None."""
     name: str
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+    classes: tuple | None = None
 
     @property
     def n_features(self) -> int:
@@ -39,16 +42,44 @@ class Dataset:
     def class_balance(self) -> dict:
         """Fraction of the training set in each class."""
         counts = np.bincount(self.y_train, minlength=self.n_classes)
-        return {int(c): round(float(v) / max(1, len(self.y_train)), 4) for c, v in enumerate(counts)}
+        key = (lambda c: self.classes[c]) if self.classes else int
+        return {key(c): round(float(v) / max(1, len(self.y_train)), 4) for c, v in enumerate(counts)}
 
     def describe(self) -> str:
         return (f"{self.name}: {len(self.X_train)} train / {len(self.X_test)} test, {self.n_features} features, "
                 f"{self.n_classes} classes, balance {self.class_balance()}")
 
 
+def encode_labels(*ys, where="y"):
+    """Class ids (int64 arrays) of one or more label arrays, and the class names: integer labels
+    (or integral floats, or bools) are the ids themselves (names None); names (strings) are
+    numbered in sorted order, over all the arrays together. Anything else is a ValueError naming
+    the offending value: a fractional or negative label is never silently truncated."""
+    ys = [np.asarray(y).reshape(-1) if np.ndim(y) == 2 and np.shape(y)[1] == 1 else np.asarray(y) for y in ys]
+    for y in ys:
+        if y.ndim != 1:
+            raise ValueError(f"{where} (shape {y.shape}): expected one label per row")
+    if any(y.dtype.kind in "USO" for y in ys):
+        names = tuple(sorted({str(v) for y in ys for v in y}))
+        ids = {n: i for i, n in enumerate(names)}
+        return [np.array([ids[str(v)] for v in y], np.int64) for y in ys], names
+    out = []
+    for y in ys:
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"{where} (dtype {y.dtype}): expected integer class labels or class names")
+        bad = ~np.isfinite(y) | (y != np.round(y)) | (y < 0) if y.dtype.kind == "f" else (y < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{where}: class labels must be integers >= 0 or names; found {y[i].item()!r} at "
+                             f"position {i}")
+        out.append(y.astype(np.int64))
+    return out, None
+
+
 def split(X, y, test_fraction=0.25, seed=0, name="data") -> Dataset:
-    """Shuffle (seeded) and split arrays into a Dataset."""
-    X, y = np.asarray(X), np.asarray(y)
+    """Shuffle (seeded) and split arrays into a Dataset (labels as encode_labels reads them)."""
+    X = np.asarray(X)
+    (y,), classes = encode_labels(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     if not 0 < test_fraction < 1:
@@ -56,7 +87,7 @@ def split(X, y, test_fraction=0.25, seed=0, name="data") -> Dataset:
     order = np.random.default_rng(seed).permutation(len(X))
     n_test = max(1, int(round(test_fraction * len(X))))
     te, tr = order[:n_test], order[n_test:]
-    return Dataset(name, X[tr], y[tr].astype(np.int64), X[te], y[te].astype(np.int64))
+    return Dataset(name, X[tr], y[tr], X[te], y[te], classes)
 
 
 def standardize(ds: Dataset) -> Dataset:
@@ -65,7 +96,7 @@ def standardize(ds: Dataset) -> Dataset:
     sd = ds.X_train.std(axis=0)
     sd = np.where(sd > 0, sd, 1.0)
     f = lambda X: ((X - mu) / sd).astype(np.float32)  # noqa: E731
-    return Dataset(ds.name, f(ds.X_train), ds.y_train, f(ds.X_test), ds.y_test)
+    return Dataset(ds.name, f(ds.X_train), ds.y_train, f(ds.X_test), ds.y_test, ds.classes)
 
 
 def _two_parts(make, n_train, n_test, seed, name, **kw):
@@ -204,14 +235,52 @@ def from_arrays(X_train, y_train, X_test=None, y_test=None, *, name="arrays", te
     """A Dataset from arrays; without a test set, a seeded split of the training arrays."""
     X_train = np.asarray(X_train, np.float32).reshape(len(X_train), -1)
     if X_test is None:
-        return split(X_train, np.asarray(y_train), test_fraction, seed, name)
-    return Dataset(name, X_train, np.asarray(y_train, np.int64),
-                   np.asarray(X_test, np.float32).reshape(len(X_test), -1), np.asarray(y_test, np.int64))
+        return split(X_train, y_train, test_fraction, seed, name)
+    (y_train, y_test), classes = encode_labels(y_train, y_test)
+    return Dataset(name, X_train, y_train, np.asarray(X_test, np.float32).reshape(len(X_test), -1), y_test, classes)
+
+
+def _read_csv(path, label_column):
+    """(features as float rows, labels as strings) of a CSV file; a first row whose features are
+    not all numbers is a header."""
+    with open(path, newline="") as f:
+        rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    width = len(rows[0])
+    if width < 2:
+        raise ValueError(f"{path}: expected feature columns and a label column, found {width} column")
+    if not -width <= label_column < width:
+        raise ValueError(f"{path}: label_column {label_column} is outside the file's {width} columns")
+    col = label_column % width
+
+    def number(text):
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
+    first = 1 if any(number(c) is None for j, c in enumerate(rows[0]) if j != col) else 0
+    X, labels = [], []
+    for i, r in enumerate(rows[first:], start=first + 1):
+        if len(r) != width:
+            raise ValueError(f"{path}: row {i} has {len(r)} columns, the first has {width}")
+        feats = [number(c) for j, c in enumerate(r) if j != col]
+        if None in feats:
+            j = feats.index(None)
+            raise ValueError(f"{path}: row {i}: feature {r[j if j < col else j + 1]!r} is not a number")
+        X.append(feats)
+        labels.append(r[col].strip())
+    if not X:
+        raise ValueError(f"{path}: a header and no data rows")
+    nums = [number(v) for v in labels]
+    return np.array(X, np.float64), (np.array(nums) if None not in nums else np.array(labels))
 
 
 def from_file(path, *, label_column=-1, test_fraction=0.25, seed=0) -> Dataset:
-    """A Dataset from .npz (X_train, y_train[, X_test, y_test] or X, y), CSV (numeric, the label
-    in `label_column`, a header row skipped), or an MNIST IDX images file beside its labels file
+    """A Dataset from .npz (X_train, y_train[, X_test, y_test] or X, y), CSV (numeric features,
+    the label in `label_column` as a class number or name, a header row skipped), or an MNIST
+    IDX images file beside its labels file
     (train-images-idx3-ubyte[.gz] -> train-labels-idx1-ubyte[.gz], t10k-* as the test set)."""
     path = os.fspath(path)
     name = os.path.basename(path)
@@ -226,14 +295,11 @@ def from_file(path, *, label_column=-1, test_fraction=0.25, seed=0) -> Dataset:
         raise ValueError(f"{path}: an .npz dataset needs arrays X_train, y_train (and X_test, y_test) or X, y; "
                          f"found {sorted(keys)}")
     if path.endswith(".csv"):
-        rows = np.genfromtxt(path, delimiter=",", skip_header=0)
-        if rows.ndim == 2 and np.isnan(rows[0]).all():
-            rows = rows[1:]
-        if rows.ndim != 2 or np.isnan(rows).any():
-            raise ValueError(f"{path}: a CSV dataset must be numeric rows of equal length")
-        y = rows[:, label_column]
-        return from_arrays(np.delete(rows, label_column % rows.shape[1], axis=1), y.astype(np.int64), name=name,
-                           test_fraction=test_fraction, seed=seed)
+        X, y = _read_csv(path, label_column)
+        try:
+            return from_arrays(X, y, name=name, test_fraction=test_fraction, seed=seed)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
     if "idx3" in path:
         images = load_idx(path)
         labels = load_idx(path.replace("images-idx3", "labels-idx1"))

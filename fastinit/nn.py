@@ -264,6 +264,8 @@ class MLP:
         if isinstance(y, (str, bytes, dict, set)) or y is None:
             raise TypeError(f"{name} must be an array, got {type(y).__name__}")
         a = np.asarray(y)
+        if a.dtype.kind == "b":  # y = X[:, 0] > 0: classes 0 and 1
+            a = a.astype(np.int64)
         c = self.sizes[-1]
         if a.dtype.kind not in "iuf" or a.dtype.itemsize < 2 or (a.dtype.kind == "f" and a.dtype.itemsize < 4):
             raise TypeError(f"{_describe(name, a)}: expected integer labels or float targets")

@@ -1,4 +1,5 @@
 import gzip
+import re
 import struct
 
 import numpy as np
@@ -91,3 +92,47 @@ def test_optional_datasets():
     pytest.importorskip("mnist1d")
     m = data.mnist1d()
     assert m.X_train.shape == (4000, 40) and m.X_test.shape == (1000, 40) and m.n_classes == 10
+
+
+def test_csv_with_class_names_header_and_label_column(tmp_path):
+    p = tmp_path / "iris.csv"
+    p.write_text("species,sl,sw\nsetosa,5.1,3.5\nvirginica,6.3,3.3\nsetosa,4.9,3.0\nversicolor,6.2,2.9\n"
+                 "virginica,5.9,3.0\nversicolor,6.0,2.2\nsetosa,5.0,3.6\nversicolor,5.7,2.8\n")
+    ds = data.from_file(p, label_column=0)
+    assert ds.classes == ("setosa", "versicolor", "virginica") and ds.n_classes == 3 and ds.n_features == 2
+    X = np.concatenate([ds.X_train, ds.X_test])
+    names = [ds.classes[i] for i in np.concatenate([ds.y_train, ds.y_test])]
+    rows = {tuple(np.round(x, 4)): n for x, n in zip(X.astype(np.float64), names)}
+    assert rows[(5.1, 3.5)] == "setosa" and rows[(6.3, 3.3)] == "virginica" and rows[(6.0, 2.2)] == "versicolor"
+    assert set(ds.class_balance()) == set(ds.classes)
+    assert data.standardize(ds).classes == ds.classes
+
+
+@pytest.mark.parametrize("text, msg", [
+    ("", "no rows"),
+    ("a,b,label\n", "a header and no data rows"),
+    ("1,2,0\n3,4\n", "row 2 has 2 columns, the first has 3"),
+    ("1,2,0\n3,x,1\n", "row 2: feature 'x' is not a number"),
+    ("1,2,0.5\n3,4,1\n", "class labels must be integers >= 0 or names; found 0.5 at position 0"),
+    ("1,2,-1\n3,4,1\n", "found -1.0 at position 0"),
+])
+def test_bad_csv_files_say_what_is_wrong(tmp_path, text, msg):
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        data.from_file(p)
+    with pytest.raises(ValueError, match="label_column 5 is outside the file's 3 columns"):
+        (tmp_path / "ok.csv").write_text("1,2,0\n")
+        data.from_file(tmp_path / "ok.csv", label_column=5)
+
+
+def test_labels_from_arrays_are_checked_never_truncated():
+    (a, b), names = data.encode_labels(["b", "a"], np.array(["c"]))
+    assert names == ("a", "b", "c") and a.tolist() == [1, 0] and b.tolist() == [2]
+    (c,), none = data.encode_labels(np.array([True, False]))
+    assert none is None and c.dtype == np.int64 and c.tolist() == [1, 0]
+    (d,), _ = data.encode_labels(np.array([[2.0], [0.0]]))
+    assert d.tolist() == [2, 0]
+    for bad in ([0.0, 1.5], [0, -2], [np.nan, 1.0]):
+        with pytest.raises(ValueError, match="class labels must be integers >= 0 or names"):
+            data.from_arrays(np.zeros((2, 1)), bad, np.zeros((1, 1)), [0])

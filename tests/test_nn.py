@@ -423,3 +423,12 @@ def test_bad_constructor_arguments(kwargs, exc, match):
 def test_bad_optimizer_argument(model):
     with pytest.raises(AttributeError):
         model.train_step(np.zeros((2, 3)), np.zeros(2, np.int64), "sgd")
+
+
+@pytest.mark.parametrize("output, classes", [("softmax", 2), ("sigmoid", 1)])
+def test_boolean_labels_are_classes_0_and_1(output, classes):
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    y = X[:, 0] > 0
+    m = fastinit.MLP([3, 4, classes], output=output)
+    assert m.loss(X, y) == m.loss(X, y.astype(np.int64))
+    fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), steps=2, progress=False)
