@@ -14,6 +14,7 @@ them; docs/init.md tabulates where the two differ (Keras's normal schemes are tr
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -577,12 +578,18 @@ def lsuv(model, X, *, tol: float = 0.1, max_iter: int = 10, center_bias: bool = 
         used = 0
         if center_bias:
             layer.b = layer.b - model.trace(X).pre[i].mean(axis=0).astype(layer.b.dtype)
-        for used in range(1, int(max_iter) + 1):
+        for used in range(1, int(max_iter) + 2):
             var = float(model.trace(X).pre[i].var())
-            if abs(var - 1.0) < tol or var == 0.0 or not math.isfinite(var):
-                used -= 1
+            if abs(var - 1.0) < tol:
+                break
+            if var == 0.0 or not math.isfinite(var) or used > max_iter:
+                why = ("is constant on this batch (identical rows, or dead units before it)" if var == 0.0 else
+                       f"has variance {var}" if not math.isfinite(var) else
+                       f"has variance {var:.6g}, not within {tol:g} of 1, after {max_iter} rescalings")
+                warnings.warn(f"LSUV: layer {i}'s pre-activation {why}; its weights stay as they are",
+                              RuntimeWarning, stacklevel=2)
                 break
             layer.W = (layer.W / math.sqrt(var)).astype(layer.W.dtype)
-        iterations.append(used)
+        iterations.append(used - 1)
     model.pending_init = None
     return iterations
