@@ -236,7 +236,7 @@ def test_lsuv_gives_unit_output_variance_per_layer(activation):
 
 def test_lsuv_warns_where_it_cannot_reach_unit_variance():
     X = np.random.default_rng(0).normal(size=(64, 5))
-    with pytest.warns(RuntimeWarning, match=r"LSUV: layer 0's pre-activation is constant on this batch"):
+    with pytest.warns(RuntimeWarning, match=r"LSUV: layer \d's pre-activation is constant on this batch"):
         assert init.lsuv(fastinit.MLP([5, 8, 2], init="lsuv"), np.zeros((16, 5))) == [0, 0]
     model = fastinit.MLP([5, 8, 2], init="lsuv", bias_init="normal", dtype=np.float64)  # W scales, b does not
     with pytest.warns(RuntimeWarning, match=r"layer \d's pre-activation has variance .*, not within 1e-12 of 1, "
