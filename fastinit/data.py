@@ -329,4 +329,6 @@ def load(name, **params) -> Dataset:
         return _BUILTIN[name](**params)
     if os.path.exists(str(name)):
         return from_file(name, **params)
+    if os.sep in str(name) or str(name).endswith((".csv", ".npz", ".gz", "ubyte")):
+        raise FileNotFoundError(f"no such dataset file: {name!r}")
     raise unknown("dataset", name, names(), also=", or the path of a data file")

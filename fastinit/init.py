@@ -13,6 +13,7 @@ them; docs/init.md tabulates where the two differ (Keras's normal schemes are tr
 """
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -261,6 +262,11 @@ def get(name: str | Initializer, **params) -> Initializer:
         name, spec_params = _parse_spec(name)
         params = {**spec_params, **params}
     scheme = _resolve(name)
+    accepted = inspect.signature(scheme.factory).parameters
+    extra = sorted(set(params) - set(accepted))
+    if extra and not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        raise TypeError(f"init scheme {scheme.name!r} takes {', '.join(accepted) or 'no parameters'}; "
+                        f"got {', '.join(extra)}")
     try:
         made = scheme.factory(**params)
     except TypeError as e:

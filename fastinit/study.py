@@ -364,6 +364,14 @@ def plan(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, widt
         _init.get(i)  # unknown names fail here, before any run starts
     for opt, rate in itertools.product(_as_list(optimizer), _as_list(lr)):
         make_optimizer(opt, rate, momentum)
+    for name_, values, low in (("depth", depth, 0), ("width", width, 1), ("batch_size", batch_size, 1),
+                               ("steps", steps, 0), ("eval_every", eval_every, 1)):
+        for v in _as_list(values):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low):
+                raise ValueError(f"{name_} must be an int >= {low}, got {v!r}")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
+                               or not 0 < target <= 1):
+        raise ValueError(f"target must be a test accuracy in (0, 1] or None, got {target!r}")
     configs = []
     for init, seed, dep, wid, act, rate, bs, opt in itertools.product(
             inits, seeds, _as_list(depth), _as_list(width), _as_list(activation), _as_list(lr),
@@ -372,7 +380,7 @@ def plan(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, widt
             hidden = list(sizes)
             layer_sizes = hidden if hidden[0] == ds.n_features and hidden[-1] == n_out else [ds.n_features] + hidden + [n_out]
         else:
-            layer_sizes = [ds.n_features] + [wid or 16] * (dep if dep is not None else 2) + [n_out]
+            layer_sizes = [ds.n_features] + [wid if wid is not None else 16] * (dep if dep is not None else 2) + [n_out]
         configs.append(RunConfig(name, params, init, int(seed), tuple(layer_sizes), act, output, opt, float(rate),
                                  float(momentum), bs, int(steps), target, int(eval_every), dep, wid))
     settings = {"dataset": ds.describe(), "steps": steps, "target": target, "optimizer": _as_list(optimizer),
@@ -398,6 +406,8 @@ def compare(dataset="circles", inits=DEFAULT_INITS, *, executor=None, n_jobs=Non
         # A worker of our pool is importing the script that started it (spawn does), and the
         # script calls compare() unguarded: leave quietly; the parent then runs the study itself.
         raise SystemExit(1)
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1):
+        raise ValueError(f"n_jobs must be an int >= 1 or None (all cores), got {n_jobs!r}")
     configs, settings = plan(dataset, inits, **options)
     runs = _execute(configs, executor, n_jobs, progress)
     if None in runs:

@@ -165,6 +165,8 @@ def test_compute_fans():
 
 
 @pytest.mark.parametrize("call,err,match", [
+    (lambda: init.get("he_normal:gain=3"), TypeError, "init scheme 'he_normal' takes a, mode, nonlinearity; got gain"),
+    (lambda: init.get("zeros", x=1), TypeError, "init scheme 'zeros' takes no parameters; got x"),
     (lambda: init.get("he_norml"), ValueError, r"unknown init scheme 'he_norml' \(did you mean 'he_normal'"),
     (lambda: init.get("normal", std=-1.0), ValueError, "std must be a number > 0"),
     (lambda: init.get("uniform", low=1.0, high=1.0), ValueError, "low < high"),

@@ -1,4 +1,5 @@
 import concurrent.futures as cf
+import re
 
 import pytest
 
@@ -57,6 +58,29 @@ def test_bad_arguments():
         study.compare(dataset=object(), inits=["he_normal"], n_jobs=1)
     with pytest.raises(ValueError, match="unknown dataset"):
         study.compare(dataset="nope", inits=["he_normal"], n_jobs=1)
+    with pytest.raises(FileNotFoundError, match="no such dataset file: 'data/missing.csv'"):
+        study.compare(dataset="data/missing.csv", inits=["he_normal"], n_jobs=1)
+
+
+@pytest.mark.parametrize("option, msg", [
+    (dict(width=0, depth=2), "width must be an int >= 1, got 0"),
+    (dict(depth=[2, -1]), "depth must be an int >= 0, got -1"),
+    (dict(steps=2.5), "steps must be an int >= 0, got 2.5"),
+    (dict(batch_size=[32, 0]), "batch_size must be an int >= 1, got 0"),
+    (dict(eval_every=0), "eval_every must be an int >= 1, got 0"),
+    (dict(target=2), "target must be a test accuracy in (0, 1] or None, got 2"),
+    (dict(target=0), "target must be a test accuracy in (0, 1] or None, got 0"),
+    (dict(n_jobs=0), "n_jobs must be an int >= 1 or None (all cores), got 0"),
+])
+def test_every_option_is_checked_before_any_run(option, msg, monkeypatch):
+    monkeypatch.setattr(study, "run", lambda cfg: pytest.fail("a run started"))
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        study.compare("circles", ["he_normal"], progress=False, **option)
+
+
+def test_width_defaults_to_16_only_when_not_given():
+    cfgs, _ = study.plan("circles", ["he_normal"], depth=3, seeds=1)
+    assert cfgs[0].sizes == (2, 16, 16, 16, 2)
 
 
 def _run(steps=None, sym=True, diverged=False, flow="ok", loss=(0.7, 0.6), dead=None, sat=None, end_dead=None):
