@@ -64,8 +64,8 @@ def _table(result) -> str:
     for row in rows:
         cells = []
         for c, v in zip(cols, row):
-            cls = "" if c != "verdict" else " class=\"good\"" if v in _GOOD else " class=\"mixed\"" if v in _MIXED \
-                else " class=\"bad\""
+            cls = "" if c != "verdict" or v == "-" else " class=\"good\"" if v in _GOOD else \
+                " class=\"mixed\"" if v in _MIXED else " class=\"bad\""
             cells.append(f"<td{cls}>{html.escape(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{th}</tr>{''.join(body)}</table>"

@@ -170,14 +170,14 @@ VERDICTS = {
     "symmetric": "some hidden layer starts with all its neurons alike (zeros, constant): they get "
                  "the same gradient and stay alike, so the layer acts as one unit",
     "diverged": "the loss became NaN or inf in some run",
-    "exploded": "no run reached the target and the loss rose above 100 times its first value",
-    "vanishing": "no run reached the target and at initialization the gradient reaching the first "
+    "exploded": "no run reached the target (or none was set) and the loss rose above 100 times its first value",
+    "vanishing": "no run reached the target (or none was set) and at initialization the gradient reaching the first "
                  "layer was below 1/100 of the last layer's",
-    "exploding": "no run reached the target and at initialization the gradient reaching the first "
+    "exploding": "no run reached the target (or none was set) and at initialization the gradient reaching the first "
                  "layer was above 100 times the last layer's",
-    "dead units": "no run reached the target and at the end half or more of some layer's ReLUs were "
+    "dead units": "no run reached the target (or none was set) and at the end half or more of some layer's ReLUs were "
                   "zero on the whole batch",
-    "saturated": "no run reached the target and, at initialization or at the end, more than half "
+    "saturated": "no run reached the target (or none was set) and, at initialization or at the end, more than half "
                  "of some layer's tanh/sigmoid outputs were saturated",
     "slow": "no run reached the target, with none of the causes above seen",
     "unreliable": "some seeds reached the target, others did not",
@@ -186,8 +186,9 @@ VERDICTS = {
 }
 
 
-def _verdict(rows_for_init, best_steps):
-    """One word of VERDICTS for a group of runs (one init) from what was measured."""
+def _verdict(rows_for_init, best_steps, has_target=True):
+    """One word of VERDICTS for a group of runs (one init) from what was measured; without a
+    target, only the causes (else "-")."""
     d = rows_for_init[0]["diag_init"]
     reached = [r["steps_to_target"] for r in rows_for_init if r["steps_to_target"] is not None]
     if not all(r["diag_init"]["symmetry_broken"] for r in rows_for_init):
@@ -206,7 +207,7 @@ def _verdict(rows_for_init, best_steps):
             return "dead units"
         if max(d["saturated"] or 0, end["saturated"] or 0) > 0.5:
             return "saturated"
-        return "slow"
+        return "slow" if has_target else "-"
     if len(reached) < len(rows_for_init):
         return "unreliable"
     return "fastest" if best_steps is not None and np.median(reached) <= best_steps else "trains"
@@ -237,19 +238,20 @@ class StudyResult:
             secs = [r["seconds_to_target"] for r in g if r["seconds_to_target"] is not None]
             med = lambda xs: float(np.median(xs)) if xs else None  # noqa: E731
             opt = lambda xs: [x for x in xs if x is not None]  # noqa: E731
+            has_target = all(r["config"].get("target") is not None for r in g)
             rows.append({
                 **dict(key), "seeds": len(g),
                 "symmetry_broken": all(r["diag_init"]["symmetry_broken"] for r in g),
                 "gradient_ratio": med(opt([r["diag_init"]["gradient_ratio"] for r in g])),
                 "saturated": med(opt([r["diag_init"]["saturated"] for r in g])),
                 "dead": med(opt([r["diag_init"]["dead"] for r in g])),
-                "reached": f"{len(steps)}/{len(g)}",
+                "reached": f"{len(steps)}/{len(g)}" if has_target else "-",
                 "steps_to_target": med(steps) if len(steps) == len(g) else None,
                 "steps_min": min(steps) if steps else None, "steps_max": max(steps) if steps else None,
                 "seconds_to_target": med(secs) if len(secs) == len(g) else None,
                 "test_acc": med(opt([r["final"]["val_acc"] for r in g])),
                 "test_loss": med(opt([r["final"]["val_loss"] for r in g])),
-                "verdict": _verdict(g, best),
+                "verdict": _verdict(g, best, has_target),
             })
         return rows
 
@@ -260,9 +262,9 @@ class StudyResult:
         varying = [k for k in GRID_KEYS if k != "seed" and len({r.get(k) for r in rows}) > 1] or ["init"]
         cols = varying + list(COLUMNS)
 
-        def fmt(k, v):
+        def fmt(k, v, row):
             if v is None:
-                return "never" if k in ("steps_to_target", "seconds_to_target") else "-"
+                return "never" if k in ("steps_to_target", "seconds_to_target") and row["reached"] != "-" else "-"
             if isinstance(v, bool):
                 return "yes" if v else "NO"
             if k == "gradient_ratio":
@@ -276,7 +278,7 @@ class StudyResult:
             return str(v)
 
         heads = [COLUMNS[c][0] if c in COLUMNS else c for c in cols]
-        return cols, heads, [[fmt(c, r.get(c)) for c in cols] for r in rows]
+        return cols, heads, [[fmt(c, r.get(c), r) for c in cols] for r in rows]
 
     def format_table(self) -> str:
         """The table as aligned text."""
@@ -294,6 +296,8 @@ class StudyResult:
     @classmethod
     def from_json(cls, text: str) -> "StudyResult":
         d = json.loads(text)
+        if not isinstance(d, dict) or not isinstance(d.get("runs"), list):
+            raise ValueError("not a fastinit study result (no list of runs)")
         return cls(d["runs"], d.get("settings", {}))
 
     def save(self, folder) -> dict:
@@ -311,8 +315,14 @@ class StudyResult:
 
     @classmethod
     def load(cls, path) -> "StudyResult":
-        with open(os.path.join(path, "results.json") if os.path.isdir(path) else path) as f:
-            return cls.from_json(f.read())
+        """The result saved in `path`: a results folder or its results.json."""
+        path = os.path.join(path, "results.json") if os.path.isdir(path) else path
+        with open(path) as f:
+            text = f.read()
+        try:
+            return cls.from_json(text)
+        except ValueError as e:  # json.JSONDecodeError too
+            raise ValueError(f"{path}: {e}") from None
 
 
 def _json_default(o):

@@ -230,3 +230,24 @@ def test_a_run_whose_training_was_interrupted_stops_the_study(monkeypatch):
     cfg = study.plan("circles", ["he_normal"], sizes=[8], steps=5, seeds=1)[0][0]
     with pytest.raises(KeyboardInterrupt):
         study.run(cfg)
+
+
+def test_without_a_target_the_table_says_nothing_about_reaching_it():
+    res = study.compare("circles", ["he_normal", "zeros", "random_small"], sizes=[4], steps=5, seeds=1, n_jobs=1,
+                        target=None, progress=False)
+    _, heads, rows = res.table_cells()
+    cells = {r[0]: dict(zip(heads, r)) for r in rows}
+    assert all(c["reached"] == c["steps to target"] == c["s to target"] == "-" for c in cells.values())
+    assert [cells[i]["verdict"] for i in ("he_normal", "zeros", "random_small")] == ["-", "symmetric", "vanishing"]
+    assert study._verdict([_run()], None, has_target=False) == "-"
+
+
+def test_loading_something_that_is_no_result_says_which_file(tmp_path):
+    (tmp_path / "results.json").write_text("{not json")
+    with pytest.raises(ValueError, match=re.escape(f"{tmp_path / 'results.json'}: Expecting property name")):
+        study.StudyResult.load(tmp_path)
+    (tmp_path / "results.json").write_text('{"table": []}')
+    with pytest.raises(ValueError, match="not a fastinit study result"):
+        study.StudyResult.load(tmp_path / "results.json")
+    with pytest.raises(FileNotFoundError):
+        study.StudyResult.load(tmp_path / "missing")
