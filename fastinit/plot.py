@@ -1,6 +1,7 @@
 """Figures of a study (matplotlib, optional: pip install 'fastinit[plot]').
 
-loss_curves: training loss per init, median over seeds with a min-max band;
+loss_curves, accuracy_curves: training loss and test accuracy per init, median over seeds with
+a min-max band;
 activation_histograms: each layer's activations at initialization, one row per init (the view
 of deeplearning.ai's "Initializing neural networks" note); gradient_flow: per layer at
 initialization, the gradient norm of W and the rms gradient of the layer's input;
@@ -13,7 +14,8 @@ import os
 
 import numpy as np
 
-__all__ = ["loss_curves", "activation_histograms", "gradient_flow", "steps_to_target", "save_all"]
+__all__ = ["loss_curves", "accuracy_curves", "activation_histograms", "gradient_flow", "steps_to_target",
+           "save_all"]
 
 
 def _plt():
@@ -50,6 +52,12 @@ def _groups(result):
     return {_label(dict(key), varying): runs for key, runs in result.groups().items()}
 
 
+def _median_band(ax, steps, values, style, label):
+    """The median over seeds (rows of values) as a line, min-max as a band of its colour."""
+    line, = ax.plot(steps, np.nanmedian(values, axis=0), ls=style, label=label)
+    ax.fill_between(steps, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=line.get_color(), alpha=0.2)
+
+
 def loss_curves(result, path):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -57,16 +65,36 @@ def loss_curves(result, path):
         n = min(len(r["loss_curve"]["loss"]) for r in runs)
         if n == 0:
             continue
-        steps = np.array(runs[0]["loss_curve"]["step"][:n])
         losses = np.array([r["loss_curve"]["loss"][:n] for r in runs], float)
-        med = np.nanmedian(losses, axis=0)
-        line, = ax.plot(steps, med, ls=style, label=label)
-        ax.fill_between(steps, np.nanmin(losses, axis=0), np.nanmax(losses, axis=0), color=line.get_color(), alpha=0.2)
+        _median_band(ax, np.array(runs[0]["loss_curve"]["step"][:n]), losses, style, label)
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (batch)")
     ax.set_yscale("log")
     ax.set_title("Training loss by initialization (median over seeds, band: min-max)")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def accuracy_curves(result, path):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for (label, runs), style in zip(_groups(result).items(), itertools.cycle(_STYLES)):
+        n = min(len(r["evals"]) for r in runs)  # a diverged run stops early: the common part
+        acc = np.array([[e["val_acc"] if e["val_acc"] is not None else np.nan for e in r["evals"][:n]]
+                        for r in runs], float)
+        if n == 0 or np.isnan(acc).all():  # a regression output has no accuracy
+            continue
+        _median_band(ax, np.array([e["step"] for e in runs[0]["evals"][:n]]), acc, style, label)
+    target = result.settings.get("target")
+    if target is not None:
+        ax.axhline(target, color="gray", lw=0.8, ls="--", label=f"target {target:g}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("test accuracy")
+    ax.set_title("Test accuracy by initialization (median over seeds, band: min-max)")
+    if ax.get_lines():
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -148,11 +176,12 @@ def steps_to_target(result, path):
 
 
 def save_all(result, folder) -> dict:
-    """Write the four figures as PNG into folder; returns name -> path."""
+    """Write every figure as PNG into folder; returns name -> path."""
     os.makedirs(folder, exist_ok=True)
     out = {}
-    for name, fn in [("loss_curves", loss_curves), ("activation_histograms", activation_histograms),
-                     ("gradient_flow", gradient_flow), ("steps_to_target", steps_to_target)]:
+    for name, fn in [("loss_curves", loss_curves), ("accuracy_curves", accuracy_curves),
+                     ("activation_histograms", activation_histograms), ("gradient_flow", gradient_flow),
+                     ("steps_to_target", steps_to_target)]:
         out[name] = os.path.join(folder, f"{name}.png")
         fn(result, out[name])
     return out

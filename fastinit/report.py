@@ -16,6 +16,9 @@ FIGURES = {
     "loss_curves": "Training loss per step, median over seeds with the min-max band. A flat line at "
                    "the start value is a network that does not learn (symmetric or vanishing); spikes "
                    "are steps too large for where the weights are.",
+    "accuracy_curves": "Test accuracy at each evaluation, median over seeds with the min-max band; the "
+                       "dashed line is the target. Where a curve first crosses it is the table's steps "
+                       "to target; a curve that stays at chance never learned.",
     "activation_histograms": "Each layer's outputs at initialization on a training batch, one row per "
                              "initialization, one x range per row. Healthy: a spread that holds across "
                              "the layers. Shrinking to a spike at 0: the signal vanishes; spreading "

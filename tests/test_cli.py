@@ -14,7 +14,7 @@ def test_compare_end_to_end(tmp_path, capsys):
     out = capsys.readouterr().out
     assert rc == 0
     assert "he_normal" in out and "symmetric" in out and "steps to target" in out
-    for name in ("results.json", "results.csv", "loss_curves.png", "activation_histograms.png",
+    for name in ("results.json", "results.csv", "loss_curves.png", "accuracy_curves.png", "activation_histograms.png",
                  "gradient_flow.png", "steps_to_target.png", "report.html"):
         assert (tmp_path / name).stat().st_size > 0, name
     doc = json.loads((tmp_path / "results.json").read_text())

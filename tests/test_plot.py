@@ -28,7 +28,8 @@ def figures(monkeypatch):
 
 def test_save_all_writes_every_figure(result, tmp_path):
     paths = plot.save_all(result, tmp_path)
-    assert sorted(paths) == ["activation_histograms", "gradient_flow", "loss_curves", "steps_to_target"]
+    assert sorted(paths) == ["accuracy_curves", "activation_histograms", "gradient_flow", "loss_curves",
+                             "steps_to_target"]
     for p in paths.values():
         with open(p, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -62,3 +63,20 @@ def test_curves_stuck_on_one_value_stay_distinguishable(result, tmp_path, figure
     plot.loss_curves(result, tmp_path / "l.png")
     styles = [l.get_linestyle() for l in figures[0].axes[0].get_lines()]
     assert len(set(styles)) == len(styles) == 3
+
+
+def test_accuracy_curves_plot_the_median_test_accuracy_and_the_target(result, tmp_path, figures):
+    plot.accuracy_curves(result, tmp_path / "a.png")
+    lines = {l.get_label(): l for l in figures[0].axes[0].get_lines()}
+    assert set(lines) == {"zeros", "random_small", "he_normal", f"target {result.settings['target']:g}"}
+    for key, runs in result.groups().items():
+        want = np.median([[e["val_acc"] for e in r["evals"]] for r in runs], axis=0)
+        x, y = lines[dict(key)["init"]].get_data()
+        assert list(x) == [e["step"] for e in runs[0]["evals"]] and np.allclose(y, want, rtol=0, atol=0)
+
+
+def test_accuracy_curves_of_a_regression_study_are_empty_not_an_error(tmp_path, figures):
+    res = study.compare(dataset="circles", inits=["he_normal"], sizes=[4], steps=5, seeds=1, output="identity",
+                        target=None, n_jobs=1, progress=False)
+    plot.accuracy_curves(res, tmp_path / "a.png")
+    assert figures[0].axes[0].get_lines() == []

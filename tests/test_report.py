@@ -59,5 +59,6 @@ def test_report_has_the_table_explained_and_the_figures_embedded(result, tmp_pat
 def test_every_figure_of_plot_is_described():
     from fastinit import plot
 
-    assert set(report.FIGURES) == {"loss_curves", "activation_histograms", "gradient_flow", "steps_to_target"}
+    assert set(report.FIGURES) == {"loss_curves", "accuracy_curves", "activation_histograms", "gradient_flow",
+                                   "steps_to_target"}
     assert set(report.FIGURES) <= set(plot.__all__)
