@@ -82,6 +82,7 @@ def _parser():
     c.add_argument("--lr", type=_floats, help="learning rate (comma-separated: a grid)")
     c.add_argument("--batch-size", type=int, help="batch size (0: full batch)")
     c.add_argument("--steps", type=int, help="training steps per run")
+    c.add_argument("--epochs", type=int, help="training epochs per run, instead of --steps")
     c.add_argument("--seeds", type=int, help="number of seeds per configuration")
     c.add_argument("--target", type=float, help="test accuracy to reach (0 < target <= 1)")
     c.add_argument("--eval-every", type=int, help="steps between evaluations")
@@ -115,8 +116,10 @@ def _compare(args):
     from fastinit import study
 
     kw = dict(PRESETS[args.preset]) if args.preset else dict(DEFAULT)
-    for opt in ("dataset", "inits", "depth", "width", "activation", "optimizer", "lr", "steps", "seeds", "target",
-                "eval_every"):
+    if args.epochs is not None:
+        kw.pop("steps", None)
+    for opt in ("dataset", "inits", "depth", "width", "activation", "optimizer", "lr", "steps", "epochs", "seeds",
+                "target", "eval_every"):
         v = getattr(args, opt)
         if v is not None:
             kw[opt] = v[0] if isinstance(v, list) and len(v) == 1 and opt in ("depth", "width") else v

@@ -41,17 +41,18 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}th[title]{cu
 img{max-width:100%}dt{font-weight:bold}dd{margin:0 0 .5em 1.5em}.note{color:#555}footer{color:#777;margin-top:3em}"""
 
 
-def _value(v):
-    """A setting as a reader writes it: a list of one as its value, None as 'full batch'."""
+def _value(key, v):
+    """A setting as a reader writes it: a list of one as its value, a batch size of None as
+    'full batch', another None as 'none'."""
     if isinstance(v, (list, tuple)) and len(v) == 1:
         v = v[0]
     if isinstance(v, (list, tuple)):
-        return ", ".join(_value(x) for x in v)
-    return "full batch" if v is None else str(v)
+        return ", ".join(_value(key, x) for x in v)
+    return str(v) if v is not None else "full batch" if key == "batch_size" else "none"
 
 
 def _settings(result) -> dict:
-    out = {k: _value(v) for k, v in result.settings.items()}
+    out = {k: _value(k, v) for k, v in result.settings.items()}
     if result.runs:  # the network, which the settings leave to the runs' configs
         cfg = result.runs[0]["config"]
         out.setdefault("network", " - ".join(str(s) for s in cfg.get("sizes", [])))

@@ -348,7 +348,7 @@ def _worker_init():
 
 
 def plan(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, width=None, activation="relu",
-         output="softmax", optimizer="sgd", lr=0.1, momentum=0.0, batch_size=None, steps=2000, seeds=3,
+         output="softmax", optimizer="sgd", lr=0.1, momentum=0.0, batch_size=None, steps=None, epochs=None, seeds=3,
          target=0.9, eval_every=50, dataset_params=None) -> tuple[list, dict]:
     """The runs of a study, checked before any starts: (RunConfigs, settings).
 
@@ -356,7 +356,8 @@ def plan(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, widt
     batch_size, optimizer). sizes gives the layer widths (inputs and outputs are taken from the
     dataset when sizes lists hidden layers only); otherwise depth hidden layers of `width`
     units. seeds: a count or a list. target: the test accuracy a run must reach (None: no
-    target). batch_size None is full-batch gradient descent.
+    target). batch_size None is full-batch gradient descent. steps or epochs: how long each run
+    trains (default 2000 steps); an epoch is ceil(n_train / batch_size) steps.
     """
     if not isinstance(dataset, str):
         raise TypeError("dataset must be a built-in name or a file path (each worker rebuilds it from that)")
@@ -374,8 +375,12 @@ def plan(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, widt
         _init.get(i)  # unknown names fail here, before any run starts
     for opt, rate in itertools.product(_as_list(optimizer), _as_list(lr)):
         make_optimizer(opt, rate, momentum)
+    if steps is not None and epochs is not None:
+        raise ValueError(f"give steps or epochs, not both (got steps={steps!r}, epochs={epochs!r})")
+    if steps is None and epochs is None:
+        steps = 2000
     for name_, values, low in (("depth", depth, 0), ("width", width, 1), ("batch_size", batch_size, 1),
-                               ("steps", steps, 0), ("eval_every", eval_every, 1)):
+                               ("steps", steps, 0), ("epochs", epochs, 0), ("eval_every", eval_every, 1)):
         for v in _as_list(values):
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low):
                 raise ValueError(f"{name_} must be an int >= {low}, got {v!r}")
@@ -392,10 +397,20 @@ def plan(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, widt
         else:
             layer_sizes = [ds.n_features] + [wid if wid is not None else 16] * (dep if dep is not None else 2) + [n_out]
         configs.append(RunConfig(name, params, init, int(seed), tuple(layer_sizes), act, output, opt, float(rate),
-                                 float(momentum), bs, int(steps), target, int(eval_every), dep, wid))
-    settings = {"dataset": ds.describe(), "steps": steps, "target": target, "optimizer": _as_list(optimizer),
+                                 float(momentum), bs, _steps(steps, epochs, len(ds.X_train), bs), target,
+                                 int(eval_every), dep, wid))
+    length = {"steps": steps} if epochs is None else {"epochs": epochs}
+    settings = {"dataset": ds.describe(), **length, "target": target, "optimizer": _as_list(optimizer),
                 "lr": _as_list(lr), "batch_size": _as_list(batch_size), "output": output}
     return configs, settings
+
+
+def _steps(steps, epochs, n_train, batch_size) -> int:
+    """Training steps of a run: `steps`, or `epochs` passes over n_train rows in batches (the last
+    one partial, as fit makes them)."""
+    if epochs is None:
+        return int(steps)
+    return int(epochs) * (1 if batch_size is None else -(-n_train // min(int(batch_size), n_train)))
 
 
 def compare(dataset="circles", inits=DEFAULT_INITS, *, executor=None, n_jobs=None, progress=True,
@@ -403,7 +418,7 @@ def compare(dataset="circles", inits=DEFAULT_INITS, *, executor=None, n_jobs=Non
     """Run the study `plan(dataset, inits, **options)` describes and return a StudyResult.
 
     options: sizes or depth/width, activation, output, optimizer, lr, momentum, batch_size,
-    steps, seeds, target, eval_every, dataset_params (see plan). executor: any
+    steps or epochs, seeds, target, eval_every, dataset_params (see plan). executor: any
     concurrent.futures.Executor (e.g. a Dask client's get_executor(pure=False)); default a
     local process pool of n_jobs processes (all cores). Its workers start by running the main
     script again (spawn): a script calling compare() outside `if __name__ == "__main__":` gets

@@ -127,3 +127,10 @@ def test_ctrl_c_writes_the_runs_that_finished_and_exits_130(tmp_path, jobs):
     n = len(doc["runs"])
     assert 0 < n < 800 and doc["settings"]["interrupted"] == f"{n} of 800 runs finished"
     assert f"interrupted: {n} of 800 runs finished" in err and "Traceback" not in err
+
+
+def test_epochs_replace_the_steps_of_the_defaults_and_presets(tmp_path, capsys):
+    assert cli.main(["compare", "--preset", "course", "--inits", "he_normal", "--epochs", "7", "--jobs", "1",
+                     "--no-plots", "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["settings"]["epochs"] == 7 and doc["runs"][0]["config"]["steps"] == 7  # full batch: 1 step an epoch

@@ -251,3 +251,15 @@ def test_loading_something_that_is_no_result_says_which_file(tmp_path):
         study.StudyResult.load(tmp_path / "results.json")
     with pytest.raises(FileNotFoundError):
         study.StudyResult.load(tmp_path / "missing")
+
+
+def test_epochs_become_steps_per_batch_size():
+    cfgs, settings = study.plan("circles", ["he_normal"], sizes=[4], epochs=3, batch_size=[None, 64, 300, 1000],
+                                seeds=1)  # circles: 300 training rows
+    assert [c.steps for c in cfgs] == [3, 3 * 5, 3, 3] and settings["epochs"] == 3 and "steps" not in settings
+    assert study.plan("circles", ["he_normal"], seeds=1)[0][0].steps == 2000
+    with pytest.raises(ValueError, match="give steps or epochs, not both"):
+        study.plan("circles", ["he_normal"], steps=10, epochs=1)
+    res = study.compare("circles", ["he_normal"], sizes=[4], epochs=2, batch_size=100, seeds=1, n_jobs=1,
+                        progress=False)
+    assert len(res.runs[0]["loss_curve"]["loss"]) == 6
