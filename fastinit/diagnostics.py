@@ -44,7 +44,7 @@ def _stats(x: np.ndarray, bins: int, activation: str | None = None) -> dict:
 
 
 def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sym_tol: float = 1e-6,
-             bins: int = 40) -> dict:
+             bins: int = 40, lr: float | None = None) -> dict:
     """Per-layer statistics of one forward/backward pass of `model` on (X, y).
 
     gradient_ratio = rms(dL/dx_first) / rms(dL/dx_last), x the input of a layer: how much of
@@ -53,7 +53,9 @@ def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sy
     dead_fraction: ReLU units that output 0 on the whole batch; saturated_fraction: tanh
     |a| > 0.99, sigmoid a < 0.01 or > 0.99. symmetry_broken: every hidden layer has more than
     one distinct neuron. bins: histogram bins of each layer's pre-activation and output; 0 skips
-    the histograms and percentiles (cheaper).
+    the histograms and percentiles (cheaper). grad_weight_ratio: ||dL/dW|| / ||W|| (None for
+    W = 0); update_ratio: lr times that, the relative size of one SGD step of rate `lr` (None
+    without lr; Monitor measures the real one over training).
     """
     t = model.trace(X, y)
     layers = []
@@ -68,14 +70,21 @@ def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sy
             "saturated_fraction": post["saturated"] if hidden else None,
             "dead_fraction": _dead_fraction(a, layer.activation, hidden),
             "grad_W_norm": float(np.linalg.norm(t.grad_W[i])),
+            "grad_weight_ratio": _ratio(np.linalg.norm(t.grad_W[i]), np.linalg.norm(layer.W)),
             "grad_input_norm": float(np.linalg.norm(t.grad_input[i])),
             "grad_input_rms": float(np.sqrt(np.mean(np.square(t.grad_input[i], dtype=np.float64)))),
             "distinct_neurons": distinct_neurons(layer.W, layer.b, sym_tol),
         })
+    for l in layers:
+        l["update_ratio"] = None if lr is None or l["grad_weight_ratio"] is None else lr * l["grad_weight_ratio"]
     ratio, flow = _gradient_flow(layers[0]["grad_input_rms"], layers[-1]["grad_input_rms"], vanishing, exploding)
     return {"loss": float(t.loss), "layers": layers, "gradient_ratio": ratio, "gradient_flow": flow,
             "symmetry_broken": _symmetry_broken([l["distinct_neurons"] for l in layers], [l["units"] for l in layers]),
             "thresholds": {"vanishing": vanishing, "exploding": exploding}}
+
+
+def _ratio(num, den):
+    return float(num / den) if den > 0 else None
 
 
 def _gradient_flow(first: float, last: float, vanishing: float, exploding: float):

@@ -25,6 +25,21 @@ def test_he_init_breaks_symmetry():
     assert rep["symmetry_broken"] and rep["layers"][0]["distinct_neurons"] == 8
 
 
+def test_update_ratio_is_what_one_sgd_step_would_change():
+    X, y = _batch()
+    m = fastinit.MLP([4, 8, 3], init="he_normal", dtype=np.float64)
+    rep = diagnostics.diagnose(m, X, y, lr=0.1)
+    W0 = [l.W.copy() for l in m.layers]
+    m.train_step(X, y, fastinit.optim.SGD(0.1))
+    for l, w0, layer in zip(rep["layers"], W0, m.layers):
+        measured = np.linalg.norm(layer.W - w0) / np.linalg.norm(w0)
+        assert l["update_ratio"] == pytest.approx(measured, rel=1e-9)
+        assert l["grad_weight_ratio"] == pytest.approx(measured / 0.1, rel=1e-9)
+    assert diagnostics.diagnose(m, X, y)["layers"][0]["update_ratio"] is None  # no lr, no step size
+    zero = diagnostics.diagnose(fastinit.MLP([4, 8, 3], init="zeros"), X, y, lr=0.1)
+    assert zero["layers"][0]["grad_weight_ratio"] is None and zero["layers"][0]["update_ratio"] is None
+
+
 def test_saturated_tanh_fraction_is_reported():
     X, y = _batch()
     m = fastinit.MLP([4, 50, 3], activation="tanh", init="random_large")
