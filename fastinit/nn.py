@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 import zipfile
 
 import numpy as np
@@ -344,6 +345,10 @@ class MLP:
         this step's update."""
         o = self._opt
         if o is None or o[0] is not optimizer:
+            if self.pending_init:
+                warnings.warn(f"MLP.train_step: the {self.pending_init!r} init still needs data: call "
+                              f"fastinit.init.{self.pending_init}(model, X) before training (fit does it on the "
+                              f"first batch); training from the weights as they are", RuntimeWarning, stacklevel=2)
             o = self._opt = (optimizer, optimizer._state_for(self))
         return self._run(self._engine.step, X, y, record, o[1])
 

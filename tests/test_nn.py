@@ -432,3 +432,18 @@ def test_boolean_labels_are_classes_0_and_1(output, classes):
     m = fastinit.MLP([3, 4, classes], output=output)
     assert m.loss(X, y) == m.loss(X, y.astype(np.int64))
     fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), steps=2, progress=False)
+
+
+def test_train_step_warns_when_a_data_dependent_init_was_never_finished():
+    X, y = np.random.default_rng(0).normal(size=(16, 3)), np.arange(16) % 2
+    m = fastinit.MLP([3, 4, 2], init="lsuv")
+    with pytest.warns(RuntimeWarning, match=r"the 'lsuv' init still needs data: call fastinit.init.lsuv\(model, X\)"):
+        m.train_step(X, y, optim.SGD(0.1))
+    done = fastinit.MLP([3, 4, 2], init="lsuv")
+    fastinit.init.lsuv(done, X)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        done.train_step(X, y, optim.SGD(0.1))
+        fastinit.fit(fastinit.MLP([3, 4, 2], init="lsuv"), X, y, optimizer=optim.SGD(0.1), steps=2, progress=False)
