@@ -165,6 +165,9 @@ def _compare(args):
         except ImportError as e:
             print(f"\n(no plots: {e})")
     print("\nwrote " + ", ".join(written))
+    stale = os.path.join(args.out, "report.html")
+    if stale not in written and os.path.exists(stale):
+        print(f"note: {stale} and its figures are from an earlier run, not this one")
     if "interrupted" in result.settings:
         print(f"fastinit: interrupted: {result.settings['interrupted']}, kept above", file=sys.stderr)
         return 130

@@ -134,3 +134,11 @@ def test_epochs_replace_the_steps_of_the_defaults_and_presets(tmp_path, capsys):
                      "--no-plots", "--out", str(tmp_path)]) == 0
     doc = json.loads((tmp_path / "results.json").read_text())
     assert doc["settings"]["epochs"] == 7 and doc["runs"][0]["config"]["steps"] == 7  # full batch: 1 step an epoch
+
+
+def test_a_run_without_plots_says_the_old_report_is_not_its_own(tmp_path, capsys):
+    argv = ["compare", "--inits", "he_normal", "--steps", "5", "--seeds", "1", "--jobs", "1", "--out", str(tmp_path)]
+    assert cli.main(argv) == 0
+    assert "earlier run" not in capsys.readouterr().out
+    assert cli.main(argv + ["--no-plots"]) == 0
+    assert f"note: {tmp_path / 'report.html'} and its figures are from an earlier run" in capsys.readouterr().out
