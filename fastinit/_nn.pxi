@@ -67,7 +67,7 @@ def _select_act_kernel(name):
     the portable code) for this process, as _select_kernel does for GEMM. Not thread-safe."""
     rc = fi_act_select(str(name).encode())
     if rc == -1:
-        raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512")
+        raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512, neon")
     if rc == -2:
         raise ValueError(f"activation kernel {name!r} needs a CPU feature this machine lacks")
 

@@ -24,7 +24,7 @@ cdef cnp.ndarray _stats_input(name, x):
 def tensor_stats(x, double sat_lo=-np.inf, double sat_hi=np.inf, int bins=0):
     """mean, std, min, max, zero and saturated (outside [sat_lo, sat_hi]) fractions of the
     finite values of x, the count of non-finite ones, and with bins > 0 a histogram over
-    [min, max]: a dict with "hist" = (counts, edges)."""
+    [min, max] ([v - 0.5, v + 0.5] if all equal v, as NumPy's): a dict with "hist" = (counts, edges)."""
     cdef cnp.ndarray a = _stats_input("x", x)
     if bins < 0:
         raise ValueError(f"bins must be >= 0, got {bins}")

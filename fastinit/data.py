@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import math
 import os
 from dataclasses import dataclass
 
@@ -50,16 +51,38 @@ class Dataset:
                 f"{self.n_classes} classes, balance {self.class_balance()}")
 
 
+def _label_array(y, where):
+    """y as a 1-D array of numbers (dtype b/i/u/f) or of names (dtype U): bytes are decoded, an
+    object array holds either numbers or names, never both."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.reshape(-1)
+    if y.ndim != 1:
+        raise ValueError(f"{where} (shape {y.shape}): expected one label per row")
+    if y.dtype.kind == "S":
+        return y.astype(str)
+    if y.dtype.kind == "O":
+        names = {isinstance(v, (str, bytes)) for v in y}
+        if names == {True}:
+            return np.array([v.decode() if isinstance(v, bytes) else v for v in y])
+        if names == {False}:
+            try:
+                return y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"{where}: labels must be numbers or names, got {type(y[0]).__name__}") from None
+        raise ValueError(f"{where}: labels mix class names and numbers")
+    return y
+
+
 def encode_labels(*ys, where="y"):
     """Class ids (int64 arrays) of one or more label arrays, and the class names: integer labels
     (or integral floats, or bools) are the ids themselves (names None); names (strings) are
     numbered in sorted order, over all the arrays together. Anything else is a ValueError naming
     the offending value: a fractional or negative label is never silently truncated."""
-    ys = [np.asarray(y).reshape(-1) if np.ndim(y) == 2 and np.shape(y)[1] == 1 else np.asarray(y) for y in ys]
-    for y in ys:
-        if y.ndim != 1:
-            raise ValueError(f"{where} (shape {y.shape}): expected one label per row")
-    if any(y.dtype.kind in "USO" for y in ys):
+    ys = [_label_array(y, where) for y in ys]
+    if any(y.dtype.kind == "U" for y in ys):
+        if not all(y.dtype.kind == "U" for y in ys):
+            raise ValueError(f"{where}: class names in one set of labels, numbers in another")
         names = tuple(sorted({str(v) for y in ys for v in y}))
         ids = {n: i for i, n in enumerate(names)}
         return [np.array([ids[str(v)] for v in y], np.int64) for y in ys], names
@@ -241,8 +264,9 @@ def from_arrays(X_train, y_train, X_test=None, y_test=None, *, name="arrays", te
 
 
 def _read_csv(path, label_column):
-    """(features as float rows, labels as strings) of a CSV file; a first row whose features are
-    not all numbers is a header."""
+    """(features, labels) of a CSV file: features as finite floats; labels as class numbers
+    (integers >= 0) or, if any is not a number, as names. A first row with text among its
+    features, or a text label above number labels, is a header. Errors name the file's row."""
     with open(path, newline="") as f:
         rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
     if not rows:
@@ -260,21 +284,33 @@ def _read_csv(path, label_column):
         except ValueError:
             return None
 
-    first = 1 if any(number(c) is None for j, c in enumerate(rows[0]) if j != col) else 0
+    def text(cell):
+        return cell.strip() != "" and number(cell) is None
+
+    first = rows[0]
+    header = any(text(c) for j, c in enumerate(first) if j != col) or (
+        text(first[col]) and len(rows) > 1 and len(rows[1]) == width and not text(rows[1][col]))
     X, labels = [], []
-    for i, r in enumerate(rows[first:], start=first + 1):
+    for i, r in enumerate(rows[1:] if header else rows, start=2 if header else 1):
         if len(r) != width:
             raise ValueError(f"{path}: row {i} has {len(r)} columns, the first has {width}")
-        feats = [number(c) for j, c in enumerate(r) if j != col]
-        if None in feats:
-            j = feats.index(None)
-            raise ValueError(f"{path}: row {i}: feature {r[j if j < col else j + 1]!r} is not a number")
+        cells = [c for j, c in enumerate(r) if j != col]
+        feats = [number(c) for c in cells]
+        bad = [c for c, v in zip(cells, feats) if v is None or not math.isfinite(v)]
+        if bad:
+            raise ValueError(f"{path}: row {i}: feature {bad[0]!r} is not a finite number")
         X.append(feats)
-        labels.append(r[col].strip())
+        labels.append((i, r[col].strip()))
     if not X:
         raise ValueError(f"{path}: a header and no data rows")
-    nums = [number(v) for v in labels]
-    return np.array(X, np.float64), (np.array(nums) if None not in nums else np.array(labels))
+    nums = [number(v) for _, v in labels]
+    if None in nums:  # class names
+        return np.array(X, np.float64), np.array([v for _, v in labels])
+    for (i, v), x in zip(labels, nums):
+        if not (math.isfinite(x) and x >= 0 and x == int(x)):
+            raise ValueError(f"{path}: row {i}: label {v!r} is neither a class number (an integer >= 0) "
+                             f"nor a name")
+    return np.array(X, np.float64), np.array(nums, np.int64)
 
 
 def from_file(path, *, label_column=-1, test_fraction=0.25, seed=0) -> Dataset:

@@ -43,7 +43,12 @@ def _stats(x: np.ndarray, bins: int, activation: str | None = None) -> dict:
     return out
 
 
-def diagnose(model, X, y, *, vanishing: float = 1e-2, exploding: float = 1e2, sym_tol: float = 1e-6,
+#: Default gradient-ratio thresholds: first/last input-gradient rms below VANISHING is vanishing,
+#: above EXPLODING exploding.
+VANISHING, EXPLODING = 1e-2, 1e2
+
+
+def diagnose(model, X, y, *, vanishing: float = VANISHING, exploding: float = EXPLODING, sym_tol: float = 1e-6,
              bins: int = 40, lr: float | None = None) -> dict:
     """Per-layer statistics of one forward/backward pass of `model` on (X, y).
 
@@ -131,7 +136,7 @@ class Monitor:
     of about one training step on a batch as large as X per check.
     """
 
-    def __init__(self, X=None, y=None, every: int = 10, *, vanishing: float = 1e-2, exploding: float = 1e2,
+    def __init__(self, X=None, y=None, every: int = 10, *, vanishing: float = VANISHING, exploding: float = EXPLODING,
                  sym_tol: float = 1e-6):
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ValueError(f"every must be a positive int, got {every!r}")

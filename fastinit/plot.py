@@ -161,6 +161,12 @@ def steps_to_target(result, path):
     varying = _varying(result)
     labels = [_label(r, varying) for r in rows]
     steps = [r["steps_to_target"] for r in rows]
+    if result.settings.get("target") is None:
+        ax.text(0.5, 0.5, "no target was set for this study", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return
     top = max([s for s in steps if s is not None] or [1])
     bars = ax.bar(labels, [s if s is not None else top * 1.1 for s in steps],
                   color=["C0" if s is not None else "lightgray" for s in steps])

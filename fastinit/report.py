@@ -17,8 +17,9 @@ FIGURES = {
                    "the start value is a network that does not learn (symmetric or vanishing); spikes "
                    "are steps too large for where the weights are.",
     "accuracy_curves": "Test accuracy at each evaluation, median over seeds with the min-max band; the "
-                       "dashed line is the target. Where a curve first crosses it is the table's steps "
-                       "to target; a curve that stays at chance never learned.",
+                       "dashed line is the target. Each seed's first evaluation at or above it is that "
+                       "seed's steps to target (the table gives their median); a curve that stays at "
+                       "chance never learned.",
     "activation_histograms": "Each layer's outputs at initialization on a training batch, one row per "
                              "initialization, one x range per row. Healthy: a spread that holds across "
                              "the layers. Shrinking to a spike at 0: the signal vanishes; spreading "
@@ -60,8 +61,7 @@ def _settings(result) -> dict:
     return out
 
 
-def _table(result) -> str:
-    cols, heads, rows = result.table_cells()
+def _table(cols, heads, rows) -> str:
     th = "".join(f'<th title="{html.escape(_study.COLUMNS[c][1])}">{html.escape(h)}</th>' if c in _study.COLUMNS
                  else f"<th>{html.escape(h)}</th>" for c, h in zip(cols, heads))
     body = []
@@ -85,7 +85,8 @@ def write_html(result, figures: dict, path) -> None:
     import fastinit
 
     settings = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(v)}</li>" for k, v in _settings(result).items())
-    shown = {row[-1] for row in result.table_cells()[2]}
+    cols, heads, rows = result.table_cells()
+    shown = {row[-1] for row in rows}
     verdicts = [(k, v) for k, v in _study.VERDICTS.items() if k in shown]
     figs = []
     for name, png in figures.items():
@@ -99,9 +100,9 @@ def write_html(result, figures: dict, path) -> None:
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>fastinit: init study</title>
 <style>{_STYLE}</style></head><body><h1>What each initialization does</h1>
 <ul>{settings}</ul>
-<h2>Results</h2>{_table(result)}
+<h2>Results</h2>{_table(cols, heads, rows)}
 <p class="note">Medians over seeds; hover a column header for its definition.</p>
-<h3>Columns</h3>{_definitions((h, _study.COLUMNS[c][1]) for c, h in zip(*result.table_cells()[:2]) if c in _study.COLUMNS)}
+<h3>Columns</h3>{_definitions((h, _study.COLUMNS[c][1]) for c, h in zip(cols, heads) if c in _study.COLUMNS)}
 <h3>Verdicts in this table</h3>{_definitions(verdicts)}
 {''.join(figs)}
 <footer>fastinit {html.escape(fastinit.__version__)}, kernel {html.escape(k['kernel'])}, {k['threads']} thread(s);

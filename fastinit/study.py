@@ -11,20 +11,26 @@ e.g. a Dask cluster's `Client(address).get_executor(pure=False)`.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import csv
 import importlib
 import itertools
 import json
 import multiprocessing
+import numbers
 import os
+import shutil
 import signal
 import sys
+import tempfile
+import threading
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from fastinit import _progress as _progress_bar
+from fastinit import diagnostics
 from fastinit._names import unknown
 
 __all__ = ["RunConfig", "StudyResult", "compare", "run", "plan", "initial_model", "make_optimizer", "DEFAULT_INITS"]
@@ -104,7 +110,6 @@ def run(cfg: RunConfig) -> dict:
     """Train one configuration; return a JSON-ready record (config, diagnostics at init and at
     the end, the history's curves, steps and seconds to the target)."""
     import fastinit
-    from fastinit import diagnostics
 
     ds, model = initial_model(cfg)
     output = cfg.output
@@ -172,13 +177,13 @@ VERDICTS = {
     "diverged": "the loss became NaN or inf in some run",
     "exploded": "no run reached the target (or none was set) and the loss rose above 100 times its first value",
     "vanishing": "no run reached the target (or none was set) and at initialization the gradient reaching the first "
-                 "layer was below 1/100 of the last layer's",
+                 "layer was below 1/100 of the last layer's (median over seeds)",
     "exploding": "no run reached the target (or none was set) and at initialization the gradient reaching the first "
-                 "layer was above 100 times the last layer's",
+                 "layer was above 100 times the last layer's (median over seeds)",
     "dead units": "no run reached the target (or none was set) and at the end half or more of some layer's ReLUs were "
-                  "zero on the whole batch",
+                  "zero on the whole batch (median over seeds)",
     "saturated": "no run reached the target (or none was set) and, at initialization or at the end, more than half "
-                 "of some layer's tanh/sigmoid outputs were saturated",
+                 "of some layer's tanh/sigmoid outputs were saturated (median over seeds)",
     "slow": "no run reached the target, with none of the causes above seen",
     "unreliable": "some seeds reached the target, others did not",
     "trains": "every seed reached the target",
@@ -189,8 +194,12 @@ VERDICTS = {
 def _verdict(rows_for_init, best_steps, has_target=True):
     """One word of VERDICTS for a group of runs (one init) from what was measured; without a
     target, only the causes (else "-")."""
-    d = rows_for_init[0]["diag_init"]
     reached = [r["steps_to_target"] for r in rows_for_init if r["steps_to_target"] is not None]
+
+    def median(values):
+        values = [v for v in values if v is not None]
+        return float(np.median(values)) if values else None
+
     if not all(r["diag_init"]["symmetry_broken"] for r in rows_for_init):
         return "symmetric"
     if any(r["diverged"] for r in rows_for_init):
@@ -200,12 +209,14 @@ def _verdict(rows_for_init, best_steps, has_target=True):
         peak = max((max(r["loss_curve"]["loss"], default=0) for r in rows_for_init), default=0)
         if curve and peak > 100 * max(curve):
             return "exploded"
-        if d["gradient_flow"] in ("vanishing", "exploding"):  # the cause at init before its effects
-            return d["gradient_flow"]
-        end = rows_for_init[0]["diag_end"]
-        if (end["dead"] or 0) >= 0.5:
+        # Over seeds, the median, as the table shows them; the cause at init before its effects.
+        ratio = median(r["diag_init"]["gradient_ratio"] for r in rows_for_init)
+        if ratio is not None and (ratio < diagnostics.VANISHING or ratio > diagnostics.EXPLODING):
+            return "vanishing" if ratio < diagnostics.VANISHING else "exploding"
+        if (median(r["diag_end"]["dead"] for r in rows_for_init) or 0) >= 0.5:
             return "dead units"
-        if max(d["saturated"] or 0, end["saturated"] or 0) > 0.5:
+        if (median(max(r["diag_init"]["saturated"] or 0, r["diag_end"]["saturated"] or 0)
+                   for r in rows_for_init) or 0) > 0.5:
             return "saturated"
         return "slow" if has_target else "-"
     if len(reached) < len(rows_for_init):
@@ -334,6 +345,7 @@ def _json_default(o):
 
 
 _POOL_WORKER = False  # True in the processes of compare's own pool
+_UNGUARDED_MARK = "FASTINIT_UNGUARDED_MARK"  # environment: the file a worker leaves (see compare)
 
 
 def _worker_init():
@@ -384,7 +396,7 @@ def plan(dataset="circles", inits=DEFAULT_INITS, *, sizes=None, depth=None, widt
         for v in _as_list(values):
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low):
                 raise ValueError(f"{name_} must be an int >= {low}, got {v!r}")
-    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
+    if target is not None and (isinstance(target, bool) or not isinstance(target, numbers.Real)
                                or not 0 < target <= 1):
         raise ValueError(f"target must be a test accuracy in (0, 1] or None, got {target!r}")
     configs = []
@@ -429,7 +441,9 @@ def compare(dataset="circles", inits=DEFAULT_INITS, *, executor=None, n_jobs=Non
     """
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # A worker of our pool is importing the script that started it (spawn does), and the
-        # script calls compare() unguarded: leave quietly; the parent then runs the study itself.
+        # script calls compare() unguarded: leave quietly, marked; the parent runs the study itself.
+        if os.environ.get(_UNGUARDED_MARK):
+            open(os.environ[_UNGUARDED_MARK], "w").close()
         raise SystemExit(1)
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1):
         raise ValueError(f"n_jobs must be an int >= 1 or None (all cores), got {n_jobs!r}")
@@ -472,63 +486,88 @@ def _run_importing(modules, cfg):
 
 
 def _execute(configs, executor, n_jobs, progress):
+    """The runs' records in config order; None for a run that never finished (Ctrl-C)."""
     from fastinit import init as _init
 
-    results = [None] * len(configs)  # None: not finished (interrupted)
+    results = [None] * len(configs)
 
-    def serial():
+    def serial():  # the runs not done yet, here; Ctrl-C keeps what finished
         try:
             for i, c in enumerate(_progress(configs, progress, len(configs))):
-                results[i] = run(c)
+                if results[i] is None:
+                    results[i] = run(c)
         except KeyboardInterrupt:
             pass
         return results
 
     modules = tuple(sorted({_init.module_of(c.init) for c in configs} - {_init.__name__}))
+    if executor is not None:
+        return _collect(executor, modules, configs, results, progress)
+    n_jobs = n_jobs or os.cpu_count() or 1
+    if n_jobs == 1:
+        return serial()
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if "__main__" in modules and not (main_file and os.path.isfile(main_file)):
+        warnings.warn("fastinit.study.compare: an init scheme of this study is registered in this "
+                      "interactive session, which worker processes cannot see; running the "
+                      f"{len(configs)} runs in this process instead. Register it in a module to use "
+                      f"{n_jobs} processes.", RuntimeWarning, stacklevel=3)
+        return serial()
+    # A worker that finds the main script calling compare() unguarded (see compare) leaves this
+    # mark before it exits, so a pool broken that way is told from one broken by a crash.
+    mark_dir = tempfile.mkdtemp(prefix="fastinit-")
+    mark = os.path.join(mark_dir, "unguarded")
+    try:
+        return _collect(None, modules, configs, results, progress, n_jobs=n_jobs, mark=mark)
+    except cf.process.BrokenProcessPool:
+        if not os.path.exists(mark):
+            raise
+        warnings.warn(f"fastinit.study.compare: the worker processes stopped as they ran "
+                      f"{os.path.basename(main_file)} again, which calls compare() outside "
+                      f"`if __name__ == \"__main__\":`; running the unfinished runs in this process instead. "
+                      f"Guard the call to use {n_jobs} processes.", RuntimeWarning, stacklevel=3)
+        return serial()
+    finally:
+        shutil.rmtree(mark_dir, ignore_errors=True)
+
+
+def _collect(executor, modules, configs, results, progress, *, n_jobs=None, mark=None):
+    """Run the configs on `executor`, or on a pool of our own (n_jobs spawned processes), into
+    results. Ctrl-C cancels what has not started and keeps what finished."""
     own = None
-    if executor is None:
-        n_jobs = n_jobs or os.cpu_count() or 1
-        if n_jobs == 1:
-            return serial()
-        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-        if "__main__" in modules and not (main_file and os.path.isfile(main_file)):
-            warnings.warn("fastinit.study.compare: an init scheme of this study is registered in this "
-                          "interactive session, which worker processes cannot see; running the "
-                          f"{len(configs)} runs in this process instead. Register it in a module to use "
-                          f"{n_jobs} processes.", RuntimeWarning, stacklevel=3)
-            return serial()
-        own = executor = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init,
-                                                mp_context=multiprocessing.get_context("spawn"))
     futures = {}
     try:
-        futures = {executor.submit(_run_importing, modules, c): i for i, c in enumerate(configs)}
+        if executor is None:
+            # The workers start with Ctrl-C ignored (they inherit it), so one that arrives while
+            # they import cannot break the pool; each run turns it back on (_run_importing).
+            main = threading.current_thread() is threading.main_thread()
+            old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            os.environ[_UNGUARDED_MARK] = mark
+            try:
+                own = executor = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init,
+                                                        mp_context=multiprocessing.get_context("spawn"))
+                futures = {executor.submit(_run_importing, modules, c): i for i, c in enumerate(configs)}
+            finally:
+                del os.environ[_UNGUARDED_MARK]
+                if old is not None:
+                    signal.signal(signal.SIGINT, old)
+        else:
+            futures = {executor.submit(_run_importing, modules, c): i for i, c in enumerate(configs)}
         for fut in _progress(cf.as_completed(futures), progress, len(configs)):
             results[futures[fut]] = fut.result()
         return results
     except KeyboardInterrupt:
+        if own is not None:  # Ctrl-C sent to this process alone still stops the runs under way
+            for pid in list(getattr(own, "_processes", None) or ()):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGINT)
         for fut, i in futures.items():
-            fut.cancel()
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
+            if not fut.cancel() and fut.done() and fut.exception() is None:
                 results[i] = fut.result()
-        if own is not None:
-            own.shutdown(wait=False, cancel_futures=True)
-            own = None
         return results
-    except cf.process.BrokenProcessPool:
-        main = sys.modules.get("__main__")
-        if own is None or getattr(main, "__file__", None) is None:
-            raise
-        # Workers start by running the main script again (spawn). That stops them if the script
-        # calls compare() unguarded (see compare) or is no file (python - < script.py).
-        warnings.warn(f"fastinit.study.compare: the worker processes stopped as they ran "
-                      f"{os.path.basename(main.__file__)} again, as each must before it works; running "
-                      f"the {len(configs)} runs in this process instead. To use {n_jobs} processes, run "
-                      f"a script file that calls compare() under `if __name__ == \"__main__\":`.",
-                      RuntimeWarning, stacklevel=3)
-        return serial()
     finally:
-        if own is not None:
-            own.shutdown()
+        if own is not None:  # after a failure, do not wait for the runs still queued
+            own.shutdown(wait=all(f.done() for f in futures), cancel_futures=True)
 
 
 def _progress(it, enabled, total):

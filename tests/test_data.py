@@ -112,9 +112,11 @@ def test_csv_with_class_names_header_and_label_column(tmp_path):
     ("", "no rows"),
     ("a,b,label\n", "a header and no data rows"),
     ("1,2,0\n3,4\n", "row 2 has 2 columns, the first has 3"),
-    ("1,2,0\n3,x,1\n", "row 2: feature 'x' is not a number"),
-    ("1,2,0.5\n3,4,1\n", "class labels must be integers >= 0 or names; found 0.5 at position 0"),
-    ("1,2,-1\n3,4,1\n", "found -1.0 at position 0"),
+    ("1,2,0\n3,x,1\n", "row 2: feature 'x' is not a finite number"),
+    ("1,2,0\n3,nan,1\n", "row 2: feature 'nan' is not a finite number"),
+    ("1,,0\n3,4,1\n", "row 1: feature '' is not a finite number"),
+    ("1,2,0\n3,4,1\n5,6,0.5\n", "row 3: label '0.5' is neither a class number (an integer >= 0) nor a name"),
+    ("a,b,label\n1,2,-1\n3,4,1\n", "row 2: label '-1' is neither a class number"),
 ])
 def test_bad_csv_files_say_what_is_wrong(tmp_path, text, msg):
     p = tmp_path / "bad.csv"
@@ -126,6 +128,13 @@ def test_bad_csv_files_say_what_is_wrong(tmp_path, text, msg):
         data.from_file(tmp_path / "ok.csv", label_column=5)
 
 
+def test_a_numeric_header_over_number_labels_is_still_a_header(tmp_path):
+    p = tmp_path / "pandas.csv"
+    p.write_text("0,1,label\n1.5,2,0\n3,4,1\n5,6,1\n7,8,0\n")  # DataFrame with integer column names
+    ds = data.from_file(p)
+    assert ds.classes is None and ds.n_classes == 2 and len(ds.X_train) + len(ds.X_test) == 4
+
+
 def test_labels_from_arrays_are_checked_never_truncated():
     (a, b), names = data.encode_labels(["b", "a"], np.array(["c"]))
     assert names == ("a", "b", "c") and a.tolist() == [1, 0] and b.tolist() == [2]
@@ -133,6 +142,14 @@ def test_labels_from_arrays_are_checked_never_truncated():
     assert none is None and c.dtype == np.int64 and c.tolist() == [1, 0]
     (d,), _ = data.encode_labels(np.array([[2.0], [0.0]]))
     assert d.tolist() == [2, 0]
+    (e,), none = data.encode_labels(np.array([2, 10, 1, 0], dtype=object))  # a mixed DataFrame's column
+    assert none is None and e.tolist() == [2, 10, 1, 0]
+    (f,), names = data.encode_labels(np.array([b"x", b"y"]))
+    assert names == ("x", "y") and f.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="labels mix class names and numbers"):
+        data.encode_labels(np.array(["a", 1], dtype=object))
+    with pytest.raises(ValueError, match="class names in one set of labels, numbers in another"):
+        data.encode_labels([0, 1], ["a"])
     for bad in ([0.0, 1.5], [0, -2], [np.nan, 1.0]):
         with pytest.raises(ValueError, match="class labels must be integers >= 0 or names"):
             data.from_arrays(np.zeros((2, 1)), bad, np.zeros((1, 1)), [0])

@@ -80,3 +80,11 @@ def test_accuracy_curves_of_a_regression_study_are_empty_not_an_error(tmp_path, 
                         target=None, n_jobs=1, progress=False)
     plot.accuracy_curves(res, tmp_path / "a.png")
     assert figures[0].axes[0].get_lines() == []
+
+
+def test_steps_to_target_without_a_target_says_so(tmp_path, figures):
+    res = study.compare(dataset="circles", inits=["he_normal"], sizes=[4], steps=5, seeds=1, target=None, n_jobs=1,
+                        progress=False)
+    plot.steps_to_target(res, tmp_path / "s.png")
+    ax = figures[0].axes[0]
+    assert not ax.patches and [t.get_text() for t in ax.texts] == ["no target was set for this study"]

@@ -83,8 +83,8 @@ def test_width_defaults_to_16_only_when_not_given():
     assert cfgs[0].sizes == (2, 16, 16, 16, 2)
 
 
-def _run(steps=None, sym=True, diverged=False, flow="ok", loss=(0.7, 0.6), dead=None, sat=None, end_dead=None):
-    diag = {"symmetry_broken": sym, "gradient_flow": flow, "dead": dead, "saturated": sat}
+def _run(steps=None, sym=True, diverged=False, ratio=1.0, loss=(0.7, 0.6), dead=None, sat=None, end_dead=None):
+    diag = {"symmetry_broken": sym, "gradient_ratio": ratio, "dead": dead, "saturated": sat}
     return {"steps_to_target": steps, "diverged": diverged, "diag_init": diag,
             "diag_end": {**diag, "dead": end_dead, "saturated": sat}, "loss_curve": {"loss": list(loss)}}
 
@@ -93,9 +93,11 @@ VERDICT_CASES = [
     ([_run(sym=False)], None, "symmetric"),
     ([_run(diverged=True)], None, "diverged"),
     ([_run(loss=(1.0, 500.0))], None, "exploded"),
-    ([_run(flow="vanishing")], None, "vanishing"),
-    ([_run(flow="exploding")], None, "exploding"),
+    ([_run(ratio=1e-3)], None, "vanishing"),
+    ([_run(ratio=1e3)], None, "exploding"),
+    ([_run(ratio=1e-3), _run(ratio=1.0), _run(ratio=2.0)], None, "slow"),  # the median seed decides
     ([_run(end_dead=0.6)], None, "dead units"),
+    ([_run(end_dead=0.6), _run(end_dead=0.0), _run(end_dead=0.1)], None, "slow"),
     ([_run(sat=0.9)], None, "saturated"),
     ([_run()], None, "slow"),
     ([_run(steps=10), _run()], 10, "unreliable"),
@@ -263,3 +265,17 @@ def test_epochs_become_steps_per_batch_size():
     res = study.compare("circles", ["he_normal"], sizes=[4], epochs=2, batch_size=100, seeds=1, n_jobs=1,
                         progress=False)
     assert len(res.runs[0]["loss_curve"]["loss"]) == 6
+
+
+def test_a_crashing_worker_is_reported_not_blamed_on_the_script(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import os\nfrom fastinit import init, study\n\n\n@init.register('crasher')\ndef crasher():\n"
+        "    return init.normal_draw(lambda fan_in, fan_out: os._exit(3), 'exits the process')\n\n\n"
+        "if __name__ == '__main__':\n"
+        "    study.compare('circles', ['crasher', 'he_normal'], sizes=[4], steps=5, seeds=2, n_jobs=2, progress=False)\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 1 and "BrokenProcessPool" in r.stderr and "RuntimeWarning" not in r.stderr
