@@ -513,6 +513,11 @@ def _execute(configs, executor, n_jobs, progress):
                       f"{len(configs)} runs in this process instead. Register it in a module to use "
                       f"{n_jobs} processes.", RuntimeWarning, stacklevel=3)
         return serial()
+    if main_file and not os.path.isfile(main_file):  # python - < script.py: workers cannot rerun it
+        warnings.warn(f"fastinit.study.compare: worker processes start by running the main script, and "
+                      f"{main_file} is no file; running the {len(configs)} runs in this process instead. "
+                      f"Run a script file to use {n_jobs} processes.", RuntimeWarning, stacklevel=3)
+        return serial()
     # A worker that finds the main script calling compare() unguarded (see compare) leaves this
     # mark before it exits, so a pool broken that way is told from one broken by a crash.
     mark_dir = tempfile.mkdtemp(prefix="fastinit-")

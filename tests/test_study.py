@@ -279,3 +279,14 @@ def test_a_crashing_worker_is_reported_not_blamed_on_the_script(tmp_path):
         "    study.compare('circles', ['crasher', 'he_normal'], sizes=[4], steps=5, seeds=2, n_jobs=2, progress=False)\n")
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert r.returncode == 1 and "BrokenProcessPool" in r.stderr and "RuntimeWarning" not in r.stderr
+
+
+def test_a_script_read_from_standard_input_runs_its_study_in_process(tmp_path):
+    import subprocess
+    import sys
+
+    code = SCRIPT.format(guard='if __name__ == "__main__":\n    ', indent="    ")
+    r = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert "<stdin> is no file; running the 4 runs in this process instead" in r.stderr
+    assert r.stdout.startswith("init ")
