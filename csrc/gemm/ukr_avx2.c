@@ -43,19 +43,11 @@
 #define B_RS 16
 #define UKR_NAME ukr_avx2_s_6x16
 #include "gemm/ukr_vec_impl.h"
-#undef A_RS
-#undef A_CS
-#undef B_RS
-#undef UKR_NAME
 #define A_RS rs_a
 #define A_CS cs_a
 #define B_RS rs_b
 #define UKR_NAME ukr_avx2_s_6x16_strided
 #include "gemm/ukr_vec_impl.h"
-#undef A_RS
-#undef A_CS
-#undef B_RS
-#undef UKR_NAME
 #undef T
 #undef VT
 #undef VL
@@ -93,18 +85,11 @@
 #define B_RS 8
 #define UKR_NAME ukr_avx2_d_6x8
 #include "gemm/ukr_vec_impl.h"
-#undef A_RS
-#undef A_CS
-#undef B_RS
-#undef UKR_NAME
 #define A_RS rs_a
 #define A_CS cs_a
 #define B_RS rs_b
 #define UKR_NAME ukr_avx2_d_6x8_strided
 #include "gemm/ukr_vec_impl.h"
-#undef A_RS
-#undef A_CS
-#undef B_RS
 
 /* Blocking for a Zen-class core (32 KiB L1d, 512 KiB-1 MiB L2): the MC x KC block of A stays in
    L2, KC x NC of B in L3, and a KC x NR panel of B in L1 as far as it fits. float32 KC is 512

@@ -47,19 +47,11 @@
 #define B_RS 32
 #define UKR_NAME ukr_avx512_s_8x32
 #include "gemm/ukr_vec_impl.h"
-#undef A_RS
-#undef A_CS
-#undef B_RS
-#undef UKR_NAME
 #define A_RS rs_a
 #define A_CS cs_a
 #define B_RS rs_b
 #define UKR_NAME ukr_avx512_s_8x32_strided
 #include "gemm/ukr_vec_impl.h"
-#undef A_RS
-#undef A_CS
-#undef B_RS
-#undef UKR_NAME
 #undef T
 #undef VT
 #undef VL
@@ -97,10 +89,6 @@
 #define B_RS 16
 #define UKR_NAME ukr_avx512_d_8x16
 #include "gemm/ukr_vec_impl.h"
-#undef A_RS
-#undef A_CS
-#undef B_RS
-#undef UKR_NAME
 #define A_RS rs_a
 #define A_CS cs_a
 #define B_RS rs_b

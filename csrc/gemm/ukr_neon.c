@@ -39,19 +39,11 @@
 #define B_RS 8
 #define UKR_NAME ukr_neon_s_8x8
 #include "gemm/ukr_vec_impl.h"
-#undef A_RS
-#undef A_CS
-#undef B_RS
-#undef UKR_NAME
 #define A_RS rs_a
 #define A_CS cs_a
 #define B_RS rs_b
 #define UKR_NAME ukr_neon_s_8x8_strided
 #include "gemm/ukr_vec_impl.h"
-#undef A_RS
-#undef A_CS
-#undef B_RS
-#undef UKR_NAME
 #undef T
 #undef VT
 #undef VL
@@ -87,10 +79,6 @@
 #define B_RS 4
 #define UKR_NAME ukr_neon_d_8x4
 #include "gemm/ukr_vec_impl.h"
-#undef A_RS
-#undef A_CS
-#undef B_RS
-#undef UKR_NAME
 #define A_RS rs_a
 #define A_CS cs_a
 #define B_RS rs_b

@@ -9,7 +9,8 @@
    a[i][p] is at a[i*A_RS + p*A_CS], b[p][j] at b[p*B_RS + j]: constants for packed panels
    (A_RS 1, A_CS UKR_MR, B_RS 2*VL), the run-time strides for operands read in place.
    Only the first `rows` rows are read and written: the body is inlined once per row count,
-   so a short last row block neither computes padding nor needs A packed or C merged. */
+   so a short last row block neither computes padding nor needs A packed or C merged.
+   A_RS, A_CS, B_RS and UKR_NAME are undefined at the end, ready for the next instantiation. */
 #define FI_CAT_(a, b) a##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
 #define BODY FI_CAT(UKR_NAME, _rows)
@@ -104,3 +105,7 @@ UKR_ATTR static void UKR_NAME(fi_dim_t k, int rows, const T *FI_RESTRICT a, fi_d
 #undef BODY
 #undef FI_CAT
 #undef FI_CAT_
+#undef A_RS
+#undef A_CS
+#undef B_RS
+#undef UKR_NAME
