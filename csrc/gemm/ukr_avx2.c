@@ -25,41 +25,13 @@
 #define VADD _mm256_add_ps
 #define VMAX _mm256_max_ps
 #define VSET1 _mm256_set1_ps
-#define MR 6
-#define NR 16
 #define PACK_A_NAME pack_a_avx2_s
 #define PACK_B_NAME pack_b_avx2_s
 #define PACK_TRANSPOSE transpose_8x8_s
 #define PACK_TB 8
-#include "gemm/pack_impl.h"
-#undef MR
-#undef NR
-#undef PACK_A_NAME
-#undef PACK_B_NAME
-#undef PACK_TRANSPOSE
-#undef PACK_TB
-#define A_RS 1
-#define A_CS 6
-#define B_RS 16
-#define UKR_NAME ukr_avx2_s_6x16
-#include "gemm/ukr_vec_impl.h"
-#define A_RS rs_a
-#define A_CS cs_a
-#define B_RS rs_b
-#define UKR_NAME ukr_avx2_s_6x16_strided
-#include "gemm/ukr_vec_impl.h"
-#undef T
-#undef VT
-#undef VL
-#undef VZERO
-#undef VLOADU
-#undef VSTOREU
-#undef VBCAST
-#undef VFMA
-#undef VMUL
-#undef VADD
-#undef VMAX
-#undef VSET1
+#define UKR_PACKED ukr_avx2_s_6x16
+#define UKR_STRIDED ukr_avx2_s_6x16_strided
+#include "gemm/ukr_vec_set.h"
 
 #define T double
 #define VT __m256d
@@ -73,23 +45,13 @@
 #define VADD _mm256_add_pd
 #define VMAX _mm256_max_pd
 #define VSET1 _mm256_set1_pd
-#define MR 6
-#define NR 8
 #define PACK_A_NAME pack_a_avx2_d
 #define PACK_B_NAME pack_b_avx2_d
 #define PACK_TRANSPOSE transpose_4x4_d
 #define PACK_TB 4
-#include "gemm/pack_impl.h"
-#define A_RS 1
-#define A_CS 6
-#define B_RS 8
-#define UKR_NAME ukr_avx2_d_6x8
-#include "gemm/ukr_vec_impl.h"
-#define A_RS rs_a
-#define A_CS cs_a
-#define B_RS rs_b
-#define UKR_NAME ukr_avx2_d_6x8_strided
-#include "gemm/ukr_vec_impl.h"
+#define UKR_PACKED ukr_avx2_d_6x8
+#define UKR_STRIDED ukr_avx2_d_6x8_strided
+#include "gemm/ukr_vec_set.h"
 
 /* Blocking for a Zen-class core (32 KiB L1d, 512 KiB-1 MiB L2): the MC x KC block of A stays in
    L2, KC x NC of B in L3, and a KC x NR panel of B in L1 as far as it fits. float32 KC is 512

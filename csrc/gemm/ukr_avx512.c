@@ -29,41 +29,13 @@
 #define VADD _mm512_add_ps
 #define VMAX _mm512_max_ps
 #define VSET1 _mm512_set1_ps
-#define MR 8
-#define NR 32
 #define PACK_A_NAME pack_a_avx512_s
 #define PACK_B_NAME pack_b_avx512_s
 #define PACK_TRANSPOSE transpose_8x8_s
 #define PACK_TB 8
-#include "gemm/pack_impl.h"
-#undef MR
-#undef NR
-#undef PACK_A_NAME
-#undef PACK_B_NAME
-#undef PACK_TRANSPOSE
-#undef PACK_TB
-#define A_RS 1
-#define A_CS 8
-#define B_RS 32
-#define UKR_NAME ukr_avx512_s_8x32
-#include "gemm/ukr_vec_impl.h"
-#define A_RS rs_a
-#define A_CS cs_a
-#define B_RS rs_b
-#define UKR_NAME ukr_avx512_s_8x32_strided
-#include "gemm/ukr_vec_impl.h"
-#undef T
-#undef VT
-#undef VL
-#undef VZERO
-#undef VLOADU
-#undef VSTOREU
-#undef VBCAST
-#undef VFMA
-#undef VMUL
-#undef VADD
-#undef VMAX
-#undef VSET1
+#define UKR_PACKED ukr_avx512_s_8x32
+#define UKR_STRIDED ukr_avx512_s_8x32_strided
+#include "gemm/ukr_vec_set.h"
 
 #define T double
 #define VT __m512d
@@ -77,23 +49,13 @@
 #define VADD _mm512_add_pd
 #define VMAX _mm512_max_pd
 #define VSET1 _mm512_set1_pd
-#define MR 8
-#define NR 16
 #define PACK_A_NAME pack_a_avx512_d
 #define PACK_B_NAME pack_b_avx512_d
 #define PACK_TRANSPOSE transpose_4x4_d
 #define PACK_TB 4
-#include "gemm/pack_impl.h"
-#define A_RS 1
-#define A_CS 8
-#define B_RS 16
-#define UKR_NAME ukr_avx512_d_8x16
-#include "gemm/ukr_vec_impl.h"
-#define A_RS rs_a
-#define A_CS cs_a
-#define B_RS rs_b
-#define UKR_NAME ukr_avx512_d_8x16_strided
-#include "gemm/ukr_vec_impl.h"
+#define UKR_PACKED ukr_avx512_d_8x16
+#define UKR_STRIDED ukr_avx512_d_8x16_strided
+#include "gemm/ukr_vec_set.h"
 
 /* The AVX2 set's cache blocking (same KC, so K is split where the AVX2 kernel splits it),
    NC rounded down to a multiple of NR. */

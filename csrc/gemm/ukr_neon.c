@@ -22,40 +22,13 @@
 #define VFMA(a, b, c) vfmaq_f32(c, a, b)
 #define VMUL vmulq_f32
 #define VADD vaddq_f32
-/* maxNum: max(NaN, 0) is 0, as x86's max(t, 0) and the epilogue's t > 0 ? t : 0. */
 #define VMAX vmaxnmq_f32
 #define VSET1 vdupq_n_f32
-#define MR 8
-#define NR 8
 #define PACK_A_NAME pack_a_neon_s
 #define PACK_B_NAME pack_b_neon_s
-#include "gemm/pack_impl.h"
-#undef MR
-#undef NR
-#undef PACK_A_NAME
-#undef PACK_B_NAME
-#define A_RS 1
-#define A_CS 8
-#define B_RS 8
-#define UKR_NAME ukr_neon_s_8x8
-#include "gemm/ukr_vec_impl.h"
-#define A_RS rs_a
-#define A_CS cs_a
-#define B_RS rs_b
-#define UKR_NAME ukr_neon_s_8x8_strided
-#include "gemm/ukr_vec_impl.h"
-#undef T
-#undef VT
-#undef VL
-#undef VZERO
-#undef VLOADU
-#undef VSTOREU
-#undef VBCAST
-#undef VFMA
-#undef VMUL
-#undef VADD
-#undef VMAX
-#undef VSET1
+#define UKR_PACKED ukr_neon_s_8x8
+#define UKR_STRIDED ukr_neon_s_8x8_strided
+#include "gemm/ukr_vec_set.h"
 
 #define T double
 #define VT float64x2_t
@@ -69,21 +42,11 @@
 #define VADD vaddq_f64
 #define VMAX vmaxnmq_f64
 #define VSET1 vdupq_n_f64
-#define MR 8
-#define NR 4
 #define PACK_A_NAME pack_a_neon_d
 #define PACK_B_NAME pack_b_neon_d
-#include "gemm/pack_impl.h"
-#define A_RS 1
-#define A_CS 8
-#define B_RS 4
-#define UKR_NAME ukr_neon_d_8x4
-#include "gemm/ukr_vec_impl.h"
-#define A_RS rs_a
-#define A_CS cs_a
-#define B_RS rs_b
-#define UKR_NAME ukr_neon_d_8x4_strided
-#include "gemm/ukr_vec_impl.h"
+#define UKR_PACKED ukr_neon_d_8x4
+#define UKR_STRIDED ukr_neon_d_8x4_strided
+#include "gemm/ukr_vec_set.h"
 
 /* Blocking for cores with 64 KiB or more of L1d and 1 MiB or more of L2 (Neoverse, Apple):
    an 8-row A panel and a KC x NR B panel fit L1 with room, the MC x KC block of A sits in L2. */

@@ -1,6 +1,6 @@
-/* SIMD micro-kernel template, included by ukr_avx2.c, ukr_avx512.c and ukr_neon.c per dtype
-   and operand layout with UKR_ATTR (target attribute), VT (vector type, VL lanes) and its
-   operations defined.
+/* SIMD micro-kernel template, included by ukr_vec_set.h (for ukr_avx2.c, ukr_avx512.c and
+   ukr_neon.c) per dtype and operand layout with UKR_ATTR (target attribute), VT (vector type,
+   VL lanes) and its operations defined.
    Defines UKR_NAME(k, rows, a, rs_a, cs_a, b, rs_b, c, ldc, alpha, beta, ep) for a UKR_MR x
    (2*VL) tile, UKR_MR 6 or 8: 2*UKR_MR accumulators, two B vectors and one broadcast A register
    (6 rows: 15 of AVX2's 16 ymm; 8 rows: 19 of AVX-512's 32 zmm or of NEON's 32 q registers).
