@@ -59,16 +59,17 @@ class BuildExt(build_ext):
 
 csrc = sorted(glob.glob("csrc/**/*.c", recursive=True))
 ext = Extension(
-    "fastinit._core",
-    sources=["fastinit/_core.pyx"] + csrc,
+    "fastinit._core._ext",
+    sources=["fastinit/_core/_ext.pyx"] + csrc,
     include_dirs=["csrc", numpy.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    depends=sorted(glob.glob("csrc/**/*.h", recursive=True) + glob.glob("fastinit/*.pxi")),
+    depends=sorted(glob.glob("csrc/**/*.h", recursive=True) + glob.glob("fastinit/_core/*.px[id]")),
 )
 
 setup(
     ext_modules=cythonize(
         [ext],
+        include_path=["."],
         compiler_directives={
             "language_level": "3",
             "boundscheck": False,

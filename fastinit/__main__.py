@@ -1,5 +1,5 @@
 import sys
 
-from fastinit.cli import main
+from fastinit.study.cli import main
 
 sys.exit(main())

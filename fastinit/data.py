@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fastinit._names import unknown
+from fastinit._validate import unknown
 
 __all__ = ["Dataset", "load", "names", "split", "standardize", "circles", "moons", "spirals", "xor", "blobs",
            "digits", "mnist1d", "load_idx", "from_arrays", "from_file", "encode_labels"]

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from fastinit import _core
+from fastinit import stats
 
 __all__ = ["diagnose", "distinct_neurons", "Monitor", "summary"]
 
@@ -23,14 +23,14 @@ def distinct_neurons(W: np.ndarray, b: np.ndarray | None = None, tol: float = 1e
     """Number of different neurons (rows of [W | b]) when rows within tol * max|W| are equal
     (every value rounded to a multiple of that; computed in C by hashing the rows, exact).
     A layer initialized to a constant has one: its neurons compute and learn the same thing."""
-    return int(_core.distinct_rows(W, b, tol))
+    return int(stats.distinct_rows(W, b, tol))
 
 
 def _stats(x: np.ndarray, bins: int, activation: str | None = None) -> dict:
     """Moments and histogram (in C, one pass each), percentiles and, for a saturating
     activation, the fraction of x outside its SATURATION band."""
     lo, hi = SATURATION.get(activation, (-np.inf, np.inf))
-    s = _core.tensor_stats(x, lo, hi, bins)
+    s = stats.tensor_stats(x, lo, hi, bins)
     out = {"mean": None, "std": None, "p1": None, "p50": None, "p99": None, "hist": [[], []], "saturated": None,
            "nonfinite": int(s["nonfinite"])}
     if s["nonfinite"] == x.size:
@@ -70,7 +70,7 @@ def diagnose(model, X, y, *, vanishing: float = VANISHING, exploding: float = EX
         post = _stats(a, bins, layer.activation)
         layers.append({
             "layer": i, "units": layer.fan_out, "activation": layer.activation,
-            "weight_std": _core.tensor_stats(layer.W)["std"],
+            "weight_std": stats.tensor_stats(layer.W)["std"],
             "pre": _stats(t.pre[i], bins), "post": post,
             "saturated_fraction": post["saturated"] if hidden else None,
             "dead_fraction": _dead_fraction(a, layer.activation, hidden),
@@ -106,7 +106,7 @@ def _symmetry_broken(distinct, units) -> bool:
 
 
 def _dead_fraction(a: np.ndarray, activation: str, hidden: bool):
-    return _core.dead_units(a) / a.shape[1] if hidden and activation in RELU_LIKE else None
+    return stats.dead_units(a) / a.shape[1] if hidden and activation in RELU_LIKE else None
 
 
 def summary(report: dict) -> dict:
@@ -187,7 +187,7 @@ class Monitor:
     def _complete(self, model, record):
         """The pending check, from a step's record (see MLP.train_step and MLP.probe)."""
         rec, hidden = self._pending, model.layers[:-1]
-        sat = [_core.tensor_stats(a, *SATURATION[l.activation])["sat_frac"]
+        sat = [stats.tensor_stats(a, *SATURATION[l.activation])["sat_frac"]
                for l, a in zip(hidden, record["outputs"]) if l.activation in SATURATION]
         dead = [_dead_fraction(a, l.activation, True) for l, a in zip(hidden, record["outputs"])
                 if l.activation in RELU_LIKE]

@@ -10,27 +10,19 @@ state (momentum buffers, moments, step count), created at its first step.
 """
 from __future__ import annotations
 
-import math
 import weakref
 
 import numpy as np
 
-from fastinit import _core
+from fastinit import _core, _validate
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
 
-_SGD, _ADAM, _ADAMW = 0, 1, 2
+_SGD, _ADAM, _ADAMW = (_core.OPTIM_CODES[k] for k in ("sgd", "adam", "adamw"))
 
 
 def _number(name, value, *, low=0.0, low_inclusive=True, high=None):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    bad = not math.isfinite(v) or (v < low if low_inclusive else v <= low) or (high is not None and v >= high)
-    if bad:
-        rng = f"{'[' if low_inclusive else '('}{low:g}, {'inf' if high is None else format(high, 'g')})"
-        raise ValueError(f"{name} must be in {rng}, got {value!r}")
-    return v
+    return _validate.real(name, value, low=low, low_open=not low_inclusive, high=high, high_open=True)
 
 
 class Optimizer:
@@ -48,9 +40,18 @@ class Optimizer:
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_number("betas[0]", betas[0], high=1.0), _number("betas[1]", betas[1], high=1.0))
-        self.eps = _number("eps", eps)
+        self.eps = _number("eps", eps, low_inclusive=False)
         self.clip_norm = None if clip_norm is None else _number("clip_norm", clip_norm, low_inclusive=False)
         self._states = weakref.WeakKeyDictionary()
+        self._frozen = True
+
+    def __setattr__(self, name, value):
+        # The C state of each model copies the hyper-parameters at its first step (and sizes
+        # its buffers by them): a later change would be ignored, or read buffers never made.
+        if getattr(self, "_frozen", False) and name != "lr" and not name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__}.{name} is fixed when the optimizer is made "
+                                 f"(only lr may change); create a new optimizer instead")
+        object.__setattr__(self, name, value)
 
     @property
     def lr(self):

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from fastinit import _progress
+from fastinit import _progress, _validate, losses
 from fastinit.optim import Optimizer
 
 __all__ = ["History", "fit", "evaluate"]
@@ -94,8 +94,6 @@ def _accuracy(model, logits, y):
 
 def evaluate(model, X, y, *, chunk=4096):
     """(mean loss, accuracy or None) of `model` on already-validated (X, y), in row chunks."""
-    from fastinit import losses
-
     n = X.shape[0]
     total, correct = 0.0, 0.0
     fn = losses.LOSSES[model.loss_name]
@@ -135,6 +133,30 @@ def _call(callbacks, name, *args):
             fn(*args)
 
 
+def _check_data(model, X, y, optimizer, epochs, steps, batch_size, eval_every, validation_data):
+    """fit's arguments checked once, the data in engine form: (X, y, batch size, X_val, y_val)."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a fastinit.optim optimizer (SGD, Adam, AdamW), got "
+                        f"{type(optimizer).__name__}")
+    if epochs is None and steps is None:
+        raise ValueError("give epochs or steps (or both: training stops at the first reached)")
+    for name, v in (("epochs", epochs), ("steps", steps)):
+        if v is not None:
+            _validate.integer(name, v, low=0)
+    X = model.check_X(X)
+    y = model.check_y(y, X.shape[0])
+    bs = X.shape[0] if batch_size is None else min(_validate.integer("batch_size", batch_size, low=1), X.shape[0])
+    if eval_every is not None:
+        _validate.integer("eval_every", eval_every, low=1)
+    Xv = yv = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (X_val, y_val)")
+        Xv = model.check_X(validation_data[0], "X_val")
+        yv = model.check_y(validation_data[1], Xv.shape[0], "y_val")
+    return X, y, bs, Xv, yv
+
+
 def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuffle=True, seed=0,
         validation_data=None, target=None, eval_every=None, callbacks=(), progress=True,
         stop_at_target=False):
@@ -158,32 +180,9 @@ def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuff
     Ctrl-C stops cleanly (history.interrupted) keeping the model and History so far.
     Integer X is converted to the model's dtype (see MLP).
     """
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a fastinit.optim optimizer (SGD, Adam, AdamW), got "
-                        f"{type(optimizer).__name__}")
-    if epochs is None and steps is None:
-        raise ValueError("give epochs or steps (or both: training stops at the first reached)")
-    for name, v in (("epochs", epochs), ("steps", steps)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0):
-            raise ValueError(f"{name} must be a non-negative int, got {v!r}")
-    X = model._check_X(X)
+    X, y, bs, Xv, yv = _check_data(model, X, y, optimizer, epochs, steps, batch_size, eval_every,
+                                   validation_data)
     n = X.shape[0]
-    y = model._check_y(y, n)
-    if batch_size is None:
-        bs = n
-    elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int or None (full batch), got {batch_size!r}")
-    else:
-        bs = min(int(batch_size), n)
-    if eval_every is not None and (isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer))
-                                   or eval_every < 1):
-        raise ValueError(f"eval_every must be a positive int or None (once per epoch), got {eval_every!r}")
-    Xv = yv = None
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError("validation_data must be a pair (X_val, y_val)")
-        Xv = model._check_X(validation_data[0], "X_val")
-        yv = model._check_y(validation_data[1], Xv.shape[0], "y_val")
     tgt = _parse_target(target, Xv is not None)
     callbacks = list(callbacks) if callbacks is not None else []
     recorders = [cb for cb in callbacks if hasattr(cb, "record_step")]
@@ -224,13 +223,10 @@ def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuff
         return rec
 
     try:
-        if model.pending_init == "lsuv":
-            from fastinit import init as _init
-
-            if hasattr(_init, "lsuv"):
-                first = rng.permutation(n)[:bs] if shuffle else np.arange(bs)
-                hist.init_report = _init.lsuv(model, X[np.sort(first)])
-                rng = np.random.default_rng(seed)
+        if model.pending_init is not None:  # a data-dependent init, finished on the first batch
+            first = np.sort(rng.permutation(n)[:bs]) if shuffle else np.arange(bs)
+            hist.init_report = model.finish_init(X[first], y[first])
+            rng = np.random.default_rng(seed)
         _call(callbacks, "on_train_begin", model, hist)
         do_eval(0)
         epoch = 0
@@ -247,7 +243,7 @@ def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuff
                     np.take(y, idx, axis=0, out=yb)
                 hist.record = {} if any(cb.record_step(step + 1) for cb in recorders) else None
                 t0 = time.perf_counter()
-                loss = model.train_step(xb, yb, optimizer, record=hist.record)
+                loss = model._step(xb, yb, optimizer, hist.record)  # batches of validated data
                 train_time += time.perf_counter() - t0
                 losses[step] = loss
                 step += 1

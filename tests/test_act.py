@@ -8,6 +8,7 @@ from scipy.special import erfc, expit
 
 from fastinit import _core
 from fastinit.nn import ACT_DEFAULT_PARAM, ACTIVATIONS
+from fastinit import activations, runtime
 
 NAMES = [n for n in ACTIVATIONS if n != "linear"]
 SELU_A, SELU_S = 1.6732632423543772848, 1.0507009873554804934
@@ -42,7 +43,7 @@ def ref_forward(name, x, p):
 def fwd(name, x, p=None):
     p = ACT_DEFAULT_PARAM.get(name, 0.0) if p is None else p
     y = np.empty_like(x)
-    _core._act_forward(x, y, ACTIVATIONS[name], p)
+    activations.forward(x, y, ACTIVATIONS[name], p)
     return y
 
 
@@ -50,7 +51,7 @@ def bwd(name, dy, z, p=None):
     p = ACT_DEFAULT_PARAM.get(name, 0.0) if p is None else p
     y = fwd(name, z, p)
     dz = np.empty_like(z)
-    _core._act_backward(dy, z, y, dz, ACTIVATIONS[name], p)
+    activations.backward(dy, z, y, dz, ACTIVATIONS[name], p)
     return dz
 
 
@@ -102,7 +103,7 @@ def test_fast_float32_paths_are_within_one_ulp(name):
 
 
 def _has(kernel):
-    info = _core.kernel_info()
+    info = runtime.kernel_info()
     avx2 = info["cpu_avx2_fma"]
     return {"ref": True, "avx2": avx2, "avx512": avx2 and info["cpu_avx512"]}[kernel]
 
@@ -112,15 +113,15 @@ def act_kernel(request):
     """Run a test on the portable, the AVX2 and the AVX-512 float32 tanh/sigmoid kernels."""
     if not _has(request.param):
         pytest.skip(f"CPU lacks {request.param}")
-    before = _core._act_kernel()
-    _core._select_act_kernel(request.param)
+    before = _core.act_kernel()
+    _core.select_act_kernel(request.param)
     yield request.param
-    _core._select_act_kernel(before)
+    _core.select_act_kernel(before)
 
 
 def fexp(x):
     y = np.empty_like(x)
-    _core._exp(x, y)
+    activations.exp(x, y)
     return y
 
 
@@ -128,7 +129,7 @@ def fexp(x):
 def test_float32_kernels_within_one_ulp_everywhere(act_kernel, name):
     """Both kernel paths against NumPy/SciPy in float64: a wide log-spaced range of both signs,
     subnormals, the saturation region, 0, -0, +-inf and NaN (which must stay NaN)."""
-    assert _core._act_kernel() == act_kernel
+    assert _core.act_kernel() == act_kernel
     mag = np.logspace(-45, 38, 20001)
     x = np.concatenate([mag, -mag, np.linspace(-120, 120, 240001),
                         [0.0, -0.0, np.inf, -np.inf, np.nan, 3.4e38, -3.4e38]]).astype(np.float32)
@@ -154,15 +155,15 @@ def test_float32_kernels_agree_and_ignore_position(name):
     """The AVX2 and portable paths give the same floats (AVX-512 the same bits as AVX2), and a
     value's result does not depend on where it sits (vector body or padded tail): results may
     not vary with thread blocking."""
-    if not _core.kernel_info()["cpu_avx2_fma"]:
+    if not runtime.kernel_info()["cpu_avx2_fma"]:
         pytest.skip("CPU lacks AVX2+FMA")
     x = np.random.default_rng(3).uniform(-12, 12, 100003).astype(np.float32)
     f = fexp if name == "exp" else lambda v: fwd(name, v)
-    before = _core._act_kernel()
+    before = _core.act_kernel()
     try:
-        _core._select_act_kernel("ref")
+        _core.select_act_kernel("ref")
         want = f(x)
-        _core._select_act_kernel("avx2")
+        _core.select_act_kernel("avx2")
         got = f(x)
         mism = np.flatnonzero(got != want)
         assert mism.size <= 10, mism.size  # an FMA may move a double rounding across a tie
@@ -170,32 +171,32 @@ def test_float32_kernels_agree_and_ignore_position(name):
         for n in range(1, 20):
             np.testing.assert_array_equal(f(x[3:3 + n]), got[3:3 + n])
         if _has("avx512"):  # the same operations on 16 lanes: the same bits, tails included
-            _core._select_act_kernel("avx512")
+            _core.select_act_kernel("avx512")
             np.testing.assert_array_equal(f(x), got)
             for n in range(1, 35):
                 np.testing.assert_array_equal(f(x[3:3 + n]), got[3:3 + n])
     finally:
-        _core._select_act_kernel(before)
+        _core.select_act_kernel(before)
 
 
 def test_act_kernel_selection():
-    before = _core._act_kernel()
+    before = _core.act_kernel()
     with pytest.raises(ValueError, match="unknown activation kernel"):
-        _core._select_act_kernel("sse9")
+        _core.select_act_kernel("sse9")
     try:
-        _core._select_act_kernel("ref")
-        assert _core._act_kernel() == "ref"
-        _core._select_act_kernel("auto")
-        assert _core._act_kernel() == ("avx512" if _has("avx512") else "avx2" if _has("avx2") else "ref")
+        _core.select_act_kernel("ref")
+        assert _core.act_kernel() == "ref"
+        _core.select_act_kernel("auto")
+        assert _core.act_kernel() == ("avx512" if _has("avx512") else "avx2" if _has("avx2") else "ref")
         for name in ("avx2", "avx512"):
             if _has(name):
-                _core._select_act_kernel(name)
-                assert _core._act_kernel() == name
+                _core.select_act_kernel(name)
+                assert _core.act_kernel() == name
             else:
                 with pytest.raises(ValueError):
-                    _core._select_act_kernel(name)
+                    _core.select_act_kernel(name)
     finally:
-        _core._select_act_kernel(before)
+        _core.select_act_kernel(before)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -221,11 +222,11 @@ def test_large_inputs_are_stable(dtype):
 def test_in_place(dtype):
     x = points(dtype)
     want = fwd("tanh", x)
-    _core._act_forward(x, x, ACTIVATIONS["tanh"], 0.0)
+    activations.forward(x, x, ACTIVATIONS["tanh"], 0.0)
     np.testing.assert_array_equal(x, want)
     dy = np.ones_like(x)
     y = fwd("relu", x)
-    _core._act_backward(dy, x, y, dy, ACTIVATIONS["relu"], 0.0)
+    activations.backward(dy, x, y, dy, ACTIVATIONS["relu"], 0.0)
     np.testing.assert_array_equal(dy, (y > 0).astype(dtype))
 
 
@@ -238,24 +239,24 @@ def test_parameters_are_used():
 
 
 def test_needs_pre_is_reported():
-    assert _core.act_needs_pre(ACTIVATIONS["gelu"])
-    assert not _core.act_needs_pre(ACTIVATIONS["tanh"])
+    assert activations.needs_pre(ACTIVATIONS["gelu"])
+    assert not activations.needs_pre(ACTIVATIONS["tanh"])
 
 
 def test_bad_arguments():
     x = np.zeros(4)
     with pytest.raises(ValueError, match="act"):
-        _core._act_forward(x, x, 99, 0.0)
+        activations.forward(x, x, 99, 0.0)
     with pytest.raises(TypeError, match="float32 or float64"):
-        _core._act_forward(x.astype(np.float16), x, 1, 0.0)
+        activations.forward(x.astype(np.float16), x, 1, 0.0)
     with pytest.raises(ValueError, match=r"shape \(4,\)"):
-        _core._act_forward(x, np.zeros(5), 1, 0.0)
+        activations.forward(x, np.zeros(5), 1, 0.0)
     with pytest.raises(ValueError, match="float32"):
-        _core._act_forward(x, np.zeros(4, np.float32), 1, 0.0)
+        activations.forward(x, np.zeros(4, np.float32), 1, 0.0)
     with pytest.raises(ValueError, match="C-contiguous"):
-        _core._act_forward(np.zeros(8)[::2], x, 1, 0.0)
+        activations.forward(np.zeros(8)[::2], x, 1, 0.0)
     with pytest.raises(TypeError, match="ndarray"):
-        _core._act_forward([1.0], x, 1, 0.0)
+        activations.forward([1.0], x, 1, 0.0)
 
 
 TORCH = {

@@ -5,7 +5,8 @@ import sys
 import numpy as np
 import pytest
 
-from fastinit import cli
+from fastinit.study import cli
+from fastinit.study import presets
 
 
 def test_compare_end_to_end(tmp_path, capsys):
@@ -40,9 +41,9 @@ def test_info(capsys):
     assert "kernel" in out and "threads" in out
 
 
-@pytest.mark.parametrize("preset", sorted(cli.PRESETS))
+@pytest.mark.parametrize("preset", sorted(presets.PRESETS))
 def test_presets_are_valid_configurations(preset):
-    cfg = dict(cli.PRESETS[preset])
+    cfg = dict(presets.PRESETS[preset])
     from fastinit import init
 
     for name in cfg["inits"]:
@@ -53,7 +54,7 @@ def _preset(name, **override):
     """The preset's study on fewer steps/seeds (the qualitative outcome must already show)."""
     from fastinit import study
 
-    kw = {**cli.PRESETS[name], **override}
+    kw = {**presets.PRESETS[name], **override}
     res = study.compare(inits=kw.pop("inits"), n_jobs=1, progress=False, **kw)
     return {(r["init"], r.get("activation")): r for r in res.table()}, res
 

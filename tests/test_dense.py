@@ -8,6 +8,7 @@ from test_act import NAMES, ref_forward
 import fastinit
 from fastinit import _core
 from fastinit.nn import ACT_DEFAULT_PARAM
+from fastinit import runtime
 
 
 def net(act, sizes=(13, 17, 5), dtype=np.float64, output="identity", seed=0):
@@ -94,19 +95,19 @@ def test_bias_sum_is_deterministic_and_exact_order():
 def test_float32_backward_kernels_agree(act, width):
     """dz = dy * act'(.) with the bias gradient summed alongside: the AVX2 path (column blocks of
     8, the last one masked) gives the same bits as the portable one, and the composed result."""
-    if not _core.kernel_info()["cpu_avx2_fma"]:
+    if not runtime.kernel_info()["cpu_avx2_fma"]:
         pytest.skip("CPU lacks AVX2+FMA")
     m = net(act, sizes=(5, width, width), dtype=np.float32)
     rng = np.random.default_rng(5)
     X, Y = rng.normal(size=(13, 5)).astype(np.float32), rng.normal(size=(13, width)).astype(np.float32)
-    before = _core._act_kernel()
+    before = _core.act_kernel()
     try:
         got = {}
         for kernel in ("ref", "avx2"):
-            _core._select_act_kernel(kernel)
+            _core.select_act_kernel(kernel)
             got[kernel] = [g for pair in m.gradients(X, Y) for g in pair]
     finally:
-        _core._select_act_kernel(before)
+        _core.select_act_kernel(before)
     for r, a in zip(got["ref"], got["avx2"]):
         assert r.tobytes() == a.tobytes()
     t = m.trace(X, Y)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import fastinit
 from fastinit import _core
+from fastinit import linalg, runtime
 
 INFO = fastinit.kernel_info()
 S, D = INFO["float32"], INFO["float64"]
@@ -95,7 +96,7 @@ def test_alpha_beta(rng, dtype, alpha, beta):
     a, b = rand(rng, (m, k), dtype), rand(rng, (k, n), dtype)
     c0 = rand(rng, (m, n), dtype)
     c = c0.copy()
-    _core._gemm(a, b, c, alpha=alpha, beta=beta)
+    linalg.gemm(a, b, c, alpha=alpha, beta=beta)
     assert_close(c, alpha * ref(a, b) + beta * c0.astype(np.float64), dtype, k)
 
 
@@ -105,7 +106,7 @@ def test_beta_zero_never_reads_c(rng, dtype, k):
     m, n = 23, 45
     a, b = rand(rng, (m, k), dtype), rand(rng, (k, n), dtype)
     c = np.full((m, n), np.nan, dtype)
-    _core._gemm(a, b, c, alpha=1.0, beta=0.0)
+    linalg.gemm(a, b, c, alpha=1.0, beta=0.0)
     assert np.isfinite(c).all()
     assert_close(c, ref(a, b), dtype, k)
 
@@ -121,7 +122,7 @@ def test_leading_dimensions_larger_than_width(rng, dtype, ta, tb):
     big_b = rand(rng, (sb[0], sb[1] + pad + 3), dtype)
     big_c = np.full((m, n + pad), 7.0, dtype)
     a, b, c = big_a[:, : sa[1]], big_b[:, : sb[1]], big_c[:, :n]
-    _core._gemm(a, b, c, ta, tb)
+    linalg.gemm(a, b, c, ta, tb)
     assert_close(c, ref(a, b, ta, tb), dtype, k)
     assert (big_c[:, n:] == 7.0).all(), "wrote outside the leading-dimension window"
 
@@ -137,7 +138,7 @@ def test_epilogue_bias_and_activation(rng, dtype, act, bias_kind):
     a, b = rand(rng, (m, k), dtype), rand(rng, (n, k), dtype)  # b stored as W (out, in)
     bias = rand(rng, (m if bias_kind == 1 else n,), dtype) if bias_kind else None
     c = np.full((m, n), np.nan, dtype)
-    _core._gemm(a, b, c, False, True, bias=bias, bias_kind=bias_kind, act=act)
+    linalg.gemm(a, b, c, False, True, bias=bias, bias_kind=bias_kind, act=act)
     z = ref(a, b, tb=True)
     if bias_kind == 1:
         z = z + bias.astype(np.float64)[:, None]
@@ -167,21 +168,21 @@ def test_fused_epilogue_bit_identical_to_separate_steps(rng, kernel, dtype, bias
     c0[2] = -0.0
     old = fastinit.get_num_threads()
     try:
-        _core._select_kernel(kernel)
+        runtime.select_kernel(kernel)
         fastinit.set_num_threads(nt)
         plain, fused = c0.copy(), c0.copy()
-        _core._gemm(a, b, plain, False, True, alpha=1.5, beta=beta)
-        _core._gemm(a, b, fused, False, True, alpha=1.5, beta=beta, bias=bias, bias_kind=bias_kind, act=act)
+        linalg.gemm(a, b, plain, False, True, alpha=1.5, beta=beta)
+        linalg.gemm(a, b, fused, False, True, alpha=1.5, beta=beta, bias=bias, bias_kind=bias_kind, act=act)
         want = plain.copy()
         if bias_kind:
             want += bias[:, None] if bias_kind == 1 else bias[None, :]
         if act == 1:
             want = np.where(want > 0, want, dtype(0))
         elif act == 5:
-            _core._gemm(a[:, :0], b[:, :0], want, False, True, beta=1.0, act=5)  # k = 0: act(C)
+            linalg.gemm(a[:, :0], b[:, :0], want, False, True, beta=1.0, act=5)  # k = 0: act(C)
     finally:
         fastinit.set_num_threads(old)
-        _core._select_kernel("auto")
+        runtime.select_kernel("auto")
     assert np.isnan(plain[1]).all() and (fused[1] == 0 if act == 1 else np.isnan(fused[1])).all()
     assert fused.tobytes() == want.tobytes()
 
@@ -219,7 +220,7 @@ def test_small_path_threshold(rng, dtype, ta, tb, inside, beta):
     old = fastinit.get_num_threads()
     try:
         fastinit.set_num_threads(1)
-        _core._gemm(a, b, c, ta, tb, alpha=1.5, beta=beta)
+        linalg.gemm(a, b, c, ta, tb, alpha=1.5, beta=beta)
     finally:
         fastinit.set_num_threads(old)
     want = 1.5 * ref(a, b, ta, tb) + (beta * c0[:, :n].astype(np.float64) if beta else 0.0)
@@ -233,7 +234,7 @@ def test_small_path_epilogue(rng, inside):
     a, b = rand(rng, (m, k), np.float32), rand(rng, (n, k), np.float32)
     bias = rand(rng, (n,), np.float32)
     c = np.full((m, n), np.nan, np.float32)
-    _core._gemm(a, b, c, False, True, bias=bias, bias_kind=2, act=1)
+    linalg.gemm(a, b, c, False, True, bias=bias, bias_kind=2, act=1)
     assert_close(c, np.maximum(ref(a, b, tb=True) + bias.astype(np.float64), 0), np.float32, k)
 
 
@@ -258,7 +259,7 @@ def test_short_row_blocks_stay_inside_c(rng, dtype, ta, m, path):
     old = fastinit.get_num_threads()
     try:
         fastinit.set_num_threads(nt)
-        _core._gemm(a, b, c, ta, False, beta=0.5)
+        linalg.gemm(a, b, c, ta, False, beta=0.5)
     finally:
         fastinit.set_num_threads(old)
     assert_close(c, ref(a, b, ta) + 3.5, dtype, k)
@@ -308,7 +309,7 @@ def test_every_kernel_matches_reference_kernel(rng, kernel, dtype):
     try:
         results = {}
         for name in ("ref", kernel):
-            _core._select_kernel(name)
+            runtime.select_kernel(name)
             results[name] = []
             for m, n, k in shapes:
                 r = np.random.default_rng(m * 1000 + n)
@@ -317,7 +318,7 @@ def test_every_kernel_matches_reference_kernel(rng, kernel, dtype):
         for (m, n, k), got, want in zip(shapes, results[kernel], results["ref"]):
             assert_close(got, want.astype(np.float64), dtype, k)
     finally:
-        _core._select_kernel("auto")
+        runtime.select_kernel("auto")
 
 
 WIDE = ("avx2", "avx512")
@@ -342,9 +343,9 @@ def test_avx512_bit_identical_to_avx2(rng, dtype, ta, tb, nt):
             bias, c0 = rand(rng, (n,), dtype), rand(rng, (m, n), dtype)
             got = {}
             for kernel in WIDE:
-                _core._select_kernel(kernel)
+                runtime.select_kernel(kernel)
                 c = c0.copy()
-                _core._gemm(a, b, c, ta, tb, alpha=0.75, beta=0.5, bias=bias, bias_kind=2, act=1)
+                linalg.gemm(a, b, c, ta, tb, alpha=0.75, beta=0.5, bias=bias, bias_kind=2, act=1)
                 got[kernel] = (c, fastinit.matmul(a, b, trans_a=ta, trans_b=tb))
             for x, y in zip(*got.values()):
                 assert x.tobytes() == y.tobytes(), (m, n, k)
@@ -352,7 +353,7 @@ def test_avx512_bit_identical_to_avx2(rng, dtype, ta, tb, nt):
             assert_close(got["avx512"][0], want, dtype, k)
     finally:
         fastinit.set_num_threads(old)
-        _core._select_kernel("auto")
+        runtime.select_kernel("auto")
 
 
 def test_kernel_selection_needs_the_cpu_feature():
@@ -363,15 +364,15 @@ def test_kernel_selection_needs_the_cpu_feature():
         for name, ok in have.items():
             assert (name in INFO["available"]) == ok
             if ok:
-                _core._select_kernel(name)
+                runtime.select_kernel(name)
                 assert fastinit.kernel_info()["kernel"] == name
             else:
                 with pytest.raises(ValueError, match="needs a CPU feature"):
-                    _core._select_kernel(name)
-        _core._select_kernel("auto")
+                    runtime.select_kernel(name)
+        runtime.select_kernel("auto")
         assert fastinit.kernel_info()["kernel"] == INFO["available"][-1]
     finally:
-        _core._select_kernel("auto")
+        runtime.select_kernel("auto")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -460,11 +461,11 @@ def test_bad_out():
 def test_private_hook_rejects_bad_shapes():
     a, b, c = np.ones((4, 3)), np.ones((3, 5)), np.empty((4, 6))
     with pytest.raises(ValueError, match="do not chain"):
-        _core._gemm(a, b, c)
+        linalg.gemm(a, b, c)
     with pytest.raises(ValueError, match=r"bias \(shape \(3,\).*expected a contiguous \(5,\)"):
-        _core._gemm(a, b, np.empty((4, 5)), bias=np.ones(3), bias_kind=2)
+        linalg.gemm(a, b, np.empty((4, 5)), bias=np.ones(3), bias_kind=2)
     with pytest.raises(ValueError, match="contiguous rows"):
-        _core._gemm(a[:, ::2], np.ones((2, 5)), np.empty((4, 5)))
+        linalg.gemm(a[:, ::2], np.ones((2, 5)), np.empty((4, 5)))
 
 
 def test_kernel_info_and_selection():
@@ -472,7 +473,7 @@ def test_kernel_info_and_selection():
     assert info["kernel"] in info["available"] and "ref" in info["available"]
     assert info["threads"] == fastinit.get_num_threads()
     with pytest.raises(ValueError, match="unknown kernel 'nope'; choose one of: auto, ref"):
-        _core._select_kernel("nope")
+        runtime.select_kernel("nope")
 
 
 def test_unknown_kernel_env_fails_at_import():

@@ -89,7 +89,7 @@ def test_bad_inputs():
         losses.cross_entropy(z, np.array([0, 4, 1]))
     with pytest.raises(ValueError, match="int64"):
         losses.cross_entropy(z, np.array([0, 1]))
-    with pytest.raises(ValueError, match=r"expected shape \(3, 4\)"):
+    with pytest.raises(ValueError, match=r"expected targets of shape \(3, 4\)"):
         losses.mse(z, np.zeros((3, 3)))
     with pytest.raises(ValueError, match="non-empty"):
         losses.mse(np.zeros((0, 4)), np.zeros((0, 4)))

@@ -35,8 +35,8 @@ def run_both(torch, make_ours, make_theirs, output="softmax", steps=25, clip=Non
     model, X, y = problem(output)
     seq = torch_copy(torch, model)
     ours = make_ours()
-    if clip is not None:
-        ours.clip_norm = clip
+    if clip is not None:  # hyper-parameters are fixed at construction: the same one, clipped
+        ours = type(ours)(**{**ours._hyper(), "clip_norm": clip})
     theirs = make_theirs(torch, seq.parameters())
     lossf = torch_loss(torch, model)
     tX, ty = torch.from_numpy(X), torch_target(torch, model, y)

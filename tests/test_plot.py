@@ -9,7 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from fastinit import plot, study  # noqa: E402
+from fastinit import study
+from fastinit.study import plot  # noqa: E402
 
 
 @pytest.fixture(scope="module")

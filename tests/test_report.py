@@ -2,7 +2,8 @@ import html.parser
 
 import pytest
 
-from fastinit import report, study
+from fastinit import study
+from fastinit.study import report
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_report_has_the_table_explained_and_the_figures_embedded(result, tmp_pat
 
 
 def test_every_figure_of_plot_is_described():
-    from fastinit import plot
+    from fastinit.study import plot
 
     assert set(report.FIGURES) == {"loss_curves", "accuracy_curves", "activation_histograms", "gradient_flow",
                                    "steps_to_target"}

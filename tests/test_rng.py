@@ -5,6 +5,7 @@ from scipy import stats
 
 import fastinit
 from fastinit import _core
+from fastinit import rng
 
 N = 1_000_000
 DTYPES = [np.float32, np.float64]
@@ -12,7 +13,7 @@ DTYPES = [np.float32, np.float64]
 
 def fill(dist, n, dtype, seed=7, stream=0, *params):
     out = np.empty(n, dtype)
-    return _core._rng_fill(out, dist, seed, stream, *params)
+    return rng.fill(out, dist, seed, stream, *params)
 
 
 @pytest.mark.parametrize("seed,stream,block,want", [
@@ -22,7 +23,7 @@ def fill(dist, n, dtype, seed=7, stream=0, *params):
     (0x299F31D0A4093822, 0x0370734413198A2E, 0x85A308D3243F6A88, [0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1]),
 ])
 def test_philox_known_answers(seed, stream, block, want):
-    assert _core._rng_block(seed, stream, block) == want
+    assert rng.block(seed, stream, block) == want
 
 
 def test_first_values_are_pinned():
@@ -95,18 +96,18 @@ def test_streams_and_seeds_differ():
 
 def test_bad_arguments():
     with pytest.raises(TypeError, match="out must be a numpy.ndarray"):
-        _core._rng_fill([0.0], "normal", 0)
+        rng.fill([0.0], "normal", 0)
     with pytest.raises(TypeError, match=r"out \(shape \(3,\), dtype int32\)"):
-        _core._rng_fill(np.zeros(3, np.int32), "normal", 0)
+        rng.fill(np.zeros(3, np.int32), "normal", 0)
     with pytest.raises(ValueError, match="C-contiguous"):
-        _core._rng_fill(np.zeros((4, 4))[:, ::2], "normal", 0)
-    with pytest.raises(ValueError, match=r"seed must be in \[0, 2\*\*64\)"):
-        _core._rng_fill(np.zeros(3), "normal", -1)
+        rng.fill(np.zeros((4, 4))[:, ::2], "normal", 0)
+    with pytest.raises(ValueError, match=r"seed must be an int in \[0, 2\*\*64\)"):
+        rng.fill(np.zeros(3), "normal", -1)
     with pytest.raises(TypeError, match="seed must be an int"):
-        _core._rng_fill(np.zeros(3), "normal", 1.5)
+        rng.fill(np.zeros(3), "normal", 1.5)
     with pytest.raises(ValueError, match="std must be > 0"):
-        _core._rng_fill(np.zeros(3), "normal", 0, 0, 0.0, -1.0)
+        rng.fill(np.zeros(3), "normal", 0, 0, 0.0, -1.0)
     with pytest.raises(ValueError, match="a < b"):
-        _core._rng_fill(np.zeros(3), "truncnormal", 0, 0, 0.0, 1.0, 2.0, 1.0)
+        rng.fill(np.zeros(3), "truncnormal", 0, 0, 0.0, 1.0, 2.0, 1.0)
     with pytest.raises(ValueError, match="dist must be"):
-        _core._rng_fill(np.zeros(3), "cauchy", 0)
+        rng.fill(np.zeros(3), "cauchy", 0)

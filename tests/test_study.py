@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from fastinit import study
+from fastinit import study, train
+from fastinit.study import executor, results
 
 SMALL = dict(dataset="circles", sizes=[8], steps=60, seeds=2, target=0.9, eval_every=20, lr=0.5)
 
@@ -70,10 +71,10 @@ def test_bad_arguments():
     (dict(eval_every=0), "eval_every must be an int >= 1, got 0"),
     (dict(target=2), "target must be a test accuracy in (0, 1] or None, got 2"),
     (dict(target=0), "target must be a test accuracy in (0, 1] or None, got 0"),
-    (dict(n_jobs=0), "n_jobs must be an int >= 1 or None (all cores), got 0"),
+    (dict(n_jobs=0), "n_jobs must be an int in [1, inf), got 0"),
 ])
 def test_every_option_is_checked_before_any_run(option, msg, monkeypatch):
-    monkeypatch.setattr(study, "run", lambda cfg: pytest.fail("a run started"))
+    monkeypatch.setattr(executor, "run", lambda cfg: pytest.fail("a run started"))
     with pytest.raises(ValueError, match=re.escape(msg)):
         study.compare("circles", ["he_normal"], progress=False, **option)
 
@@ -108,7 +109,7 @@ VERDICT_CASES = [
 
 @pytest.mark.parametrize("runs, best, word", VERDICT_CASES)
 def test_every_verdict_is_reachable_and_explained(runs, best, word):
-    assert study._verdict(runs, best) == word
+    assert results._verdict(runs, best) == word
     assert word in study.VERDICTS
 
 
@@ -159,7 +160,7 @@ def test_a_scheme_registered_in_a_module_reaches_the_worker_processes(tmp_path, 
     from fastinit import init
 
     assert init.module_of("user_module_scheme:scale=2") == "user_schemes_for_test"
-    assert init.module_of("he_normal") == "fastinit.init"
+    assert init.module_of("he_normal") == "fastinit.init.schemes"
     pooled = study.compare("circles", ["user_module_scheme", "he_normal"], n_jobs=2, **SMALL_USER)
     local = study.compare("circles", ["user_module_scheme", "he_normal"], n_jobs=1, **SMALL_USER)
     assert _strip(pooled.runs) == _strip(local.runs)
@@ -207,28 +208,26 @@ def test_ctrl_c_keeps_the_runs_that_finished(monkeypatch):
             raise KeyboardInterrupt
         return real_run(cfg)
 
-    monkeypatch.setattr(study, "run", run)
+    monkeypatch.setattr(executor, "run", run)
     with pytest.warns(RuntimeWarning, match="interrupted with 2 of 4 runs finished"):
         res = study.compare("circles", ["zeros", "he_normal"], n_jobs=1, **SMALL_USER)
     assert [r["config"]["init"] for r in res.runs] == ["zeros", "zeros"]
     assert res.settings["interrupted"] == "2 of 4 runs finished" and len(res.table()) == 1
     calls.clear()
-    monkeypatch.setattr(study, "run", lambda cfg: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(executor, "run", lambda cfg: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):  # nothing finished: nothing to return
         study.compare("circles", ["zeros"], n_jobs=1, **SMALL_USER)
 
 
 def test_a_run_whose_training_was_interrupted_stops_the_study(monkeypatch):
-    import fastinit
-
-    real_fit = fastinit.fit
+    real_fit = train.fit
 
     def fit(*args, **kwargs):
         hist = real_fit(*args, **kwargs)
         hist.interrupted = True  # what fit records when Ctrl-C reaches it
         return hist
 
-    monkeypatch.setattr(fastinit, "fit", fit)
+    monkeypatch.setattr(train, "fit", fit)
     cfg = study.plan("circles", ["he_normal"], sizes=[8], steps=5, seeds=1)[0][0]
     with pytest.raises(KeyboardInterrupt):
         study.run(cfg)
@@ -241,7 +240,7 @@ def test_without_a_target_the_table_says_nothing_about_reaching_it():
     cells = {r[0]: dict(zip(heads, r)) for r in rows}
     assert all(c["reached"] == c["steps to target"] == c["s to target"] == "-" for c in cells.values())
     assert [cells[i]["verdict"] for i in ("he_normal", "zeros", "random_small")] == ["-", "symmetric", "vanishing"]
-    assert study._verdict([_run()], None, has_target=False) == "-"
+    assert results._verdict([_run()], None, has_target=False) == "-"
 
 
 def test_loading_something_that_is_no_result_says_which_file(tmp_path):
@@ -259,7 +258,7 @@ def test_epochs_become_steps_per_batch_size():
     cfgs, settings = study.plan("circles", ["he_normal"], sizes=[4], epochs=3, batch_size=[None, 64, 300, 1000],
                                 seeds=1)  # circles: 300 training rows
     assert [c.steps for c in cfgs] == [3, 3 * 5, 3, 3] and settings["epochs"] == 3 and "steps" not in settings
-    assert study.plan("circles", ["he_normal"], seeds=1)[0][0].steps == 2000
+    assert study.plan("circles", ["he_normal"], seeds=1)[0][0].steps == study.DEFAULTS["steps"]
     with pytest.raises(ValueError, match="give steps or epochs, not both"):
         study.plan("circles", ["he_normal"], steps=10, epochs=1)
     res = study.compare("circles", ["he_normal"], sizes=[4], epochs=2, batch_size=100, seeds=1, n_jobs=1,

@@ -183,7 +183,7 @@ def test_no_progress_bar_without_a_terminal(capsys):
 
 @pytest.mark.parametrize("kwargs,exc,match", [
     (dict(), ValueError, "epochs or steps"),
-    (dict(epochs=-1), ValueError, "epochs"), (dict(epochs=1.5), ValueError, "epochs"),
+    (dict(epochs=-1), ValueError, "epochs"), (dict(epochs=1.5), TypeError, "epochs must be an int"),
     (dict(epochs=1, batch_size=0), ValueError, "batch_size"),
     (dict(epochs=1, eval_every=0), ValueError, "eval_every"),
     (dict(epochs=1, validation_data=np.zeros((3, 2))), TypeError, "validation_data"),

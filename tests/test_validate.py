@@ -1,7 +1,7 @@
 import pytest
 
 import fastinit
-from fastinit import _names, data, init, study
+from fastinit import _validate, data, init, study
 
 KNOWN = ["he_normal", "he_uniform", "xavier_normal", "normal", "zeros"]
 
@@ -13,13 +13,13 @@ KNOWN = ["he_normal", "he_uniform", "xavier_normal", "normal", "zeros"]
     ("qwerty", ""),
 ])
 def test_unknown_suggests_the_closest_names_then_lists_all(typed, hint):
-    e = _names.unknown("init scheme", typed, KNOWN)
+    e = _validate.unknown("init scheme", typed, KNOWN)
     assert isinstance(e, ValueError)
     assert str(e) == f"unknown init scheme {typed!r}{hint}; known: {', '.join(KNOWN)}"
 
 
 def test_three_suggestions_read_as_a_list():
-    e = _names.unknown("activation", "rellu", ["relu", "elu", "selu", "tanh"])
+    e = _validate.unknown("activation", "rellu", ["relu", "elu", "selu", "tanh"])
     assert "(did you mean 'relu', 'elu' or 'selu'?)" in str(e)
 
 

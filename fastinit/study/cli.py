@@ -2,41 +2,18 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
 import warnings
 
-__all__ = ["main", "PRESETS"]
+import fastinit
+from fastinit import runtime
+from fastinit.study import executor, plot, report
+from fastinit.study.presets import PRESETS
 
-# Studies that reproduce published findings; docs/presets.md records what each measures.
-PRESETS = {
-    "course": dict(  # deeplearning.ai "Initialization" notebook: zeros vs random*10 vs He
-        dataset="circles", sizes=[2, 10, 5, 1], activation="relu", output="sigmoid", optimizer="sgd", lr=0.01,
-        batch_size=None, steps=15000, inits=["zeros", "random_large", "he_normal"], seeds=[1], target=0.9,
-        eval_every=500),
-    "deep-relu": dict(  # He et al. 2015's deep-ReLU argument on an MLP: He trains, Xavier stalls
-        dataset="spirals", depth=30, width=64, activation="relu", optimizer="sgd", lr=0.01, batch_size=64,
-        steps=1500, inits=["he_normal", "xavier_normal", "torch_default"], seeds=2, target=0.8, eval_every=50),
-    "glorot2010": dict(  # Glorot & Bengio 2010: U(+-1/sqrt(n)) vs normalized init, tanh and sigmoid
-        dataset="digits", depth=5, width=100, activation=["tanh", "sigmoid"], optimizer="sgd", lr=0.1,
-        batch_size=32, steps=1500, inits=["torch_default", "xavier_uniform"], seeds=2, target=0.9, eval_every=50),
-    "linear-depth": dict(  # 10 linear layers of width 2: W = 1.5 I explodes, 0.5 I vanishes
-        dataset="blobs", dataset_params={"classes": 2, "features": 2}, depth=10, width=2, activation="identity",
-        optimizer="sgd", lr=0.01, batch_size=None, steps=300, inits=["identity:gain=1.5", "identity:gain=0.5",
-                                                                     "identity"], seeds=[0], target=0.9, eval_every=10),
-    "mnist1d": dict(  # Greydanus 2020: the MLP reaches ~65% test accuracy
-        dataset="mnist1d", sizes=[100, 100], activation="relu", optimizer="adam", lr=0.01, batch_size=100,
-        steps=6000, inits=["he_normal", "xavier_normal", "zeros"], seeds=2, target=0.6, eval_every=200),
-    "lsuv": dict(  # Mishkin & Matas 2015: LSUV and orthogonal against He and Xavier, deep tanh
-        dataset="spirals", depth=12, width=64, activation="tanh", optimizer="sgd", lr=0.05, batch_size=64,
-        steps=1500, inits=["lsuv", "orthogonal", "he_normal", "xavier_normal"], seeds=2, target=0.8, eval_every=50),
-}
-
-DEFAULT = dict(dataset="circles", sizes=[16, 16], activation="relu", optimizer="sgd", lr=0.5, batch_size=None,
-               steps=1500, inits=["zeros", "random_small", "random_large", "xavier_normal", "he_normal"], seeds=3,
-               target=0.95, eval_every=25)
-
+__all__ = ["main"]
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line and exit 2, never a traceback
@@ -95,11 +72,7 @@ def _parser():
 
 
 def _info():
-    import importlib.util
-
-    import fastinit
-
-    k = fastinit.kernel_info()
+    k = runtime.kernel_info()
     print(f"fastinit {fastinit.__version__}")
     print(f"kernel    {k['kernel']} (available: {', '.join(k['available'])}); float32 {k['float32']['micro_kernel']}"
           f" {k['float32']['tile']}")
@@ -113,9 +86,7 @@ def _info():
 
 
 def _compare(args):
-    from fastinit import study
-
-    kw = dict(PRESETS[args.preset]) if args.preset else dict(DEFAULT)
+    kw = dict(PRESETS[args.preset]) if args.preset else {}
     if args.epochs is not None:
         kw.pop("steps", None)
     for opt in ("dataset", "inits", "depth", "width", "activation", "optimizer", "lr", "steps", "epochs", "seeds",
@@ -131,33 +102,31 @@ def _compare(args):
         kw.pop("sizes", None)
     if args.batch_size is not None:
         kw["batch_size"] = None if args.batch_size == 0 else args.batch_size
-    executor = client = None
+    pool = client = None
     if args.scheduler:
         try:
             from distributed import Client
         except ImportError:
             raise SystemExit("fastinit: --scheduler needs dask.distributed: pip install 'fastinit[dask]'")
         client = Client(args.scheduler)
-        executor = client.get_executor(pure=False)
-    inits = kw.pop("inits")
+        pool = client.get_executor(pure=False)
+    inits = kw.pop("inits", executor.DEFAULTS["inits"])
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings():  # said below, in the CLI's words
             warnings.filterwarnings("ignore", message="fastinit.study.compare: interrupted")
-            result = study.compare(inits=inits, executor=executor, n_jobs=args.jobs, **kw)
+            result = executor.compare(inits=inits, executor=pool, n_jobs=args.jobs, **kw)
     finally:
         if client is not None:
             client.close()
     elapsed = time.perf_counter() - t0
-    print(f"{result.settings['dataset']}; target: test accuracy {kw.get('target')}; "
+    print(f"{result.settings['dataset']}; target: test accuracy {result.settings['target']}; "
           f"{len(result.runs)} runs in {elapsed:.1f} s\n")
     print(result.format_table())
     paths = result.save(args.out)
     written = [paths["json"], paths["csv"]]
     if not args.no_plots:
         try:
-            from fastinit import plot, report
-
             figures = plot.save_all(result, args.out)
             page = os.path.join(args.out, "report.html")
             report.write_html(result, figures, page)

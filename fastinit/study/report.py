@@ -7,7 +7,8 @@ import base64
 import datetime
 import html
 
-from fastinit import study as _study
+from fastinit import __version__, runtime
+from fastinit.study import results as _results
 
 __all__ = ["write_html"]
 
@@ -62,7 +63,7 @@ def _settings(result) -> dict:
 
 
 def _table(cols, heads, rows) -> str:
-    th = "".join(f'<th title="{html.escape(_study.COLUMNS[c][1])}">{html.escape(h)}</th>' if c in _study.COLUMNS
+    th = "".join(f'<th title="{html.escape(_results.COLUMNS[c][1])}">{html.escape(h)}</th>' if c in _results.COLUMNS
                  else f"<th>{html.escape(h)}</th>" for c, h in zip(cols, heads))
     body = []
     for row in rows:
@@ -82,12 +83,10 @@ def _definitions(items) -> str:
 def write_html(result, figures: dict, path) -> None:
     """Write the report of `result` (a study.StudyResult) to `path`, embedding the PNG files of
     `figures` (name -> path, as plot.save_all returns)."""
-    import fastinit
-
     settings = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(v)}</li>" for k, v in _settings(result).items())
     cols, heads, rows = result.table_cells()
     shown = {row[-1] for row in rows}
-    verdicts = [(k, v) for k, v in _study.VERDICTS.items() if k in shown]
+    verdicts = [(k, v) for k, v in _results.VERDICTS.items() if k in shown]
     figs = []
     for name, png in figures.items():
         with open(png, "rb") as f:
@@ -95,17 +94,17 @@ def write_html(result, figures: dict, path) -> None:
         figs.append(f"<h2>{html.escape(name.replace('_', ' '))}</h2>"
                     f"<p class=\"note\">{html.escape(FIGURES.get(name, ''))}</p>"
                     f"<img alt=\"{html.escape(name)}\" src=\"data:image/png;base64,{data}\">")
-    k = fastinit.kernel_info()
+    k = runtime.kernel_info()
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>fastinit: init study</title>
 <style>{_STYLE}</style></head><body><h1>What each initialization does</h1>
 <ul>{settings}</ul>
 <h2>Results</h2>{_table(cols, heads, rows)}
 <p class="note">Medians over seeds; hover a column header for its definition.</p>
-<h3>Columns</h3>{_definitions((h, _study.COLUMNS[c][1]) for c, h in zip(cols, heads) if c in _study.COLUMNS)}
+<h3>Columns</h3>{_definitions((h, _results.COLUMNS[c][1]) for c, h in zip(cols, heads) if c in _results.COLUMNS)}
 <h3>Verdicts in this table</h3>{_definitions(verdicts)}
 {''.join(figs)}
-<footer>fastinit {html.escape(fastinit.__version__)}, kernel {html.escape(k['kernel'])}, {k['threads']} thread(s);
+<footer>fastinit {html.escape(__version__)}, kernel {html.escape(k['kernel'])}, {k['threads']} thread(s);
 written {stamp}. The same seeds give the same numbers, except the seconds.</footer></body></html>"""
     with open(path, "w", encoding="utf-8") as f:
         f.write(page)

@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 
+from fastinit.study.plan import GRID_KEYS
+
 __all__ = ["loss_curves", "accuracy_curves", "activation_histograms", "gradient_flow", "steps_to_target",
            "save_all"]
 
@@ -31,7 +33,6 @@ def _plt():
 
 def _varying(result):
     """The grid keys (besides the seed) whose values differ between the study's groups."""
-    from fastinit.study import GRID_KEYS
 
     keys = [dict(k) for k in result.groups()]
     return [k for k in GRID_KEYS if k != "seed" and len({d.get(k) for d in keys}) > 1] or ["init"]

@@ -1,0 +1,195 @@
+"""Running a study's configs: compare() on a local process pool of our own or any
+concurrent.futures executor (Dask's too). Every process-pool, Ctrl-C and private-attribute
+detail of the study lives in this file."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import importlib
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import warnings
+
+
+from fastinit import _progress as _progress_bar
+from fastinit import _validate, init, runtime
+from fastinit.study.plan import DEFAULTS, plan  # noqa: F401  (DEFAULTS: the CLI reads it here)
+from fastinit.study.results import StudyResult
+from fastinit.study.run import run
+
+_POOL_WORKER = False  # True in the processes of compare's own pool
+_UNGUARDED_MARK = "FASTINIT_UNGUARDED_MARK"  # environment: the file a worker leaves (see compare)
+
+
+def _worker_init():
+    global _POOL_WORKER
+    runtime.set_num_threads(1)  # one process per core: no nested threading
+    _POOL_WORKER = True
+    # Ctrl-C reaches every process of the terminal. An idle worker ignores it, so the pool never
+    # breaks; a busy one stops its run (_run_importing) and the parent keeps what finished.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def compare(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, executor=None, n_jobs=None, progress=True,
+            **options) -> StudyResult:
+    """Run the study `plan(dataset, inits, **options)` describes and return a StudyResult.
+
+    options: sizes or depth/width, activation, output, optimizer, lr, momentum, batch_size,
+    steps or epochs, seeds, target, eval_every, dataset_params (see plan). executor: any
+    concurrent.futures.Executor (e.g. a Dask client's get_executor(pure=False)); default a
+    local process pool of n_jobs processes (all cores). Its workers start by running the main
+    script again (spawn): a script calling compare() outside `if __name__ == "__main__":` gets
+    its runs done in its own process instead, with a RuntimeWarning.
+    Ctrl-C (KeyboardInterrupt) stops the study and keeps what finished: the result holds the
+    finished runs, settings["interrupted"] says how many (a RuntimeWarning too); with none
+    finished, the KeyboardInterrupt propagates.
+    """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # A worker of our pool is importing the script that started it (spawn does), and the
+        # script calls compare() unguarded: leave quietly, marked; the parent runs the study itself.
+        if os.environ.get(_UNGUARDED_MARK):
+            open(os.environ[_UNGUARDED_MARK], "w").close()
+        raise SystemExit(1)
+    if n_jobs is not None:
+        _validate.integer("n_jobs", n_jobs, low=1)
+    configs, settings = plan(dataset, inits, **options)
+    runs = _execute(configs, executor, n_jobs, progress)
+    if None in runs:
+        done = [r for r in runs if r is not None]
+        if not done:
+            raise KeyboardInterrupt
+        settings["interrupted"] = f"{len(done)} of {len(runs)} runs finished"
+        warnings.warn(f"fastinit.study.compare: interrupted with {settings['interrupted']}; the result "
+                      f"holds those", RuntimeWarning, stacklevel=2)
+        runs = done
+    return StudyResult(runs, settings)
+
+
+def _run_importing(modules, cfg):
+    """run(cfg) in a worker, after importing the modules that registered the user's init schemes
+    ("__main__" is left to the process start, which runs a main script again)."""
+    for m in modules:
+        if m != "__main__":
+            importlib.import_module(m)
+    try:
+        init.get(cfg.init)
+    except ValueError:
+        if "__main__" not in modules:
+            raise
+        raise ValueError(f"init scheme {cfg.init!r} is unknown in this worker: it was registered by the main "
+                         f"script or session that submitted the study, which a worker process cannot import. "
+                         f"Register it in a module the workers can import, or use a thread pool") from None
+    if not _POOL_WORKER:
+        return run(cfg)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return run(cfg)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _execute(configs, executor, n_jobs, progress):
+    """The runs' records in config order; None for a run that never finished (Ctrl-C)."""
+    results = [None] * len(configs)
+
+    def serial():  # the runs not done yet, here; Ctrl-C keeps what finished
+        try:
+            for i, c in enumerate(_progress(configs, progress, len(configs))):
+                if results[i] is None:
+                    results[i] = run(c)
+        except KeyboardInterrupt:
+            pass
+        return results
+
+    modules = tuple(sorted(m for m in {init.module_of(c.init) for c in configs} if not m.startswith("fastinit.")))
+    if executor is not None:
+        return _collect(executor, modules, configs, results, progress)
+    n_jobs = n_jobs or os.cpu_count() or 1
+    if n_jobs == 1:
+        return serial()
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if "__main__" in modules and not (main_file and os.path.isfile(main_file)):
+        warnings.warn("fastinit.study.compare: an init scheme of this study is registered in this "
+                      "interactive session, which worker processes cannot see; running the "
+                      f"{len(configs)} runs in this process instead. Register it in a module to use "
+                      f"{n_jobs} processes.", RuntimeWarning, stacklevel=3)
+        return serial()
+    if main_file and not os.path.isfile(main_file):  # python - < script.py: workers cannot rerun it
+        warnings.warn(f"fastinit.study.compare: worker processes start by running the main script, and "
+                      f"{main_file} is no file; running the {len(configs)} runs in this process instead. "
+                      f"Run a script file to use {n_jobs} processes.", RuntimeWarning, stacklevel=3)
+        return serial()
+    # A worker that finds the main script calling compare() unguarded (see compare) leaves this
+    # mark before it exits, so a pool broken that way is told from one broken by a crash.
+    mark_dir = tempfile.mkdtemp(prefix="fastinit-")
+    mark = os.path.join(mark_dir, "unguarded")
+    try:
+        return _collect(None, modules, configs, results, progress, n_jobs=n_jobs, mark=mark)
+    except cf.process.BrokenProcessPool:
+        if not os.path.exists(mark):
+            raise
+        warnings.warn(f"fastinit.study.compare: the worker processes stopped as they ran "
+                      f"{os.path.basename(main_file)} again, which calls compare() outside "
+                      f"`if __name__ == \"__main__\":`; running the unfinished runs in this process instead. "
+                      f"Guard the call to use {n_jobs} processes.", RuntimeWarning, stacklevel=3)
+        return serial()
+    finally:
+        shutil.rmtree(mark_dir, ignore_errors=True)
+
+
+def _collect(executor, modules, configs, results, progress, *, n_jobs=None, mark=None):
+    """Run the configs on `executor`, or on a pool of our own (n_jobs spawned processes), into
+    results. Ctrl-C cancels what has not started and keeps what finished."""
+    own = None
+    futures = {}
+    try:
+        if executor is None:
+            # The workers start with Ctrl-C ignored (they inherit it), so one that arrives while
+            # they import cannot break the pool; each run turns it back on (_run_importing).
+            main = threading.current_thread() is threading.main_thread()
+            old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            os.environ[_UNGUARDED_MARK] = mark
+            try:
+                own = executor = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init,
+                                                        mp_context=multiprocessing.get_context("spawn"))
+                futures = {executor.submit(_run_importing, modules, c): i for i, c in enumerate(configs)}
+            finally:
+                del os.environ[_UNGUARDED_MARK]
+                if old is not None:
+                    signal.signal(signal.SIGINT, old)
+        else:
+            futures = {executor.submit(_run_importing, modules, c): i for i, c in enumerate(configs)}
+        for fut in _progress(cf.as_completed(futures), progress, len(configs)):
+            results[futures[fut]] = fut.result()
+        return results
+    except KeyboardInterrupt:
+        if own is not None:  # Ctrl-C sent to this process alone still stops the runs under way
+            for pid in list(getattr(own, "_processes", None) or ()):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGINT)
+        for fut, i in futures.items():
+            if not fut.cancel() and fut.done() and fut.exception() is None:
+                results[i] = fut.result()
+        return results
+    finally:
+        if own is not None:  # after a failure, do not wait for the runs still queued
+            own.shutdown(wait=all(f.done() for f in futures), cancel_futures=True)
+
+
+def _progress(it, enabled, total):
+    """`it`, counting its items on a progress bar where someone watches (see fastinit._progress)."""
+    bar = _progress_bar.bar(enabled, total, "run")
+    if bar is None:
+        yield from it
+        return
+    try:
+        for x in it:
+            yield x
+            bar.update(1)
+    finally:
+        bar.close()

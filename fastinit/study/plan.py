@@ -1,0 +1,144 @@
+"""A study's plan: the grid of runs (RunConfig), checked before any starts, and the one set of
+defaults that the Python API and the command line share."""
+from __future__ import annotations
+
+import itertools
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from fastinit import data, init, optim
+from fastinit._validate import unknown
+
+DEFAULT_INITS = ("zeros", "random_small", "random_large", "xavier_normal", "he_normal")
+GRID_KEYS = ("init", "seed", "depth", "width", "activation", "lr", "batch_size", "optimizer")
+#: The default study, the same for compare() and `fastinit compare`: a 2-hidden-layer ReLU net of
+#: width 16, full-batch gradient descent at lr 0.5 for 1500 steps, three seeds, target 95% test.
+DEFAULTS = dict(dataset="circles", inits=DEFAULT_INITS, depth=2, width=16, activation="relu", output="softmax",
+                optimizer="sgd", lr=0.5, momentum=0.0, batch_size=None, steps=1500, seeds=3, target=0.95,
+                eval_every=25)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One training run of the study grid (all plain values: it crosses process boundaries)."""
+    dataset: str
+    dataset_params: tuple
+    init: str
+    seed: int
+    sizes: tuple
+    activation: str
+    output: str
+    optimizer: str
+    lr: float
+    momentum: float
+    batch_size: int | None
+    steps: int
+    target: float | None
+    eval_every: int
+    depth: int | None = None
+    width: int | None = None
+
+    def label(self) -> dict:
+        return {k: getattr(self, k) for k in GRID_KEYS}
+
+
+_DATA_CACHE: dict = {}
+
+
+def _dataset(name, params):
+    key = (name, params)
+    if key not in _DATA_CACHE:
+        _DATA_CACHE[key] = data.load(name, **dict(params))
+    return _DATA_CACHE[key]
+
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
+
+
+def make_optimizer(name: str, lr: float, momentum: float = 0.0):
+    """The fastinit optimizer a study names: sgd (with `momentum`), momentum and nesterov
+    (momentum 0.9 unless given), adam, adamw."""
+    key = str(name).lower()
+    if key == "sgd":
+        return optim.SGD(lr, momentum=momentum)
+    if key in ("momentum", "nesterov"):
+        return optim.SGD(lr, momentum=momentum or 0.9, nesterov=key == "nesterov")
+    if key == "adam":
+        return optim.Adam(lr)
+    if key == "adamw":
+        return optim.AdamW(lr)
+    raise unknown("optimizer", name, OPTIMIZERS)
+
+
+
+def _as_list(v):
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+
+def plan(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, sizes=None, depth=None, width=None,
+         activation=DEFAULTS["activation"], output=DEFAULTS["output"], optimizer=DEFAULTS["optimizer"],
+         lr=DEFAULTS["lr"], momentum=DEFAULTS["momentum"], batch_size=DEFAULTS["batch_size"], steps=None,
+         epochs=None, seeds=DEFAULTS["seeds"], target=DEFAULTS["target"], eval_every=DEFAULTS["eval_every"],
+         dataset_params=None) -> tuple[list, dict]:
+    """The runs of a study, checked before any starts: (RunConfigs, settings).
+
+    The grid is init x seed x every list-valued option (depth, width, activation, lr,
+    batch_size, optimizer). sizes gives the layer widths (inputs and outputs are taken from the
+    dataset when sizes lists hidden layers only); otherwise depth hidden layers of `width`
+    units. seeds: a count or a list. target: the test accuracy a run must reach (None: no
+    target). batch_size None is full-batch gradient descent. steps or epochs: how long each run
+    trains (default DEFAULTS["steps"]); an epoch is ceil(n_train / batch_size) steps.
+    """
+    if not isinstance(dataset, str):
+        raise TypeError("dataset must be a built-in name or a file path (each worker rebuilds it from that)")
+    params = tuple(sorted((dataset_params or {}).items()))
+    ds = _dataset(dataset, params)
+    name = dataset
+    n_out = ds.n_classes if output == "softmax" else 1
+    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    inits = _as_list(inits)
+    if not inits or not seeds:
+        raise ValueError("a study needs at least one init and one seed")
+    for i in inits:
+        init.get(i)  # unknown names fail here, before any run starts
+    for opt, rate in itertools.product(_as_list(optimizer), _as_list(lr)):
+        make_optimizer(opt, rate, momentum)
+    if steps is not None and epochs is not None:
+        raise ValueError(f"give steps or epochs, not both (got steps={steps!r}, epochs={epochs!r})")
+    if steps is None and epochs is None:
+        steps = DEFAULTS["steps"]
+    for name_, values, low in (("depth", depth, 0), ("width", width, 1), ("batch_size", batch_size, 1),
+                               ("steps", steps, 0), ("epochs", epochs, 0), ("eval_every", eval_every, 1)):
+        for v in _as_list(values):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low):
+                raise ValueError(f"{name_} must be an int >= {low}, got {v!r}")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, numbers.Real)
+                               or not 0 < target <= 1):
+        raise ValueError(f"target must be a test accuracy in (0, 1] or None, got {target!r}")
+    configs = []
+    for scheme, seed, dep, wid, act, rate, bs, opt in itertools.product(
+            inits, seeds, _as_list(depth), _as_list(width), _as_list(activation), _as_list(lr),
+            _as_list(batch_size), _as_list(optimizer)):
+        if sizes is not None:
+            hidden = list(sizes)
+            layer_sizes = hidden if hidden[0] == ds.n_features and hidden[-1] == n_out else [ds.n_features] + hidden + [n_out]
+        else:
+            layer_sizes = [ds.n_features] + [wid if wid is not None else DEFAULTS["width"]] * (dep if dep is not None else DEFAULTS["depth"]) + [n_out]
+        configs.append(RunConfig(name, params, scheme, int(seed), tuple(layer_sizes), act, output, opt, float(rate),
+                                 float(momentum), bs, _steps(steps, epochs, len(ds.X_train), bs), target,
+                                 int(eval_every), dep, wid))
+    length = {"steps": steps} if epochs is None else {"epochs": epochs}
+    settings = {"dataset": ds.describe(), **length, "target": target, "optimizer": _as_list(optimizer),
+                "lr": _as_list(lr), "batch_size": _as_list(batch_size), "output": output}
+    return configs, settings
+
+
+def _steps(steps, epochs, n_train, batch_size) -> int:
+    """Training steps of a run: `steps`, or `epochs` passes over n_train rows in batches (the last
+    one partial, as fit makes them)."""
+    if epochs is None:
+        return int(steps)
+    return int(epochs) * (1 if batch_size is None else -(-n_train // min(int(batch_size), n_train)))

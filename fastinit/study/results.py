@@ -1,0 +1,207 @@
+"""What a study measured, aggregated per grid point: the table's columns, the verdicts and
+StudyResult (table, text, JSON/CSV files)."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fastinit import diagnostics
+from fastinit.study.plan import GRID_KEYS
+
+#: The table's measured columns: key -> (header, what it is).
+COLUMNS = {
+    "symmetry_broken": ("sym. broken", "every hidden layer has more than one distinct neuron at "
+                        "initialization (rows of W and b not all equal)"),
+    "gradient_ratio": ("grad ratio", "at initialization, the rms gradient of the loss with respect to "
+                       "the first layer's input over the last layer's: below 1e-2 vanishing, above 1e2 "
+                       "exploding"),
+    "saturated": ("saturated", "at initialization, the largest fraction of a tanh/sigmoid layer's "
+                  "outputs in the flat tails (tanh |a| > 0.99, sigmoid < 0.01 or > 0.99)"),
+    "dead": ("dead", "at initialization, the largest fraction of a ReLU layer's units that are zero "
+             "on the whole batch"),
+    "reached": ("reached", "seeds that reached the target"),
+    "steps_to_target": ("steps to target", "median training steps to the target's first evaluation "
+                        "meeting it, if every seed reached it"),
+    "seconds_to_target": ("s to target", "median training seconds to the target (evaluation not "
+                          "counted), if every seed reached it"),
+    "test_acc": ("test acc", "median test accuracy at the end"),
+    "verdict": ("verdict", "one word for the init, from the measurements (see the verdicts)"),
+}
+
+
+#: Every verdict _verdict gives, and what it means (the report prints these).
+VERDICTS = {
+    "symmetric": "some hidden layer starts with all its neurons alike (zeros, constant): they get "
+                 "the same gradient and stay alike, so the layer acts as one unit",
+    "diverged": "the loss became NaN or inf in some run",
+    "exploded": "no run reached the target (or none was set) and the loss rose above 100 times its first value",
+    "vanishing": "no run reached the target (or none was set) and at initialization the gradient reaching the first "
+                 "layer was below 1/100 of the last layer's (median over seeds)",
+    "exploding": "no run reached the target (or none was set) and at initialization the gradient reaching the first "
+                 "layer was above 100 times the last layer's (median over seeds)",
+    "dead units": "no run reached the target (or none was set) and at the end half or more of some layer's ReLUs were "
+                  "zero on the whole batch (median over seeds)",
+    "saturated": "no run reached the target (or none was set) and, at initialization or at the end, more than half "
+                 "of some layer's tanh/sigmoid outputs were saturated (median over seeds)",
+    "slow": "no run reached the target, with none of the causes above seen",
+    "unreliable": "some seeds reached the target, others did not",
+    "trains": "every seed reached the target",
+    "fastest": "every seed reached the target, in the fewest steps (median) of the study",
+}
+
+
+def _verdict(rows_for_init, best_steps, has_target=True):
+    """One word of VERDICTS for a group of runs (one init) from what was measured; without a
+    target, only the causes (else "-")."""
+    reached = [r["steps_to_target"] for r in rows_for_init if r["steps_to_target"] is not None]
+
+    def median(values):
+        values = [v for v in values if v is not None]
+        return float(np.median(values)) if values else None
+
+    if not all(r["diag_init"]["symmetry_broken"] for r in rows_for_init):
+        return "symmetric"
+    if any(r["diverged"] for r in rows_for_init):
+        return "diverged"
+    if not reached:
+        curve = [v for r in rows_for_init for v in r["loss_curve"]["loss"][:1]]
+        peak = max((max(r["loss_curve"]["loss"], default=0) for r in rows_for_init), default=0)
+        if curve and peak > 100 * max(curve):
+            return "exploded"
+        # Over seeds, the median, as the table shows them; the cause at init before its effects.
+        ratio = median(r["diag_init"]["gradient_ratio"] for r in rows_for_init)
+        if ratio is not None and (ratio < diagnostics.VANISHING or ratio > diagnostics.EXPLODING):
+            return "vanishing" if ratio < diagnostics.VANISHING else "exploding"
+        if (median(r["diag_end"]["dead"] for r in rows_for_init) or 0) >= 0.5:
+            return "dead units"
+        if (median(max(r["diag_init"]["saturated"] or 0, r["diag_end"]["saturated"] or 0)
+                   for r in rows_for_init) or 0) > 0.5:
+            return "saturated"
+        return "slow" if has_target else "-"
+    if len(reached) < len(rows_for_init):
+        return "unreliable"
+    return "fastest" if best_steps is not None and np.median(reached) <= best_steps else "trains"
+
+
+@dataclass
+class StudyResult:
+    """All runs of a study and their aggregation per grid point (median and spread over seeds)."""
+    runs: list
+    settings: dict = field(default_factory=dict)
+
+    def groups(self) -> dict:
+        out = {}
+        for r in self.runs:
+            key = tuple((k, v) for k, v in r["config"].items() if k in GRID_KEYS and k != "seed")
+            out.setdefault(key, []).append(r)
+        return out
+
+    def table(self) -> list[dict]:
+        """One row per grid point: medians over seeds (min-max spread for steps to target)."""
+        groups = self.groups()
+        reached = [np.median([r["steps_to_target"] for r in g]) for g in groups.values()
+                   if all(r["steps_to_target"] is not None for r in g)]
+        best = min(reached) if reached else None
+        rows = []
+        for key, g in groups.items():
+            steps = [r["steps_to_target"] for r in g if r["steps_to_target"] is not None]
+            secs = [r["seconds_to_target"] for r in g if r["seconds_to_target"] is not None]
+            med = lambda xs: float(np.median(xs)) if xs else None  # noqa: E731
+            opt = lambda xs: [x for x in xs if x is not None]  # noqa: E731
+            has_target = all(r["config"].get("target") is not None for r in g)
+            rows.append({
+                **dict(key), "seeds": len(g),
+                "symmetry_broken": all(r["diag_init"]["symmetry_broken"] for r in g),
+                "gradient_ratio": med(opt([r["diag_init"]["gradient_ratio"] for r in g])),
+                "saturated": med(opt([r["diag_init"]["saturated"] for r in g])),
+                "dead": med(opt([r["diag_init"]["dead"] for r in g])),
+                "reached": f"{len(steps)}/{len(g)}" if has_target else "-",
+                "steps_to_target": med(steps) if len(steps) == len(g) else None,
+                "steps_min": min(steps) if steps else None, "steps_max": max(steps) if steps else None,
+                "seconds_to_target": med(secs) if len(secs) == len(g) else None,
+                "test_acc": med(opt([r["final"]["val_acc"] for r in g])),
+                "test_loss": med(opt([r["final"]["val_loss"] for r in g])),
+                "verdict": _verdict(g, best, has_target),
+            })
+        return rows
+
+    def table_cells(self) -> tuple[list[str], list[str], list[list[str]]]:
+        """(column keys, headers, rows of formatted cells) of the table: the grid keys that vary
+        (else init), then the COLUMNS."""
+        rows = self.table()
+        varying = [k for k in GRID_KEYS if k != "seed" and len({r.get(k) for r in rows}) > 1] or ["init"]
+        cols = varying + list(COLUMNS)
+
+        def fmt(k, v, row):
+            if v is None:
+                return "never" if k in ("steps_to_target", "seconds_to_target") and row["reached"] != "-" else "-"
+            if isinstance(v, bool):
+                return "yes" if v else "NO"
+            if k == "gradient_ratio":
+                return f"{v:.2e}"
+            if k in ("saturated", "dead", "test_acc"):
+                return f"{100 * v:.1f}%"
+            if k == "seconds_to_target":
+                return f"{v:.3f}"
+            if isinstance(v, float):
+                return f"{v:g}"
+            return str(v)
+
+        heads = [COLUMNS[c][0] if c in COLUMNS else c for c in cols]
+        return cols, heads, [[fmt(c, r.get(c), r) for c in cols] for r in rows]
+
+    def format_table(self) -> str:
+        """The table as aligned text."""
+        _, heads, body = self.table_cells()
+        cells = [heads] + body
+        widths = [max(len(row[i]) for row in cells) for i in range(len(heads))]
+        lines = ["  ".join(s.ljust(w) for s, w in zip(row, widths)) for row in cells]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps({"settings": self.settings, "table": self.table(), "runs": self.runs}, indent=1,
+                          default=_json_default)
+
+    @classmethod
+    def from_json(cls, text: str) -> "StudyResult":
+        d = json.loads(text)
+        if not isinstance(d, dict) or not isinstance(d.get("runs"), list):
+            raise ValueError("not a fastinit study result (no list of runs)")
+        return cls(d["runs"], d.get("settings", {}))
+
+    def save(self, folder) -> dict:
+        """Write results.json and results.csv into folder; returns their paths."""
+        os.makedirs(folder, exist_ok=True)
+        paths = {"json": os.path.join(folder, "results.json"), "csv": os.path.join(folder, "results.csv")}
+        with open(paths["json"], "w") as f:
+            f.write(self.to_json())
+        rows = self.table()
+        with open(paths["csv"], "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        return paths
+
+    @classmethod
+    def load(cls, path) -> "StudyResult":
+        """The result saved in `path`: a results folder or its results.json."""
+        path = os.path.join(path, "results.json") if os.path.isdir(path) else path
+        with open(path) as f:
+            text = f.read()
+        try:
+            return cls.from_json(text)
+        except ValueError as e:  # json.JSONDecodeError too
+            raise ValueError(f"{path}: {e}") from None
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")

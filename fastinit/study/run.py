@@ -1,0 +1,53 @@
+"""One run of a study: the initialized model, training, and the JSON-ready record of what was
+measured."""
+from __future__ import annotations
+
+from fastinit import diagnostics, train
+from fastinit.nn import MLP
+from fastinit.study.plan import RunConfig, _dataset, make_optimizer
+
+def initial_model(cfg: RunConfig):
+    """The dataset and the initialized model a run starts from: a data-dependent init is
+    finished on the first batch of rows (before the diagnostics at initialization)."""
+    ds = _dataset(cfg.dataset, cfg.dataset_params)
+    model = MLP(list(cfg.sizes), activation=cfg.activation, output=cfg.output, init=cfg.init, seed=cfg.seed)
+    rows = slice(0, cfg.batch_size or len(ds.X_train))
+    model.finish_init(ds.X_train[rows], ds.y_train[rows])
+    return ds, model
+
+
+def run(cfg: RunConfig) -> dict:
+    """Train one configuration; return a JSON-ready record (config, diagnostics at init and at
+    the end, the history's curves, steps and seconds to the target)."""
+    ds, model = initial_model(cfg)
+    output = cfg.output
+    y_tr, y_te = ds.y_train, ds.y_test
+    probe = slice(0, min(len(ds.X_train), 512))
+    diag0 = diagnostics.diagnose(model, ds.X_train[probe], y_tr[probe])
+    hist = train.fit(model, ds.X_train, y_tr, optimizer=make_optimizer(cfg.optimizer, cfg.lr, cfg.momentum),
+                        steps=cfg.steps, batch_size=cfg.batch_size, shuffle=cfg.batch_size is not None,
+                        seed=cfg.seed, validation_data=(ds.X_test, y_te), target=cfg.target,
+                        eval_every=cfg.eval_every, progress=False)
+    if hist.interrupted:  # fit keeps a Ctrl-C to itself; a study stops on it
+        raise KeyboardInterrupt
+    diag1 = diagnostics.diagnose(model, ds.X_train[probe], y_tr[probe])
+    stride = max(1, len(hist.loss) // 500)  # keep curves light: at most ~500 points
+    return {
+        "config": {**cfg.label(), "sizes": list(cfg.sizes), "dataset": cfg.dataset, "steps": cfg.steps,
+                   "target": cfg.target, "output": output},
+        "diag_init": diagnostics.summary(diag0),
+        "diag_end": diagnostics.summary(diag1),
+        "layers_init": [{"layer": l["layer"], "activation": l["activation"], "post": l["post"],
+                         "grad_W_norm": l["grad_W_norm"], "grad_input_rms": l["grad_input_rms"]}
+                        for l in diag0["layers"]],
+        "loss_curve": {"step": list(range(1, len(hist.loss) + 1, stride)),
+                       "loss": [float(v) for v in hist.loss[::stride]]},
+        "evals": hist.evals,
+        "steps_to_target": hist.target_step,
+        "seconds_to_target": hist.target_time,
+        "wall_seconds": hist.wall_time,
+        "final": {k: (hist.evals[-1].get(k) if hist.evals else None)
+                  for k in ("train_loss", "train_acc", "val_loss", "val_acc")},
+        "diverged": hist.diverged,
+        "warnings": hist.warnings,
+    }

@@ -1,0 +1,52 @@
+"""Helpers the tests share: kernel sets and thread counts set for a block and restored after,
+and the one numerical-gradient check (central differences in float64)."""
+import contextlib
+
+import numpy as np
+
+import fastinit
+from fastinit import _core, runtime
+
+
+def has_kernel(name: str) -> bool:
+    return name in runtime.available_kernels()
+
+
+@contextlib.contextmanager
+def kernel_set(name: str):
+    """Every kernel family on the set `name` inside the block; the automatic choice after."""
+    runtime.select_kernel(name)
+    try:
+        yield name
+    finally:
+        runtime.select_kernel("auto")
+
+
+@contextlib.contextmanager
+def num_threads(n: int):
+    """The kernels on n threads inside the block; the count before, after."""
+    before = fastinit.get_num_threads()
+    fastinit.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        fastinit.set_num_threads(before)
+
+
+def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """d f / d x by central differences, one element at a time, in place on float64 x."""
+    g = np.zeros_like(x)
+    flat, gf = x.reshape(-1), g.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        fp = f()
+        flat[i] = old - eps
+        fm = f()
+        flat[i] = old
+        gf[i] = (fp - fm) / (2 * eps)
+    return g
+
+
+def act_kernel() -> str:
+    return _core.act_kernel()
