@@ -8,8 +8,8 @@ import sys
 import time
 import warnings
 
-import fastinit
 from fastinit import runtime
+from fastinit._version import __version__
 from fastinit.study import executor, plot, report
 from fastinit.study.presets import PRESETS
 
@@ -73,7 +73,7 @@ def _parser():
 
 def _info():
     k = runtime.kernel_info()
-    print(f"fastinit {fastinit.__version__}")
+    print(f"fastinit {__version__}")
     print(f"kernel    {k['kernel']} (available: {', '.join(k['available'])}); float32 {k['float32']['micro_kernel']}"
           f" {k['float32']['tile']}")
     print(f"threads   {k['threads']} (OpenMP {'on' if k['openmp'] else 'off'})")

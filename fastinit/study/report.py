@@ -7,7 +7,8 @@ import base64
 import datetime
 import html
 
-from fastinit import __version__, runtime
+from fastinit import runtime
+from fastinit._version import __version__
 from fastinit.study import results as _results
 
 __all__ = ["write_html"]
