@@ -7,6 +7,7 @@ gradient statistics, saturated and dead units, gradient flow and symmetry.
 from __future__ import annotations
 
 import warnings
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -19,6 +20,56 @@ SATURATION = {"tanh": (-0.99, 0.99), "softsign": (-0.99, 0.99), "sigmoid": (0.01
 RELU_LIKE = {"relu"}
 
 
+class TensorSummary(TypedDict):
+    """Statistics of one tensor on the batch (None where no finite value exists)."""
+    mean: float | None
+    std: float | None
+    p1: float | None
+    p50: float | None
+    p99: float | None
+    hist: list[list[float]]          # [counts, edges]; empty without bins
+    saturated: float | None          # outside the activation's SATURATION band
+    nonfinite: int
+
+
+class LayerReport(TypedDict):
+    layer: int
+    units: int
+    activation: str
+    weight_std: float
+    pre: TensorSummary
+    post: TensorSummary
+    saturated_fraction: float | None
+    dead_fraction: float | None
+    grad_W_norm: float
+    grad_weight_ratio: float | None
+    grad_input_norm: float
+    grad_input_rms: float
+    distinct_neurons: int
+    update_ratio: float | None
+
+
+class Diagnosis(TypedDict):
+    """What diagnose measured."""
+    loss: float
+    layers: list[LayerReport]
+    gradient_ratio: float | None
+    gradient_flow: str               # "vanishing", "exploding", "ok" or "none"
+    symmetry_broken: bool
+    thresholds: dict[str, float]
+
+
+class Summary(TypedDict):
+    """The few numbers of a Diagnosis a table shows."""
+    loss: float
+    gradient_ratio: float | None
+    gradient_flow: str
+    symmetry_broken: bool
+    saturated: float | None
+    dead: float | None
+    distinct_neurons: list[int]
+
+
 def distinct_neurons(W: np.ndarray, b: np.ndarray | None = None, tol: float = 1e-6) -> int:
     """Number of different neurons (rows of [W | b]) when rows within tol * max|W| are equal
     (every value rounded to a multiple of that; computed in C by hashing the rows, exact).
@@ -26,13 +77,13 @@ def distinct_neurons(W: np.ndarray, b: np.ndarray | None = None, tol: float = 1e
     return int(stats.distinct_rows(W, b, tol))
 
 
-def _stats(x: np.ndarray, bins: int, activation: str | None = None) -> dict:
+def _stats(x: np.ndarray, bins: int, activation: str | None = None) -> TensorSummary:
     """Moments and histogram (in C, one pass each), percentiles and, for a saturating
     activation, the fraction of x outside its SATURATION band."""
     lo, hi = SATURATION.get(activation, (-np.inf, np.inf))
     s = stats.tensor_stats(x, lo, hi, bins)
-    out = {"mean": None, "std": None, "p1": None, "p50": None, "p99": None, "hist": [[], []], "saturated": None,
-           "nonfinite": int(s["nonfinite"])}
+    out: TensorSummary = {"mean": None, "std": None, "p1": None, "p50": None, "p99": None, "hist": [[], []],
+                          "saturated": None, "nonfinite": int(s["nonfinite"])}
     if s["nonfinite"] == x.size:
         return out
     out.update(mean=s["mean"], std=s["std"], saturated=s["sat_frac"] if activation in SATURATION else None)
@@ -48,8 +99,8 @@ def _stats(x: np.ndarray, bins: int, activation: str | None = None) -> dict:
 VANISHING, EXPLODING = 1e-2, 1e2
 
 
-def diagnose(model, X, y, *, vanishing: float = VANISHING, exploding: float = EXPLODING, sym_tol: float = 1e-6,
-             bins: int = 40, lr: float | None = None) -> dict:
+def diagnose(model: Any, X: Any, y: Any, *, vanishing: float = VANISHING, exploding: float = EXPLODING,
+             sym_tol: float = 1e-6, bins: int = 40, lr: float | None = None) -> Diagnosis:
     """Per-layer statistics of one forward/backward pass of `model` on (X, y).
 
     gradient_ratio = rms(dL/dx_first) / rms(dL/dx_last), x the input of a layer: how much of
@@ -63,7 +114,7 @@ def diagnose(model, X, y, *, vanishing: float = VANISHING, exploding: float = EX
     without lr; Monitor measures the real one over training).
     """
     t = model.trace(X, y)
-    layers = []
+    layers: list[Any] = []
     for i, layer in enumerate(model.layers):
         a = t.post[i]
         hidden = i < len(model.layers) - 1
@@ -88,11 +139,11 @@ def diagnose(model, X, y, *, vanishing: float = VANISHING, exploding: float = EX
             "thresholds": {"vanishing": vanishing, "exploding": exploding}}
 
 
-def _ratio(num, den):
+def _ratio(num: float, den: float) -> float | None:
     return float(num / den) if den > 0 else None
 
 
-def _gradient_flow(first: float, last: float, vanishing: float, exploding: float):
+def _gradient_flow(first: float, last: float, vanishing: float, exploding: float) -> tuple[float | None, str]:
     """(ratio, verdict) of the input-gradient rms of the first layer over the last's."""
     if not last > 0:  # no gradient reaches even the last layer's input (e.g. all-zero weights)
         return None, "none"
@@ -100,16 +151,16 @@ def _gradient_flow(first: float, last: float, vanishing: float, exploding: float
     return ratio, "vanishing" if ratio < vanishing else "exploding" if ratio > exploding else "ok"
 
 
-def _symmetry_broken(distinct, units) -> bool:
+def _symmetry_broken(distinct: list[int], units: list[int]) -> bool:
     """Every hidden layer of more than one unit has more than one distinct neuron."""
     return all(d > 1 for d, u in zip(distinct[:-1], units[:-1]) if u > 1)
 
 
-def _dead_fraction(a: np.ndarray, activation: str, hidden: bool):
+def _dead_fraction(a: np.ndarray, activation: str, hidden: bool) -> float | None:
     return stats.dead_units(a) / a.shape[1] if hidden and activation in RELU_LIKE else None
 
 
-def summary(report: dict) -> dict:
+def summary(report: Diagnosis) -> Summary:
     """The few numbers a table shows: loss, gradient ratio and flow, symmetry, worst
     saturated and dead fractions over the hidden layers."""
     sat = [l["saturated_fraction"] for l in report["layers"] if l["saturated_fraction"] is not None]

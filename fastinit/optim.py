@@ -11,6 +11,7 @@ state (momentum buffers, moments, step count), created at its first step.
 from __future__ import annotations
 
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,8 @@ class Optimizer:
     _kind = _SGD
     _n_state = 0
 
-    def __init__(self, lr, *, momentum=0.0, nesterov=False, weight_decay=0.0,
-                 betas=(0.9, 0.999), eps=1e-8, clip_norm=None):
+    def __init__(self, lr: float, *, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, clip_norm: float | None = None) -> None:
         self._lr = _number("lr", lr, low=0.0, low_inclusive=False)
         self.momentum = _number("momentum", momentum)
         self.nesterov = bool(nesterov)
@@ -54,11 +55,11 @@ class Optimizer:
         object.__setattr__(self, name, value)
 
     @property
-    def lr(self):
+    def lr(self) -> float:
         return self._lr
 
     @lr.setter
-    def lr(self, value):
+    def lr(self, value: float) -> None:
         self._lr = _number("lr", value, low=0.0, low_inclusive=False)
         for st in self._states.values():
             st[0].lr = self._lr
@@ -75,12 +76,12 @@ class Optimizer:
             entry = self._states[model] = (st, s1, s2)
         return entry[0]
 
-    def steps(self, model):
+    def steps(self, model: Any) -> int:
         """Updates this optimizer has applied to `model`."""
         entry = self._states.get(model)
         return 0 if entry is None else entry[0].step
 
-    def state(self, model):
+    def state(self, model: Any) -> dict[str, list[np.ndarray]]:
         """Copies of the state buffers for `model` (momentum buffers / Adam moments)."""
         entry = self._states.get(model)
         return {} if entry is None else {"s1": [a.copy() for a in entry[1]], "s2": [a.copy() for a in entry[2]]}
@@ -96,7 +97,8 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with classic or Nesterov momentum (torch.optim.SGD)."""
 
-    def __init__(self, lr, momentum=0.0, nesterov=False, weight_decay=0.0, *, clip_norm=None):
+    def __init__(self, lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0, *,
+                 clip_norm: float | None = None) -> None:
         super().__init__(lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
                          clip_norm=clip_norm)
         if self.nesterov and self.momentum <= 0:
@@ -114,7 +116,8 @@ class Adam(Optimizer):
     _kind = _ADAM
     _n_state = 2
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, clip_norm=None):
+    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, *, clip_norm: float | None = None) -> None:
         super().__init__(lr, betas=betas, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm)
 
     def _hyper(self):
@@ -127,5 +130,6 @@ class AdamW(Adam):
 
     _kind = _ADAMW
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, *, clip_norm=None):
+    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.01, *, clip_norm: float | None = None) -> None:
         super().__init__(lr, betas=betas, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm)

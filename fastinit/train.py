@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from typing import Any, Iterable, TypedDict
 
 import numpy as np
 
@@ -20,6 +21,17 @@ from fastinit import _progress, _validate, losses
 from fastinit.optim import Optimizer
 
 __all__ = ["History", "fit", "evaluate"]
+
+
+class EvalRecord(TypedDict):
+    """One evaluation of a fit run (None where not applicable: no validation data, regression)."""
+    step: int
+    epoch: float
+    time: float
+    train_loss: float
+    train_acc: float | None
+    val_loss: float | None
+    val_acc: float | None
 
 
 class History:
@@ -37,28 +49,28 @@ class History:
     _FIELDS = ("loss", "evals", "wall_time", "target", "target_step", "target_time", "diverged",
                "warnings", "interrupted", "init_report", "steps", "epochs")
 
-    def __init__(self):
-        self.loss = np.zeros(0)
-        self.evals = []
+    def __init__(self) -> None:
+        self.loss: np.ndarray = np.zeros(0)
+        self.evals: list[EvalRecord] = []
         self.wall_time = 0.0
-        self.target = None
-        self.target_step = None
-        self.target_time = None
+        self.target: Any = None
+        self.target_step: int | None = None
+        self.target_time: float | None = None
         self.diverged = False
-        self.warnings = []
+        self.warnings: list[str] = []
         self.interrupted = False
-        self.init_report = None
+        self.init_report: Any = None
         self.steps = 0
-        self.epochs = 0
+        self.epochs: float = 0
         self.stop = False
-        self.record = None
+        self.record: dict | None = None
 
-    def metric(self, name):
+    def metric(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values) of one eval metric, e.g. history.metric("val_acc")."""
         pts = [(e["step"], e[name]) for e in self.evals if e.get(name) is not None]
         return np.array([p[0] for p in pts], dtype=np.int64), np.array([p[1] for p in pts], dtype=float)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self._FIELDS}
         d["loss"] = [float(v) for v in self.loss]
         d["evals"] = [dict(e) for e in self.evals]
@@ -66,7 +78,7 @@ class History:
         return d
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d: dict[str, Any]) -> "History":
         h = cls()
         for k in cls._FIELDS:
             if k in d:
@@ -76,7 +88,7 @@ class History:
         h.warnings = list(d.get("warnings", []))
         return h
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         last = self.evals[-1] if self.evals else {}
         extra = "".join(f", {k}={last[k]:.4g}" for k in ("train_loss", "val_acc") if last.get(k) is not None)
         flags = "".join(f", {f}=True" for f in ("diverged", "interrupted") if getattr(self, f))
@@ -84,7 +96,7 @@ class History:
                 f"target_step={self.target_step}{extra}{flags})")
 
 
-def _accuracy(model, logits, y):
+def _accuracy(model: Any, logits: np.ndarray, y: np.ndarray) -> float | None:
     if model.output == "softmax":
         return float((logits.argmax(axis=1) == y).mean())
     if model.output == "sigmoid":
@@ -92,7 +104,7 @@ def _accuracy(model, logits, y):
     return None
 
 
-def evaluate(model, X, y, *, chunk=4096):
+def evaluate(model: Any, X: np.ndarray, y: np.ndarray, *, chunk: int = 4096) -> tuple[float, float | None]:
     """(mean loss, accuracy or None) of `model` on already-validated (X, y), in row chunks."""
     n = X.shape[0]
     total, correct = 0.0, 0.0
@@ -126,7 +138,7 @@ def _parse_target(target, has_val):
     raise TypeError(f"target must be an accuracy (float) or a dict like {{'loss': 0.1}}, got {target!r}")
 
 
-def _call(callbacks, name, *args):
+def _call(callbacks: list, name: str, *args: Any) -> None:
     for cb in callbacks:
         fn = getattr(cb, name, None)
         if fn is not None:
@@ -157,9 +169,10 @@ def _check_data(model, X, y, optimizer, epochs, steps, batch_size, eval_every, v
     return X, y, bs, Xv, yv
 
 
-def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuffle=True, seed=0,
-        validation_data=None, target=None, eval_every=None, callbacks=(), progress=True,
-        stop_at_target=False):
+def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None = None, steps: int | None = None,
+        batch_size: int | None = 32, shuffle: bool = True, seed: int = 0, validation_data: tuple | None = None,
+        target: float | dict[str, float] | None = None, eval_every: int | None = None, callbacks: Iterable[Any] = (),
+        progress: bool = True, stop_at_target: bool = False) -> History:
     """Train `model` on (X, y) with `optimizer`; returns a History.
 
     epochs and/or steps: how long (at least one; with both, whichever comes first).
@@ -187,6 +200,10 @@ def fit(model, X, y, *, optimizer, epochs=None, steps=None, batch_size=32, shuff
     callbacks = list(callbacks) if callbacks is not None else []
     recorders = [cb for cb in callbacks if hasattr(cb, "record_step")]
 
+    # The loop below stays one piece on purpose (fit is ~100 lines): its state (step, epoch,
+    # train_time, the batch buffers) is shared by the evaluations, the callbacks and the finally
+    # block that keeps a run stopped anywhere (Ctrl-C, divergence); split, it would travel in an
+    # object whose only reader is this function.
     per_epoch = -(-n // bs)
     total = min(x for x in (steps, None if epochs is None else epochs * per_epoch) if x is not None)
     rng = np.random.default_rng(seed)

@@ -90,7 +90,7 @@ def _verdict(rows_for_init, best_steps, has_target=True):
 @dataclass
 class StudyResult:
     """All runs of a study and their aggregation per grid point (median and spread over seeds)."""
-    runs: list
+    runs: list  # of study.run.RunRecord
     settings: dict = field(default_factory=dict)
 
     def groups(self) -> dict:

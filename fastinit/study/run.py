@@ -2,11 +2,34 @@
 measured."""
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 from fastinit import diagnostics, train
 from fastinit.nn import MLP
 from fastinit.study.plan import RunConfig, _dataset, make_optimizer
 
-def initial_model(cfg: RunConfig):
+class LossCurve(TypedDict):
+    step: list[int]
+    loss: list[float]
+
+
+class RunRecord(TypedDict):
+    """What one run measured, JSON-ready (StudyResult.runs holds these)."""
+    config: dict[str, Any]                 # the grid point (GRID_KEYS) and sizes, dataset, steps, target
+    diag_init: diagnostics.Summary         # at initialization
+    diag_end: diagnostics.Summary          # after training
+    layers_init: list[dict[str, Any]]      # per layer at initialization: post stats, gradient norms
+    loss_curve: LossCurve                  # at most ~500 points
+    evals: list[train.EvalRecord]
+    steps_to_target: int | None
+    seconds_to_target: float | None
+    wall_seconds: float
+    final: dict[str, float | None]         # train/val loss and accuracy at the end
+    diverged: bool
+    warnings: list[str]
+
+
+def initial_model(cfg: RunConfig) -> tuple[Any, MLP]:
     """The dataset and the initialized model a run starts from: a data-dependent init is
     finished on the first batch of rows (before the diagnostics at initialization)."""
     ds = _dataset(cfg.dataset, cfg.dataset_params)
@@ -16,7 +39,7 @@ def initial_model(cfg: RunConfig):
     return ds, model
 
 
-def run(cfg: RunConfig) -> dict:
+def run(cfg: RunConfig) -> RunRecord:
     """Train one configuration; return a JSON-ready record (config, diagnostics at init and at
     the end, the history's curves, steps and seconds to the target)."""
     ds, model = initial_model(cfg)
