@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import cli, study
+from fastinit import study
+from fastinit.study import presets
 
 
 def _runs():
     out = []
-    for preset in sorted(cli.PRESETS):
-        kw = dict(cli.PRESETS[preset])
+    for preset in sorted(presets.PRESETS):
+        kw = dict(presets.PRESETS[preset])
         configs, _ = study.plan(inits=kw.pop("inits"), **kw)
         out += [pytest.param(preset, cfg, id=f"{preset}-{cfg.init}-seed{cfg.seed}"
                              + (f"-{cfg.activation}" if isinstance(kw.get("activation"), list) else ""))

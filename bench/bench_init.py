@@ -6,7 +6,7 @@ Run: pytest bench/bench_init.py --benchmark-json=init.json && python bench/summa
 import numpy as np
 import pytest
 
-from fastinit import _core
+from fastinit import rng
 
 SHAPE = (4096, 4096)
 
@@ -16,8 +16,8 @@ SHAPE = (4096, 4096)
 def test_fill(benchmark, nthreads, dist, impl):
     out = np.empty(SHAPE, np.float32)
     gen = np.random.default_rng(0)
-    fn = {("fastinit", "normal"): lambda: _core._rng_fill(out, "normal", 1, 0, 0.0, 1.0),
-          ("fastinit", "uniform"): lambda: _core._rng_fill(out, "uniform", 1, 0, 0.0, 1.0),
+    fn = {("fastinit", "normal"): lambda: rng.fill(out, "normal", 1, 0, 0.0, 1.0),
+          ("fastinit", "uniform"): lambda: rng.fill(out, "uniform", 1, 0, 0.0, 1.0),
           ("numpy", "normal"): lambda: gen.standard_normal(out=out, dtype=np.float32),
           ("numpy", "uniform"): lambda: gen.random(out=out, dtype=np.float32)}[(impl, dist)]
     fn()
