@@ -155,7 +155,7 @@ static void fi_sigmoid_n_d(double *y, const double *x, fi_dim_t n)
 int fi_act_needs_pre(fi_act_t act)
 {
     return act == FI_ACT_LEAKY_RELU || act == FI_ACT_GELU || act == FI_ACT_GELU_TANH ||
-           act == FI_ACT_SOFTPLUS;
+           act == FI_ACT_SOFTPLUS || act == FI_ACT_SILU;
 }
 
 #define T float

@@ -17,6 +17,7 @@ typedef enum fi_act {
     FI_ACT_GELU_TANH,  /* tanh approximation */
     FI_ACT_SOFTPLUS,
     FI_ACT_SOFTSIGN,
+    FI_ACT_SILU,       /* x sigmoid(x), swish with beta 1 (Ramachandran et al. 2017) */
     FI_ACT_COUNT
 } fi_act_t;
 

@@ -55,6 +55,9 @@ void FI_CAT(fi_act_forward, SUF)(T *y, const T *x, fi_dim_t n, fi_act_t act, dou
     case FI_ACT_SOFTSIGN:
         for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] / ((T)1 + (x[i] > 0 ? x[i] : -x[i]));
         break;
+    case FI_ACT_SILU: /* x sigmoid(x): the scalar SIGM, so every kernel set gives the same bits */
+        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] * SIGM(x[i]);
+        break;
     default:
         break;
     }
@@ -116,6 +119,12 @@ void FI_CAT(fi_act_backward, SUF)(T *dz, const T *dy, const T *z, const T *y, fi
         for (fi_dim_t i = 0; i < n; i++) {
             const T a = (T)1 - (y[i] > 0 ? y[i] : -y[i]);
             dz[i] = dy[i] * (a * a);
+        }
+        break;
+    case FI_ACT_SILU: /* s = sigmoid(z): d/dz [z s] = s + z s (1 - s) = s (1 + z (1 - s)) */
+        for (fi_dim_t i = 0; i < n; i++) {
+            const T v = z[i], s = SIGM(v);
+            dz[i] = dy[i] * (s * ((T)1 + v * ((T)1 - s)));
         }
         break;
     default:

@@ -12,8 +12,10 @@ from typing import Any, TypedDict
 import numpy as np
 
 from fastinit import stats
+from fastinit.propagation import jacobian_spectrum, mean_field_twin, plot_jacobian_spectra, plot_twin
 
-__all__ = ["diagnose", "distinct_neurons", "Monitor", "summary"]
+__all__ = ["diagnose", "distinct_neurons", "jacobian_spectrum", "mean_field_twin", "Monitor",
+           "plot_jacobian_spectra", "plot_twin", "summary"]
 
 # The band outside which an activation's output counts as saturated.
 SATURATION = {"tanh": (-0.99, 0.99), "softsign": (-0.99, 0.99), "sigmoid": (0.01, 0.99)}

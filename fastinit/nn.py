@@ -105,7 +105,7 @@ class MLP:
     sizes: [inputs, hidden..., outputs], e.g. [784, 256, 256, 10].
     activation: hidden-layer activation, one name (or (name, param)) or a list per hidden layer;
         names: identity/linear, relu, leaky_relu (slope 0.01), elu (alpha 1), selu, tanh,
-        sigmoid, gelu, gelu_tanh, softplus, softsign.
+        sigmoid, gelu, gelu_tanh, softplus, softsign, silu.
     output: "softmax" (cross-entropy on integer labels), "sigmoid" (binary cross-entropy on
         logits, targets in [0, 1]) or "identity" (mean squared error). The last layer is linear;
         the output nonlinearity belongs to the loss.

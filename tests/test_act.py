@@ -37,6 +37,8 @@ def ref_forward(name, x, p):
         return np.logaddexp(0, x)
     if name == "softsign":
         return x / (1 + np.abs(x))
+    if name == "silu":
+        return x * expit(x)
     raise AssertionError(name)
 
 
@@ -203,7 +205,7 @@ def test_act_kernel_selection():
 def test_large_inputs_are_stable(dtype):
     x = np.array([-1e30, -1000.0, -100.0, 100.0, 1000.0, 1e30], dtype=dtype)
     for name in NAMES:
-        if name in ("identity", "relu", "leaky_relu", "selu", "elu", "gelu", "gelu_tanh", "softplus", "softsign"):
+        if name in ("identity", "relu", "leaky_relu", "selu", "elu", "gelu", "gelu_tanh", "softplus", "softsign", "silu"):
             y = fwd(name, x)
             assert np.isfinite(y).all(), name
     s = fwd("sigmoid", x)
@@ -265,6 +267,7 @@ TORCH = {
     "selu": lambda F, x: F.selu(x), "tanh": lambda F, x: F.tanh(x), "sigmoid": lambda F, x: F.sigmoid(x),
     "gelu": lambda F, x: F.gelu(x), "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
     "softplus": lambda F, x: F.softplus(x), "softsign": lambda F, x: F.softsign(x),
+    "silu": lambda F, x: F.silu(x),
 }
 
 
@@ -280,3 +283,36 @@ def test_matches_torch_float64(name):
     ty.backward(torch.tensor(dy))
     np.testing.assert_allclose(fwd(name, x), ty.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(bwd(name, dy, x), tx.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_silu_closed_form_and_codes():
+    """silu(x) = x sigmoid(x), silu' = s (1 + x (1 - s)); its C code is appended after softsign
+    (existing codes never move) and the enum's count covers it."""
+    assert ACTIVATIONS["silu"] == 11 and ACTIVATIONS["softsign"] == 10
+    assert sorted(set(ACTIVATIONS.values())) == list(range(12))
+    x = np.array([-40.0, -3.0, -0.5, 0.0, 0.5, 3.0, 40.0])
+    s = expit(x)
+    np.testing.assert_allclose(fwd("silu", x), x * s, rtol=1e-15, atol=1e-300)
+    np.testing.assert_allclose(bwd("silu", np.ones_like(x), x), s * (1 + x * (1 - s)), rtol=1e-14, atol=1e-300)
+    assert fwd("silu", np.array([0.0]))[0] == 0.0 and bwd("silu", np.ones(1), np.zeros(1))[0] == 0.5
+    with pytest.raises(ValueError, match="act"):
+        activations.forward(x, x.copy(), 12, 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_silu_same_bits_on_every_kernel_set(dtype):
+    """silu uses the scalar sigmoid, never the SIMD map: ref, avx2 and avx512 give the same bits."""
+    x = np.random.default_rng(5).uniform(-20, 20, 10007).astype(dtype)
+    dy = np.random.default_rng(6).normal(size=x.shape).astype(dtype)
+    before = _core.act_kernel()
+    try:
+        out = []
+        for k in ("ref", "avx2", "avx512"):
+            if _has(k):
+                _core.select_act_kernel(k)
+                out.append((fwd("silu", x), bwd("silu", dy, x)))
+    finally:
+        _core.select_act_kernel(before)
+    for y, dz in out[1:]:
+        np.testing.assert_array_equal(y, out[0][0])
+        np.testing.assert_array_equal(dz, out[0][1])

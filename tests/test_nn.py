@@ -19,6 +19,7 @@ MIXED = [  # (sizes, activations, output): every activation appears somewhere
     ([4, 9, 6, 5, 1], ["elu", "sigmoid", "softplus"], "sigmoid"),
     ([6, 7, 8, 5, 2], ["selu", ("leaky_relu", 0.2), "gelu_tanh"], "identity"),
     ([3, 5, 6, 4], ["softsign", "identity"], "softmax"),
+    ([4, 6, 5, 2], ["silu", "silu"], "sigmoid"),
 ]
 
 

@@ -7,6 +7,7 @@ TORCH_ACTS = {
     "selu": lambda nn: nn.SELU(), "tanh": lambda nn: nn.Tanh(), "sigmoid": lambda nn: nn.Sigmoid(),
     "gelu": lambda nn: nn.GELU(), "gelu_tanh": lambda nn: nn.GELU(approximate="tanh"),
     "softplus": lambda nn: nn.Softplus(), "softsign": lambda nn: nn.Softsign(),
+    "silu": lambda nn: nn.SiLU(),
 }
 
 

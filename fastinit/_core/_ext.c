@@ -4518,7 +4518,7 @@ namespace {
     PyObject *__pyx_slice[1];
     PyObject *__pyx_tuple[5];
     PyObject *__pyx_codeobj_tab[50];
-    PyObject *__pyx_string_tab[337];
+    PyObject *__pyx_string_tab[338];
     PyObject *__pyx_number_tab[7];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -4861,65 +4861,66 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_shape __pyx_string_tab[275]
 #define __pyx_n_u_sigmoid __pyx_string_tab[276]
 #define __pyx_n_u_signatures __pyx_string_tab[277]
-#define __pyx_n_u_size __pyx_string_tab[278]
-#define __pyx_n_u_sizes __pyx_string_tab[279]
-#define __pyx_n_u_small_path __pyx_string_tab[280]
-#define __pyx_n_u_softplus __pyx_string_tab[281]
-#define __pyx_n_u_softsign __pyx_string_tab[282]
-#define __pyx_n_u_st __pyx_string_tab[283]
-#define __pyx_n_u_start __pyx_string_tab[284]
-#define __pyx_n_u_std __pyx_string_tab[285]
-#define __pyx_n_u_step __pyx_string_tab[286]
-#define __pyx_n_u_stop __pyx_string_tab[287]
-#define __pyx_n_u_stream __pyx_string_tab[288]
-#define __pyx_n_u_struct __pyx_string_tab[289]
-#define __pyx_n_u_tanh __pyx_string_tab[290]
-#define __pyx_n_u_tensor_stats __pyx_string_tab[291]
-#define __pyx_n_u_tensor_stats_double_1 __pyx_string_tab[292]
-#define __pyx_n_u_tensor_stats_float_1 __pyx_string_tab[293]
-#define __pyx_n_u_tile __pyx_string_tab[294]
-#define __pyx_n_u_tol __pyx_string_tab[295]
-#define __pyx_n_u_trans_a __pyx_string_tab[296]
-#define __pyx_n_u_trans_b __pyx_string_tab[297]
-#define __pyx_n_u_truncnormal __pyx_string_tab[298]
-#define __pyx_n_u_uniform __pyx_string_tab[299]
-#define __pyx_n_u_unpack __pyx_string_tab[300]
-#define __pyx_n_u_update __pyx_string_tab[301]
-#define __pyx_n_u_values __pyx_string_tab[302]
-#define __pyx_n_u_w __pyx_string_tab[303]
-#define __pyx_n_u_weight_decay __pyx_string_tab[304]
-#define __pyx_n_u_x __pyx_string_tab[305]
-#define __pyx_n_u_y __pyx_string_tab[306]
-#define __pyx_n_u_z __pyx_string_tab[307]
-#define __pyx_n_u_zero_frac __pyx_string_tab[308]
-#define __pyx_n_b_O __pyx_string_tab[309]
-#define __pyx_kp_b_iso88591_Q __pyx_string_tab[310]
-#define __pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q __pyx_string_tab[311]
-#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1 __pyx_string_tab[312]
-#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1 __pyx_string_tab[313]
-#define __pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q __pyx_string_tab[314]
-#define __pyx_kp_b_iso88591_4u_QoQ __pyx_string_tab[315]
-#define __pyx_kp_b_iso88591_L_E_5U_D_M___d_1_6LO_dde __pyx_string_tab[316]
-#define __pyx_kp_b_iso88591_Rwa __pyx_string_tab[317]
-#define __pyx_kp_b_iso88591__8 __pyx_string_tab[318]
-#define __pyx_kp_b_iso88591_q_aq_1D_q_4q __pyx_string_tab[319]
-#define __pyx_kp_b_iso88591_q_3a_7_5_7_Q_1 __pyx_string_tab[320]
-#define __pyx_kp_b_iso88591_1A __pyx_string_tab[321]
-#define __pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1 __pyx_string_tab[322]
-#define __pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X __pyx_string_tab[323]
-#define __pyx_kp_b_iso88591_1_E_aq_aq_q_Bb_1AS_1_Q_1 __pyx_string_tab[324]
-#define __pyx_kp_b_iso88591_4wa_oQa_s_Q_q_1 __pyx_string_tab[325]
-#define __pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1 __pyx_string_tab[326]
-#define __pyx_kp_b_iso88591_Qc_xq_1AQd_1D_aq __pyx_string_tab[327]
-#define __pyx_kp_b_iso88591_1_5_q_AV7_hb_1_7_aq_AV7_hb_1_7 __pyx_string_tab[328]
-#define __pyx_kp_b_iso88591_1D_q_s_a_j_5Qa_s_a_j_Qa __pyx_string_tab[329]
-#define __pyx_kp_b_iso88591_ar_2Qa_c_ar_0_QbPQQR_AQ_r_Bc_3a __pyx_string_tab[330]
-#define __pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F __pyx_string_tab[331]
-#define __pyx_kp_b_iso88591_A_D_a_IQ __pyx_string_tab[332]
-#define __pyx_kp_b_iso88591_A_4wc_aq_D_fA_a_E_at2Q_F_D_F_2Ru __pyx_string_tab[333]
-#define __pyx_kp_b_iso88591_4A_2Q_r_r_D_t1_D_5_1_aq_T_1_A_7 __pyx_string_tab[334]
-#define __pyx_kp_b_iso88591_H_2Qa_4_1A_D_1A_t1_q_T_5_t4sRS __pyx_string_tab[335]
-#define __pyx_kp_b_iso88591_RRS_2Qa_4_1A_D_1A_t1_1AT_QauO4t __pyx_string_tab[336]
+#define __pyx_n_u_silu __pyx_string_tab[278]
+#define __pyx_n_u_size __pyx_string_tab[279]
+#define __pyx_n_u_sizes __pyx_string_tab[280]
+#define __pyx_n_u_small_path __pyx_string_tab[281]
+#define __pyx_n_u_softplus __pyx_string_tab[282]
+#define __pyx_n_u_softsign __pyx_string_tab[283]
+#define __pyx_n_u_st __pyx_string_tab[284]
+#define __pyx_n_u_start __pyx_string_tab[285]
+#define __pyx_n_u_std __pyx_string_tab[286]
+#define __pyx_n_u_step __pyx_string_tab[287]
+#define __pyx_n_u_stop __pyx_string_tab[288]
+#define __pyx_n_u_stream __pyx_string_tab[289]
+#define __pyx_n_u_struct __pyx_string_tab[290]
+#define __pyx_n_u_tanh __pyx_string_tab[291]
+#define __pyx_n_u_tensor_stats __pyx_string_tab[292]
+#define __pyx_n_u_tensor_stats_double_1 __pyx_string_tab[293]
+#define __pyx_n_u_tensor_stats_float_1 __pyx_string_tab[294]
+#define __pyx_n_u_tile __pyx_string_tab[295]
+#define __pyx_n_u_tol __pyx_string_tab[296]
+#define __pyx_n_u_trans_a __pyx_string_tab[297]
+#define __pyx_n_u_trans_b __pyx_string_tab[298]
+#define __pyx_n_u_truncnormal __pyx_string_tab[299]
+#define __pyx_n_u_uniform __pyx_string_tab[300]
+#define __pyx_n_u_unpack __pyx_string_tab[301]
+#define __pyx_n_u_update __pyx_string_tab[302]
+#define __pyx_n_u_values __pyx_string_tab[303]
+#define __pyx_n_u_w __pyx_string_tab[304]
+#define __pyx_n_u_weight_decay __pyx_string_tab[305]
+#define __pyx_n_u_x __pyx_string_tab[306]
+#define __pyx_n_u_y __pyx_string_tab[307]
+#define __pyx_n_u_z __pyx_string_tab[308]
+#define __pyx_n_u_zero_frac __pyx_string_tab[309]
+#define __pyx_n_b_O __pyx_string_tab[310]
+#define __pyx_kp_b_iso88591_Q __pyx_string_tab[311]
+#define __pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q __pyx_string_tab[312]
+#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1 __pyx_string_tab[313]
+#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1 __pyx_string_tab[314]
+#define __pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q __pyx_string_tab[315]
+#define __pyx_kp_b_iso88591_4u_QoQ __pyx_string_tab[316]
+#define __pyx_kp_b_iso88591_L_E_5U_D_M___d_1_6LO_dde __pyx_string_tab[317]
+#define __pyx_kp_b_iso88591_Rwa __pyx_string_tab[318]
+#define __pyx_kp_b_iso88591__8 __pyx_string_tab[319]
+#define __pyx_kp_b_iso88591_q_aq_1D_q_4q __pyx_string_tab[320]
+#define __pyx_kp_b_iso88591_q_3a_7_5_7_Q_1 __pyx_string_tab[321]
+#define __pyx_kp_b_iso88591_1A __pyx_string_tab[322]
+#define __pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1 __pyx_string_tab[323]
+#define __pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X __pyx_string_tab[324]
+#define __pyx_kp_b_iso88591_1_E_aq_aq_q_Bb_1AS_1_Q_1 __pyx_string_tab[325]
+#define __pyx_kp_b_iso88591_4wa_oQa_s_Q_q_1 __pyx_string_tab[326]
+#define __pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1 __pyx_string_tab[327]
+#define __pyx_kp_b_iso88591_Qc_xq_1AQd_1D_aq __pyx_string_tab[328]
+#define __pyx_kp_b_iso88591_1_5_q_AV7_hb_1_7_aq_AV7_hb_1_7 __pyx_string_tab[329]
+#define __pyx_kp_b_iso88591_1D_q_s_a_j_5Qa_s_a_j_Qa __pyx_string_tab[330]
+#define __pyx_kp_b_iso88591_ar_2Qa_c_ar_0_QbPQQR_AQ_r_Bc_3a __pyx_string_tab[331]
+#define __pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F __pyx_string_tab[332]
+#define __pyx_kp_b_iso88591_A_D_a_IQ __pyx_string_tab[333]
+#define __pyx_kp_b_iso88591_A_4wc_aq_D_fA_a_E_at2Q_F_D_F_2Ru __pyx_string_tab[334]
+#define __pyx_kp_b_iso88591_4A_2Q_r_r_D_t1_D_5_1_aq_T_1_A_7 __pyx_string_tab[335]
+#define __pyx_kp_b_iso88591_H_2Qa_4_1A_D_1A_t1_q_T_5_t4sRS __pyx_string_tab[336]
+#define __pyx_kp_b_iso88591_RRS_2Qa_4_1A_D_1A_t1_1AT_QauO4t __pyx_string_tab[337]
 #define __pyx_float_0_0 __pyx_number_tab[0]
 #define __pyx_int_0 __pyx_number_tab[1]
 #define __pyx_int_neg_1 __pyx_number_tab[2]
@@ -4982,7 +4983,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<5; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<50; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<337; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<338; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<7; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -5050,7 +5051,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<5; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<50; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<337; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<338; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<7; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -21988,7 +21989,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
   return __pyx_r;
 }
 
-/* "capi.pxd":152
+/* "capi.pxd":153
  * # --- one name per operation: `floating` is float (the _s kernel) or double (the _d kernel)
  * 
  * cdef inline void gemm(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, double alpha,             # <<<<<<<<<<<<<<
@@ -21998,7 +21999,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_gemm(int __pyx_v_ta, int __pyx_v_tb, fi_dim_t __pyx_v_m, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k, double __pyx_v_alpha, float const *__pyx_v_a, fi_dim_t __pyx_v_lda, float const *__pyx_v_b, fi_dim_t __pyx_v_ldb, double __pyx_v_beta, float *__pyx_v_c, fi_dim_t __pyx_v_ldc, fi_epilogue_t const *__pyx_v_ep) {
 
-  /* "capi.pxd":156
+  /* "capi.pxd":157
  *                       floating *c, fi_dim_t ldc, const fi_epilogue_t *ep) noexcept nogil:
  *     if floating is float:
  *         fi_sgemm(ta, tb, m, n, k, <float>alpha, a, lda, b, ldb, <float>beta, c, ldc, ep)             # <<<<<<<<<<<<<<
@@ -22007,7 +22008,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_gemm(int __
 */
   fi_sgemm(__pyx_v_ta, __pyx_v_tb, __pyx_v_m, __pyx_v_n, __pyx_v_k, ((float)__pyx_v_alpha), __pyx_v_a, __pyx_v_lda, __pyx_v_b, __pyx_v_ldb, ((float)__pyx_v_beta), __pyx_v_c, __pyx_v_ldc, __pyx_v_ep);
 
-  /* "capi.pxd":152
+  /* "capi.pxd":153
  * # --- one name per operation: `floating` is float (the _s kernel) or double (the _d kernel)
  * 
  * cdef inline void gemm(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, double alpha,             # <<<<<<<<<<<<<<
@@ -22020,7 +22021,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_gemm(int __
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __pyx_v_ta, int __pyx_v_tb, fi_dim_t __pyx_v_m, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k, double __pyx_v_alpha, double const *__pyx_v_a, fi_dim_t __pyx_v_lda, double const *__pyx_v_b, fi_dim_t __pyx_v_ldb, double __pyx_v_beta, double *__pyx_v_c, fi_dim_t __pyx_v_ldc, fi_epilogue_t const *__pyx_v_ep) {
 
-  /* "capi.pxd":158
+  /* "capi.pxd":159
  *         fi_sgemm(ta, tb, m, n, k, <float>alpha, a, lda, b, ldb, <float>beta, c, ldc, ep)
  *     else:
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)             # <<<<<<<<<<<<<<
@@ -22029,7 +22030,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __
 */
   fi_dgemm(__pyx_v_ta, __pyx_v_tb, __pyx_v_m, __pyx_v_n, __pyx_v_k, __pyx_v_alpha, __pyx_v_a, __pyx_v_lda, __pyx_v_b, __pyx_v_ldb, __pyx_v_beta, __pyx_v_c, __pyx_v_ldc, __pyx_v_ep);
 
-  /* "capi.pxd":152
+  /* "capi.pxd":153
  * # --- one name per operation: `floating` is float (the _s kernel) or double (the _d kernel)
  * 
  * cdef inline void gemm(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, double alpha,             # <<<<<<<<<<<<<<
@@ -22040,7 +22041,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __
   /* function exit code */
 }
 
-/* "capi.pxd":160
+/* "capi.pxd":161
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
  * 
  * cdef inline void act_forward(floating *y, const floating *x, fi_dim_t n, fi_act_t act,             # <<<<<<<<<<<<<<
@@ -22050,7 +22051,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_forward(float *__pyx_v_y, float const *__pyx_v_x, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":163
+  /* "capi.pxd":164
  *                              double param) noexcept nogil:
  *     if floating is float:
  *         fi_act_forward_s(y, x, n, act, param)             # <<<<<<<<<<<<<<
@@ -22059,7 +22060,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_forward
 */
   fi_act_forward_s(__pyx_v_y, __pyx_v_x, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":160
+  /* "capi.pxd":161
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
  * 
  * cdef inline void act_forward(floating *y, const floating *x, fi_dim_t n, fi_act_t act,             # <<<<<<<<<<<<<<
@@ -22072,7 +22073,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_forward
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward(double *__pyx_v_y, double const *__pyx_v_x, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":165
+  /* "capi.pxd":166
  *         fi_act_forward_s(y, x, n, act, param)
  *     else:
  *         fi_act_forward_d(y, x, n, act, param)             # <<<<<<<<<<<<<<
@@ -22081,7 +22082,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward
 */
   fi_act_forward_d(__pyx_v_y, __pyx_v_x, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":160
+  /* "capi.pxd":161
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
  * 
  * cdef inline void act_forward(floating *y, const floating *x, fi_dim_t n, fi_act_t act,             # <<<<<<<<<<<<<<
@@ -22092,7 +22093,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward
   /* function exit code */
 }
 
-/* "capi.pxd":167
+/* "capi.pxd":168
  *         fi_act_forward_d(y, x, n, act, param)
  * 
  * cdef inline void act_backward(floating *dz, const floating *dy, const floating *z,             # <<<<<<<<<<<<<<
@@ -22102,7 +22103,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_backward(float *__pyx_v_dz, float const *__pyx_v_dy, float const *__pyx_v_z, float const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":170
+  /* "capi.pxd":171
  *                               const floating *y, fi_dim_t n, fi_act_t act, double param) noexcept nogil:
  *     if floating is float:
  *         fi_act_backward_s(dz, dy, z, y, n, act, param)             # <<<<<<<<<<<<<<
@@ -22111,7 +22112,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_backwar
 */
   fi_act_backward_s(__pyx_v_dz, __pyx_v_dy, __pyx_v_z, __pyx_v_y, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":167
+  /* "capi.pxd":168
  *         fi_act_forward_d(y, x, n, act, param)
  * 
  * cdef inline void act_backward(floating *dz, const floating *dy, const floating *z,             # <<<<<<<<<<<<<<
@@ -22124,7 +22125,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_backwar
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backward(double *__pyx_v_dz, double const *__pyx_v_dy, double const *__pyx_v_z, double const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":172
+  /* "capi.pxd":173
  *         fi_act_backward_s(dz, dy, z, y, n, act, param)
  *     else:
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)             # <<<<<<<<<<<<<<
@@ -22133,7 +22134,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backwar
 */
   fi_act_backward_d(__pyx_v_dz, __pyx_v_dy, __pyx_v_z, __pyx_v_y, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":167
+  /* "capi.pxd":168
  *         fi_act_forward_d(y, x, n, act, param)
  * 
  * cdef inline void act_backward(floating *dz, const floating *dy, const floating *z,             # <<<<<<<<<<<<<<
@@ -22144,7 +22145,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backwar
   /* function exit code */
 }
 
-/* "capi.pxd":174
+/* "capi.pxd":175
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)
  * 
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22154,7 +22155,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backwar
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_exp(float *__pyx_v_y, float const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":176
+  /* "capi.pxd":177
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:
  *     if floating is float:
  *         fi_exp_s(y, x, n)             # <<<<<<<<<<<<<<
@@ -22163,7 +22164,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_exp(float *
 */
   fi_exp_s(__pyx_v_y, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":174
+  /* "capi.pxd":175
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)
  * 
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22176,7 +22177,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_exp(float *
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_exp(double *__pyx_v_y, double const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":178
+  /* "capi.pxd":179
  *         fi_exp_s(y, x, n)
  *     else:
  *         fi_exp_d(y, x, n)             # <<<<<<<<<<<<<<
@@ -22185,7 +22186,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_exp(double 
 */
   fi_exp_d(__pyx_v_y, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":174
+  /* "capi.pxd":175
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)
  * 
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22196,7 +22197,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_exp(double 
   /* function exit code */
 }
 
-/* "capi.pxd":180
+/* "capi.pxd":181
  *         fi_exp_d(y, x, n)
  * 
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,             # <<<<<<<<<<<<<<
@@ -22208,7 +22209,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   double __pyx_r;
   int __pyx_t_1;
 
-  /* "capi.pxd":182
+  /* "capi.pxd":183
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22220,7 +22221,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":184
+    /* "capi.pxd":185
  *     if kind == FI_LOSS_SOFTMAX_XENT:
  *         if floating is float:
  *             return fi_loss_xent_s(dz, z, <const int64_t *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22233,7 +22234,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":182
+    /* "capi.pxd":183
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22242,7 +22243,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":187
+  /* "capi.pxd":188
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22254,7 +22255,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":189
+    /* "capi.pxd":190
  *     if kind == FI_LOSS_BCE_LOGITS:
  *         if floating is float:
  *             return fi_loss_bce_s(dz, z, <const float *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22267,7 +22268,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":187
+    /* "capi.pxd":188
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22276,7 +22277,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":193
+  /* "capi.pxd":194
  *             return fi_loss_bce_d(dz, z, <const double *>y, n, c)
  *     if floating is float:
  *         return fi_loss_mse_s(dz, z, <const float *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22289,7 +22290,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":180
+  /* "capi.pxd":181
  *         fi_exp_d(y, x, n)
  * 
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,             # <<<<<<<<<<<<<<
@@ -22306,7 +22307,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   double __pyx_r;
   int __pyx_t_1;
 
-  /* "capi.pxd":182
+  /* "capi.pxd":183
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22318,7 +22319,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":186
+    /* "capi.pxd":187
  *             return fi_loss_xent_s(dz, z, <const int64_t *>y, n, c)
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22331,7 +22332,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":182
+    /* "capi.pxd":183
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22340,7 +22341,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":187
+  /* "capi.pxd":188
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22352,7 +22353,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":191
+    /* "capi.pxd":192
  *             return fi_loss_bce_s(dz, z, <const float *>y, n, c)
  *         else:
  *             return fi_loss_bce_d(dz, z, <const double *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22365,7 +22366,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":187
+    /* "capi.pxd":188
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22374,7 +22375,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":195
+  /* "capi.pxd":196
  *         return fi_loss_mse_s(dz, z, <const float *>y, n, c)
  *     else:
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22387,7 +22388,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":180
+  /* "capi.pxd":181
  *         fi_exp_d(y, x, n)
  * 
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,             # <<<<<<<<<<<<<<
@@ -22400,7 +22401,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   return __pyx_r;
 }
 
-/* "capi.pxd":197
+/* "capi.pxd":198
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)
  * 
  * cdef inline void rng_fill(int kind, floating *out, fi_dim_t n, uint64_t seed, uint64_t stream,             # <<<<<<<<<<<<<<
@@ -22410,7 +22411,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(int __pyx_v_kind, float *__pyx_v_out, fi_dim_t __pyx_v_n, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3) {
 
-  /* "capi.pxd":200
+  /* "capi.pxd":201
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22420,7 +22421,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
   switch (__pyx_v_kind) {
     case 0:
 
-    /* "capi.pxd":202
+    /* "capi.pxd":203
  *     if kind == 0:
  *         if floating is float:
  *             fi_rng_uniform_s(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22429,7 +22430,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_uniform_s(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":200
+    /* "capi.pxd":201
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22439,7 +22440,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     case 1:
 
-    /* "capi.pxd":207
+    /* "capi.pxd":208
  *     elif kind == 1:
  *         if floating is float:
  *             fi_rng_normal_s(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22448,7 +22449,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_normal_s(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":205
+    /* "capi.pxd":206
  *         else:
  *             fi_rng_uniform_d(out, n, seed, stream, p0, p1)
  *     elif kind == 1:             # <<<<<<<<<<<<<<
@@ -22458,7 +22459,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     default:
 
-    /* "capi.pxd":212
+    /* "capi.pxd":213
  *     else:
  *         if floating is float:
  *             fi_rng_truncnormal_s(out, n, seed, stream, p0, p1, p2, p3)             # <<<<<<<<<<<<<<
@@ -22469,7 +22470,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
   }
 
-  /* "capi.pxd":197
+  /* "capi.pxd":198
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)
  * 
  * cdef inline void rng_fill(int kind, floating *out, fi_dim_t n, uint64_t seed, uint64_t stream,             # <<<<<<<<<<<<<<
@@ -22482,7 +22483,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(int __pyx_v_kind, double *__pyx_v_out, fi_dim_t __pyx_v_n, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3) {
 
-  /* "capi.pxd":200
+  /* "capi.pxd":201
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22492,7 +22493,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
   switch (__pyx_v_kind) {
     case 0:
 
-    /* "capi.pxd":204
+    /* "capi.pxd":205
  *             fi_rng_uniform_s(out, n, seed, stream, p0, p1)
  *         else:
  *             fi_rng_uniform_d(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22501,7 +22502,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_uniform_d(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":200
+    /* "capi.pxd":201
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22511,7 +22512,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     case 1:
 
-    /* "capi.pxd":209
+    /* "capi.pxd":210
  *             fi_rng_normal_s(out, n, seed, stream, p0, p1)
  *         else:
  *             fi_rng_normal_d(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22520,7 +22521,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_normal_d(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":205
+    /* "capi.pxd":206
  *         else:
  *             fi_rng_uniform_d(out, n, seed, stream, p0, p1)
  *     elif kind == 1:             # <<<<<<<<<<<<<<
@@ -22530,7 +22531,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     default:
 
-    /* "capi.pxd":214
+    /* "capi.pxd":215
  *             fi_rng_truncnormal_s(out, n, seed, stream, p0, p1, p2, p3)
  *         else:
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)             # <<<<<<<<<<<<<<
@@ -22541,7 +22542,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
   }
 
-  /* "capi.pxd":197
+  /* "capi.pxd":198
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)
  * 
  * cdef inline void rng_fill(int kind, floating *out, fi_dim_t n, uint64_t seed, uint64_t stream,             # <<<<<<<<<<<<<<
@@ -22552,7 +22553,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
   /* function exit code */
 }
 
-/* "capi.pxd":216
+/* "capi.pxd":217
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)
  * 
  * cdef inline void stats(fi_stats_t *out, int64_t *hist, const floating *x, fi_dim_t n, double lo,             # <<<<<<<<<<<<<<
@@ -22562,7 +22563,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_stats(fi_stats_t *__pyx_v_out, int64_t *__pyx_v_hist, float const *__pyx_v_x, fi_dim_t __pyx_v_n, double __pyx_v_lo, double __pyx_v_hi, int __pyx_v_bins) {
 
-  /* "capi.pxd":219
+  /* "capi.pxd":220
  *                        double hi, int bins) noexcept nogil:
  *     if floating is float:
  *         fi_stats_s(out, hist, x, n, lo, hi, bins)             # <<<<<<<<<<<<<<
@@ -22571,7 +22572,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 */
   fi_stats_s(__pyx_v_out, __pyx_v_hist, __pyx_v_x, __pyx_v_n, __pyx_v_lo, __pyx_v_hi, __pyx_v_bins);
 
-  /* "capi.pxd":216
+  /* "capi.pxd":217
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)
  * 
  * cdef inline void stats(fi_stats_t *out, int64_t *hist, const floating *x, fi_dim_t n, double lo,             # <<<<<<<<<<<<<<
@@ -22584,7 +22585,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_stats_t *__pyx_v_out, int64_t *__pyx_v_hist, double const *__pyx_v_x, fi_dim_t __pyx_v_n, double __pyx_v_lo, double __pyx_v_hi, int __pyx_v_bins) {
 
-  /* "capi.pxd":221
+  /* "capi.pxd":222
  *         fi_stats_s(out, hist, x, n, lo, hi, bins)
  *     else:
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)             # <<<<<<<<<<<<<<
@@ -22593,7 +22594,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 */
   fi_stats_d(__pyx_v_out, __pyx_v_hist, __pyx_v_x, __pyx_v_n, __pyx_v_lo, __pyx_v_hi, __pyx_v_bins);
 
-  /* "capi.pxd":216
+  /* "capi.pxd":217
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)
  * 
  * cdef inline void stats(fi_stats_t *out, int64_t *hist, const floating *x, fi_dim_t n, double lo,             # <<<<<<<<<<<<<<
@@ -22604,7 +22605,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_st
   /* function exit code */
 }
 
-/* "capi.pxd":223
+/* "capi.pxd":224
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)
  * 
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22615,7 +22616,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_dead_units(float const *__pyx_v_a, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":225
+  /* "capi.pxd":226
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:
  *     if floating is float:
  *         return fi_dead_units_s(a, n, k)             # <<<<<<<<<<<<<<
@@ -22628,7 +22629,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_dead_un
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":223
+  /* "capi.pxd":224
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)
  * 
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22644,7 +22645,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_dead_un
 static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_units(double const *__pyx_v_a, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":227
+  /* "capi.pxd":228
  *         return fi_dead_units_s(a, n, k)
  *     else:
  *         return fi_dead_units_d(a, n, k)             # <<<<<<<<<<<<<<
@@ -22657,7 +22658,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_un
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":223
+  /* "capi.pxd":224
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)
  * 
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22670,7 +22671,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_un
   return __pyx_r;
 }
 
-/* "capi.pxd":229
+/* "capi.pxd":230
  *         return fi_dead_units_d(a, n, k)
  * 
  * cdef inline fi_dim_t distinct_rows(const floating *w, const floating *b, fi_dim_t r, fi_dim_t k,             # <<<<<<<<<<<<<<
@@ -22681,7 +22682,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_un
 static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_distinct_rows(float const *__pyx_v_w, float const *__pyx_v_b, fi_dim_t __pyx_v_r, fi_dim_t __pyx_v_k, double __pyx_v_tol) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":232
+  /* "capi.pxd":233
  *                                    double tol) noexcept nogil:
  *     if floating is float:
  *         return fi_distinct_rows_s(w, b, r, k, tol)             # <<<<<<<<<<<<<<
@@ -22694,7 +22695,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_distinc
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":229
+  /* "capi.pxd":230
  *         return fi_dead_units_d(a, n, k)
  * 
  * cdef inline fi_dim_t distinct_rows(const floating *w, const floating *b, fi_dim_t r, fi_dim_t k,             # <<<<<<<<<<<<<<
@@ -22710,7 +22711,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_distinc
 static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinct_rows(double const *__pyx_v_w, double const *__pyx_v_b, fi_dim_t __pyx_v_r, fi_dim_t __pyx_v_k, double __pyx_v_tol) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":234
+  /* "capi.pxd":235
  *         return fi_distinct_rows_s(w, b, r, k, tol)
  *     else:
  *         return fi_distinct_rows_d(w, b, r, k, tol)             # <<<<<<<<<<<<<<
@@ -22723,7 +22724,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinc
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":229
+  /* "capi.pxd":230
  *         return fi_dead_units_d(a, n, k)
  * 
  * cdef inline fi_dim_t distinct_rows(const floating *w, const floating *b, fi_dim_t r, fi_dim_t k,             # <<<<<<<<<<<<<<
@@ -22736,7 +22737,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinc
   return __pyx_r;
 }
 
-/* "capi.pxd":236
+/* "capi.pxd":237
  *         return fi_distinct_rows_d(w, b, r, k, tol)
  * 
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22747,7 +22748,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinc
 static CYTHON_INLINE int __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_all_finite(float const *__pyx_v_x, fi_dim_t __pyx_v_n) {
   int __pyx_r;
 
-  /* "capi.pxd":238
+  /* "capi.pxd":239
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:
  *     if floating is float:
  *         return fi_all_finite_s(x, n)             # <<<<<<<<<<<<<<
@@ -22760,7 +22761,7 @@ static CYTHON_INLINE int __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_all_finite(f
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":236
+  /* "capi.pxd":237
  *         return fi_distinct_rows_d(w, b, r, k, tol)
  * 
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22776,7 +22777,7 @@ static CYTHON_INLINE int __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_all_finite(f
 static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(double const *__pyx_v_x, fi_dim_t __pyx_v_n) {
   int __pyx_r;
 
-  /* "capi.pxd":240
+  /* "capi.pxd":241
  *         return fi_all_finite_s(x, n)
  *     else:
  *         return fi_all_finite_d(x, n)             # <<<<<<<<<<<<<<
@@ -22789,7 +22790,7 @@ static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(d
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":236
+  /* "capi.pxd":237
  *         return fi_distinct_rows_d(w, b, r, k, tol)
  * 
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22802,7 +22803,7 @@ static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(d
   return __pyx_r;
 }
 
-/* "capi.pxd":242
+/* "capi.pxd":243
  *         return fi_all_finite_d(x, n)
  * 
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22812,7 +22813,7 @@ static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(d
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_forward(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, float const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":244
+  /* "capi.pxd":245
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:
  *     if floating is float:
  *         fi_mlp_forward_s(m, ws, x, n)             # <<<<<<<<<<<<<<
@@ -22821,7 +22822,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_forward
 */
   fi_mlp_forward_s(__pyx_v_m, __pyx_v_ws, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":242
+  /* "capi.pxd":243
  *         return fi_all_finite_d(x, n)
  * 
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22834,7 +22835,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_forward
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, double const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":246
+  /* "capi.pxd":247
  *         fi_mlp_forward_s(m, ws, x, n)
  *     else:
  *         fi_mlp_forward_d(m, ws, x, n)             # <<<<<<<<<<<<<<
@@ -22843,7 +22844,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward
 */
   fi_mlp_forward_d(__pyx_v_m, __pyx_v_ws, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":242
+  /* "capi.pxd":243
  *         return fi_all_finite_d(x, n)
  * 
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22854,7 +22855,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward
   /* function exit code */
 }
 
-/* "capi.pxd":248
+/* "capi.pxd":249
  *         fi_mlp_forward_d(m, ws, x, n)
  * 
  * cdef inline double mlp_backprop(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -22865,7 +22866,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward
 static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backprop(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, float const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":251
+  /* "capi.pxd":252
  *                                 fi_dim_t n, double *gin_ss) noexcept nogil:
  *     if floating is float:
  *         return fi_mlp_backprop_s(m, ws, x, y, n, gin_ss)             # <<<<<<<<<<<<<<
@@ -22878,7 +22879,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backp
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":248
+  /* "capi.pxd":249
  *         fi_mlp_forward_d(m, ws, x, n)
  * 
  * cdef inline double mlp_backprop(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -22894,7 +22895,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backp
 static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backprop(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, double const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":253
+  /* "capi.pxd":254
  *         return fi_mlp_backprop_s(m, ws, x, y, n, gin_ss)
  *     else:
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)             # <<<<<<<<<<<<<<
@@ -22907,7 +22908,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backp
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":248
+  /* "capi.pxd":249
  *         fi_mlp_forward_d(m, ws, x, n)
  * 
  * cdef inline double mlp_backprop(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -22920,7 +22921,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backp
   return __pyx_r;
 }
 
-/* "capi.pxd":255
+/* "capi.pxd":256
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)
  * 
  * cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -22931,7 +22932,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backp
 static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, float const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_optim_t *__pyx_v_opt, void **__pyx_v_s1, void **__pyx_v_s2, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":258
+  /* "capi.pxd":259
  *                             fi_dim_t n, fi_optim_t *opt, void **s1, void **s2, double *gin_ss) noexcept nogil:
  *     if floating is float:
  *         return fi_mlp_step_s(m, ws, x, y, n, opt, <float **>s1, <float **>s2, gin_ss)             # <<<<<<<<<<<<<<
@@ -22944,7 +22945,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step(
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":255
+  /* "capi.pxd":256
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)
  * 
  * cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -22960,7 +22961,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step(
 static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, double const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_optim_t *__pyx_v_opt, void **__pyx_v_s1, void **__pyx_v_s2, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":260
+  /* "capi.pxd":261
  *         return fi_mlp_step_s(m, ws, x, y, n, opt, <float **>s1, <float **>s2, gin_ss)
  *     else:
  *         return fi_mlp_step_d(m, ws, x, y, n, opt, <double **>s1, <double **>s2, gin_ss)             # <<<<<<<<<<<<<<
@@ -22971,7 +22972,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":255
+  /* "capi.pxd":256
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)
  * 
  * cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -41674,7 +41675,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     "elu": capi.FI_ACT_ELU, "selu": capi.FI_ACT_SELU, "tanh": capi.FI_ACT_TANH,
  *     "sigmoid": capi.FI_ACT_SIGMOID, "gelu": capi.FI_ACT_GELU, "gelu_tanh": capi.FI_ACT_GELU_TANH,
 */
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(11); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 18, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(12); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_5 = __Pyx_PyLong_From_fi_act_t(FI_ACT_IDENTITY); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
@@ -41694,7 +41695,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     "identity": capi.FI_ACT_IDENTITY, "relu": capi.FI_ACT_RELU, "leaky_relu": capi.FI_ACT_LEAKY_RELU,
  *     "elu": capi.FI_ACT_ELU, "selu": capi.FI_ACT_SELU, "tanh": capi.FI_ACT_TANH,             # <<<<<<<<<<<<<<
  *     "sigmoid": capi.FI_ACT_SIGMOID, "gelu": capi.FI_ACT_GELU, "gelu_tanh": capi.FI_ACT_GELU_TANH,
- *     "softplus": capi.FI_ACT_SOFTPLUS, "softsign": capi.FI_ACT_SOFTSIGN,
+ *     "softplus": capi.FI_ACT_SOFTPLUS, "softsign": capi.FI_ACT_SOFTSIGN, "silu": capi.FI_ACT_SILU,
 */
   __pyx_t_5 = __Pyx_PyLong_From_fi_act_t(FI_ACT_ELU); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 19, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
@@ -41713,7 +41714,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     "identity": capi.FI_ACT_IDENTITY, "relu": capi.FI_ACT_RELU, "leaky_relu": capi.FI_ACT_LEAKY_RELU,
  *     "elu": capi.FI_ACT_ELU, "selu": capi.FI_ACT_SELU, "tanh": capi.FI_ACT_TANH,
  *     "sigmoid": capi.FI_ACT_SIGMOID, "gelu": capi.FI_ACT_GELU, "gelu_tanh": capi.FI_ACT_GELU_TANH,             # <<<<<<<<<<<<<<
- *     "softplus": capi.FI_ACT_SOFTPLUS, "softsign": capi.FI_ACT_SOFTSIGN,
+ *     "softplus": capi.FI_ACT_SOFTPLUS, "softsign": capi.FI_ACT_SOFTSIGN, "silu": capi.FI_ACT_SILU,
  * }
 */
   __pyx_t_5 = __Pyx_PyLong_From_fi_act_t(FI_ACT_SIGMOID); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 20, __pyx_L1_error)
@@ -41732,7 +41733,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   /* "fastinit/_core/nn.pxi":21
  *     "elu": capi.FI_ACT_ELU, "selu": capi.FI_ACT_SELU, "tanh": capi.FI_ACT_TANH,
  *     "sigmoid": capi.FI_ACT_SIGMOID, "gelu": capi.FI_ACT_GELU, "gelu_tanh": capi.FI_ACT_GELU_TANH,
- *     "softplus": capi.FI_ACT_SOFTPLUS, "softsign": capi.FI_ACT_SOFTSIGN,             # <<<<<<<<<<<<<<
+ *     "softplus": capi.FI_ACT_SOFTPLUS, "softsign": capi.FI_ACT_SOFTSIGN, "silu": capi.FI_ACT_SILU,             # <<<<<<<<<<<<<<
  * }
  * assert len(ACT_CODES) == capi.FI_ACT_COUNT, "csrc/fi_act.h has an activation this table lacks"
 */
@@ -41744,11 +41745,15 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_GOTREF(__pyx_t_5);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_softsign, __pyx_t_5) < (0)) __PYX_ERR(7, 18, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+  __pyx_t_5 = __Pyx_PyLong_From_fi_act_t(FI_ACT_SILU); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 21, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_silu, __pyx_t_5) < (0)) __PYX_ERR(7, 18, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_ACT_CODES, __pyx_t_10) < (0)) __PYX_ERR(7, 17, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
 
   /* "fastinit/_core/nn.pxi":23
- *     "softplus": capi.FI_ACT_SOFTPLUS, "softsign": capi.FI_ACT_SOFTSIGN,
+ *     "softplus": capi.FI_ACT_SOFTPLUS, "softsign": capi.FI_ACT_SOFTSIGN, "silu": capi.FI_ACT_SILU,
  * }
  * assert len(ACT_CODES) == capi.FI_ACT_COUNT, "csrc/fi_act.h has an activation this table lacks"             # <<<<<<<<<<<<<<
  * #: loss name -> C code (fi_loss_t)
@@ -42530,38 +42535,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{39},{8},{5},{15},{1},{2},{46},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{18},{8},{45},{15},{48},{7},{6},{22},{23},{21},{22},{24},{2},{9},{39},{50},{39},{34},{59},{30},{37},{26},{1},{9},{5},{8},{9},{8},{8},{1},{10},{11},{9},{8},{15},{7},{25},{27},{16},{24},{15},{15},{12},{9},{27},{29},{10},{28},{30},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{15},{13},{1},{3},{3},{12},{79},{75},{11},{42},{40},{10},{13},{9},{10},{4},{4},{5},{10},{29},{28},{15},{5},{4},{18},{17},{8},{6},{1},{22},{8},{4},{3},{4},{5},{5},{4},{9},{4},{5},{1},{5},{16},{18},{9},{14},{5},{6},{12},{13},{10},{32},{31},{8},{13},{53},{51},{6},{5},{15},{5},{2},{2},{3},{5},{6},{9},{2},{3},{5},{3},{34},{32},{3},{19},{5},{5},{7},{7},{6},{7},{7},{4},{9},{4},{9},{3},{15},{6},{5},{1},{2},{8},{5},{3},{5},{8},{1},{2},{6},{4},{6},{1},{15},{3},{3},{3},{10},{4},{41},{39},{2},{1},{3},{7},{2},{4},{7},{12},{3},{4},{8},{3},{1},{4},{5},{2},{4},{8},{4},{9},{6},{2},{5},{3},{2},{6},{3},{7},{2},{2},{2},{2},{2},{4},{5},{6},{2},{2},{2},{3},{3},{2},{3},{2},{2},{2},{2},{8},{4},{3},{9},{8},{21},{20},{4},{1},{2},{2},{8},{6},{6},{4},{17},{13},{4},{4},{15},{10},{3},{5},{7},{10},{4},{5},{10},{8},{8},{2},{5},{3},{4},{4},{6},{6},{4},{12},{25},{24},{4},{3},{7},{7},{11},{7},{6},{6},{6},{1},{12},{1},{1},{1},{9}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{39},{8},{5},{15},{1},{2},{46},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{18},{8},{45},{15},{48},{7},{6},{22},{23},{21},{22},{24},{2},{9},{39},{50},{39},{34},{59},{30},{37},{26},{1},{9},{5},{8},{9},{8},{8},{1},{10},{11},{9},{8},{15},{7},{25},{27},{16},{24},{15},{15},{12},{9},{27},{29},{10},{28},{30},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{15},{13},{1},{3},{3},{12},{79},{75},{11},{42},{40},{10},{13},{9},{10},{4},{4},{5},{10},{29},{28},{15},{5},{4},{18},{17},{8},{6},{1},{22},{8},{4},{3},{4},{5},{5},{4},{9},{4},{5},{1},{5},{16},{18},{9},{14},{5},{6},{12},{13},{10},{32},{31},{8},{13},{53},{51},{6},{5},{15},{5},{2},{2},{3},{5},{6},{9},{2},{3},{5},{3},{34},{32},{3},{19},{5},{5},{7},{7},{6},{7},{7},{4},{9},{4},{9},{3},{15},{6},{5},{1},{2},{8},{5},{3},{5},{8},{1},{2},{6},{4},{6},{1},{15},{3},{3},{3},{10},{4},{41},{39},{2},{1},{3},{7},{2},{4},{7},{12},{3},{4},{8},{3},{1},{4},{5},{2},{4},{8},{4},{9},{6},{2},{5},{3},{2},{6},{3},{7},{2},{2},{2},{2},{2},{4},{5},{6},{2},{2},{2},{3},{3},{2},{3},{2},{2},{2},{2},{8},{4},{3},{9},{8},{21},{20},{4},{1},{2},{2},{8},{6},{6},{4},{17},{13},{4},{4},{15},{10},{3},{5},{7},{10},{4},{4},{5},{10},{8},{8},{2},{5},{3},{4},{4},{6},{6},{4},{12},{25},{24},{4},{3},{7},{7},{11},{7},{6},{6},{6},{1},{12},{1},{1},{1},{9}};
     const struct { const unsigned int length: 9; } bytes_length_index[] = {{1},{9},{65},{45},{51},{97},{18},{54},{13},{10},{53},{60},{9},{103},{71},{67},{45},{86},{46},{141},{63},{356},{116},{18},{151},{288},{144},{183}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (3192 bytes) */
-static const char cstring[] = "x\332\245WM{\023G\022\216\2030\346#\001\2031\004\002\031\023\203\311\306\210\310\230\217e\223\335\010\033\022\357\022lY\016$!\316\2445\323\222&\236/M\317\330\026\233\335p\324q\216s\324Q\3079\352\250\243\216s\324\321?!?a\337\352\221l\031;\311>\273~<3\375Q\335U]\365\326\333%\205\371\312\047\333\212\315\271.\024\246,\254|\255\2249\363\003\217+~\325\020\212\305\264\252as\305d\332\206P\234\322O\\\363\377\252x\316\226\270\351{\234+e\217U,n\373\037e\037*\177Q\264\252\343\010\2568X\340\224\037*,\360\235Y\305\343\345Y\205mn\317\311\367\335\034\2766w\354O\277\342\226\343\325\237\033|\013\302\312\247\232c\373F%p\002\330a\353\212nx\244\352\315a\303\036L\010\3373t\256\017\t+\216\367\273\363\373\307v%\377\372\267\005f\333\216\2570!\214\212\255\370\016Lf\372-\3076\353\212%\215\334\204\221K\366&3\r]\261\034\235\317*|\333\305Zl5\243\315\220\336\231\262\343\371\036\263gf\225\n\266\032\010\213*s9T)l\033\316|\346\300\237>9\264\242\220\252\324\317e\047\260\365g\216O\036G4\026\352~\325\261\025\210\353\3344J\334c>\207!d:\024z$d++\217Wn\315?\230\227\007\3618\005E(\"(i&\316\300\005\371\263\024\030\246\017\305~\335\345\"\253,\225\225\272\023\3108\323\001]\310\r/\360\253\334V\004\367\251\241\314Hw0\337pl\025\313a\355L\337\203\306&\247\325O\230)x\226Q_J)\033\334\263\271\2510]W\261\222k}\177\232\246\2431y.\256l9\336\206p\231F\347\365\200\264\0229\202\014\325\034\323\244\255\035[dYI\323\204\247\335.\033*v\317V\225*\243\260+C\252$*}V2\373\230\324\rA\035n\323\273\314\004\316l\370\267U\315\361\370m\315\r\262\356\266\361\306h\205[\326!\303\266}\310\240gW\016\031\025p\216\240\361\212f\210T\263n;\375#\221\311\025\312\000\277\3529A\245*OO\2401\225:\367!\246\303\314\300\364\025U\365\270\036h\\U\025=\220~\265\035\373\026\302\274i0\023\263\032iTU;\260\334zV*\316ZXg0\317cu\245\314\0143\215\245a\271\300\336\260X\000\224U\017H\010n\226\263[B\351G\247\304\341z{\223{~*\304\224\225\024yi\222\3130\271\206\266a\"\376\201<\243\224\032\3044\265Bg>\313\0362\233\342\236\320\231\246\234\200\320\206\355l\355\013e\0375?""\347\027\326\324\205\345\305\307\305|qai\351\321R\276\210\356S\371}\266\374\354\261l\254.\277xl\232\206+\014\361\364\351r\261\230.X^Y[\372*m\256>\373B\375\307\322\263\305b\221\327\002nk\234\210%\273\3071\352c\273\002\"\353\177\262\273\316\327\344\241Uuo\002i@\001>8U\002\336\\\317q\007}\315\344\314Sw\201-\006\343\360\334\026\363\364A\327\t|7\360wg\205\317]u\331\365\213R\307\240q\210ACS\007Mz1\320\272\327:d\213\341\271\203{\250+\365m<\213\340\025\365\031\337\366WyYU\373\271\317i^\262\303^\243\302}\303\347\026\r\350\264\006\177\345\300\326\350[\031l\216\277\024m\324\262\230!\365\000\375\201)\347lf\245_\004\004\177.\014\320\252\034i\034Xi\257\277\0135\211\271\322V`K R\360\006r\233\222\002h\217Z\300\314\301\266\203\204:\350\211\301\000\337\246\016|\261k\212\0302\375\020\037\371\\\370\362\240\202\353*H\033\327\006\3660\004e\032\"\213\2102\260\026P\215\177\225\020B\241\037n\277D\226\t_\321\235\000\006\277|\3700\267>\373\337\214\014\265\327\017\331\256l:\314\037^\373{\003{M\271U\037\237C\315\227\177\254\177\277\344oo\236&5\265dM\241\272\270K\321q\231\307\254\335\206@K0\035#x\266\300\032j\231\310\216\357\265\016Z\264~`rXs\237x\324RP.\343\3124\335*c^E0Q\2675\303\311\356\006K\260M\320\242\304Nj\251\240\312D-[,\255MJ%\025\230uM\312\254\0227\235-\265T\007\004\006\251_b\202\2274^\342\200\037\236\034\275\346J\006\023\364\250\033\000G\311\260E\t\306lhZ\025\234\367&Gh&\221\020T\240X\300>\330\026#.nM\317\322\034\313\005c{j\331d\025\241\241*\360\345K\340\032S\373E\231\320<\007\231\210\202\013\306\324u\224)H\016\303\027{\2557\0347\253H\377\034\230\357\373nwZ^It\231\302I\210\022\025x\373:\207n{\020\266\353\207-\332\247\353\000:\327\323\345:\245\273|Qr\245w\220\036XV]\257\353\257\270\031p\313\365\353\340u\\\244\034, \313\"\356rWp\317\303\235\207rl\333\375\003\030\357I\034\016\337\362\235\271\301E\337\277HA\027\276\214\206\224\222/\310\320\347\336<\022\002\327l\277\354\353gG\005\206\322\243\372\314\256R\235A\017\242]v@\220\025\"\035\360\027\352\002DC\200IT!*\036\232\206\241\343\216D\235""\353\327%\275\030\342\025\021\255H_\257\370\306\206\226\202\225\000F,P\021&0\014\360\022\222\240\036:uf\352%S\047\274m\324\301vf`\002)\364\034\036\2727\0002$\270?\\\373\201bz\226\305\266\361\257Z\366\206\245Y\234\331\250\220\251<\266\014@\263\237S\226aS\301c9\364\313\0001D\215DlK\217\2605\324\335\026\022\021\265\254\263i\303\301\250z\322\264\246$\000\227\273\262\224\001\002\234\r\307\3456n\023\374\214H\357P\367\0237\347\316\271w\\\346RB\022\225\244|\342\226\\\315\325\001\007\327q]\317\025\302\335r\267\335\272\247y\274b\220*r\010\322\007\365\234*\263\223\032e\3034\007\337\227\303@\331\035\034\002\007\341Y\210\234\230\023\014d\210\344\245/jQ\274\341;\242:Ne\254\272\307\201\375\201\335N\031O \366\203\000\335A\356UtY4\341\212\261\034C\337\375y \010\000\362\021\0261\240\213\322N8e\337\305^\364%AA\267\026\n<_\247\342B\370\016\036lo\341\035h>a\021\316\025\216\047oW1\334\336w\354}\023CG\367\301J\276c\022\316\205\312\322O\t[#\2242b\340\025J\006\334\322\010J\340\242&\344\370\365\023p\261\265\305\215J\325Wu\374\"\250o\327_\275B\310\245\357\226_\217\3642\047\032\037\207\0054\336y?\312\377:\372\326\321\261\327\242q#\034\t\317\205\013a\2557v\274w\374D\357\324\371\260\020\226\243|Tl\2164\047\232\305\326h\213\265\374\370^\373bg\242\263\326\235\350b\203\235\314\261\327\265\306h\2035j\275w\336\355\235\231\010\363X\304\302Z\224\301\302B\304\"\277\231k>iM\265r\007\205\337\357\213\324\232\231f\276Yh\262\246\337\312\265\236\304S\361|\374K\207w\367-\021\341\207\341j(\242\251\350^s\274\371!\314\031\351\215\235n\324\302Q\250\333\304>e\354Ql\035i\335\217\247v`\375\330\331\360\343\376\356#\315s\315\305\326Hk\262U\2133q>~\336\316\265\363\275\314\311\206Tp\2621\337\010\222\211\3530\300\211\345\221N5\236\302\374\307\311\324\335\370\353\366\237:\213\335\243\311Wj\242\376\330;5\031\352\321\365\344\203\\|>\271\367\264\273\234\274\\O\326\365D\347\264\352t\343\337\321j\264\325d\262\223\234\276\326\234\242\326\331p\252\267\377\334\360\353K\3304\336\234\202k\006v\215\364\244!\265p\204\026\335Ln>lc\335x""8N\261\232\242\327uL\036\t\357\204\2547v\262q?\234\n\357F#\321\331\350~s\2527\366N\24308\317\330\345(\027\345_\217\244Q\335\363]Azk\047s\265\357\222\311\246\327\272\020\237 -Ww\275D\201\272\027\217\30771\234\3720+c\277\326\032o\335\210G\342\211\270\020\227\333\371\366Zg\274\257/U\3435&\311t\031\325+\322\353\036\3167\215\210zX9\r\334\324\372\253Y\\kg\332\217\332\345N\036\030\372 \371\006\036\374!\335f\"\314I\245\247\032\217\303\363\022C\243dX\357\024E\231\240\371(,EG\350t@\344\221f\256w\006\000\355\235\031\266d\"\234\017\267\"\326\313L\206\016\001\212</\032\037\302;c\343\341U:\344\220\360\305\360_\004\273^\346\242td.Z\2106\201\240c\255W\355\361>\202\256\207\265\344\342M\000_\007(s\200N\021\306/vF:\223\235Z7\323\315w\237\047\305\265d\355\353\275]\217O\002\377Z4\031m7kr\264\221o\024\032:\302\225\013\027\241g<\232N\275\235J_\302\300T\224\353e\216\222:\212\3511\234xl\"\231\230\206m\317\001\346\351\270\332.A\343xg\246;\336\235\352\346z\023\227\260\344~\363\006\220s!\036%\217\376\017\013.\204\377\004\376>Mn/\221\020\214\031{\353\350\273\215\037\340\205\305\34612\235\0347\335\000\330\336m\374\024\215$\357\335\245\340\035\034\276\325*\264\200\370_O\274u\364Rt\245\037\360\217\343\365\316Tg\256S\350\310Ph\273\0237\222O>\357\274\323-tK\311J!)\254\3662\227\223\313\263\255|\253@;{\215s\215G\r-<\233\242\374\370Nf\364u\025\375+\360X\275u\264\365\"\376{\033\033\216\276\266\222s7\221\376hU\032j\224\227C\000O\346#\250\230\211/\265\357\264\177\352\"\213.\014\002|\260q1:\222\\\376\030l\363\010\330\024\361\207\361\213\366\027\235\334o\217_\336?\272\273\225$E\211Z\204Z\002R2\346\267MC\312\025\333\307\332\277t\365d\265\330\2732\333Z\214\217\202{\376L\204\322-\354H\341\n\222\305h\326\343#\361\235Xk_H>_IV$\240\256f\201\271\353\361f\373\273\216\337\275\013o\245>\276\034\r\345\353d\263&9y\03395\"\031\373\254\304\331B?u\374\346|_\302\217\037\264\037\3209N5\276\004C\277\210\276\220\254<\203T\277\001\023k\235\321\216\325G\362)\312\206\313\315\25705\365:O\331\270H\024K\215%\\\031t[\034?\005\246""\332BX\307I\343\254L\322\261\367\001\0340\362%\340\033L\274\003|\260\275T\366\243\271\250@\302\327\302\047\3215H\216\2652\222\350\347\342\3258h?\351L\003)\230\236\016\255\376uq\247U\222\214\261\326\276\320y\033\323e$\333j\327K\n0\362y\362\374\005\261\302\026\221\204\244\265$3\037C\347\225h\035K\347Z\205$\373y\007\306|\000\032\"\236;\007\327\037oO\266}\270@\032z\262u\027.G\347Jr%K\354\324\033\273\030\235l~\006\225\343\373\232\347\3035\242\006I\333\270\333\310\306\033\321\333\010\302\2314\247\2565\037\201e\316\234\003\357\324z\027\247\3455\246\367\t\357hr\367q\247\330}\273{#YYMVa\365\367\311\367?$?\320\205\261sP\366IG\353\236\355\336K\n\305\244\370\"y\001^\304\235\303\023^\356\235\231\304A\005\374\366\004\372\026AP^|\036Y,\332\327@\305\253m\017\327\361\327\335k\335\305d\005\353\276M\276\375\256w\346=\304&\215X\337?_v%\337\\\035x\010\250\305M1\037\375\014T\347\007N\221\315\313\321g \212\361\335\306\016\235\375t\303G\202\341\320\267\200\250\221\326Dk\215\360\021\337m\237\006<\347\273\002\010\33798\233<\370\022,\t\273p\244\265\375\366\300!Ep\316\377o\320G\000L\036\027\324\004m\321\n\342\345\316<L\272\323e\004\226\324\037\360\371\217\311\217\344\312\235\203\013\222\371E$d\246\273\320\255\3110}\223|\363]\362\035\\\317\022VN\312\225a\263\377\003/\034X\n";
-    PyObject *data = __Pyx_DecompressString(cstring, 3192, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (3195 bytes) */
+static const char cstring[] = "x\332\245WM{\023G\022\216\2030\346#\001\2031\004\002\031\023\203\311\306\210\310\230\217e\223\335\010\033\022\357\022lY\016$!\316\2445\323\222&\236/M\317\330\026\233\335p\324q\216s\324Q\3079\352\250\243\216s\324\321?!?a\337\352\221l\031;\311>\273~<3\375Q\335U]\365\326\333%\205\371\312\047\333\212\315\271.\024\246,\254|\255\2249\363\003\217+~\325\020\212\305\264\252as\305d\332\206P\234\322O\\\363\377\252x\316\226\270\351{\234+e\217U,n\373\037e\037*\177Q\264\252\343\010\2568X\340\224\037*,\360\235Y\305\343\345Y\205mn\317\311\367\335\034\2766w\354O\277\342\226\343\325\237\033|\013\302\312\247\232c\373F%p\002\330a\353\212nx\244\352\315a\303\036L\010\3373t\256\017\t+\216\367\273\363\373\307v%\377\372\267\005f\333\216\2570!\214\212\255\370\016Lf\372-\3076\353\212%\215\334\204\221K\366&3\r]\261\034\235\317*|\333\305Zl5\243\315\220\336\231\262\343\371\036\263gf\225\n\266\032\010\213*s9T)l\033\316|\346\300\237>9\264\242\220\252\324\317e\047\260\365g\216O\036G4\026\352~\325\261\025\210\353\3344J\334c>\207!d:\024z$d++\217Wn\315?\230\227\007\3618\005E(\"(i&\316\300\005\371\263\024\030\246\017\305~\335\345\"\253,\225\225\272\023\3108\323\001]\310\r/\360\253\334V\004\367\251\241\314Hw0\337pl\025\313a\355L\337\203\306&\247\325O\230)x\226Q_J)\033\334\263\271\2510]W\261\222k}\177\232\246\2431y.\256l9\336\206p\231F\347\365\200\264\0229\202\014\325\034\323\244\255\035[dYI\323\204\247\335.\033*v\317V\225*\243\260+C\252$*}V2\373\230\324\rA\035n\323\273\314\004\316l\370\267U\315\361\370m\315\r\262\356\266\361\306h\205[\326!\303\266}\310\240gW\016\031\025p\216\240\361\212f\210T\263n;\375#\221\311\025\312\000\277\3529A\245*OO\2401\225:\367!\246\303\314\300\364\025U\365\270\036h\\U\025=\220~\265\035\373\026\302\274i0\023\263\032iTU;\260\334zV*\316ZXg0\317cu\245\314\0143\215\245a\271\300\336\260X\000\224U\017H\010n\226\263[B\351G\247\304\341z{\223{~*\304\224\225\024yi\222\3130\271\206\266a\"\376\201<\243\224\032\3044\265Bg>\313\0362\233\342\236\320\231\246\234\200\320\206\355l\355\013e\0375?""\347\027\326\324\205\345\305\307\305|qai\351\321R\276\210\356S\371}\266\374\354\261l\254.\277xl\232\206+\014\361\364\351r\261\230.X^Y[\372*m\256>\373B\375\307\322\263\305b\221\327\002nk\234\210%\273\3071\352c\273\002\"\353\177\262\273\316\327\344\241Uuo\002i@\001>8U\002\336\\\317q\007}\315\344\314Sw\201-\006\343\360\334\026\363\364A\327\t|7\360wg\205\317]u\331\365\213R\307\240q\210ACS\007Mz1\320\272\327:d\213\341\271\203{\250+\365m<\213\340\025\365\031\337\366WyYU\373\271\317i^\262\303^\243\302}\303\347\026\r\350\264\006\177\345\300\326\350[\031l\216\277\024m\324\262\230!\365\000\375\201)\347lf\245_\004\004\177.\014\320\252\034i\034Xi\257\277\0135\211\271\322V`K R\360\006r\233\222\002h\217Z\300\314\301\266\203\204:\350\211\301\000\337\246\016|\261k\212\0302\375\020\037\371\\\370\362\240\202\353*H\033\327\006\3660\004e\032\"\213\2102\260\026P\215\177\225\020B\241\037n\277D\226\t_\321\235\000\006\277|\3700\267>\373\337\214\014\265\327\017\331\256l:\314\037^\373{\003{M\271U\037\237C\315\227\177\254\177\277\344oo\236&5\265dM\241\272\270K\321q\231\307\254\335\206@K0\035#x\266\300\032j\231\310\216\357\265\016Z\264~`rXs\237x\324RP.\343\3124\335*c^E0Q\2675\303\311\356\006K\260M\320\242\304Nj\251\240\312D-[,\255MJ%\025\230uM\312\254\0227\235-\265T\007\004\006\251_b\202\2274^\342\200\037\236\034\275\346J\006\023\364\250\033\000G\311\260E\t\306lhZ\025\234\367&Gh&\221\020T\240X\300>\330\026#.nM\317\322\034\313\005c{j\331d\025\241\241*\360\345K\340\032S\373E\231\320<\007\231\210\202\013\306\324u\224)H\016\303\027{\2557\0347\253H\377\034\230\357\373nwZ^It\231\302I\210\022\025x\373:\207n{\020\266\353\207-\332\247\353\000:\327\323\345:\245\273|Qr\245w\220\036XV]\257\353\257\270\031p\313\365\353\340u\\\244\034, \313\"\356rWp\317\303\235\207rl\333\375\003\030\357I\034\016\337\362\235\271\301E\337\277HA\027\276\214\206\224\222/\310\320\347\336<\022\002\327l\277\354\353gG\005\206\322\243\372\314\256R\235A\017\242]v@\220\025\"\035\360\027\352\002DC\200IT!*\036\232\206\241\343\216D\235""\353\327%\275\030\342\025\021\255H_\257\370\306\206\226\202\225\000F,P\021&0\014\360\022\222\240\036:uf\352%S\047\274m\324\301vf`\002)\364\034\036\2727\0002$\270?\\\373\201bz\226\305\266\361\257Z\366\206\245Y\234\331\250\220\251<\266\014@\263\237S\226aS\301c9\364\313\0001D\215DlK\217\2605\324\335\026\022\021\265\254\263i\303\301\250z\322\264\246$\000\227\273\262\224\001\002\234\r\307\3456n\023\374\214H\357P\367\0237\347\316\271w\\\346RB\022\225\244|\342\226\\\315\325\001\007\327q]\317\025\302\335r\267\335\272\247y\274b\220*r\010\322\007\365\234*\263\223\032e\3034\007\337\227\303@\331\035\034\002\007\341Y\210\234\230\023\014d\210\344\245/jQ\274\341;\242:Ne\254\272\307\201\375\201\335N\031O \366\203\000\335A\356UtY4\341\212\261\034C\337\375y\200\337$X\005\020\310GX\304\202.\312;\341\224}\0273\364%aA7\027\212<_\247\002C\370\016\036\250\260\360\0164\237\360\010\007\013\307\2237\254\030n\357;\372\276\211\241\343\373`&\3371\t\353Be\351\247\204\255\021N\0315p\013%\004nj\004&pQ\027r\374\002\n\270\330\332\342F\245\352\253:~\025\324\267\353\257^!\354\322\177\313\257Gz\231\023\215\217\303\002\032\357\274\037\345\177\035}\353\350\330k\321\270\021\216\204\347\302\205\260\326\033;\336;~\242w\352|X\010\313Q>*6G\232\023\315bk\264\305Z~|\257}\2613\321Y\353Nt\261\301N\346\330\353Zc\264\301\032\265\336;\357\366\316L\204y,ba-\312`a!b\221\337\3145\237\264\246Z\271\203\302\357\367Ej\315L3\337,4Y\323o\345ZO\342\251x>\376\245\303\273\373\226\210\360\303p5\024\321Tt\2579\336\374\020\346\214\364\306N7j\341(\324mb\2372\366(\266\216\264\356\307S;\260~\354l\370q\177\367\221\346\271\346bk\2445\331\252\305\2318\037?o\347\332\371^\346dC*8\331\230o\004\311\304u\030\340\304\362H\247\032Oa\376\343d\352n\374u\373O\235\305\356\321\344+5Q\177\354\235\232\014\365\350z\362A.>\237\334{\332]N^\256\047\353z\242sZu\272\361\357h5\332j2\331IN_kNQ\353l8\325\333\177n\370\365%l\032oN\3015\003\273Fz\322\220Z8B\213n&7\037\266\261n<\034\247XM\321\353:&\217\204wB\326\033;\331\270\037N\205w\243\221\350lt\2779\325\033{""\247Q\030\234g\354r\224\213\362\257G\322\250\356\371\256 \275\265\223\271\332w\311d\323k]\210O\220\226\253\273^\242@\335\213\307\343\233\030N}\230\225\261_k\215\267n\304#\361D\\\210\313\355|{\2553\336\327\227\252\361\032\223d\272\214\352\025\351u\017\347\233FD=\254\234\006nj\375\325,\256\2653\355G\355r\047\017\014}\220|\003\017\376\220n3\021\346\244\322S\215\307\341y\211\241Q2\254w\212\242L\320|\024\226\242#t: \362H3\327;\003\200\366\316\014[2\021\316\207[\021\353e&C\207\000E\236\027\215\017\341\235\261\361\360*\035rH\370b\370/\202]/sQ:2\027-D\233@\320\261\326\253\366x\037A\327\303Zr\361&\200\257\003\2249@\247\010\343\027;#\235\311N\255\233\351\346\273\317\223\342Z\262\366\365\336\256\307\047\201\177-\232\214\266\23359\332\3107\n\r\035\341\312\205\213\3203\036M\247\336N\245/a`*\312\3652GI\035\305\364\030N<6\221LL\303\266\347\000\363t\\m\227\240q\2743\323\035\357Nus\275\211KXr\277y\003\310\271\020\217\222G\377\207\005\027\302\177\002\177\237&\267\227H\010\306\214\275u\364\335\306\017\360\302b\363\030\231N\216\233n\000l\3576~\212F\222\367\356R\360\016\016\337j\025Z@\374\257\047\336:z)\272\322\017\370\307\361zg\2523\327)td(\264\335\211\033\311\047\237w\336\351\026\272\245d\245\220\024V{\231\313\311\345\331V\276U\240\235\275\306\271\306\243\206\026\236MQ~|\0473\372\272\212\376\025x\254\336:\332z\021\377\275\215\rG_[\311\271\233H\177\264*\r5\312\313!\200\047\363\021T\314\304\227\332w\332?u\221E\027\006\001>\330\270\030\035I.\177\014\266y\004l\212\370\303\370E\373\213N\356\267\307/\357\037\335\335J\222\242D-B-\001)\031\363\333\246!\345\212\355c\355_\272z\262Z\354]\231m-\306G\301=\177&B\351\026v\244p\005\311b4\353\361\221\370N\254\265/$\237\257$+\022PW\263\300\334\365x\263\375]\307\357\336\205\267R\037_\216\206\362u\262Y\223\234\274\215\234\032\221\214}V\342l\241\237:~s\276/\341\307\017\332\017\350\034\247\032_\202\241_D_HV\236A\252\337\200\211\265\316h\307\352#\371\024e\303\345\346W\230\232z\235\247l\\$\212\245\306\022\256\014\272-\216\237\002Sm!\254\343\244qV&\351\330""\373\000\016\030\371\022\360\r&\336\001>\330^*\373\321\\T \341k\341\223\350\032$\307Z\031I\364s\361j\034\264\237t\246\201\024LO\207V\377\272\270\323*I\306Xk_\350\274\215\3512\222m\265\353%\005\030\371<y\376\202Xa\213HB\322Z\222\231\217\241\363J\264\216\245s\255B\222\375\274\003c>\000\r\021\317\235\203\353\217\267\047\333>\\ \r=\331\272\013\227\243s%\271\222%v\352\215]\214N6?\203\312\361}\315\363\341\032Q\203\244m\334md\343\215\350m\004\341L\232S\327\232\217\3002g\316\201wj\275\213\323\362\032\323\373\204w4\271\373\270S\354\276\335\275\221\254\254&\253\260\372\373\344\373\037\222\037\350\302\3309(\373\244\243u\317v\357%\205bR|\221\274\000/\342\316\341\t/\367\316L\342\240\002~{\002}\213 (/>\217,\026\355k\240\342\325\266\207\353\370\353\356\265\356b\262\202u\337&\337~\327;\363\036b\223F\254\357\237/\273\222o\256\016<\004\324\342\246\230\217~\006\252\363\003\247\310\346\345\3503\020\305\370nc\207\316~\272\341#\301p\350[@\324Hk\242\265F\370\210\357\266O\003\236\363]\001\204\357\034\234M\036|\t\226\204]8\322\332~{\340\220\"8\347\3777\350#\000&\217\013j\202\266h\005\361rg\036&\335\3512\002K\352\017\370\374\307\344Gr\345\316\301\005\311\374\"\0222\323]\350\326d\230\276I\276\371.\371\016\256g\t+\047\345\312\260\331\377\001\236\201Y\307";
+    PyObject *data = __Pyx_DecompressString(cstring, 3195, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (4240 bytes) */
-static const char cstring[] = "\377 at 0x n\377eeds a C\377PU featu\377re this \377machine \377lacks ob\377ject> ro\377ws(tree \377fragment\377).: ; ch\277oose o.\000o\377f: auto,\377 ref, av\333x2\001\00251\005\000ne\377on<Memor\377yView of\377 <contig\367uou\205\000nd d\263irg\001\007\rin\021\005s\377trided a\336$\006 or \004\031><\374(\tA\006>?Cann\377ot assig\357n to\260\000ad-\277only m\240\002v\376\242\000Invalid\377 mode, esxp\207 |\000\047c\047t\001\377\047fortran\317\047, gH\000%\005shwape\222\000 ax\312 kNo\315 t\315!g g\001\376\342#foundNo\371t\356!\213@Cytho\373n \371 delib\237erate\206\000\353\001c\367ter\224@an P\277EP-484\370\002r\375e\221As subc\365l\301\000e\245@f bu\357ilti\313\000ype\377s. If yo\311u\343B\335\001p\351\000%\tth\277en set\362@e\373 \047\212\"ation\377_typing\047\366\210Div\224`o Fa\377lse.acti\375v!\002 kerne\277l add_\306 e}c\311$lloca\323\002\377e worksp\363ac\260`\244@a ba<\206 \365Acoll\322`j\000\377s.abccsr\337c/fi_[\000.h\227 ha\212a `\010\221\204\002twabl\215\204\004dis\t\001\273en\017\001fas\361\000i\377t/_core/\177cpu.pxi\007\014ogemm\004\020nn\031\020\367rng/\020stat\275sV\001gcist\003d\323no\314\004\257\001g\376\204\001th\237rough\316\"\261al\357 yet$\000def\377ault __r\377educe__ \373du\323\"non-t\277rivial\033\000c\377init__nuompy.\314\002.m5\000\377iarray f\337ailed\251\204\001im\371p\371`\033\tumath\376\021\016self.ws\375 \227Dbe con\357vertA\003a P\374\364c\337\206\003 for p/ickl\375@u\331\"\226\205\001\371a\314E\200\003data.\320\013\020\362\204\003\227\206\001\241\206\003s\"\000kn\357own \244o|AC\377T_CODESA\377SCIIBIASz\014\000L\003\002NONE\014\002\377ROWEllip\377sisLLOSS\276+\003OPTIM6\003R\377NG_KINDS\377Sequence\372\325\207\001.\332\207\007_Engi\253ne\000\004.\364&c\352\205\002_\335_\017\007set\335Ae_\376\013\rbackpro\375p<\005clear_\372\320\204\006sT\005forwa\373rdc\005outpu\375t\025\006step_O\027ptS\302`e\000\006~\020\034\005\024\251\000\201\017W\307\205\005_\001\006\301\020\020\t\336\305\017_Pyx\001\000Di\377ct_NextR\257ef__\365\206\004e""\217 _\374\312\207\002\000\006_getit\313em\026\001d0\001\262 fu\013nc&\001g\254%\306 \212\204\003<\001\357main\003\002odu\335lM\002nam\002\003ew\372]\001p~\000check\243suT\000\n\001\364#_\025\001toype_\005\002un\204\204\002\344\271A \005v\376\206\002\241\001quaalO\005\311\205\005\314O\344\205\005ex\325\001/set_\203\005s\260\010\2210\357test\344\002sed\327_si\301`dA\000is\374\336\207\001\327@ineaab\037cacta\303 \236a\367A\376\000\t[const \377double[:\217:1],\000\017\022\017%\010]><\020floatB\t\000\016@\027\010#\007F\002\231\204\004\255\001\244\204\004[^\037\340\034\013C\027\205\213\003\211!\317\217\002_pr}e\226!param\000\006\177sactsad\017\000~\001\000wall_f\351\210\001\211e\000\007\244/]\014\016\313\t\344\213\004_\377bufferal\377phaargsa\377syncio.c\373or\247Csavai\345l\273\213\001_\257\214\003\016\000x2_\377fmaavx51\3772bb_in_p\377lace_bel\237ow_by\200`\363\206\005b\377asebcebe\353ta\000\0011\005\0012bi\373as\000\001_kind\377binsbloc\177kcchunk\224\207\r\373cl\201\210\001in_tr\365aE\000a%\000lip_\377normcomp\377iler_fla\177gscount\000\002\337scpu_\216\222\004sc\377ross_ent\377ropydead?_units\000\007\340l\013, \356a]\017\016\271d\026\006\216\214\002wsdi\274\215\001ct_\335\222\001\010\000\nB\022\267\204\017]!\021_\n\366\204\004\210\204\010\362\224\205\003d\353\206\001\000\002_is_\376\343\223\003dummydy\377dzeluemp\377tyencode\357enum\222\221\002epe\177pserror\213\222\001\313xp\250\204\034e\031\006\206\205\023f3y2\271\217\005\351\215\004_ext\211Bp\352\205\002\357\205\002!\000\367\205\00164f\260@\223at\360\222\004\354\212\004g\246\000\000\001_\217tanh\344\217\001\350\217\001\316`f\337ogetg\361\207\001um\357_thr\265@sgi\377n_ssgrad\377siididen\377tityinde\257xisz\345\211\001s\000\002i\237zekkc\334\221\003\335akmw\325\204\001ll\376`ls\251\204\001\367ranu\000dald\367bld\220\214\001ky_r\002\257 l\247`\000\001\245S\210\210\005\232d\036\010\374\241K\233klrmmax\376\000\000_mnkmcm\277eanmem\233\225\001m\357icro\315\205\004min\346\242\225\001mo\226\227\001\301@sen\374\365\212""\001\371\212\001sncndi\377mnestero\377vnextnon\274\370\206\003\201\205\001alnp\355\220\002o\377bjokopen\337mpout\275\215\004p0\377p1p2p3pa\361p\210\216\001\320\207\001\324\207\002spbp\367cpd\214`popp\377rpsspwpx\377pyrcregi\374g\001\215!resrngy_\231\206\002\005\001fill\000\005\341[\344\211\t\014\006\256\211\010\357\230\001ss1\377s2sat_fr\033ac\004\001hi\n\001\346 \273\231\001\301e\303\224\001\264\224\001\322\207\005\013\003\340\207\004el\277fselus\367Ks\273et\210\223\004sgd\250\227\002s\277igmoid\226\227\006s\271s\376@\000\001ssm\245\211\001p\377athsoftp\350I\000\004\001\257\230\001s\255\220\001rts\373td\331\217\001stops\377treamstr\367uct\210\204\001tens\007or_\264\224\002\000\t\352\n\014\n\251\213\010\177tiletol\333\230\001\027s_a\001\003bX\000\310@\200\205\001oluni\211\205\001un\221A\377updateva\377lueswwei\377ght_deca\237yxyzz\360@\267\"O\377\200\001\330\004\n\210+\220\375Q\006\000\r\034\230A\360\006\377\000\005\010\200s\210&\220\377\001\220\023\220C\220q\330\377\010\t\330\t\n\330\014\025\377\220Q\220f\230A\230S\377\240\001\240\024\240S\250\006\377\250a\250t\2606\270\030\177\300\024\300T\310\024\310>\000\377\340\004\007\200q\210\006\210\377a\210q\330\r\016\330\020\367\024\220A2\000a\220q\230\375\0046\000Q\230a\230t\240\3771\240F\250!\2501\200\365\001\035\r\034\034\004q\240\004\240\377A\240Q\240a\240t\250\3771\250F\260!\2604\260\357\177\300e\310&\ns\220#\377\220R\220s\230!\2306\357\240\021\240#\214\000\001\330\010\377\017\210q\220\006\220a\220\337v\230Q\230fA\000S\250\277\003\2507\260!\340\273\000\010w\022\220+\023\000a\230q\273\000\377\023\240D\250\001\250\026\250\377q\260\004\260A\260V\270\1771\270A\330\004\013\210\217\002\377\013\2104\210u\320\024%v~\000o\260\316\002\014\210L\274\000\377E\320!5\260U\270*\377\300D\310\005\320M_\320\377_`\330\014\026\220d\230\377%\320\0371\260\025\3206\377L\310O\320[]\320]\357d\320de\330\001\017\210~\277\230R\230w\240a\010\002\320\357\017\"\240!\357\001\022\220!\351\330\227+\325 [\317 \021\240!p\230 \220\005\221@\205\001q\220""\001\244!\337(\320(:\2705\000\021\220\271\021\250A?\000\n\210%\351\000\003\377\2203\220a\330\010\013\210\3777\220!\2205\230\001\230\377\022\2307\240!\330\010\r\373\210Q\310\005\010\033\2301\230GA\200\001\320C\226C\270!Q\251\"\357\340\004\036\230\215#\026\240rO\250\027\260\nb\001\013\005\023\244B\2376\260\021\260(z\000\276#.\376\367BT\250\021\250&\260\001\377\260\024\260Q\260f\270A\317\270T\300\021\271$\267cr\210U\026\207@\001\376B\035\361\"r\242@U$\317@r7\000$\265`q7\004\377a\260q\270\004\270B\270wf\300A\301`\037\320X\277 \335^\250\003\024\2201\363a\010\014\357\210E\220\025\322@q\230\006\346\250\001\330\014\342A\227\204\001B\220b\373\230\003\332\001\230S\240\003\240\3771\330\020\025\220Q\330\020\376~\t\024\2204\220w\230a\237\330\004\026\220o\315a\366!s{\210#\233 \010\021\220\036\207a\356\254\010\030\220}\363a\330\004\030\376\304\"1\230C\230v\240S\277\250\007\250z\270\021\273d%\377\220q\320\030(\250\006\250_d\260!\2601\270`S\272\000\377D\300\001\300\026\300q\310\377\004\310A\310V\320ST\367\320TU\203\047\t\026\220Q\377\220c\230\026\230x\240q~\336b\210A\210Q\210d\254@w1\220D\256@\021\230$\373#\376\235B\t\032\230\021\230!\230\1771\330\004\005\330\010\022\317B\377\007\230q\330\010\024\320\024\377$\240A\240V\2507\260\337$\260h\270bo\000\021\300\377\047\310\021\310!\3101\330\357\024\032\230!\364@&\250\001\346\276@\006\260\317 \000.\330\010\027{\220{\375`<\320/IR\001~\254`\010\000\005\016\210^\271`\367D\240\007\267\001\007\200s\210\373$\210\352`\016\210j\230\001\227\320\0315\370@a\312#\013\t-\357\250Q\250a\353`\n\000\005\367\032\230\035\352D+\260]\300\277!\3002\300Q\300\206Bc\376\020\006&\3200@\300\r\310\377Q\310b\320PQ\320Q\377R\330\004\033\320\033,\250\367A\250Q\240\205\001r\210\023\210\337B\210c\220\022\340\204\003\t\340\357\004\006\200h\r\000\035\230a\377\230y\250\005\250W\260J\375\270\331@\006\200m\320\023(\367\250\001\330\034\000g\210_\230\365A\005\001m\272`\004)\250\021\377\250\047\260\032\2703\270j\037\310\001\340\004\027\331E\000\006\t\006\377\030\230\003\320\033+""\2501\377\250B\250a\250s\260#\237\260W\270G\300\204@\000\025\033\306 \013Q\330V\004\220\211\002\261\204\002\013\210\334\213\204\003\255\211\002Y\240iQ\002S\270\377\007\270\177\310d\320RS\377\330\035,\250D\260\005\260wV\2709\315\207\001\310Q\340\272\204\001\377\220g\230Q\230i\240y\377\260\003\2603\260c\270\027\337\320@P\320P\314b\036.\376\361`%\260v\270Z\300t\363\3105\253 \336#\033\230!\330\372\270\206\010q\217\212\002x\260q\270\001\344\255\212\002\277a1\277\212\001\266\205\002t\2404}\240\034\003t\2608\2708\334\001\377\014\210H\220A\220W\230}G\221\212\002\047\260\021\260&\240\000_q\300\006\300m\303\204\004\014\212\205\001\377\033\240M\260\021\260!\200?A\330\010\014\210D\337\211\001\005\001\357I\220Q\200\252\213\001\t\014\210\3774\210w\220c\230\021\330\357\014\022\220,\240\206\002\010\034\230\377D\240\001\330\010\032\230$\316\206\212\001\340\010\016\270a\303\206\005t\230\3672\230Q)\001\"\220F\230\335\"\047\000\010\250\004\344\212\0022\260\177R\260u\270F\300$\247`\356I\000$\220m\250\213\0043\250b\276\353\207\002T\270\027\300\002\034\000f\377\310A\310R\310r\320Q\177T\320TV\320VW\222\207\001\371w\241\207\001\200\213\002\320\0044\260A\377\340\010\035\230]\250!\250\3772\250Q\320.@\300\001\277\330\010\037\230r\240\344\210\001\023>\370 \t\270\026\270t\340@\244\002\367\013\2505\360 1\330\010\035\367\320\035.\232\210\001\330\010\030\230\177\013\240=\260\001\260\021\000\010\377\330\010\025\220T\230\022\230\2751\330\214\001\014\024\220A\354\001&\353\230\002\202@\020\377\205\003\"\240B\377\240a\330\020\023\2204\220\367q\330\030\260\206\001Q\240d\250\376\353\210\003\005\3205E\300S\310\377\002\310&\320PR\320R~\263\000\\\320\\^\320^\255\213\001\375\340\032\017F\300c\310\022\310\3776\320QS\320SW\320\377W]\320]_\320_e\377\320ef\330\020\026\220a\373\220s\265 F\240\"\240D\377\250\007\250r\260\025\260a\377\260s\270\"\270A\270R\377\270r\300\024\300U\310\"\357\310D\320P5\000Y\320Y\357Z\330\020\031\231@\010\014\210l\257@\231$H\310\216\213\001\t\036\232%\377\250a\330\010\033\2304\230O|\2501""\250\343@\272A\013\005\003?\033\230=\250\001\250\204 \002\004\367\340\r\016\377\211\001t\2201\330\372\362\000-\317`\001\250\024\250T\376\234a\2605\270\017\300t\310\1774\310s\320RS\340\014\017\237\3208H\310\004\224\001\320\000Ty\330\203\n\216 S\360\010\000O?\177)\2401\240A\240T\220\000\377Q\250a\250u\260O\300\1774\300t\3103\310a\251a\034\212#\361 `\320`\307!\240\001\"\014\377\3204D\300D\310\004\310\367C\310q\242BX\320XZ\377\320Z_\320_a\320a\017f\320fg\253\t";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 4240, 6065);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (4243 bytes) */
+static const char cstring[] = "\377 at 0x n\377eeds a C\377PU featu\377re this \377machine \377lacks ob\377ject> ro\377ws(tree \377fragment\377).: ; ch\277oose o.\000o\377f: auto,\377 ref, av\333x2\001\00251\005\000ne\377on<Memor\377yView of\377 <contig\367uou\205\000nd d\263irg\001\007\rin\021\005s\377trided a\336$\006 or \004\031><\374(\tA\006>?Cann\377ot assig\357n to\260\000ad-\277only m\240\002v\376\242\000Invalid\377 mode, esxp\207 |\000\047c\047t\001\377\047fortran\317\047, gH\000%\005shwape\222\000 ax\312 kNo\315 t\315!g g\001\376\342#foundNo\371t\356!\213@Cytho\373n \371 delib\237erate\206\000\353\001c\367ter\224@an P\277EP-484\370\002r\375e\221As subc\365l\301\000e\245@f bu\357ilti\313\000ype\377s. If yo\311u\343B\335\001p\351\000%\tth\277en set\362@e\373 \047\212\"ation\377_typing\047\366\210Div\224`o Fa\377lse.acti\375v!\002 kerne\277l add_\306 e}c\311$lloca\323\002\377e worksp\363ac\260`\244@a ba<\206 \365Acoll\322`j\000\377s.abccsr\337c/fi_[\000.h\227 ha\212a `\010\221\204\002twabl\215\204\004dis\t\001\273en\017\001fas\361\000i\377t/_core/\177cpu.pxi\007\014ogemm\004\020nn\031\020\367rng/\020stat\275sV\001gcist\003d\323no\314\004\257\001g\376\204\001th\237rough\316\"\261al\357 yet$\000def\377ault __r\377educe__ \373du\323\"non-t\277rivial\033\000c\377init__nuompy.\314\002.m5\000\377iarray f\337ailed\251\204\001im\371p\371`\033\tumath\376\021\016self.ws\375 \227Dbe con\357vertA\003a P\374\364c\337\206\003 for p/ickl\375@u\331\"\226\205\001\371a\314E\200\003data.\320\013\020\362\204\003\227\206\001\241\206\003s\"\000kn\357own \244o|AC\377T_CODESA\377SCIIBIASz\014\000L\003\002NONE\014\002\377ROWEllip\377sisLLOSS\276+\003OPTIM6\003R\377NG_KINDS\377Sequence\372\325\207\001.\332\207\007_Engi\253ne\000\004.\364&c\352\205\002_\335_\017\007set\335Ae_\376\013\rbackpro\375p<\005clear_\372\320\204\006sT\005forwa\373rdc\005outpu\375t\025\006step_O\027ptS\302`e\000\006~\020\034\005\024\251\000\201\017W\307\205\005_\001\006\301\020\020\t\336\305\017_Pyx\001\000Di\377ct_NextR\257ef__\365\206\004e""\217 _\374\312\207\002\000\006_getit\313em\026\001d0\001\262 fu\013nc&\001g\254%\306 \212\204\003<\001\357main\003\002odu\335lM\002nam\002\003ew\372]\001p~\000check\243suT\000\n\001\364#_\025\001toype_\005\002un\204\204\002\344\271A \005v\376\206\002\241\001quaalO\005\311\205\005\314O\344\205\005ex\325\001/set_\203\005s\260\010\2210\357test\344\002sed\327_si\301`dA\000is\374\336\207\001\327@ineaab\037cacta\303 \236a\367A\376\000\t[const \377double[:\217:1],\000\017\022\017%\010]><\020floatB\t\000\016@\027\010#\007F\002\231\204\004\255\001\244\204\004[^\037\340\034\013C\027\205\213\003\211!\317\217\002_pr}e\226!param\000\006\177sactsad\017\000~\001\000wall_f\351\210\001\211e\000\007\244/]\014\016\313\t\344\213\004_\377bufferal\377phaargsa\377syncio.c\373or\247Csavai\345l\273\213\001_\257\214\003\016\000x2_\377fmaavx51\3772bb_in_p\377lace_bel\237ow_by\200`\363\206\005b\377asebcebe\353ta\000\0011\005\0012bi\373as\000\001_kind\377binsbloc\177kcchunk\224\207\r\373cl\201\210\001in_tr\365aE\000a%\000lip_\377normcomp\377iler_fla\177gscount\000\002\337scpu_\216\222\004sc\377ross_ent\377ropydead?_units\000\007\340l\013, \356a]\017\016\271d\026\006\216\214\002wsdi\274\215\001ct_\335\222\001\010\000\nB\022\267\204\017]!\021_\n\366\204\004\210\204\010\362\224\205\003d\353\206\001\000\002_is_\376\343\223\003dummydy\377dzeluemp\377tyencode\357enum\222\221\002epe\177pserror\213\222\001\313xp\250\204\034e\031\006\206\205\023f3y2\271\217\005\351\215\004_ext\211Bp\352\205\002\357\205\002!\000\367\205\00164f\260@\223at\360\222\004\354\212\004g\246\000\000\001_\217tanh\344\217\001\350\217\001\316`f\337ogetg\361\207\001um\357_thr\265@sgi\377n_ssgrad\377siididen\377tityinde\257xisz\345\211\001s\000\002i\237zekkc\334\221\003\335akmw\325\204\001ll\376`ls\251\204\001\367ranu\000dald\367bld\220\214\001ky_r\002\257 l\247`\000\001\245S\210\210\005\232d\036\010\374\241K\233klrmmax\376\000\000_mnkmcm\277eanmem\233\225\001m\357icro\315\205\004min\346\242\225\001mo\226\227\001\301@sen\374\365\212""\001\371\212\001sncndi\377mnestero\377vnextnon\274\370\206\003\201\205\001alnp\355\220\002o\377bjokopen\337mpout\275\215\004p0\377p1p2p3pa\361p\210\216\001\320\207\001\324\207\002spbp\367cpd\214`popp\377rpsspwpx\377pyrcregi\374g\001\215!resrngy_\231\206\002\005\001fill\000\005\341[\344\211\t\014\006\256\211\010\357\230\001ss1\377s2sat_fr\033ac\004\001hi\n\001\346 \273\231\001\301e\303\224\001\264\224\001\322\207\005\013\003\340\207\004el\277fselus\367Ks\273et\210\223\004sgd\250\227\002s\277igmoid\226\227\006s\323si3\000\202`s\000\001sm\376\251\211\001pathsof\243tpM\000\004\001\263\230\001s\261\220\001r\357tstd\335\217\001sto\377pstreams\337truct\214\204\001te\037nsor_\270\224\002\000\t\356\n\374\014\n\255\213\010tileto]l\337\230\001s_a\001\003bX\000\274\314@\204\205\001luni\215\205\001u\375n\225Aupdate\377valuesww\377eight_de\177cayxyzz\364@\376\273\"O\200\001\330\004\n\210\367+\220Q\006\000\r\034\230A\377\360\006\000\005\010\200s\210\377&\220\001\220\023\220C\220\377q\330\010\t\330\t\n\330\377\014\025\220Q\220f\230A\377\230S\240\001\240\024\240S\377\250\006\250a\250t\2606\377\270\030\300\024\300T\310\024\375\310>\000\340\004\007\200q\210\377\006\210a\210q\330\r\016\337\330\020\024\220A2\000a\220\367q\230\0046\000Q\230a\230\377t\2401\240F\250!\250\3271\200\001\035\r\034\034\004q\240\377\004\240A\240Q\240a\240\377t\2501\250F\260!\260\2774\260\177\300e\310&\ns\377\220#\220R\220s\230!\277\2306\240\021\240#\214\000\001\377\330\010\017\210q\220\006\220\177a\220v\230Q\230fA\000\377S\250\003\2507\260!\340\336\273\000\010\022\220+\023\000a\230\375q\273\000\023\240D\250\001\250\377\026\250q\260\004\260A\260\377V\2701\270A\330\004\013\375\210\217\002\013\2104\210u\320\333\024%~\000o\260\316\002\014\210\375L\274\000E\320!5\260U\377\270*\300D\310\005\320M\377_\320_`\330\014\026\220\377d\230%\320\0371\260\025\377\3206L\310O\320[]\277\320]d\320de\330\001\017\377\210~\230R\230w\240a\276\010\002\320\017\"\240!\357\001\022\247\220!\330\227+\325 [\317 \021\303\240!\230 \220\005\221@""\205\001q\220}\001\244!(\320(:\2705\000\347\021\220\021\250A?\000\n\210%\376\351\000\003\2203\220a\330\010\377\013\2107\220!\2205\230\377\001\230\022\2307\240!\330\357\010\r\210Q\310\005\010\033\230\0371\230A\200\001\320C\226C\270!\275Q\251\"\340\004\036\230\215#\026?\240r\250\027\260\nb\001\013\005}\023\244B6\260\021\260(z\000\372\276#.\367BT\250\021\250&\377\260\001\260\024\260Q\260f?\270A\270T\300\021\271$\267cWr\210\026\207@\001\376B\035\361\"Ur\242@$\317@r7\000$\265`\375q7\004a\260q\270\004\270\337B\270f\300A\301`\037\320uX\277 ^\250\003\024\2201\363a\277\010\014\210E\220\025\322@q\233\230\006\250\001\330\014\342A\227\204\001B\357\220b\230\003\332\001\230S\240\377\003\2401\330\020\025\220Q\373\330\020~\t\024\2204\220w\177\230a\330\004\026\220o\315a\356\366!s\210#\233 \010\021\220\271\036\207a\254\010\030\220}\363a\330\373\004\030\304\"1\230C\230v\377\240S\250\007\250z\270\021\376\273d%\220q\320\030(\250\177\006\250d\260!\2601\270`\375S\272\000D\300\001\300\026\300\377q\310\004\310A\310V\320\337ST\320TU\203\047\t\026\377\220Q\220c\230\026\230x\373\240q\336b\210A\210Q\210\335d\254@1\220D\256@\021\230\371$\373#\235B\t\032\230\021\230\377!\2301\330\004\005\330\010\375\022\317B\007\230q\330\010\024\377\320\024$\240A\240V\250\1777\260$\260h\270bo\000\377\021\300\047\310\021\310!\310\2771\330\024\032\230!\364@&\233\250\001\276@\006\260\317 \000.\330\357\010\027\220{\375`<\320/\371IR\001\254`\010\000\005\016\210\335^\271`D\240\007\267\001\007\200\357s\210$\210\352`\016\210j_\230\001\320\0315\370@a\312#\276\013\t-\250Q\250a\353`\n\337\000\005\032\230\035\352D+\260\377]\300!\3002\300Q\300\372\206Bc\020\006&\3200@\300\377\r\310Q\310b\320PQ\377\320QR\330\004\033\320\033\337,\250A\250Q\240\205\001r\210\177\023\210B\210c\220\022\340\204\003\277\t\340\004\006\200h\r\000\035\377\230a\230y\250\005\250W\367\260J\270\331@\006\200m\320\337\023(\250\001\330\034\000g\210\327_\230A\005\001m\272`\004)\377\250\021\250\047\260\032\2703\177\270j\310\001\340\004\027\331E\374\000\006\t""\006\030\230\003\320\033+\377\2501\250B\250a\250s\177\260#\260W\270G\300\204@\032\000\025\033 \013Q\330V\004\220\211\002\261\204\002s\013\210\213\204\003\255\211\002Y\240iQ\002\377S\270\007\270\177\310d\320\377RS\330\035,\250D\260\337\005\260V\2709\315\207\001\310Q\375\340\272\204\001\220g\230Q\230i\377\240y\260\003\2603\260c\177\270\027\320@P\320P\314b\373\036.\361`%\260v\270Z\317\300t\3105\253 \336#\033\230\353!\330\270\206\010q\217\212\002x\260q\223\270\001\255\212\002\277a1\277\212\001\266\205\002t\367\2404\240\034\003t\2608\270\3758\334\001\014\210H\220A\220\367W\230G\221\212\002\047\260\021\260}&\240\000q\300\006\300m\303\204\004\375\014\212\205\001\033\240M\260\021\260\377!\200A\330\010\014\210D\274\337\211\001\005\001I\220Q\200\252\213\001\t\377\014\2104\210w\220c\230\277\021\330\014\022\220,\240\206\002\010\377\034\230D\240\001\330\010\032;\230$\206\212\001\340\010\016\270a\303\206\005\337t\2302\230Q)\001\"\220wF\230\"\047\000\010\250\004\344\212\002\3772\260R\260u\270F\300\271$\247`I\000$\220m\250\213\0043\373\250b\353\207\002T\270\027\300\002\376\034\000f\310A\310R\310r\377\320QT\320TV\320V\345W\222\207\001w\241\207\001\200\213\002\320\0044\377\260A\340\010\035\230]\250\377!\2502\250Q\320.@\377\300\001\330\010\037\230r\240\372\344\210\001\023\370 \t\270\026\270t\334\340@\244\002\013\2505\360 1\330\337\010\035\320\035.\232\210\001\330\010\377\030\230\013\240=\260\001\260\375\021\000\010\330\010\025\220T\230\367\022\2301\330\214\001\014\024\220A\256\354\001&\230\002\202@\020\377\205\003\"\377\240B\240a\330\020\023\220\3374\220q\330\030\260\206\001Q\240\373d\250\353\210\003\005\3205E\300\377S\310\002\310&\320PR\373\320R\263\000\\\320\\^\320\365^\255\213\001\340\032\017F\300c\310\377\022\3106\320QS\320S\377W\320W]\320]_\320\377_e\320ef\330\020\026\357\220a\220s\265 F\240\"\377\240D\250\007\250r\260\025\377\260a\260s\270\"\270A\377\270R\270r\300\024\300U\277\310\"\310D\320P5\000Y\277\320YZ\330\020\031\231@\010\263\014\210\257@\231$H\310\216\213\001\t\375\036""\232%\250a\330\010\033\230?4\230|\2501\250\343@\272A\375\013\005\003\033\230=\250\001\250\334\204 \002\004\340\r\016\377\211\001t\220\3531\330\362\000-\317`\001\250\024\373\250T\234a\2605\270\017\300\377t\3104\310s\320RS}\340\014\017\3208H\310\004\224\001\346\320\000T\330\203\n\216 S\360\010\375\000O?)\2401\240A\240\375T\220\000Q\250a\250u\260\377O\3004\300t\3103\310qa\251a\212#\361 `\320`\307!\374\240\001\"\014\3204D\300D\310\337\004\310C\310q\242BX\320\377XZ\320Z_\320_a?\320af\320fg\253\t";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 4243, 6069);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (6065 bytes) */
-static const char bytes[] = " at 0x needs a CPU feature this machine lacks object> rows(tree fragment).: ; choose one of: auto, ref, avx2, avx512, neon<MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.activation kernel add_notecannot allocate the workspace for a batch of collections.abccsrc/fi_act.h has an activation this table lacksdisableenablefastinit/_core/cpu.pxifastinit/_core/gemm.pxifastinit/_core/nn.pxifastinit/_core/rng.pxifastinit/_core/stats.pxigcisenabledno batch has gone through the model yetno default __reduce__ due to non-trivial __cinit__numpy._core.multiarray failed to importnumpy._core.umath failed to importself.ws cannot be converted to a Python object for picklingunable to allocate array data.unable to allocate shape and strides.unknown activation kernel |ACT_CODESASCIIBIAS_COLBIAS_NONEBIAS_ROWEllipsisLLOSS_CODESOPTIM_CODESRNG_KINDSSequenceView.MemoryView_Engine_Engine.__reduce_cython___Engine.__setstate_cython___Engine.backprop_Engine.clear_workspaces_Engine.forward_Engine.outputs_Engine.step_OptState_OptState.__reduce_cython___OptState.__setstate_cython___Workspace_Workspace.__reduce_cython___Workspace.__setstate_cython____Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___fused_sigindex_is_coroutineaabcactact_backwardact_backward[const double[::1],const double[::1],const double[::1],double[::1]]act_backward[const float[""::1],const float[::1],const float[::1],float[::1]]act_forwardact_forward[const double[::1],double[::1]]act_forward[const float[::1],float[::1]]act_kernelact_needs_preact_paramact_paramsactsadamadamwall_finiteall_finite[const double[::1]]all_finite[const float[::1]]allocate_bufferalphaargsasyncio.coroutinesavailable_kernelsavx2_fmaavx512bb_in_place_below_bytesbackpropbasebcebetabeta1beta2biasbias_kindbinsblockcchunkclear_workspacescline_in_tracebackclip_normcompiler_flagscountcountscpu_featurescross_entropydead_unitsdead_units[const double[:, ::1]]dead_units[const float[:, ::1]]defaultsdistinct_rowsdistinct_rows[const double[:, ::1],const double[::1]]distinct_rows[const float[:, ::1],const float[::1]]doubledtypedtype_is_objectdummydydzeluemptyencodeenumerateepepserrorexpexp[const double[::1],double[::1]]exp[const float[::1],float[::1]]f32fastinit._core._extflagsfloatfloat32float64formatfortranforwardgelugelu_tanhgemmgemm_infogetget_num_threadsgin_ssgradsiididentityindexiszitemsitemsizekkckernelkindkwargsllabels_in_rangeldaldbldcleaky_relulossloss[const double[:, ::1],double[:, ::1]]loss[const float[:, ::1],float[:, ::1]]lrmmaxmax_mnkmcmeanmemviewmicro_kernelminmodemomentummsennamenamesncndimnesterovnextnonfinitenormalnpnumpyobjokopenmpoutoutputsp0p1p2p3papackparamparamspbpcpdpeppopprpsspwpxpyrcregisterreluresrng_blockrng_fillrng_fill[double[::1]]rng_fill[float[::1]]rowsss1s2sat_fracsat_hisat_loseedselect_act_kernelselect_kernelselfseluset_num_threadssetdefaultsgdshapesigmoidsignaturessizesizessmall_pathsoftplussoftsignststartstdstepstopstreamstructtanhtensor_statstensor_stats[double[::1]]tensor_stats[float[::1]]tiletoltrans_atrans_btruncnormaluniformunpackupdatevalueswweight_decayxyzzero_fracO\200\001\330\004\n\210+\220Q\200\001\330\r\034\230A\360\006\000\005\010\200s\210&\220\001\220\023\220C\220q\330\010\t\330\t\n\330\014\025\220Q\220f\230A\230S\240\001\240\024\240S\250\006\250a\250t\2606\270\030\300\024\300T\310\024\310Q\200\001\340\004\007\200q\210\006\210a\210q""\330\r\016\330\020\024\220A\220Q\220a\220q\230\004\230A\230Q\230a\230t\2401\240F\250!\2501\200\001\340\004\007\200q\210\006\210a\210q\330\r\016\330\020\034\230A\230Q\230a\230q\240\004\240A\240Q\240a\240t\2501\250F\260!\2604\260\177\300e\3101\200\001\340\004\007\200q\210\006\210a\210s\220#\220R\220s\230!\2306\240\021\240#\240S\250\001\330\010\017\210q\220\006\220a\220v\230Q\230f\240A\240S\250\003\2507\260!\340\t\n\330\010\022\220+\230Q\230a\230q\240\001\240\023\240D\250\001\250\026\250q\260\004\260A\260V\2701\270A\330\004\013\2101\200\001\340\004\013\2104\210u\320\024%\240Q\240o\260Q\200\001\340\004\014\210L\230\004\230E\320!5\260U\270*\300D\310\005\320M_\320_`\330\014\026\220d\230%\320\0371\260\025\3206L\310O\320[]\320]d\320de\200\001\340\004\017\210~\230R\230w\240a\200\001\340\004\017\320\017\"\240!\200\001\340\004\022\220!\330\004\007\200q\210\006\210a\210q\330\r\016\330\014\025\220[\240\001\240\021\240!\2401\240D\250\001\250\026\250q\260\001\330\004\013\2104\210q\220\001\200\001\340\004(\320(:\270!\330\004\021\220\021\330\004\n\210!\330\004\n\210%\210q\220\003\2203\220a\330\010\013\2107\220!\2205\230\001\230\022\2307\240!\330\010\r\210Q\330\004\013\2101\200\001\340\010\033\2301\230A\200\001\360\006\000\005\010\200q\210\006\210a\210s\220#\220Q\330\010\017\210q\340\004\036\230a\230q\240\001\240\026\240r\250\027\260\n\270!\330\004\036\230a\230q\240\001\240\023\240F\250!\2506\260\021\260(\270!\330\t\n\330\010\022\220.\240\001\240\024\240T\250\021\250&\260\001\260\024\260Q\260f\270A\270T\300\021\330\004\013\2101\200\001\360\006\000\005\010\200r\210\026\210q\220\001\330\r\016\330\020\035\230Q\230a\230r\240\021\240$\240a\240r\250\021\250$\250a\250q\260\001\260\024\260Q\260a\260q\270\004\270B\270f\300A\300T\310\037\320X]\320]^\200\001\360\006\000\005\024\2201\330\t\n\330\010\014\210E\220\025\220a\220q\230\006\230a\230q\330\014\017\210q\220\001\220\023\220B\220b\230\003\2301\230A\230S\240\003\2401\330\020\025\220Q\330\020\021\330\004\013\2101\200\001\360\006\000\005\024""\2204\220w\230a\330\004\026\220o\240Q\240a\330\004\007\200s\210#\210Q\330\010\021\220\036\230q\240\001\330\004\013\2101\200\001\360\006\000\005\030\220}\240A\240Q\330\004\030\230\001\230\022\2301\230C\230v\240S\250\007\250z\270\021\340\t\n\330\010\022\220%\220q\320\030(\250\006\250d\260!\2601\260A\260S\270\004\270D\300\001\300\026\300q\310\004\310A\310V\320ST\320TU\330\004\013\2101\200\001\360\006\000\t\026\220Q\220c\230\026\230x\240q\330\004\013\2101\210A\210Q\210d\220!\2201\220D\230\001\230\021\230$\230a\230q\240\001\200\001\360\006\000\t\032\230\021\230!\2301\330\004\005\330\010\022\220!\2205\230\007\230q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\027\220{\240!\240<\320/I\310\021\310!\200\001\360\010\000\005\016\210^\2301\230D\240\007\240q\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\0315\260Q\260a\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\031-\250Q\250a\200\001\360\n\000\005\032\230\035\240a\240r\250\021\250+\260]\300!\3002\300Q\300a\330\004\026\220c\230\035\240a\240r\250\021\250&\3200@\300\r\310Q\310b\320PQ\320QR\330\004\033\320\033,\250A\250Q\330\004\007\200r\210\023\210B\210c\220\022\2203\220a\330\010\t\340\004\006\200h\210c\220\035\230a\230y\250\005\250W\260J\270a\330\004\006\200m\320\023(\250\001\330\004\006\200g\210_\230A\330\004\006\200m\2201\330\004)\250\021\250\047\260\032\2703\270j\310\001\340\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\033\320\033+\2501\250B\250a\250s\260#\260Q\330\004\027\220}\240A\240S\250\006\250a\330\t\n\330\010\013\2101\330\020\025\220Q\220f\230A\230Y\240i\250s""\260#\260S\270\007\270\177\310d\320RS\330\035,\250D\260\005\260V\2709\300D\310\005\310Q\340\020\025\220Q\220g\230Q\230i\240y\260\003\2603\260c\270\027\320@P\320PT\320TU\330\036.\250d\260%\260v\270Z\300t\3105\320PQ\200\001\360\n\000\005\033\230!\330\004\036\230a\230q\240\001\240\026\240q\250\006\250a\250x\260q\270\001\330\t\n\330\014\022\220!\2201\220C\220q\230\006\230a\230t\2404\240q\250\006\250a\250t\2608\2708\3001\330\004\014\210H\220A\220W\230G\2401\240F\250\047\260\021\260&\270\007\270q\300\006\300m\320ST\320TU\330\014\030\230\001\230\033\240M\260\021\260!\200A\330\010\014\210D\220\006\220a\330\010\014\210I\220Q\200A\360\006\000\t\014\2104\210w\220c\230\021\330\014\022\220,\230a\230q\330\010\034\230D\240\001\330\010\032\230$\230f\240A\340\010\016\210a\330\010\014\210E\220\025\220a\220t\2302\230Q\330\014\022\220\"\220F\230\"\230D\240\010\250\004\250F\260!\2602\260R\260u\270F\300$\300a\330\014\022\220$\220m\2401\240F\250!\2503\250b\260\001\260\024\260T\270\027\300\002\300$\300f\310A\310R\310r\320QT\320TV\320VW\330\014\017\210w\220a\220q\330\010\017\210q\320\0044\260A\340\010\035\230]\250!\2502\250Q\320.@\300\001\330\010\037\230r\240\026\240r\250\023\250D\260\t\270\026\270t\3001\330\010\034\230D\240\013\2505\260\003\2601\330\010\035\320\035.\250a\250q\330\010\030\230\013\240=\260\001\260\021\330\010\030\230\013\240=\260\001\260\021\330\010\025\220T\230\022\2301\330\r\016\330\014\024\220A\330\014\022\220&\230\002\230!\330\020\032\230!\2307\240\"\240B\240a\330\020\023\2204\220q\330\030$\240A\240Q\240d\250$\250a\250q\260\005\3205E\300S\310\002\310&\320PR\320RV\320V\\\320\\^\320^d\320de\340\030$\240A\240Q\240d\250$\250a\250q\260\005\3205F\300c\310\022\3106\320QS\320SW\320W]\320]_\320_e\320ef\330\020\026\220a\220s\230\"\230F\240\"\240D\250\007\250r\260\025\260a\260s\270\"\270A\270R\270r\300\024\300U\310\"\310D\320PW\320WY\320YZ\330\020\031\230\021\330\010\014\210I\220Q\330\010\017\210q\320\004H\310\001\360\006\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304\230|""\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\270\017\300t\3104\310s\320RS\340\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\3208H\310\004\310D\320PS\320ST\330\010\014\210I\220Q\330\010\017\210q\320\004R\320RS\360\010\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\260O\3004\300t\3103\310a\310r\320QW\320WY\320Y^\320^`\320`e\320ef\340\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\3204D\300D\310\004\310C\310q\320PR\320RX\320XZ\320Z_\320_a\320af\320fg\330\010\014\210I\220Q\330\010\017\210q";
+    #else /* compression: none (6069 bytes) */
+static const char bytes[] = " at 0x needs a CPU feature this machine lacks object> rows(tree fragment).: ; choose one of: auto, ref, avx2, avx512, neon<MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.activation kernel add_notecannot allocate the workspace for a batch of collections.abccsrc/fi_act.h has an activation this table lacksdisableenablefastinit/_core/cpu.pxifastinit/_core/gemm.pxifastinit/_core/nn.pxifastinit/_core/rng.pxifastinit/_core/stats.pxigcisenabledno batch has gone through the model yetno default __reduce__ due to non-trivial __cinit__numpy._core.multiarray failed to importnumpy._core.umath failed to importself.ws cannot be converted to a Python object for picklingunable to allocate array data.unable to allocate shape and strides.unknown activation kernel |ACT_CODESASCIIBIAS_COLBIAS_NONEBIAS_ROWEllipsisLLOSS_CODESOPTIM_CODESRNG_KINDSSequenceView.MemoryView_Engine_Engine.__reduce_cython___Engine.__setstate_cython___Engine.backprop_Engine.clear_workspaces_Engine.forward_Engine.outputs_Engine.step_OptState_OptState.__reduce_cython___OptState.__setstate_cython___Workspace_Workspace.__reduce_cython___Workspace.__setstate_cython____Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___fused_sigindex_is_coroutineaabcactact_backwardact_backward[const double[::1],const double[::1],const double[::1],double[::1]]act_backward[const float[""::1],const float[::1],const float[::1],float[::1]]act_forwardact_forward[const double[::1],double[::1]]act_forward[const float[::1],float[::1]]act_kernelact_needs_preact_paramact_paramsactsadamadamwall_finiteall_finite[const double[::1]]all_finite[const float[::1]]allocate_bufferalphaargsasyncio.coroutinesavailable_kernelsavx2_fmaavx512bb_in_place_below_bytesbackpropbasebcebetabeta1beta2biasbias_kindbinsblockcchunkclear_workspacescline_in_tracebackclip_normcompiler_flagscountcountscpu_featurescross_entropydead_unitsdead_units[const double[:, ::1]]dead_units[const float[:, ::1]]defaultsdistinct_rowsdistinct_rows[const double[:, ::1],const double[::1]]distinct_rows[const float[:, ::1],const float[::1]]doubledtypedtype_is_objectdummydydzeluemptyencodeenumerateepepserrorexpexp[const double[::1],double[::1]]exp[const float[::1],float[::1]]f32fastinit._core._extflagsfloatfloat32float64formatfortranforwardgelugelu_tanhgemmgemm_infogetget_num_threadsgin_ssgradsiididentityindexiszitemsitemsizekkckernelkindkwargsllabels_in_rangeldaldbldcleaky_relulossloss[const double[:, ::1],double[:, ::1]]loss[const float[:, ::1],float[:, ::1]]lrmmaxmax_mnkmcmeanmemviewmicro_kernelminmodemomentummsennamenamesncndimnesterovnextnonfinitenormalnpnumpyobjokopenmpoutoutputsp0p1p2p3papackparamparamspbpcpdpeppopprpsspwpxpyrcregisterreluresrng_blockrng_fillrng_fill[double[::1]]rng_fill[float[::1]]rowsss1s2sat_fracsat_hisat_loseedselect_act_kernelselect_kernelselfseluset_num_threadssetdefaultsgdshapesigmoidsignaturessilusizesizessmall_pathsoftplussoftsignststartstdstepstopstreamstructtanhtensor_statstensor_stats[double[::1]]tensor_stats[float[::1]]tiletoltrans_atrans_btruncnormaluniformunpackupdatevalueswweight_decayxyzzero_fracO\200\001\330\004\n\210+\220Q\200\001\330\r\034\230A\360\006\000\005\010\200s\210&\220\001\220\023\220C\220q\330\010\t\330\t\n\330\014\025\220Q\220f\230A\230S\240\001\240\024\240S\250\006\250a\250t\2606\270\030\300\024\300T\310\024\310Q\200\001\340\004\007\200q\210\006\210a""\210q\330\r\016\330\020\024\220A\220Q\220a\220q\230\004\230A\230Q\230a\230t\2401\240F\250!\2501\200\001\340\004\007\200q\210\006\210a\210q\330\r\016\330\020\034\230A\230Q\230a\230q\240\004\240A\240Q\240a\240t\2501\250F\260!\2604\260\177\300e\3101\200\001\340\004\007\200q\210\006\210a\210s\220#\220R\220s\230!\2306\240\021\240#\240S\250\001\330\010\017\210q\220\006\220a\220v\230Q\230f\240A\240S\250\003\2507\260!\340\t\n\330\010\022\220+\230Q\230a\230q\240\001\240\023\240D\250\001\250\026\250q\260\004\260A\260V\2701\270A\330\004\013\2101\200\001\340\004\013\2104\210u\320\024%\240Q\240o\260Q\200\001\340\004\014\210L\230\004\230E\320!5\260U\270*\300D\310\005\320M_\320_`\330\014\026\220d\230%\320\0371\260\025\3206L\310O\320[]\320]d\320de\200\001\340\004\017\210~\230R\230w\240a\200\001\340\004\017\320\017\"\240!\200\001\340\004\022\220!\330\004\007\200q\210\006\210a\210q\330\r\016\330\014\025\220[\240\001\240\021\240!\2401\240D\250\001\250\026\250q\260\001\330\004\013\2104\210q\220\001\200\001\340\004(\320(:\270!\330\004\021\220\021\330\004\n\210!\330\004\n\210%\210q\220\003\2203\220a\330\010\013\2107\220!\2205\230\001\230\022\2307\240!\330\010\r\210Q\330\004\013\2101\200\001\340\010\033\2301\230A\200\001\360\006\000\005\010\200q\210\006\210a\210s\220#\220Q\330\010\017\210q\340\004\036\230a\230q\240\001\240\026\240r\250\027\260\n\270!\330\004\036\230a\230q\240\001\240\023\240F\250!\2506\260\021\260(\270!\330\t\n\330\010\022\220.\240\001\240\024\240T\250\021\250&\260\001\260\024\260Q\260f\270A\270T\300\021\330\004\013\2101\200\001\360\006\000\005\010\200r\210\026\210q\220\001\330\r\016\330\020\035\230Q\230a\230r\240\021\240$\240a\240r\250\021\250$\250a\250q\260\001\260\024\260Q\260a\260q\270\004\270B\270f\300A\300T\310\037\320X]\320]^\200\001\360\006\000\005\024\2201\330\t\n\330\010\014\210E\220\025\220a\220q\230\006\230a\230q\330\014\017\210q\220\001\220\023\220B\220b\230\003\2301\230A\230S\240\003\2401\330\020\025\220Q\330\020\021\330\004\013\2101\200\001\360\006\000\005""\024\2204\220w\230a\330\004\026\220o\240Q\240a\330\004\007\200s\210#\210Q\330\010\021\220\036\230q\240\001\330\004\013\2101\200\001\360\006\000\005\030\220}\240A\240Q\330\004\030\230\001\230\022\2301\230C\230v\240S\250\007\250z\270\021\340\t\n\330\010\022\220%\220q\320\030(\250\006\250d\260!\2601\260A\260S\270\004\270D\300\001\300\026\300q\310\004\310A\310V\320ST\320TU\330\004\013\2101\200\001\360\006\000\t\026\220Q\220c\230\026\230x\240q\330\004\013\2101\210A\210Q\210d\220!\2201\220D\230\001\230\021\230$\230a\230q\240\001\200\001\360\006\000\t\032\230\021\230!\2301\330\004\005\330\010\022\220!\2205\230\007\230q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\027\220{\240!\240<\320/I\310\021\310!\200\001\360\010\000\005\016\210^\2301\230D\240\007\240q\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\0315\260Q\260a\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\031-\250Q\250a\200\001\360\n\000\005\032\230\035\240a\240r\250\021\250+\260]\300!\3002\300Q\300a\330\004\026\220c\230\035\240a\240r\250\021\250&\3200@\300\r\310Q\310b\320PQ\320QR\330\004\033\320\033,\250A\250Q\330\004\007\200r\210\023\210B\210c\220\022\2203\220a\330\010\t\340\004\006\200h\210c\220\035\230a\230y\250\005\250W\260J\270a\330\004\006\200m\320\023(\250\001\330\004\006\200g\210_\230A\330\004\006\200m\2201\330\004)\250\021\250\047\260\032\2703\270j\310\001\340\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\033\320\033+\2501\250B\250a\250s\260#\260Q\330\004\027\220}\240A\240S\250\006\250a\330\t\n\330\010\013\2101\330\020\025\220Q\220f\230A\230Y\240i""\250s\260#\260S\270\007\270\177\310d\320RS\330\035,\250D\260\005\260V\2709\300D\310\005\310Q\340\020\025\220Q\220g\230Q\230i\240y\260\003\2603\260c\270\027\320@P\320PT\320TU\330\036.\250d\260%\260v\270Z\300t\3105\320PQ\200\001\360\n\000\005\033\230!\330\004\036\230a\230q\240\001\240\026\240q\250\006\250a\250x\260q\270\001\330\t\n\330\014\022\220!\2201\220C\220q\230\006\230a\230t\2404\240q\250\006\250a\250t\2608\2708\3001\330\004\014\210H\220A\220W\230G\2401\240F\250\047\260\021\260&\270\007\270q\300\006\300m\320ST\320TU\330\014\030\230\001\230\033\240M\260\021\260!\200A\330\010\014\210D\220\006\220a\330\010\014\210I\220Q\200A\360\006\000\t\014\2104\210w\220c\230\021\330\014\022\220,\230a\230q\330\010\034\230D\240\001\330\010\032\230$\230f\240A\340\010\016\210a\330\010\014\210E\220\025\220a\220t\2302\230Q\330\014\022\220\"\220F\230\"\230D\240\010\250\004\250F\260!\2602\260R\260u\270F\300$\300a\330\014\022\220$\220m\2401\240F\250!\2503\250b\260\001\260\024\260T\270\027\300\002\300$\300f\310A\310R\310r\320QT\320TV\320VW\330\014\017\210w\220a\220q\330\010\017\210q\320\0044\260A\340\010\035\230]\250!\2502\250Q\320.@\300\001\330\010\037\230r\240\026\240r\250\023\250D\260\t\270\026\270t\3001\330\010\034\230D\240\013\2505\260\003\2601\330\010\035\320\035.\250a\250q\330\010\030\230\013\240=\260\001\260\021\330\010\030\230\013\240=\260\001\260\021\330\010\025\220T\230\022\2301\330\r\016\330\014\024\220A\330\014\022\220&\230\002\230!\330\020\032\230!\2307\240\"\240B\240a\330\020\023\2204\220q\330\030$\240A\240Q\240d\250$\250a\250q\260\005\3205E\300S\310\002\310&\320PR\320RV\320V\\\320\\^\320^d\320de\340\030$\240A\240Q\240d\250$\250a\250q\260\005\3205F\300c\310\022\3106\320QS\320SW\320W]\320]_\320_e\320ef\330\020\026\220a\220s\230\"\230F\240\"\240D\250\007\250r\260\025\260a\260s\270\"\270A\270R\270r\300\024\300U\310\"\310D\320PW\320WY\320YZ\330\020\031\230\021\330\010\014\210I\220Q\330\010\017\210q\320\004H\310\001\360\006\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304""\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\270\017\300t\3104\310s\320RS\340\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\3208H\310\004\310D\320PS\320ST\330\010\014\210I\220Q\330\010\017\210q\320\004R\320RS\360\010\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\260O\3004\300t\3103\310a\310r\320QW\320WY\320Y^\320^`\320`e\320ef\340\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\3204D\300D\310\004\310C\310q\320PR\320RX\320XZ\320Z_\320_a\320af\320fg\330\010\014\210I\220Q\330\010\017\210q";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 309; i++) {
+    for (int i = 0; i < 310; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 44) PyUnicode_InternInPlace(&string);
@@ -42572,8 +42577,8 @@ static const char bytes[] = " at 0x needs a CPU feature this machine lacks objec
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 309; i < 337; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-309].length;
+    for (int i = 310; i < 338; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-310].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -42583,14 +42588,14 @@ static const char bytes[] = " at 0x needs a CPU feature this machine lacks objec
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 337; i++) {
+    for (Py_ssize_t i = 0; i < 338; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 309;
+      PyObject **table = stringtab + 310;
       for (Py_ssize_t i=0; i<28; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);

@@ -29,6 +29,7 @@ cdef extern from "fi_act.h" nogil:
         FI_ACT_GELU_TANH
         FI_ACT_SOFTPLUS
         FI_ACT_SOFTSIGN
+        FI_ACT_SILU
         FI_ACT_COUNT
     void fi_act_forward_s(float *y, const float *x, fi_dim_t n, fi_act_t act, double param)
     void fi_act_forward_d(double *y, const double *x, fi_dim_t n, fi_act_t act, double param)

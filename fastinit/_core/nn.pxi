@@ -18,7 +18,7 @@ ACT_CODES = {
     "identity": capi.FI_ACT_IDENTITY, "relu": capi.FI_ACT_RELU, "leaky_relu": capi.FI_ACT_LEAKY_RELU,
     "elu": capi.FI_ACT_ELU, "selu": capi.FI_ACT_SELU, "tanh": capi.FI_ACT_TANH,
     "sigmoid": capi.FI_ACT_SIGMOID, "gelu": capi.FI_ACT_GELU, "gelu_tanh": capi.FI_ACT_GELU_TANH,
-    "softplus": capi.FI_ACT_SOFTPLUS, "softsign": capi.FI_ACT_SOFTSIGN,
+    "softplus": capi.FI_ACT_SOFTPLUS, "softsign": capi.FI_ACT_SOFTSIGN, "silu": capi.FI_ACT_SILU,
 }
 assert len(ACT_CODES) == capi.FI_ACT_COUNT, "csrc/fi_act.h has an activation this table lacks"
 #: loss name -> C code (fi_loss_t)

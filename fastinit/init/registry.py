@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from fastinit import _validate
+from fastinit import _validate, theory
 from fastinit import rng as _rng
 from fastinit._validate import unknown
 
@@ -45,24 +45,60 @@ _GAINS = {
 }
 
 
-def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The recommended gain for a nonlinearity, PyTorch's table (torch.nn.init.calculate_gain).
+_GAIN_METHODS = ("torch", "moment", "critical")
+_AS_IDENTITY = {"linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                "conv_transpose3d"}
 
-    linear/conv/sigmoid 1, tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope^2)) with
-    slope `param` (default 0.01), selu 3/4 (LeCun normal, gain 1, is what self-normalizing
-    networks need; see Klambauer et al. 2017).
+
+def calculate_gain(nonlinearity: str, param: float | None = None, method: str = "torch", *,
+                   sigma_b2: float | None = None) -> float:
+    """The recommended gain (weight std times sqrt(fan_in)) for a nonlinearity.
+
+    method="torch": PyTorch's table (torch.nn.init.calculate_gain), for parity: linear/conv/
+        sigmoid 1, tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope^2)) with slope `param`
+        (default 0.01), selu 3/4 (LeCun normal, gain 1, is what self-normalizing networks need;
+        see Klambauer et al. 2017). Other activations raise, as torch does.
+    method="moment": 1 / sqrt(E[phi(z)^2]), z ~ N(0, 1): a layer fed unit-variance
+        pre-activations hands on unit variance (relu sqrt(2), tanh 1.5925, selu 1), by quadrature
+        through fastinit's own activation (fastinit.theory.second_moment).
+    method="critical": sqrt(theory.critical_sigma_w2(phi, sigma_b2, asymptotic=True)), the
+        sigma_w that puts the net on the edge of chaos chi_1 = 1 for bias variance sigma_b2
+        (default 0), for unit-variance inputs. Where chi_1 reaches 1 only as q* -> inf (gelu,
+        gelu_tanh, silu, softplus: relu at large q) that limit is relu's line: sqrt(2).
+    param: the activation's parameter (leaky_relu slope, elu alpha); for the other activations
+    with method="critical" it may give sigma_b2 instead of the keyword.
     """
     name = str(nonlinearity).lower()
-    if name == "leaky_relu":
-        slope = 0.01 if param is None else param
+    if method not in _GAIN_METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, _GAIN_METHODS))}; got {method!r}")
+    if name == "leaky_relu" or (name == "elu" and method != "torch"):
+        default = 0.01 if name == "leaky_relu" else 1.0
+        slope = default if param is None else param
         if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-            raise ValueError(f"negative_slope {slope!r} is not a valid number")
-        return math.sqrt(2.0 / (1 + slope**2))
-    if name in _GAINS:
-        return _GAINS[name]
-    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}; choose one of: "
-                     + ", ".join(sorted(_GAINS) + ["leaky_relu"]))
-
+            raise ValueError(f"{'negative_slope' if name == 'leaky_relu' else 'alpha'} {slope!r} is not a valid number")
+        if method == "torch":
+            return math.sqrt(2.0 / (1 + slope**2))
+        spec = (name, float(slope))
+    elif method == "torch":
+        if name in _GAINS:
+            return _GAINS[name]
+        raise ValueError(f"unsupported nonlinearity {nonlinearity!r} for method='torch' (PyTorch's "
+                         f"table has: {', '.join(sorted(_GAINS) + ['leaky_relu'])}); "
+                         f"method='moment' or 'critical' answer for every activation")
+    else:
+        spec = "identity" if name in _AS_IDENTITY else name
+        if method == "critical" and param is not None:
+            if sigma_b2 is not None:
+                raise ValueError(f"{name} takes no parameter: give sigma_b2 once, got param={param!r} "
+                                 f"and sigma_b2={sigma_b2!r}")
+            sigma_b2, param = param, None
+        elif param is not None:
+            raise ValueError(f"nonlinearity {name!r} takes no parameter, got {param!r}")
+    if method == "moment":
+        if sigma_b2 is not None:
+            raise ValueError("sigma_b2 applies to method='critical' only")
+        return 1.0 / math.sqrt(theory.second_moment(spec))
+    return math.sqrt(theory.critical_sigma_w2(spec, 0.0 if sigma_b2 is None else sigma_b2, asymptotic=True))
 
 
 # --------------------------------------------------------------------------- distributions

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from fastinit import theory
 from fastinit.init.registry import (
     TRUNCATION_STD, Initializer, _REGISTRY, _choice, _constant, _Draw, _fan, _fill, _finite, _normal, _positive,
     _truncated, _truncated_std, _uniform_bound, calculate_gain, register,
@@ -176,6 +177,29 @@ def _identity_sample(gain):
             raise ValueError(f"identity needs a 2-D shape, got {shape}")
         return (gain * np.eye(*shape)).astype(dt)
     return sample
+
+
+@register("edge_of_chaos", aliases=("critical", "eoc"),
+          source="Poole et al. 2016, arXiv:1606.05340; Schoenholz et al. 2017, arXiv:1611.01232: "
+                 "sigma_w2 on the critical line chi_1 = 1 (fastinit.theory.critical_sigma_w2)")
+def edge_of_chaos(activation="tanh", sigma_b2=0.05):
+    """W ~ N(0, sigma_w2 / fan_in) with sigma_w2 = theory.critical_sigma_w2(activation, sigma_b2);
+    a 1-D tensor (a bias: bias_init="edge_of_chaos" with the same parameters) ~ N(0, sigma_b2)."""
+    sb2 = float(sigma_b2) if isinstance(sigma_b2, (int, float, np.floating)) and not isinstance(sigma_b2, bool) else sigma_b2
+    if not isinstance(sb2, float) or not (math.isfinite(sb2) and sb2 >= 0):
+        raise ValueError(f"sigma_b2 must be a finite number >= 0, got {sigma_b2!r}")
+    sw2 = theory.critical_sigma_w2(activation, sb2, asymptotic=True)
+
+    def sample(shape, fi, fo, seed, stream, dt):
+        if len(shape) == 1:
+            return _fill("normal", shape, seed, stream, dt, 0.0, math.sqrt(sb2)) if sb2 > 0 else np.zeros(shape, dt)
+        return _fill("normal", shape, seed, stream, dt, 0.0, math.sqrt(sw2 / fi))
+    draw = _Draw(sample, lambda fi, fo: math.sqrt(sw2 / fi),
+                 f"W ~ N(0, {sw2:.6g} / fan_in) (critical sigma_w2 of {activation} at sigma_b2 = {sb2:g}), "
+                 f"b ~ N(0, {sb2:g})")
+    return Initializer("edge_of_chaos", {"activation": activation, "sigma_b2": sb2}, draw,
+                       _REGISTRY["edge_of_chaos"].source,
+                       bias=f"edge_of_chaos:activation={activation},sigma_b2={sb2!r}")
 
 
 @register("identity", aliases=("eye",), exact_aliases=("Identity",), source="torch.nn.init.eye_ (rectangular: ones on the diagonal)")
