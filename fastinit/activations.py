@@ -16,10 +16,17 @@ ACT_DEFAULT_PARAM = {"leaky_relu": 0.01, "elu": 1.0}
 
 
 def parse(spec, where: str) -> tuple[str, float]:
-    """(name, param) from "relu" or ("leaky_relu", 0.2); `where` names the argument."""
+    """(name, param) from "relu", ("leaky_relu", 0.2) or "leaky_relu:0.2" (the command line's
+    spelling); `where` names the argument."""
     param = None
     if isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[0], str):
         spec, param = spec
+    elif isinstance(spec, str) and ":" in spec:
+        spec, text = spec.split(":", 1)
+        try:
+            param = float(text)
+        except ValueError:
+            raise ValueError(f"{where}: the parameter of {spec!r} must be a number, got {text!r}") from None
     if not isinstance(spec, str):
         raise TypeError(f"{where} must be an activation name or (name, param), got {spec!r}")
     name = spec.lower()

@@ -46,6 +46,10 @@ class Dataset:
         key = (lambda c: self.classes[c]) if self.classes else int
         return {key(c): round(float(v) / max(1, len(self.y_train)), 4) for c, v in enumerate(counts)}
 
+    def __repr__(self) -> str:  # the arrays' shapes, never their contents
+        return (f"Dataset({self.name!r}, train {self.X_train.shape}, test {self.X_test.shape}, "
+                f"{self.n_classes} classes)")
+
     def describe(self) -> str:
         return (f"{self.name}: {len(self.X_train)} train / {len(self.X_test)} test, {self.n_features} features, "
                 f"{self.n_classes} classes, balance {self.class_balance()}")

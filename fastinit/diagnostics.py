@@ -115,6 +115,9 @@ def diagnose(model: Any, X: Any, y: Any, *, vanishing: float = VANISHING, explod
     W = 0); update_ratio: lr times that, the relative size of one SGD step of rate `lr` (None
     without lr; Monitor measures the real one over training).
     """
+    if getattr(model, "pending_init", None):
+        warnings.warn(f"diagnose: the model's {model.pending_init!r} init still needs data (model.finish_init(X, y)); "
+                      f"these are the weights before it", RuntimeWarning, stacklevel=2)
     t = model.trace(X, y)
     layers: list[Any] = []
     for i, layer in enumerate(model.layers):

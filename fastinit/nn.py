@@ -112,12 +112,14 @@ class MLP:
     init: a fastinit.init name or Initializer, or a list with one per layer. Layer i draws W from
         stream 2*i and b from stream 2*i + 1 of `seed`. A scheme that needs data (LSUV) sets
         ``pending_init``; ``finish_init(X, y)`` completes it (fastinit.fit does, on its first batch).
-    bias_init: the same for the biases (default zeros).
+    bias_init: the same for the biases; None (the default) takes the bias the weight scheme
+        implies (torch_default, nguyen_widrow and edge_of_chaos draw theirs, as their sources
+        do), else zeros.
     dtype: numpy.float32 (fast path) or numpy.float64.
     """
 
     def __init__(self, sizes, activation="relu", output="softmax", init="he_normal",
-                 bias_init="zeros", seed=0, dtype=np.float32) -> None:
+                 bias_init=None, seed=0, dtype=np.float32) -> None:
         self.sizes = _check_sizes(sizes)
         L = len(self.sizes) - 1
         self.dtype = dt = _validate.float_dtype("dtype", dtype)
@@ -133,7 +135,8 @@ class MLP:
         acts = [_parse_activation(a, "activation") for a in hidden] + [("identity", 0.0)]
         inits = [_initializer(i) for i in _per_layer("init", init, L)]
         self.init = _spec_name(init)
-        self.bias_init = bias_init
+        biases = [_initializer(bias_init if bias_init is not None else i.bias or "zeros") for i in inits]
+        self.bias_init = _spec_name(bias_init if bias_init is not None else [b.name for b in biases])
         self._pending: init.Initializer | None = None  # the scheme still waiting for data
 
         self.layers: list[Dense] = []
@@ -141,8 +144,8 @@ class MLP:
         for i in range(L):
             fi, fo = self.sizes[i], self.sizes[i + 1]
             W = np.ascontiguousarray(inits[i]((fo, fi), seed=self.seed, stream=2 * i, dtype=dt))
-            b = np.ascontiguousarray(_initializer(bias_init)((fo,), seed=self.seed, stream=2 * i + 1, dtype=dt,
-                                                        fan_in=fi, fan_out=fo))
+            b = np.ascontiguousarray(biases[i]((fo,), seed=self.seed, stream=2 * i + 1, dtype=dt,
+                                               fan_in=fi, fan_out=fo))
             if W.shape != (fo, fi) or W.dtype != dt or b.shape != (fo,) or b.dtype != dt:
                 raise RuntimeError(f"init returned {describe('W', W)} and {describe('b', b)} "
                                    f"for layer {i}; expected ({fo}, {fi}) and ({fo},) {dt}")
@@ -176,8 +179,8 @@ class MLP:
         return [p for l in self.layers for p in (l.W, l.b)]
 
     def __repr__(self) -> str:
-        acts = sorted(set(self.activations)) or ["-"]
-        act = acts[0] if len(acts) == 1 else acts
+        acts = self.activations or ["-"]
+        act = acts[0] if len(set(acts)) == 1 else acts  # one name, or one per hidden layer
         pend = f", pending_init={self.pending_init!r}" if self._pending else ""
         return (f"MLP({self.sizes}, activation={act!r}, output={self.output!r}, init={self.init!r}, "
                 f"dtype={self.dtype.name}, parameters={self.num_parameters}{pend})")

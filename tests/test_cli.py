@@ -56,7 +56,7 @@ def _preset(name, **override):
 
     kw = {**presets.PRESETS[name], **override}
     res = study.compare(inits=kw.pop("inits"), n_jobs=1, progress=False, **kw)
-    return {(r["init"], r.get("activation")): r for r in res.table()}, res
+    return {(r["init"], r.get("activation")): r for r in res.table}, res
 
 
 def test_preset_course_zeros_stay_symmetric_large_random_trains_poorly_he_trains():

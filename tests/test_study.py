@@ -22,7 +22,7 @@ def _strip(runs):
 def test_grid_table_and_json_round_trip(tmp_path):
     res = study.compare(inits=["zeros", "he_normal"], activation=["relu", "tanh"], n_jobs=1, progress=False, **SMALL)
     assert len(res.runs) == 2 * 2 * 2
-    rows = res.table()
+    rows = res.table
     assert {(r["init"], r["activation"]) for r in rows} == {(i, a) for i in ("zeros", "he_normal") for a in ("relu", "tanh")}
     zeros = [r for r in rows if r["init"] == "zeros"]
     assert all(not r["symmetry_broken"] and r["verdict"] == "symmetric" for r in zeros)
@@ -30,7 +30,7 @@ def test_grid_table_and_json_round_trip(tmp_path):
     assert "he_normal" in text and "activation" in text
     paths = res.save(tmp_path)
     back = study.StudyResult.load(tmp_path)
-    assert back.runs == res.runs and back.table() == rows
+    assert back.runs == res.runs and back.table == rows
     assert open(paths["csv"]).readline().startswith("init,")
 
 
@@ -66,7 +66,9 @@ def test_bad_arguments():
 @pytest.mark.parametrize("option, msg", [
     (dict(width=0, depth=2), "width must be an int >= 1, got 0"),
     (dict(depth=[2, -1]), "depth must be an int >= 0, got -1"),
-    (dict(steps=2.5), "steps must be an int >= 0, got 2.5"),
+    (dict(steps=2.5), "steps must be an int >= 1, got 2.5"),
+    (dict(steps=0), "steps must be an int >= 1, got 0"),
+    (dict(sizes=[16], depth=3), "give sizes or depth/width, not both"),
     (dict(batch_size=[32, 0]), "batch_size must be an int >= 1, got 0"),
     (dict(eval_every=0), "eval_every must be an int >= 1, got 0"),
     (dict(target=2), "target must be a test accuracy in (0, 1] or None, got 2"),
@@ -179,7 +181,7 @@ def test_a_scheme_registered_in_a_session_runs_in_it_with_a_warning(tmp_path):
     code = SCHEME.format(name="session_scheme") + (
         "from fastinit import study\n"
         f"r = study.compare('circles', ['session_scheme'], n_jobs=2, **{SMALL_USER!r})\n"
-        "print(r.table()[0]['init'], len(r.runs))\n")
+        "print(r.table[0]['init'], len(r.runs))\n")
     r = _session(code, tmp_path)
     assert r.stdout.split() == ["session_scheme", "2"]
     assert "registered in this interactive session, which worker processes cannot see" in r.stderr
@@ -212,7 +214,7 @@ def test_ctrl_c_keeps_the_runs_that_finished(monkeypatch):
     with pytest.warns(RuntimeWarning, match="interrupted with 2 of 4 runs finished"):
         res = study.compare("circles", ["zeros", "he_normal"], n_jobs=1, **SMALL_USER)
     assert [r["config"]["init"] for r in res.runs] == ["zeros", "zeros"]
-    assert res.settings["interrupted"] == "2 of 4 runs finished" and len(res.table()) == 1
+    assert res.settings["interrupted"] == "2 of 4 runs finished" and len(res.table) == 1
     calls.clear()
     monkeypatch.setattr(executor, "run", lambda cfg: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):  # nothing finished: nothing to return

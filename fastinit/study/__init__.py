@@ -10,10 +10,11 @@ process pool or any concurrent.futures executor, e.g. a Dask cluster's
 report (HTML); presets; cli. Runs are independent and fully seeded, so a result does not depend
 on which executor ran it or in what order.
 """
+from fastinit.study import plot, report
 from fastinit.study.executor import compare
 from fastinit.study.plan import DEFAULT_INITS, DEFAULTS, GRID_KEYS, OPTIMIZERS, RunConfig, make_optimizer, plan
 from fastinit.study.results import COLUMNS, VERDICTS, StudyResult
 from fastinit.study.run import initial_model, run
 
-__all__ = ["COLUMNS", "DEFAULTS", "DEFAULT_INITS", "GRID_KEYS", "OPTIMIZERS", "RunConfig", "StudyResult", "VERDICTS",
+__all__ = ["COLUMNS", "DEFAULTS", "plot", "report", "DEFAULT_INITS", "GRID_KEYS", "OPTIMIZERS", "RunConfig", "StudyResult", "VERDICTS",
            "compare", "initial_model", "make_optimizer", "plan", "run"]

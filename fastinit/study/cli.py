@@ -48,21 +48,29 @@ def _parser():
                                    "measured: symmetry, gradient flow, saturated/dead units, steps and seconds "
                                    "to a target, final accuracy. Without options: circles data, a small ReLU net, "
                                    "five classic inits, three seeds.")
-    c.add_argument("--preset", choices=sorted(PRESETS), help="a study reproducing a published finding")
-    c.add_argument("--dataset", help="circles, moons, spirals, xor, blobs, digits, mnist1d, or a file path")
-    c.add_argument("--inits", type=_names, help="comma-separated init schemes (name or name:param=value)")
-    c.add_argument("--sizes", type=_ints, help="hidden layer widths, e.g. 64,64 (inputs/outputs from the data)")
-    c.add_argument("--depth", type=_ints, help="number of hidden layers (comma-separated: a grid)")
-    c.add_argument("--width", type=_ints, help="units per hidden layer (with --depth)")
-    c.add_argument("--activation", type=_names, help="relu, tanh, sigmoid, ... (comma-separated: a grid)")
-    c.add_argument("--optimizer", type=_names, help="sgd, momentum, nesterov, adam, adamw")
-    c.add_argument("--lr", type=_floats, help="learning rate (comma-separated: a grid)")
-    c.add_argument("--batch-size", type=int, help="batch size (0: full batch)")
-    c.add_argument("--steps", type=int, help="training steps per run")
+    d = executor.DEFAULTS  # the study's defaults, the same as compare()'s
+    c.add_argument("--preset", choices=sorted(PRESETS), help="a study reproducing a published finding "
+                   "(docs/presets.md); the options below change it")
+    c.add_argument("--dataset", help="circles, moons, spirals, xor, blobs, digits, mnist1d, or a file: .csv "
+                   "(numeric features, the label in the last column as a number or class name, a header row "
+                   "skipped), .npz (arrays X, y or X_train, y_train[, X_test, y_test]) or an MNIST IDX images "
+                   f"file beside its labels file (default: {d['dataset']})")
+    c.add_argument("--inits", type=_names, help="comma-separated init schemes, name or name:param=value "
+                   f"(default: {','.join(d['inits'])})")
+    c.add_argument("--sizes", type=_ints, help="hidden layer widths, e.g. 64,64 (inputs/outputs from the data); "
+                   "instead of --depth/--width")
+    c.add_argument("--depth", type=_ints, help=f"number of hidden layers (comma-separated: a grid) (default: {d['depth']})")
+    c.add_argument("--width", type=_ints, help=f"units per hidden layer (default: {d['width']})")
+    c.add_argument("--activation", type=_names, help="relu, tanh, sigmoid, leaky_relu:0.2, ... (comma-separated: "
+                   f"a grid) (default: {d['activation']})")
+    c.add_argument("--optimizer", type=_names, help=f"sgd, momentum, nesterov, adam, adamw (default: {d['optimizer']})")
+    c.add_argument("--lr", type=_floats, help=f"learning rate (comma-separated: a grid) (default: {d['lr']})")
+    c.add_argument("--batch-size", type=int, help="batch size (0: full batch) (default: full batch)")
+    c.add_argument("--steps", type=int, help=f"training steps per run (default: {d['steps']})")
     c.add_argument("--epochs", type=int, help="training epochs per run, instead of --steps")
-    c.add_argument("--seeds", type=int, help="number of seeds per configuration")
-    c.add_argument("--target", type=float, help="test accuracy to reach (0 < target <= 1)")
-    c.add_argument("--eval-every", type=int, help="steps between evaluations")
+    c.add_argument("--seeds", type=int, help=f"number of seeds per configuration (default: {d['seeds']})")
+    c.add_argument("--target", type=float, help=f"test accuracy to reach, 0 < target <= 1 (default: {d['target']})")
+    c.add_argument("--eval-every", type=int, help=f"steps between evaluations (default: {d['eval_every']})")
     c.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     c.add_argument("--scheduler", help="address of a Dask scheduler to run on (tcp://host:8786)")
     c.add_argument("--out", default="fastinit_results", help="results folder (default: %(default)s)")
@@ -94,11 +102,13 @@ def _compare(args):
         v = getattr(args, opt)
         if v is not None:
             kw[opt] = v[0] if isinstance(v, list) and len(v) == 1 and opt in ("depth", "width") else v
+    if args.sizes is not None and (args.depth is not None or args.width is not None):
+        raise ValueError("give --sizes or --depth/--width, not both")
     if args.sizes is not None:
         kw.pop("depth", None)
         kw.pop("width", None)
         kw["sizes"] = args.sizes
-    elif args.depth is not None:
+    elif args.depth is not None or args.width is not None:
         kw.pop("sizes", None)
     if args.batch_size is not None:
         kw["batch_size"] = None if args.batch_size == 0 else args.batch_size

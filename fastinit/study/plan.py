@@ -110,8 +110,10 @@ def plan(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, sizes=None, de
         raise ValueError(f"give steps or epochs, not both (got steps={steps!r}, epochs={epochs!r})")
     if steps is None and epochs is None:
         steps = DEFAULTS["steps"]
+    if sizes is not None and (depth is not None or width is not None):
+        raise ValueError(f"give sizes or depth/width, not both (got sizes={sizes!r}, depth={depth!r}, width={width!r})")
     for name_, values, low in (("depth", depth, 0), ("width", width, 1), ("batch_size", batch_size, 1),
-                               ("steps", steps, 0), ("epochs", epochs, 0), ("eval_every", eval_every, 1)):
+                               ("steps", steps, 1), ("epochs", epochs, 1), ("eval_every", eval_every, 1)):
         for v in _as_list(values):
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low):
                 raise ValueError(f"{name_} must be an int >= {low}, got {v!r}")

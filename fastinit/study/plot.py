@@ -157,7 +157,7 @@ def gradient_flow(result, path):
 
 def steps_to_target(result, path):
     plt = _plt()
-    rows = result.table()
+    rows = result.table
     fig, ax = plt.subplots(figsize=(7, 3.8))
     varying = _varying(result)
     labels = [_label(r, varying) for r in rows]

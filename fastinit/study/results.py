@@ -100,6 +100,7 @@ class StudyResult:
             out.setdefault(key, []).append(r)
         return out
 
+    @property
     def table(self) -> list[dict]:
         """One row per grid point: medians over seeds (min-max spread for steps to target)."""
         groups = self.groups()
@@ -132,7 +133,7 @@ class StudyResult:
     def table_cells(self) -> tuple[list[str], list[str], list[list[str]]]:
         """(column keys, headers, rows of formatted cells) of the table: the grid keys that vary
         (else init), then the COLUMNS."""
-        rows = self.table()
+        rows = self.table
         varying = [k for k in GRID_KEYS if k != "seed" and len({r.get(k) for r in rows}) > 1] or ["init"]
         cols = varying + list(COLUMNS)
 
@@ -164,7 +165,7 @@ class StudyResult:
         return "\n".join(lines)
 
     def to_json(self) -> str:
-        return json.dumps({"settings": self.settings, "table": self.table(), "runs": self.runs}, indent=1,
+        return json.dumps({"settings": self.settings, "table": self.table, "runs": self.runs}, indent=1,
                           default=_json_default)
 
     @classmethod
@@ -180,7 +181,7 @@ class StudyResult:
         paths = {"json": os.path.join(folder, "results.json"), "csv": os.path.join(folder, "results.csv")}
         with open(paths["json"], "w") as f:
             f.write(self.to_json())
-        rows = self.table()
+        rows = self.table
         with open(paths["csv"], "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(rows[0]))
             w.writeheader()
