@@ -50,7 +50,15 @@ void fi_cpu_init(void)
     if (g_num_threads < 1) g_num_threads = 1;
 }
 
-int fi_get_num_threads(void) { return g_num_threads; }
+/* Inside a parallel region (the ensemble's threads over members) kernels run on the calling
+   thread: a nested team would only oversubscribe the cores. */
+int fi_get_num_threads(void)
+{
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+#endif
+    return g_num_threads;
+}
 
 void fi_set_num_threads(int n)
 {

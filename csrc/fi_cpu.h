@@ -12,7 +12,7 @@ int fi_cpu_has_avx512(void);
 int fi_openmp_enabled(void);
 
 /* Threads used by threaded kernels. Initialised by fi_cpu_init() from OMP_NUM_THREADS
-   (or the OpenMP default); 1 without OpenMP. */
+   (or the OpenMP default); 1 without OpenMP, and 1 inside an OpenMP parallel region. */
 int fi_get_num_threads(void);
 void fi_set_num_threads(int n);
 

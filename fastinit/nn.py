@@ -160,6 +160,22 @@ class MLP:
         self._opt = None  # (optimizer, its C state for this model): the train_step fast path
         self._warned_pending = False
 
+    @classmethod
+    def _view(cls, like: MLP, params: list[np.ndarray], grads: list[np.ndarray]) -> MLP:
+        """An MLP with `like`'s architecture and settings whose parameters and gradients are the
+        given arrays, used in place (no copy): how an Ensemble's members live in its buffers."""
+        self = cls.__new__(cls)
+        self.sizes, self.dtype, self.output = list(like.sizes), like.dtype, like.output
+        self.loss_name, self._loss_kind = like.loss_name, like._loss_kind
+        self.seed, self.init, self.bias_init = like.seed, like.init, like.bias_init
+        self._pending, self._warned_pending = like._pending, False
+        self.layers = [Dense(params[2 * i], params[2 * i + 1], grads[2 * i], grads[2 * i + 1],
+                             l.activation, l.act_param) for i, l in enumerate(like.layers)]
+        self._engine = _core._Engine(self.sizes, [ACTIVATIONS[l.activation] for l in like.layers],
+                                     [l.act_param for l in like.layers], self._loss_kind, params, grads)
+        self._opt = None
+        return self
+
     # ------------------------------------------------------------------ properties
     @property
     def pending_init(self) -> str | None:

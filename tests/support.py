@@ -1,6 +1,7 @@
 """Helpers the tests share: kernel sets and thread counts set for a block and restored after,
 and the one numerical-gradient check (central differences in float64)."""
 import contextlib
+import os
 
 import numpy as np
 
@@ -12,14 +13,18 @@ def has_kernel(name: str) -> bool:
     return name in runtime.available_kernels()
 
 
+#: The kernel set this test process runs on (CI runs suites under FASTINIT_KERNEL=ref and avx2).
+ENV_KERNEL = os.environ.get("FASTINIT_KERNEL", "auto") or "auto"
+
+
 @contextlib.contextmanager
 def kernel_set(name: str):
-    """Every kernel family on the set `name` inside the block; the automatic choice after."""
+    """Every kernel family on the set `name` inside the block; the process's set after."""
     runtime.select_kernel(name)
     try:
         yield name
     finally:
-        runtime.select_kernel("auto")
+        runtime.select_kernel(ENV_KERNEL)
 
 
 @contextlib.contextmanager

@@ -23,6 +23,8 @@
             "csrc/fi_cpu.h",
             "csrc/fi_dense.h",
             "csrc/fi_dense_impl.h",
+            "csrc/fi_ensemble.h",
+            "csrc/fi_ensemble_impl.h",
             "csrc/fi_loss.h",
             "csrc/fi_loss_impl.h",
             "csrc/fi_mlp.h",
@@ -40,6 +42,7 @@
             "csrc/gemm/ukr_vec_set.h",
             "fastinit/_core/capi.pxd",
             "fastinit/_core/cpu.pxi",
+            "fastinit/_core/ensemble.pxi",
             "fastinit/_core/gemm.pxi",
             "fastinit/_core/nn.pxi",
             "fastinit/_core/rng.pxi",
@@ -57,6 +60,7 @@
             "csrc/fi_act_avx512.c",
             "csrc/fi_cpu.c",
             "csrc/fi_dense.c",
+            "csrc/fi_ensemble.c",
             "csrc/fi_loss.c",
             "csrc/fi_mlp.c",
             "csrc/fi_optim.c",
@@ -1336,6 +1340,7 @@ static int __Pyx_init_tpflags_variables(void) {
 #include "fi_loss.h"
 #include "fi_optim.h"
 #include "fi_mlp.h"
+#include "fi_ensemble.h"
 #include <string.h>
 #include <stdio.h>
 
@@ -1604,6 +1609,7 @@ static const char* const __pyx_f[] = {
   "fastinit/_core/rng.pxi",
   "fastinit/_core/stats.pxi",
   "fastinit/_core/nn.pxi",
+  "fastinit/_core/ensemble.pxi",
   "cpython/type.pxd",
 };
 /* #### Code section: utility_code_proto_before_types ### */
@@ -2051,6 +2057,8 @@ static CYTHON_INLINE __pyx_t_long_double_complex __pyx_t_long_double_complex_fro
 struct __pyx_obj_8fastinit_5_core_4_ext__Workspace;
 struct __pyx_obj_8fastinit_5_core_4_ext__OptState;
 struct __pyx_obj_8fastinit_5_core_4_ext__Engine;
+struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace;
+struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble;
 struct __pyx_defaults;
 struct __pyx_array_obj;
 struct __pyx_MemviewEnum_obj;
@@ -2111,6 +2119,44 @@ struct __pyx_obj_8fastinit_5_core_4_ext__Engine {
   fi_dim_t n_out;
   int f32;
   PyObject *dtype;
+};
+
+
+/* "fastinit/_core/ensemble.pxi":18
+ * 
+ * 
+ * cdef class _EnsWorkspace:             # <<<<<<<<<<<<<<
+ *     """A fi_ens_ws_t for K members and batches of up to n rows; freed with the object."""
+ *     cdef capi.fi_ens_ws_t ws
+*/
+struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace {
+  PyObject_HEAD
+  fi_ens_ws_t ws;
+};
+
+
+/* "fastinit/_core/ensemble.pxi":26
+ * 
+ * 
+ * cdef class _Ensemble:             # <<<<<<<<<<<<<<
+ *     """The C view of an Ensemble: its members' engines (kept alive here), a pointer table to
+ *     the optimizer states bound by bind(), and workspaces cached by batch size."""
+*/
+struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble {
+  PyObject_HEAD
+  struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Ensemble *__pyx_vtab;
+  fi_ens_t e;
+  fi_mlp_t *m;
+  fi_optim_t **opt;
+  void ***s1;
+  void ***s2;
+  PyObject *_engines;
+  PyObject *_states;
+  PyObject *_ws;
+  int k;
+  int f32;
+  size_t elsize;
+  size_t yrow;
 };
 
 
@@ -2217,6 +2263,20 @@ struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine {
   double *(*_gin_ss_ptr)(struct __pyx_obj_8fastinit_5_core_4_ext__Engine *, __Pyx_memviewslice);
 };
 static struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *__pyx_vtabptr_8fastinit_5_core_4_ext__Engine;
+
+
+/* "fastinit/_core/ensemble.pxi":26
+ * 
+ * 
+ * cdef class _Ensemble:             # <<<<<<<<<<<<<<
+ *     """The C view of an Ensemble: its members' engines (kept alive here), a pointer table to
+ *     the optimizer states bound by bind(), and workspaces cached by batch size."""
+*/
+
+struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Ensemble {
+  fi_ens_ws_t *(*_workspace)(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *, fi_dim_t);
+};
+static struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Ensemble *__pyx_vtabptr_8fastinit_5_core_4_ext__Ensemble;
 
 
 /* "View.MemoryView":128
@@ -3686,6 +3746,15 @@ static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dc_nn_
 static CYTHON_INLINE PyObject *__pyx_memview_get_double(const char *itemp);
 static CYTHON_INLINE int __pyx_memview_set_double(char *itemp, PyObject *obj);
 
+/* ObjectToMemviewSlice.proto */
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dc_nn_uint8_t__const__(PyObject *, int writable_flag);
+
+/* MemviewDtypeToObject.proto */
+static CYTHON_INLINE PyObject *__pyx_memview_get_nn_uint8_t__const__(const char *itemp);
+
+/* MemviewDtypeToObject.proto */
+static CYTHON_INLINE PyObject *__pyx_memview_get_nn_int64_t__const__(const char *itemp);
+
 /* RealImag.proto */
 #if CYTHON_CCOMPLEX
   #ifdef __cplusplus
@@ -3861,10 +3930,13 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_fi_optim_kind_t(fi_optim_kind_t
 static CYTHON_INLINE int64_t __Pyx_PyLong_As_int64_t(PyObject *);
 
 /* CIntToPy.proto */
-static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value);
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_uint8_t(uint8_t value);
 
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int64_t(int64_t value);
+
+/* CIntToPy.proto */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value);
 
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_uint32_t(uint32_t value);
@@ -4020,6 +4092,7 @@ static CYTHON_INLINE npy_intp __pyx_f_5numpy_7ndarray_4size___get__(PyArrayObjec
 static CYTHON_INLINE char *__pyx_f_5numpy_7ndarray_4data___get__(PyArrayObject *__pyx_v_self); /* proto*/
 static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_core_4_ext_7_Engine__workspace(struct __pyx_obj_8fastinit_5_core_4_ext__Engine *__pyx_v_self, fi_dim_t __pyx_v_n); /* proto*/
 static double *__pyx_f_8fastinit_5_core_4_ext_7_Engine__gin_ss_ptr(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Engine *__pyx_v_self, __Pyx_memviewslice __pyx_v_gin_ss); /* proto*/
+static fi_ens_ws_t *__pyx_f_8fastinit_5_core_4_ext_9_Ensemble__workspace(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, fi_dim_t __pyx_v_n); /* proto*/
 
 /* Module declarations from "fastinit._core" */
 
@@ -4058,6 +4131,10 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backp
 static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backprop(fi_mlp_t const *, fi_mlp_ws_t *, double const *, void const *, fi_dim_t, double *); /*proto*/
 static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step(fi_mlp_t const *, fi_mlp_ws_t *, float const *, void const *, fi_dim_t, fi_optim_t *, void **, void **, double *); /*proto*/
 static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(fi_mlp_t const *, fi_mlp_ws_t *, double const *, void const *, fi_dim_t, fi_optim_t *, void **, void **, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_step(fi_ens_t const *, fi_ens_ws_t *, float const *, fi_dim_t, void const *, fi_dim_t, fi_dim_t, uint8_t const *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_step(fi_ens_t const *, fi_ens_ws_t *, double const *, fi_dim_t, void const *, fi_dim_t, fi_dim_t, uint8_t const *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_run(fi_ens_t const *, fi_ens_ws_t *, float const *, fi_dim_t, void const *, fi_dim_t, int64_t const *, fi_dim_t, fi_dim_t const *, fi_dim_t const *, fi_dim_t, uint8_t const *, double *, fi_dim_t *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_run(fi_ens_t const *, fi_ens_ws_t *, double const *, fi_dim_t, void const *, fi_dim_t, int64_t const *, fi_dim_t, fi_dim_t const *, fi_dim_t const *, fi_dim_t, uint8_t const *, double *, fi_dim_t *, double *); /*proto*/
 
 /* Module declarations from "libc.string" */
 
@@ -4135,6 +4212,7 @@ static const __Pyx_TypeInfo __Pyx_TypeInfo_float__const__ = { "const float", NUL
 static const __Pyx_TypeInfo __Pyx_TypeInfo_double__const__ = { "const double", NULL, sizeof(double const ), { 0 }, 0, 'R', 0, 0 };
 static const __Pyx_TypeInfo __Pyx_TypeInfo_nn_int64_t = { "int64_t", NULL, sizeof(int64_t), { 0 }, 0, __PYX_IS_UNSIGNED(int64_t) ? 'U' : 'I', __PYX_IS_UNSIGNED(int64_t), 0 };
 static const __Pyx_TypeInfo __Pyx_TypeInfo_nn_int64_t__const__ = { "const int64_t", NULL, sizeof(int64_t const ), { 0 }, 0, __PYX_IS_UNSIGNED(int64_t const ) ? 'U' : 'I', __PYX_IS_UNSIGNED(int64_t const ), 0 };
+static const __Pyx_TypeInfo __Pyx_TypeInfo_nn_uint8_t__const__ = { "const uint8_t", NULL, sizeof(uint8_t const ), { 0 }, 0, __PYX_IS_UNSIGNED(uint8_t const ) ? 'U' : 'I', __PYX_IS_UNSIGNED(uint8_t const ), 0 };
 /* #### Code section: before_global_var ### */
 #define __Pyx_MODULE_NAME "fastinit._core._ext"
 extern int __pyx_module_is_main_fastinit___core___ext;
@@ -4264,6 +4342,17 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_5dtype___get__(struct 
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_14__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Engine *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_16__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Engine *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_name); /* proto */
+static void __pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace___dealloc__(struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *__pyx_v_self); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace_2__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *__pyx_v_self); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace_4__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
+static int __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble___cinit__(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, PyObject *__pyx_v_engines); /* proto */
+static void __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_2__dealloc__(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_4bind(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, PyObject *__pyx_v_states); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_6step(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, PyArrayObject *__pyx_v_x, PyArrayObject *__pyx_v_y, __Pyx_memviewslice __pyx_v_loss, __Pyx_memviewslice __pyx_v_active); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_8run(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, PyArrayObject *__pyx_v_x, PyArrayObject *__pyx_v_y, PyArrayObject *__pyx_v_idx, __Pyx_memviewslice __pyx_v_off, __Pyx_memviewslice __pyx_v_loss, __Pyx_memviewslice __pyx_v_done, __Pyx_memviewslice __pyx_v_seconds, __Pyx_memviewslice __pyx_v_active, __Pyx_memviewslice __pyx_v_start); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_1k___get__(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_10__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_12__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_tp_new__initialisation_8fastinit_5_core_4_ext__Workspace(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -4332,6 +4421,52 @@ static PyObject *__pyx_tp_new_8fastinit_5_core_4_ext__Engine(PyTypeObject *t, Py
 #endif
 #if CYTHON_VECTORCALL_TPNEW
 static PyObject *__pyx_tp_vectorcall_8fastinit_5_core_4_ext__Engine(PyObject *t, PyObject *const *args, size_t nargsf, PyObject *kwnames); /*proto*/
+#endif
+static PyObject *__pyx_tp_new__initialisation_8fastinit_5_core_4_ext__EnsWorkspace(PyObject *o, 
+#if CYTHON_VECTORCALL_TPNEW
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
+#else
+    PyObject *a, PyObject *k
+#endif
+); /*proto*/
+static PyObject *__pyx_tp_new_vectorcall_8fastinit_5_core_4_ext__EnsWorkspace(PyTypeObject *t, 
+#if CYTHON_VECTORCALL_TPNEW
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
+#else
+    PyObject *a, PyObject *k
+#endif
+); /*proto*/
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_new_8fastinit_5_core_4_ext__EnsWorkspace(PyTypeObject *t, PyObject *a, PyObject *k); /*proto*/
+#endif
+#if !CYTHON_VECTORCALL_TPNEW
+#define __pyx_tp_new_8fastinit_5_core_4_ext__EnsWorkspace __pyx_tp_new_vectorcall_8fastinit_5_core_4_ext__EnsWorkspace
+#endif
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_vectorcall_8fastinit_5_core_4_ext__EnsWorkspace(PyObject *t, PyObject *const *args, size_t nargsf, PyObject *kwnames); /*proto*/
+#endif
+static PyObject *__pyx_tp_new__initialisation_8fastinit_5_core_4_ext__Ensemble(PyObject *o, 
+#if CYTHON_VECTORCALL_TPNEW
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
+#else
+    PyObject *a, PyObject *k
+#endif
+); /*proto*/
+static PyObject *__pyx_tp_new_vectorcall_8fastinit_5_core_4_ext__Ensemble(PyTypeObject *t, 
+#if CYTHON_VECTORCALL_TPNEW
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
+#else
+    PyObject *a, PyObject *k
+#endif
+); /*proto*/
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_new_8fastinit_5_core_4_ext__Ensemble(PyTypeObject *t, PyObject *a, PyObject *k); /*proto*/
+#endif
+#if !CYTHON_VECTORCALL_TPNEW
+#define __pyx_tp_new_8fastinit_5_core_4_ext__Ensemble __pyx_tp_new_vectorcall_8fastinit_5_core_4_ext__Ensemble
+#endif
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_vectorcall_8fastinit_5_core_4_ext__Ensemble(PyObject *t, PyObject *const *args, size_t nargsf, PyObject *kwnames); /*proto*/
 #endif
 static PyObject *__pyx_tp_new__initialisation_8fastinit_5_core_4_ext___pyx_defaults(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
@@ -4496,6 +4631,8 @@ namespace {
     PyObject *__pyx_type_8fastinit_5_core_4_ext__Workspace;
     PyObject *__pyx_type_8fastinit_5_core_4_ext__OptState;
     PyObject *__pyx_type_8fastinit_5_core_4_ext__Engine;
+    PyObject *__pyx_type_8fastinit_5_core_4_ext__EnsWorkspace;
+    PyObject *__pyx_type_8fastinit_5_core_4_ext__Ensemble;
     PyObject *__pyx_type_8fastinit_5_core_4_ext___pyx_defaults;
     PyObject *__pyx_type___pyx_array;
     PyObject *__pyx_type___pyx_MemviewEnum;
@@ -4504,6 +4641,8 @@ namespace {
     PyTypeObject *__pyx_ptype_8fastinit_5_core_4_ext__Workspace;
     PyTypeObject *__pyx_ptype_8fastinit_5_core_4_ext__OptState;
     PyTypeObject *__pyx_ptype_8fastinit_5_core_4_ext__Engine;
+    PyTypeObject *__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace;
+    PyTypeObject *__pyx_ptype_8fastinit_5_core_4_ext__Ensemble;
     PyTypeObject *__pyx_ptype_8fastinit_5_core_4_ext___pyx_defaults;
     PyTypeObject *__pyx_array_type;
     PyTypeObject *__pyx_MemviewEnum_type;
@@ -4515,10 +4654,14 @@ namespace {
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_values;
     __Pyx_memviewslice __pyx_k__5;
     __Pyx_memviewslice __pyx_k__6;
+    __Pyx_memviewslice __pyx_k__7;
+    __Pyx_memviewslice __pyx_k__8;
+    __Pyx_memviewslice __pyx_k__9;
+    __Pyx_memviewslice __pyx_k__10;
     PyObject *__pyx_slice[1];
     PyObject *__pyx_tuple[5];
-    PyObject *__pyx_codeobj_tab[50];
-    PyObject *__pyx_string_tab[338];
+    PyObject *__pyx_codeobj_tab[57];
+    PyObject *__pyx_string_tab[374];
     PyObject *__pyx_number_tab[7];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -4584,343 +4727,379 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #endif
 /* #### Code section: constant_name_defines ### */
 #define __pyx_kp_u_at_0x __pyx_string_tab[0]
-#define __pyx_kp_u_needs_a_CPU_feature_this_machin __pyx_string_tab[1]
-#define __pyx_kp_u_object __pyx_string_tab[2]
-#define __pyx_kp_u_rows __pyx_string_tab[3]
-#define __pyx_kp_u_tree_fragment __pyx_string_tab[4]
-#define __pyx_kp_u__3 __pyx_string_tab[5]
-#define __pyx_kp_u__2 __pyx_string_tab[6]
-#define __pyx_kp_u_choose_one_of_auto_ref_avx2_avx __pyx_string_tab[7]
-#define __pyx_kp_u_MemoryView_of __pyx_string_tab[8]
-#define __pyx_kp_u_contiguous_and_direct __pyx_string_tab[9]
-#define __pyx_kp_u_contiguous_and_indirect __pyx_string_tab[10]
-#define __pyx_kp_u_strided_and_direct_or_indirect __pyx_string_tab[11]
-#define __pyx_kp_u_strided_and_direct __pyx_string_tab[12]
-#define __pyx_kp_u_strided_and_indirect __pyx_string_tab[13]
-#define __pyx_kp_u__4 __pyx_string_tab[14]
-#define __pyx_kp_u_ __pyx_string_tab[15]
-#define __pyx_kp_u_Cannot_assign_to_read_only_memor __pyx_string_tab[16]
-#define __pyx_kp_u_Invalid_mode_expected_c_or_fortr __pyx_string_tab[17]
-#define __pyx_kp_u_Invalid_shape_in_axis __pyx_string_tab[18]
-#define __pyx_kp_u_No_matching_signature_found __pyx_string_tab[19]
-#define __pyx_kp_u_Note_that_Cython_is_deliberately __pyx_string_tab[20]
-#define __pyx_kp_u_activation_kernel __pyx_string_tab[21]
-#define __pyx_kp_u_add_note __pyx_string_tab[22]
-#define __pyx_kp_u_cannot_allocate_the_workspace_fo __pyx_string_tab[23]
-#define __pyx_kp_u_collections_abc __pyx_string_tab[24]
-#define __pyx_kp_u_csrc_fi_act_h_has_an_activation __pyx_string_tab[25]
-#define __pyx_kp_u_disable __pyx_string_tab[26]
-#define __pyx_kp_u_enable __pyx_string_tab[27]
-#define __pyx_kp_u_fastinit__core_cpu_pxi __pyx_string_tab[28]
-#define __pyx_kp_u_fastinit__core_gemm_pxi __pyx_string_tab[29]
-#define __pyx_kp_u_fastinit__core_nn_pxi __pyx_string_tab[30]
-#define __pyx_kp_u_fastinit__core_rng_pxi __pyx_string_tab[31]
-#define __pyx_kp_u_fastinit__core_stats_pxi __pyx_string_tab[32]
-#define __pyx_kp_u_gc __pyx_string_tab[33]
-#define __pyx_kp_u_isenabled __pyx_string_tab[34]
-#define __pyx_kp_u_no_batch_has_gone_through_the_mo __pyx_string_tab[35]
-#define __pyx_kp_u_no_default___reduce___due_to_non __pyx_string_tab[36]
-#define __pyx_kp_u_numpy__core_multiarray_failed_to __pyx_string_tab[37]
-#define __pyx_kp_u_numpy__core_umath_failed_to_impo __pyx_string_tab[38]
-#define __pyx_kp_u_self_ws_cannot_be_converted_to_a __pyx_string_tab[39]
-#define __pyx_kp_u_unable_to_allocate_array_data __pyx_string_tab[40]
-#define __pyx_kp_u_unable_to_allocate_shape_and_str __pyx_string_tab[41]
-#define __pyx_kp_u_unknown_activation_kernel __pyx_string_tab[42]
-#define __pyx_kp_u__7 __pyx_string_tab[43]
-#define __pyx_n_u_ACT_CODES __pyx_string_tab[44]
-#define __pyx_n_u_ASCII __pyx_string_tab[45]
-#define __pyx_n_u_BIAS_COL __pyx_string_tab[46]
-#define __pyx_n_u_BIAS_NONE __pyx_string_tab[47]
-#define __pyx_n_u_BIAS_ROW __pyx_string_tab[48]
-#define __pyx_n_u_Ellipsis __pyx_string_tab[49]
-#define __pyx_n_u_L __pyx_string_tab[50]
-#define __pyx_n_u_LOSS_CODES __pyx_string_tab[51]
-#define __pyx_n_u_OPTIM_CODES __pyx_string_tab[52]
-#define __pyx_n_u_RNG_KINDS __pyx_string_tab[53]
-#define __pyx_n_u_Sequence __pyx_string_tab[54]
-#define __pyx_n_u_View_MemoryView __pyx_string_tab[55]
-#define __pyx_n_u_Engine __pyx_string_tab[56]
-#define __pyx_n_u_Engine___reduce_cython __pyx_string_tab[57]
-#define __pyx_n_u_Engine___setstate_cython __pyx_string_tab[58]
-#define __pyx_n_u_Engine_backprop __pyx_string_tab[59]
-#define __pyx_n_u_Engine_clear_workspaces __pyx_string_tab[60]
-#define __pyx_n_u_Engine_forward __pyx_string_tab[61]
-#define __pyx_n_u_Engine_outputs __pyx_string_tab[62]
-#define __pyx_n_u_Engine_step __pyx_string_tab[63]
-#define __pyx_n_u_OptState __pyx_string_tab[64]
-#define __pyx_n_u_OptState___reduce_cython __pyx_string_tab[65]
-#define __pyx_n_u_OptState___setstate_cython __pyx_string_tab[66]
-#define __pyx_n_u_Workspace __pyx_string_tab[67]
-#define __pyx_n_u_Workspace___reduce_cython __pyx_string_tab[68]
-#define __pyx_n_u_Workspace___setstate_cython __pyx_string_tab[69]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[70]
-#define __pyx_n_u_annotate __pyx_string_tab[71]
-#define __pyx_n_u_class __pyx_string_tab[72]
-#define __pyx_n_u_class_getitem __pyx_string_tab[73]
-#define __pyx_n_u_dict __pyx_string_tab[74]
-#define __pyx_n_u_func __pyx_string_tab[75]
-#define __pyx_n_u_getstate __pyx_string_tab[76]
-#define __pyx_n_u_import __pyx_string_tab[77]
-#define __pyx_n_u_main __pyx_string_tab[78]
-#define __pyx_n_u_module __pyx_string_tab[79]
-#define __pyx_n_u_name_2 __pyx_string_tab[80]
-#define __pyx_n_u_new __pyx_string_tab[81]
-#define __pyx_n_u_pyx_checksum __pyx_string_tab[82]
-#define __pyx_n_u_pyx_state __pyx_string_tab[83]
-#define __pyx_n_u_pyx_type __pyx_string_tab[84]
-#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[85]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[86]
-#define __pyx_n_u_qualname __pyx_string_tab[87]
-#define __pyx_n_u_reduce __pyx_string_tab[88]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[89]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[90]
-#define __pyx_n_u_set_name __pyx_string_tab[91]
-#define __pyx_n_u_setstate __pyx_string_tab[92]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[93]
-#define __pyx_n_u_test __pyx_string_tab[94]
-#define __pyx_n_u_fused_sigindex __pyx_string_tab[95]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[96]
-#define __pyx_n_u_a __pyx_string_tab[97]
-#define __pyx_n_u_abc __pyx_string_tab[98]
-#define __pyx_n_u_act __pyx_string_tab[99]
-#define __pyx_n_u_act_backward __pyx_string_tab[100]
-#define __pyx_n_u_act_backward_const_double_1_cons __pyx_string_tab[101]
-#define __pyx_n_u_act_backward_const_float_1_const __pyx_string_tab[102]
-#define __pyx_n_u_act_forward __pyx_string_tab[103]
-#define __pyx_n_u_act_forward_const_double_1_doubl __pyx_string_tab[104]
-#define __pyx_n_u_act_forward_const_float_1_float __pyx_string_tab[105]
-#define __pyx_n_u_act_kernel __pyx_string_tab[106]
-#define __pyx_n_u_act_needs_pre __pyx_string_tab[107]
-#define __pyx_n_u_act_param __pyx_string_tab[108]
-#define __pyx_n_u_act_params __pyx_string_tab[109]
-#define __pyx_n_u_acts __pyx_string_tab[110]
-#define __pyx_n_u_adam __pyx_string_tab[111]
-#define __pyx_n_u_adamw __pyx_string_tab[112]
-#define __pyx_n_u_all_finite __pyx_string_tab[113]
-#define __pyx_n_u_all_finite_const_double_1 __pyx_string_tab[114]
-#define __pyx_n_u_all_finite_const_float_1 __pyx_string_tab[115]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[116]
-#define __pyx_n_u_alpha __pyx_string_tab[117]
-#define __pyx_n_u_args __pyx_string_tab[118]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[119]
-#define __pyx_n_u_available_kernels __pyx_string_tab[120]
-#define __pyx_n_u_avx2_fma __pyx_string_tab[121]
-#define __pyx_n_u_avx512 __pyx_string_tab[122]
-#define __pyx_n_u_b __pyx_string_tab[123]
-#define __pyx_n_u_b_in_place_below_bytes __pyx_string_tab[124]
-#define __pyx_n_u_backprop __pyx_string_tab[125]
-#define __pyx_n_u_base __pyx_string_tab[126]
-#define __pyx_n_u_bce __pyx_string_tab[127]
-#define __pyx_n_u_beta __pyx_string_tab[128]
-#define __pyx_n_u_beta1 __pyx_string_tab[129]
-#define __pyx_n_u_beta2 __pyx_string_tab[130]
-#define __pyx_n_u_bias __pyx_string_tab[131]
-#define __pyx_n_u_bias_kind __pyx_string_tab[132]
-#define __pyx_n_u_bins __pyx_string_tab[133]
-#define __pyx_n_u_block __pyx_string_tab[134]
-#define __pyx_n_u_c __pyx_string_tab[135]
-#define __pyx_n_u_chunk __pyx_string_tab[136]
-#define __pyx_n_u_clear_workspaces __pyx_string_tab[137]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[138]
-#define __pyx_n_u_clip_norm __pyx_string_tab[139]
-#define __pyx_n_u_compiler_flags __pyx_string_tab[140]
-#define __pyx_n_u_count __pyx_string_tab[141]
-#define __pyx_n_u_counts __pyx_string_tab[142]
-#define __pyx_n_u_cpu_features __pyx_string_tab[143]
-#define __pyx_n_u_cross_entropy __pyx_string_tab[144]
-#define __pyx_n_u_dead_units __pyx_string_tab[145]
-#define __pyx_n_u_dead_units_const_double_1 __pyx_string_tab[146]
-#define __pyx_n_u_dead_units_const_float_1 __pyx_string_tab[147]
-#define __pyx_n_u_defaults __pyx_string_tab[148]
-#define __pyx_n_u_distinct_rows __pyx_string_tab[149]
-#define __pyx_n_u_distinct_rows_const_double_1_con __pyx_string_tab[150]
-#define __pyx_n_u_distinct_rows_const_float_1_cons __pyx_string_tab[151]
-#define __pyx_n_u_double __pyx_string_tab[152]
-#define __pyx_n_u_dtype __pyx_string_tab[153]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[154]
-#define __pyx_n_u_dummy __pyx_string_tab[155]
-#define __pyx_n_u_dy __pyx_string_tab[156]
-#define __pyx_n_u_dz __pyx_string_tab[157]
-#define __pyx_n_u_elu __pyx_string_tab[158]
-#define __pyx_n_u_empty __pyx_string_tab[159]
-#define __pyx_n_u_encode __pyx_string_tab[160]
-#define __pyx_n_u_enumerate __pyx_string_tab[161]
-#define __pyx_n_u_ep __pyx_string_tab[162]
-#define __pyx_n_u_eps __pyx_string_tab[163]
-#define __pyx_n_u_error __pyx_string_tab[164]
-#define __pyx_n_u_exp __pyx_string_tab[165]
-#define __pyx_n_u_exp_const_double_1_double_1 __pyx_string_tab[166]
-#define __pyx_n_u_exp_const_float_1_float_1 __pyx_string_tab[167]
-#define __pyx_n_u_f32 __pyx_string_tab[168]
-#define __pyx_n_u_fastinit__core__ext __pyx_string_tab[169]
-#define __pyx_n_u_flags __pyx_string_tab[170]
-#define __pyx_n_u_float __pyx_string_tab[171]
-#define __pyx_n_u_float32 __pyx_string_tab[172]
-#define __pyx_n_u_float64 __pyx_string_tab[173]
-#define __pyx_n_u_format __pyx_string_tab[174]
-#define __pyx_n_u_fortran __pyx_string_tab[175]
-#define __pyx_n_u_forward __pyx_string_tab[176]
-#define __pyx_n_u_gelu __pyx_string_tab[177]
-#define __pyx_n_u_gelu_tanh __pyx_string_tab[178]
-#define __pyx_n_u_gemm __pyx_string_tab[179]
-#define __pyx_n_u_gemm_info __pyx_string_tab[180]
-#define __pyx_n_u_get __pyx_string_tab[181]
-#define __pyx_n_u_get_num_threads __pyx_string_tab[182]
-#define __pyx_n_u_gin_ss __pyx_string_tab[183]
-#define __pyx_n_u_grads __pyx_string_tab[184]
-#define __pyx_n_u_i __pyx_string_tab[185]
-#define __pyx_n_u_id __pyx_string_tab[186]
-#define __pyx_n_u_identity __pyx_string_tab[187]
-#define __pyx_n_u_index __pyx_string_tab[188]
-#define __pyx_n_u_isz __pyx_string_tab[189]
-#define __pyx_n_u_items __pyx_string_tab[190]
-#define __pyx_n_u_itemsize __pyx_string_tab[191]
-#define __pyx_n_u_k __pyx_string_tab[192]
-#define __pyx_n_u_kc __pyx_string_tab[193]
-#define __pyx_n_u_kernel __pyx_string_tab[194]
-#define __pyx_n_u_kind __pyx_string_tab[195]
-#define __pyx_n_u_kwargs __pyx_string_tab[196]
-#define __pyx_n_u_l __pyx_string_tab[197]
-#define __pyx_n_u_labels_in_range __pyx_string_tab[198]
-#define __pyx_n_u_lda __pyx_string_tab[199]
-#define __pyx_n_u_ldb __pyx_string_tab[200]
-#define __pyx_n_u_ldc __pyx_string_tab[201]
-#define __pyx_n_u_leaky_relu __pyx_string_tab[202]
-#define __pyx_n_u_loss __pyx_string_tab[203]
-#define __pyx_n_u_loss_const_double_1_double_1 __pyx_string_tab[204]
-#define __pyx_n_u_loss_const_float_1_float_1 __pyx_string_tab[205]
-#define __pyx_n_u_lr __pyx_string_tab[206]
-#define __pyx_n_u_m __pyx_string_tab[207]
-#define __pyx_n_u_max __pyx_string_tab[208]
-#define __pyx_n_u_max_mnk __pyx_string_tab[209]
-#define __pyx_n_u_mc __pyx_string_tab[210]
-#define __pyx_n_u_mean __pyx_string_tab[211]
-#define __pyx_n_u_memview __pyx_string_tab[212]
-#define __pyx_n_u_micro_kernel __pyx_string_tab[213]
-#define __pyx_n_u_min __pyx_string_tab[214]
-#define __pyx_n_u_mode __pyx_string_tab[215]
-#define __pyx_n_u_momentum __pyx_string_tab[216]
-#define __pyx_n_u_mse __pyx_string_tab[217]
-#define __pyx_n_u_n __pyx_string_tab[218]
-#define __pyx_n_u_name __pyx_string_tab[219]
-#define __pyx_n_u_names __pyx_string_tab[220]
-#define __pyx_n_u_nc __pyx_string_tab[221]
-#define __pyx_n_u_ndim __pyx_string_tab[222]
-#define __pyx_n_u_nesterov __pyx_string_tab[223]
-#define __pyx_n_u_next __pyx_string_tab[224]
-#define __pyx_n_u_nonfinite __pyx_string_tab[225]
-#define __pyx_n_u_normal __pyx_string_tab[226]
-#define __pyx_n_u_np __pyx_string_tab[227]
-#define __pyx_n_u_numpy __pyx_string_tab[228]
-#define __pyx_n_u_obj __pyx_string_tab[229]
-#define __pyx_n_u_ok __pyx_string_tab[230]
-#define __pyx_n_u_openmp __pyx_string_tab[231]
-#define __pyx_n_u_out __pyx_string_tab[232]
-#define __pyx_n_u_outputs __pyx_string_tab[233]
-#define __pyx_n_u_p0 __pyx_string_tab[234]
-#define __pyx_n_u_p1 __pyx_string_tab[235]
-#define __pyx_n_u_p2 __pyx_string_tab[236]
-#define __pyx_n_u_p3 __pyx_string_tab[237]
-#define __pyx_n_u_pa __pyx_string_tab[238]
-#define __pyx_n_u_pack __pyx_string_tab[239]
-#define __pyx_n_u_param __pyx_string_tab[240]
-#define __pyx_n_u_params __pyx_string_tab[241]
-#define __pyx_n_u_pb __pyx_string_tab[242]
-#define __pyx_n_u_pc __pyx_string_tab[243]
-#define __pyx_n_u_pd __pyx_string_tab[244]
-#define __pyx_n_u_pep __pyx_string_tab[245]
-#define __pyx_n_u_pop __pyx_string_tab[246]
-#define __pyx_n_u_pr __pyx_string_tab[247]
-#define __pyx_n_u_pss __pyx_string_tab[248]
-#define __pyx_n_u_pw __pyx_string_tab[249]
-#define __pyx_n_u_px __pyx_string_tab[250]
-#define __pyx_n_u_py __pyx_string_tab[251]
-#define __pyx_n_u_rc __pyx_string_tab[252]
-#define __pyx_n_u_register __pyx_string_tab[253]
-#define __pyx_n_u_relu __pyx_string_tab[254]
-#define __pyx_n_u_res __pyx_string_tab[255]
-#define __pyx_n_u_rng_block __pyx_string_tab[256]
-#define __pyx_n_u_rng_fill __pyx_string_tab[257]
-#define __pyx_n_u_rng_fill_double_1 __pyx_string_tab[258]
-#define __pyx_n_u_rng_fill_float_1 __pyx_string_tab[259]
-#define __pyx_n_u_rows_2 __pyx_string_tab[260]
-#define __pyx_n_u_s __pyx_string_tab[261]
-#define __pyx_n_u_s1 __pyx_string_tab[262]
-#define __pyx_n_u_s2 __pyx_string_tab[263]
-#define __pyx_n_u_sat_frac __pyx_string_tab[264]
-#define __pyx_n_u_sat_hi __pyx_string_tab[265]
-#define __pyx_n_u_sat_lo __pyx_string_tab[266]
-#define __pyx_n_u_seed __pyx_string_tab[267]
-#define __pyx_n_u_select_act_kernel __pyx_string_tab[268]
-#define __pyx_n_u_select_kernel __pyx_string_tab[269]
-#define __pyx_n_u_self __pyx_string_tab[270]
-#define __pyx_n_u_selu __pyx_string_tab[271]
-#define __pyx_n_u_set_num_threads __pyx_string_tab[272]
-#define __pyx_n_u_setdefault __pyx_string_tab[273]
-#define __pyx_n_u_sgd __pyx_string_tab[274]
-#define __pyx_n_u_shape __pyx_string_tab[275]
-#define __pyx_n_u_sigmoid __pyx_string_tab[276]
-#define __pyx_n_u_signatures __pyx_string_tab[277]
-#define __pyx_n_u_silu __pyx_string_tab[278]
-#define __pyx_n_u_size __pyx_string_tab[279]
-#define __pyx_n_u_sizes __pyx_string_tab[280]
-#define __pyx_n_u_small_path __pyx_string_tab[281]
-#define __pyx_n_u_softplus __pyx_string_tab[282]
-#define __pyx_n_u_softsign __pyx_string_tab[283]
-#define __pyx_n_u_st __pyx_string_tab[284]
-#define __pyx_n_u_start __pyx_string_tab[285]
-#define __pyx_n_u_std __pyx_string_tab[286]
-#define __pyx_n_u_step __pyx_string_tab[287]
-#define __pyx_n_u_stop __pyx_string_tab[288]
-#define __pyx_n_u_stream __pyx_string_tab[289]
-#define __pyx_n_u_struct __pyx_string_tab[290]
-#define __pyx_n_u_tanh __pyx_string_tab[291]
-#define __pyx_n_u_tensor_stats __pyx_string_tab[292]
-#define __pyx_n_u_tensor_stats_double_1 __pyx_string_tab[293]
-#define __pyx_n_u_tensor_stats_float_1 __pyx_string_tab[294]
-#define __pyx_n_u_tile __pyx_string_tab[295]
-#define __pyx_n_u_tol __pyx_string_tab[296]
-#define __pyx_n_u_trans_a __pyx_string_tab[297]
-#define __pyx_n_u_trans_b __pyx_string_tab[298]
-#define __pyx_n_u_truncnormal __pyx_string_tab[299]
-#define __pyx_n_u_uniform __pyx_string_tab[300]
-#define __pyx_n_u_unpack __pyx_string_tab[301]
-#define __pyx_n_u_update __pyx_string_tab[302]
-#define __pyx_n_u_values __pyx_string_tab[303]
-#define __pyx_n_u_w __pyx_string_tab[304]
-#define __pyx_n_u_weight_decay __pyx_string_tab[305]
-#define __pyx_n_u_x __pyx_string_tab[306]
-#define __pyx_n_u_y __pyx_string_tab[307]
-#define __pyx_n_u_z __pyx_string_tab[308]
-#define __pyx_n_u_zero_frac __pyx_string_tab[309]
-#define __pyx_n_b_O __pyx_string_tab[310]
-#define __pyx_kp_b_iso88591_Q __pyx_string_tab[311]
-#define __pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q __pyx_string_tab[312]
-#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1 __pyx_string_tab[313]
-#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1 __pyx_string_tab[314]
-#define __pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q __pyx_string_tab[315]
-#define __pyx_kp_b_iso88591_4u_QoQ __pyx_string_tab[316]
-#define __pyx_kp_b_iso88591_L_E_5U_D_M___d_1_6LO_dde __pyx_string_tab[317]
-#define __pyx_kp_b_iso88591_Rwa __pyx_string_tab[318]
-#define __pyx_kp_b_iso88591__8 __pyx_string_tab[319]
-#define __pyx_kp_b_iso88591_q_aq_1D_q_4q __pyx_string_tab[320]
-#define __pyx_kp_b_iso88591_q_3a_7_5_7_Q_1 __pyx_string_tab[321]
-#define __pyx_kp_b_iso88591_1A __pyx_string_tab[322]
-#define __pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1 __pyx_string_tab[323]
-#define __pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X __pyx_string_tab[324]
-#define __pyx_kp_b_iso88591_1_E_aq_aq_q_Bb_1AS_1_Q_1 __pyx_string_tab[325]
-#define __pyx_kp_b_iso88591_4wa_oQa_s_Q_q_1 __pyx_string_tab[326]
-#define __pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1 __pyx_string_tab[327]
-#define __pyx_kp_b_iso88591_Qc_xq_1AQd_1D_aq __pyx_string_tab[328]
-#define __pyx_kp_b_iso88591_1_5_q_AV7_hb_1_7_aq_AV7_hb_1_7 __pyx_string_tab[329]
-#define __pyx_kp_b_iso88591_1D_q_s_a_j_5Qa_s_a_j_Qa __pyx_string_tab[330]
-#define __pyx_kp_b_iso88591_ar_2Qa_c_ar_0_QbPQQR_AQ_r_Bc_3a __pyx_string_tab[331]
-#define __pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F __pyx_string_tab[332]
-#define __pyx_kp_b_iso88591_A_D_a_IQ __pyx_string_tab[333]
-#define __pyx_kp_b_iso88591_A_4wc_aq_D_fA_a_E_at2Q_F_D_F_2Ru __pyx_string_tab[334]
-#define __pyx_kp_b_iso88591_4A_2Q_r_r_D_t1_D_5_1_aq_T_1_A_7 __pyx_string_tab[335]
-#define __pyx_kp_b_iso88591_H_2Qa_4_1A_D_1A_t1_q_T_5_t4sRS __pyx_string_tab[336]
-#define __pyx_kp_b_iso88591_RRS_2Qa_4_1A_D_1A_t1_1AT_QauO4t __pyx_string_tab[337]
+#define __pyx_kp_u_members_for __pyx_string_tab[1]
+#define __pyx_kp_u_needs_a_CPU_feature_this_machin __pyx_string_tab[2]
+#define __pyx_kp_u_object __pyx_string_tab[3]
+#define __pyx_kp_u_rows __pyx_string_tab[4]
+#define __pyx_kp_u_tree_fragment __pyx_string_tab[5]
+#define __pyx_kp_u__3 __pyx_string_tab[6]
+#define __pyx_kp_u__2 __pyx_string_tab[7]
+#define __pyx_kp_u_choose_one_of_auto_ref_avx2_avx __pyx_string_tab[8]
+#define __pyx_kp_u_MemoryView_of __pyx_string_tab[9]
+#define __pyx_kp_u_contiguous_and_direct __pyx_string_tab[10]
+#define __pyx_kp_u_contiguous_and_indirect __pyx_string_tab[11]
+#define __pyx_kp_u_strided_and_direct_or_indirect __pyx_string_tab[12]
+#define __pyx_kp_u_strided_and_direct __pyx_string_tab[13]
+#define __pyx_kp_u_strided_and_indirect __pyx_string_tab[14]
+#define __pyx_kp_u__4 __pyx_string_tab[15]
+#define __pyx_kp_u_ __pyx_string_tab[16]
+#define __pyx_kp_u_Cannot_assign_to_read_only_memor __pyx_string_tab[17]
+#define __pyx_kp_u_Invalid_mode_expected_c_or_fortr __pyx_string_tab[18]
+#define __pyx_kp_u_Invalid_shape_in_axis __pyx_string_tab[19]
+#define __pyx_kp_u_No_matching_signature_found __pyx_string_tab[20]
+#define __pyx_kp_u_Note_that_Cython_is_deliberately __pyx_string_tab[21]
+#define __pyx_kp_u_Pickling_of_struct_members_such __pyx_string_tab[22]
+#define __pyx_kp_u_activation_kernel __pyx_string_tab[23]
+#define __pyx_kp_u_add_note __pyx_string_tab[24]
+#define __pyx_kp_u_cannot_allocate_the_workspace_fo __pyx_string_tab[25]
+#define __pyx_kp_u_cannot_allocate_the_workspaces_o __pyx_string_tab[26]
+#define __pyx_kp_u_collections_abc __pyx_string_tab[27]
+#define __pyx_kp_u_csrc_fi_act_h_has_an_activation __pyx_string_tab[28]
+#define __pyx_kp_u_disable __pyx_string_tab[29]
+#define __pyx_kp_u_enable __pyx_string_tab[30]
+#define __pyx_kp_u_fastinit__core_cpu_pxi __pyx_string_tab[31]
+#define __pyx_kp_u_fastinit__core_ensemble_pxi __pyx_string_tab[32]
+#define __pyx_kp_u_fastinit__core_gemm_pxi __pyx_string_tab[33]
+#define __pyx_kp_u_fastinit__core_nn_pxi __pyx_string_tab[34]
+#define __pyx_kp_u_fastinit__core_rng_pxi __pyx_string_tab[35]
+#define __pyx_kp_u_fastinit__core_stats_pxi __pyx_string_tab[36]
+#define __pyx_kp_u_gc __pyx_string_tab[37]
+#define __pyx_kp_u_isenabled __pyx_string_tab[38]
+#define __pyx_kp_u_no_batch_has_gone_through_the_mo __pyx_string_tab[39]
+#define __pyx_kp_u_no_default___reduce___due_to_non __pyx_string_tab[40]
+#define __pyx_kp_u_numpy__core_multiarray_failed_to __pyx_string_tab[41]
+#define __pyx_kp_u_numpy__core_umath_failed_to_impo __pyx_string_tab[42]
+#define __pyx_kp_u_self_ws_cannot_be_converted_to_a __pyx_string_tab[43]
+#define __pyx_kp_u_unable_to_allocate_array_data __pyx_string_tab[44]
+#define __pyx_kp_u_unable_to_allocate_shape_and_str __pyx_string_tab[45]
+#define __pyx_kp_u_unknown_activation_kernel __pyx_string_tab[46]
+#define __pyx_kp_u__11 __pyx_string_tab[47]
+#define __pyx_n_u_ACT_CODES __pyx_string_tab[48]
+#define __pyx_n_u_ASCII __pyx_string_tab[49]
+#define __pyx_n_u_BIAS_COL __pyx_string_tab[50]
+#define __pyx_n_u_BIAS_NONE __pyx_string_tab[51]
+#define __pyx_n_u_BIAS_ROW __pyx_string_tab[52]
+#define __pyx_n_u_Ellipsis __pyx_string_tab[53]
+#define __pyx_n_u_L __pyx_string_tab[54]
+#define __pyx_n_u_LOSS_CODES __pyx_string_tab[55]
+#define __pyx_n_u_OPTIM_CODES __pyx_string_tab[56]
+#define __pyx_n_u_RNG_KINDS __pyx_string_tab[57]
+#define __pyx_n_u_Sequence __pyx_string_tab[58]
+#define __pyx_n_u_View_MemoryView __pyx_string_tab[59]
+#define __pyx_n_u_Engine __pyx_string_tab[60]
+#define __pyx_n_u_Engine___reduce_cython __pyx_string_tab[61]
+#define __pyx_n_u_Engine___setstate_cython __pyx_string_tab[62]
+#define __pyx_n_u_Engine_backprop __pyx_string_tab[63]
+#define __pyx_n_u_Engine_clear_workspaces __pyx_string_tab[64]
+#define __pyx_n_u_Engine_forward __pyx_string_tab[65]
+#define __pyx_n_u_Engine_outputs __pyx_string_tab[66]
+#define __pyx_n_u_Engine_step __pyx_string_tab[67]
+#define __pyx_n_u_EnsWorkspace __pyx_string_tab[68]
+#define __pyx_n_u_EnsWorkspace___reduce_cython __pyx_string_tab[69]
+#define __pyx_n_u_EnsWorkspace___setstate_cython __pyx_string_tab[70]
+#define __pyx_n_u_Ensemble __pyx_string_tab[71]
+#define __pyx_n_u_Ensemble___reduce_cython __pyx_string_tab[72]
+#define __pyx_n_u_Ensemble___setstate_cython __pyx_string_tab[73]
+#define __pyx_n_u_Ensemble_bind __pyx_string_tab[74]
+#define __pyx_n_u_Ensemble_run __pyx_string_tab[75]
+#define __pyx_n_u_Ensemble_step __pyx_string_tab[76]
+#define __pyx_n_u_OptState __pyx_string_tab[77]
+#define __pyx_n_u_OptState___reduce_cython __pyx_string_tab[78]
+#define __pyx_n_u_OptState___setstate_cython __pyx_string_tab[79]
+#define __pyx_n_u_Workspace __pyx_string_tab[80]
+#define __pyx_n_u_Workspace___reduce_cython __pyx_string_tab[81]
+#define __pyx_n_u_Workspace___setstate_cython __pyx_string_tab[82]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[83]
+#define __pyx_n_u_annotate __pyx_string_tab[84]
+#define __pyx_n_u_class __pyx_string_tab[85]
+#define __pyx_n_u_class_getitem __pyx_string_tab[86]
+#define __pyx_n_u_dict __pyx_string_tab[87]
+#define __pyx_n_u_func __pyx_string_tab[88]
+#define __pyx_n_u_getstate __pyx_string_tab[89]
+#define __pyx_n_u_import __pyx_string_tab[90]
+#define __pyx_n_u_main __pyx_string_tab[91]
+#define __pyx_n_u_module __pyx_string_tab[92]
+#define __pyx_n_u_name_2 __pyx_string_tab[93]
+#define __pyx_n_u_new __pyx_string_tab[94]
+#define __pyx_n_u_pyx_checksum __pyx_string_tab[95]
+#define __pyx_n_u_pyx_state __pyx_string_tab[96]
+#define __pyx_n_u_pyx_type __pyx_string_tab[97]
+#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[98]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[99]
+#define __pyx_n_u_qualname __pyx_string_tab[100]
+#define __pyx_n_u_reduce __pyx_string_tab[101]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[102]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[103]
+#define __pyx_n_u_set_name __pyx_string_tab[104]
+#define __pyx_n_u_setstate __pyx_string_tab[105]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[106]
+#define __pyx_n_u_test __pyx_string_tab[107]
+#define __pyx_n_u_fused_sigindex __pyx_string_tab[108]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[109]
+#define __pyx_n_u_a __pyx_string_tab[110]
+#define __pyx_n_u_abc __pyx_string_tab[111]
+#define __pyx_n_u_act __pyx_string_tab[112]
+#define __pyx_n_u_act_backward __pyx_string_tab[113]
+#define __pyx_n_u_act_backward_const_double_1_cons __pyx_string_tab[114]
+#define __pyx_n_u_act_backward_const_float_1_const __pyx_string_tab[115]
+#define __pyx_n_u_act_forward __pyx_string_tab[116]
+#define __pyx_n_u_act_forward_const_double_1_doubl __pyx_string_tab[117]
+#define __pyx_n_u_act_forward_const_float_1_float __pyx_string_tab[118]
+#define __pyx_n_u_act_kernel __pyx_string_tab[119]
+#define __pyx_n_u_act_needs_pre __pyx_string_tab[120]
+#define __pyx_n_u_act_param __pyx_string_tab[121]
+#define __pyx_n_u_act_params __pyx_string_tab[122]
+#define __pyx_n_u_active __pyx_string_tab[123]
+#define __pyx_n_u_acts __pyx_string_tab[124]
+#define __pyx_n_u_adam __pyx_string_tab[125]
+#define __pyx_n_u_adamw __pyx_string_tab[126]
+#define __pyx_n_u_all_finite __pyx_string_tab[127]
+#define __pyx_n_u_all_finite_const_double_1 __pyx_string_tab[128]
+#define __pyx_n_u_all_finite_const_float_1 __pyx_string_tab[129]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[130]
+#define __pyx_n_u_alpha __pyx_string_tab[131]
+#define __pyx_n_u_args __pyx_string_tab[132]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[133]
+#define __pyx_n_u_available_kernels __pyx_string_tab[134]
+#define __pyx_n_u_avx2_fma __pyx_string_tab[135]
+#define __pyx_n_u_avx512 __pyx_string_tab[136]
+#define __pyx_n_u_b __pyx_string_tab[137]
+#define __pyx_n_u_b_in_place_below_bytes __pyx_string_tab[138]
+#define __pyx_n_u_backprop __pyx_string_tab[139]
+#define __pyx_n_u_base __pyx_string_tab[140]
+#define __pyx_n_u_bce __pyx_string_tab[141]
+#define __pyx_n_u_beta __pyx_string_tab[142]
+#define __pyx_n_u_beta1 __pyx_string_tab[143]
+#define __pyx_n_u_beta2 __pyx_string_tab[144]
+#define __pyx_n_u_bias __pyx_string_tab[145]
+#define __pyx_n_u_bias_kind __pyx_string_tab[146]
+#define __pyx_n_u_bind __pyx_string_tab[147]
+#define __pyx_n_u_bins __pyx_string_tab[148]
+#define __pyx_n_u_block __pyx_string_tab[149]
+#define __pyx_n_u_bmax __pyx_string_tab[150]
+#define __pyx_n_u_c __pyx_string_tab[151]
+#define __pyx_n_u_chunk __pyx_string_tab[152]
+#define __pyx_n_u_clear_workspaces __pyx_string_tab[153]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[154]
+#define __pyx_n_u_clip_norm __pyx_string_tab[155]
+#define __pyx_n_u_compiler_flags __pyx_string_tab[156]
+#define __pyx_n_u_count __pyx_string_tab[157]
+#define __pyx_n_u_counts __pyx_string_tab[158]
+#define __pyx_n_u_cpu_features __pyx_string_tab[159]
+#define __pyx_n_u_cross_entropy __pyx_string_tab[160]
+#define __pyx_n_u_dead_units __pyx_string_tab[161]
+#define __pyx_n_u_dead_units_const_double_1 __pyx_string_tab[162]
+#define __pyx_n_u_dead_units_const_float_1 __pyx_string_tab[163]
+#define __pyx_n_u_defaults __pyx_string_tab[164]
+#define __pyx_n_u_distinct_rows __pyx_string_tab[165]
+#define __pyx_n_u_distinct_rows_const_double_1_con __pyx_string_tab[166]
+#define __pyx_n_u_distinct_rows_const_float_1_cons __pyx_string_tab[167]
+#define __pyx_n_u_done __pyx_string_tab[168]
+#define __pyx_n_u_double __pyx_string_tab[169]
+#define __pyx_n_u_dtype __pyx_string_tab[170]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[171]
+#define __pyx_n_u_dummy __pyx_string_tab[172]
+#define __pyx_n_u_dy __pyx_string_tab[173]
+#define __pyx_n_u_dz __pyx_string_tab[174]
+#define __pyx_n_u_elu __pyx_string_tab[175]
+#define __pyx_n_u_empty __pyx_string_tab[176]
+#define __pyx_n_u_encode __pyx_string_tab[177]
+#define __pyx_n_u_engines __pyx_string_tab[178]
+#define __pyx_n_u_enumerate __pyx_string_tab[179]
+#define __pyx_n_u_ep __pyx_string_tab[180]
+#define __pyx_n_u_eps __pyx_string_tab[181]
+#define __pyx_n_u_error __pyx_string_tab[182]
+#define __pyx_n_u_exp __pyx_string_tab[183]
+#define __pyx_n_u_exp_const_double_1_double_1 __pyx_string_tab[184]
+#define __pyx_n_u_exp_const_float_1_float_1 __pyx_string_tab[185]
+#define __pyx_n_u_f32 __pyx_string_tab[186]
+#define __pyx_n_u_fastinit__core__ext __pyx_string_tab[187]
+#define __pyx_n_u_flags __pyx_string_tab[188]
+#define __pyx_n_u_float __pyx_string_tab[189]
+#define __pyx_n_u_float32 __pyx_string_tab[190]
+#define __pyx_n_u_float64 __pyx_string_tab[191]
+#define __pyx_n_u_format __pyx_string_tab[192]
+#define __pyx_n_u_fortran __pyx_string_tab[193]
+#define __pyx_n_u_forward __pyx_string_tab[194]
+#define __pyx_n_u_gelu __pyx_string_tab[195]
+#define __pyx_n_u_gelu_tanh __pyx_string_tab[196]
+#define __pyx_n_u_gemm __pyx_string_tab[197]
+#define __pyx_n_u_gemm_info __pyx_string_tab[198]
+#define __pyx_n_u_get __pyx_string_tab[199]
+#define __pyx_n_u_get_num_threads __pyx_string_tab[200]
+#define __pyx_n_u_gin_ss __pyx_string_tab[201]
+#define __pyx_n_u_grads __pyx_string_tab[202]
+#define __pyx_n_u_i __pyx_string_tab[203]
+#define __pyx_n_u_id __pyx_string_tab[204]
+#define __pyx_n_u_identity __pyx_string_tab[205]
+#define __pyx_n_u_idx __pyx_string_tab[206]
+#define __pyx_n_u_index __pyx_string_tab[207]
+#define __pyx_n_u_ist __pyx_string_tab[208]
+#define __pyx_n_u_isz __pyx_string_tab[209]
+#define __pyx_n_u_items __pyx_string_tab[210]
+#define __pyx_n_u_itemsize __pyx_string_tab[211]
+#define __pyx_n_u_j __pyx_string_tab[212]
+#define __pyx_n_u_k __pyx_string_tab[213]
+#define __pyx_n_u_kc __pyx_string_tab[214]
+#define __pyx_n_u_kernel __pyx_string_tab[215]
+#define __pyx_n_u_kind __pyx_string_tab[216]
+#define __pyx_n_u_kwargs __pyx_string_tab[217]
+#define __pyx_n_u_l __pyx_string_tab[218]
+#define __pyx_n_u_labels_in_range __pyx_string_tab[219]
+#define __pyx_n_u_lda __pyx_string_tab[220]
+#define __pyx_n_u_ldb __pyx_string_tab[221]
+#define __pyx_n_u_ldc __pyx_string_tab[222]
+#define __pyx_n_u_leaky_relu __pyx_string_tab[223]
+#define __pyx_n_u_loss __pyx_string_tab[224]
+#define __pyx_n_u_loss_const_double_1_double_1 __pyx_string_tab[225]
+#define __pyx_n_u_loss_const_float_1_float_1 __pyx_string_tab[226]
+#define __pyx_n_u_lr __pyx_string_tab[227]
+#define __pyx_n_u_m __pyx_string_tab[228]
+#define __pyx_n_u_max __pyx_string_tab[229]
+#define __pyx_n_u_max_mnk __pyx_string_tab[230]
+#define __pyx_n_u_mc __pyx_string_tab[231]
+#define __pyx_n_u_mean __pyx_string_tab[232]
+#define __pyx_n_u_memview __pyx_string_tab[233]
+#define __pyx_n_u_micro_kernel __pyx_string_tab[234]
+#define __pyx_n_u_min __pyx_string_tab[235]
+#define __pyx_n_u_mode __pyx_string_tab[236]
+#define __pyx_n_u_momentum __pyx_string_tab[237]
+#define __pyx_n_u_mse __pyx_string_tab[238]
+#define __pyx_n_u_n __pyx_string_tab[239]
+#define __pyx_n_u_name __pyx_string_tab[240]
+#define __pyx_n_u_names __pyx_string_tab[241]
+#define __pyx_n_u_nc __pyx_string_tab[242]
+#define __pyx_n_u_ndim __pyx_string_tab[243]
+#define __pyx_n_u_nesterov __pyx_string_tab[244]
+#define __pyx_n_u_next __pyx_string_tab[245]
+#define __pyx_n_u_nonfinite __pyx_string_tab[246]
+#define __pyx_n_u_normal __pyx_string_tab[247]
+#define __pyx_n_u_np __pyx_string_tab[248]
+#define __pyx_n_u_nsteps __pyx_string_tab[249]
+#define __pyx_n_u_numpy __pyx_string_tab[250]
+#define __pyx_n_u_obj __pyx_string_tab[251]
+#define __pyx_n_u_off __pyx_string_tab[252]
+#define __pyx_n_u_ok __pyx_string_tab[253]
+#define __pyx_n_u_openmp __pyx_string_tab[254]
+#define __pyx_n_u_out __pyx_string_tab[255]
+#define __pyx_n_u_outputs __pyx_string_tab[256]
+#define __pyx_n_u_p0 __pyx_string_tab[257]
+#define __pyx_n_u_p1 __pyx_string_tab[258]
+#define __pyx_n_u_p2 __pyx_string_tab[259]
+#define __pyx_n_u_p3 __pyx_string_tab[260]
+#define __pyx_n_u_pa __pyx_string_tab[261]
+#define __pyx_n_u_pack __pyx_string_tab[262]
+#define __pyx_n_u_param __pyx_string_tab[263]
+#define __pyx_n_u_params __pyx_string_tab[264]
+#define __pyx_n_u_pb __pyx_string_tab[265]
+#define __pyx_n_u_pc __pyx_string_tab[266]
+#define __pyx_n_u_pd __pyx_string_tab[267]
+#define __pyx_n_u_pep __pyx_string_tab[268]
+#define __pyx_n_u_per __pyx_string_tab[269]
+#define __pyx_n_u_pidx __pyx_string_tab[270]
+#define __pyx_n_u_pop __pyx_string_tab[271]
+#define __pyx_n_u_pr __pyx_string_tab[272]
+#define __pyx_n_u_psec __pyx_string_tab[273]
+#define __pyx_n_u_pss __pyx_string_tab[274]
+#define __pyx_n_u_pstart __pyx_string_tab[275]
+#define __pyx_n_u_pw __pyx_string_tab[276]
+#define __pyx_n_u_px __pyx_string_tab[277]
+#define __pyx_n_u_py __pyx_string_tab[278]
+#define __pyx_n_u_rc __pyx_string_tab[279]
+#define __pyx_n_u_register __pyx_string_tab[280]
+#define __pyx_n_u_relu __pyx_string_tab[281]
+#define __pyx_n_u_res __pyx_string_tab[282]
+#define __pyx_n_u_rng_block __pyx_string_tab[283]
+#define __pyx_n_u_rng_fill __pyx_string_tab[284]
+#define __pyx_n_u_rng_fill_double_1 __pyx_string_tab[285]
+#define __pyx_n_u_rng_fill_float_1 __pyx_string_tab[286]
+#define __pyx_n_u_rows_2 __pyx_string_tab[287]
+#define __pyx_n_u_run __pyx_string_tab[288]
+#define __pyx_n_u_s __pyx_string_tab[289]
+#define __pyx_n_u_s1 __pyx_string_tab[290]
+#define __pyx_n_u_s2 __pyx_string_tab[291]
+#define __pyx_n_u_sat_frac __pyx_string_tab[292]
+#define __pyx_n_u_sat_hi __pyx_string_tab[293]
+#define __pyx_n_u_sat_lo __pyx_string_tab[294]
+#define __pyx_n_u_seconds __pyx_string_tab[295]
+#define __pyx_n_u_seed __pyx_string_tab[296]
+#define __pyx_n_u_select_act_kernel __pyx_string_tab[297]
+#define __pyx_n_u_select_kernel __pyx_string_tab[298]
+#define __pyx_n_u_self __pyx_string_tab[299]
+#define __pyx_n_u_selu __pyx_string_tab[300]
+#define __pyx_n_u_set_num_threads __pyx_string_tab[301]
+#define __pyx_n_u_setdefault __pyx_string_tab[302]
+#define __pyx_n_u_sgd __pyx_string_tab[303]
+#define __pyx_n_u_shape __pyx_string_tab[304]
+#define __pyx_n_u_sigmoid __pyx_string_tab[305]
+#define __pyx_n_u_signatures __pyx_string_tab[306]
+#define __pyx_n_u_silu __pyx_string_tab[307]
+#define __pyx_n_u_size __pyx_string_tab[308]
+#define __pyx_n_u_sizes __pyx_string_tab[309]
+#define __pyx_n_u_small_path __pyx_string_tab[310]
+#define __pyx_n_u_softplus __pyx_string_tab[311]
+#define __pyx_n_u_softsign __pyx_string_tab[312]
+#define __pyx_n_u_st __pyx_string_tab[313]
+#define __pyx_n_u_start __pyx_string_tab[314]
+#define __pyx_n_u_states __pyx_string_tab[315]
+#define __pyx_n_u_std __pyx_string_tab[316]
+#define __pyx_n_u_step __pyx_string_tab[317]
+#define __pyx_n_u_stop __pyx_string_tab[318]
+#define __pyx_n_u_stream __pyx_string_tab[319]
+#define __pyx_n_u_struct __pyx_string_tab[320]
+#define __pyx_n_u_t __pyx_string_tab[321]
+#define __pyx_n_u_tanh __pyx_string_tab[322]
+#define __pyx_n_u_tensor_stats __pyx_string_tab[323]
+#define __pyx_n_u_tensor_stats_double_1 __pyx_string_tab[324]
+#define __pyx_n_u_tensor_stats_float_1 __pyx_string_tab[325]
+#define __pyx_n_u_tile __pyx_string_tab[326]
+#define __pyx_n_u_tol __pyx_string_tab[327]
+#define __pyx_n_u_trans_a __pyx_string_tab[328]
+#define __pyx_n_u_trans_b __pyx_string_tab[329]
+#define __pyx_n_u_truncnormal __pyx_string_tab[330]
+#define __pyx_n_u_uniform __pyx_string_tab[331]
+#define __pyx_n_u_unpack __pyx_string_tab[332]
+#define __pyx_n_u_update __pyx_string_tab[333]
+#define __pyx_n_u_values __pyx_string_tab[334]
+#define __pyx_n_u_w __pyx_string_tab[335]
+#define __pyx_n_u_weight_decay __pyx_string_tab[336]
+#define __pyx_n_u_x __pyx_string_tab[337]
+#define __pyx_n_u_xs __pyx_string_tab[338]
+#define __pyx_n_u_y __pyx_string_tab[339]
+#define __pyx_n_u_ys __pyx_string_tab[340]
+#define __pyx_n_u_z __pyx_string_tab[341]
+#define __pyx_n_u_zero_frac __pyx_string_tab[342]
+#define __pyx_n_b_O __pyx_string_tab[343]
+#define __pyx_kp_b_iso88591_Q __pyx_string_tab[344]
+#define __pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q __pyx_string_tab[345]
+#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1 __pyx_string_tab[346]
+#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1 __pyx_string_tab[347]
+#define __pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q __pyx_string_tab[348]
+#define __pyx_kp_b_iso88591_4u_QoQ __pyx_string_tab[349]
+#define __pyx_kp_b_iso88591_L_E_5U_D_M___d_1_6LO_dde __pyx_string_tab[350]
+#define __pyx_kp_b_iso88591_Rwa __pyx_string_tab[351]
+#define __pyx_kp_b_iso88591__12 __pyx_string_tab[352]
+#define __pyx_kp_b_iso88591_q_aq_1D_q_4q __pyx_string_tab[353]
+#define __pyx_kp_b_iso88591_q_3a_7_5_7_Q_1 __pyx_string_tab[354]
+#define __pyx_kp_b_iso88591_1A __pyx_string_tab[355]
+#define __pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1 __pyx_string_tab[356]
+#define __pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X __pyx_string_tab[357]
+#define __pyx_kp_b_iso88591_1_E_aq_aq_q_Bb_1AS_1_Q_1 __pyx_string_tab[358]
+#define __pyx_kp_b_iso88591_4wa_oQa_s_Q_q_1 __pyx_string_tab[359]
+#define __pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1 __pyx_string_tab[360]
+#define __pyx_kp_b_iso88591_Qc_xq_1AQd_1D_aq __pyx_string_tab[361]
+#define __pyx_kp_b_iso88591_1_5_q_AV7_hb_1_7_aq_AV7_hb_1_7 __pyx_string_tab[362]
+#define __pyx_kp_b_iso88591_1D_q_s_a_j_5Qa_s_a_j_Qa __pyx_string_tab[363]
+#define __pyx_kp_b_iso88591_ar_2Qa_c_ar_0_QbPQQR_AQ_r_Bc_3a __pyx_string_tab[364]
+#define __pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F __pyx_string_tab[365]
+#define __pyx_kp_b_iso88591_A_D_a_IQ __pyx_string_tab[366]
+#define __pyx_kp_b_iso88591_AHI_EQ_s_6_6_3fAS_TU_2Rq_aq_b_iq __pyx_string_tab[367]
+#define __pyx_kp_b_iso88591_A_4wc_aq_D_fA_a_E_at2Q_F_D_F_2Ru __pyx_string_tab[368]
+#define __pyx_kp_b_iso88591_A_E_at1_V1A_AU_2Q_1E_1_1E_1_Kt1A __pyx_string_tab[369]
+#define __pyx_kp_b_iso88591_4A_2Q_r_r_D_t1_D_5_1_aq_T_1_A_7 __pyx_string_tab[370]
+#define __pyx_kp_b_iso88591_H_2Qa_4_1A_D_1A_t1_q_T_5_t4sRS __pyx_string_tab[371]
+#define __pyx_kp_b_iso88591_RRS_2Qa_4_1A_D_1A_t1_1AT_QauO4t __pyx_string_tab[372]
+#define __pyx_kp_b_iso88591_s_6_6_1_2Rq_aq_b_iq_b_j_6_wj_4 __pyx_string_tab[373]
 #define __pyx_float_0_0 __pyx_number_tab[0]
 #define __pyx_int_0 __pyx_number_tab[1]
 #define __pyx_int_neg_1 __pyx_number_tab[2]
@@ -4964,6 +5143,10 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_type_8fastinit_5_core_4_ext__OptState);
   Py_CLEAR(clear_module_state->__pyx_ptype_8fastinit_5_core_4_ext__Engine);
   Py_CLEAR(clear_module_state->__pyx_type_8fastinit_5_core_4_ext__Engine);
+  Py_CLEAR(clear_module_state->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace);
+  Py_CLEAR(clear_module_state->__pyx_type_8fastinit_5_core_4_ext__EnsWorkspace);
+  Py_CLEAR(clear_module_state->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble);
+  Py_CLEAR(clear_module_state->__pyx_type_8fastinit_5_core_4_ext__Ensemble);
   Py_CLEAR(clear_module_state->__pyx_ptype_8fastinit_5_core_4_ext___pyx_defaults);
   Py_CLEAR(clear_module_state->__pyx_type_8fastinit_5_core_4_ext___pyx_defaults);
   Py_CLEAR(clear_module_state->__pyx_array_type);
@@ -4980,10 +5163,14 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_values.method);
   __PYX_XCLEAR_MEMVIEW(&clear_module_state->__pyx_k__5, 1);; clear_module_state->__pyx_k__5.memview = NULL; clear_module_state->__pyx_k__5.data = NULL;
   __PYX_XCLEAR_MEMVIEW(&clear_module_state->__pyx_k__6, 1);; clear_module_state->__pyx_k__6.memview = NULL; clear_module_state->__pyx_k__6.data = NULL;
+  __PYX_XCLEAR_MEMVIEW(&clear_module_state->__pyx_k__7, 1);; clear_module_state->__pyx_k__7.memview = NULL; clear_module_state->__pyx_k__7.data = NULL;
+  __PYX_XCLEAR_MEMVIEW(&clear_module_state->__pyx_k__8, 1);; clear_module_state->__pyx_k__8.memview = NULL; clear_module_state->__pyx_k__8.data = NULL;
+  __PYX_XCLEAR_MEMVIEW(&clear_module_state->__pyx_k__9, 1);; clear_module_state->__pyx_k__9.memview = NULL; clear_module_state->__pyx_k__9.data = NULL;
+  __PYX_XCLEAR_MEMVIEW(&clear_module_state->__pyx_k__10, 1);; clear_module_state->__pyx_k__10.memview = NULL; clear_module_state->__pyx_k__10.data = NULL;
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<5; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<50; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<338; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<57; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<374; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<7; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -5032,6 +5219,10 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_type_8fastinit_5_core_4_ext__OptState);
   Py_VISIT(traverse_module_state->__pyx_ptype_8fastinit_5_core_4_ext__Engine);
   Py_VISIT(traverse_module_state->__pyx_type_8fastinit_5_core_4_ext__Engine);
+  Py_VISIT(traverse_module_state->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace);
+  Py_VISIT(traverse_module_state->__pyx_type_8fastinit_5_core_4_ext__EnsWorkspace);
+  Py_VISIT(traverse_module_state->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble);
+  Py_VISIT(traverse_module_state->__pyx_type_8fastinit_5_core_4_ext__Ensemble);
   Py_VISIT(traverse_module_state->__pyx_ptype_8fastinit_5_core_4_ext___pyx_defaults);
   Py_VISIT(traverse_module_state->__pyx_type_8fastinit_5_core_4_ext___pyx_defaults);
   Py_VISIT(traverse_module_state->__pyx_array_type);
@@ -5048,10 +5239,14 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_values.method);
   Py_VISIT(traverse_module_state->__pyx_k__5.memview);
   Py_VISIT(traverse_module_state->__pyx_k__6.memview);
+  Py_VISIT(traverse_module_state->__pyx_k__7.memview);
+  Py_VISIT(traverse_module_state->__pyx_k__8.memview);
+  Py_VISIT(traverse_module_state->__pyx_k__9.memview);
+  Py_VISIT(traverse_module_state->__pyx_k__10.memview);
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<5; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<50; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<338; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<57; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<374; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<7; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -22965,6 +23160,8 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(
  *         return fi_mlp_step_s(m, ws, x, y, n, opt, <float **>s1, <float **>s2, gin_ss)
  *     else:
  *         return fi_mlp_step_d(m, ws, x, y, n, opt, <double **>s1, <double **>s2, gin_ss)             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   {
 
@@ -22983,6 +23180,108 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(
   /* function exit code */
   __pyx_L0:;
   return __pyx_r;
+}
+
+/* "capi.pxd":292
+ *                       const uint8_t *active, double *loss, fi_dim_t *done, double *seconds)
+ * 
+ * cdef inline void ens_step(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
+ *                           const void *y, fi_dim_t y_stride, fi_dim_t n, const uint8_t *active,
+ *                           double *loss) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_step(fi_ens_t const *__pyx_v_e, fi_ens_ws_t *__pyx_v_w, float const *__pyx_v_x, fi_dim_t __pyx_v_x_stride, void const *__pyx_v_y, fi_dim_t __pyx_v_y_stride, fi_dim_t __pyx_v_n, uint8_t const *__pyx_v_active, double *__pyx_v_loss) {
+
+  /* "capi.pxd":296
+ *                           double *loss) noexcept nogil:
+ *     if floating is float:
+ *         fi_ens_step_s(e, w, x, x_stride, y, y_stride, n, active, loss)             # <<<<<<<<<<<<<<
+ *     else:
+ *         fi_ens_step_d(e, w, x, x_stride, y, y_stride, n, active, loss)
+*/
+  fi_ens_step_s(__pyx_v_e, __pyx_v_w, __pyx_v_x, __pyx_v_x_stride, __pyx_v_y, __pyx_v_y_stride, __pyx_v_n, __pyx_v_active, __pyx_v_loss);
+
+  /* "capi.pxd":292
+ *                       const uint8_t *active, double *loss, fi_dim_t *done, double *seconds)
+ * 
+ * cdef inline void ens_step(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
+ *                           const void *y, fi_dim_t y_stride, fi_dim_t n, const uint8_t *active,
+ *                           double *loss) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_step(fi_ens_t const *__pyx_v_e, fi_ens_ws_t *__pyx_v_w, double const *__pyx_v_x, fi_dim_t __pyx_v_x_stride, void const *__pyx_v_y, fi_dim_t __pyx_v_y_stride, fi_dim_t __pyx_v_n, uint8_t const *__pyx_v_active, double *__pyx_v_loss) {
+
+  /* "capi.pxd":298
+ *         fi_ens_step_s(e, w, x, x_stride, y, y_stride, n, active, loss)
+ *     else:
+ *         fi_ens_step_d(e, w, x, x_stride, y, y_stride, n, active, loss)             # <<<<<<<<<<<<<<
+ * 
+ * cdef inline void ens_run(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,
+*/
+  fi_ens_step_d(__pyx_v_e, __pyx_v_w, __pyx_v_x, __pyx_v_x_stride, __pyx_v_y, __pyx_v_y_stride, __pyx_v_n, __pyx_v_active, __pyx_v_loss);
+
+  /* "capi.pxd":292
+ *                       const uint8_t *active, double *loss, fi_dim_t *done, double *seconds)
+ * 
+ * cdef inline void ens_step(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
+ *                           const void *y, fi_dim_t y_stride, fi_dim_t n, const uint8_t *active,
+ *                           double *loss) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+/* "capi.pxd":300
+ *         fi_ens_step_d(e, w, x, x_stride, y, y_stride, n, active, loss)
+ * 
+ * cdef inline void ens_run(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
+ *                          const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
+ *                          const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_run(fi_ens_t const *__pyx_v_e, fi_ens_ws_t *__pyx_v_w, float const *__pyx_v_x, fi_dim_t __pyx_v_x_stride, void const *__pyx_v_y, fi_dim_t __pyx_v_y_stride, int64_t const *__pyx_v_idx, fi_dim_t __pyx_v_idx_stride, fi_dim_t const *__pyx_v_off, fi_dim_t const *__pyx_v_start, fi_dim_t __pyx_v_nsteps, uint8_t const *__pyx_v_active, double *__pyx_v_loss, fi_dim_t *__pyx_v_done, double *__pyx_v_seconds) {
+
+  /* "capi.pxd":305
+ *                          const uint8_t *active, double *loss, fi_dim_t *done, double *seconds) noexcept nogil:
+ *     if floating is float:
+ *         fi_ens_run_s(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)             # <<<<<<<<<<<<<<
+ *     else:
+ *         fi_ens_run_d(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)
+*/
+  fi_ens_run_s(__pyx_v_e, __pyx_v_w, __pyx_v_x, __pyx_v_x_stride, __pyx_v_y, __pyx_v_y_stride, __pyx_v_idx, __pyx_v_idx_stride, __pyx_v_off, __pyx_v_start, __pyx_v_nsteps, __pyx_v_active, __pyx_v_loss, __pyx_v_done, __pyx_v_seconds);
+
+  /* "capi.pxd":300
+ *         fi_ens_step_d(e, w, x, x_stride, y, y_stride, n, active, loss)
+ * 
+ * cdef inline void ens_run(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
+ *                          const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
+ *                          const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
+*/
+
+  /* function exit code */
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_run(fi_ens_t const *__pyx_v_e, fi_ens_ws_t *__pyx_v_w, double const *__pyx_v_x, fi_dim_t __pyx_v_x_stride, void const *__pyx_v_y, fi_dim_t __pyx_v_y_stride, int64_t const *__pyx_v_idx, fi_dim_t __pyx_v_idx_stride, fi_dim_t const *__pyx_v_off, fi_dim_t const *__pyx_v_start, fi_dim_t __pyx_v_nsteps, uint8_t const *__pyx_v_active, double *__pyx_v_loss, fi_dim_t *__pyx_v_done, double *__pyx_v_seconds) {
+
+  /* "capi.pxd":307
+ *         fi_ens_run_s(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)
+ *     else:
+ *         fi_ens_run_d(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)             # <<<<<<<<<<<<<<
+*/
+  fi_ens_run_d(__pyx_v_e, __pyx_v_w, __pyx_v_x, __pyx_v_x_stride, __pyx_v_y, __pyx_v_y_stride, __pyx_v_idx, __pyx_v_idx_stride, __pyx_v_off, __pyx_v_start, __pyx_v_nsteps, __pyx_v_active, __pyx_v_loss, __pyx_v_done, __pyx_v_seconds);
+
+  /* "capi.pxd":300
+ *         fi_ens_step_d(e, w, x, x_stride, y, y_stride, n, active, loss)
+ * 
+ * cdef inline void ens_run(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
+ *                          const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
+ *                          const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
+*/
+
+  /* function exit code */
 }
 
 /* "numpy/__init__.cython-30.pxd":243
@@ -37934,6 +38233,2544 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
+
+/* "fastinit/_core/ensemble.pxi":22
+ *     cdef capi.fi_ens_ws_t ws
+ * 
+ *     def __dealloc__(self):             # <<<<<<<<<<<<<<
+ *         capi.fi_ens_ws_free(&self.ws)
+ * 
+*/
+
+/* Python wrapper */
+static void __pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_1__dealloc__(PyObject *__pyx_v_self); /*proto*/
+static void __pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_1__dealloc__(PyObject *__pyx_v_self) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__dealloc__ (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace___dealloc__(((struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+}
+
+static void __pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace___dealloc__(struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *__pyx_v_self) {
+
+  /* "fastinit/_core/ensemble.pxi":23
+ * 
+ *     def __dealloc__(self):
+ *         capi.fi_ens_ws_free(&self.ws)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  fi_ens_ws_free((&__pyx_v_self->ws));
+
+  /* "fastinit/_core/ensemble.pxi":22
+ *     cdef capi.fi_ens_ws_t ws
+ * 
+ *     def __dealloc__(self):             # <<<<<<<<<<<<<<
+ *         capi.fi_ens_ws_free(&self.ws)
+ * 
+*/
+
+  /* function exit code */
+
+}
+
+/* "(tree fragment)":1
+ * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+ * def __setstate_cython__(self, __pyx_state):
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_3__reduce_cython__(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_13_EnsWorkspace_3__reduce_cython__ = {"__reduce_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_3__reduce_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_3__reduce_cython__(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__reduce_cython__ (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  if (unlikely(__pyx_nargs > 0)) { __Pyx_RaiseArgtupleInvalid("__reduce_cython__", 1, 0, 0, __pyx_nargs); return NULL; }
+  const Py_ssize_t __pyx_kwds_len = unlikely(__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+  if (unlikely(__pyx_kwds_len < 0)) return NULL;
+  if (unlikely(__pyx_kwds_len > 0)) {__Pyx_RejectKeywords("__reduce_cython__", __pyx_kwds); return NULL;}
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace_2__reduce_cython__(((struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace_2__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__reduce_cython__", 0);
+
+  /* "(tree fragment)":2
+ * def __reduce_cython__(self):
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"             # <<<<<<<<<<<<<<
+ * def __setstate_cython__(self, __pyx_state):
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+*/
+  __Pyx_Raise(((PyObject *)(((PyTypeObject*)PyExc_TypeError))), __pyx_mstate_global->__pyx_kp_u_Pickling_of_struct_members_such, 0, 0);
+  __PYX_ERR(1, 2, __pyx_L1_error)
+
+  /* "(tree fragment)":1
+ * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+ * def __setstate_cython__(self, __pyx_state):
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_AddTraceback("fastinit._core._ext._EnsWorkspace.__reduce_cython__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "(tree fragment)":3
+ * def __reduce_cython__(self):
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+ * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_5__setstate_cython__(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_13_EnsWorkspace_5__setstate_cython__ = {"__setstate_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_5__setstate_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_5__setstate_cython__(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  CYTHON_UNUSED PyObject *__pyx_v___pyx_state = 0;
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[1] = {0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__setstate_cython__ (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_pyx_state,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(1, 3, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(1, 3, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__setstate_cython__", 0) < (0)) __PYX_ERR(1, 3, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__setstate_cython__", 1, 1, 1, i); __PYX_ERR(1, 3, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 1)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(1, 3, __pyx_L3_error)
+    }
+    __pyx_v___pyx_state = values[0];
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("__setstate_cython__", 1, 1, 1, __pyx_nargs); __PYX_ERR(1, 3, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("fastinit._core._ext._EnsWorkspace.__setstate_cython__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace_4__setstate_cython__(((struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *)__pyx_v_self), __pyx_v___pyx_state);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace_4__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__setstate_cython__", 0);
+
+  /* "(tree fragment)":4
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+ * def __setstate_cython__(self, __pyx_state):
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"             # <<<<<<<<<<<<<<
+*/
+  __Pyx_Raise(((PyObject *)(((PyTypeObject*)PyExc_TypeError))), __pyx_mstate_global->__pyx_kp_u_Pickling_of_struct_members_such, 0, 0);
+  __PYX_ERR(1, 4, __pyx_L1_error)
+
+  /* "(tree fragment)":3
+ * def __reduce_cython__(self):
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+ * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_AddTraceback("fastinit._core._ext._EnsWorkspace.__setstate_cython__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "fastinit/_core/ensemble.pxi":41
+ *     cdef size_t elsize, yrow
+ * 
+ *     def __cinit__(self, list engines):             # <<<<<<<<<<<<<<
+ *         """engines: the members' _Engine objects, one architecture and dtype (checked by the caller)."""
+ *         cdef int j, k = len(engines)
+*/
+
+/* Python wrapper */
+static int __pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_1__cinit__(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL_TPNEW
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+static int __pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_1__cinit__(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL_TPNEW
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  PyObject *__pyx_v_engines = 0;
+  #if !CYTHON_VECTORCALL_TPNEW
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[1] = {0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  int __pyx_r;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__cinit__ (wrapper)", 0);
+  #if !CYTHON_VECTORCALL_TPNEW
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return -1;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL_TPNEW(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_engines,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL_TPNEW(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(8, 41, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(8, 41, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__cinit__", 0) < (0)) __PYX_ERR(8, 41, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 1, 1, i); __PYX_ERR(8, 41, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 1)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(8, 41, __pyx_L3_error)
+    }
+    __pyx_v_engines = ((PyObject*)values[0]);
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 1, 1, __pyx_nargs); __PYX_ERR(8, 41, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.__cinit__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return -1;
+  __pyx_L4_argument_unpacking_done:;
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_engines), (&PyList_Type), 1, "engines", 1))) __PYX_ERR(8, 41, __pyx_L1_error)
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble___cinit__(((struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)__pyx_v_self), __pyx_v_engines);
+
+  /* function exit code */
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __pyx_r = -1;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  goto __pyx_L7_cleaned_up;
+  __pyx_L0:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __pyx_L7_cleaned_up:;
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static int __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble___cinit__(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, PyObject *__pyx_v_engines) {
+  int __pyx_v_j;
+  int __pyx_v_k;
+  struct __pyx_obj_8fastinit_5_core_4_ext__Engine *__pyx_v_eng = 0;
+  int __pyx_r;
+  __Pyx_RefNannyDeclarations
+  Py_ssize_t __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+  int __pyx_t_6;
+  PyObject *__pyx_t_7 = NULL;
+  fi_mlp_t __pyx_t_8;
+  size_t __pyx_t_9;
+  fi_mlp_t *__pyx_t_10;
+  fi_optim_t **__pyx_t_11;
+  void ***__pyx_t_12;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__cinit__", 0);
+
+  /* "fastinit/_core/ensemble.pxi":43
+ *     def __cinit__(self, list engines):
+ *         """engines: the members' _Engine objects, one architecture and dtype (checked by the caller)."""
+ *         cdef int j, k = len(engines)             # <<<<<<<<<<<<<<
+ *         cdef _Engine eng
+ *         self.m = <capi.fi_mlp_t *>malloc(k * sizeof(capi.fi_mlp_t))
+*/
+  if (unlikely(__pyx_v_engines == Py_None)) {
+    PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
+    __PYX_ERR(8, 43, __pyx_L1_error)
+  }
+  __pyx_t_1 = __Pyx_PyList_GET_SIZE(__pyx_v_engines); if (unlikely(__pyx_t_1 == ((Py_ssize_t)-1))) __PYX_ERR(8, 43, __pyx_L1_error)
+  __pyx_v_k = __pyx_t_1;
+
+  /* "fastinit/_core/ensemble.pxi":45
+ *         cdef int j, k = len(engines)
+ *         cdef _Engine eng
+ *         self.m = <capi.fi_mlp_t *>malloc(k * sizeof(capi.fi_mlp_t))             # <<<<<<<<<<<<<<
+ *         self.opt = <capi.fi_optim_t **>malloc(k * sizeof(capi.fi_optim_t *))
+ *         self.s1 = <void ***>malloc(k * sizeof(void **))
+*/
+  __pyx_v_self->m = ((fi_mlp_t *)malloc((__pyx_v_k * (sizeof(fi_mlp_t)))));
+
+  /* "fastinit/_core/ensemble.pxi":46
+ *         cdef _Engine eng
+ *         self.m = <capi.fi_mlp_t *>malloc(k * sizeof(capi.fi_mlp_t))
+ *         self.opt = <capi.fi_optim_t **>malloc(k * sizeof(capi.fi_optim_t *))             # <<<<<<<<<<<<<<
+ *         self.s1 = <void ***>malloc(k * sizeof(void **))
+ *         self.s2 = <void ***>malloc(k * sizeof(void **))
+*/
+  __pyx_v_self->opt = ((fi_optim_t **)malloc((__pyx_v_k * (sizeof(fi_optim_t *)))));
+
+  /* "fastinit/_core/ensemble.pxi":47
+ *         self.m = <capi.fi_mlp_t *>malloc(k * sizeof(capi.fi_mlp_t))
+ *         self.opt = <capi.fi_optim_t **>malloc(k * sizeof(capi.fi_optim_t *))
+ *         self.s1 = <void ***>malloc(k * sizeof(void **))             # <<<<<<<<<<<<<<
+ *         self.s2 = <void ***>malloc(k * sizeof(void **))
+ *         if not (self.m and self.opt and self.s1 and self.s2):
+*/
+  __pyx_v_self->s1 = ((void ***)malloc((__pyx_v_k * (sizeof(void **)))));
+
+  /* "fastinit/_core/ensemble.pxi":48
+ *         self.opt = <capi.fi_optim_t **>malloc(k * sizeof(capi.fi_optim_t *))
+ *         self.s1 = <void ***>malloc(k * sizeof(void **))
+ *         self.s2 = <void ***>malloc(k * sizeof(void **))             # <<<<<<<<<<<<<<
+ *         if not (self.m and self.opt and self.s1 and self.s2):
+ *             raise MemoryError()
+*/
+  __pyx_v_self->s2 = ((void ***)malloc((__pyx_v_k * (sizeof(void **)))));
+
+  /* "fastinit/_core/ensemble.pxi":49
+ *         self.s1 = <void ***>malloc(k * sizeof(void **))
+ *         self.s2 = <void ***>malloc(k * sizeof(void **))
+ *         if not (self.m and self.opt and self.s1 and self.s2):             # <<<<<<<<<<<<<<
+ *             raise MemoryError()
+ *         for j in range(k):
+*/
+  __pyx_t_3 = (__pyx_v_self->m != 0);
+
+  if (__pyx_t_3) {
+
+  } else {
+
+    __pyx_t_2 = __pyx_t_3;
+
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_3 = (__pyx_v_self->opt != 0);
+
+  if (__pyx_t_3) {
+
+  } else {
+
+    __pyx_t_2 = __pyx_t_3;
+
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_3 = (__pyx_v_self->s1 != 0);
+
+  if (__pyx_t_3) {
+
+  } else {
+
+    __pyx_t_2 = __pyx_t_3;
+
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_3 = (__pyx_v_self->s2 != 0);
+
+
+  __pyx_t_2 = __pyx_t_3;
+
+  __pyx_L4_bool_binop_done:;
+  __pyx_t_3 = (!__pyx_t_2);
+
+
+  if (unlikely(__pyx_t_3)) {
+
+
+    /* "fastinit/_core/ensemble.pxi":50
+ *         self.s2 = <void ***>malloc(k * sizeof(void **))
+ *         if not (self.m and self.opt and self.s1 and self.s2):
+ *             raise MemoryError()             # <<<<<<<<<<<<<<
+ *         for j in range(k):
+ *             eng = <_Engine?>engines[j]
+*/
+    PyErr_NoMemory(); __PYX_ERR(8, 50, __pyx_L1_error)
+
+    /* "fastinit/_core/ensemble.pxi":49
+ *         self.s1 = <void ***>malloc(k * sizeof(void **))
+ *         self.s2 = <void ***>malloc(k * sizeof(void **))
+ *         if not (self.m and self.opt and self.s1 and self.s2):             # <<<<<<<<<<<<<<
+ *             raise MemoryError()
+ *         for j in range(k):
+*/
+  }
+
+  /* "fastinit/_core/ensemble.pxi":51
+ *         if not (self.m and self.opt and self.s1 and self.s2):
+ *             raise MemoryError()
+ *         for j in range(k):             # <<<<<<<<<<<<<<
+ *             eng = <_Engine?>engines[j]
+ *             self.m[j] = eng.m
+*/
+
+  __pyx_t_4 = __pyx_v_k;
+  __pyx_t_5 = __pyx_t_4;
+
+  for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
+    __pyx_v_j = __pyx_t_6;
+
+    /* "fastinit/_core/ensemble.pxi":52
+ *             raise MemoryError()
+ *         for j in range(k):
+ *             eng = <_Engine?>engines[j]             # <<<<<<<<<<<<<<
+ *             self.m[j] = eng.m
+ *             self.opt[j] = NULL
+*/
+    if (unlikely(__pyx_v_engines == Py_None)) {
+      PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
+      __PYX_ERR(8, 52, __pyx_L1_error)
+    }
+    if (!(likely(__Pyx_TypeTest(__Pyx_PyList_GET_ITEM(__pyx_v_engines, __pyx_v_j), __pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine)))) __PYX_ERR(8, 52, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyList_GET_ITEM(__pyx_v_engines, __pyx_v_j);
+    __Pyx_INCREF(__pyx_t_7);
+    __Pyx_XDECREF_SET(__pyx_v_eng, ((struct __pyx_obj_8fastinit_5_core_4_ext__Engine *)__pyx_t_7));
+    __pyx_t_7 = 0;
+
+    /* "fastinit/_core/ensemble.pxi":53
+ *         for j in range(k):
+ *             eng = <_Engine?>engines[j]
+ *             self.m[j] = eng.m             # <<<<<<<<<<<<<<
+ *             self.opt[j] = NULL
+ *         eng = <_Engine>engines[0]
+*/
+    __pyx_t_8 = __pyx_v_eng->m;
+
+    (__pyx_v_self->m[__pyx_v_j]) = __pyx_t_8;
+
+
+    /* "fastinit/_core/ensemble.pxi":54
+ *             eng = <_Engine?>engines[j]
+ *             self.m[j] = eng.m
+ *             self.opt[j] = NULL             # <<<<<<<<<<<<<<
+ *         eng = <_Engine>engines[0]
+ *         self.f32 = eng.f32
+*/
+    (__pyx_v_self->opt[__pyx_v_j]) = NULL;
+  }
+
+
+  /* "fastinit/_core/ensemble.pxi":55
+ *             self.m[j] = eng.m
+ *             self.opt[j] = NULL
+ *         eng = <_Engine>engines[0]             # <<<<<<<<<<<<<<
+ *         self.f32 = eng.f32
+ *         self.elsize = eng.dtype.itemsize
+*/
+  if (unlikely(__pyx_v_engines == Py_None)) {
+    PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
+    __PYX_ERR(8, 55, __pyx_L1_error)
+  }
+  __pyx_t_7 = __Pyx_PyList_GET_ITEM(__pyx_v_engines, 0);
+  __Pyx_INCREF(__pyx_t_7);
+  __Pyx_XDECREF_SET(__pyx_v_eng, ((struct __pyx_obj_8fastinit_5_core_4_ext__Engine *)__pyx_t_7));
+  __pyx_t_7 = 0;
+
+  /* "fastinit/_core/ensemble.pxi":56
+ *             self.opt[j] = NULL
+ *         eng = <_Engine>engines[0]
+ *         self.f32 = eng.f32             # <<<<<<<<<<<<<<
+ *         self.elsize = eng.dtype.itemsize
+ *         self._engines = list(engines)
+*/
+  __pyx_t_3 = __pyx_v_eng->f32;
+
+  __pyx_v_self->f32 = __pyx_t_3;
+
+  /* "fastinit/_core/ensemble.pxi":57
+ *         eng = <_Engine>engines[0]
+ *         self.f32 = eng.f32
+ *         self.elsize = eng.dtype.itemsize             # <<<<<<<<<<<<<<
+ *         self._engines = list(engines)
+ *         self._states = None
+*/
+  __pyx_t_7 = __Pyx_PyObject_GetAttrStr(__pyx_v_eng->dtype, __pyx_mstate_global->__pyx_n_u_itemsize); if (unlikely(!__pyx_t_7)) __PYX_ERR(8, 57, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_7);
+  __pyx_t_9 = __Pyx_PyLong_As_size_t(__pyx_t_7); if (unlikely((__pyx_t_9 == (size_t)-1) && PyErr_Occurred())) __PYX_ERR(8, 57, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+  __pyx_v_self->elsize = __pyx_t_9;
+
+  /* "fastinit/_core/ensemble.pxi":58
+ *         self.f32 = eng.f32
+ *         self.elsize = eng.dtype.itemsize
+ *         self._engines = list(engines)             # <<<<<<<<<<<<<<
+ *         self._states = None
+ *         self._ws = {}
+*/
+  __pyx_t_7 = PySequence_List(__pyx_v_engines); if (unlikely(!__pyx_t_7)) __PYX_ERR(8, 58, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_7);
+  __Pyx_GIVEREF(__pyx_t_7);
+  __Pyx_GOTREF(__pyx_v_self->_engines);
+  __Pyx_DECREF_SET(__pyx_v_self->_engines, ((PyObject*)__pyx_t_7));
+  __pyx_t_7 = 0;
+
+  /* "fastinit/_core/ensemble.pxi":59
+ *         self.elsize = eng.dtype.itemsize
+ *         self._engines = list(engines)
+ *         self._states = None             # <<<<<<<<<<<<<<
+ *         self._ws = {}
+ *         self.k = k
+*/
+  __Pyx_INCREF(Py_None);
+  __Pyx_GIVEREF(Py_None);
+  __Pyx_GOTREF(__pyx_v_self->_states);
+  __Pyx_DECREF_SET(__pyx_v_self->_states, ((PyObject*)Py_None));
+
+  /* "fastinit/_core/ensemble.pxi":60
+ *         self._engines = list(engines)
+ *         self._states = None
+ *         self._ws = {}             # <<<<<<<<<<<<<<
+ *         self.k = k
+ *         self.yrow = capi.fi_ens_y_row_bytes(&self.m[0], self.elsize)
+*/
+  __pyx_t_7 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_7)) __PYX_ERR(8, 60, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_7);
+  __Pyx_GIVEREF(__pyx_t_7);
+  __Pyx_GOTREF(__pyx_v_self->_ws);
+  __Pyx_DECREF_SET(__pyx_v_self->_ws, ((PyObject*)__pyx_t_7));
+  __pyx_t_7 = 0;
+
+  /* "fastinit/_core/ensemble.pxi":61
+ *         self._states = None
+ *         self._ws = {}
+ *         self.k = k             # <<<<<<<<<<<<<<
+ *         self.yrow = capi.fi_ens_y_row_bytes(&self.m[0], self.elsize)
+ *         self.e.k = k
+*/
+  __pyx_v_self->k = __pyx_v_k;
+
+  /* "fastinit/_core/ensemble.pxi":62
+ *         self._ws = {}
+ *         self.k = k
+ *         self.yrow = capi.fi_ens_y_row_bytes(&self.m[0], self.elsize)             # <<<<<<<<<<<<<<
+ *         self.e.k = k
+ *         self.e.m = self.m
+*/
+  __pyx_v_self->yrow = fi_ens_y_row_bytes((&(__pyx_v_self->m[0])), __pyx_v_self->elsize);
+
+  /* "fastinit/_core/ensemble.pxi":63
+ *         self.k = k
+ *         self.yrow = capi.fi_ens_y_row_bytes(&self.m[0], self.elsize)
+ *         self.e.k = k             # <<<<<<<<<<<<<<
+ *         self.e.m = self.m
+ *         self.e.opt = self.opt
+*/
+  __pyx_v_self->e.k = __pyx_v_k;
+
+  /* "fastinit/_core/ensemble.pxi":64
+ *         self.yrow = capi.fi_ens_y_row_bytes(&self.m[0], self.elsize)
+ *         self.e.k = k
+ *         self.e.m = self.m             # <<<<<<<<<<<<<<
+ *         self.e.opt = self.opt
+ *         self.e.s1 = self.s1
+*/
+  __pyx_t_10 = __pyx_v_self->m;
+
+  __pyx_v_self->e.m = __pyx_t_10;
+
+  /* "fastinit/_core/ensemble.pxi":65
+ *         self.e.k = k
+ *         self.e.m = self.m
+ *         self.e.opt = self.opt             # <<<<<<<<<<<<<<
+ *         self.e.s1 = self.s1
+ *         self.e.s2 = self.s2
+*/
+  __pyx_t_11 = __pyx_v_self->opt;
+
+  __pyx_v_self->e.opt = __pyx_t_11;
+
+  /* "fastinit/_core/ensemble.pxi":66
+ *         self.e.m = self.m
+ *         self.e.opt = self.opt
+ *         self.e.s1 = self.s1             # <<<<<<<<<<<<<<
+ *         self.e.s2 = self.s2
+ * 
+*/
+  __pyx_t_12 = __pyx_v_self->s1;
+
+  __pyx_v_self->e.s1 = __pyx_t_12;
+
+  /* "fastinit/_core/ensemble.pxi":67
+ *         self.e.opt = self.opt
+ *         self.e.s1 = self.s1
+ *         self.e.s2 = self.s2             # <<<<<<<<<<<<<<
+ * 
+ *     def __dealloc__(self):
+*/
+  __pyx_t_12 = __pyx_v_self->s2;
+
+  __pyx_v_self->e.s2 = __pyx_t_12;
+
+  /* "fastinit/_core/ensemble.pxi":41
+ *     cdef size_t elsize, yrow
+ * 
+ *     def __cinit__(self, list engines):             # <<<<<<<<<<<<<<
+ *         """engines: the members' _Engine objects, one architecture and dtype (checked by the caller)."""
+ *         cdef int j, k = len(engines)
+*/
+
+  /* function exit code */
+  __pyx_r = 0;
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_7);
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.__cinit__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = -1;
+  __pyx_L0:;
+
+
+  __Pyx_XDECREF((PyObject *)__pyx_v_eng);
+
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "fastinit/_core/ensemble.pxi":69
+ *         self.e.s2 = self.s2
+ * 
+ *     def __dealloc__(self):             # <<<<<<<<<<<<<<
+ *         free(self.m)
+ *         free(self.opt)
+*/
+
+/* Python wrapper */
+static void __pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_3__dealloc__(PyObject *__pyx_v_self); /*proto*/
+static void __pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_3__dealloc__(PyObject *__pyx_v_self) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__dealloc__ (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_2__dealloc__(((struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+}
+
+static void __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_2__dealloc__(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self) {
+
+  /* "fastinit/_core/ensemble.pxi":70
+ * 
+ *     def __dealloc__(self):
+ *         free(self.m)             # <<<<<<<<<<<<<<
+ *         free(self.opt)
+ *         free(self.s1)
+*/
+  free(__pyx_v_self->m);
+
+  /* "fastinit/_core/ensemble.pxi":71
+ *     def __dealloc__(self):
+ *         free(self.m)
+ *         free(self.opt)             # <<<<<<<<<<<<<<
+ *         free(self.s1)
+ *         free(self.s2)
+*/
+  free(__pyx_v_self->opt);
+
+  /* "fastinit/_core/ensemble.pxi":72
+ *         free(self.m)
+ *         free(self.opt)
+ *         free(self.s1)             # <<<<<<<<<<<<<<
+ *         free(self.s2)
+ * 
+*/
+  free(__pyx_v_self->s1);
+
+  /* "fastinit/_core/ensemble.pxi":73
+ *         free(self.opt)
+ *         free(self.s1)
+ *         free(self.s2)             # <<<<<<<<<<<<<<
+ * 
+ *     def bind(self, list states):
+*/
+  free(__pyx_v_self->s2);
+
+  /* "fastinit/_core/ensemble.pxi":69
+ *         self.e.s2 = self.s2
+ * 
+ *     def __dealloc__(self):             # <<<<<<<<<<<<<<
+ *         free(self.m)
+ *         free(self.opt)
+*/
+
+  /* function exit code */
+
+}
+
+/* "fastinit/_core/ensemble.pxi":75
+ *         free(self.s2)
+ * 
+ *     def bind(self, list states):             # <<<<<<<<<<<<<<
+ *         """Use states[j] (an _OptState made for member j) for member j from now on."""
+ *         cdef int j
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_5bind(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_9_Ensemble_4bind, "Use states[j] (an _OptState made for member j) for member j from now on.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_5bind = {"bind", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_5bind, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_9_Ensemble_4bind};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_5bind(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  PyObject *__pyx_v_states = 0;
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[1] = {0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("bind (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_states,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(8, 75, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(8, 75, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "bind", 0) < (0)) __PYX_ERR(8, 75, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("bind", 1, 1, 1, i); __PYX_ERR(8, 75, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 1)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(8, 75, __pyx_L3_error)
+    }
+    __pyx_v_states = ((PyObject*)values[0]);
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("bind", 1, 1, 1, __pyx_nargs); __PYX_ERR(8, 75, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.bind", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_states), (&PyList_Type), 1, "states", 1))) __PYX_ERR(8, 75, __pyx_L1_error)
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_4bind(((struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)__pyx_v_self), __pyx_v_states);
+
+  /* function exit code */
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __pyx_r = NULL;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  goto __pyx_L7_cleaned_up;
+  __pyx_L0:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __pyx_L7_cleaned_up:;
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_4bind(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, PyObject *__pyx_v_states) {
+  int __pyx_v_j;
+  struct __pyx_obj_8fastinit_5_core_4_ext__OptState *__pyx_v_st = 0;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  PyObject *__pyx_t_4 = NULL;
+  void **__pyx_t_5;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("bind", 0);
+
+  /* "fastinit/_core/ensemble.pxi":79
+ *         cdef int j
+ *         cdef _OptState st
+ *         for j in range(self.k):             # <<<<<<<<<<<<<<
+ *             st = <_OptState?>states[j]
+ *             self.opt[j] = &st.opt
+*/
+
+  __pyx_t_1 = __pyx_v_self->k;
+  __pyx_t_2 = __pyx_t_1;
+
+  for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
+    __pyx_v_j = __pyx_t_3;
+
+    /* "fastinit/_core/ensemble.pxi":80
+ *         cdef _OptState st
+ *         for j in range(self.k):
+ *             st = <_OptState?>states[j]             # <<<<<<<<<<<<<<
+ *             self.opt[j] = &st.opt
+ *             self.s1[j] = st.s1
+*/
+    if (unlikely(__pyx_v_states == Py_None)) {
+      PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
+      __PYX_ERR(8, 80, __pyx_L1_error)
+    }
+    if (!(likely(__Pyx_TypeTest(__Pyx_PyList_GET_ITEM(__pyx_v_states, __pyx_v_j), __pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__OptState)))) __PYX_ERR(8, 80, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyList_GET_ITEM(__pyx_v_states, __pyx_v_j);
+    __Pyx_INCREF(__pyx_t_4);
+    __Pyx_XDECREF_SET(__pyx_v_st, ((struct __pyx_obj_8fastinit_5_core_4_ext__OptState *)__pyx_t_4));
+    __pyx_t_4 = 0;
+
+    /* "fastinit/_core/ensemble.pxi":81
+ *         for j in range(self.k):
+ *             st = <_OptState?>states[j]
+ *             self.opt[j] = &st.opt             # <<<<<<<<<<<<<<
+ *             self.s1[j] = st.s1
+ *             self.s2[j] = st.s2
+*/
+    (__pyx_v_self->opt[__pyx_v_j]) = (&__pyx_v_st->opt);
+
+    /* "fastinit/_core/ensemble.pxi":82
+ *             st = <_OptState?>states[j]
+ *             self.opt[j] = &st.opt
+ *             self.s1[j] = st.s1             # <<<<<<<<<<<<<<
+ *             self.s2[j] = st.s2
+ *         self._states = list(states)
+*/
+    __pyx_t_5 = __pyx_v_st->s1;
+
+    (__pyx_v_self->s1[__pyx_v_j]) = __pyx_t_5;
+
+
+    /* "fastinit/_core/ensemble.pxi":83
+ *             self.opt[j] = &st.opt
+ *             self.s1[j] = st.s1
+ *             self.s2[j] = st.s2             # <<<<<<<<<<<<<<
+ *         self._states = list(states)
+ * 
+*/
+    __pyx_t_5 = __pyx_v_st->s2;
+
+    (__pyx_v_self->s2[__pyx_v_j]) = __pyx_t_5;
+
+  }
+
+
+  /* "fastinit/_core/ensemble.pxi":84
+ *             self.s1[j] = st.s1
+ *             self.s2[j] = st.s2
+ *         self._states = list(states)             # <<<<<<<<<<<<<<
+ * 
+ *     cdef capi.fi_ens_ws_t *_workspace(self, fi_dim_t n) except NULL:
+*/
+  __pyx_t_4 = PySequence_List(__pyx_v_states); if (unlikely(!__pyx_t_4)) __PYX_ERR(8, 84, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_GIVEREF(__pyx_t_4);
+  __Pyx_GOTREF(__pyx_v_self->_states);
+  __Pyx_DECREF_SET(__pyx_v_self->_states, ((PyObject*)__pyx_t_4));
+  __pyx_t_4 = 0;
+
+  /* "fastinit/_core/ensemble.pxi":75
+ *         free(self.s2)
+ * 
+ *     def bind(self, list states):             # <<<<<<<<<<<<<<
+ *         """Use states[j] (an _OptState made for member j) for member j from now on."""
+ *         cdef int j
+*/
+
+  /* function exit code */
+  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_4);
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.bind", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+
+  __Pyx_XDECREF((PyObject *)__pyx_v_st);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "fastinit/_core/ensemble.pxi":86
+ *         self._states = list(states)
+ * 
+ *     cdef capi.fi_ens_ws_t *_workspace(self, fi_dim_t n) except NULL:             # <<<<<<<<<<<<<<
+ *         cdef _EnsWorkspace w = self._ws.get(n)
+ *         if w is None:
+*/
+
+static fi_ens_ws_t *__pyx_f_8fastinit_5_core_4_ext_9_Ensemble__workspace(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, fi_dim_t __pyx_v_n) {
+  struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *__pyx_v_w = 0;
+  fi_ens_ws_t *__pyx_r;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  int __pyx_t_3;
+  Py_ssize_t __pyx_t_4;
+  size_t __pyx_t_5;
+  PyObject *__pyx_t_6 = NULL;
+  PyObject *__pyx_t_7 = NULL;
+  PyObject *__pyx_t_8[5];
+  int __pyx_t_9;
+  PyObject *__pyx_t_10 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("_workspace", 0);
+
+  /* "fastinit/_core/ensemble.pxi":87
+ * 
+ *     cdef capi.fi_ens_ws_t *_workspace(self, fi_dim_t n) except NULL:
+ *         cdef _EnsWorkspace w = self._ws.get(n)             # <<<<<<<<<<<<<<
+ *         if w is None:
+ *             if len(self._ws) >= 4:
+*/
+  if (unlikely(__pyx_v_self->_ws == Py_None)) {
+    PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "get");
+    __PYX_ERR(8, 87, __pyx_L1_error)
+  }
+  __pyx_t_1 = __Pyx_PyLong_From_int64_t(__pyx_v_n); if (unlikely(!__pyx_t_1)) __PYX_ERR(8, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_2 = __Pyx_PyDict_GetItemDefault(__pyx_v_self->_ws, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_2)) __PYX_ERR(8, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  if (!(likely(((__pyx_t_2) == Py_None) || likely(__Pyx_TypeTest(__pyx_t_2, __pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace))))) __PYX_ERR(8, 87, __pyx_L1_error)
+  __pyx_v_w = ((struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *)__pyx_t_2);
+  __pyx_t_2 = 0;
+
+  /* "fastinit/_core/ensemble.pxi":88
+ *     cdef capi.fi_ens_ws_t *_workspace(self, fi_dim_t n) except NULL:
+ *         cdef _EnsWorkspace w = self._ws.get(n)
+ *         if w is None:             # <<<<<<<<<<<<<<
+ *             if len(self._ws) >= 4:
+ *                 self._ws.pop(next(iter(self._ws)))
+*/
+  __pyx_t_3 = (((PyObject *)__pyx_v_w) == Py_None);
+  if (__pyx_t_3) {
+
+
+    /* "fastinit/_core/ensemble.pxi":89
+ *         cdef _EnsWorkspace w = self._ws.get(n)
+ *         if w is None:
+ *             if len(self._ws) >= 4:             # <<<<<<<<<<<<<<
+ *                 self._ws.pop(next(iter(self._ws)))
+ *             w = _EnsWorkspace()
+*/
+    __pyx_t_2 = __pyx_v_self->_ws;
+    __Pyx_INCREF(__pyx_t_2);
+    if (unlikely(__pyx_t_2 == Py_None)) {
+      PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
+      __PYX_ERR(8, 89, __pyx_L1_error)
+    }
+    __pyx_t_4 = PyDict_Size(__pyx_t_2); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(8, 89, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_3 = (__pyx_t_4 >= 4);
+
+
+    if (__pyx_t_3) {
+
+
+      /* "fastinit/_core/ensemble.pxi":90
+ *         if w is None:
+ *             if len(self._ws) >= 4:
+ *                 self._ws.pop(next(iter(self._ws)))             # <<<<<<<<<<<<<<
+ *             w = _EnsWorkspace()
+ *             if capi.fi_ens_ws_init(&w.ws, &self.m[0], self.k, n, self.elsize) != 0:
+*/
+      if (unlikely(__pyx_v_self->_ws == Py_None)) {
+        PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "pop");
+        __PYX_ERR(8, 90, __pyx_L1_error)
+      }
+      __pyx_t_2 = __pyx_v_self->_ws;
+      __Pyx_INCREF(__pyx_t_2);
+      __pyx_t_1 = PyObject_GetIter(__pyx_t_2); if (unlikely(!__pyx_t_1)) __PYX_ERR(8, 90, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __pyx_t_2 = __Pyx_PyIter_Next(__pyx_t_1); if (unlikely(!__pyx_t_2)) __PYX_ERR(8, 90, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+      __pyx_t_1 = __Pyx_PyDict_Pop(__pyx_v_self->_ws, __pyx_t_2, ((PyObject *)NULL)); if (unlikely(!__pyx_t_1)) __PYX_ERR(8, 90, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+
+      /* "fastinit/_core/ensemble.pxi":89
+ *         cdef _EnsWorkspace w = self._ws.get(n)
+ *         if w is None:
+ *             if len(self._ws) >= 4:             # <<<<<<<<<<<<<<
+ *                 self._ws.pop(next(iter(self._ws)))
+ *             w = _EnsWorkspace()
+*/
+    }
+
+    /* "fastinit/_core/ensemble.pxi":91
+ *             if len(self._ws) >= 4:
+ *                 self._ws.pop(next(iter(self._ws)))
+ *             w = _EnsWorkspace()             # <<<<<<<<<<<<<<
+ *             if capi.fi_ens_ws_init(&w.ws, &self.m[0], self.k, n, self.elsize) != 0:
+ *                 raise MemoryError(f"cannot allocate the workspaces of {self.k} members for {n} rows")
+*/
+    __pyx_t_2 = NULL;
+    __pyx_t_5 = 1;
+    {
+      PyObject *__pyx_callargs[2] = {__pyx_t_2, NULL};
+      __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace, __pyx_callargs+__pyx_t_5, (1-__pyx_t_5) | (__pyx_t_5*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(8, 91, __pyx_L1_error)
+      __Pyx_GOTREF((PyObject *)__pyx_t_1);
+    }
+    __Pyx_DECREF_SET(__pyx_v_w, ((struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *)__pyx_t_1));
+    __pyx_t_1 = 0;
+
+    /* "fastinit/_core/ensemble.pxi":92
+ *                 self._ws.pop(next(iter(self._ws)))
+ *             w = _EnsWorkspace()
+ *             if capi.fi_ens_ws_init(&w.ws, &self.m[0], self.k, n, self.elsize) != 0:             # <<<<<<<<<<<<<<
+ *                 raise MemoryError(f"cannot allocate the workspaces of {self.k} members for {n} rows")
+ *             self._ws[n] = w
+*/
+    __pyx_t_3 = (fi_ens_ws_init((&__pyx_v_w->ws), (&(__pyx_v_self->m[0])), __pyx_v_self->k, __pyx_v_n, __pyx_v_self->elsize) != 0);
+
+    if (unlikely(__pyx_t_3)) {
+
+
+      /* "fastinit/_core/ensemble.pxi":93
+ *             w = _EnsWorkspace()
+ *             if capi.fi_ens_ws_init(&w.ws, &self.m[0], self.k, n, self.elsize) != 0:
+ *                 raise MemoryError(f"cannot allocate the workspaces of {self.k} members for {n} rows")             # <<<<<<<<<<<<<<
+ *             self._ws[n] = w
+ *         return &w.ws
+*/
+      __pyx_t_2 = NULL;
+      __pyx_t_6 = __Pyx_PyUnicode_From_int(__pyx_v_self->k, 0, ' ', 'd'); if (unlikely(!__pyx_t_6)) __PYX_ERR(8, 93, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_6);
+      __pyx_t_7 = __Pyx_PyUnicode_From_fi_dim_t(__pyx_v_n, 0, ' ', 'd'); if (unlikely(!__pyx_t_7)) __PYX_ERR(8, 93, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_7);
+      __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u_cannot_allocate_the_workspaces_o;
+      __pyx_t_8[1] = __pyx_t_6;
+      __pyx_t_8[2] = __pyx_mstate_global->__pyx_kp_u_members_for;
+      __pyx_t_8[3] = __pyx_t_7;
+      __pyx_t_8[4] = __pyx_mstate_global->__pyx_kp_u_rows;
+      __pyx_t_4 = 52;
+      #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
+      __pyx_t_4 += __Pyx_PyUnicode_GET_LENGTH(__pyx_t_8[1]) + __Pyx_PyUnicode_GET_LENGTH(__pyx_t_8[3]);
+      #endif
+      __pyx_t_9 = 0;
+      __pyx_t_10 = __Pyx_PyUnicode_Join(__pyx_t_8, 5, __pyx_t_4, __pyx_t_9);
+      if (unlikely(!__pyx_t_10)) __PYX_ERR(8, 93, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_10);
+      __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+      __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
+      __pyx_t_5 = 1;
+      {
+        PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_t_10};
+        __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_MemoryError)), __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (__pyx_t_5*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+        __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+        __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+        if (unlikely(!__pyx_t_1)) __PYX_ERR(8, 93, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_1);
+      }
+      __Pyx_Raise(__pyx_t_1, 0, 0, 0);
+      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+      __PYX_ERR(8, 93, __pyx_L1_error)
+
+      /* "fastinit/_core/ensemble.pxi":92
+ *                 self._ws.pop(next(iter(self._ws)))
+ *             w = _EnsWorkspace()
+ *             if capi.fi_ens_ws_init(&w.ws, &self.m[0], self.k, n, self.elsize) != 0:             # <<<<<<<<<<<<<<
+ *                 raise MemoryError(f"cannot allocate the workspaces of {self.k} members for {n} rows")
+ *             self._ws[n] = w
+*/
+    }
+
+    /* "fastinit/_core/ensemble.pxi":94
+ *             if capi.fi_ens_ws_init(&w.ws, &self.m[0], self.k, n, self.elsize) != 0:
+ *                 raise MemoryError(f"cannot allocate the workspaces of {self.k} members for {n} rows")
+ *             self._ws[n] = w             # <<<<<<<<<<<<<<
+ *         return &w.ws
+ * 
+*/
+    if (unlikely(__pyx_v_self->_ws == Py_None)) {
+      PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
+      __PYX_ERR(8, 94, __pyx_L1_error)
+    }
+    __pyx_t_1 = __Pyx_PyLong_From_int64_t(__pyx_v_n); if (unlikely(!__pyx_t_1)) __PYX_ERR(8, 94, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+    if (unlikely((PyDict_SetItem(__pyx_v_self->_ws, __pyx_t_1, ((PyObject *)__pyx_v_w)) < 0))) __PYX_ERR(8, 94, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+
+    /* "fastinit/_core/ensemble.pxi":88
+ *     cdef capi.fi_ens_ws_t *_workspace(self, fi_dim_t n) except NULL:
+ *         cdef _EnsWorkspace w = self._ws.get(n)
+ *         if w is None:             # <<<<<<<<<<<<<<
+ *             if len(self._ws) >= 4:
+ *                 self._ws.pop(next(iter(self._ws)))
+*/
+  }
+
+  /* "fastinit/_core/ensemble.pxi":95
+ *                 raise MemoryError(f"cannot allocate the workspaces of {self.k} members for {n} rows")
+ *             self._ws[n] = w
+ *         return &w.ws             # <<<<<<<<<<<<<<
+ * 
+ *     def step(self, cnp.ndarray x, cnp.ndarray y, double[::1] loss, const uint8_t[::1] active=None):
+*/
+  {
+
+    __pyx_r = (&__pyx_v_w->ws);
+  }
+  goto __pyx_L0;
+
+  /* "fastinit/_core/ensemble.pxi":86
+ *         self._states = list(states)
+ * 
+ *     cdef capi.fi_ens_ws_t *_workspace(self, fi_dim_t n) except NULL:             # <<<<<<<<<<<<<<
+ *         cdef _EnsWorkspace w = self._ws.get(n)
+ *         if w is None:
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_2);
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_XDECREF(__pyx_t_7);
+  __Pyx_XDECREF(__pyx_t_10);
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble._workspace", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XDECREF((PyObject *)__pyx_v_w);
+
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "fastinit/_core/ensemble.pxi":97
+ *         return &w.ws
+ * 
+ *     def step(self, cnp.ndarray x, cnp.ndarray y, double[::1] loss, const uint8_t[::1] active=None):             # <<<<<<<<<<<<<<
+ *         """One step of every (active) member on x (rows, n_in) shared or (k, rows, n_in) per
+ *         member, y to match; loss[j] receives member j's loss."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_7step(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_9_Ensemble_6step, "One step of every (active) member on x (rows, n_in) shared or (k, rows, n_in) per\n        member, y to match; loss[j] receives member j\047s loss.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_7step = {"step", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_7step, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_9_Ensemble_6step};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_7step(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  PyArrayObject *__pyx_v_x = 0;
+  PyArrayObject *__pyx_v_y = 0;
+  __Pyx_memviewslice __pyx_v_loss = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_active = { 0, 0, { 0 }, { 0 }, { 0 } };
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[4] = {0,0,0,0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("step (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_x,&__pyx_mstate_global->__pyx_n_u_y,&__pyx_mstate_global->__pyx_n_u_loss,&__pyx_mstate_global->__pyx_n_u_active,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(8, 97, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  4:
+        values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(8, 97, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  3:
+        values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(8, 97, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  2:
+        values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(8, 97, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(8, 97, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "step", 0) < (0)) __PYX_ERR(8, 97, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("step", 0, 3, 4, i); __PYX_ERR(8, 97, __pyx_L3_error) }
+      }
+    } else {
+      switch (__pyx_nargs) {
+        case  4:
+        values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(8, 97, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  3:
+        values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(8, 97, __pyx_L3_error)
+        values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(8, 97, __pyx_L3_error)
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(8, 97, __pyx_L3_error)
+        break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+    }
+    __pyx_v_x = ((PyArrayObject *)values[0]);
+    __pyx_v_y = ((PyArrayObject *)values[1]);
+    __pyx_v_loss = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_loss.memview)) __PYX_ERR(8, 97, __pyx_L3_error)
+    if (values[3]) {
+      __pyx_v_active = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_uint8_t__const__(values[3], 0); if (unlikely(!__pyx_v_active.memview)) __PYX_ERR(8, 97, __pyx_L3_error)
+    } else {
+      __pyx_v_active = __pyx_mstate_global->__pyx_k__7;
+      __PYX_INC_MEMVIEW(&__pyx_v_active, 1);
+    }
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("step", 0, 3, 4, __pyx_nargs); __PYX_ERR(8, 97, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_loss, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_active, 1);
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.step", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_x), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "x", 0))) __PYX_ERR(8, 97, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_y), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "y", 0))) __PYX_ERR(8, 97, __pyx_L1_error)
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_6step(((struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)__pyx_v_self), __pyx_v_x, __pyx_v_y, __pyx_v_loss, __pyx_v_active);
+
+  /* function exit code */
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __pyx_r = NULL;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  goto __pyx_L7_cleaned_up;
+  __pyx_L0:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __pyx_L7_cleaned_up:;
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_loss, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_active, 1);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_6step(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, PyArrayObject *__pyx_v_x, PyArrayObject *__pyx_v_y, __Pyx_memviewslice __pyx_v_loss, __Pyx_memviewslice __pyx_v_active) {
+  int __pyx_v_per;
+  fi_dim_t __pyx_v_n;
+  fi_dim_t __pyx_v_xs;
+  fi_dim_t __pyx_v_ys;
+  uint8_t const *__pyx_v_act;
+  fi_ens_ws_t *__pyx_v_w;
+  void *__pyx_v_px;
+  void *__pyx_v_py;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  npy_intp __pyx_t_1;
+  fi_dim_t __pyx_t_2;
+  uint8_t const *__pyx_t_3;
+  int __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  fi_ens_ws_t *__pyx_t_6;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("step", 0);
+
+  /* "fastinit/_core/ensemble.pxi":100
+ *         """One step of every (active) member on x (rows, n_in) shared or (k, rows, n_in) per
+ *         member, y to match; loss[j] receives member j's loss."""
+ *         cdef bint per = x.ndim == 3             # <<<<<<<<<<<<<<
+ *         cdef fi_dim_t n = x.shape[x.ndim - 2]
+ *         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0
+*/
+  __pyx_v_per = (__pyx_f_5numpy_7ndarray_4ndim___get__(__pyx_v_x) == 3);
+
+  /* "fastinit/_core/ensemble.pxi":101
+ *         member, y to match; loss[j] receives member j's loss."""
+ *         cdef bint per = x.ndim == 3
+ *         cdef fi_dim_t n = x.shape[x.ndim - 2]             # <<<<<<<<<<<<<<
+ *         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0
+ *         cdef fi_dim_t ys = <fi_dim_t>(n * self.yrow) if per else 0
+*/
+  __pyx_v_n = (__pyx_f_5numpy_7ndarray_5shape___get__(__pyx_v_x)[(__pyx_f_5numpy_7ndarray_4ndim___get__(__pyx_v_x) - 2)]);
+
+  /* "fastinit/_core/ensemble.pxi":102
+ *         cdef bint per = x.ndim == 3
+ *         cdef fi_dim_t n = x.shape[x.ndim - 2]
+ *         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0             # <<<<<<<<<<<<<<
+ *         cdef fi_dim_t ys = <fi_dim_t>(n * self.yrow) if per else 0
+ *         cdef const uint8_t *act = &active[0] if active is not None else NULL
+*/
+  if (__pyx_v_per) {
+
+    __pyx_t_1 = (__pyx_v_n * (__pyx_f_5numpy_7ndarray_5shape___get__(__pyx_v_x)[(__pyx_f_5numpy_7ndarray_4ndim___get__(__pyx_v_x) - 1)]));
+  } else {
+
+    __pyx_t_1 = 0;
+  }
+  __pyx_v_xs = __pyx_t_1;
+
+  /* "fastinit/_core/ensemble.pxi":103
+ *         cdef fi_dim_t n = x.shape[x.ndim - 2]
+ *         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0
+ *         cdef fi_dim_t ys = <fi_dim_t>(n * self.yrow) if per else 0             # <<<<<<<<<<<<<<
+ *         cdef const uint8_t *act = &active[0] if active is not None else NULL
+ *         cdef capi.fi_ens_ws_t *w = self._workspace(n)
+*/
+  if (__pyx_v_per) {
+
+    __pyx_t_2 = ((fi_dim_t)(__pyx_v_n * __pyx_v_self->yrow));
+  } else {
+
+    __pyx_t_2 = 0;
+  }
+  __pyx_v_ys = __pyx_t_2;
+
+  /* "fastinit/_core/ensemble.pxi":104
+ *         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0
+ *         cdef fi_dim_t ys = <fi_dim_t>(n * self.yrow) if per else 0
+ *         cdef const uint8_t *act = &active[0] if active is not None else NULL             # <<<<<<<<<<<<<<
+ *         cdef capi.fi_ens_ws_t *w = self._workspace(n)
+ *         cdef void *px = cnp.PyArray_DATA(x)
+*/
+  __pyx_t_4 = (((PyObject *) __pyx_v_active.memview) != Py_None);
+
+  if (__pyx_t_4) {
+    __pyx_t_5 = 0;
+
+    __pyx_t_3 = (&(*((uint8_t const  *) ( /* dim=0 */ ((char *) (((uint8_t const  *) __pyx_v_active.data) + __pyx_t_5)) ))));
+  } else {
+
+    __pyx_t_3 = NULL;
+  }
+
+  __pyx_v_act = __pyx_t_3;
+
+  /* "fastinit/_core/ensemble.pxi":105
+ *         cdef fi_dim_t ys = <fi_dim_t>(n * self.yrow) if per else 0
+ *         cdef const uint8_t *act = &active[0] if active is not None else NULL
+ *         cdef capi.fi_ens_ws_t *w = self._workspace(n)             # <<<<<<<<<<<<<<
+ *         cdef void *px = cnp.PyArray_DATA(x)
+ *         cdef void *py = cnp.PyArray_DATA(y)
+*/
+  __pyx_t_6 = ((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Ensemble *)__pyx_v_self->__pyx_vtab)->_workspace(__pyx_v_self, __pyx_v_n); if (unlikely(__pyx_t_6 == ((void *)NULL))) __PYX_ERR(8, 105, __pyx_L1_error)
+  __pyx_v_w = __pyx_t_6;
+
+  /* "fastinit/_core/ensemble.pxi":106
+ *         cdef const uint8_t *act = &active[0] if active is not None else NULL
+ *         cdef capi.fi_ens_ws_t *w = self._workspace(n)
+ *         cdef void *px = cnp.PyArray_DATA(x)             # <<<<<<<<<<<<<<
+ *         cdef void *py = cnp.PyArray_DATA(y)
+ *         with nogil:
+*/
+  __pyx_v_px = PyArray_DATA(__pyx_v_x);
+
+  /* "fastinit/_core/ensemble.pxi":107
+ *         cdef capi.fi_ens_ws_t *w = self._workspace(n)
+ *         cdef void *px = cnp.PyArray_DATA(x)
+ *         cdef void *py = cnp.PyArray_DATA(y)             # <<<<<<<<<<<<<<
+ *         with nogil:
+ *             if self.f32:
+*/
+  __pyx_v_py = PyArray_DATA(__pyx_v_y);
+
+  /* "fastinit/_core/ensemble.pxi":108
+ *         cdef void *px = cnp.PyArray_DATA(x)
+ *         cdef void *py = cnp.PyArray_DATA(y)
+ *         with nogil:             # <<<<<<<<<<<<<<
+ *             if self.f32:
+ *                 capi.ens_step(&self.e, w, <const float *>px, xs, py, ys, n, act, &loss[0])
+*/
+  {
+      PyThreadState * _save;
+      _save = PyEval_SaveThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+
+        /* "fastinit/_core/ensemble.pxi":109
+ *         cdef void *py = cnp.PyArray_DATA(y)
+ *         with nogil:
+ *             if self.f32:             # <<<<<<<<<<<<<<
+ *                 capi.ens_step(&self.e, w, <const float *>px, xs, py, ys, n, act, &loss[0])
+ *             else:
+*/
+        if (__pyx_v_self->f32) {
+
+          /* "fastinit/_core/ensemble.pxi":110
+ *         with nogil:
+ *             if self.f32:
+ *                 capi.ens_step(&self.e, w, <const float *>px, xs, py, ys, n, act, &loss[0])             # <<<<<<<<<<<<<<
+ *             else:
+ *                 capi.ens_step(&self.e, w, <const double *>px, xs, py, ys, n, act, &loss[0])
+*/
+          __pyx_t_5 = 0;
+          __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_step((&__pyx_v_self->e), __pyx_v_w, ((float const *)__pyx_v_px), __pyx_v_xs, __pyx_v_py, __pyx_v_ys, __pyx_v_n, __pyx_v_act, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_loss.data) + __pyx_t_5)) )))));
+
+          /* "fastinit/_core/ensemble.pxi":109
+ *         cdef void *py = cnp.PyArray_DATA(y)
+ *         with nogil:
+ *             if self.f32:             # <<<<<<<<<<<<<<
+ *                 capi.ens_step(&self.e, w, <const float *>px, xs, py, ys, n, act, &loss[0])
+ *             else:
+*/
+          goto __pyx_L6;
+        }
+
+        /* "fastinit/_core/ensemble.pxi":112
+ *                 capi.ens_step(&self.e, w, <const float *>px, xs, py, ys, n, act, &loss[0])
+ *             else:
+ *                 capi.ens_step(&self.e, w, <const double *>px, xs, py, ys, n, act, &loss[0])             # <<<<<<<<<<<<<<
+ * 
+ *     def run(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray idx, const int64_t[::1] off,
+*/
+        /*else*/ {
+          __pyx_t_5 = 0;
+          __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_step((&__pyx_v_self->e), __pyx_v_w, ((double const *)__pyx_v_px), __pyx_v_xs, __pyx_v_py, __pyx_v_ys, __pyx_v_n, __pyx_v_act, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_loss.data) + __pyx_t_5)) )))));
+        }
+        __pyx_L6:;
+      }
+
+      /* "fastinit/_core/ensemble.pxi":108
+ *         cdef void *px = cnp.PyArray_DATA(x)
+ *         cdef void *py = cnp.PyArray_DATA(y)
+ *         with nogil:             # <<<<<<<<<<<<<<
+ *             if self.f32:
+ *                 capi.ens_step(&self.e, w, <const float *>px, xs, py, ys, n, act, &loss[0])
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          PyEval_RestoreThread(_save);
+          goto __pyx_L5;
+        }
+        __pyx_L5:;
+      }
+  }
+
+  /* "fastinit/_core/ensemble.pxi":97
+ *         return &w.ws
+ * 
+ *     def step(self, cnp.ndarray x, cnp.ndarray y, double[::1] loss, const uint8_t[::1] active=None):             # <<<<<<<<<<<<<<
+ *         """One step of every (active) member on x (rows, n_in) shared or (k, rows, n_in) per
+ *         member, y to match; loss[j] receives member j's loss."""
+*/
+
+  /* function exit code */
+  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.step", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+
+
+
+
+
+
+
+
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "fastinit/_core/ensemble.pxi":114
+ *                 capi.ens_step(&self.e, w, <const double *>px, xs, py, ys, n, act, &loss[0])
+ * 
+ *     def run(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray idx, const int64_t[::1] off,             # <<<<<<<<<<<<<<
+ *             double[:, ::1] loss, int64_t[::1] done, double[::1] seconds=None,
+ *             const uint8_t[::1] active=None, const int64_t[::1] start=None):
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_9run(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_9_Ensemble_8run, "len(off) - 1 steps of every (active) member: step t on rows idx[..., off[t]:off[t+1]]\n        (idx (total,) shared or (k, total) per member), or, idx None, on off[t+1] - off[t] rows\n        from row start[t] (start None: off[t]) read in place. bmax: the largest batch.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_9run = {"run", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_9run, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_9_Ensemble_8run};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_9run(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  PyArrayObject *__pyx_v_x = 0;
+  PyArrayObject *__pyx_v_y = 0;
+  PyArrayObject *__pyx_v_idx = 0;
+  __Pyx_memviewslice __pyx_v_off = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_loss = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_done = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_seconds = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_active = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_start = { 0, 0, { 0 }, { 0 }, { 0 } };
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[9] = {0,0,0,0,0,0,0,0,0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("run (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_x,&__pyx_mstate_global->__pyx_n_u_y,&__pyx_mstate_global->__pyx_n_u_idx,&__pyx_mstate_global->__pyx_n_u_off,&__pyx_mstate_global->__pyx_n_u_loss,&__pyx_mstate_global->__pyx_n_u_done,&__pyx_mstate_global->__pyx_n_u_seconds,&__pyx_mstate_global->__pyx_n_u_active,&__pyx_mstate_global->__pyx_n_u_start,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(8, 114, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  9:
+        values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  8:
+        values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  7:
+        values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  6:
+        values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  5:
+        values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  4:
+        values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  3:
+        values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  2:
+        values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "run", 0) < (0)) __PYX_ERR(8, 114, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 6; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("run", 0, 6, 9, i); __PYX_ERR(8, 114, __pyx_L3_error) }
+      }
+    } else {
+      switch (__pyx_nargs) {
+        case  9:
+        values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  8:
+        values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  7:
+        values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(8, 114, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  6:
+        values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(8, 114, __pyx_L3_error)
+        values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(8, 114, __pyx_L3_error)
+        values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(8, 114, __pyx_L3_error)
+        values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(8, 114, __pyx_L3_error)
+        values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(8, 114, __pyx_L3_error)
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(8, 114, __pyx_L3_error)
+        break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+    }
+    __pyx_v_x = ((PyArrayObject *)values[0]);
+    __pyx_v_y = ((PyArrayObject *)values[1]);
+    __pyx_v_idx = ((PyArrayObject *)values[2]);
+    __pyx_v_off = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t__const__(values[3], 0); if (unlikely(!__pyx_v_off.memview)) __PYX_ERR(8, 114, __pyx_L3_error)
+    __pyx_v_loss = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_loss.memview)) __PYX_ERR(8, 115, __pyx_L3_error)
+    __pyx_v_done = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_done.memview)) __PYX_ERR(8, 115, __pyx_L3_error)
+    if (values[6]) {
+      __pyx_v_seconds = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_seconds.memview)) __PYX_ERR(8, 115, __pyx_L3_error)
+    } else {
+      __pyx_v_seconds = __pyx_mstate_global->__pyx_k__8;
+      __PYX_INC_MEMVIEW(&__pyx_v_seconds, 1);
+    }
+    if (values[7]) {
+      __pyx_v_active = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_uint8_t__const__(values[7], 0); if (unlikely(!__pyx_v_active.memview)) __PYX_ERR(8, 116, __pyx_L3_error)
+    } else {
+      __pyx_v_active = __pyx_mstate_global->__pyx_k__9;
+      __PYX_INC_MEMVIEW(&__pyx_v_active, 1);
+    }
+    if (values[8]) {
+      __pyx_v_start = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t__const__(values[8], 0); if (unlikely(!__pyx_v_start.memview)) __PYX_ERR(8, 116, __pyx_L3_error)
+    } else {
+      __pyx_v_start = __pyx_mstate_global->__pyx_k__10;
+      __PYX_INC_MEMVIEW(&__pyx_v_start, 1);
+    }
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("run", 0, 6, 9, __pyx_nargs); __PYX_ERR(8, 114, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_off, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_loss, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_done, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_seconds, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_active, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_start, 1);
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.run", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_x), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "x", 0))) __PYX_ERR(8, 114, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_y), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "y", 0))) __PYX_ERR(8, 114, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_idx), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "idx", 0))) __PYX_ERR(8, 114, __pyx_L1_error)
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_8run(((struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)__pyx_v_self), __pyx_v_x, __pyx_v_y, __pyx_v_idx, __pyx_v_off, __pyx_v_loss, __pyx_v_done, __pyx_v_seconds, __pyx_v_active, __pyx_v_start);
+
+  /* function exit code */
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __pyx_r = NULL;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  goto __pyx_L7_cleaned_up;
+  __pyx_L0:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __pyx_L7_cleaned_up:;
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_off, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_loss, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_done, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_seconds, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_active, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_start, 1);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_8run(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, PyArrayObject *__pyx_v_x, PyArrayObject *__pyx_v_y, PyArrayObject *__pyx_v_idx, __Pyx_memviewslice __pyx_v_off, __Pyx_memviewslice __pyx_v_loss, __Pyx_memviewslice __pyx_v_done, __Pyx_memviewslice __pyx_v_seconds, __Pyx_memviewslice __pyx_v_active, __Pyx_memviewslice __pyx_v_start) {
+  int __pyx_v_per;
+  fi_dim_t __pyx_v_n;
+  fi_dim_t __pyx_v_t;
+  fi_dim_t __pyx_v_nsteps;
+  fi_dim_t __pyx_v_bmax;
+  fi_dim_t __pyx_v_xs;
+  fi_dim_t __pyx_v_ys;
+  int64_t const *__pyx_v_pidx;
+  fi_dim_t __pyx_v_ist;
+  fi_dim_t const *__pyx_v_pstart;
+  uint8_t const *__pyx_v_act;
+  double *__pyx_v_psec;
+  fi_ens_ws_t *__pyx_v_w;
+  void *__pyx_v_px;
+  void *__pyx_v_py;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  npy_intp __pyx_t_1;
+  fi_dim_t __pyx_t_2;
+  fi_dim_t __pyx_t_3;
+  fi_dim_t __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  int64_t __pyx_t_7;
+  fi_dim_t __pyx_t_8;
+  int64_t __pyx_t_9;
+  int __pyx_t_10;
+  int64_t const *__pyx_t_11;
+  int __pyx_t_12;
+  fi_dim_t const *__pyx_t_13;
+  uint8_t const *__pyx_t_14;
+  double *__pyx_t_15;
+  fi_ens_ws_t *__pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("run", 0);
+
+  /* "fastinit/_core/ensemble.pxi":120
+ *         (idx (total,) shared or (k, total) per member), or, idx None, on off[t+1] - off[t] rows
+ *         from row start[t] (start None: off[t]) read in place. bmax: the largest batch."""
+ *         cdef bint per = x.ndim == 3             # <<<<<<<<<<<<<<
+ *         cdef fi_dim_t n = x.shape[x.ndim - 2], t, nsteps = off.shape[0] - 1, bmax = 0
+ *         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0
+*/
+  __pyx_v_per = (__pyx_f_5numpy_7ndarray_4ndim___get__(__pyx_v_x) == 3);
+
+  /* "fastinit/_core/ensemble.pxi":121
+ *         from row start[t] (start None: off[t]) read in place. bmax: the largest batch."""
+ *         cdef bint per = x.ndim == 3
+ *         cdef fi_dim_t n = x.shape[x.ndim - 2], t, nsteps = off.shape[0] - 1, bmax = 0             # <<<<<<<<<<<<<<
+ *         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0
+ *         cdef fi_dim_t ys = <fi_dim_t>(n * self.yrow) if per else 0
+*/
+  __pyx_v_n = (__pyx_f_5numpy_7ndarray_5shape___get__(__pyx_v_x)[(__pyx_f_5numpy_7ndarray_4ndim___get__(__pyx_v_x) - 2)]);
+  __pyx_v_nsteps = ((__pyx_v_off.shape[0]) - 1);
+  __pyx_v_bmax = 0;
+
+  /* "fastinit/_core/ensemble.pxi":122
+ *         cdef bint per = x.ndim == 3
+ *         cdef fi_dim_t n = x.shape[x.ndim - 2], t, nsteps = off.shape[0] - 1, bmax = 0
+ *         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0             # <<<<<<<<<<<<<<
+ *         cdef fi_dim_t ys = <fi_dim_t>(n * self.yrow) if per else 0
+ *         for t in range(nsteps):
+*/
+  if (__pyx_v_per) {
+
+    __pyx_t_1 = (__pyx_v_n * (__pyx_f_5numpy_7ndarray_5shape___get__(__pyx_v_x)[(__pyx_f_5numpy_7ndarray_4ndim___get__(__pyx_v_x) - 1)]));
+  } else {
+
+    __pyx_t_1 = 0;
+  }
+  __pyx_v_xs = __pyx_t_1;
+
+  /* "fastinit/_core/ensemble.pxi":123
+ *         cdef fi_dim_t n = x.shape[x.ndim - 2], t, nsteps = off.shape[0] - 1, bmax = 0
+ *         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0
+ *         cdef fi_dim_t ys = <fi_dim_t>(n * self.yrow) if per else 0             # <<<<<<<<<<<<<<
+ *         for t in range(nsteps):
+ *             bmax = max(bmax, off[t + 1] - off[t])
+*/
+  if (__pyx_v_per) {
+
+    __pyx_t_2 = ((fi_dim_t)(__pyx_v_n * __pyx_v_self->yrow));
+  } else {
+
+    __pyx_t_2 = 0;
+  }
+  __pyx_v_ys = __pyx_t_2;
+
+  /* "fastinit/_core/ensemble.pxi":124
+ *         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0
+ *         cdef fi_dim_t ys = <fi_dim_t>(n * self.yrow) if per else 0
+ *         for t in range(nsteps):             # <<<<<<<<<<<<<<
+ *             bmax = max(bmax, off[t + 1] - off[t])
+ *         cdef const int64_t *pidx = <const int64_t *>cnp.PyArray_DATA(idx) if idx is not None else NULL
+*/
+
+  __pyx_t_2 = __pyx_v_nsteps;
+  __pyx_t_3 = __pyx_t_2;
+
+  for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+    __pyx_v_t = __pyx_t_4;
+
+    /* "fastinit/_core/ensemble.pxi":125
+ *         cdef fi_dim_t ys = <fi_dim_t>(n * self.yrow) if per else 0
+ *         for t in range(nsteps):
+ *             bmax = max(bmax, off[t + 1] - off[t])             # <<<<<<<<<<<<<<
+ *         cdef const int64_t *pidx = <const int64_t *>cnp.PyArray_DATA(idx) if idx is not None else NULL
+ *         cdef fi_dim_t ist = off[nsteps] if idx is not None and idx.ndim == 2 else 0
+*/
+    __pyx_t_5 = (__pyx_v_t + 1);
+    __pyx_t_6 = __pyx_v_t;
+
+    __pyx_t_7 = ((*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_off.data) + __pyx_t_5)) ))) - (*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_off.data) + __pyx_t_6)) ))));
+
+    __pyx_t_8 = __pyx_v_bmax;
+    __pyx_t_10 = (__pyx_t_7 > __pyx_t_8);
+
+    if (__pyx_t_10) {
+
+      __pyx_t_9 = __pyx_t_7;
+    } else {
+
+      __pyx_t_9 = __pyx_t_8;
+    }
+
+    __pyx_v_bmax = __pyx_t_9;
+
+  }
+
+
+  /* "fastinit/_core/ensemble.pxi":126
+ *         for t in range(nsteps):
+ *             bmax = max(bmax, off[t + 1] - off[t])
+ *         cdef const int64_t *pidx = <const int64_t *>cnp.PyArray_DATA(idx) if idx is not None else NULL             # <<<<<<<<<<<<<<
+ *         cdef fi_dim_t ist = off[nsteps] if idx is not None and idx.ndim == 2 else 0
+ *         cdef const fi_dim_t *pstart = <const fi_dim_t *>&start[0] if start is not None else NULL
+*/
+  __pyx_t_10 = (((PyObject *)__pyx_v_idx) != Py_None);
+  if (__pyx_t_10) {
+
+    __pyx_t_11 = ((int64_t const *)PyArray_DATA(__pyx_v_idx));
+  } else {
+
+    __pyx_t_11 = NULL;
+  }
+
+  __pyx_v_pidx = __pyx_t_11;
+
+  /* "fastinit/_core/ensemble.pxi":127
+ *             bmax = max(bmax, off[t + 1] - off[t])
+ *         cdef const int64_t *pidx = <const int64_t *>cnp.PyArray_DATA(idx) if idx is not None else NULL
+ *         cdef fi_dim_t ist = off[nsteps] if idx is not None and idx.ndim == 2 else 0             # <<<<<<<<<<<<<<
+ *         cdef const fi_dim_t *pstart = <const fi_dim_t *>&start[0] if start is not None else NULL
+ *         cdef const uint8_t *act = &active[0] if active is not None else NULL
+*/
+  __pyx_t_12 = (((PyObject *)__pyx_v_idx) != Py_None);
+  if (__pyx_t_12) {
+
+  } else {
+
+    __pyx_t_10 = __pyx_t_12;
+
+    goto __pyx_L5_bool_binop_done;
+  }
+  __pyx_t_12 = (__pyx_f_5numpy_7ndarray_4ndim___get__(__pyx_v_idx) == 2);
+
+
+  __pyx_t_10 = __pyx_t_12;
+
+  __pyx_L5_bool_binop_done:;
+  if (__pyx_t_10) {
+    __pyx_t_6 = __pyx_v_nsteps;
+
+    __pyx_t_9 = (*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_off.data) + __pyx_t_6)) )));
+  } else {
+
+    __pyx_t_9 = 0;
+  }
+
+  __pyx_v_ist = __pyx_t_9;
+
+  /* "fastinit/_core/ensemble.pxi":128
+ *         cdef const int64_t *pidx = <const int64_t *>cnp.PyArray_DATA(idx) if idx is not None else NULL
+ *         cdef fi_dim_t ist = off[nsteps] if idx is not None and idx.ndim == 2 else 0
+ *         cdef const fi_dim_t *pstart = <const fi_dim_t *>&start[0] if start is not None else NULL             # <<<<<<<<<<<<<<
+ *         cdef const uint8_t *act = &active[0] if active is not None else NULL
+ *         cdef double *psec = &seconds[0] if seconds is not None else NULL
+*/
+  __pyx_t_10 = (((PyObject *) __pyx_v_start.memview) != Py_None);
+
+  if (__pyx_t_10) {
+    __pyx_t_6 = 0;
+
+    __pyx_t_13 = ((fi_dim_t const *)(&(*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_start.data) + __pyx_t_6)) )))));
+  } else {
+
+    __pyx_t_13 = NULL;
+  }
+
+  __pyx_v_pstart = __pyx_t_13;
+
+  /* "fastinit/_core/ensemble.pxi":129
+ *         cdef fi_dim_t ist = off[nsteps] if idx is not None and idx.ndim == 2 else 0
+ *         cdef const fi_dim_t *pstart = <const fi_dim_t *>&start[0] if start is not None else NULL
+ *         cdef const uint8_t *act = &active[0] if active is not None else NULL             # <<<<<<<<<<<<<<
+ *         cdef double *psec = &seconds[0] if seconds is not None else NULL
+ *         cdef capi.fi_ens_ws_t *w = self._workspace(bmax)
+*/
+  __pyx_t_10 = (((PyObject *) __pyx_v_active.memview) != Py_None);
+
+  if (__pyx_t_10) {
+    __pyx_t_6 = 0;
+
+    __pyx_t_14 = (&(*((uint8_t const  *) ( /* dim=0 */ ((char *) (((uint8_t const  *) __pyx_v_active.data) + __pyx_t_6)) ))));
+  } else {
+
+    __pyx_t_14 = NULL;
+  }
+
+  __pyx_v_act = __pyx_t_14;
+
+  /* "fastinit/_core/ensemble.pxi":130
+ *         cdef const fi_dim_t *pstart = <const fi_dim_t *>&start[0] if start is not None else NULL
+ *         cdef const uint8_t *act = &active[0] if active is not None else NULL
+ *         cdef double *psec = &seconds[0] if seconds is not None else NULL             # <<<<<<<<<<<<<<
+ *         cdef capi.fi_ens_ws_t *w = self._workspace(bmax)
+ *         cdef void *px = cnp.PyArray_DATA(x)
+*/
+  __pyx_t_10 = (((PyObject *) __pyx_v_seconds.memview) != Py_None);
+
+  if (__pyx_t_10) {
+    __pyx_t_6 = 0;
+
+    __pyx_t_15 = (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_seconds.data) + __pyx_t_6)) ))));
+  } else {
+
+    __pyx_t_15 = NULL;
+  }
+
+  __pyx_v_psec = __pyx_t_15;
+
+  /* "fastinit/_core/ensemble.pxi":131
+ *         cdef const uint8_t *act = &active[0] if active is not None else NULL
+ *         cdef double *psec = &seconds[0] if seconds is not None else NULL
+ *         cdef capi.fi_ens_ws_t *w = self._workspace(bmax)             # <<<<<<<<<<<<<<
+ *         cdef void *px = cnp.PyArray_DATA(x)
+ *         cdef void *py = cnp.PyArray_DATA(y)
+*/
+  __pyx_t_16 = ((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Ensemble *)__pyx_v_self->__pyx_vtab)->_workspace(__pyx_v_self, __pyx_v_bmax); if (unlikely(__pyx_t_16 == ((void *)NULL))) __PYX_ERR(8, 131, __pyx_L1_error)
+  __pyx_v_w = __pyx_t_16;
+
+  /* "fastinit/_core/ensemble.pxi":132
+ *         cdef double *psec = &seconds[0] if seconds is not None else NULL
+ *         cdef capi.fi_ens_ws_t *w = self._workspace(bmax)
+ *         cdef void *px = cnp.PyArray_DATA(x)             # <<<<<<<<<<<<<<
+ *         cdef void *py = cnp.PyArray_DATA(y)
+ *         with nogil:
+*/
+  __pyx_v_px = PyArray_DATA(__pyx_v_x);
+
+  /* "fastinit/_core/ensemble.pxi":133
+ *         cdef capi.fi_ens_ws_t *w = self._workspace(bmax)
+ *         cdef void *px = cnp.PyArray_DATA(x)
+ *         cdef void *py = cnp.PyArray_DATA(y)             # <<<<<<<<<<<<<<
+ *         with nogil:
+ *             if self.f32:
+*/
+  __pyx_v_py = PyArray_DATA(__pyx_v_y);
+
+  /* "fastinit/_core/ensemble.pxi":134
+ *         cdef void *px = cnp.PyArray_DATA(x)
+ *         cdef void *py = cnp.PyArray_DATA(y)
+ *         with nogil:             # <<<<<<<<<<<<<<
+ *             if self.f32:
+ *                 capi.ens_run(&self.e, w, <const float *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,
+*/
+  {
+      PyThreadState * _save;
+      _save = PyEval_SaveThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+
+        /* "fastinit/_core/ensemble.pxi":135
+ *         cdef void *py = cnp.PyArray_DATA(y)
+ *         with nogil:
+ *             if self.f32:             # <<<<<<<<<<<<<<
+ *                 capi.ens_run(&self.e, w, <const float *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,
+ *                              act, &loss[0, 0], <fi_dim_t *>&done[0], psec)
+*/
+        if (__pyx_v_self->f32) {
+
+          /* "fastinit/_core/ensemble.pxi":136
+ *         with nogil:
+ *             if self.f32:
+ *                 capi.ens_run(&self.e, w, <const float *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,             # <<<<<<<<<<<<<<
+ *                              act, &loss[0, 0], <fi_dim_t *>&done[0], psec)
+ *             else:
+*/
+          __pyx_t_6 = 0;
+
+          /* "fastinit/_core/ensemble.pxi":137
+ *             if self.f32:
+ *                 capi.ens_run(&self.e, w, <const float *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,
+ *                              act, &loss[0, 0], <fi_dim_t *>&done[0], psec)             # <<<<<<<<<<<<<<
+ *             else:
+ *                 capi.ens_run(&self.e, w, <const double *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,
+*/
+          __pyx_t_5 = 0;
+          __pyx_t_17 = 0;
+          __pyx_t_18 = 0;
+
+          /* "fastinit/_core/ensemble.pxi":136
+ *         with nogil:
+ *             if self.f32:
+ *                 capi.ens_run(&self.e, w, <const float *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,             # <<<<<<<<<<<<<<
+ *                              act, &loss[0, 0], <fi_dim_t *>&done[0], psec)
+ *             else:
+*/
+          __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_run((&__pyx_v_self->e), __pyx_v_w, ((float const *)__pyx_v_px), __pyx_v_xs, __pyx_v_py, __pyx_v_ys, __pyx_v_pidx, __pyx_v_ist, (&(*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_off.data) + __pyx_t_6)) )))), __pyx_v_pstart, __pyx_v_nsteps, __pyx_v_act, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_loss.data + __pyx_t_5 * __pyx_v_loss.strides[0]) )) + __pyx_t_17)) )))), ((fi_dim_t *)(&(*((int64_t *) ( /* dim=0 */ ((char *) (((int64_t *) __pyx_v_done.data) + __pyx_t_18)) ))))), __pyx_v_psec);
+
+          /* "fastinit/_core/ensemble.pxi":135
+ *         cdef void *py = cnp.PyArray_DATA(y)
+ *         with nogil:
+ *             if self.f32:             # <<<<<<<<<<<<<<
+ *                 capi.ens_run(&self.e, w, <const float *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,
+ *                              act, &loss[0, 0], <fi_dim_t *>&done[0], psec)
+*/
+          goto __pyx_L10;
+        }
+
+        /* "fastinit/_core/ensemble.pxi":139
+ *                              act, &loss[0, 0], <fi_dim_t *>&done[0], psec)
+ *             else:
+ *                 capi.ens_run(&self.e, w, <const double *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,             # <<<<<<<<<<<<<<
+ *                              act, &loss[0, 0], <fi_dim_t *>&done[0], psec)
+*/
+        /*else*/ {
+          __pyx_t_18 = 0;
+
+          /* "fastinit/_core/ensemble.pxi":140
+ *             else:
+ *                 capi.ens_run(&self.e, w, <const double *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,
+ *                              act, &loss[0, 0], <fi_dim_t *>&done[0], psec)             # <<<<<<<<<<<<<<
+*/
+          __pyx_t_17 = 0;
+          __pyx_t_5 = 0;
+          __pyx_t_6 = 0;
+
+          /* "fastinit/_core/ensemble.pxi":139
+ *                              act, &loss[0, 0], <fi_dim_t *>&done[0], psec)
+ *             else:
+ *                 capi.ens_run(&self.e, w, <const double *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,             # <<<<<<<<<<<<<<
+ *                              act, &loss[0, 0], <fi_dim_t *>&done[0], psec)
+*/
+          __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_run((&__pyx_v_self->e), __pyx_v_w, ((double const *)__pyx_v_px), __pyx_v_xs, __pyx_v_py, __pyx_v_ys, __pyx_v_pidx, __pyx_v_ist, (&(*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_off.data) + __pyx_t_18)) )))), __pyx_v_pstart, __pyx_v_nsteps, __pyx_v_act, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_loss.data + __pyx_t_17 * __pyx_v_loss.strides[0]) )) + __pyx_t_5)) )))), ((fi_dim_t *)(&(*((int64_t *) ( /* dim=0 */ ((char *) (((int64_t *) __pyx_v_done.data) + __pyx_t_6)) ))))), __pyx_v_psec);
+        }
+        __pyx_L10:;
+      }
+
+      /* "fastinit/_core/ensemble.pxi":134
+ *         cdef void *px = cnp.PyArray_DATA(x)
+ *         cdef void *py = cnp.PyArray_DATA(y)
+ *         with nogil:             # <<<<<<<<<<<<<<
+ *             if self.f32:
+ *                 capi.ens_run(&self.e, w, <const float *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          PyEval_RestoreThread(_save);
+          goto __pyx_L9;
+        }
+        __pyx_L9:;
+      }
+  }
+
+  /* "fastinit/_core/ensemble.pxi":114
+ *                 capi.ens_step(&self.e, w, <const double *>px, xs, py, ys, n, act, &loss[0])
+ * 
+ *     def run(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray idx, const int64_t[::1] off,             # <<<<<<<<<<<<<<
+ *             double[:, ::1] loss, int64_t[::1] done, double[::1] seconds=None,
+ *             const uint8_t[::1] active=None, const int64_t[::1] start=None):
+*/
+
+  /* function exit code */
+  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+  goto __pyx_L0;
+  __pyx_L1_error:;
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.run", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "fastinit/_core/ensemble.pxi":37
+ *     cdef list _states
+ *     cdef dict _ws
+ *     cdef readonly int k             # <<<<<<<<<<<<<<
+ *     cdef bint f32
+ *     cdef size_t elsize, yrow
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_1k_1__get__(PyObject *__pyx_v_self); /*proto*/
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_1k_1__get__(PyObject *__pyx_v_self) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_1k___get__(((struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_1k___get__(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  PyObject *__pyx_t_3 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__get__", 0);
+  {
+      __Pyx_PyCriticalSection __pyx_cs;
+      __pyx_t_1 = ((PyObject *)__pyx_v_self);
+      __Pyx_INCREF(__pyx_t_1);
+      __Pyx_PyCriticalSection_Begin(&__pyx_cs, (PyObject*)__pyx_t_1);
+      /*try:*/ {
+        __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_self->k); if (unlikely(!__pyx_t_2)) __PYX_ERR(8, 37, __pyx_L4_error)
+        __Pyx_GOTREF(__pyx_t_2);
+        {
+          PyObject *__pyx_temp;
+          {
+            __pyx_temp = __pyx_r;
+            __pyx_r = __pyx_t_2;
+          }
+          __Pyx_XDECREF(__pyx_temp);
+        }
+        __pyx_t_2 = 0;
+        __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+        goto __pyx_L3_return;
+      }
+      /*finally:*/ {
+        __pyx_L3_return: {
+          __pyx_t_3 = __pyx_r;
+          __pyx_r = 0;
+          __Pyx_PyCriticalSection_End(&__pyx_cs);
+          __pyx_r = __pyx_t_3;
+          __pyx_t_3 = 0;
+          goto __pyx_L0;
+        }
+        __pyx_L4_error: {
+          __Pyx_PyCriticalSection_End(&__pyx_cs);
+          goto __pyx_L1_error;
+        }
+      }
+      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  }
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_2);
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.k.__get__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "(tree fragment)":1
+ * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+ * def __setstate_cython__(self, __pyx_state):
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_11__reduce_cython__(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_11__reduce_cython__ = {"__reduce_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_11__reduce_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_11__reduce_cython__(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__reduce_cython__ (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  if (unlikely(__pyx_nargs > 0)) { __Pyx_RaiseArgtupleInvalid("__reduce_cython__", 1, 0, 0, __pyx_nargs); return NULL; }
+  const Py_ssize_t __pyx_kwds_len = unlikely(__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+  if (unlikely(__pyx_kwds_len < 0)) return NULL;
+  if (unlikely(__pyx_kwds_len > 0)) {__Pyx_RejectKeywords("__reduce_cython__", __pyx_kwds); return NULL;}
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_10__reduce_cython__(((struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_10__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__reduce_cython__", 0);
+
+  /* "(tree fragment)":2
+ * def __reduce_cython__(self):
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"             # <<<<<<<<<<<<<<
+ * def __setstate_cython__(self, __pyx_state):
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+*/
+  __Pyx_Raise(((PyObject *)(((PyTypeObject*)PyExc_TypeError))), __pyx_mstate_global->__pyx_kp_u_no_default___reduce___due_to_non, 0, 0);
+  __PYX_ERR(1, 2, __pyx_L1_error)
+
+  /* "(tree fragment)":1
+ * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+ * def __setstate_cython__(self, __pyx_state):
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.__reduce_cython__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "(tree fragment)":3
+ * def __reduce_cython__(self):
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+ * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_13__setstate_cython__(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_13__setstate_cython__ = {"__setstate_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_13__setstate_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_13__setstate_cython__(PyObject *__pyx_v_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  CYTHON_UNUSED PyObject *__pyx_v___pyx_state = 0;
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[1] = {0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__setstate_cython__ (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_pyx_state,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(1, 3, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(1, 3, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__setstate_cython__", 0) < (0)) __PYX_ERR(1, 3, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__setstate_cython__", 1, 1, 1, i); __PYX_ERR(1, 3, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 1)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(1, 3, __pyx_L3_error)
+    }
+    __pyx_v___pyx_state = values[0];
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("__setstate_cython__", 1, 1, 1, __pyx_nargs); __PYX_ERR(1, 3, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.__setstate_cython__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_12__setstate_cython__(((struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)__pyx_v_self), __pyx_v___pyx_state);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_Ensemble_12__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__setstate_cython__", 0);
+
+  /* "(tree fragment)":4
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+ * def __setstate_cython__(self, __pyx_state):
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"             # <<<<<<<<<<<<<<
+*/
+  __Pyx_Raise(((PyObject *)(((PyTypeObject*)PyExc_TypeError))), __pyx_mstate_global->__pyx_kp_u_no_default___reduce___due_to_non, 0, 0);
+  __PYX_ERR(1, 4, __pyx_L1_error)
+
+  /* "(tree fragment)":3
+ * def __reduce_cython__(self):
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+ * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_AddTraceback("fastinit._core._ext._Ensemble.__setstate_cython__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
 /* #### Code section: module_exttypes ### */
 
 static PyObject *__pyx_tp_new__initialisation_8fastinit_5_core_4_ext__Workspace(PyObject *o, 
@@ -38607,6 +41444,439 @@ static PyTypeObject __pyx_type_8fastinit_5_core_4_ext__Engine = {
   #if (!CYTHON_COMPILING_IN_PYPY || PYPY_VERSION_NUM >= 0x07030800) && (!CYTHON_COMPILING_IN_LIMITED_API || __PYX_LIMITED_VERSION_HEX >= 0x030E0000)
   #if CYTHON_VECTORCALL_TPNEW
   __pyx_tp_vectorcall_8fastinit_5_core_4_ext__Engine, /*tp_vectorcall*/
+  #else
+  NULL, /*tp_vectorcall*/
+  #endif
+  #endif
+  #if __PYX_NEED_TP_PRINT_SLOT == 1
+  0, /*tp_print*/
+  #endif
+  #if PY_VERSION_HEX >= 0x030C0000
+  0, /*tp_watched*/
+  #endif
+  #if PY_VERSION_HEX >= 0x030d00A4
+  0, /*tp_versions_used*/
+  #endif
+  #if CYTHON_COMPILING_IN_PYPY && PY_VERSION_HEX < 0x030a0000
+  0, /*tp_pypy_flags*/
+  #endif
+};
+#endif
+
+static PyObject *__pyx_tp_new__initialisation_8fastinit_5_core_4_ext__EnsWorkspace(PyObject *o, 
+#if CYTHON_VECTORCALL_TPNEW
+    CYTHON_UNUSED PyObject *const *args, CYTHON_UNUSED Py_ssize_t nargs, CYTHON_UNUSED PyObject *kwnames
+#else
+    CYTHON_UNUSED PyObject *a, CYTHON_UNUSED PyObject *k
+#endif
+) {
+  return o;
+}
+
+static PyObject *__pyx_tp_new_vectorcall_8fastinit_5_core_4_ext__EnsWorkspace(PyTypeObject *t, 
+#if CYTHON_VECTORCALL_TPNEW
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
+#else
+    PyObject *a, PyObject *k
+#endif
+) {
+  PyObject *o;
+  o = __Pyx_AllocateExtensionType(t, 0);
+  if (unlikely(!o)) return 0;
+  return __pyx_tp_new__initialisation_8fastinit_5_core_4_ext__EnsWorkspace(o, 
+#if CYTHON_VECTORCALL_TPNEW
+    args, nargs, kwnames
+#else
+    a, k
+#endif
+);
+}
+
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_new_8fastinit_5_core_4_ext__EnsWorkspace(PyTypeObject *t, PyObject *a, PyObject *k) {
+  return __Pyx_CallTpnewAsVectorcall(__pyx_tp_new_vectorcall_8fastinit_5_core_4_ext__EnsWorkspace, t, a, k);
+}
+#endif
+
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_vectorcall_8fastinit_5_core_4_ext__EnsWorkspace(PyObject *t, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  if (unlikely((PyTypeObject*)t != __pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace || __Pyx_PyType_HasFeature((PyTypeObject*)t, Py_TPFLAGS_IS_ABSTRACT))) {
+    return __Pyx_CallNewInitFromVectorcall((PyTypeObject*)t, args, nargsf, kwnames);
+  }
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  PyObject *o = __pyx_tp_new_vectorcall_8fastinit_5_core_4_ext__EnsWorkspace((PyTypeObject*)t, args, nargs, kwnames);
+  return o;
+}
+#endif
+
+static void __pyx_tp_dealloc_8fastinit_5_core_4_ext__EnsWorkspace(PyObject *o) {
+  #if CYTHON_USE_TP_FINALIZE
+  if (unlikely(__Pyx_PyObject_GetSlot(o, tp_finalize, destructor)) && (!PyType_IS_GC(Py_TYPE(o)) || !__Pyx_PyObject_GC_IsFinalized(o))) {
+    if (__Pyx_PyObject_GetSlot(o, tp_dealloc, destructor) == __pyx_tp_dealloc_8fastinit_5_core_4_ext__EnsWorkspace) {
+      if (PyObject_CallFinalizerFromDealloc(o)) return;
+    }
+  }
+  #endif
+  {
+    PyObject *etype, *eval, *etb;
+    __Pyx_PyErr_FetchException(&etype, &eval, &etb);
+    __Pyx_DeallocKeepAliveBegin(o);
+    __pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_1__dealloc__(o);
+    __Pyx_DeallocKeepAliveEnd(o);
+    __Pyx_PyErr_RestoreException(etype, eval, etb);
+  }
+  PyTypeObject *tp = Py_TYPE(o);
+  #if CYTHON_USE_TYPE_SLOTS
+  (*tp->tp_free)(o);
+  #else
+  {
+    freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    if (tp_free) tp_free(o);
+  }
+  #endif
+  #if CYTHON_USE_TYPE_SPECS
+  Py_DECREF(tp);
+  #endif
+}
+
+static PyMethodDef __pyx_methods_8fastinit_5_core_4_ext__EnsWorkspace[] = {
+  {"__reduce_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_3__reduce_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0},
+  {"__setstate_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_13_EnsWorkspace_5__setstate_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0},
+  {0, 0, 0, 0}
+};
+#if CYTHON_USE_TYPE_SPECS
+static PyType_Slot __pyx_type_8fastinit_5_core_4_ext__EnsWorkspace_slots[] = {
+  {Py_tp_dealloc, (void *)__pyx_tp_dealloc_8fastinit_5_core_4_ext__EnsWorkspace},
+  {Py_tp_doc, (void *)PyDoc_STR("A fi_ens_ws_t for K members and batches of up to n rows; freed with the object.")},
+  {Py_tp_methods, (void *)__pyx_methods_8fastinit_5_core_4_ext__EnsWorkspace},
+  {Py_tp_new, (void *)__pyx_tp_new_8fastinit_5_core_4_ext__EnsWorkspace},
+  #if (!CYTHON_COMPILING_IN_PYPY || PYPY_VERSION_NUM >= 0x07030800) && (!CYTHON_COMPILING_IN_LIMITED_API || __PYX_LIMITED_VERSION_HEX >= 0x030E0000)
+  #if CYTHON_VECTORCALL_TPNEW
+  {Py_tp_vectorcall, (void *)__pyx_tp_vectorcall_8fastinit_5_core_4_ext__EnsWorkspace},
+  #endif
+  #endif
+  {0, 0},
+};
+static PyType_Spec __pyx_type_8fastinit_5_core_4_ext__EnsWorkspace_spec = {
+  "fastinit._core._ext._EnsWorkspace",
+  sizeof(struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace),
+  0,
+  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_BASETYPE,
+  __pyx_type_8fastinit_5_core_4_ext__EnsWorkspace_slots,
+};
+#else
+
+static PyTypeObject __pyx_type_8fastinit_5_core_4_ext__EnsWorkspace = {
+  PyVarObject_HEAD_INIT(0, 0)
+  "fastinit._core._ext.""_EnsWorkspace", /*tp_name*/
+  sizeof(struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace), /*tp_basicsize*/
+  0, /*tp_itemsize*/
+  __pyx_tp_dealloc_8fastinit_5_core_4_ext__EnsWorkspace, /*tp_dealloc*/
+  0, /*tp_vectorcall_offset*/
+  0, /*tp_getattr*/
+  0, /*tp_setattr*/
+  0, /*tp_as_async*/
+  0, /*tp_repr*/
+  0, /*tp_as_number*/
+  0, /*tp_as_sequence*/
+  0, /*tp_as_mapping*/
+  0, /*tp_hash*/
+  0, /*tp_call*/
+  0, /*tp_str*/
+  0, /*tp_getattro*/
+  0, /*tp_setattro*/
+  0, /*tp_as_buffer*/
+  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_BASETYPE, /*tp_flags*/
+  PyDoc_STR("A fi_ens_ws_t for K members and batches of up to n rows; freed with the object."), /*tp_doc*/
+  0, /*tp_traverse*/
+  0, /*tp_clear*/
+  0, /*tp_richcompare*/
+  0, /*tp_weaklistoffset*/
+  0, /*tp_iter*/
+  0, /*tp_iternext*/
+  __pyx_methods_8fastinit_5_core_4_ext__EnsWorkspace, /*tp_methods*/
+  0, /*tp_members*/
+  0, /*tp_getset*/
+  0, /*tp_base*/
+  0, /*tp_dict*/
+  0, /*tp_descr_get*/
+  0, /*tp_descr_set*/
+  #if !CYTHON_USE_TYPE_SPECS
+  0, /*tp_dictoffset*/
+  #endif
+  0, /*tp_init*/
+  0, /*tp_alloc*/
+  __pyx_tp_new_8fastinit_5_core_4_ext__EnsWorkspace, /*tp_new*/
+  0, /*tp_free*/
+  0, /*tp_is_gc*/
+  0, /*tp_bases*/
+  0, /*tp_mro*/
+  0, /*tp_cache*/
+  0, /*tp_subclasses*/
+  0, /*tp_weaklist*/
+  0, /*tp_del*/
+  0, /*tp_version_tag*/
+  #if CYTHON_USE_TP_FINALIZE
+  0, /*tp_finalize*/
+  #else
+  NULL, /*tp_finalize*/
+  #endif
+  #if (!CYTHON_COMPILING_IN_PYPY || PYPY_VERSION_NUM >= 0x07030800) && (!CYTHON_COMPILING_IN_LIMITED_API || __PYX_LIMITED_VERSION_HEX >= 0x030E0000)
+  #if CYTHON_VECTORCALL_TPNEW
+  __pyx_tp_vectorcall_8fastinit_5_core_4_ext__EnsWorkspace, /*tp_vectorcall*/
+  #else
+  NULL, /*tp_vectorcall*/
+  #endif
+  #endif
+  #if __PYX_NEED_TP_PRINT_SLOT == 1
+  0, /*tp_print*/
+  #endif
+  #if PY_VERSION_HEX >= 0x030C0000
+  0, /*tp_watched*/
+  #endif
+  #if PY_VERSION_HEX >= 0x030d00A4
+  0, /*tp_versions_used*/
+  #endif
+  #if CYTHON_COMPILING_IN_PYPY && PY_VERSION_HEX < 0x030a0000
+  0, /*tp_pypy_flags*/
+  #endif
+};
+#endif
+static struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Ensemble __pyx_vtable_8fastinit_5_core_4_ext__Ensemble;
+
+static PyObject *__pyx_tp_new__initialisation_8fastinit_5_core_4_ext__Ensemble(PyObject *o, 
+#if CYTHON_VECTORCALL_TPNEW
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
+#else
+    PyObject *a, PyObject *k
+#endif
+) {
+  struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *p = ((struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)o);
+  p->__pyx_vtab = __pyx_vtabptr_8fastinit_5_core_4_ext__Ensemble;
+  p->_engines = ((PyObject*)Py_None); Py_INCREF(Py_None);
+  p->_states = ((PyObject*)Py_None); Py_INCREF(Py_None);
+  p->_ws = ((PyObject*)Py_None); Py_INCREF(Py_None);
+  {
+    int cinit_result = __pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_1__cinit__(o, 
+#if CYTHON_VECTORCALL_TPNEW
+    args, nargs, kwnames
+#else
+    a, k
+#endif
+);
+    if (unlikely(cinit_result)) goto bad;
+  }
+  return o;
+  bad:
+  Py_DECREF(o); o = 0;
+  return NULL;
+}
+
+static PyObject *__pyx_tp_new_vectorcall_8fastinit_5_core_4_ext__Ensemble(PyTypeObject *t, 
+#if CYTHON_VECTORCALL_TPNEW
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
+#else
+    PyObject *a, PyObject *k
+#endif
+) {
+  PyObject *o;
+  o = __Pyx_AllocateExtensionType(t, 0);
+  if (unlikely(!o)) return 0;
+  return __pyx_tp_new__initialisation_8fastinit_5_core_4_ext__Ensemble(o, 
+#if CYTHON_VECTORCALL_TPNEW
+    args, nargs, kwnames
+#else
+    a, k
+#endif
+);
+}
+
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_new_8fastinit_5_core_4_ext__Ensemble(PyTypeObject *t, PyObject *a, PyObject *k) {
+  return __Pyx_CallTpnewAsVectorcall(__pyx_tp_new_vectorcall_8fastinit_5_core_4_ext__Ensemble, t, a, k);
+}
+#endif
+
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_vectorcall_8fastinit_5_core_4_ext__Ensemble(PyObject *t, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  if (unlikely((PyTypeObject*)t != __pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble || __Pyx_PyType_HasFeature((PyTypeObject*)t, Py_TPFLAGS_IS_ABSTRACT))) {
+    return __Pyx_CallNewInitFromVectorcall((PyTypeObject*)t, args, nargsf, kwnames);
+  }
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  PyObject *o = __pyx_tp_new_vectorcall_8fastinit_5_core_4_ext__Ensemble((PyTypeObject*)t, args, nargs, kwnames);
+  return o;
+}
+#endif
+
+static void __pyx_tp_dealloc_8fastinit_5_core_4_ext__Ensemble(PyObject *o) {
+  struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *p = (struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)o;
+  #if CYTHON_USE_TP_FINALIZE
+  if (unlikely(__Pyx_PyObject_GetSlot(o, tp_finalize, destructor)) && !__Pyx_PyObject_GC_IsFinalized(o)) {
+    if (__Pyx_PyObject_GetSlot(o, tp_dealloc, destructor) == __pyx_tp_dealloc_8fastinit_5_core_4_ext__Ensemble) {
+      if (PyObject_CallFinalizerFromDealloc(o)) return;
+    }
+  }
+  #endif
+  PyObject_GC_UnTrack(o);
+  {
+    PyObject *etype, *eval, *etb;
+    __Pyx_PyErr_FetchException(&etype, &eval, &etb);
+    __Pyx_DeallocKeepAliveBegin(o);
+    __pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_3__dealloc__(o);
+    __Pyx_DeallocKeepAliveEnd(o);
+    __Pyx_PyErr_RestoreException(etype, eval, etb);
+  }
+  Py_CLEAR(p->_engines);
+  Py_CLEAR(p->_states);
+  Py_CLEAR(p->_ws);
+  PyTypeObject *tp = Py_TYPE(o);
+  #if CYTHON_USE_TYPE_SLOTS
+  (*tp->tp_free)(o);
+  #else
+  {
+    freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    if (tp_free) tp_free(o);
+  }
+  #endif
+  #if CYTHON_USE_TYPE_SPECS
+  Py_DECREF(tp);
+  #endif
+}
+
+static int __pyx_tp_traverse_8fastinit_5_core_4_ext__Ensemble(PyObject *o, visitproc v, void *a) {
+  int e;
+  struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *p = (struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)o;
+  {
+    e = __Pyx_call_type_traverse(o, 1, v, a);
+    if (e) return e;
+  }
+  if (p->_engines) {
+    e = (*v)(p->_engines, a); if (e) return e;
+  }
+  if (p->_states) {
+    e = (*v)(p->_states, a); if (e) return e;
+  }
+  if (p->_ws) {
+    e = (*v)(p->_ws, a); if (e) return e;
+  }
+  return 0;
+}
+
+static int __pyx_tp_clear_8fastinit_5_core_4_ext__Ensemble(PyObject *o) {
+  PyObject* tmp;
+  struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *p = (struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *)o;
+  tmp = ((PyObject*)p->_engines);
+  p->_engines = ((PyObject*)Py_None); Py_INCREF(Py_None);
+  Py_XDECREF(tmp);
+  tmp = ((PyObject*)p->_states);
+  p->_states = ((PyObject*)Py_None); Py_INCREF(Py_None);
+  Py_XDECREF(tmp);
+  tmp = ((PyObject*)p->_ws);
+  p->_ws = ((PyObject*)Py_None); Py_INCREF(Py_None);
+  Py_XDECREF(tmp);
+  return 0;
+}
+
+static PyObject *__pyx_getprop_8fastinit_5_core_4_ext_9_Ensemble_k(PyObject *o, CYTHON_UNUSED void *x) {
+  return __pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_1k_1__get__(o);
+}
+
+static PyMethodDef __pyx_methods_8fastinit_5_core_4_ext__Ensemble[] = {
+  {"bind", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_5bind, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_9_Ensemble_4bind},
+  {"step", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_7step, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_9_Ensemble_6step},
+  {"run", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_9run, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_9_Ensemble_8run},
+  {"__reduce_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_11__reduce_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0},
+  {"__setstate_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_Ensemble_13__setstate_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0},
+  {0, 0, 0, 0}
+};
+
+static struct PyGetSetDef __pyx_getsets_8fastinit_5_core_4_ext__Ensemble[] = {
+  {"k", __pyx_getprop_8fastinit_5_core_4_ext_9_Ensemble_k, 0, 0, 0},
+  {0, 0, 0, 0, 0}
+};
+#if CYTHON_USE_TYPE_SPECS
+static PyType_Slot __pyx_type_8fastinit_5_core_4_ext__Ensemble_slots[] = {
+  {Py_tp_dealloc, (void *)__pyx_tp_dealloc_8fastinit_5_core_4_ext__Ensemble},
+  {Py_tp_doc, (void *)PyDoc_STR("The C view of an Ensemble: its members\047 engines (kept alive here), a pointer table to\n    the optimizer states bound by bind(), and workspaces cached by batch size.")},
+  {Py_tp_traverse, (void *)__pyx_tp_traverse_8fastinit_5_core_4_ext__Ensemble},
+  {Py_tp_clear, (void *)__pyx_tp_clear_8fastinit_5_core_4_ext__Ensemble},
+  {Py_tp_methods, (void *)__pyx_methods_8fastinit_5_core_4_ext__Ensemble},
+  {Py_tp_getset, (void *)__pyx_getsets_8fastinit_5_core_4_ext__Ensemble},
+  {Py_tp_new, (void *)__pyx_tp_new_8fastinit_5_core_4_ext__Ensemble},
+  #if (!CYTHON_COMPILING_IN_PYPY || PYPY_VERSION_NUM >= 0x07030800) && (!CYTHON_COMPILING_IN_LIMITED_API || __PYX_LIMITED_VERSION_HEX >= 0x030E0000)
+  #if CYTHON_VECTORCALL_TPNEW
+  {Py_tp_vectorcall, (void *)__pyx_tp_vectorcall_8fastinit_5_core_4_ext__Ensemble},
+  #endif
+  #endif
+  {0, 0},
+};
+static PyType_Spec __pyx_type_8fastinit_5_core_4_ext__Ensemble_spec = {
+  "fastinit._core._ext._Ensemble",
+  sizeof(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble),
+  0,
+  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_BASETYPE|Py_TPFLAGS_HAVE_GC,
+  __pyx_type_8fastinit_5_core_4_ext__Ensemble_slots,
+};
+#else
+
+static PyTypeObject __pyx_type_8fastinit_5_core_4_ext__Ensemble = {
+  PyVarObject_HEAD_INIT(0, 0)
+  "fastinit._core._ext.""_Ensemble", /*tp_name*/
+  sizeof(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble), /*tp_basicsize*/
+  0, /*tp_itemsize*/
+  __pyx_tp_dealloc_8fastinit_5_core_4_ext__Ensemble, /*tp_dealloc*/
+  0, /*tp_vectorcall_offset*/
+  0, /*tp_getattr*/
+  0, /*tp_setattr*/
+  0, /*tp_as_async*/
+  0, /*tp_repr*/
+  0, /*tp_as_number*/
+  0, /*tp_as_sequence*/
+  0, /*tp_as_mapping*/
+  0, /*tp_hash*/
+  0, /*tp_call*/
+  0, /*tp_str*/
+  0, /*tp_getattro*/
+  0, /*tp_setattro*/
+  0, /*tp_as_buffer*/
+  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_BASETYPE|Py_TPFLAGS_HAVE_GC, /*tp_flags*/
+  PyDoc_STR("The C view of an Ensemble: its members\047 engines (kept alive here), a pointer table to\n    the optimizer states bound by bind(), and workspaces cached by batch size."), /*tp_doc*/
+  __pyx_tp_traverse_8fastinit_5_core_4_ext__Ensemble, /*tp_traverse*/
+  __pyx_tp_clear_8fastinit_5_core_4_ext__Ensemble, /*tp_clear*/
+  0, /*tp_richcompare*/
+  0, /*tp_weaklistoffset*/
+  0, /*tp_iter*/
+  0, /*tp_iternext*/
+  __pyx_methods_8fastinit_5_core_4_ext__Ensemble, /*tp_methods*/
+  0, /*tp_members*/
+  __pyx_getsets_8fastinit_5_core_4_ext__Ensemble, /*tp_getset*/
+  0, /*tp_base*/
+  0, /*tp_dict*/
+  0, /*tp_descr_get*/
+  0, /*tp_descr_set*/
+  #if !CYTHON_USE_TYPE_SPECS
+  0, /*tp_dictoffset*/
+  #endif
+  0, /*tp_init*/
+  0, /*tp_alloc*/
+  __pyx_tp_new_8fastinit_5_core_4_ext__Ensemble, /*tp_new*/
+  0, /*tp_free*/
+  0, /*tp_is_gc*/
+  0, /*tp_bases*/
+  0, /*tp_mro*/
+  0, /*tp_cache*/
+  0, /*tp_subclasses*/
+  0, /*tp_weaklist*/
+  0, /*tp_del*/
+  0, /*tp_version_tag*/
+  #if CYTHON_USE_TP_FINALIZE
+  0, /*tp_finalize*/
+  #else
+  NULL, /*tp_finalize*/
+  #endif
+  #if (!CYTHON_COMPILING_IN_PYPY || PYPY_VERSION_NUM >= 0x07030800) && (!CYTHON_COMPILING_IN_LIMITED_API || __PYX_LIMITED_VERSION_HEX >= 0x030E0000)
+  #if CYTHON_VECTORCALL_TPNEW
+  __pyx_tp_vectorcall_8fastinit_5_core_4_ext__Ensemble, /*tp_vectorcall*/
   #else
   NULL, /*tp_vectorcall*/
   #endif
@@ -39930,6 +43200,8 @@ static CYTHON_SMALL_CODE int __Pyx_modinit_Function_export_code(__pyx_mstatetype
 static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Workspace(__pyx_mstatetype *__pyx_mstate); /*proto*/
 static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__OptState(__pyx_mstatetype *__pyx_mstate); /*proto*/
 static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Engine(__pyx_mstatetype *__pyx_mstate); /*proto*/
+static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace(__pyx_mstatetype *__pyx_mstate); /*proto*/
+static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Ensemble(__pyx_mstatetype *__pyx_mstate); /*proto*/
 static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate); /*proto*/
 static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_array_obj(__pyx_mstatetype *__pyx_mstate); /*proto*/
 static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_MemviewEnum_obj(__pyx_mstatetype *__pyx_mstate); /*proto*/
@@ -40076,6 +43348,79 @@ static int __Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Engine(__pyx_
   if (__Pyx_SetVtable(__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_vtabptr_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 150, __pyx_L1_error)
   if (PyObject_SetAttr(__pyx_m, __pyx_mstate_global->__pyx_n_u_Engine, (PyObject *) __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 150, __pyx_L1_error)
   if (__Pyx_setup_reduce((PyObject *) __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 150, __pyx_L1_error)
+  __Pyx_RefNannyFinishContext();
+  return 0;
+  __pyx_L1_error:;
+  __Pyx_RefNannyFinishContext();
+  return -1;
+}
+
+static int __Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace(__pyx_mstatetype *__pyx_mstate) {
+  __Pyx_RefNannyDeclarations
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  CYTHON_UNUSED_VAR(__pyx_mstate);
+  __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace", 0);
+  /*--- Exttype __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace ---*/
+  #if CYTHON_USE_TYPE_SPECS
+  __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_8fastinit_5_core_4_ext__EnsWorkspace_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace)) __PYX_ERR(8, 18, __pyx_L1_error)
+  #else
+  __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace = &__pyx_type_8fastinit_5_core_4_ext__EnsWorkspace;
+  #endif
+  #if !CYTHON_COMPILING_IN_LIMITED_API
+  #endif
+  #if !CYTHON_USE_TYPE_SPECS
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace) < (0)) __PYX_ERR(8, 18, __pyx_L1_error)
+  #endif
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace);
+  #endif
+  #if !CYTHON_COMPILING_IN_LIMITED_API
+  if ((CYTHON_USE_TYPE_SLOTS && CYTHON_USE_PYTYPE_LOOKUP) && likely(!__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace->tp_dictoffset && __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace->tp_getattro == PyObject_GenericGetAttr)) {
+    __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace->tp_getattro = PyObject_GenericGetAttr;
+  }
+  #endif
+  if (PyObject_SetAttr(__pyx_m, __pyx_mstate_global->__pyx_n_u_EnsWorkspace, (PyObject *) __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace) < (0)) __PYX_ERR(8, 18, __pyx_L1_error)
+  if (__Pyx_setup_reduce((PyObject *) __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__EnsWorkspace) < (0)) __PYX_ERR(8, 18, __pyx_L1_error)
+  __Pyx_RefNannyFinishContext();
+  return 0;
+  __pyx_L1_error:;
+  __Pyx_RefNannyFinishContext();
+  return -1;
+}
+
+static int __Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Ensemble(__pyx_mstatetype *__pyx_mstate) {
+  __Pyx_RefNannyDeclarations
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  CYTHON_UNUSED_VAR(__pyx_mstate);
+  __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Ensemble", 0);
+  /*--- Exttype __pyx_obj_8fastinit_5_core_4_ext__Ensemble ---*/
+  __pyx_vtabptr_8fastinit_5_core_4_ext__Ensemble = &__pyx_vtable_8fastinit_5_core_4_ext__Ensemble;
+  __pyx_vtable_8fastinit_5_core_4_ext__Ensemble._workspace = (fi_ens_ws_t *(*)(struct __pyx_obj_8fastinit_5_core_4_ext__Ensemble *, fi_dim_t))__pyx_f_8fastinit_5_core_4_ext_9_Ensemble__workspace;
+  #if CYTHON_USE_TYPE_SPECS
+  __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_8fastinit_5_core_4_ext__Ensemble_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble)) __PYX_ERR(8, 26, __pyx_L1_error)
+  #else
+  __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble = &__pyx_type_8fastinit_5_core_4_ext__Ensemble;
+  #endif
+  #if !CYTHON_COMPILING_IN_LIMITED_API
+  #endif
+  #if !CYTHON_USE_TYPE_SPECS
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble) < (0)) __PYX_ERR(8, 26, __pyx_L1_error)
+  #endif
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble);
+  #endif
+  #if !CYTHON_COMPILING_IN_LIMITED_API
+  if ((CYTHON_USE_TYPE_SLOTS && CYTHON_USE_PYTYPE_LOOKUP) && likely(!__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble->tp_dictoffset && __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble->tp_getattro == PyObject_GenericGetAttr)) {
+    __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble->tp_getattro = PyObject_GenericGetAttr;
+  }
+  #endif
+  if (__Pyx_SetVtable(__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble, __pyx_vtabptr_8fastinit_5_core_4_ext__Ensemble) < (0)) __PYX_ERR(8, 26, __pyx_L1_error)
+  if (PyObject_SetAttr(__pyx_m, __pyx_mstate_global->__pyx_n_u_Ensemble, (PyObject *) __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble) < (0)) __PYX_ERR(8, 26, __pyx_L1_error)
+  if (__Pyx_setup_reduce((PyObject *) __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble) < (0)) __PYX_ERR(8, 26, __pyx_L1_error)
   __Pyx_RefNannyFinishContext();
   return 0;
   __pyx_L1_error:;
@@ -40309,7 +43654,7 @@ static int __Pyx_modinit_Type_import_code(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   __Pyx_RefNannySetupContext("__Pyx_modinit_Type_import_code", 0);
   /*--- Type import code ---*/
-  __pyx_t_1 = PyImport_ImportModule(__Pyx_BUILTIN_MODULE_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(8, 9, __pyx_L1_error)
+  __pyx_t_1 = PyImport_ImportModule(__Pyx_BUILTIN_MODULE_NAME); if (unlikely(!__pyx_t_1)) __PYX_ERR(9, 9, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_mstate->__pyx_ptype_7cpython_4type_type = __Pyx_ImportType_3_3_1(__pyx_t_1, __Pyx_BUILTIN_MODULE_NAME, "type",
   #if defined(PYPY_VERSION_NUM) && PYPY_VERSION_NUM < 0x050B0000
@@ -40319,7 +43664,7 @@ static int __Pyx_modinit_Type_import_code(__pyx_mstatetype *__pyx_mstate) {
   #else
   sizeof(PyHeapTypeObject), __PYX_GET_STRUCT_ALIGNMENT_3_3_1(PyHeapTypeObject),
   #endif
-  __Pyx_ImportType_CheckSize_Warn_3_3_1); if (!__pyx_mstate->__pyx_ptype_7cpython_4type_type) __PYX_ERR(8, 9, __pyx_L1_error)
+  __Pyx_ImportType_CheckSize_Warn_3_3_1); if (!__pyx_mstate->__pyx_ptype_7cpython_4type_type) __PYX_ERR(9, 9, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_t_1 = PyImport_ImportModule("numpy"); if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 229, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
@@ -40686,6 +44031,10 @@ static CYTHON_SMALL_CODE int __pyx_pymod_exec__ext(PyObject *__pyx_pyinit_module
   PyObject *__pyx_t_10 = NULL;
   Py_ssize_t __pyx_t_11;
   __Pyx_memviewslice __pyx_t_12 = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_t_13 = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_t_14 = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_t_15 = { 0, 0, { 0 }, { 0 }, { 0 } };
+  PyObject *__pyx_t_16 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -40772,6 +44121,8 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   if (unlikely((__Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Workspace(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
   if (unlikely((__Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__OptState(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
   if (unlikely((__Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Engine(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
+  if (unlikely((__Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
+  if (unlikely((__Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Ensemble(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
   if (unlikely((__Pyx_modinit_Exttype___pyx_defaults(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
   if (unlikely((__Pyx_modinit_Exttype___pyx_array_obj(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
   if (unlikely((__Pyx_modinit_Exttype___pyx_MemviewEnum_obj(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
@@ -42315,15 +45666,223 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_select_act_kernel, __pyx_t_5) < (0)) __PYX_ERR(7, 308, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
+  /* "fastinit/_core/ensemble.pxi":6
+ * # objects, so a member trained here or through MLP.train_step continues one state. Input comes
+ * # validated by fastinit/ensemble.py (shapes, dtypes, row indices in range, offsets increasing).
+ * import numpy as np             # <<<<<<<<<<<<<<
+ * 
+ * cimport numpy as cnp
+*/
+  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(8, 6, __pyx_L1_error)
+  __pyx_t_5 = __pyx_t_1;
+  __Pyx_GOTREF(__pyx_t_5);
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_5) < (0)) __PYX_ERR(8, 6, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+
+  /* "fastinit/_core/ensemble.pxi":15
+ * from fastinit._core.capi cimport fi_dim_t
+ * 
+ * cnp.import_array()             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_9 = __pyx_f_5numpy_import_array(); if (unlikely(__pyx_t_9 == ((int)-1))) __PYX_ERR(8, 15, __pyx_L1_error)
+
+
+  /* "(tree fragment)":1
+ * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+ * def __setstate_cython__(self, __pyx_state):
+*/
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_13_EnsWorkspace_3__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_EnsWorkspace___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[50])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 1, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_reduce_cython, __pyx_t_5) < (0)) __PYX_ERR(1, 1, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+
+  /* "(tree fragment)":3
+ * def __reduce_cython__(self):
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+ * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
+*/
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_13_EnsWorkspace_5__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_EnsWorkspace___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[51])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 3, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_setstate_cython, __pyx_t_5) < (0)) __PYX_ERR(1, 3, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+
+  /* "fastinit/_core/ensemble.pxi":75
+ *         free(self.s2)
+ * 
+ *     def bind(self, list states):             # <<<<<<<<<<<<<<
+ *         """Use states[j] (an _OptState made for member j) for member j from now on."""
+ *         cdef int j
+*/
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_5bind, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble_bind, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[52])); if (unlikely(!__pyx_t_5)) __PYX_ERR(8, 75, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
+  #endif
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble, __pyx_mstate_global->__pyx_n_u_bind, __pyx_t_5) < (0)) __PYX_ERR(8, 75, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+
+  /* "fastinit/_core/ensemble.pxi":97
+ *         return &w.ws
+ * 
+ *     def step(self, cnp.ndarray x, cnp.ndarray y, double[::1] loss, const uint8_t[::1] active=None):             # <<<<<<<<<<<<<<
+ *         """One step of every (active) member on x (rows, n_in) shared or (k, rows, n_in) per
+ *         member, y to match; loss[j] receives member j's loss."""
+*/
+  __pyx_t_13 = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_uint8_t__const__(Py_None, 0); if (unlikely(!__pyx_t_13.memview)) __PYX_ERR(8, 97, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_k__7 = __pyx_t_13;
+
+  __pyx_t_13.memview = NULL;
+  __pyx_t_13.data = NULL;
+  __pyx_t_13 = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_uint8_t__const__(Py_None, 0); if (unlikely(!__pyx_t_13.memview)) __PYX_ERR(8, 97, __pyx_L1_error)
+  __pyx_t_5 = __pyx_memoryview_fromslice(__pyx_t_13, 1, (PyObject *(*)(char *)) __pyx_memview_get_nn_uint8_t__const__, (int (*)(char *, PyObject *)) NULL, 0);; if (unlikely(!__pyx_t_5)) __PYX_ERR(8, 97, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_13, 1);; __pyx_t_13.memview = NULL; __pyx_t_13.data = NULL;
+  {
+    PyObject* __pyx_temp[1] = {__pyx_t_5};
+    __pyx_t_10 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_10)) __PYX_ERR(8, 97, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_10);
+  }
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_7step, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble_step, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[53])); if (unlikely(!__pyx_t_5)) __PYX_ERR(8, 97, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
+  #endif
+  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_t_10);
+  __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble, __pyx_mstate_global->__pyx_n_u_step, __pyx_t_5) < (0)) __PYX_ERR(8, 97, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+
+  /* "fastinit/_core/ensemble.pxi":115
+ * 
+ *     def run(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray idx, const int64_t[::1] off,
+ *             double[:, ::1] loss, int64_t[::1] done, double[::1] seconds=None,             # <<<<<<<<<<<<<<
+ *             const uint8_t[::1] active=None, const int64_t[::1] start=None):
+ *         """len(off) - 1 steps of every (active) member: step t on rows idx[..., off[t]:off[t+1]]
+*/
+  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(Py_None, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(8, 115, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_k__8 = __pyx_t_12;
+
+  __pyx_t_12.memview = NULL;
+  __pyx_t_12.data = NULL;
+
+  /* "fastinit/_core/ensemble.pxi":116
+ *     def run(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray idx, const int64_t[::1] off,
+ *             double[:, ::1] loss, int64_t[::1] done, double[::1] seconds=None,
+ *             const uint8_t[::1] active=None, const int64_t[::1] start=None):             # <<<<<<<<<<<<<<
+ *         """len(off) - 1 steps of every (active) member: step t on rows idx[..., off[t]:off[t+1]]
+ *         (idx (total,) shared or (k, total) per member), or, idx None, on off[t+1] - off[t] rows
+*/
+  __pyx_t_14 = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_uint8_t__const__(Py_None, 0); if (unlikely(!__pyx_t_14.memview)) __PYX_ERR(8, 116, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_k__9 = __pyx_t_14;
+
+  __pyx_t_14.memview = NULL;
+  __pyx_t_14.data = NULL;
+  __pyx_t_15 = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t__const__(Py_None, 0); if (unlikely(!__pyx_t_15.memview)) __PYX_ERR(8, 116, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_k__10 = __pyx_t_15;
+
+  __pyx_t_15.memview = NULL;
+  __pyx_t_15.data = NULL;
+
+  /* "fastinit/_core/ensemble.pxi":115
+ * 
+ *     def run(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray idx, const int64_t[::1] off,
+ *             double[:, ::1] loss, int64_t[::1] done, double[::1] seconds=None,             # <<<<<<<<<<<<<<
+ *             const uint8_t[::1] active=None, const int64_t[::1] start=None):
+ *         """len(off) - 1 steps of every (active) member: step t on rows idx[..., off[t]:off[t+1]]
+*/
+  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(Py_None, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(8, 115, __pyx_L1_error)
+  __pyx_t_5 = __pyx_memoryview_fromslice(__pyx_t_12, 1, (PyObject *(*)(char *)) __pyx_memview_get_double, (int (*)(char *, PyObject *)) __pyx_memview_set_double, 0);; if (unlikely(!__pyx_t_5)) __PYX_ERR(8, 115, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_12, 1);; __pyx_t_12.memview = NULL; __pyx_t_12.data = NULL;
+
+  /* "fastinit/_core/ensemble.pxi":116
+ *     def run(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray idx, const int64_t[::1] off,
+ *             double[:, ::1] loss, int64_t[::1] done, double[::1] seconds=None,
+ *             const uint8_t[::1] active=None, const int64_t[::1] start=None):             # <<<<<<<<<<<<<<
+ *         """len(off) - 1 steps of every (active) member: step t on rows idx[..., off[t]:off[t+1]]
+ *         (idx (total,) shared or (k, total) per member), or, idx None, on off[t+1] - off[t] rows
+*/
+  __pyx_t_14 = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_uint8_t__const__(Py_None, 0); if (unlikely(!__pyx_t_14.memview)) __PYX_ERR(8, 116, __pyx_L1_error)
+  __pyx_t_10 = __pyx_memoryview_fromslice(__pyx_t_14, 1, (PyObject *(*)(char *)) __pyx_memview_get_nn_uint8_t__const__, (int (*)(char *, PyObject *)) NULL, 0);; if (unlikely(!__pyx_t_10)) __PYX_ERR(8, 116, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_14, 1);; __pyx_t_14.memview = NULL; __pyx_t_14.data = NULL;
+  __pyx_t_15 = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t__const__(Py_None, 0); if (unlikely(!__pyx_t_15.memview)) __PYX_ERR(8, 116, __pyx_L1_error)
+  __pyx_t_4 = __pyx_memoryview_fromslice(__pyx_t_15, 1, (PyObject *(*)(char *)) __pyx_memview_get_nn_int64_t__const__, (int (*)(char *, PyObject *)) NULL, 0);; if (unlikely(!__pyx_t_4)) __PYX_ERR(8, 116, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_15, 1);; __pyx_t_15.memview = NULL; __pyx_t_15.data = NULL;
+
+  /* "fastinit/_core/ensemble.pxi":114
+ *                 capi.ens_step(&self.e, w, <const double *>px, xs, py, ys, n, act, &loss[0])
+ * 
+ *     def run(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray idx, const int64_t[::1] off,             # <<<<<<<<<<<<<<
+ *             double[:, ::1] loss, int64_t[::1] done, double[::1] seconds=None,
+ *             const uint8_t[::1] active=None, const int64_t[::1] start=None):
+*/
+  {
+    PyObject* __pyx_temp[3] = {__pyx_t_5, __pyx_t_10, __pyx_t_4};
+    __pyx_t_16 = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_t_16)) __PYX_ERR(8, 114, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_16);
+  }
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+  __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_9run, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble_run, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[54])); if (unlikely(!__pyx_t_4)) __PYX_ERR(8, 114, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_t_16);
+  __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Ensemble, __pyx_mstate_global->__pyx_n_u_run, __pyx_t_4) < (0)) __PYX_ERR(8, 114, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "(tree fragment)":1
+ * def __reduce_cython__(self):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+ * def __setstate_cython__(self, __pyx_state):
+*/
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_11__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[55])); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 1, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_reduce_cython, __pyx_t_4) < (0)) __PYX_ERR(1, 1, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "(tree fragment)":3
+ * def __reduce_cython__(self):
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+ * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
+ *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
+*/
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_13__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[56])); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 3, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_setstate_cython, __pyx_t_4) < (0)) __PYX_ERR(1, 3, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
   /* "fastinit/_core/_ext.pyx":1
  * # cython: language_level=3             # <<<<<<<<<<<<<<
  * """fastinit._core._ext: the binding layer, thin Cython over csrc/ (declared once in capi.pxd).
  * 
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 1, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_5) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 1, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_4) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /*--- Wrapped vars code ---*/
 
@@ -42333,6 +45892,10 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_XDECREF(__pyx_t_5);
   __Pyx_XDECREF(__pyx_t_10);
   __PYX_XCLEAR_MEMVIEW(&__pyx_t_12, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_13, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_14, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_15, 1);
+  __Pyx_XDECREF(__pyx_t_16);
   if (__pyx_m) {
     if (__pyx_mstate->__pyx_d && stringtab_initialized) {
       __Pyx_AddTraceback("init fastinit._core._ext", __pyx_clineno, __pyx_lineno, __pyx_filename);
@@ -42535,41 +46098,41 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{39},{8},{5},{15},{1},{2},{46},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{18},{8},{45},{15},{48},{7},{6},{22},{23},{21},{22},{24},{2},{9},{39},{50},{39},{34},{59},{30},{37},{26},{1},{9},{5},{8},{9},{8},{8},{1},{10},{11},{9},{8},{15},{7},{25},{27},{16},{24},{15},{15},{12},{9},{27},{29},{10},{28},{30},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{15},{13},{1},{3},{3},{12},{79},{75},{11},{42},{40},{10},{13},{9},{10},{4},{4},{5},{10},{29},{28},{15},{5},{4},{18},{17},{8},{6},{1},{22},{8},{4},{3},{4},{5},{5},{4},{9},{4},{5},{1},{5},{16},{18},{9},{14},{5},{6},{12},{13},{10},{32},{31},{8},{13},{53},{51},{6},{5},{15},{5},{2},{2},{3},{5},{6},{9},{2},{3},{5},{3},{34},{32},{3},{19},{5},{5},{7},{7},{6},{7},{7},{4},{9},{4},{9},{3},{15},{6},{5},{1},{2},{8},{5},{3},{5},{8},{1},{2},{6},{4},{6},{1},{15},{3},{3},{3},{10},{4},{41},{39},{2},{1},{3},{7},{2},{4},{7},{12},{3},{4},{8},{3},{1},{4},{5},{2},{4},{8},{4},{9},{6},{2},{5},{3},{2},{6},{3},{7},{2},{2},{2},{2},{2},{4},{5},{6},{2},{2},{2},{3},{3},{2},{3},{2},{2},{2},{2},{8},{4},{3},{9},{8},{21},{20},{4},{1},{2},{2},{8},{6},{6},{4},{17},{13},{4},{4},{15},{10},{3},{5},{7},{10},{4},{4},{5},{10},{8},{8},{2},{5},{3},{4},{4},{6},{6},{4},{12},{25},{24},{4},{3},{7},{7},{11},{7},{6},{6},{6},{1},{12},{1},{1},{1},{9}};
-    const struct { const unsigned int length: 9; } bytes_length_index[] = {{1},{9},{65},{45},{51},{97},{18},{54},{13},{10},{53},{60},{9},{103},{71},{67},{45},{86},{46},{141},{63},{356},{116},{18},{151},{288},{144},{183}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{13},{39},{8},{5},{15},{1},{2},{46},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{95},{18},{8},{45},{34},{15},{48},{7},{6},{22},{27},{23},{21},{22},{24},{2},{9},{39},{50},{39},{34},{59},{30},{37},{26},{1},{9},{5},{8},{9},{8},{8},{1},{10},{11},{9},{8},{15},{7},{25},{27},{16},{24},{15},{15},{12},{13},{31},{33},{9},{27},{29},{14},{13},{14},{9},{27},{29},{10},{28},{30},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{15},{13},{1},{3},{3},{12},{79},{75},{11},{42},{40},{10},{13},{9},{10},{6},{4},{4},{5},{10},{29},{28},{15},{5},{4},{18},{17},{8},{6},{1},{22},{8},{4},{3},{4},{5},{5},{4},{9},{4},{4},{5},{4},{1},{5},{16},{18},{9},{14},{5},{6},{12},{13},{10},{32},{31},{8},{13},{53},{51},{4},{6},{5},{15},{5},{2},{2},{3},{5},{6},{7},{9},{2},{3},{5},{3},{34},{32},{3},{19},{5},{5},{7},{7},{6},{7},{7},{4},{9},{4},{9},{3},{15},{6},{5},{1},{2},{8},{3},{5},{3},{3},{5},{8},{1},{1},{2},{6},{4},{6},{1},{15},{3},{3},{3},{10},{4},{41},{39},{2},{1},{3},{7},{2},{4},{7},{12},{3},{4},{8},{3},{1},{4},{5},{2},{4},{8},{4},{9},{6},{2},{6},{5},{3},{3},{2},{6},{3},{7},{2},{2},{2},{2},{2},{4},{5},{6},{2},{2},{2},{3},{3},{4},{3},{2},{4},{3},{6},{2},{2},{2},{2},{8},{4},{3},{9},{8},{21},{20},{4},{3},{1},{2},{2},{8},{6},{6},{7},{4},{17},{13},{4},{4},{15},{10},{3},{5},{7},{10},{4},{4},{5},{10},{8},{8},{2},{5},{6},{3},{4},{4},{6},{6},{1},{4},{12},{25},{24},{4},{3},{7},{7},{11},{7},{6},{6},{6},{1},{12},{1},{2},{1},{2},{1},{9}};
+    const struct { const unsigned int length: 9; } bytes_length_index[] = {{1},{9},{65},{45},{51},{97},{18},{54},{13},{10},{53},{60},{9},{103},{71},{67},{45},{86},{46},{141},{63},{356},{116},{18},{427},{151},{80},{288},{144},{183},{215}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (3195 bytes) */
-static const char cstring[] = "x\332\245WM{\023G\022\216\2030\346#\001\2031\004\002\031\023\203\311\306\210\310\230\217e\223\335\010\033\022\357\022lY\016$!\316\2445\323\222&\236/M\317\330\026\233\335p\324q\216s\324Q\3079\352\250\243\216s\324\321?!?a\337\352\221l\031;\311>\273~<3\375Q\335U]\365\326\333%\205\371\312\047\333\212\315\271.\024\246,\254|\255\2249\363\003\217+~\325\020\212\305\264\252as\305d\332\206P\234\322O\\\363\377\252x\316\226\270\351{\234+e\217U,n\373\037e\037*\177Q\264\252\343\010\2568X\340\224\037*,\360\235Y\305\343\345Y\205mn\317\311\367\335\034\2766w\354O\277\342\226\343\325\237\033|\013\302\312\247\232c\373F%p\002\330a\353\212nx\244\352\315a\303\036L\010\3373t\256\017\t+\216\367\273\363\373\307v%\377\372\267\005f\333\216\2570!\214\212\255\370\016Lf\372-\3076\353\212%\215\334\204\221K\366&3\r]\261\034\235\317*|\333\305Zl5\243\315\220\336\231\262\343\371\036\263gf\225\n\266\032\010\213*s9T)l\033\316|\346\300\237>9\264\242\220\252\324\317e\047\260\365g\216O\036G4\026\352~\325\261\025\210\353\3344J\334c>\207!d:\024z$d++\217Wn\315?\230\227\007\3618\005E(\"(i&\316\300\005\371\263\024\030\246\017\305~\335\345\"\253,\225\225\272\023\3108\323\001]\310\r/\360\253\334V\004\367\251\241\314Hw0\337pl\025\313a\355L\337\203\306&\247\325O\230)x\226Q_J)\033\334\263\271\2510]W\261\222k}\177\232\246\2431y.\256l9\336\206p\231F\347\365\200\264\0229\202\014\325\034\323\244\255\035[dYI\323\204\247\335.\033*v\317V\225*\243\260+C\252$*}V2\373\230\324\rA\035n\323\273\314\004\316l\370\267U\315\361\370m\315\r\262\356\266\361\306h\205[\326!\303\266}\310\240gW\016\031\025p\216\240\361\212f\210T\263n;\375#\221\311\025\312\000\277\3529A\245*OO\2401\225:\367!\246\303\314\300\364\025U\365\270\036h\\U\025=\220~\265\035\373\026\302\274i0\023\263\032iTU;\260\334zV*\316ZXg0\317cu\245\314\0143\215\245a\271\300\336\260X\000\224U\017H\010n\226\263[B\351G\247\304\341z{\223{~*\304\224\225\024yi\222\3130\271\206\266a\"\376\201<\243\224\032\3044\265Bg>\313\0362\233\342\236\320\231\246\234\200\320\206\355l\355\013e\0375?""\347\027\326\324\205\345\305\307\305|qai\351\321R\276\210\356S\371}\266\374\354\261l\254.\277xl\232\206+\014\361\364\351r\261\230.X^Y[\372*m\256>\373B\375\307\322\263\305b\221\327\002nk\234\210%\273\3071\352c\273\002\"\353\177\262\273\316\327\344\241Uuo\002i@\001>8U\002\336\\\317q\007}\315\344\314Sw\201-\006\343\360\334\026\363\364A\327\t|7\360wg\205\317]u\331\365\213R\307\240q\210ACS\007Mz1\320\272\327:d\213\341\271\203{\250+\365m<\213\340\025\365\031\337\366WyYU\373\271\317i^\262\303^\243\302}\303\347\026\r\350\264\006\177\345\300\326\350[\031l\216\277\024m\324\262\230!\365\000\375\201)\347lf\245_\004\004\177.\014\320\252\034i\034Xi\257\277\0135\211\271\322V`K R\360\006r\233\222\002h\217Z\300\314\301\266\203\204:\350\211\301\000\337\246\016|\261k\212\0302\375\020\037\371\\\370\362\240\202\353*H\033\327\006\3660\004e\032\"\213\2102\260\026P\215\177\225\020B\241\037n\277D\226\t_\321\235\000\006\277|\3700\267>\373\337\214\014\265\327\017\331\256l:\314\037^\373{\003{M\271U\037\237C\315\227\177\254\177\277\344oo\236&5\265dM\241\272\270K\321q\231\307\254\335\206@K0\035#x\266\300\032j\231\310\216\357\265\016Z\264~`rXs\237x\324RP.\343\3124\335*c^E0Q\2675\303\311\356\006K\260M\320\242\304Nj\251\240\312D-[,\255MJ%\025\230uM\312\254\0227\235-\265T\007\004\006\251_b\202\2274^\342\200\037\236\034\275\346J\006\023\364\250\033\000G\311\260E\t\306lhZ\025\234\367&Gh&\221\020T\240X\300>\330\026#.nM\317\322\034\313\005c{j\331d\025\241\241*\360\345K\340\032S\373E\231\320<\007\231\210\202\013\306\324u\224)H\016\303\027{\2557\0347\253H\377\034\230\357\373nwZ^It\231\302I\210\022\025x\373:\207n{\020\266\353\207-\332\247\353\000:\327\323\345:\245\273|Qr\245w\220\036XV]\257\353\257\270\031p\313\365\353\340u\\\244\034, \313\"\356rWp\317\303\235\207rl\333\375\003\030\357I\034\016\337\362\235\271\301E\337\277HA\027\276\214\206\224\222/\310\320\347\336<\022\002\327l\277\354\353gG\005\206\322\243\372\314\256R\235A\017\242]v@\220\025\"\035\360\027\352\002DC\200IT!*\036\232\206\241\343\216D\235""\353\327%\275\030\342\025\021\255H_\257\370\306\206\226\202\225\000F,P\021&0\014\360\022\222\240\036:uf\352%S\047\274m\324\301vf`\002)\364\034\036\2727\0002$\270?\\\373\201bz\226\305\266\361\257Z\366\206\245Y\234\331\250\220\251<\266\014@\263\237S\226aS\301c9\364\313\0001D\215DlK\217\2605\324\335\026\022\021\265\254\263i\303\301\250z\322\264\246$\000\227\273\262\224\001\002\234\r\307\3456n\023\374\214H\357P\367\0237\347\316\271w\\\346RB\022\225\244|\342\226\\\315\325\001\007\327q]\317\025\302\335r\267\335\272\247y\274b\220*r\010\322\007\365\234*\263\223\032e\3034\007\337\227\303@\331\035\034\002\007\341Y\210\234\230\023\014d\210\344\245/jQ\274\341;\242:Ne\254\272\307\201\375\201\335N\031O \366\203\000\335A\356UtY4\341\212\261\034C\337\375y\200\337$X\005\020\310GX\304\202.\312;\341\224}\0273\364%aA7\027\212<_\247\002C\370\016\036\250\260\360\0164\237\360\010\007\013\307\2237\254\030n\357;\372\276\211\241\343\373`&\3371\t\353Be\351\247\204\255\021N\0315p\013%\004nj\004&pQ\027r\374\002\n\270\330\332\342F\245\352\253:~\025\324\267\353\257^!\354\322\177\313\257Gz\231\023\215\217\303\002\032\357\274\037\345\177\035}\353\350\330k\321\270\021\216\204\347\302\205\260\326\033;\336;~\242w\352|X\010\313Q>*6G\232\023\315bk\264\305Z~|\257}\2613\321Y\353Nt\261\301N\346\330\353Zc\264\301\032\265\336;\357\366\316L\204y,ba-\312`a!b\221\337\3145\237\264\246Z\271\203\302\357\367Ej\315L3\337,4Y\323o\345ZO\342\251x>\376\245\303\273\373\226\210\360\303p5\024\321Tt\2579\336\374\020\346\214\364\306N7j\341(\324mb\2372\366(\266\216\264\356\307S;\260~\354l\370q\177\367\221\346\271\346bk\2445\331\252\305\2318\037?o\347\332\371^\346dC*8\331\230o\004\311\304u\030\340\304\362H\247\032Oa\376\343d\352n\374u\373O\235\305\356\321\344+5Q\177\354\235\232\014\365\350z\362A.>\237\334{\332]N^\256\047\353z\242sZu\272\361\357h5\332j2\331IN_kNQ\353l8\325\333\177n\370\365%l\032oN\3015\003\273Fz\322\220Z8B\213n&7\037\266\261n<\034\247XM\321\353:&\217\204wB\326\033;\331\270\037N\205w\243\221\350lt\2779\325\033{""\247Q\030\234g\354r\224\213\362\257G\322\250\356\371\256 \275\265\223\271\332w\311d\323k]\210O\220\226\253\273^\242@\335\213\307\343\233\030N}\230\225\261_k\215\267n\304#\361D\\\210\313\355|{\2553\336\327\227\252\361\032\223d\272\214\352\025\351u\017\347\233FD=\254\234\006nj\375\325,\256\2653\355G\355r\047\017\014}\220|\003\017\376\220n3\021\346\244\322S\215\307\341y\211\241Q2\254w\212\242L\320|\024\226\242#t: \362H3\327;\003\200\366\316\014[2\021\316\207[\021\353e&C\207\000E\236\027\215\017\341\235\261\361\360*\035rH\370b\370/\202]/sQ:2\027-D\233@\320\261\326\253\366x\037A\327\303Zr\361&\200\257\003\2249@\247\010\343\027;#\235\311N\255\233\351\346\273\317\223\342Z\262\366\365\336\256\307\047\201\177-\232\214\266\23359\332\3107\n\r\035\341\312\205\213\3203\036M\247\336N\245/a`*\312\3652GI\035\305\364\030N<6\221LL\303\266\347\000\363t\\m\227\240q\2743\323\035\357Nus\275\211KXr\277y\003\310\271\020\217\222G\377\207\005\027\302\177\002\177\237&\267\227H\010\306\214\275u\364\335\306\017\360\302b\363\030\231N\216\233n\000l\3576~\212F\222\367\356R\360\016\016\337j\025Z@\374\257\047\336:z)\272\322\017\370\307\361zg\2523\327)td(\264\335\211\033\311\047\237w\336\351\026\272\245d\245\220\024V{\231\313\311\345\331V\276U\240\235\275\306\271\306\243\206\026\236MQ~|\0473\372\272\212\376\025x\254\336:\332z\021\377\275\215\rG_[\311\271\233H\177\264*\r5\312\313!\200\047\363\021T\314\304\227\332w\332?u\221E\027\006\001>\330\270\030\035I.\177\014\266y\004l\212\370\303\370E\373\213N\356\267\307/\357\037\335\335J\222\242D-B-\001)\031\363\333\246!\345\212\355c\355_\272z\262Z\354]\231m-\306G\301=\177&B\351\026v\244p\005\311b4\353\361\221\370N\254\265/$\237\257$+\022PW\263\300\334\365x\263\375]\307\357\336\205\267R\037_\216\206\362u\262Y\223\234\274\215\234\032\221\214}V\342l\241\237:~s\276/\341\307\017\332\017\350\034\247\032_\202\241_D_HV\236A\252\337\200\211\265\316h\307\352#\371\024e\303\345\346W\230\232z\235\247l\\$\212\245\306\022\256\014\272-\216\237\002Sm!\254\343\244qV&\351\330""\373\000\016\030\371\022\360\r&\336\001>\330^*\373\321\\T \341k\341\223\350\032$\307Z\031I\364s\361j\034\264\237t\246\201\024LO\207V\377\272\270\323*I\306Xk_\350\274\215\3512\222m\265\353%\005\030\371<y\376\202Xa\213HB\322Z\222\231\217\241\363J\264\216\245s\255B\222\375\274\003c>\000\r\021\317\235\203\353\217\267\047\333>\\ \r=\331\272\013\227\243s%\271\222%v\352\215]\214N6?\203\312\361}\315\363\341\032Q\203\244m\334md\343\215\350m\004\341L\232S\327\232\217\3002g\316\201wj\275\213\323\362\032\323\373\204w4\271\373\270S\354\276\335\275\221\254\254&\253\260\372\373\344\373\037\222\037\350\302\3309(\373\244\243u\317v\357%\205bR|\221\274\000/\342\316\341\t/\367\316L\342\240\002~{\002}\213 (/>\217,\026\355k\240\342\325\266\207\353\370\353\356\265\356b\262\202u\337&\337~\327;\363\036b\223F\254\357\237/\273\222o\256\016<\004\324\342\246\230\217~\006\252\363\003\247\310\346\345\3503\020\305\370nc\207\316~\272\341#\301p\350[@\324Hk\242\265F\370\210\357\266O\003\236\363]\001\204\357\034\234M\036|\t\226\204]8\322\332~{\340\220\"8\347\3777\350#\000&\217\013j\202\266h\005\361rg\036&\335\3512\002K\352\017\370\374\307\344Gr\345\316\301\005\311\374\"\0222\323]\350\326d\230\276I\276\371.\371\016\256g\t+\047\345\312\260\331\377\001\236\201Y\307";
-    PyObject *data = __Pyx_DecompressString(cstring, 3195, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (3707 bytes) */
+static const char cstring[] = "x\332\245W\315\177\323V\326n\300\204PB!\020\002\205B\025\022\002\024\010u\010\037C;35Ih\363\016\2058\016\320\226IUY\272\266E\364e])\211\231\316;,\275\324RK/\275\324RK/\275\324\322\313\374\t\363\047\274\317\271\262\023\233\004\346\343\315/\262\257\356\347\271\317y\316s\216%\305\223\276\336\226Lf\026\231\313\245\222\355J\222\305\230\306%EZXy!\225\230\342\371.\223\274\212\316%SQ+\272\305$CQ7\270d\027\3370\325\373\223\344\332[\374\272\3472&\225\\\245l2\313\2731\373H\372FR+\266\315\231dc\201]z$)\276g\337\222\\V\272%)\233\333s\342\363^\026\337\026\263\255o\177d\246\355\326^\352l\013\223\245oU\333\362\364\262o\373\260\303\322$Mw\351\250\367\273u\2537\300=W\327\230\3267Y\302M>6>\330\267;\363O\177^P,\313\366$\205s\275lI\236\r\223\025\355\266m\0315B\tFn\302\310ekS1tM2m\215\335\222\330\266\203\265\330\352\232z\215\316\275\006\030=W\261\256\335\222\312\330\2527\231W\024\207\341(I\331\006\230\317l\340\351\021\240e\211\216Jq.\331\276\245=\263=B\034\256Y\250y\025\333\2220]c\206\016\027)\036\203!d:\016ti\222%\255,\255\334\236\1778/.\3422r\n\227\270_T\r\334\201q\302\263\350\353\206\207\203\275\232\303\370\254\264\\\222j\266/\374L\027t0\257\177\201Wa\226\304\231G\r\351\232\200C\361t\333\222\261\034\326^\353\"\250o2Z\375D18\233]\321\325\r\203\256\202\323`\235\017\007\3648\305}\265\0028\261\243Q\232\335\002\213|\356IEF\250\031\272\252{\270\217\313\252>\343\204\340\226\356U\244\357\210+\262C[\262\353k\256\317n(t\2340B\332`\256\305\014I\3214\031\2061\265\353.\303\260UE\300\306\244-\333\335\340\216\2422\301gE*\022\316d\331G\047\013\244T\3330\350n\266\305g\225\242\252rW\275S\322e\234?[\221*\n\361N\3523F\204\205\247\024\215nPh:\247\027f\321gI\341\000]\367\356\310\252\355\262;\252\343\317:\333\372{\275\314\342\300\311`\007\014\225\231i\036\320mY\007t\272V\371\200^\016\307q\352/\253:O\215\322,\273\213\007\335\246L\321\351U\\\333/W\004\032DhC\2521\017\3234\334\3007<I\226]\246\371*\223eI\363\205\317-\333\272\r\nn\352\212\201Q\225N\224e\3137\235\332\2548x\326\304:]q]\245&\225\024\335Hy\246\233""\016\342\242\177\232\217\010\250\354\233\321#J\327[\240\n\342~\223\271^:I\221V\322\250H\005H\370\330\351\322\317\027w\024\263z>N\255\320\024O\231=`4\215I\212\234T\0168&mX\366\326\200\227\273\224\373=\267\260&/<_\\*\344\n\013\313\313\217\227s\005\274>\025\337\317\236?[\022\215\325\347\257\226\014Cw\270\316\237>}^(\244\013\236\257\254-\377\2306W\237}/\377e\371\331b\241@\244\267TF\2427\273\247\177\362\222U\206\310v\277fw\301W\305\245eyo\000!J\016\336?T\004\025\035\327vz\357\252\301\024W\336#z\257\037\310m)\256\326{\265}\317\361\275\335Q\304#\355\300_\365\326\r\274\034h\330\300\360A\346\245\\\337m\034\274Io\350\303\033\314\026!\330{o\256o\355\275\010\263\237;^A,\3555\0168\251oh\377I{\227\376\330\215?~]y\245\266\215g\021R-?c\333\336*+\311rWN\031\215\013\301\335k\224\231\247{\314\244\016\215\326\340\257\344[*}\227{\233\343/\r\022j\231\212.\316A\320\372\206\030\263\0243\375\006\217\360\347\300\000\265\302 L\276\231\276uw\241&%\203\264\345[\251\326\002\304\336\274M!j\264G\325W\214\336\266=\035\330\217D\257\203m\323\013\260\3305\205\367\231~\000F\036t_\\\2243MF\036\204c\261\207\316I @H\020Q\201\016#\030\361/\023\261\211\261\375\355\327\020\007$\024\315\366a\360\353G\217\262\353\267\376\235\236\276\366\372\001\333\225\014[\361\372\327~\254c\257)\266\352\206U_\363\365\277>\177p\346\2077O\265\210Z\242L\223\035\224\047xq\024W1w\033\\\210\027\rpEC?\236-H\236\\\"\245f{\255\375v\255\357\033\354?\277\253\232r\321/\225P\213\030NEQ\3342Wx\315Ru{v\327e\\\331\204\246\013\006\245\366r*\371\344\222\251\244E_\261(\203\271\216A\361Ud\206\275%\027k BO\267\212\ngE\225\025\031H\210\047K\037sE]\341\364\310\033\240H1}x\021\006m\024Me[U+\020\356\367\205N5HIq\024\2521\354\207\355\321\343\240npM\3256\035\244\035W.\031J\231\253(\273<\361\301\221\246\345n\325\313U\327F\\\242\242\205Q5\ru BE\367\370^\353=\000oI\002\247}\343]\014w\207E^\245b\001`\301gTA\017\274\034\270\355~\022\257\037\264h\340\254}\\]\327\220\361\323-4\022\000\361A\341\226&S\3157\315\232V\323\3362\303g\246\343\325\220\240P\0210\221""\021PA\370\246(A\231\303\034\316\\\0279\034\245\357\266\363/\370\2757\343`^\227\356\316\365\n\227na\000\035\361\204c\304,\361\2019\364u\177\036\221\202\262\241[bw\303\246\014{\351\221=\305\252P\335D\017\034_\262\241\234eR#\010\033\352\0348\206\343*2\347e\027M]\327\220\363\361\233\302\253\351\332\266\220\036B\224\277%\035\346\351\307[\366fcCMiL\324#\225(s\003\354\006\255\211[\260\002Gk\212\241\025\r\215\030\270Q\203\032\032\276\001\356\320s\2603\337\243L\337\304A\007\016R\307pM\220\035\377\262im\230\252\311\024\013e6\375\"1u\220\265\033m\246nQ\035g\332\364c\014\036\205\343H\215\351\341\226\212\237:\246E\325\266koZ\300\031\305\\\032\360\024\026\320z\307\242\024\312E\235\006V\330\245\222\275a;\314B\332AY\236\326\010\316\327N\326\231s\356:\212C1K\232\223\n\217StTG\003=\034\346:\300\324\261\035\307\005WT\207s\007\332\357z\316\226\263\355\324\\\325ee\235\214 \250\020j(`e\021\315\324(\351\206\321\373~\335\317\244\335\316>\366\020\367Q\001p\236\345s\\\201\222\"\326\351\033\2459>\001,\003\256\032~\331@.\031\025\367\362\236\216v;v_Jx|>\310\027\274\366\"\266\254\211z\021i\312\264um\367W\033~*b\025\230\"\036n\222\206:\250l\271]\362\034\214\3207M\346\236@@\244@\316=M\340\354\331xp\220\231\376l\362\210\301\360\005\267]\221\254y\177{\000\213\201\201><<\310\232g\033\024\035\\V\322\257\"\366\206\347\205\203!L\024BH\372p\235\357\2402f\370}\212\337_[[L/W<Y\303\217\252\332\3666\257\325\370\333\267`\211@\364\371\273\241N\346\323\372\315 \217\306\211/\302\334?\207?92\362\216\327g\202\241\340L\260\020T;#\307:\307>\355\214\236\r\362A)\314\205\205\306Pc\274Qh\0167\225\246\027\335\217\317\267\306[k\355\36166\330\311\034}W\255\017\327\225z\265s\342\263\316\251\361 \207EJP\r3X\230\017\225\320kd\033O\232\223\315\354\376\311_t\247T\033\231F\256\221o(\r\257\231m>\211&\243\371\350\037-\326\036X\302\203\251`5\340\341dx\2771\326\230\2029C\235\221\223\365j0\214\3436\261O\t{\024\232\207\233\017\242\311\035X?r:\270\331\335}\250q\246\261\330\034jN4\253Q&\312E/\343l\234\353d\216\327\305\001\307\353\363u?""\031\277\n\003\354H\\i\264\376\024\346/%\223\367\242\027\361W\255\305\366\221\344G9\221\177\353\214N\004Zx5\3712\033\235M\356?m?O^\257\047\353Z\2421Zu\262\376\277\341j\270\325P\304Kr\362Jc\222Z\247\203\311\316\340\275\201\353k\3304\326\230\0044=\273\206:\302\220j0D\213\256\047\327\037\305X7\026\214\221\257&\351\343*\006\017\007w\003\2453r\274\376 \230\014\356\205C\341\351\360Ac\2623r\242\236\357\335g\344b\230\rs\357\206R\257\356a\227\027h\355d.w!\231h\270\315s\321\247t\312\345]\224\310Q\367\243\261\350:\272S\014g\205\357\327\232c\315\231h(\032\217\362Q)\316\305k\255\261\356y\3511n}\202L\027^\275$Pwq\277ix\324\305\312i\360\246\332]\255D\3258\023?\216K\255\0348\364e\362\023\020\3745\335f<\310\212CG\353K\301Y\301\241a2\2543J^&j>\016\212\341a\272\035\030y\270\221\355\234\002A;\247\372-\031\017\346\203\255P\351d&\002\233\010E\310\363\372\024\320\031\031\013.\323%\373&\237\017\376N\264\353d\316\013 \263\341B\270\t\006\035m\276\215\307\272\014\272\032T\223\363\327A|\r\244\314\202:\005\030\277\330\032jM\264\252\355L;\327~\231\024\326\222\265\027{\273\036\233\000\377\325p\"\334nTEo=W\317\3275\270+\033,\342\234\261p:E;\235}\001\035\223a\266\2239B\307\221O\217\342\306#\343\311\3704l{\t2OG\225\270\210\023\307Z\327\332c\355\311v\2663~\001K\0364f\300\234s\3210!\372_,8\027\374\r\374\3736\271\263L\223`\314\310\047G>\253\377\n\024\026\033G\311t\002n\272\016\262}V\177\023\016%\237\337#\347\355\357\276\335\3147\301\370\177~\372\311\221\013\341\245\256\303oF\353\255\311\326\\+\337\022\256Pw\007f\222\257\277k\235h\347\333\305d%\237\344W;\231\213\311\305[\315\\3O;\273\3653\365\307u58\235\262\374\330Nf\370]\005\357\227\200X\255y\244\371*\372\237\030\033\016\2773\2233\327\021\376h\225\353r\230\023] O\346\006\216\270\026]\210\357\306o\332\210\242s=\007\357o\234\017\017\047\027oBm\036\203\233<\232\212^\305\337\267\262\037\356\2778\330\273\273\225\020E\301Z\270Z\020R(\346\317\r]\314+\304G\343\177\264\265d\265\320\271t\253\271\030\035\201\366\374\201\004\245\235\337\021\223\313\010\026\275Q""\213\016Gw#5>\227|\267\222\254\010B]\236\005\347\256F\233\361/-\257}\017h\245\030_\014\373\342u\242Q\025\232\274\215\230\032\022\212}Z\360l\241\033:^c\276;\303\213\036\306\017\351\036\243\365\037\240\320\257\302\357\205*_C\250\317\300\304jk\270ev\231<J\321p\261\361#\206&\337\345(\032\027Ib\251\261\214\224\221\353\374\260\334\231Yj\345A\230c\237c\352D\310I\201.t\205y\262q\277y:\271\371\r|@!^h\037j\177E\333B\226\346 \217\325\3060\250@F\025\301D=\256\322\3007\215b\363\020T\342M|\014\272\262\027\377\244\267\244\355\224\177N7\346\000\366\241\346\024\361\25532\225L=\210\376\216\003~j\257%\371\237\222\237\212IQ\355\214|\201\030\2566\2167\347\233[\021\213\347c\336\232i\037n? \374Gf\222\231\207\361P|6V\342\315\326K\352\374k\362\327\365\316\310\025a3\351\333\321h\213\210C\333\344\302W\"\234\036F\017\220\001\000\303\024\260\374\033\211\000\031\374GD\322\330^\2034\375d\335\003\003\307\323\224\246A\372\324\346\227B+2p\367p\233\tt_%\257`*\216\245\234\321\271D\047\223\207\016\303\336\337\221\223HX\306[\371\235\376]\222\033\177\210\307\241\267\224q\047\332>\240L^`\217\237\223\237!\234,a\245\017n\363\216\022\373\261Q$\225-D\340\030\221\343\226\320S\\o\021B\010\227MS\322\334A(+{\250{\360S\236&_\t\236\204W0s\244\231\0219y.Z\215\374\370Ik\032A\215\341\351\300\354f\366\273\360%\211\373Z|\256u\010\303%\350\342j\333M\362\270\361\313\344\345+\002gK\370\2232\020\314\002sN\354\236\226\355\214\216\005_\204/\261Y\2563z*\310\200\237/@&a\305)d\274l\260D\352<\370\002s\377B\213\303\\\222\231\217p\207K\341:L\231k\346\223\331\357Z\270\334\227\310@\224\342\316 \352\216\305\023\261\007\366\213\213\037o\336C\264\341\345Rri\226\022Sg\344|x\274\361G\\al\240y6X\023G\221wQ\326\320\235g\302C\210\277S\251\234^i<F\2029u\006)\247\3329?-*\030\255\233\353\216$\367\226\004\367g\222\225\325d\025(\300\351\277&\277\222\337w\366\317}\322R\333\247\333\367\223|!)\200#\360,\312\r\341\334S\024\001\034~x\202\363\026\221\233\334\350,\004\234\307W\220\205Wc\027\216~\321\276\322^LV\260\016\244\370\245s\352\363p\254\033\254""\002\357$\363C[\244\232\313=\204(~.\206\363\341\357\020\264\\\017\024\321|\237\331;{\314\306\245o\203cC\315\361\346\032ICt/>\te\232os\004\327\316\376\321\344\341\017H\220\260\013WZ\033\264\007\200\024\210\003\377o\203n\020gP\233\214\323\026M?z\336\232\207Iw\333\n\221/\305\003\230\377\226\374FP\356\354_\220\314/\"83\355\205vU\270\tq\365K\362\013\240W\022\245\224\224\312\203fS\241B8~H\364\232\331\377D\344\016P\235\177Sb.u\313\352\371\006o\336\331\325\2063\355%\344SA5R\231\235\376i\311W\217\342\351XChj\355\251\366\013\300/hF2\362\177\316\0005\342";
+    PyObject *data = __Pyx_DecompressString(cstring, 3707, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (4243 bytes) */
-static const char cstring[] = "\377 at 0x n\377eeds a C\377PU featu\377re this \377machine \377lacks ob\377ject> ro\377ws(tree \377fragment\377).: ; ch\277oose o.\000o\377f: auto,\377 ref, av\333x2\001\00251\005\000ne\377on<Memor\377yView of\377 <contig\367uou\205\000nd d\263irg\001\007\rin\021\005s\377trided a\336$\006 or \004\031><\374(\tA\006>?Cann\377ot assig\357n to\260\000ad-\277only m\240\002v\376\242\000Invalid\377 mode, esxp\207 |\000\047c\047t\001\377\047fortran\317\047, gH\000%\005shwape\222\000 ax\312 kNo\315 t\315!g g\001\376\342#foundNo\371t\356!\213@Cytho\373n \371 delib\237erate\206\000\353\001c\367ter\224@an P\277EP-484\370\002r\375e\221As subc\365l\301\000e\245@f bu\357ilti\313\000ype\377s. If yo\311u\343B\335\001p\351\000%\tth\277en set\362@e\373 \047\212\"ation\377_typing\047\366\210Div\224`o Fa\377lse.acti\375v!\002 kerne\277l add_\306 e}c\311$lloca\323\002\377e worksp\363ac\260`\244@a ba<\206 \365Acoll\322`j\000\377s.abccsr\337c/fi_[\000.h\227 ha\212a `\010\221\204\002twabl\215\204\004dis\t\001\273en\017\001fas\361\000i\377t/_core/\177cpu.pxi\007\014ogemm\004\020nn\031\020\367rng/\020stat\275sV\001gcist\003d\323no\314\004\257\001g\376\204\001th\237rough\316\"\261al\357 yet$\000def\377ault __r\377educe__ \373du\323\"non-t\277rivial\033\000c\377init__nuompy.\314\002.m5\000\377iarray f\337ailed\251\204\001im\371p\371`\033\tumath\376\021\016self.ws\375 \227Dbe con\357vertA\003a P\374\364c\337\206\003 for p/ickl\375@u\331\"\226\205\001\371a\314E\200\003data.\320\013\020\362\204\003\227\206\001\241\206\003s\"\000kn\357own \244o|AC\377T_CODESA\377SCIIBIASz\014\000L\003\002NONE\014\002\377ROWEllip\377sisLLOSS\276+\003OPTIM6\003R\377NG_KINDS\377Sequence\372\325\207\001.\332\207\007_Engi\253ne\000\004.\364&c\352\205\002_\335_\017\007set\335Ae_\376\013\rbackpro\375p<\005clear_\372\320\204\006sT\005forwa\373rdc\005outpu\375t\025\006step_O\027ptS\302`e\000\006~\020\034\005\024\251\000\201\017W\307\205\005_\001\006\301\020\020\t\336\305\017_Pyx\001\000Di\377ct_NextR\257ef__\365\206\004e""\217 _\374\312\207\002\000\006_getit\313em\026\001d0\001\262 fu\013nc&\001g\254%\306 \212\204\003<\001\357main\003\002odu\335lM\002nam\002\003ew\372]\001p~\000check\243suT\000\n\001\364#_\025\001toype_\005\002un\204\204\002\344\271A \005v\376\206\002\241\001quaalO\005\311\205\005\314O\344\205\005ex\325\001/set_\203\005s\260\010\2210\357test\344\002sed\327_si\301`dA\000is\374\336\207\001\327@ineaab\037cacta\303 \236a\367A\376\000\t[const \377double[:\217:1],\000\017\022\017%\010]><\020floatB\t\000\016@\027\010#\007F\002\231\204\004\255\001\244\204\004[^\037\340\034\013C\027\205\213\003\211!\317\217\002_pr}e\226!param\000\006\177sactsad\017\000~\001\000wall_f\351\210\001\211e\000\007\244/]\014\016\313\t\344\213\004_\377bufferal\377phaargsa\377syncio.c\373or\247Csavai\345l\273\213\001_\257\214\003\016\000x2_\377fmaavx51\3772bb_in_p\377lace_bel\237ow_by\200`\363\206\005b\377asebcebe\353ta\000\0011\005\0012bi\373as\000\001_kind\377binsbloc\177kcchunk\224\207\r\373cl\201\210\001in_tr\365aE\000a%\000lip_\377normcomp\377iler_fla\177gscount\000\002\337scpu_\216\222\004sc\377ross_ent\377ropydead?_units\000\007\340l\013, \356a]\017\016\271d\026\006\216\214\002wsdi\274\215\001ct_\335\222\001\010\000\nB\022\267\204\017]!\021_\n\366\204\004\210\204\010\362\224\205\003d\353\206\001\000\002_is_\376\343\223\003dummydy\377dzeluemp\377tyencode\357enum\222\221\002epe\177pserror\213\222\001\313xp\250\204\034e\031\006\206\205\023f3y2\271\217\005\351\215\004_ext\211Bp\352\205\002\357\205\002!\000\367\205\00164f\260@\223at\360\222\004\354\212\004g\246\000\000\001_\217tanh\344\217\001\350\217\001\316`f\337ogetg\361\207\001um\357_thr\265@sgi\377n_ssgrad\377siididen\377tityinde\257xisz\345\211\001s\000\002i\237zekkc\334\221\003\335akmw\325\204\001ll\376`ls\251\204\001\367ranu\000dald\367bld\220\214\001ky_r\002\257 l\247`\000\001\245S\210\210\005\232d\036\010\374\241K\233klrmmax\376\000\000_mnkmcm\277eanmem\233\225\001m\357icro\315\205\004min\346\242\225\001mo\226\227\001\301@sen\374\365\212""\001\371\212\001sncndi\377mnestero\377vnextnon\274\370\206\003\201\205\001alnp\355\220\002o\377bjokopen\337mpout\275\215\004p0\377p1p2p3pa\361p\210\216\001\320\207\001\324\207\002spbp\367cpd\214`popp\377rpsspwpx\377pyrcregi\374g\001\215!resrngy_\231\206\002\005\001fill\000\005\341[\344\211\t\014\006\256\211\010\357\230\001ss1\377s2sat_fr\033ac\004\001hi\n\001\346 \273\231\001\301e\303\224\001\264\224\001\322\207\005\013\003\340\207\004el\277fselus\367Ks\273et\210\223\004sgd\250\227\002s\277igmoid\226\227\006s\323si3\000\202`s\000\001sm\376\251\211\001pathsof\243tpM\000\004\001\263\230\001s\261\220\001r\357tstd\335\217\001sto\377pstreams\337truct\214\204\001te\037nsor_\270\224\002\000\t\356\n\374\014\n\255\213\010tileto]l\337\230\001s_a\001\003bX\000\274\314@\204\205\001luni\215\205\001u\375n\225Aupdate\377valuesww\377eight_de\177cayxyzz\364@\376\273\"O\200\001\330\004\n\210\367+\220Q\006\000\r\034\230A\377\360\006\000\005\010\200s\210\377&\220\001\220\023\220C\220\377q\330\010\t\330\t\n\330\377\014\025\220Q\220f\230A\377\230S\240\001\240\024\240S\377\250\006\250a\250t\2606\377\270\030\300\024\300T\310\024\375\310>\000\340\004\007\200q\210\377\006\210a\210q\330\r\016\337\330\020\024\220A2\000a\220\367q\230\0046\000Q\230a\230\377t\2401\240F\250!\250\3271\200\001\035\r\034\034\004q\240\377\004\240A\240Q\240a\240\377t\2501\250F\260!\260\2774\260\177\300e\310&\ns\377\220#\220R\220s\230!\277\2306\240\021\240#\214\000\001\377\330\010\017\210q\220\006\220\177a\220v\230Q\230fA\000\377S\250\003\2507\260!\340\336\273\000\010\022\220+\023\000a\230\375q\273\000\023\240D\250\001\250\377\026\250q\260\004\260A\260\377V\2701\270A\330\004\013\375\210\217\002\013\2104\210u\320\333\024%~\000o\260\316\002\014\210\375L\274\000E\320!5\260U\377\270*\300D\310\005\320M\377_\320_`\330\014\026\220\377d\230%\320\0371\260\025\377\3206L\310O\320[]\277\320]d\320de\330\001\017\377\210~\230R\230w\240a\276\010\002\320\017\"\240!\357\001\022\247\220!\330\227+\325 [\317 \021\303\240!\230 \220\005\221@""\205\001q\220}\001\244!(\320(:\2705\000\347\021\220\021\250A?\000\n\210%\376\351\000\003\2203\220a\330\010\377\013\2107\220!\2205\230\377\001\230\022\2307\240!\330\357\010\r\210Q\310\005\010\033\230\0371\230A\200\001\320C\226C\270!\275Q\251\"\340\004\036\230\215#\026?\240r\250\027\260\nb\001\013\005}\023\244B6\260\021\260(z\000\372\276#.\367BT\250\021\250&\377\260\001\260\024\260Q\260f?\270A\270T\300\021\271$\267cWr\210\026\207@\001\376B\035\361\"Ur\242@$\317@r7\000$\265`\375q7\004a\260q\270\004\270\337B\270f\300A\301`\037\320uX\277 ^\250\003\024\2201\363a\277\010\014\210E\220\025\322@q\233\230\006\250\001\330\014\342A\227\204\001B\357\220b\230\003\332\001\230S\240\377\003\2401\330\020\025\220Q\373\330\020~\t\024\2204\220w\177\230a\330\004\026\220o\315a\356\366!s\210#\233 \010\021\220\271\036\207a\254\010\030\220}\363a\330\373\004\030\304\"1\230C\230v\377\240S\250\007\250z\270\021\376\273d%\220q\320\030(\250\177\006\250d\260!\2601\270`\375S\272\000D\300\001\300\026\300\377q\310\004\310A\310V\320\337ST\320TU\203\047\t\026\377\220Q\220c\230\026\230x\373\240q\336b\210A\210Q\210\335d\254@1\220D\256@\021\230\371$\373#\235B\t\032\230\021\230\377!\2301\330\004\005\330\010\375\022\317B\007\230q\330\010\024\377\320\024$\240A\240V\250\1777\260$\260h\270bo\000\377\021\300\047\310\021\310!\310\2771\330\024\032\230!\364@&\233\250\001\276@\006\260\317 \000.\330\357\010\027\220{\375`<\320/\371IR\001\254`\010\000\005\016\210\335^\271`D\240\007\267\001\007\200\357s\210$\210\352`\016\210j_\230\001\320\0315\370@a\312#\276\013\t-\250Q\250a\353`\n\337\000\005\032\230\035\352D+\260\377]\300!\3002\300Q\300\372\206Bc\020\006&\3200@\300\377\r\310Q\310b\320PQ\377\320QR\330\004\033\320\033\337,\250A\250Q\240\205\001r\210\177\023\210B\210c\220\022\340\204\003\277\t\340\004\006\200h\r\000\035\377\230a\230y\250\005\250W\367\260J\270\331@\006\200m\320\337\023(\250\001\330\034\000g\210\327_\230A\005\001m\272`\004)\377\250\021\250\047\260\032\2703\177\270j\310\001\340\004\027\331E\374\000\006\t""\006\030\230\003\320\033+\377\2501\250B\250a\250s\177\260#\260W\270G\300\204@\032\000\025\033 \013Q\330V\004\220\211\002\261\204\002s\013\210\213\204\003\255\211\002Y\240iQ\002\377S\270\007\270\177\310d\320\377RS\330\035,\250D\260\337\005\260V\2709\315\207\001\310Q\375\340\272\204\001\220g\230Q\230i\377\240y\260\003\2603\260c\177\270\027\320@P\320P\314b\373\036.\361`%\260v\270Z\317\300t\3105\253 \336#\033\230\353!\330\270\206\010q\217\212\002x\260q\223\270\001\255\212\002\277a1\277\212\001\266\205\002t\367\2404\240\034\003t\2608\270\3758\334\001\014\210H\220A\220\367W\230G\221\212\002\047\260\021\260}&\240\000q\300\006\300m\303\204\004\375\014\212\205\001\033\240M\260\021\260\377!\200A\330\010\014\210D\274\337\211\001\005\001I\220Q\200\252\213\001\t\377\014\2104\210w\220c\230\277\021\330\014\022\220,\240\206\002\010\377\034\230D\240\001\330\010\032;\230$\206\212\001\340\010\016\270a\303\206\005\337t\2302\230Q)\001\"\220wF\230\"\047\000\010\250\004\344\212\002\3772\260R\260u\270F\300\271$\247`I\000$\220m\250\213\0043\373\250b\353\207\002T\270\027\300\002\376\034\000f\310A\310R\310r\377\320QT\320TV\320V\345W\222\207\001w\241\207\001\200\213\002\320\0044\377\260A\340\010\035\230]\250\377!\2502\250Q\320.@\377\300\001\330\010\037\230r\240\372\344\210\001\023\370 \t\270\026\270t\334\340@\244\002\013\2505\360 1\330\337\010\035\320\035.\232\210\001\330\010\377\030\230\013\240=\260\001\260\375\021\000\010\330\010\025\220T\230\367\022\2301\330\214\001\014\024\220A\256\354\001&\230\002\202@\020\377\205\003\"\377\240B\240a\330\020\023\220\3374\220q\330\030\260\206\001Q\240\373d\250\353\210\003\005\3205E\300\377S\310\002\310&\320PR\373\320R\263\000\\\320\\^\320\365^\255\213\001\340\032\017F\300c\310\377\022\3106\320QS\320S\377W\320W]\320]_\320\377_e\320ef\330\020\026\357\220a\220s\265 F\240\"\377\240D\250\007\250r\260\025\377\260a\260s\270\"\270A\377\270R\270r\300\024\300U\277\310\"\310D\320P5\000Y\277\320YZ\330\020\031\231@\010\263\014\210\257@\231$H\310\216\213\001\t\375\036""\232%\250a\330\010\033\230?4\230|\2501\250\343@\272A\375\013\005\003\033\230=\250\001\250\334\204 \002\004\340\r\016\377\211\001t\220\3531\330\362\000-\317`\001\250\024\373\250T\234a\2605\270\017\300\377t\3104\310s\320RS}\340\014\017\3208H\310\004\224\001\346\320\000T\330\203\n\216 S\360\010\375\000O?)\2401\240A\240\375T\220\000Q\250a\250u\260\377O\3004\300t\3103\310qa\251a\212#\361 `\320`\307!\374\240\001\"\014\3204D\300D\310\337\004\310C\310q\242BX\320\377XZ\320Z_\320_a?\320af\320fg\253\t";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 4243, 6069);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (4933 bytes) */
+static const char cstring[] = "\377 at 0x m\377embers f\377or  need\377s a CPU \377feature \377this mac\377hine lac\377ks objec\377t> rows(\377tree fra\377gment).:\377 ; choos\367e o.\000of: \377auto, re\177f, avx2\001\002\37351\005\000neon<\377MemoryVi\377ew of <c\377ontiguou~\205\000nd dirg\001\366\007\rin\021\005stri_ded a$\006 \307\000\346\004\031><(\tA\006>?C\377annot as\177sign to\260\000\177ad-only\242!\372\242\000v\242\000Inval\377id mode,\317 exp\207 |\000\047c\365\047t\001\047\304 tran\317\047, gH\000%\005sh\377ape in a\255x\312 No\315 t\315!g\371 g\001\342#found\347Not\356!\230@Cyt\357hon \371 del\235i\240@ate\206\000\353\001c\367ter\224@an P\277EP-484\370\002r\375e\221As subc\365l\301\000e\245@f bu\367iltv\000type\377s. If yo\311u\343B\335\001p\351\000%\tth\277en set\362@e\373 \047\212\"ation\275_<\000ing\047\210Di\375v\224`o Fals\177e.Pickl\032\000\334\272A\212@uct\313fsu\363ch\314 O\000lf.w~\303`ust be\262!\337licit\326 re\337quest\276@wioth @\250a_pO\001\377e(True)a\357ctiv\200\002 ke\377rnel add\355_\245@ec\250Dllo\373ca\262\"e wor\277kspace\313\204\002a\207 ba\345 \324a\020\032\245\"c\357ollej\000ons\377.abccsrc\357/fi_}\000.h \313ha\213\204\001 \202\010\222\205\002ta\273bl\216\205\004dis\t\001e\335n\017\001fas\362 it\377/_core/c\277pu.pxi\007\014e\317nsem=\000\010\020ge\333mm\037\020nn4\020rn}gJ\020statsq\001\357gcis\217\003dno\364\211$\312\001g\232\206\001thro\347ugh\352B\315\204\001l y\373et$\000defau\377lt __red\377uce__ du\376\357Bnon-tri\357vial\033\000cin\377it__nump\333y.\347\002.m5\000ia\377rray fai\367led\305\205\001impo;rt\033\tuma\354@\022\r\343se\243c\324D\250`con\357vertA\003a P(\220\205\003\373\207\003\257\210\002p\370du\364\"\262\206\001\371a\211e\200\003data.\320\013\020\216\206\003\263\207\001\275\207\003s\"\000kn\357own \341o|AC\377T_CODESA\377SCIIBIASz\014\000L\003\002NONE\014\002\377ROWEllip\377sisLLOSS\276+\003OPTIM6\003R\377NG_KINDS]S\361\204\001nce\361\210\001.\366\210\007\177_Engine\000\004\265.\364&c\206\207\002__\017\007s\333et\335Ae_\013\rba\277ckprop<""\005c_lear_\215\205\006sT\005\177forwardc\005\277output\025\006s\033te>\001sW\306\205\005\227\000\003\007\000\204\022\022\n\213\021\346\204\003E\001\357\204\003\312\021\211\205\004\373__\047\027.bind\316<\007runI\007\262\002Op\177tState_\001\005\000\2650\020\010\270/\353\007\366\006\3700\020\t\374/\357_Pyx\001\000Dic\377t_NextReWf__\310\211\004e\306@_\235\212\002\376\000\006_getite\345m\026\001d0\001\351@fun\205c&\001g\343E\375@\301\205\003<\001m\367ain\003\002odulnM\002nam\002\003ew]\001\375p~\000checks\221uT\000\n\001\253c_\025\001\211\213\001_F\005\002un\346\211\003\370` \005v\320\210\002\036\241\001qualO\005\200\207\005\203\204\017\366\233\207\005ex\325\001set_\362\203\005s\260\010\2210test\376\344\002sed_sig\267indA\000is\260\211\001o\377utineaab\037cacta\303 \325\204\001\256\204\001\376\000\t[const \377double[:\217:1],\000\017\022\017%\010]><\020floatB\t\000\016@\027\010#\007F\002\320\205\004\255\001\333\205\004[^\037\340\034\013C\027\371\214\003\211!\242\222\002_pr}e\226!param\000\0069s\253\215\002\025\001sad\025\000\001\000\277wall_f\246\212\001e\304\000\007\252/]\014\016\321\t\336\215\004_b\377ufferalp\377haargsas\377yncio.co\375r\255Csavail\362\223\215\001_\251\216\003\016\000x2_f\377maavx512\377bb_in_pl\377ace_belo\317w_by\206`\260\210\005ba\377sebcebet\365a\000\0011\005\0012bia}s\000\001_kind\374\206\001\377binsbloc\377kbmaxcch\267unk\331\210\rcl\306\211\001i\337n_traM\000ac\376\037\000ip_norm\377compiler\377_flagsco\367unt\000\002scpu\375_\357\224\004scross\377_entropy\377dead_uni\263ts\000\007\356l, \374a]p\017\016\307d\026\006\323\215\002sdi\234\217\001\207ct_\276\225\001\000\nB\022\305\204\017]\360!\021_\n\204\205\004\226\204\010done\362\246\205\003d\212\223\001\000\002_is_\376\310\226\003dummydy\377dzeluemp\377tyencode}e\216\214\002senum\364@\377teepepseorror\367\224\001xp\301\204\0349e\031\006\237\205\023f32\244\221\005\271\217\004\017_ext\224B\203\206\002\210\206\002!\000n\220\206\00164f\273@at\334\225\004\362\274\214\004g\255\000\000\001_tan\361h""\264\221\001\270\221\001\341`foge\373tg\212\210\001um_th\375r\300@sgin_s\377sgradsii\377didentit\317yidx\366\207\002\220Asz\372\204\212\001s\000\002izejk\263kc\360\223\003\367akw\357\204\001l\277labels\303\204\001r\373an|\000daldb{ld\347\215\001ky_r\275 \001l\271`\000\001\267S\250\210\005\254d\036\010\263K\376\255klrmmaxm\377ax_mnkmc\177meanmem\216\230\001\337micro\347\205\004mi\315n\225\230\001mo\211\232\001\317@se\371n\225\213\001\231\213\001sncnd\367imn\352\225\001rovn?extnon\222\207\003\223\205\001_alnpn\366\216\001s\312\222\002\377objoffok\377openmpou\375t\235\217\004p0p1p2\037p3pap\350\217\001\371\207\001\375\207\002\177spbpcpd\234`\357perp\321 pop\373pr\251`cpssp\377startpwp\377xpyrcreg\347ist\302`\350`res\317rng_\311\206\002\005\001fi\013ll\000\005[\236\212\t\014\006\350\211\010\374\233\001\377runss1s2\377sat_frac\346\004\001hi\n\001\203@eco/ndss\322\234\001e\331\226\001\312\226\001\370\220\210\005\013\003\236\210\004elfsewlus\242kset\203\225\004\367sgd\277\232\002sigmwoid\255\232\006ssi3\000\332\247`s\000\001sm\347\211\001pa\177thsoftpM\000\324\004\001\312\233\001s\254\222\001r\257\222\003ss\333td\343\"to\225 re\353am\261\231\003t\276\204\001ten\017sor_\272\226\002\000\t\377\n\014\n\376\370\213\010tiletol\356\375\233\001s_a\001\003btryu\367@\266\205\001luni\277\205\001\373un\267Aupdat\377evaluesw\377weight_d\377ecayxxsy\237yszze\323`\316!O\377\200\001\330\004\n\210+\220\375Q\006\000\r\034\230A\360\006\377\000\005\010\200s\210&\220\377\001\220\023\220C\220q\330\377\010\t\330\t\n\330\014\025\377\220Q\220f\230A\230S\377\240\001\240\024\240S\250\006\377\250a\250t\2606\270\030\177\300\024\300T\310\024\310>\000\377\340\004\007\200q\210\006\210\377a\210q\330\r\016\330\020\367\024\220A2\000a\220q\230\375\0046\000Q\230a\230t\240\3771\240F\250!\2501\200\365\001\035\r\034\034\004q\240\004\240\377A\240Q\240a\240t\250\3771\250F\260!\2604\260\357\177\300e\310&\ns\220#\377\220R\220s\230!\2306\357\240\021\240#\214\000\001\330\010\377\017\210q\220\006\220a\220\337v\230Q""\230fA\000S\250\277\003\2507\260!\340\273\000\010w\022\220+\023\000a\230q\273\000\377\023\240D\250\001\250\026\250\377q\260\004\260A\260V\270\1771\270A\330\004\013\210\217\002\377\013\2104\210u\320\024%v~\000o\260\316\002\014\210L\274\000\377E\320!5\260U\270*\377\300D\310\005\320M_\320\377_`\330\014\026\220d\230\377%\320\0371\260\025\3206\377L\310O\320[]\320]\357d\320de\330\001\017\210~\277\230R\230w\240a\010\002\320\357\017\"\240!\357\001\022\220!\351\330\227+\325 [\317 \021\240!p\230 \220\005\221@\205\001q\220\001\244!\337(\320(:\2705\000\021\220\271\021\250A?\000\n\210%\351\000\003\377\2203\220a\330\010\013\210\3777\220!\2205\230\001\230\377\022\2307\240!\330\010\r\373\210Q\310\005\010\033\2301\230GA\200\001\320C\226C\270!Q\251\"\357\340\004\036\230\215#\026\240rO\250\027\260\nb\001\013\005\023\244B\2376\260\021\260(z\000\276#.\376\367BT\250\021\250&\260\001\377\260\024\260Q\260f\270A\317\270T\300\021\271$\267cr\210U\026\207@\001\376B\035\361\"r\242@U$\317@r7\000$\265`q7\004\377a\260q\270\004\270B\270wf\300A\301`\037\320X\277 \335^\250\003\024\2201\363a\010\014\357\210E\220\025\322@q\230\006\346\250\001\330\014\342A\227\204\001B\220b\373\230\003\332\001\230S\240\003\240\3771\330\020\025\220Q\330\020\376~\t\024\2204\220w\230a\237\330\004\026\220o\315a\366!s{\210#\233 \010\021\220\036\207a\356\254\010\030\220}\363a\330\004\030\376\304\"1\230C\230v\240S\277\250\007\250z\270\021\273d%\377\220q\320\030(\250\006\250_d\260!\2601\270`S\272\000\377D\300\001\300\026\300q\310\377\004\310A\310V\320ST\367\320TU\203\047\t\026\220Q\377\220c\230\026\230x\240q~\336b\210A\210Q\210d\254@w1\220D\256@\021\230$\373#\376\235B\t\032\230\021\230!\230\1771\330\004\005\330\010\022\317B\377\007\230q\330\010\024\320\024\377$\240A\240V\2507\260\337$\260h\270bo\000\021\300\377\047\310\021\310!\3101\330\357\024\032\230!\364@&\250\001\346\276@\006\260\317 \000.\330\010\027{\220{\375`<\320/IR\001~\254`\010\000\005\016\210^\271`\367D\240\007\267\001\007\200s\210\373$\210\352`\016\210j\230\001\227""\320\0315\370@a\312#\013\t-\357\250Q\250a\353`\n\000\005\367\032\230\035\352D+\260]\300\277!\3002\300Q\300\206Bc\376\020\006&\3200@\300\r\310\377Q\310b\320PQ\320Q\377R\330\004\033\320\033,\250\367A\250Q\240\205\001r\210\023\210\337B\210c\220\022\340\204\003\t\340\357\004\006\200h\r\000\035\230a\377\230y\250\005\250W\260J\375\270\331@\006\200m\320\023(\367\250\001\330\034\000g\210_\230\365A\005\001m\272`\004)\250\021\377\250\047\260\032\2703\270j\037\310\001\340\004\027\331E\000\006\t\006\377\030\230\003\320\033+\2501\377\250B\250a\250s\260#\237\260W\270G\300\204@\000\025\033\306 \013Q\330V\004\220\211\002\261\204\002\013\210\334\213\204\003\255\211\002Y\240iQ\002S\270\377\007\270\177\310d\320RS\377\330\035,\250D\260\005\260wV\2709\315\207\001\310Q\340\272\204\001\377\220g\230Q\230i\240y\377\260\003\2603\260c\270\027\337\320@P\320P\314b\036.\376\361`%\260v\270Z\300t\363\3105\253 \336#\033\230!\330\372\270\206\010q\217\212\002x\260q\270\001\344\255\212\002\277a1\277\212\001\266\205\002t\2404}\240\034\003t\2608\2708\334\001\377\014\210H\220A\220W\230}G\221\212\002\047\260\021\260&\240\000_q\300\006\300m\303\204\004\014\212\205\001\377\033\240M\260\021\260!\200?A\330\010\014\210D\337\211\001\005\001\367I\220Q\017\000HI\330&\377E\300Q\360\010\000\t\031\277\230\001\230\026\230s\376\207\001\032\376\222\212\004!\2406\250\022\320+\371;\201@\337\206\001S\310\002\310*\376\235\205\001\010\033\2302\230R\230\337q\240\006\240a\220\002b\260\377\006\260i\270q\330\010\033\377\230;\240b\250\002\250$\177\250j\270\t\300\021\330\366\206\007\370\354\211\001\330\212\001\374\213\001\022\2402\240S\372#\000#\354a\330\010#\320#\3777\260}\300A\300X\310\377T\320QX\320Xb\320\377bc\330\010\034\230C\230\377q\240\013\2504\250w\260\377e\2704\270s\300&\310\367\003\3107\374!\010&\320&\3778\270\001\270\025\270a\270\367v\300V\021\001\\\320\\]\317\330\010\"\240\260\001\334\210\001\007\260\271w\265aC\001A\230W\373\205\0028_\2607\270*\300\204 #\311 \371{\201\207\001\255\001=\250\001\250\021\374\000\006\365""\214\001\014\017\210t\2201\373\330\024\315\214\003d\240$\240c\373\250\037\247\207\002\004\300D\310\006;\310e\243\207\002W\320W\250\000t\000\246\260\213\001\330\035v\001\236A\003\255\000|\367\2701\270\325\207\001\024\300Q\340\376:\t\320)9\270\024\270T\376\355\215\002\026\310u\320TU\320\375U\354\000Y\320Y]\320]\257e\320ef.\026\200\325\216\001\t\377\014\2104\210w\220c\230?\021\330\014\022\220,\313\211\002\243 \377D\240\001\330\010\032\230$N\261\215\001\340\010\016\343\206\001\356\211\005t\245@\375Q)\001\"\220F\230\"\230\337D\240\010\250\004\217\216\0022\260\377R\260u\270F\300$\300\335aH\001$\220m\323\216\0043\250}b\226\213\002T\270\027\300\002\034\000\377f\310A\310R\310r\320\377QT\320TV\320VWB\275\212\001w\314\212\001\253\216\002\224\000\267`\r\335\212\004\377t\2301\330\014\021\220\034\377\230V\2401\240A\330\014\377\020\220\004\220A\220U\230\375!\200\003\020\220\003\2201\220\347E\230\022#\001\001\t\010\014\210\373K\220:\000\230A\320\0044\377\260A\340\010\035\230]\250\377!\2502\250Q\320.@\377\300\001\330\010\037\230r\240\376\337\214\001\023\250D\260\t\270\026\257\270t\3001\233aD\232`5\367\260\003\260\n\000\035\320\035.\376\225\214\001\330\010\030\230\013\240=\357\260\001\260\021\000\010\330\010\025\373\220Ts\002\r\016\330\014\024\375\220\231\000\022\220&\230\002\230\367!\330\020\372\211\003\"\240B\240\377a\330\020\023\2204\220q{\330\030\253\212\001Q\240d\250\346\214\003\337\005\3205E\300\370\204\001&\320\317PR\320R\203 \351`^\320\365^\250\217\001\340\032\017F\300c\310\377\022\3106\320QS\320S~\241`]\320]_\320_\330B\277\020\026\220a\220s\205@F\377\240\"\240D\250\007\250r\377\260\025\260a\260s\270\"\377\270A\270R\270r\300\024\377\300U\310\"\310D\320P\374\331`\222`Z\330\020\031\230\021\274\246\206\004\233\221\002\320\004H\310\211\217\001\t\355\036\232%\250a\361\205\0014\230|\317\2501\250A\215%\006\002\033\230\342\314\204\013\340\370\001\324\204\003\362\000-\240q\277\250\001\250\024\250T\227\207\001\260\3775\270\017\300t\3104\310\337s\320RS\340\014\017\3208\047H\310\004\224""\001\320\000T\202\013\216 iS\272\207\001P>)\260a\240T\220\000\377Q\250a\250u\260O\300\1774\300t\3103\310a\371a\034\212#\361 `\320`\244\205\001\240\001\"\014\377\3204D\300D\310\004\310\367C\310q\242BX\320XZ\377\320Z_\320_a\320a\317f\320fg\271+\245\220\001\360\006\002\333\210\027\250\336`\273\210\047\343\207\020\274\207$\332\221\003\330\212\001\367s\250/\223\207\006\023\310E\320\331Q\345c\342\207\001\340\024\034\010\320*\377:\270$\270d\300$\300\177d\310#\310U\320R\341c\000\303\207\001";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 4933, 7222);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (6069 bytes) */
-static const char bytes[] = " at 0x needs a CPU feature this machine lacks object> rows(tree fragment).: ; choose one of: auto, ref, avx2, avx512, neon<MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.activation kernel add_notecannot allocate the workspace for a batch of collections.abccsrc/fi_act.h has an activation this table lacksdisableenablefastinit/_core/cpu.pxifastinit/_core/gemm.pxifastinit/_core/nn.pxifastinit/_core/rng.pxifastinit/_core/stats.pxigcisenabledno batch has gone through the model yetno default __reduce__ due to non-trivial __cinit__numpy._core.multiarray failed to importnumpy._core.umath failed to importself.ws cannot be converted to a Python object for picklingunable to allocate array data.unable to allocate shape and strides.unknown activation kernel |ACT_CODESASCIIBIAS_COLBIAS_NONEBIAS_ROWEllipsisLLOSS_CODESOPTIM_CODESRNG_KINDSSequenceView.MemoryView_Engine_Engine.__reduce_cython___Engine.__setstate_cython___Engine.backprop_Engine.clear_workspaces_Engine.forward_Engine.outputs_Engine.step_OptState_OptState.__reduce_cython___OptState.__setstate_cython___Workspace_Workspace.__reduce_cython___Workspace.__setstate_cython____Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___fused_sigindex_is_coroutineaabcactact_backwardact_backward[const double[::1],const double[::1],const double[::1],double[::1]]act_backward[const float[""::1],const float[::1],const float[::1],float[::1]]act_forwardact_forward[const double[::1],double[::1]]act_forward[const float[::1],float[::1]]act_kernelact_needs_preact_paramact_paramsactsadamadamwall_finiteall_finite[const double[::1]]all_finite[const float[::1]]allocate_bufferalphaargsasyncio.coroutinesavailable_kernelsavx2_fmaavx512bb_in_place_below_bytesbackpropbasebcebetabeta1beta2biasbias_kindbinsblockcchunkclear_workspacescline_in_tracebackclip_normcompiler_flagscountcountscpu_featurescross_entropydead_unitsdead_units[const double[:, ::1]]dead_units[const float[:, ::1]]defaultsdistinct_rowsdistinct_rows[const double[:, ::1],const double[::1]]distinct_rows[const float[:, ::1],const float[::1]]doubledtypedtype_is_objectdummydydzeluemptyencodeenumerateepepserrorexpexp[const double[::1],double[::1]]exp[const float[::1],float[::1]]f32fastinit._core._extflagsfloatfloat32float64formatfortranforwardgelugelu_tanhgemmgemm_infogetget_num_threadsgin_ssgradsiididentityindexiszitemsitemsizekkckernelkindkwargsllabels_in_rangeldaldbldcleaky_relulossloss[const double[:, ::1],double[:, ::1]]loss[const float[:, ::1],float[:, ::1]]lrmmaxmax_mnkmcmeanmemviewmicro_kernelminmodemomentummsennamenamesncndimnesterovnextnonfinitenormalnpnumpyobjokopenmpoutoutputsp0p1p2p3papackparamparamspbpcpdpeppopprpsspwpxpyrcregisterreluresrng_blockrng_fillrng_fill[double[::1]]rng_fill[float[::1]]rowsss1s2sat_fracsat_hisat_loseedselect_act_kernelselect_kernelselfseluset_num_threadssetdefaultsgdshapesigmoidsignaturessilusizesizessmall_pathsoftplussoftsignststartstdstepstopstreamstructtanhtensor_statstensor_stats[double[::1]]tensor_stats[float[::1]]tiletoltrans_atrans_btruncnormaluniformunpackupdatevalueswweight_decayxyzzero_fracO\200\001\330\004\n\210+\220Q\200\001\330\r\034\230A\360\006\000\005\010\200s\210&\220\001\220\023\220C\220q\330\010\t\330\t\n\330\014\025\220Q\220f\230A\230S\240\001\240\024\240S\250\006\250a\250t\2606\270\030\300\024\300T\310\024\310Q\200\001\340\004\007\200q\210\006\210a""\210q\330\r\016\330\020\024\220A\220Q\220a\220q\230\004\230A\230Q\230a\230t\2401\240F\250!\2501\200\001\340\004\007\200q\210\006\210a\210q\330\r\016\330\020\034\230A\230Q\230a\230q\240\004\240A\240Q\240a\240t\2501\250F\260!\2604\260\177\300e\3101\200\001\340\004\007\200q\210\006\210a\210s\220#\220R\220s\230!\2306\240\021\240#\240S\250\001\330\010\017\210q\220\006\220a\220v\230Q\230f\240A\240S\250\003\2507\260!\340\t\n\330\010\022\220+\230Q\230a\230q\240\001\240\023\240D\250\001\250\026\250q\260\004\260A\260V\2701\270A\330\004\013\2101\200\001\340\004\013\2104\210u\320\024%\240Q\240o\260Q\200\001\340\004\014\210L\230\004\230E\320!5\260U\270*\300D\310\005\320M_\320_`\330\014\026\220d\230%\320\0371\260\025\3206L\310O\320[]\320]d\320de\200\001\340\004\017\210~\230R\230w\240a\200\001\340\004\017\320\017\"\240!\200\001\340\004\022\220!\330\004\007\200q\210\006\210a\210q\330\r\016\330\014\025\220[\240\001\240\021\240!\2401\240D\250\001\250\026\250q\260\001\330\004\013\2104\210q\220\001\200\001\340\004(\320(:\270!\330\004\021\220\021\330\004\n\210!\330\004\n\210%\210q\220\003\2203\220a\330\010\013\2107\220!\2205\230\001\230\022\2307\240!\330\010\r\210Q\330\004\013\2101\200\001\340\010\033\2301\230A\200\001\360\006\000\005\010\200q\210\006\210a\210s\220#\220Q\330\010\017\210q\340\004\036\230a\230q\240\001\240\026\240r\250\027\260\n\270!\330\004\036\230a\230q\240\001\240\023\240F\250!\2506\260\021\260(\270!\330\t\n\330\010\022\220.\240\001\240\024\240T\250\021\250&\260\001\260\024\260Q\260f\270A\270T\300\021\330\004\013\2101\200\001\360\006\000\005\010\200r\210\026\210q\220\001\330\r\016\330\020\035\230Q\230a\230r\240\021\240$\240a\240r\250\021\250$\250a\250q\260\001\260\024\260Q\260a\260q\270\004\270B\270f\300A\300T\310\037\320X]\320]^\200\001\360\006\000\005\024\2201\330\t\n\330\010\014\210E\220\025\220a\220q\230\006\230a\230q\330\014\017\210q\220\001\220\023\220B\220b\230\003\2301\230A\230S\240\003\2401\330\020\025\220Q\330\020\021\330\004\013\2101\200\001\360\006\000\005""\024\2204\220w\230a\330\004\026\220o\240Q\240a\330\004\007\200s\210#\210Q\330\010\021\220\036\230q\240\001\330\004\013\2101\200\001\360\006\000\005\030\220}\240A\240Q\330\004\030\230\001\230\022\2301\230C\230v\240S\250\007\250z\270\021\340\t\n\330\010\022\220%\220q\320\030(\250\006\250d\260!\2601\260A\260S\270\004\270D\300\001\300\026\300q\310\004\310A\310V\320ST\320TU\330\004\013\2101\200\001\360\006\000\t\026\220Q\220c\230\026\230x\240q\330\004\013\2101\210A\210Q\210d\220!\2201\220D\230\001\230\021\230$\230a\230q\240\001\200\001\360\006\000\t\032\230\021\230!\2301\330\004\005\330\010\022\220!\2205\230\007\230q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\027\220{\240!\240<\320/I\310\021\310!\200\001\360\010\000\005\016\210^\2301\230D\240\007\240q\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\0315\260Q\260a\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\031-\250Q\250a\200\001\360\n\000\005\032\230\035\240a\240r\250\021\250+\260]\300!\3002\300Q\300a\330\004\026\220c\230\035\240a\240r\250\021\250&\3200@\300\r\310Q\310b\320PQ\320QR\330\004\033\320\033,\250A\250Q\330\004\007\200r\210\023\210B\210c\220\022\2203\220a\330\010\t\340\004\006\200h\210c\220\035\230a\230y\250\005\250W\260J\270a\330\004\006\200m\320\023(\250\001\330\004\006\200g\210_\230A\330\004\006\200m\2201\330\004)\250\021\250\047\260\032\2703\270j\310\001\340\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\033\320\033+\2501\250B\250a\250s\260#\260Q\330\004\027\220}\240A\240S\250\006\250a\330\t\n\330\010\013\2101\330\020\025\220Q\220f\230A\230Y\240i""\250s\260#\260S\270\007\270\177\310d\320RS\330\035,\250D\260\005\260V\2709\300D\310\005\310Q\340\020\025\220Q\220g\230Q\230i\240y\260\003\2603\260c\270\027\320@P\320PT\320TU\330\036.\250d\260%\260v\270Z\300t\3105\320PQ\200\001\360\n\000\005\033\230!\330\004\036\230a\230q\240\001\240\026\240q\250\006\250a\250x\260q\270\001\330\t\n\330\014\022\220!\2201\220C\220q\230\006\230a\230t\2404\240q\250\006\250a\250t\2608\2708\3001\330\004\014\210H\220A\220W\230G\2401\240F\250\047\260\021\260&\270\007\270q\300\006\300m\320ST\320TU\330\014\030\230\001\230\033\240M\260\021\260!\200A\330\010\014\210D\220\006\220a\330\010\014\210I\220Q\200A\360\006\000\t\014\2104\210w\220c\230\021\330\014\022\220,\230a\230q\330\010\034\230D\240\001\330\010\032\230$\230f\240A\340\010\016\210a\330\010\014\210E\220\025\220a\220t\2302\230Q\330\014\022\220\"\220F\230\"\230D\240\010\250\004\250F\260!\2602\260R\260u\270F\300$\300a\330\014\022\220$\220m\2401\240F\250!\2503\250b\260\001\260\024\260T\270\027\300\002\300$\300f\310A\310R\310r\320QT\320TV\320VW\330\014\017\210w\220a\220q\330\010\017\210q\320\0044\260A\340\010\035\230]\250!\2502\250Q\320.@\300\001\330\010\037\230r\240\026\240r\250\023\250D\260\t\270\026\270t\3001\330\010\034\230D\240\013\2505\260\003\2601\330\010\035\320\035.\250a\250q\330\010\030\230\013\240=\260\001\260\021\330\010\030\230\013\240=\260\001\260\021\330\010\025\220T\230\022\2301\330\r\016\330\014\024\220A\330\014\022\220&\230\002\230!\330\020\032\230!\2307\240\"\240B\240a\330\020\023\2204\220q\330\030$\240A\240Q\240d\250$\250a\250q\260\005\3205E\300S\310\002\310&\320PR\320RV\320V\\\320\\^\320^d\320de\340\030$\240A\240Q\240d\250$\250a\250q\260\005\3205F\300c\310\022\3106\320QS\320SW\320W]\320]_\320_e\320ef\330\020\026\220a\220s\230\"\230F\240\"\240D\250\007\250r\260\025\260a\260s\270\"\270A\270R\270r\300\024\300U\310\"\310D\320PW\320WY\320YZ\330\020\031\230\021\330\010\014\210I\220Q\330\010\017\210q\320\004H\310\001\360\006\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304""\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\270\017\300t\3104\310s\320RS\340\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\3208H\310\004\310D\320PS\320ST\330\010\014\210I\220Q\330\010\017\210q\320\004R\320RS\360\010\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\260O\3004\300t\3103\310a\310r\320QW\320WY\320Y^\320^`\320`e\320ef\340\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\3204D\300D\310\004\310C\310q\320PR\320RX\320XZ\320Z_\320_a\320af\320fg\330\010\014\210I\220Q\330\010\017\210q";
+    #else /* compression: none (7222 bytes) */
+static const char bytes[] = " at 0x members for  needs a CPU feature this machine lacks object> rows(tree fragment).: ; choose one of: auto, ref, avx2, avx512, neon<MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)activation kernel add_notecannot allocate the workspace for a batch of cannot allocate the workspaces of collections.abccsrc/fi_act.h has an activation this table lacksdisableenablefastinit/_core/cpu.pxifastinit/_core/ensemble.pxifastinit/_core/gemm.pxifastinit/_core/nn.pxifastinit/_core/rng.pxifastinit/_core/stats.pxigcisenabledno batch has gone through the model yetno default __reduce__ due to non-trivial __cinit__numpy._core.multiarray failed to importnumpy._core.umath failed to importself.ws cannot be converted to a Python object for picklingunable to allocate array data.unable to allocate shape and strides.unknown activation kernel |ACT_CODESASCIIBIAS_COLBIAS_NONEBIAS_ROWEllipsisLLOSS_CODESOPTIM_CODESRNG_KINDSSequenceView.MemoryView_Engine_Engine.__reduce_cython___Engine.__setstate_cython___Engine.backprop_Engine.clear_workspaces_Engine.forward_Engine.outputs_Engine.step_EnsWorkspace_EnsWorkspace.__reduce_cython___EnsWorkspace.__setstate_cython___Ensemble_Ensemble.__reduce_cython___Ensemble.__setstate_cython___Ensemble.bind_Ensemble.run_Ensemble.step_OptState_OptState.__reduce_cython___OptState.__setstate_cython___Workspace_Workspace.__reduce_cython___Workspace.__setstate_cython____Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____m""ain____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___fused_sigindex_is_coroutineaabcactact_backwardact_backward[const double[::1],const double[::1],const double[::1],double[::1]]act_backward[const float[::1],const float[::1],const float[::1],float[::1]]act_forwardact_forward[const double[::1],double[::1]]act_forward[const float[::1],float[::1]]act_kernelact_needs_preact_paramact_paramsactiveactsadamadamwall_finiteall_finite[const double[::1]]all_finite[const float[::1]]allocate_bufferalphaargsasyncio.coroutinesavailable_kernelsavx2_fmaavx512bb_in_place_below_bytesbackpropbasebcebetabeta1beta2biasbias_kindbindbinsblockbmaxcchunkclear_workspacescline_in_tracebackclip_normcompiler_flagscountcountscpu_featurescross_entropydead_unitsdead_units[const double[:, ::1]]dead_units[const float[:, ::1]]defaultsdistinct_rowsdistinct_rows[const double[:, ::1],const double[::1]]distinct_rows[const float[:, ::1],const float[::1]]donedoubledtypedtype_is_objectdummydydzeluemptyencodeenginesenumerateepepserrorexpexp[const double[::1],double[::1]]exp[const float[::1],float[::1]]f32fastinit._core._extflagsfloatfloat32float64formatfortranforwardgelugelu_tanhgemmgemm_infogetget_num_threadsgin_ssgradsiididentityidxindexistiszitemsitemsizejkkckernelkindkwargsllabels_in_rangeldaldbldcleaky_relulossloss[const double[:, ::1],double[:, ::1]]loss[const float[:, ::1],float[:, ::1]]lrmmaxmax_mnkmcmeanmemviewmicro_kernelminmodemomentummsennamenamesncndimnesterovnextnonfinitenormalnpnstepsnumpyobjoffokopenmpoutoutputsp0p1p2p3papackparamparamspbpcpdpepperpidxpopprpsecpsspstartpwpxpyrcregisterreluresrng_blockrng_fillrng_fill[double[::1]]rng_fill[float[::1]]rowsrunss1s2sat_fracsat_hisat_losecondsseedselect_act_kernelselect_kernelselfseluset_num_threadssetdefaultsgdshapesigmoidsignaturessilusizesizessmall_pathsoftplussoftsignststartstatesstdstepstopstreamstr""uctttanhtensor_statstensor_stats[double[::1]]tensor_stats[float[::1]]tiletoltrans_atrans_btruncnormaluniformunpackupdatevalueswweight_decayxxsyyszzero_fracO\200\001\330\004\n\210+\220Q\200\001\330\r\034\230A\360\006\000\005\010\200s\210&\220\001\220\023\220C\220q\330\010\t\330\t\n\330\014\025\220Q\220f\230A\230S\240\001\240\024\240S\250\006\250a\250t\2606\270\030\300\024\300T\310\024\310Q\200\001\340\004\007\200q\210\006\210a\210q\330\r\016\330\020\024\220A\220Q\220a\220q\230\004\230A\230Q\230a\230t\2401\240F\250!\2501\200\001\340\004\007\200q\210\006\210a\210q\330\r\016\330\020\034\230A\230Q\230a\230q\240\004\240A\240Q\240a\240t\2501\250F\260!\2604\260\177\300e\3101\200\001\340\004\007\200q\210\006\210a\210s\220#\220R\220s\230!\2306\240\021\240#\240S\250\001\330\010\017\210q\220\006\220a\220v\230Q\230f\240A\240S\250\003\2507\260!\340\t\n\330\010\022\220+\230Q\230a\230q\240\001\240\023\240D\250\001\250\026\250q\260\004\260A\260V\2701\270A\330\004\013\2101\200\001\340\004\013\2104\210u\320\024%\240Q\240o\260Q\200\001\340\004\014\210L\230\004\230E\320!5\260U\270*\300D\310\005\320M_\320_`\330\014\026\220d\230%\320\0371\260\025\3206L\310O\320[]\320]d\320de\200\001\340\004\017\210~\230R\230w\240a\200\001\340\004\017\320\017\"\240!\200\001\340\004\022\220!\330\004\007\200q\210\006\210a\210q\330\r\016\330\014\025\220[\240\001\240\021\240!\2401\240D\250\001\250\026\250q\260\001\330\004\013\2104\210q\220\001\200\001\340\004(\320(:\270!\330\004\021\220\021\330\004\n\210!\330\004\n\210%\210q\220\003\2203\220a\330\010\013\2107\220!\2205\230\001\230\022\2307\240!\330\010\r\210Q\330\004\013\2101\200\001\340\010\033\2301\230A\200\001\360\006\000\005\010\200q\210\006\210a\210s\220#\220Q\330\010\017\210q\340\004\036\230a\230q\240\001\240\026\240r\250\027\260\n\270!\330\004\036\230a\230q\240\001\240\023\240F\250!\2506\260\021\260(\270!\330\t\n\330\010\022\220.\240\001\240\024\240T\250\021\250&\260\001\260\024\260Q\260f\270A\270T\300\021\330\004\013\2101\200\001\360\006\000\005\010""\200r\210\026\210q\220\001\330\r\016\330\020\035\230Q\230a\230r\240\021\240$\240a\240r\250\021\250$\250a\250q\260\001\260\024\260Q\260a\260q\270\004\270B\270f\300A\300T\310\037\320X]\320]^\200\001\360\006\000\005\024\2201\330\t\n\330\010\014\210E\220\025\220a\220q\230\006\230a\230q\330\014\017\210q\220\001\220\023\220B\220b\230\003\2301\230A\230S\240\003\2401\330\020\025\220Q\330\020\021\330\004\013\2101\200\001\360\006\000\005\024\2204\220w\230a\330\004\026\220o\240Q\240a\330\004\007\200s\210#\210Q\330\010\021\220\036\230q\240\001\330\004\013\2101\200\001\360\006\000\005\030\220}\240A\240Q\330\004\030\230\001\230\022\2301\230C\230v\240S\250\007\250z\270\021\340\t\n\330\010\022\220%\220q\320\030(\250\006\250d\260!\2601\260A\260S\270\004\270D\300\001\300\026\300q\310\004\310A\310V\320ST\320TU\330\004\013\2101\200\001\360\006\000\t\026\220Q\220c\230\026\230x\240q\330\004\013\2101\210A\210Q\210d\220!\2201\220D\230\001\230\021\230$\230a\230q\240\001\200\001\360\006\000\t\032\230\021\230!\2301\330\004\005\330\010\022\220!\2205\230\007\230q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\027\220{\240!\240<\320/I\310\021\310!\200\001\360\010\000\005\016\210^\2301\230D\240\007\240q\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\0315\260Q\260a\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\031-\250Q\250a\200\001\360\n\000\005\032\230\035\240a\240r\250\021\250+\260]\300!\3002\300Q\300a\330\004\026\220c\230\035\240a\240r\250\021\250&\3200@\300\r\310Q\310b\320PQ\320QR\330\004\033\320\033,\250A\250Q\330\004\007\200r\210\023\210B\210c\220\022\2203\220a\330\010\t\340\004\006\200h\210c\220\035\230a\230y\250\005\250W\260J\270a\330\004\006\200m\320\023(\250\001\330\004\006\200g\210_\230A\330\004\006""\200m\2201\330\004)\250\021\250\047\260\032\2703\270j\310\001\340\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\033\320\033+\2501\250B\250a\250s\260#\260Q\330\004\027\220}\240A\240S\250\006\250a\330\t\n\330\010\013\2101\330\020\025\220Q\220f\230A\230Y\240i\250s\260#\260S\270\007\270\177\310d\320RS\330\035,\250D\260\005\260V\2709\300D\310\005\310Q\340\020\025\220Q\220g\230Q\230i\240y\260\003\2603\260c\270\027\320@P\320PT\320TU\330\036.\250d\260%\260v\270Z\300t\3105\320PQ\200\001\360\n\000\005\033\230!\330\004\036\230a\230q\240\001\240\026\240q\250\006\250a\250x\260q\270\001\330\t\n\330\014\022\220!\2201\220C\220q\230\006\230a\230t\2404\240q\250\006\250a\250t\2608\2708\3001\330\004\014\210H\220A\220W\230G\2401\240F\250\047\260\021\260&\270\007\270q\300\006\300m\320ST\320TU\330\014\030\230\001\230\033\240M\260\021\260!\200A\330\010\014\210D\220\006\220a\330\010\014\210I\220Q\200A\330HI\330&E\300Q\360\010\000\t\031\230\001\230\026\230s\240!\330\010\032\230!\2306\240\021\240!\2406\250\022\320+;\2703\270f\300A\300S\310\002\310*\320TU\330\010\033\2302\230R\230q\240\006\240a\240q\250\006\250b\260\006\260i\270q\330\010\033\230;\240b\250\002\250$\250j\270\t\300\021\330\010\014\210E\220\025\220a\220q\330\014\026\220a\220v\230S\240\001\240\022\2402\240S\250\002\250#\250Q\250a\330\010#\320#7\260}\300A\300X\310T\320QX\320Xb\320bc\330\010\034\230C\230q\240\013\2504\250w\260e\2704\270s\300&\310\003\3107\320RS\330\010&\320&8\270\001\270\025\270a\270v\300V\3107\320R\\\320\\]\330\010\"\240!\2406\250\021\250&\260\007\260w\270j\310\001\330\010\034\230A\230W\240A\240V\2508\2607\270*\300A\330\010#\2404\240{\260!\2601\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\330\r\016\330\014\017\210t\2201\330\024\034\230A\230Q\230d\240$\240c\250\037\270\004\270D\300\004\300D\310\006\310e\320ST\320TW\320WX""\320X\\\320\\d\320de\330\035\"\240!\2404\240q\250\003\2504\250|\2701\270D\300\001\300\024\300Q\340\024\034\230A\230Q\230d\240$\240c\320)9\270\024\270T\300\024\300T\310\026\310u\320TU\320UX\320XY\320Y]\320]e\320ef\330\035\"\240!\2404\240q\250\003\2504\250|\2701\270D\300\001\300\024\300Q\200A\360\006\000\t\014\2104\210w\220c\230\021\330\014\022\220,\230a\230q\330\010\034\230D\240\001\330\010\032\230$\230f\240A\340\010\016\210a\330\010\014\210E\220\025\220a\220t\2302\230Q\330\014\022\220\"\220F\230\"\230D\240\010\250\004\250F\260!\2602\260R\260u\270F\300$\300a\330\014\022\220$\220m\2401\240F\250!\2503\250b\260\001\260\024\260T\270\027\300\002\300$\300f\310A\310R\310r\320QT\320TV\320VW\330\014\017\210w\220a\220q\330\010\017\210q\200A\360\010\000\t\r\210E\220\025\220a\220t\2301\330\014\021\220\034\230V\2401\240A\330\014\020\220\004\220A\220U\230!\2302\230Q\330\014\020\220\003\2201\220E\230\022\2301\330\014\020\220\003\2201\220E\230\022\2301\330\010\014\210K\220t\2301\230A\320\0044\260A\340\010\035\230]\250!\2502\250Q\320.@\300\001\330\010\037\230r\240\026\240r\250\023\250D\260\t\270\026\270t\3001\330\010\034\230D\240\013\2505\260\003\2601\330\010\035\320\035.\250a\250q\330\010\030\230\013\240=\260\001\260\021\330\010\030\230\013\240=\260\001\260\021\330\010\025\220T\230\022\2301\330\r\016\330\014\024\220A\330\014\022\220&\230\002\230!\330\020\032\230!\2307\240\"\240B\240a\330\020\023\2204\220q\330\030$\240A\240Q\240d\250$\250a\250q\260\005\3205E\300S\310\002\310&\320PR\320RV\320V\\\320\\^\320^d\320de\340\030$\240A\240Q\240d\250$\250a\250q\260\005\3205F\300c\310\022\3106\320QS\320SW\320W]\320]_\320_e\320ef\330\020\026\220a\220s\230\"\230F\240\"\240D\250\007\250r\260\025\260a\260s\270\"\270A\270R\270r\300\024\300U\310\"\310D\320PW\320WY\320YZ\330\020\031\230\021\330\010\014\210I\220Q\330\010\017\210q\320\004H\310\001\360\006\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033""\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\270\017\300t\3104\310s\320RS\340\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\3208H\310\004\310D\320PS\320ST\330\010\014\210I\220Q\330\010\017\210q\320\004R\320RS\360\010\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\260O\3004\300t\3103\310a\310r\320QW\320WY\320Y^\320^`\320`e\320ef\340\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\3204D\300D\310\004\310C\310q\320PR\320RX\320XZ\320Z_\320_a\320af\320fg\330\010\014\210I\220Q\330\010\017\210q\320\004]\320]^\360\006\000\t\031\230\001\230\026\230s\240!\330\010\032\230!\2306\240\021\240!\2406\250\022\2501\330\010\033\2302\230R\230q\240\006\240a\240q\250\006\250b\260\006\260i\270q\330\010\033\230;\240b\250\002\250$\250j\270\t\300\021\330\010\"\240!\2406\250\021\250&\260\007\260w\270j\310\001\330\010#\2404\240{\260!\2601\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\330\r\016\330\014\017\210t\2201\330\024\035\230Q\230a\230t\2404\240s\250/\270\024\270T\300\024\300T\310\023\310E\320QR\320RV\320VW\320WX\340\024\035\230Q\230a\230t\2404\240s\320*:\270$\270d\300$\300d\310#\310U\320RS\320SW\320WX\320XY";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 310; i++) {
+    for (int i = 0; i < 343; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
-      if (likely(string) && i >= 44) PyUnicode_InternInPlace(&string);
+      if (likely(string) && i >= 48) PyUnicode_InternInPlace(&string);
       if (unlikely(!string)) {
         Py_XDECREF(data);
         __PYX_ERR(0, 1, __pyx_L1_error)
@@ -42577,8 +46140,8 @@ static const char bytes[] = " at 0x needs a CPU feature this machine lacks objec
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 310; i < 338; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-310].length;
+    for (int i = 343; i < 374; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-343].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -42588,15 +46151,15 @@ static const char bytes[] = " at 0x needs a CPU feature this machine lacks objec
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 338; i++) {
+    for (Py_ssize_t i = 0; i < 374; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 310;
-      for (Py_ssize_t i=0; i<28; ++i) {
+      PyObject **table = stringtab + 343;
+      for (Py_ssize_t i=0; i<31; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
         #elif CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
@@ -42699,7 +46262,7 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   {
     const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 0, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 12};
     PyObject* const varnames[] = {0};
-    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_get_num_threads, __pyx_mstate->__pyx_kp_b_iso88591__8, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_get_num_threads, __pyx_mstate->__pyx_kp_b_iso88591__12, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 0, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 17};
@@ -42940,6 +46503,41 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 308};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_rc};
     __pyx_mstate_global->__pyx_codeobj_tab[49] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_select_act_kernel, __pyx_mstate->__pyx_kp_b_iso88591_1D_q_s_a_j_5Qa_s_a_j_Qa, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[49])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 1};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
+    __pyx_mstate_global->__pyx_codeobj_tab[50] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[50])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 3};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pyx_state};
+    __pyx_mstate_global->__pyx_codeobj_tab[51] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[51])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 75};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_states, __pyx_mstate->__pyx_n_u_j, __pyx_mstate->__pyx_n_u_st};
+    __pyx_mstate_global->__pyx_codeobj_tab[52] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_ensemble_pxi, __pyx_mstate->__pyx_n_u_bind, __pyx_mstate->__pyx_kp_b_iso88591_A_E_at1_V1A_AU_2Q_1E_1_1E_1_Kt1A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[52])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 97};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_loss, __pyx_mstate->__pyx_n_u_active, __pyx_mstate->__pyx_n_u_per, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_xs, __pyx_mstate->__pyx_n_u_ys, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_py};
+    __pyx_mstate_global->__pyx_codeobj_tab[53] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_ensemble_pxi, __pyx_mstate->__pyx_n_u_step, __pyx_mstate->__pyx_kp_b_iso88591_s_6_6_1_2Rq_aq_b_iq_b_j_6_wj_4, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[53])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 25, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 114};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_idx, __pyx_mstate->__pyx_n_u_off, __pyx_mstate->__pyx_n_u_loss, __pyx_mstate->__pyx_n_u_done, __pyx_mstate->__pyx_n_u_seconds, __pyx_mstate->__pyx_n_u_active, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_per, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_nsteps, __pyx_mstate->__pyx_n_u_bmax, __pyx_mstate->__pyx_n_u_xs, __pyx_mstate->__pyx_n_u_ys, __pyx_mstate->__pyx_n_u_pidx, __pyx_mstate->__pyx_n_u_ist, __pyx_mstate->__pyx_n_u_pstart, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_psec, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_py};
+    __pyx_mstate_global->__pyx_codeobj_tab[54] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_ensemble_pxi, __pyx_mstate->__pyx_n_u_run, __pyx_mstate->__pyx_kp_b_iso88591_AHI_EQ_s_6_6_3fAS_TU_2Rq_aq_b_iq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[54])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 1};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
+    __pyx_mstate_global->__pyx_codeobj_tab[55] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[55])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 3};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pyx_state};
+    __pyx_mstate_global->__pyx_codeobj_tab[56] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[56])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -49790,7 +53388,7 @@ __pyx_FusedFunction_getitem(PyObject *self, PyObject *idx)
             if (unlikely(!string)) goto __pyx_err;
 	    if (__Pyx_PyList_SET_ITEM(list, i, string) < (0)) goto __pyx_err;
         }
-        signature = PyUnicode_Join(__pyx_mstate_global->__pyx_kp_u__7, list);
+        signature = PyUnicode_Join(__pyx_mstate_global->__pyx_kp_u__11, list);
 __pyx_err:;
         Py_DECREF(list);
     } else {
@@ -51542,6 +55140,39 @@ static CYTHON_INLINE int __pyx_memview_set_double(char *itemp, PyObject *obj) {
         return 0;
     *(double *) itemp = value;
     return 1;
+}
+
+/* ObjectToMemviewSlice */
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dc_nn_uint8_t__const__(PyObject *obj, int writable_flag) {
+    __Pyx_memviewslice result = __Pyx_MEMSLICE_INIT;
+    __Pyx_BufFmt_StackElem stack[1];
+    int axes_specs[] = { (__Pyx_MEMVIEW_DIRECT | __Pyx_MEMVIEW_CONTIG) };
+    int retcode;
+    if (obj == Py_None) {
+        result.memview = (struct __pyx_memoryview_obj *) Py_None;
+        return result;
+    }
+    retcode = __Pyx_ValidateAndInit_memviewslice(axes_specs, __Pyx_IS_C_CONTIG,
+                                                 (PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) | writable_flag, 1,
+                                                 &__Pyx_TypeInfo_nn_uint8_t__const__, stack,
+                                                 &result, obj);
+    if (unlikely(retcode == -1))
+        goto __pyx_fail;
+    return result;
+__pyx_fail:
+    result.memview = NULL;
+    result.data = NULL;
+    return result;
+}
+
+/* MemviewDtypeToObject */
+static CYTHON_INLINE PyObject *__pyx_memview_get_nn_uint8_t__const__(const char *itemp) {
+    return (PyObject *) __Pyx_PyLong_From_uint8_t(*(uint8_t const   *) itemp);
+}
+
+/* MemviewDtypeToObject */
+static CYTHON_INLINE PyObject *__pyx_memview_get_nn_int64_t__const__(const char *itemp) {
+    return (PyObject *) __Pyx_PyLong_From_int64_t(*(int64_t const   *) itemp);
 }
 
 /* Declarations */
@@ -53365,30 +56996,30 @@ static CYTHON_INLINE int64_t __Pyx_PyLong_As_int64_t(PyObject *x) {
 }
 
 /* CIntToPy */
-static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value) {
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_uint8_t(uint8_t value) {
 #ifdef __Pyx_HAS_GCC_DIAGNOSTIC
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wconversion"
 #endif
-    const int neg_one = (int) -1, const_zero = (int) 0;
+    const uint8_t neg_one = (uint8_t) -1, const_zero = (uint8_t) 0;
 #ifdef __Pyx_HAS_GCC_DIAGNOSTIC
 #pragma GCC diagnostic pop
 #endif
     const int is_unsigned = neg_one > const_zero;
     if (is_unsigned) {
-        if (sizeof(int) < sizeof(long)) {
+        if (sizeof(uint8_t) < sizeof(long)) {
             return PyLong_FromLong((long) value);
-        } else if (sizeof(int) <= sizeof(unsigned long)) {
+        } else if (sizeof(uint8_t) <= sizeof(unsigned long)) {
             return PyLong_FromUnsignedLong((unsigned long) value);
 #if !CYTHON_COMPILING_IN_PYPY
-        } else if (sizeof(int) <= sizeof(unsigned PY_LONG_LONG)) {
+        } else if (sizeof(uint8_t) <= sizeof(unsigned PY_LONG_LONG)) {
             return PyLong_FromUnsignedLongLong((unsigned PY_LONG_LONG) value);
 #endif
         }
     } else {
-        if (sizeof(int) <= sizeof(long)) {
+        if (sizeof(uint8_t) <= sizeof(long)) {
             return PyLong_FromLong((long) value);
-        } else if (sizeof(int) <= sizeof(PY_LONG_LONG)) {
+        } else if (sizeof(uint8_t) <= sizeof(PY_LONG_LONG)) {
             return PyLong_FromLongLong((PY_LONG_LONG) value);
         }
     }
@@ -53402,13 +57033,13 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value) {
         }
 #elif !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x030d0000
         int one = 1; int little = (int)*(unsigned char *)&one;
-        return _PyLong_FromByteArray(bytes, sizeof(int),
+        return _PyLong_FromByteArray(bytes, sizeof(uint8_t),
                                      little, !is_unsigned);
 #else
         int one = 1; int little = (int)*(unsigned char *)&one;
         PyObject *result = NULL, *kwds = NULL;
         PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
-        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(int));
+        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(uint8_t));
         if (!py_bytes) goto limited_bad;
         from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
         if (!from_bytes_str) goto limited_bad;
@@ -53488,6 +57119,85 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int64_t(int64_t value) {
         PyObject *result = NULL, *kwds = NULL;
         PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
         py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(int64_t));
+        if (!py_bytes) goto limited_bad;
+        from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
+        if (!from_bytes_str) goto limited_bad;
+        order_str = PyUnicode_FromString(little ? "little" : "big");
+        if (!order_str) goto limited_bad;
+        {
+            PyObject *args[] = { (PyObject*)&PyLong_Type, py_bytes, order_str, Py_True };
+            if (!is_unsigned) {
+                PyObject *signed_str = PyUnicode_FromStringAndSize("signed", 6);
+                if (!signed_str) goto limited_bad;
+#if CYTHON_VECTORCALL
+                kwds = PyTuple_Pack(1, signed_str);
+#else
+                {
+                    PyObject *keys[] = {signed_str};
+                    PyObject *values[] = {Py_True};
+                    kwds = __Pyx_MakeKwargDict(keys, values, 1);
+                }
+#endif
+                Py_DECREF(signed_str);
+                if (unlikely(!kwds)) goto limited_bad;
+            }
+            result = __Pyx_Object_VectorcallMethodKwds(from_bytes_str, args, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET, kwds);
+        }
+        limited_bad:
+        Py_XDECREF(kwds);
+        Py_XDECREF(order_str);
+        Py_XDECREF(py_bytes);
+        Py_XDECREF(from_bytes_str);
+        return result;
+#endif
+    }
+}
+
+/* CIntToPy */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value) {
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#endif
+    const int neg_one = (int) -1, const_zero = (int) 0;
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
+    const int is_unsigned = neg_one > const_zero;
+    if (is_unsigned) {
+        if (sizeof(int) < sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(int) <= sizeof(unsigned long)) {
+            return PyLong_FromUnsignedLong((unsigned long) value);
+#if !CYTHON_COMPILING_IN_PYPY
+        } else if (sizeof(int) <= sizeof(unsigned PY_LONG_LONG)) {
+            return PyLong_FromUnsignedLongLong((unsigned PY_LONG_LONG) value);
+#endif
+        }
+    } else {
+        if (sizeof(int) <= sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(int) <= sizeof(PY_LONG_LONG)) {
+            return PyLong_FromLongLong((PY_LONG_LONG) value);
+        }
+    }
+    {
+        unsigned char *bytes = (unsigned char *)&value;
+#if !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x030d00A4
+        if (is_unsigned) {
+            return PyLong_FromUnsignedNativeBytes(bytes, sizeof(value), -1);
+        } else {
+            return PyLong_FromNativeBytes(bytes, sizeof(value), -1);
+        }
+#elif !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x030d0000
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        return _PyLong_FromByteArray(bytes, sizeof(int),
+                                     little, !is_unsigned);
+#else
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        PyObject *result = NULL, *kwds = NULL;
+        PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
+        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(int));
         if (!py_bytes) goto limited_bad;
         from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
         if (!from_bytes_str) goto limited_bad;

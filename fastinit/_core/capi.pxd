@@ -1,6 +1,6 @@
 # csrc's C API, declared once, in the headers' own types. Every float32/float64 pair (_s/_d)
 # also gets one fused inline below, so the binding code is written once per operation.
-from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 from cython cimport floating
 
@@ -259,3 +259,49 @@ cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *
         return fi_mlp_step_s(m, ws, x, y, n, opt, <float **>s1, <float **>s2, gin_ss)
     else:
         return fi_mlp_step_d(m, ws, x, y, n, opt, <double **>s1, <double **>s2, gin_ss)
+
+
+cdef extern from "fi_ensemble.h" nogil:
+    ctypedef struct fi_ens_t:
+        int k
+        const fi_mlp_t *m
+        fi_optim_t **opt
+        void ***s1
+        void ***s2
+    ctypedef struct fi_ens_ws_t:
+        int k
+        fi_dim_t n
+    int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t elsize)
+    void fi_ens_ws_free(fi_ens_ws_t *w)
+    size_t fi_ens_y_row_bytes(const fi_mlp_t *m, size_t elsize)
+    void fi_ens_step_s(const fi_ens_t *e, fi_ens_ws_t *w, const float *x, fi_dim_t x_stride,
+                       const void *y, fi_dim_t y_stride, fi_dim_t n, const uint8_t *active,
+                       double *loss)
+    void fi_ens_step_d(const fi_ens_t *e, fi_ens_ws_t *w, const double *x, fi_dim_t x_stride,
+                       const void *y, fi_dim_t y_stride, fi_dim_t n, const uint8_t *active,
+                       double *loss)
+    void fi_ens_run_s(const fi_ens_t *e, fi_ens_ws_t *w, const float *x, fi_dim_t x_stride,
+                      const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
+                      const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
+                      const uint8_t *active, double *loss, fi_dim_t *done, double *seconds)
+    void fi_ens_run_d(const fi_ens_t *e, fi_ens_ws_t *w, const double *x, fi_dim_t x_stride,
+                      const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
+                      const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
+                      const uint8_t *active, double *loss, fi_dim_t *done, double *seconds)
+
+cdef inline void ens_step(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,
+                          const void *y, fi_dim_t y_stride, fi_dim_t n, const uint8_t *active,
+                          double *loss) noexcept nogil:
+    if floating is float:
+        fi_ens_step_s(e, w, x, x_stride, y, y_stride, n, active, loss)
+    else:
+        fi_ens_step_d(e, w, x, x_stride, y, y_stride, n, active, loss)
+
+cdef inline void ens_run(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,
+                         const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
+                         const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
+                         const uint8_t *active, double *loss, fi_dim_t *done, double *seconds) noexcept nogil:
+    if floating is float:
+        fi_ens_run_s(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)
+    else:
+        fi_ens_run_d(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)

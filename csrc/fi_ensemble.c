@@ -1,0 +1,106 @@
+/* Ensemble engine (see fi_ensemble.h): workspaces, then one template for two dtypes. */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
+#endif
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fi_cpu.h"
+#include "fi_ensemble.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define FI_ENS_ALIGN 64
+
+static size_t fi_ens_round_up(size_t b) { return (b + FI_ENS_ALIGN - 1) / FI_ENS_ALIGN * FI_ENS_ALIGN; }
+
+size_t fi_ens_y_row_bytes(const fi_mlp_t *m, size_t elsize)
+{
+    return m->loss == FI_LOSS_SOFTMAX_XENT ? sizeof(int64_t) : (size_t)m->sizes[m->nlayers] * elsize;
+}
+
+void fi_ens_ws_free(fi_ens_ws_t *w)
+{
+    if (w->ws)
+        for (int j = 0; j < w->k; j++) fi_mlp_ws_free(&w->ws[j]);
+    free(w->ws);
+    free(w->xb); /* yb shares the block of xb */
+    free(w->raw);
+    w->ws = NULL;
+    w->xb = w->yb = NULL;
+    w->raw = NULL;
+    w->k = 0;
+    w->n = 0;
+}
+
+int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t elsize)
+{
+    w->ws = NULL;
+    w->xb = w->yb = NULL;
+    w->raw = NULL;
+    w->k = 0;
+    w->n = 0;
+    if (k <= 0 || n <= 0 || m->nlayers <= 0) return -1;
+    const size_t cap = SIZE_MAX / 4;
+    const size_t xrow = (size_t)m->sizes[0] * elsize, yrow = fi_ens_y_row_bytes(m, elsize);
+    if (xrow > cap / (size_t)n || yrow > cap / (size_t)n) return -1;
+    const size_t xb = fi_ens_round_up((size_t)n * xrow), yb = fi_ens_round_up((size_t)n * yrow);
+    if (xb + yb > cap / (size_t)k) return -1;
+    w->ws = (fi_mlp_ws_t *)calloc((size_t)k, sizeof(fi_mlp_ws_t));
+    w->xb = (void **)calloc(2 * (size_t)k, sizeof(void *));
+    w->raw = malloc((size_t)k * (xb + yb) + FI_ENS_ALIGN);
+    if (!w->ws || !w->xb || !w->raw) {
+        fi_ens_ws_free(w);
+        return -1;
+    }
+    w->k = k; /* from here fi_ens_ws_free frees the member workspaces made so far */
+    w->yb = w->xb + k;
+    for (int j = 0; j < k; j++) {
+        if (fi_mlp_ws_init(&w->ws[j], m, n, elsize) != 0) {
+            fi_ens_ws_free(w);
+            return -1;
+        }
+    }
+    char *p = (char *)(((uintptr_t)w->raw + FI_ENS_ALIGN - 1) / FI_ENS_ALIGN * FI_ENS_ALIGN);
+    for (int j = 0; j < k; j++) {
+        w->xb[j] = p;
+        p += xb;
+        w->yb[j] = p;
+        p += yb;
+    }
+    w->n = n;
+    return 0;
+}
+
+static double fi_ens_now(void)
+{
+    struct timespec ts;
+#if defined(CLOCK_MONOTONIC)
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#else
+    timespec_get(&ts, TIME_UTC);
+#endif
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Threads for a call over `count` members: never more than the members, one if just one. */
+static int fi_ens_threads(int count)
+{
+    int nt = fi_get_num_threads();
+    return nt > count ? (count > 0 ? count : 1) : nt;
+}
+
+#define T float
+#define SUF s
+#include "fi_ensemble_impl.h"
+#undef T
+#undef SUF
+
+#define T double
+#define SUF d
+#include "fi_ensemble_impl.h"

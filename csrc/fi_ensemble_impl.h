@@ -1,0 +1,89 @@
+/* Template body of fi_ensemble.c, included per dtype with T, SUF defined. */
+#define FI_CAT_(a, b) a##_##b
+#define FI_CAT(a, b) FI_CAT_(a, b)
+
+void FI_CAT(fi_ens_step, SUF)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x_stride,
+                              const void *y, fi_dim_t y_stride, fi_dim_t n, const uint8_t *active,
+                              double *loss)
+{
+    const int k = e->k, nt = fi_ens_threads(k);
+    /* One member per task: its whole step (forward, loss, backward, update) on one thread with
+       the solo code; which thread runs it cannot change its arithmetic. */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+#endif
+    for (int j = 0; j < k; j++) {
+        if (active && !active[j]) continue;
+        loss[j] = FI_CAT(fi_mlp_step, SUF)(&e->m[j], &w->ws[j], x + (fi_dim_t)j * x_stride,
+                                           (const char *)y + (fi_dim_t)j * y_stride, n, e->opt[j],
+                                           (T *const *)e->s1[j], (T *const *)e->s2[j], NULL);
+    }
+    (void)nt;
+}
+
+void FI_CAT(fi_ens_run, SUF)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x_stride,
+                             const void *y, fi_dim_t y_stride, const int64_t *idx,
+                             fi_dim_t idx_stride, const fi_dim_t *off, const fi_dim_t *start,
+                             fi_dim_t nsteps, const uint8_t *active, double *loss, fi_dim_t *done,
+                             double *seconds)
+{
+    const int k = e->k, nt = fi_ens_threads(k);
+    const fi_mlp_t *m0 = &e->m[0];
+    const size_t yrow = fi_ens_y_row_bytes(m0, sizeof(T));
+    const fi_dim_t in = m0->sizes[0], out = m0->sizes[m0->nlayers];
+    const int labels = m0->loss == FI_LOSS_SOFTMAX_XENT;
+    /* A member per task, all its steps in a row: its parameters stay in this core's cache. */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+#endif
+    for (int j = 0; j < k; j++) {
+        done[j] = 0;
+        if (active && !active[j]) continue;
+        const double t0 = seconds ? fi_ens_now() : 0.0;
+        const T *xj = x + (fi_dim_t)j * x_stride;
+        const char *yj = (const char *)y + (fi_dim_t)j * y_stride;
+        const int64_t *ij = idx ? idx + (fi_dim_t)j * idx_stride : NULL;
+        T *xb = (T *)w->xb[j];
+        char *yb = (char *)w->yb[j];
+        fi_dim_t t = 0;
+        while (t < nsteps) {
+            const fi_dim_t r0 = off[t], rows = off[t + 1] - off[t];
+            const T *xs;
+            const void *ys;
+            if (ij) {
+                /* Rows are a few values: element loops beat a memcpy call per row. */
+                for (fi_dim_t r = 0; r < rows; r++) {
+                    const T *src = xj + ij[r0 + r] * in;
+                    for (fi_dim_t c = 0; c < in; c++) xb[r * in + c] = src[c];
+                }
+                if (labels) {
+                    for (fi_dim_t r = 0; r < rows; r++)
+                        ((int64_t *)yb)[r] = ((const int64_t *)yj)[ij[r0 + r]];
+                } else {
+                    for (fi_dim_t r = 0; r < rows; r++) {
+                        const T *src = (const T *)yj + ij[r0 + r] * out;
+                        for (fi_dim_t c = 0; c < out; c++) ((T *)yb)[r * out + c] = src[c];
+                    }
+                }
+                xs = xb;
+                ys = yb;
+            } else {
+                const fi_dim_t first = start ? start[t] : r0;
+                xs = xj + first * in;
+                ys = yj + (size_t)first * yrow;
+            }
+            const double l = FI_CAT(fi_mlp_step, SUF)(&e->m[j], &w->ws[j], xs, ys, rows, e->opt[j],
+                                                      (T *const *)e->s1[j], (T *const *)e->s2[j],
+                                                      NULL);
+            loss[(fi_dim_t)j * nsteps + t] = l;
+            t++;
+            if (!isfinite(l)) break; /* NaN or inf: the member diverged */
+        }
+        done[j] = t;
+        if (seconds) seconds[j] += fi_ens_now() - t0;
+    }
+    (void)nt;
+}
+
+#undef FI_CAT_
+#undef FI_CAT
