@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from support import num_threads
 
 import fastinit
 from fastinit import init
@@ -124,14 +125,10 @@ def test_paired_bias_schemes():
 
 @pytest.mark.parametrize("name", [n for n in init.names() if n != "lsuv"])
 def test_same_seed_same_bits_across_threads_streams_differ(name):
-    old = fastinit.get_num_threads()
-    try:
-        fastinit.set_num_threads(1)
+    with num_threads(1):
         a = init.initialize(name, (64, 48), seed=9)
-        fastinit.set_num_threads(2)
+    with num_threads(2):
         b = init.initialize(name, (64, 48), seed=9)
-    finally:
-        fastinit.set_num_threads(old)
     assert a.tobytes() == b.tobytes()
     c = init.initialize(name, (64, 48), seed=9, stream=1)
     deterministic = name in {"zeros", "ones", "constant", "identity", "zero_init"}
