@@ -2,12 +2,23 @@
 (also when the block fails), and the one numerical-gradient check (central differences in
 float64). tests/conftest.py wraps the first ones in fixtures."""
 import contextlib
+import os
 from typing import Callable, Iterator
 
 import numpy as np
 
 import fastinit
 from fastinit import _core, runtime
+
+
+def python_env(**overrides: str) -> dict:
+    """The environment for a child Python: PYTHONPATH led by the directory holding the fastinit
+    under test, so that a child started elsewhere (cwd=tmp_path, a script file, stdin) and its
+    worker processes import this fastinit, not another one installed on the path."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(fastinit.__file__)))
+    env = {**os.environ, **overrides}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def has_kernel(name: str) -> bool:

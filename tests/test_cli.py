@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from support import kernel_set, num_threads
+from support import kernel_set, num_threads, python_env
 
 import fastinit
 from fastinit import runtime, study
@@ -15,6 +15,7 @@ from fastinit.study import presets
 
 
 def test_compare_end_to_end(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
     rc = cli.main(["compare", "--inits", "zeros,he_normal", "--steps", "40", "--seeds", "1", "--jobs", "1",
                    "--eval-every", "20", "--out", str(tmp_path)])
     out = capsys.readouterr().out
@@ -35,7 +36,7 @@ def test_compare_end_to_end(tmp_path, capsys):
     (["compare", "--dataset", "nope", "--jobs", "1"], "unknown dataset"),
 ])
 def test_bad_options_give_one_line_and_nonzero_exit(argv, msg):
-    r = subprocess.run([sys.executable, "-m", "fastinit"] + argv, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "fastinit"] + argv, capture_output=True, text=True, env=python_env())
     assert r.returncode != 0
     assert msg in r.stderr and "Traceback" not in r.stderr
 
@@ -186,7 +187,8 @@ def test_ctrl_c_writes_the_runs_that_finished_and_exits_130(tmp_path, jobs, dela
 
     proc = subprocess.Popen([sys.executable, "-m", "fastinit", "compare", "--inits", "zeros,he_normal", "--seeds", "400",
                              "--steps", "1500", "--jobs", jobs, "--no-plots", "--out", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=python_env())
     time.sleep(delay)
     (os.killpg if group else os.kill)(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
@@ -208,8 +210,17 @@ def test_epochs_replace_the_steps_of_the_defaults_and_presets(tmp_path, capsys):
 
 
 def test_a_run_without_plots_says_the_old_report_is_not_its_own(tmp_path, capsys):
+    pytest.importorskip("matplotlib")  # the first run writes the report
     argv = ["compare", "--inits", "he_normal", "--steps", "5", "--seeds", "1", "--jobs", "1", "--out", str(tmp_path)]
     assert cli.main(argv) == 0
     assert "earlier run" not in capsys.readouterr().out
     assert cli.main(argv + ["--no-plots"]) == 0
     assert f"note: {tmp_path / 'report.html'} and its figures are from an earlier run" in capsys.readouterr().out
+
+
+def test_compare_without_matplotlib_writes_the_results_and_says_why_no_plots(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    assert cli.main(["compare", "--inits", "he_normal", "--steps", "5", "--seeds", "1", "--jobs", "1",
+                     "--out", str(tmp_path)]) == 0
+    assert "(no plots: plots need matplotlib: pip install 'fastinit[plot]')" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv", "results.json"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import kernel_set, kernels_restored, num_threads
+from support import kernel_set, kernels_restored, num_threads, python_env
 
 import fastinit
 from fastinit import _core
@@ -447,17 +447,16 @@ def test_unknown_kernel_env_fails_at_import():
     import sys
 
     r = subprocess.run([sys.executable, "-c", "import fastinit"], capture_output=True, text=True,
-                       env={**__import__("os").environ, "FASTINIT_KERNEL": "sse9"})
+                       env=python_env(FASTINIT_KERNEL="sse9"))
     assert r.returncode != 0
     assert "unknown kernel 'sse9'; choose one of: auto, ref" in r.stderr
 
 
 def test_forced_kernel_env_is_used():
-    import os
     import subprocess
     import sys
 
     r = subprocess.run([sys.executable, "-c", "import fastinit; print(fastinit.kernel_info()['kernel'])"],
-                       capture_output=True, text=True, env={**os.environ, "FASTINIT_KERNEL": "ref"})
+                       capture_output=True, text=True, env=python_env(FASTINIT_KERNEL="ref"))
     assert r.stdout.strip() == "ref", r.stderr
 

@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 import pytest
-from support import num_threads, numerical_gradient
+from support import num_threads, numerical_gradient, python_env
 from torch_ref import linears, torch_copy, torch_loss, torch_target
 
 import fastinit
@@ -182,8 +182,7 @@ def test_reference_kernel_path_agrees(tmp_path):
     """FASTINIT_KERNEL=ref (portable micro-kernel) against the default choice, in subprocesses."""
     outs = {}
     for k in ("ref", "auto"):
-        env = dict(os.environ, FASTINIT_KERNEL=k)
-        env["PYTHONPATH"] = os.pathsep.join([os.getcwd(), env.get("PYTHONPATH", "")])
+        env = python_env(FASTINIT_KERNEL=k)
         f = tmp_path / f"{k}.npz"
         r = subprocess.run([sys.executable, "-c", SCRIPT, str(f)], env=env, capture_output=True, text=True,
                            cwd=os.path.dirname(os.path.dirname(fastinit.__file__)))
