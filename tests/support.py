@@ -3,7 +3,7 @@
 float64). tests/conftest.py wraps the first ones in fixtures."""
 import contextlib
 import os
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 

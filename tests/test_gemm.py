@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from support import kernel_set, kernels_restored, num_threads, python_env
 
 import fastinit
-from fastinit import _core
 from fastinit import linalg, runtime
 
 INFO = fastinit.kernel_info()

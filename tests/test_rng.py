@@ -4,7 +4,6 @@ import pytest
 from scipy import stats
 from support import num_threads
 
-from fastinit import _core
 from fastinit import rng
 
 N = 1_000_000

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from fastinit import _core
 from fastinit import stats
 
 
