@@ -5,10 +5,11 @@ import math
 import numpy as np
 import pytest
 from scipy.special import erfc, expit
+from support import act_kernel_set, has_kernel, numerical_gradient
 
 from fastinit import _core
 from fastinit.nn import ACT_DEFAULT_PARAM, ACTIVATIONS
-from fastinit import activations, runtime
+from fastinit import activations
 
 NAMES = [n for n in ACTIVATIONS if n != "linear"]
 SELU_A, SELU_S = 1.6732632423543772848, 1.0507009873554804934
@@ -76,8 +77,7 @@ def test_forward_float64_matches_formula(name):
 def test_backward_matches_central_differences(name):
     x = points()
     dy = np.random.default_rng(1).normal(size=x.shape)
-    h = 1e-6
-    fd = dy * (fwd(name, x + h) - fwd(name, x - h)) / (2 * h)
+    fd = dy * numerical_gradient(lambda: fwd(name, x), x, elementwise=True)
     got = bwd(name, dy, x)
     err = np.abs(got - fd) / np.maximum(np.abs(fd), 1e-3)
     assert err.max() < 1e-6, (name, err.max(), x[err.argmax()])
@@ -102,23 +102,6 @@ def test_fast_float32_paths_are_within_one_ulp(name):
     got = fwd(name, x).astype(np.float64)
     ulp = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
     assert (np.abs(got - exact) <= ulp).all()
-
-
-def _has(kernel):
-    info = runtime.kernel_info()
-    avx2 = info["cpu_avx2_fma"]
-    return {"ref": True, "avx2": avx2, "avx512": avx2 and info["cpu_avx512"]}[kernel]
-
-
-@pytest.fixture(params=["ref", "avx2", "avx512"])
-def act_kernel(request):
-    """Run a test on the portable, the AVX2 and the AVX-512 float32 tanh/sigmoid kernels."""
-    if not _has(request.param):
-        pytest.skip(f"CPU lacks {request.param}")
-    before = _core.act_kernel()
-    _core.select_act_kernel(request.param)
-    yield request.param
-    _core.select_act_kernel(before)
 
 
 def fexp(x):
@@ -157,48 +140,40 @@ def test_float32_kernels_agree_and_ignore_position(name):
     """The AVX2 and portable paths give the same floats (AVX-512 the same bits as AVX2), and a
     value's result does not depend on where it sits (vector body or padded tail): results may
     not vary with thread blocking."""
-    if not runtime.kernel_info()["cpu_avx2_fma"]:
+    if not has_kernel("avx2"):
         pytest.skip("CPU lacks AVX2+FMA")
     x = np.random.default_rng(3).uniform(-12, 12, 100003).astype(np.float32)
     f = fexp if name == "exp" else lambda v: fwd(name, v)
-    before = _core.act_kernel()
-    try:
-        _core.select_act_kernel("ref")
+    with act_kernel_set("ref"):
         want = f(x)
-        _core.select_act_kernel("avx2")
+    with act_kernel_set("avx2"):
         got = f(x)
-        mism = np.flatnonzero(got != want)
-        assert mism.size <= 10, mism.size  # an FMA may move a double rounding across a tie
-        assert (np.abs(got[mism] - want[mism]) <= np.spacing(np.abs(want[mism]))).all()
         for n in range(1, 20):
             np.testing.assert_array_equal(f(x[3:3 + n]), got[3:3 + n])
-        if _has("avx512"):  # the same operations on 16 lanes: the same bits, tails included
-            _core.select_act_kernel("avx512")
+    mism = np.flatnonzero(got != want)
+    assert mism.size <= 10, mism.size  # an FMA may move a double rounding across a tie
+    assert (np.abs(got[mism] - want[mism]) <= np.spacing(np.abs(want[mism]))).all()
+    if has_kernel("avx512"):  # the same operations on 16 lanes: the same bits, tails included
+        with act_kernel_set("avx512"):
             np.testing.assert_array_equal(f(x), got)
             for n in range(1, 35):
                 np.testing.assert_array_equal(f(x[3:3 + n]), got[3:3 + n])
-    finally:
-        _core.select_act_kernel(before)
 
 
 def test_act_kernel_selection():
-    before = _core.act_kernel()
     with pytest.raises(ValueError, match="unknown activation kernel"):
         _core.select_act_kernel("sse9")
-    try:
-        _core.select_act_kernel("ref")
+    with act_kernel_set("ref"):
         assert _core.act_kernel() == "ref"
         _core.select_act_kernel("auto")
-        assert _core.act_kernel() == ("avx512" if _has("avx512") else "avx2" if _has("avx2") else "ref")
+        assert _core.act_kernel() == ("avx512" if has_kernel("avx512") else "avx2" if has_kernel("avx2") else "ref")
         for name in ("avx2", "avx512"):
-            if _has(name):
+            if has_kernel(name):
                 _core.select_act_kernel(name)
                 assert _core.act_kernel() == name
             else:
                 with pytest.raises(ValueError):
                     _core.select_act_kernel(name)
-    finally:
-        _core.select_act_kernel(before)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -304,15 +279,11 @@ def test_silu_same_bits_on_every_kernel_set(dtype):
     """silu uses the scalar sigmoid, never the SIMD map: ref, avx2 and avx512 give the same bits."""
     x = np.random.default_rng(5).uniform(-20, 20, 10007).astype(dtype)
     dy = np.random.default_rng(6).normal(size=x.shape).astype(dtype)
-    before = _core.act_kernel()
-    try:
-        out = []
-        for k in ("ref", "avx2", "avx512"):
-            if _has(k):
-                _core.select_act_kernel(k)
+    out = []
+    for k in ("ref", "avx2", "avx512"):
+        if has_kernel(k):
+            with act_kernel_set(k):
                 out.append((fwd("silu", x), bwd("silu", dy, x)))
-    finally:
-        _core.select_act_kernel(before)
     for y, dz in out[1:]:
         np.testing.assert_array_equal(y, out[0][0])
         np.testing.assert_array_equal(dz, out[0][1])

@@ -1,15 +1,21 @@
+import dataclasses
 import json
+import pathlib
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from support import kernel_set, num_threads, python_env
 
+import fastinit
+from fastinit import runtime, study
 from fastinit.study import cli
 from fastinit.study import presets
 
 
 def test_compare_end_to_end(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
     rc = cli.main(["compare", "--inits", "zeros,he_normal", "--steps", "40", "--seeds", "1", "--jobs", "1",
                    "--eval-every", "20", "--out", str(tmp_path)])
     out = capsys.readouterr().out
@@ -30,24 +36,84 @@ def test_compare_end_to_end(tmp_path, capsys):
     (["compare", "--dataset", "nope", "--jobs", "1"], "unknown dataset"),
 ])
 def test_bad_options_give_one_line_and_nonzero_exit(argv, msg):
-    r = subprocess.run([sys.executable, "-m", "fastinit"] + argv, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "fastinit"] + argv, capture_output=True, text=True, env=python_env())
     assert r.returncode != 0
     assert msg in r.stderr and "Traceback" not in r.stderr
 
 
-def test_info(capsys):
-    assert cli.main(["info"]) == 0
-    out = capsys.readouterr().out
-    assert "kernel" in out and "threads" in out
+def test_info_reports_the_kernel_set_and_threads_in_use(capsys):
+    for kernel, threads in (("ref", 1), (runtime.available_kernels()[-1], 2)):
+        with kernel_set(kernel), num_threads(threads):
+            assert cli.main(["info"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == f"fastinit {fastinit.__version__}"
+        assert lines[1].split()[:2] == ["kernel", kernel] and lines[2].split()[:2] == ["threads", str(threads)]
+
+
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "presets.md"
+
+# What docs/presets.md says each preset runs: dataset (train / test rows), layer sizes,
+# activations, optimizer, lr, batch size (None: full batch), steps, seeds.
+DOCUMENTED = {
+    "course": ("circles", 300, 100, [2, 10, 5, 1], ["relu"], "sgd", 0.01, None, 15000, 1),
+    "deep-relu": ("spirals", 600, 300, [2] + [64] * 30 + [3], ["relu"], "sgd", 0.01, 64, 1500, 2),
+    "glorot2010": ("digits", 1348, 449, [64] + [100] * 5 + [10], ["tanh", "sigmoid"], "sgd", 0.1, 32, 1500, 2),
+    "linear-depth": ("blobs", 600, 300, [2] * 12, ["identity"], "sgd", 0.01, None, 300, 1),
+    "mnist1d": ("mnist1d", 4000, 1000, [40, 100, 100, 10], ["relu"], "adam", 0.01, 100, 6000, 2),
+    "lsuv": ("spirals", 600, 300, [2] + [64] * 12 + [3], ["tanh"], "sgd", 0.05, 64, 1500, 2),
+}
+NEEDS = {"glorot2010": "sklearn", "mnist1d": "mnist1d"}
+
+
+def _documented_sections():
+    """{preset: (its table's (init, activation or None) rows, the target the table names)} read
+    from docs/presets.md: sections "## name: ...", tables "| init | ... | steps to 90% test |"."""
+    out, name = {}, None
+    for line in DOCS.read_text().splitlines():
+        if line.startswith("## "):
+            name = line[3:].split(":")[0].strip()
+            out[name] = [set(), None, None]
+        elif name and line.startswith("| init |"):
+            head = [c.strip() for c in line.strip("|").split("|")]
+            out[name][2] = head
+            target = next(c for c in head if c.startswith("steps to "))
+            out[name][1] = int(target.split()[2].rstrip("%")) / 100
+        elif name and out[name][2] and line.startswith("| ") and not line.startswith("|---"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            scheme = cells[0].split(" (")[0].replace(", gain ", ":gain=")
+            act = cells[out[name][2].index("activation")] if "activation" in out[name][2] else None
+            out[name][0].add((scheme, act))
+    return {k: (rows, target) for k, (rows, target, _) in out.items()}
+
+
+def test_every_preset_is_documented_and_every_documented_one_exists():
+    assert set(_documented_sections()) == set(presets.PRESETS) == set(DOCUMENTED)
 
 
 @pytest.mark.parametrize("preset", sorted(presets.PRESETS))
-def test_presets_are_valid_configurations(preset):
-    cfg = dict(presets.PRESETS[preset])
-    from fastinit import init
-
-    for name in cfg["inits"]:
-        init.get(name)
+def test_presets_plan_what_docs_presets_md_says_and_train(preset):
+    """Each preset plans the grid docs/presets.md describes (dataset, sizes, activations,
+    optimizer, lr, batch, steps, seeds, the inits of its table and its target), and every run of
+    that grid trains a step."""
+    if preset in NEEDS:
+        pytest.importorskip(NEEDS[preset])
+    configs, settings = study.plan(**presets.PRESETS[preset])
+    dataset, n_train, n_test, sizes, acts, opt, lr, batch, steps, n_seeds = DOCUMENTED[preset]
+    rows, target = _documented_sections()[preset]
+    assert settings["dataset"].startswith(f"{dataset}: {n_train} train / {n_test} test")
+    assert {c.sizes for c in configs} == {tuple(sizes)}
+    assert {(c.optimizer, c.lr, c.batch_size, c.steps, c.target) for c in configs} == {(opt, lr, batch, steps, target)}
+    seeds = {c.seed for c in configs}
+    assert len(seeds) == n_seeds
+    grid = {(c.init, c.activation) for c in configs}
+    assert len(configs) == len(grid) * n_seeds  # init x activation x seed, each once
+    assert grid == {(i, a) for i, _ in rows for a in acts}
+    assert all(a is None for _, a in rows) or {(i, a) for i, a in rows} == grid
+    for cfg in configs:
+        if cfg.seed == min(seeds):
+            rec = study.run(dataclasses.replace(cfg, steps=1, eval_every=1))
+            assert len(rec["loss_curve"]["loss"]) == 1 and np.isfinite(rec["loss_curve"]["loss"][0])
+            assert rec["config"]["init"] == cfg.init and rec["evals"][-1]["step"] == 1
 
 
 def _preset(name, **override):
@@ -121,7 +187,8 @@ def test_ctrl_c_writes_the_runs_that_finished_and_exits_130(tmp_path, jobs, dela
 
     proc = subprocess.Popen([sys.executable, "-m", "fastinit", "compare", "--inits", "zeros,he_normal", "--seeds", "400",
                              "--steps", "1500", "--jobs", jobs, "--no-plots", "--out", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=python_env())
     time.sleep(delay)
     (os.killpg if group else os.kill)(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
@@ -143,8 +210,17 @@ def test_epochs_replace_the_steps_of_the_defaults_and_presets(tmp_path, capsys):
 
 
 def test_a_run_without_plots_says_the_old_report_is_not_its_own(tmp_path, capsys):
+    pytest.importorskip("matplotlib")  # the first run writes the report
     argv = ["compare", "--inits", "he_normal", "--steps", "5", "--seeds", "1", "--jobs", "1", "--out", str(tmp_path)]
     assert cli.main(argv) == 0
     assert "earlier run" not in capsys.readouterr().out
     assert cli.main(argv + ["--no-plots"]) == 0
     assert f"note: {tmp_path / 'report.html'} and its figures are from an earlier run" in capsys.readouterr().out
+
+
+def test_compare_without_matplotlib_writes_the_results_and_says_why_no_plots(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    assert cli.main(["compare", "--inits", "he_normal", "--steps", "5", "--seeds", "1", "--jobs", "1",
+                     "--out", str(tmp_path)]) == 0
+    assert "(no plots: plots need matplotlib: pip install 'fastinit[plot]')" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv", "results.json"]

@@ -3,12 +3,11 @@ activation (fused epilogue and kept pre-activation paths), backward against the 
 path (trace) and central differences in float64, odd sizes around the GEMM tiles."""
 import numpy as np
 import pytest
+from support import act_kernel_set, has_kernel, numerical_gradient
 from test_act import NAMES, ref_forward
 
 import fastinit
-from fastinit import _core
 from fastinit.nn import ACT_DEFAULT_PARAM
-from fastinit import runtime
 
 
 def net(act, sizes=(13, 17, 5), dtype=np.float64, output="identity", seed=0):
@@ -40,24 +39,10 @@ def test_backward_matches_trace_and_finite_differences(act):
         np.testing.assert_allclose(dW, gW, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(db, gb, rtol=1e-12, atol=1e-14)
     W = m.layers[0].W
-    fd = np.empty_like(W)
-    h = 1e-6
-    for idx in np.ndindex(W.shape):
-        old = W[idx]
-        W[idx] = old + h
-        lp = m.loss(X, Y)
-        W[idx] = old - h
-        lm = m.loss(X, Y)
-        W[idx] = old
-        fd[idx] = (lp - lm) / (2 * h)
+    fd = numerical_gradient(lambda: m.loss(X, Y), W)
     assert np.abs(grads[0][0] - fd).max() / np.abs(fd).max() < 1e-6
     # dL/dX of the first layer against differences on the input
-    fdx = np.empty_like(X)
-    for idx in np.ndindex(X.shape):
-        Xp, Xm = X.copy(), X.copy()
-        Xp[idx] += h
-        Xm[idx] -= h
-        fdx[idx] = (m.loss(Xp, Y) - m.loss(Xm, Y)) / (2 * h)
+    fdx = numerical_gradient(lambda: m.loss(X, Y), X)
     assert np.abs(t.grad_input[0] - fdx).max() / np.abs(fdx).max() < 1e-6
 
 
@@ -95,19 +80,15 @@ def test_bias_sum_is_deterministic_and_exact_order():
 def test_float32_backward_kernels_agree(act, width):
     """dz = dy * act'(.) with the bias gradient summed alongside: the AVX2 path (column blocks of
     8, the last one masked) gives the same bits as the portable one, and the composed result."""
-    if not runtime.kernel_info()["cpu_avx2_fma"]:
+    if not has_kernel("avx2"):
         pytest.skip("CPU lacks AVX2+FMA")
     m = net(act, sizes=(5, width, width), dtype=np.float32)
     rng = np.random.default_rng(5)
     X, Y = rng.normal(size=(13, 5)).astype(np.float32), rng.normal(size=(13, width)).astype(np.float32)
-    before = _core.act_kernel()
-    try:
-        got = {}
-        for kernel in ("ref", "avx2"):
-            _core.select_act_kernel(kernel)
+    got = {}
+    for kernel in ("ref", "avx2"):
+        with act_kernel_set(kernel):
             got[kernel] = [g for pair in m.gradients(X, Y) for g in pair]
-    finally:
-        _core.select_act_kernel(before)
     for r, a in zip(got["ref"], got["avx2"]):
         assert r.tobytes() == a.tobytes()
     t = m.trace(X, Y)

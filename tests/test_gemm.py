@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import kernel_set, kernels_restored, num_threads, python_env
 
 import fastinit
-from fastinit import _core
 from fastinit import linalg, runtime
 
 INFO = fastinit.kernel_info()
@@ -147,13 +147,12 @@ def test_epilogue_bias_and_activation(rng, dtype, act, bias_kind):
     assert_close(c, ACTS[act](z), dtype, k)
 
 
-@pytest.mark.parametrize("kernel", INFO["available"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("bias_kind", [0, 1, 2])
 @pytest.mark.parametrize("act", [0, 1, 5])
-@pytest.mark.parametrize("nt,k", [(1, 29), (2, 3000)], ids=["small", "blocked"])
+@pytest.mark.parametrize("threads,k", [(1, 29), (2, 3000)], ids=["small", "blocked"], indirect=["threads"])
 @pytest.mark.parametrize("beta", [0.0, 0.5])
-def test_fused_epilogue_bit_identical_to_separate_steps(rng, kernel, dtype, bias_kind, act, nt, k, beta):
+def test_fused_epilogue_bit_identical_to_separate_steps(rng, kernel, dtype, bias_kind, act, threads, k, beta):
     """Tiles add the bias and apply relu as they store C: the same bits as the plain product
     followed by C += bias, C = act(C) in C's dtype, on full and edge tiles, with and without
     beta, NaN rows (relu gives 0) and -0.0 (relu gives +0)."""
@@ -166,23 +165,16 @@ def test_fused_epilogue_bit_identical_to_separate_steps(rng, kernel, dtype, bias
         bias[3] = -0.0
     c0 = rand(rng, (m, n), dtype)
     c0[2] = -0.0
-    old = fastinit.get_num_threads()
-    try:
-        runtime.select_kernel(kernel)
-        fastinit.set_num_threads(nt)
-        plain, fused = c0.copy(), c0.copy()
-        linalg.gemm(a, b, plain, False, True, alpha=1.5, beta=beta)
-        linalg.gemm(a, b, fused, False, True, alpha=1.5, beta=beta, bias=bias, bias_kind=bias_kind, act=act)
-        want = plain.copy()
-        if bias_kind:
-            want += bias[:, None] if bias_kind == 1 else bias[None, :]
-        if act == 1:
-            want = np.where(want > 0, want, dtype(0))
-        elif act == 5:
-            linalg.gemm(a[:, :0], b[:, :0], want, False, True, beta=1.0, act=5)  # k = 0: act(C)
-    finally:
-        fastinit.set_num_threads(old)
-        runtime.select_kernel("auto")
+    plain, fused = c0.copy(), c0.copy()
+    linalg.gemm(a, b, plain, False, True, alpha=1.5, beta=beta)
+    linalg.gemm(a, b, fused, False, True, alpha=1.5, beta=beta, bias=bias, bias_kind=bias_kind, act=act)
+    want = plain.copy()
+    if bias_kind:
+        want += bias[:, None] if bias_kind == 1 else bias[None, :]
+    if act == 1:
+        want = np.where(want > 0, want, dtype(0))
+    elif act == 5:
+        linalg.gemm(a[:, :0], b[:, :0], want, False, True, beta=1.0, act=5)  # k = 0: act(C)
     assert np.isnan(plain[1]).all() and (fused[1] == 0 if act == 1 else np.isnan(fused[1])).all()
     assert fused.tobytes() == want.tobytes()
 
@@ -217,12 +209,8 @@ def test_small_path_threshold(rng, dtype, ta, tb, inside, beta):
         big_c[:, :n] = np.nan
     c0 = big_c.copy()
     c = big_c[:, :n]
-    old = fastinit.get_num_threads()
-    try:
-        fastinit.set_num_threads(1)
+    with num_threads(1):
         linalg.gemm(a, b, c, ta, tb, alpha=1.5, beta=beta)
-    finally:
-        fastinit.set_num_threads(old)
     want = 1.5 * ref(a, b, ta, tb) + (beta * c0[:, :n].astype(np.float64) if beta else 0.0)
     assert_close(c, want, dtype, k)
     assert (big_c[:, n:] == c0[:, n:]).all(), "wrote outside the leading-dimension window"
@@ -256,12 +244,8 @@ def test_short_row_blocks_stay_inside_c(rng, dtype, ta, m, path):
     b = rand(rng, (k, n), dtype)
     big = np.full((m + 2 * MR, n + 3), 7.0, dtype)
     c = big[MR : MR + m, :n]
-    old = fastinit.get_num_threads()
-    try:
-        fastinit.set_num_threads(nt)
+    with num_threads(nt):
         linalg.gemm(a, b, c, ta, False, beta=0.5)
-    finally:
-        fastinit.set_num_threads(old)
     assert_close(c, ref(a, b, ta) + 3.5, dtype, k)
     rest = big.copy()
     rest[MR : MR + m, :n] = 7.0
@@ -290,35 +274,28 @@ def test_small_path_bit_identical_to_threaded_path(rng, dtype, ta):
     assert 2e6 < m * n * k <= SMALL  # 2 threads pay from 2e6 (FI_GEMM_MIN_FLOPS_PER_THREAD)
     a = rand(rng, (k, m) if ta else (m, k), dtype)
     b = rand(rng, (k, n), dtype)
-    old = fastinit.get_num_threads()
-    try:
-        out = []
-        for t in (1, 2):
-            fastinit.set_num_threads(t)
+    out = []
+    for t in (1, 2):
+        with num_threads(t):
             out.append(fastinit.matmul(a, b, trans_a=ta))
-    finally:
-        fastinit.set_num_threads(old)
     assert out[0].tobytes() == out[1].tobytes()
     assert_close(out[0], ref(a, b, ta), dtype, k)
 
 
 @pytest.mark.parametrize("kernel", INFO["available"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_every_kernel_matches_reference_kernel(rng, kernel, dtype):
+def test_every_kernel_matches_reference_kernel(kernel, dtype):
     shapes = [(1, 1, 1), (MR + 1, NR + 1, 3), (70, 90, 300), (150, 20, 513)]
-    try:
-        results = {}
-        for name in ("ref", kernel):
-            runtime.select_kernel(name)
+    results = {}
+    for name in ("ref", kernel):
+        with kernel_set(name):
             results[name] = []
             for m, n, k in shapes:
                 r = np.random.default_rng(m * 1000 + n)
                 a, b = rand(r, (m, k), dtype), rand(r, (k, n), dtype)
                 results[name].append(fastinit.matmul(a, b))
-        for (m, n, k), got, want in zip(shapes, results[kernel], results["ref"]):
-            assert_close(got, want.astype(np.float64), dtype, k)
-    finally:
-        runtime.select_kernel("auto")
+    for (m, n, k), got, want in zip(shapes, results[kernel], results["ref"]):
+        assert_close(got, want.astype(np.float64), dtype, k)
 
 
 WIDE = ("avx2", "avx512")
@@ -327,40 +304,34 @@ WIDE = ("avx2", "avx512")
 @pytest.mark.skipif(not set(WIDE) <= set(INFO["available"]), reason="CPU lacks AVX-512")
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
-@pytest.mark.parametrize("nt", [1, 2])
-def test_avx512_bit_identical_to_avx2(rng, dtype, ta, tb, nt):
+@pytest.mark.parametrize("threads", [1, 2], indirect=True)
+def test_avx512_bit_identical_to_avx2(rng, dtype, ta, tb, threads):
     """Each C value is the same FMA chain in both kernel sets (the AVX-512 one also hands
     products at most half its tile wide to AVX2): the same bits on 0, 1, primes and sizes
     around both tiles, with beta, bias and relu, on the small and blocked paths."""
     sizes = [(0, 5, 3), (1, 1, 1), (7, 13, 5), (6, 16, 64), (13, 17, 31), (64, 10, 64), (64, 64, 10),
              (97, 31, 33), (5, 33, 2), (61, 47, 1031), (150, 65, 300), (37, 97, 700), (300, 10, 800)]
-    old = fastinit.get_num_threads()
-    try:
-        fastinit.set_num_threads(nt)
-        for m, n, k in sizes:
-            a = rand(rng, (k, m) if ta else (m, k), dtype)
-            b = rand(rng, (n, k) if tb else (k, n), dtype)
-            bias, c0 = rand(rng, (n,), dtype), rand(rng, (m, n), dtype)
-            got = {}
-            for kernel in WIDE:
-                runtime.select_kernel(kernel)
+    for m, n, k in sizes:
+        a = rand(rng, (k, m) if ta else (m, k), dtype)
+        b = rand(rng, (n, k) if tb else (k, n), dtype)
+        bias, c0 = rand(rng, (n,), dtype), rand(rng, (m, n), dtype)
+        got = {}
+        for kernel in WIDE:
+            with kernel_set(kernel):
                 c = c0.copy()
                 linalg.gemm(a, b, c, ta, tb, alpha=0.75, beta=0.5, bias=bias, bias_kind=2, act=1)
                 got[kernel] = (c, fastinit.matmul(a, b, trans_a=ta, trans_b=tb))
-            for x, y in zip(*got.values()):
-                assert x.tobytes() == y.tobytes(), (m, n, k)
-            want = np.maximum(0.75 * ref(a, b, ta, tb) + 0.5 * c0 + bias, 0)
-            assert_close(got["avx512"][0], want, dtype, k)
-    finally:
-        fastinit.set_num_threads(old)
-        runtime.select_kernel("auto")
+        for x, y in zip(*got.values()):
+            assert x.tobytes() == y.tobytes(), (m, n, k)
+        want = np.maximum(0.75 * ref(a, b, ta, tb) + 0.5 * c0 + bias, 0)
+        assert_close(got["avx512"][0], want, dtype, k)
 
 
 def test_kernel_selection_needs_the_cpu_feature():
     """Each SIMD set is offered exactly where the CPU runs it; asking for it elsewhere is a
     clear error, and "auto" takes the widest one available."""
     have = {"avx2": INFO["cpu_avx2_fma"], "avx512": INFO["cpu_avx2_fma"] and INFO["cpu_avx512"]}
-    try:
+    with kernels_restored():
         for name, ok in have.items():
             assert (name in INFO["available"]) == ok
             if ok:
@@ -371,21 +342,15 @@ def test_kernel_selection_needs_the_cpu_feature():
                     runtime.select_kernel(name)
         runtime.select_kernel("auto")
         assert fastinit.kernel_info()["kernel"] == INFO["available"][-1]
-    finally:
-        runtime.select_kernel("auto")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_bit_identical_for_any_thread_count(rng, dtype):
     a, b = rand(rng, (301, 257), dtype), rand(rng, (257, 399), dtype)
-    old = fastinit.get_num_threads()
-    try:
-        out = []
-        for t in (1, 2, 3):
-            fastinit.set_num_threads(t)
+    out = []
+    for t in (1, 2, 3):
+        with num_threads(t):
             out.append(fastinit.matmul(a, b))
-    finally:
-        fastinit.set_num_threads(old)
     assert out[0].tobytes() == out[1].tobytes() == out[2].tobytes()
 
 
@@ -481,17 +446,16 @@ def test_unknown_kernel_env_fails_at_import():
     import sys
 
     r = subprocess.run([sys.executable, "-c", "import fastinit"], capture_output=True, text=True,
-                       env={**__import__("os").environ, "FASTINIT_KERNEL": "sse9"})
+                       env=python_env(FASTINIT_KERNEL="sse9"))
     assert r.returncode != 0
     assert "unknown kernel 'sse9'; choose one of: auto, ref" in r.stderr
 
 
 def test_forced_kernel_env_is_used():
-    import os
     import subprocess
     import sys
 
     r = subprocess.run([sys.executable, "-c", "import fastinit; print(fastinit.kernel_info()['kernel'])"],
-                       capture_output=True, text=True, env={**os.environ, "FASTINIT_KERNEL": "ref"})
+                       capture_output=True, text=True, env=python_env(FASTINIT_KERNEL="ref"))
     assert r.stdout.strip() == "ref", r.stderr
 

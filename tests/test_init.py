@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from support import num_threads
 
 import fastinit
 from fastinit import init
@@ -124,14 +125,10 @@ def test_paired_bias_schemes():
 
 @pytest.mark.parametrize("name", [n for n in init.names() if n != "lsuv"])
 def test_same_seed_same_bits_across_threads_streams_differ(name):
-    old = fastinit.get_num_threads()
-    try:
-        fastinit.set_num_threads(1)
+    with num_threads(1):
         a = init.initialize(name, (64, 48), seed=9)
-        fastinit.set_num_threads(2)
+    with num_threads(2):
         b = init.initialize(name, (64, 48), seed=9)
-    finally:
-        fastinit.set_num_threads(old)
     assert a.tobytes() == b.tobytes()
     c = init.initialize(name, (64, 48), seed=9, stream=1)
     deterministic = name in {"zeros", "ones", "constant", "identity", "zero_init"}
@@ -251,9 +248,36 @@ def test_lsuv_warns_where_it_cannot_reach_unit_variance():
         init.lsuv(fastinit.MLP([5, 8, 2], init="lsuv"), X)  # the usual case: silent
 
 
-def test_fit_runs_lsuv_on_the_first_batch():
+def test_fit_finishes_any_scheme_that_needs_data_on_its_first_batch():
+    """The protocol, not a name: fit hands a user's data-dependent scheme (Initializer.finish)
+    the rows of its first step, validated (the model's dtype) with their labels, once, trains
+    from what it made and keeps what it returned. (LSUV through fit: tests/test_train.py.)"""
+    calls = []
+
+    def centre_first_layer(model, X, y):
+        calls.append((X.copy(), y.copy()))
+        layer = model.layers[0]
+        layer.b = -(X @ layer.W.T).mean(axis=0)
+        return {"rows": X.shape[0]}
+
+    scheme = init.Initializer("centred", {}, init.normal_draw(lambda fan_in, fan_out: fan_in ** -0.5, "N(0, 1/fan_in)"),
+                              "tests", finish=centre_first_layer)
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(128, 5)), rng.integers(0, 3, 128)
-    model = fastinit.MLP([5, 16, 16, 3], activation="tanh", init="lsuv")
-    hist = fastinit.fit(model, X, y, optimizer=fastinit.optim.SGD(0.05), steps=3, batch_size=64, progress=False)
-    assert hist.init_report is not None and model.pending_init is None
+    model = fastinit.MLP([5, 16, 3], init=scheme)
+    assert model.pending_init == "centred" and np.all(model.layers[0].b == 0)
+
+    class Begin:
+        def on_train_begin(self, model, history):
+            self.W, self.b = model.layers[0].W.copy(), model.layers[0].b.copy()
+
+    begin = Begin()
+    hist = fastinit.fit(model, X, y, optimizer=fastinit.optim.SGD(0.05), steps=3, batch_size=32, shuffle=False,
+                        callbacks=[begin], progress=False)
+    assert len(calls) == 1 and hist.init_report == {"rows": 32} and model.pending_init is None
+    rows, labels = calls[0]
+    assert rows.dtype == model.dtype
+    np.testing.assert_array_equal(rows, X[:32].astype(model.dtype))
+    np.testing.assert_array_equal(labels, y[:32])
+    z = X[:32] @ begin.W.T.astype(np.float64) + begin.b
+    assert np.abs(z.mean(axis=0)).max() < 1e-5 < np.abs(begin.b).min()

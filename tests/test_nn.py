@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 import pytest
+from support import num_threads, numerical_gradient, python_env
 from torch_ref import linears, torch_copy, torch_loss, torch_target
 
 import fastinit
@@ -46,18 +47,9 @@ def test_gradients_match_central_differences(case):
     model = make(*MIXED[case])
     X, y = batch(model)
     grads = model.gradients(X, y)
-    h = 1e-6
     for layer, (dW, db) in zip(model.layers, grads):
         for P, G in ((layer.W, dW), (layer.b, db)):
-            fd = np.empty_like(P)
-            for idx in np.ndindex(P.shape):
-                old = P[idx]
-                P[idx] = old + h
-                lp = model.loss(X, y)
-                P[idx] = old - h
-                lm = model.loss(X, y)
-                P[idx] = old
-                fd[idx] = (lp - lm) / (2 * h)
+            fd = numerical_gradient(lambda: model.loss(X, y), P)
             assert np.abs(G - fd).max() / max(np.abs(fd).max(), 1e-8) < 1e-6
 
 
@@ -159,16 +151,12 @@ def test_same_result_with_one_or_two_threads(act):
     X = np.random.default_rng(0).normal(size=(128, 300)).astype(np.float32)
     y = np.random.default_rng(1).integers(0, 10, 128)
     out = []
-    old = fastinit.get_num_threads()
-    try:
-        for nt in (1, 2):
-            fastinit.set_num_threads(nt)
+    for nt in (1, 2):
+        with num_threads(nt):
             m = fastinit.MLP([300, 253, 131, 10], activation=act, seed=3)
             opt = optim.Adam(1e-3)
             losses = [m.train_step(X, y, opt) for _ in range(3)]
             out.append((losses, [p.copy() for p in m.parameters()]))
-    finally:
-        fastinit.set_num_threads(old)
     assert out[0][0] == out[1][0]
     for p, q in zip(out[0][1], out[1][1]):
         np.testing.assert_array_equal(p, q)
@@ -195,8 +183,7 @@ def test_reference_kernel_path_agrees(tmp_path):
     """FASTINIT_KERNEL=ref (portable micro-kernel) against the default choice, in subprocesses."""
     outs = {}
     for k in ("ref", "auto"):
-        env = dict(os.environ, FASTINIT_KERNEL=k)
-        env["PYTHONPATH"] = os.pathsep.join([os.getcwd(), env.get("PYTHONPATH", "")])
+        env = python_env(FASTINIT_KERNEL=k)
         f = tmp_path / f"{k}.npz"
         r = subprocess.run([sys.executable, "-c", SCRIPT, str(f)], env=env, capture_output=True, text=True,
                            cwd=os.path.dirname(os.path.dirname(fastinit.__file__)))

@@ -2,9 +2,8 @@
 import numpy as np
 import pytest
 from scipy import stats
+from support import num_threads
 
-import fastinit
-from fastinit import _core
 from fastinit import rng
 
 N = 1_000_000
@@ -74,14 +73,10 @@ def test_truncated_normal_respects_bounds_and_law(dtype, a, b):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_same_bits_for_any_thread_count_and_any_prefix(dist, dtype):
     params = (0.0, 1.0, -2.0, 2.0)
-    old = fastinit.get_num_threads()
-    try:
-        runs = []
-        for t in (1, 2, 3):
-            fastinit.set_num_threads(t)
+    runs = []
+    for t in (1, 2, 3):
+        with num_threads(t):
             runs.append(fill(dist, 300_001, dtype, 11, 4, *params))
-    finally:
-        fastinit.set_num_threads(old)
     assert runs[0].tobytes() == runs[1].tobytes() == runs[2].tobytes()
     # value i depends only on (seed, stream, i): a shorter fill is a prefix of a longer one
     assert fill(dist, 1001, dtype, 11, 4, *params).tobytes() == runs[0][:1001].tobytes()

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from fastinit import _core
 from fastinit import stats
 
 
@@ -120,5 +119,5 @@ def test_bad_inputs_name_the_argument():
         stats.distinct_rows(np.ones(3))
     with pytest.raises(ValueError, match=r"b .*\(2,\) float64"):
         stats.distinct_rows(np.ones((2, 3)), np.ones(3))
-    with pytest.raises(ValueError, match="tol must be a finite number in \(0, inf\)"):
+    with pytest.raises(ValueError, match=r"tol must be a finite number in \(0, inf\)"):
         stats.distinct_rows(np.ones((2, 3)), tol=0.0)

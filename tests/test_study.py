@@ -2,6 +2,7 @@ import concurrent.futures as cf
 import re
 
 import pytest
+from support import python_env
 
 from fastinit import study, train
 from fastinit.study import executor, results
@@ -134,7 +135,8 @@ def test_a_script_gets_its_study_whether_or_not_it_guards_the_call(tmp_path, gua
     script = tmp_path / "study_script.py"
     script.write_text(SCRIPT.format(guard='if __name__ == "__main__":\n    ' if guarded else "",
                                     indent="    " if guarded else ""))
-    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       env=python_env())
     assert r.returncode == 0, r.stderr[-2000:]
     serial = study.compare("circles", ["zeros", "he_normal"], sizes=[8], steps=30, seeds=2, n_jobs=1, target=0.99,
                            progress=False)
@@ -172,7 +174,8 @@ def _session(code, tmp_path):
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       env=python_env())
     assert r.returncode == 0, r.stderr[-2000:]
     return r
 
@@ -278,7 +281,8 @@ def test_a_crashing_worker_is_reported_not_blamed_on_the_script(tmp_path):
         "    return init.normal_draw(lambda fan_in, fan_out: os._exit(3), 'exits the process')\n\n\n"
         "if __name__ == '__main__':\n"
         "    study.compare('circles', ['crasher', 'he_normal'], sizes=[4], steps=5, seeds=2, n_jobs=2, progress=False)\n")
-    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       env=python_env())
     assert r.returncode == 1 and "BrokenProcessPool" in r.stderr and "RuntimeWarning" not in r.stderr
 
 
@@ -287,7 +291,8 @@ def test_a_script_read_from_standard_input_runs_its_study_in_process(tmp_path):
     import sys
 
     code = SCRIPT.format(guard='if __name__ == "__main__":\n    ', indent="    ")
-    r = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    r = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       env=python_env())
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert "<stdin> is no file; running the 4 runs in this process instead" in r.stderr
     assert r.stdout.startswith("init ")

@@ -167,12 +167,44 @@ def test_divergence_stops_with_a_warning():
     assert "diverged" in h.warnings[0]
 
 
-def test_lsuv_is_finished_on_the_first_batch():
+class FirstBatch:
+    """The parameters training starts from and the rows of its first step."""
+
+    def on_train_begin(self, model, history):
+        self.params = [(layer.W.copy(), layer.b.copy()) for layer in model.layers]
+
+    def on_step_end(self, step, model, history, X_batch, y_batch):
+        if step == 1:
+            self.rows = X_batch.copy()
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_lsuv_is_finished_on_the_first_batch(shuffle):
+    """fit finishes LSUV on the rows of its first step: the model training starts from has
+    pre-activations of variance 1 (within LSUV's tol 0.1) on them in every layer, the weights
+    fastinit.init.lsuv gives on the same rows, and hist.init_report is lsuv's report."""
     X, y = circles(200)
-    m = fastinit.MLP([2, 16, 16, 1], output="sigmoid", init="lsuv", seed=0)
+    sizes, kw = [2, 16, 16, 1], dict(activation="tanh", output="sigmoid", init="lsuv", seed=0, dtype=np.float64)
+    m = fastinit.MLP(sizes, **kw)
     assert m.pending_init == "lsuv"
-    h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), epochs=1)
-    assert m.pending_init is None and isinstance(h.init_report, list) and len(h.init_report) == 3
+    seen = FirstBatch()
+    h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.1), steps=3, batch_size=64, shuffle=shuffle, seed=4,
+                     callbacks=[seen], progress=False)
+    assert m.pending_init is None and len(seen.rows) == 64
+    x = seen.rows
+    for i, (W, b) in enumerate(seen.params):
+        z = x @ W.T + b
+        assert abs(z.var() - 1) < 0.1, (i, z.var())
+        x = np.tanh(z)
+    ref = fastinit.MLP(sizes, **kw)
+    report = fastinit.init.lsuv(ref, seen.rows)
+    assert h.init_report == report and report[0] >= 1
+    for (W, b), layer in zip(seen.params, ref.layers):
+        np.testing.assert_allclose(W, layer.W, rtol=1e-12, atol=0)  # fit may take the rows in another order
+        np.testing.assert_array_equal(b, layer.b)
+    other = fastinit.MLP(sizes, **kw)  # other rows give other weights: the check above can tell
+    fastinit.init.lsuv(other, X[:64] if shuffle else X[64:128])
+    assert np.abs(other.layers[0].W / seen.params[0][0] - 1).max() > 1e-3
 
 
 def test_no_progress_bar_without_a_terminal(capsys):
