@@ -15,10 +15,13 @@ so is float64 ``X`` for a float32 model; float16, bool, complex and object array
 """
 from __future__ import annotations
 
+import io
+import os
 import warnings
-from typing import Any
+from typing import IO, Any, Sequence, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from fastinit import _core, _validate, init, persist
 from fastinit import losses as _losses
@@ -31,6 +34,14 @@ from fastinit._validate import describe
 __all__ = ["ACTIVATIONS", "Dense", "MLP", "load"]
 
 _FORMAT = "fastinit.MLP/1"
+
+#: What the public signatures take and give: arrays of any numeric dtype in, arrays out.
+ArrayLike = npt.ArrayLike
+Array = npt.NDArray[Any]
+#: An activation: a name, (name, parameter), "name:parameter", or one per hidden layer.
+ActivationSpec = Union[str, "tuple[str, float]", "list[Any]"]
+#: An init scheme: a name ("he_normal", "identity:gain=1.5"), an Initializer, or one per layer.
+InitSpec = Union[str, "init.Initializer", "list[Any]", None]
 
 
 class Dense:
@@ -118,8 +129,9 @@ class MLP:
     dtype: numpy.float32 (fast path) or numpy.float64.
     """
 
-    def __init__(self, sizes, activation="relu", output="softmax", init="he_normal",
-                 bias_init=None, seed=0, dtype=np.float32) -> None:
+    def __init__(self, sizes: Sequence[int], activation: ActivationSpec = "relu", output: str = "softmax",
+                 init: InitSpec = "he_normal", bias_init: InitSpec = None, seed: int = 0,
+                 dtype: npt.DTypeLike = np.float32) -> None:
         self.sizes = _check_sizes(sizes)
         L = len(self.sizes) - 1
         self.dtype = dt = _validate.float_dtype("dtype", dtype)
@@ -225,20 +237,20 @@ class MLP:
         return report
 
     # ------------------------------------------------------------------ inference
-    def forward(self, X: Any) -> np.ndarray:
+    def forward(self, X: ArrayLike) -> Array:
         """Logits (n, outputs) of X (n, inputs): the last layer before the output nonlinearity."""
         return self._engine.forward(self.check_X(X))
 
     __call__ = forward
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> Array:
         """Softmax probabilities (n, classes) or sigmoid probabilities (n, outputs)."""
         if self.output == "identity":
             raise ValueError("predict_proba needs output='softmax' or 'sigmoid'; this model "
                              "regresses (output='identity'): use predict")
         return _losses.probabilities(self.output, self.forward(X))
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> Array:
         """Class labels (n,) for softmax; 0/1 labels (n,) for one sigmoid output ((n, k) for
         several); the outputs themselves for identity."""
         z = self.forward(X)
@@ -249,7 +261,7 @@ class MLP:
             return lab[:, 0] if lab.shape[1] == 1 else lab
         return z
 
-    def loss(self, X: Any, y: Any) -> float:
+    def loss(self, X: ArrayLike, y: ArrayLike) -> float:
         """Mean loss on (X, y): cross-entropy, binary cross-entropy or MSE by `output`."""
         X = self.check_X(X)
         return _core.loss(self._loss_kind, self._engine.forward(X), self.check_y(y, X.shape[0]), None)
@@ -260,7 +272,8 @@ class MLP:
         self._engine.backprop(X, self.check_y(y, X.shape[0]))
         return [(l.dW.copy(), l.db.copy()) for l in self.layers]
 
-    def train_step(self, X: Any, y: Any, optimizer: Optimizer, *, record: dict | None = None) -> float:
+    def train_step(self, X: ArrayLike, y: ArrayLike, optimizer: Optimizer, *,
+                   record: dict[str, Any] | None = None) -> float:
         """One step of `optimizer` on the batch (X, y) in one C call; returns the batch loss
         before the update. X and y are validated.
 
@@ -312,8 +325,28 @@ class MLP:
         X = self.check_X(X)
         return _trace.trace(self, X, None if y is None else self.check_y(y, X.shape[0]))
 
+    # ------------------------------------------------------------------ torch bridge (optional)
+    def to_torch(self) -> Any:
+        """This model as a torch.nn.Sequential with the same outputs: fastinit.torch.to_torch."""
+        from fastinit.torch import to_torch  # torch is optional: imported when asked for
+        return to_torch(self)
+
+    @staticmethod
+    def from_torch(module: Any, output: str = "softmax") -> MLP:
+        """The MLP of a torch Linear/activation stack: fastinit.torch.from_torch."""
+        from fastinit.torch import from_torch  # torch is optional: imported when asked for
+        return from_torch(module, output=output)
+
     # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
+    def __reduce__(self) -> tuple:
+        """Pickle (and copy.deepcopy) through save/load: the C engine is rebuilt over copies of
+        the arrays, so the copy is exact and independent. Optimizer state is not the model's."""
+        buf = io.BytesIO()
+        self.save(buf)
+        pending = None if self._pending is None else (self._pending.name, self._pending.params)
+        return _from_bytes, (buf.getvalue(), pending)
+
+    def save(self, path: str | os.PathLike[str] | IO[bytes]) -> None:
         """Write the architecture and parameters to an .npz file (exact round trip via load)."""
         meta = {"format": _FORMAT, "sizes": self.sizes, "output": self.output,
                 "activations": [[l.activation, l.act_param] if l.activation in ACT_DEFAULT_PARAM
@@ -338,7 +371,15 @@ def _spec_name(spec: Any) -> Any:
     return spec.name if isinstance(spec, init.Initializer) else spec if isinstance(spec, str) else str(spec)
 
 
-def load(path) -> MLP:
+def _from_bytes(data: bytes, pending: tuple[str, dict] | None = None) -> MLP:
+    """The MLP of MLP.__reduce__: load() of the bytes save() wrote, its pending init again."""
+    model = load(io.BytesIO(data))
+    if pending is not None:
+        model._pending = init.get(pending[0], **pending[1])
+    return model
+
+
+def load(path: str | os.PathLike[str] | IO[bytes]) -> MLP:
     """An MLP saved by MLP.save. Raises ValueError for a file that is not one."""
     meta, data = persist.read(path, _FORMAT)
     try:

@@ -9,7 +9,7 @@ import html
 
 from fastinit import runtime
 from fastinit._version import __version__
-from fastinit.study import results as _results
+from fastinit.study import columns as _results
 
 __all__ = ["write_html"]
 
@@ -36,11 +36,13 @@ FIGURES = {
 }
 
 _GOOD, _MIXED = {"fastest", "trains"}, {"unreliable", "slow"}
+#: A verdict cell's colour by its class (the page's style sheet, or inline in a notebook).
+_COLOURS = {"good": "#d9f2d9", "mixed": "#fff1c7", "bad": "#f9d6d5"}
 
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:right}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}th[title]{cursor:help}
-.good{background:#d9f2d9}.mixed{background:#fff1c7}.bad{background:#f9d6d5}
+""" + "".join(f".{k}{{background:{v}}}" for k, v in _COLOURS.items()) + """
 img{max-width:100%}dt{font-weight:bold}dd{margin:0 0 .5em 1.5em}.note{color:#555}footer{color:#777;margin-top:3em}"""
 
 
@@ -63,15 +65,16 @@ def _settings(result) -> dict:
     return out
 
 
-def _table(cols, heads, rows) -> str:
+def _table(cols, heads, rows, inline=False) -> str:
+    """The results table; inline: colours in style attributes (a notebook, no style sheet)."""
     th = "".join(f'<th title="{html.escape(_results.COLUMNS[c][1])}">{html.escape(h)}</th>' if c in _results.COLUMNS
                  else f"<th>{html.escape(h)}</th>" for c, h in zip(cols, heads))
     body = []
     for row in rows:
         cells = []
         for c, v in zip(cols, row):
-            cls = "" if c != "verdict" or v == "-" else " class=\"good\"" if v in _GOOD else \
-                " class=\"mixed\"" if v in _MIXED else " class=\"bad\""
+            kind = None if c != "verdict" or v == "-" else "good" if v in _GOOD else "mixed" if v in _MIXED else "bad"
+            cls = "" if kind is None else f' style="background:{_COLOURS[kind]}"' if inline else f' class="{kind}"'
             cells.append(f"<td{cls}>{html.escape(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{th}</tr>{''.join(body)}</table>"

@@ -10,49 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fastinit import diagnostics
+from fastinit.study import frames
+from fastinit.study.columns import COLUMNS, VERDICTS
 from fastinit.study.plan import GRID_KEYS
-
-#: The table's measured columns: key -> (header, what it is).
-COLUMNS = {
-    "symmetry_broken": ("sym. broken", "every hidden layer has more than one distinct neuron at "
-                        "initialization (rows of W and b not all equal)"),
-    "gradient_ratio": ("grad ratio", "at initialization, the rms gradient of the loss with respect to "
-                       "the first layer's input over the last layer's: below 1e-2 vanishing, above 1e2 "
-                       "exploding"),
-    "saturated": ("saturated", "at initialization, the largest fraction of a tanh/sigmoid layer's "
-                  "outputs in the flat tails (tanh |a| > 0.99, sigmoid < 0.01 or > 0.99)"),
-    "dead": ("dead", "at initialization, the largest fraction of a ReLU layer's units that are zero "
-             "on the whole batch"),
-    "reached": ("reached", "seeds that reached the target"),
-    "steps_to_target": ("steps to target", "median training steps to the target's first evaluation "
-                        "meeting it, if every seed reached it"),
-    "seconds_to_target": ("s to target", "median training seconds to the target (evaluation not "
-                          "counted), if every seed reached it"),
-    "test_acc": ("test acc", "median test accuracy at the end"),
-    "verdict": ("verdict", "one word for the init, from the measurements (see the verdicts)"),
-}
-
-
-#: Every verdict _verdict gives, and what it means (the report prints these).
-VERDICTS = {
-    "symmetric": "some hidden layer starts with all its neurons alike (zeros, constant): they get "
-                 "the same gradient and stay alike, so the layer acts as one unit",
-    "diverged": "the loss became NaN or inf in some run",
-    "exploded": "no run reached the target (or none was set) and the loss rose above 100 times its first value",
-    "vanishing": "no run reached the target (or none was set) and at initialization the gradient reaching the first "
-                 "layer was below 1/100 of the last layer's (median over seeds)",
-    "exploding": "no run reached the target (or none was set) and at initialization the gradient reaching the first "
-                 "layer was above 100 times the last layer's (median over seeds)",
-    "dead units": "no run reached the target (or none was set) and at the end half or more of some layer's ReLUs were "
-                  "zero on the whole batch (median over seeds)",
-    "saturated": "no run reached the target (or none was set) and, at initialization or at the end, more than half "
-                 "of some layer's tanh/sigmoid outputs were saturated (median over seeds)",
-    "slow": "no run reached the target, with none of the causes above seen",
-    "unreliable": "some seeds reached the target, others did not",
-    "trains": "every seed reached the target",
-    "fastest": "every seed reached the target, in the fewest steps (median) of the study",
-}
-
 
 def _verdict(rows_for_init, best_steps, has_target=True):
     """One word of VERDICTS for a group of runs (one init) from what was measured; without a
@@ -163,6 +123,17 @@ class StudyResult:
         lines = ["  ".join(s.ljust(w) for s, w in zip(row, widths)) for row in cells]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)
+
+    def to_pandas(self, what: str = "runs"):
+        """A pandas DataFrame: "runs" (one row per run, a column per setting and measurement),
+        "summary" (the table) or "curves" (long format); see fastinit.study.frames."""
+        return frames.to_pandas(self, what)
+
+    def _repr_html_(self) -> str:
+        return frames.html_table(self)
+
+    def __repr__(self) -> str:
+        return frames.text(self)
 
     def to_json(self) -> str:
         return json.dumps({"settings": self.settings, "table": self.table, "runs": self.runs}, indent=1,
