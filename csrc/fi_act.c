@@ -10,6 +10,7 @@
 #include "fi_act.h"
 #include "fi_act_kernels.h"
 #include "fi_cpu.h"
+#include "fi_template.h"
 
 /* p with e^y = s (1 + p), see fi_act_kernels.h; y in [-200, 200] or NaN. */
 static inline double fi_exp_red(double y, double *s)
@@ -45,52 +46,18 @@ static inline double fi_exp_c(double x)
 
 static inline float fi_exp_f(float x) { return (float)fi_exp_c(x); }
 
-static inline float fi_sigmoid_f(float x) { return (float)(1.0 / (1.0 + fi_exp_c(-(double)x))); }
+static inline float fi_sigmoid1_s(float x) { return (float)(1.0 / (1.0 + fi_exp_c(-(double)x))); }
 
-/* Which kernels float32 exp/tanh/sigmoid run: 0 portable, 1 AVX2, 2 AVX-512 (the backward
-   column sums: AVX2 from 1); -1 until chosen (first use or select). */
-static int g_act_level = -1;
-
-static int fi_act_avx2_usable(void) { return FI_HAVE_ACT_AVX2 && fi_cpu_has_avx2_fma(); }
-static int fi_act_avx512_usable(void) { return fi_act_avx2_usable() && fi_cpu_has_avx512(); }
-
+/* Which kernels float32 exp/tanh/sigmoid run, from the one kernel context (fi_cpu.h): 0 portable
+   (sets ref and neon), 1 AVX2, 2 AVX-512 (the backward column sums: AVX2 from 1). */
 static int fi_act_level(void)
 {
-    if (g_act_level < 0) g_act_level = fi_act_avx512_usable() ? 2 : fi_act_avx2_usable();
-    return g_act_level;
+    const fi_kernel_set_t set = fi_kernel_set_for(FI_FAMILY_ACT);
+    if (!FI_HAVE_ACT_AVX2) return 0;
+    return set == FI_KERNEL_AVX512 ? 2 : set == FI_KERNEL_AVX2 ? 1 : 0;
 }
 
 static int fi_act_use_avx2(void) { return fi_act_level() >= 1; }
-
-int fi_act_select(const char *name)
-{
-    if (!name || !strcmp(name, "auto")) {
-        g_act_level = -1;
-        fi_act_level();
-        return 0;
-    }
-    if (!strcmp(name, "ref")) {
-        g_act_level = 0;
-        return 0;
-    }
-    if (!strcmp(name, "avx2")) {
-        if (!fi_act_avx2_usable()) return -2;
-        g_act_level = 1;
-        return 0;
-    }
-    if (!strcmp(name, "avx512")) {
-        if (!fi_act_avx512_usable()) return -2;
-        g_act_level = 2;
-        return 0;
-    }
-#if defined(__aarch64__)
-    if (!strcmp(name, "neon")) { /* no NEON activation set: the portable code, as "ref" */
-        g_act_level = 0;
-        return 0;
-    }
-#endif
-    return -1;
-}
 
 const char *fi_act_kernel(void)
 {
@@ -102,13 +69,11 @@ const char *fi_act_kernel(void)
 #if FI_HAVE_ACT_AVX2
 #define FI_MAP_S(f, scalar)                     \
     switch (fi_act_level()) {                   \
-    case 2: FI_CAT3(fi_, f, _avx512_s)(y, x, n); return; \
-    case 1: FI_CAT3(fi_, f, _avx2_s)(y, x, n); return;   \
+    case 2: FI_PASTE3(fi_, f, _avx512_s)(y, x, n); return; \
+    case 1: FI_PASTE3(fi_, f, _avx2_s)(y, x, n); return;   \
     default: break;                             \
     }                                           \
     for (fi_dim_t i = 0; i < n; i++) y[i] = scalar(x[i])
-#define FI_CAT3_(a, b, c) a##b##c
-#define FI_CAT3(a, b, c) FI_CAT3_(a, b, c)
 #else
 #define FI_MAP_S(f, scalar) for (fi_dim_t i = 0; i < n; i++) y[i] = scalar(x[i])
 #endif
@@ -117,7 +82,16 @@ void fi_exp_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(exp, fi_exp_f); }
 static void fi_tanh_n_s(float *y, const float *x, fi_dim_t n) { FI_MAP_S(tanh, fi_tanh_f); }
 static void fi_sigmoid_n_s(float *y, const float *x, fi_dim_t n)
 {
-    FI_MAP_S(sigmoid, fi_sigmoid_f);
+    FI_MAP_S(sigmoid, fi_sigmoid1_s);
+}
+
+/* No SIMD float64 backward: the portable loops always. */
+static inline int fi_backward_colsum_fast_d(double *dz, const double *dy, const double *y,
+                                            fi_dim_t rows, fi_dim_t cols, fi_act_t act,
+                                            double *colsum)
+{
+    (void)dz, (void)dy, (void)y, (void)rows, (void)cols, (void)act, (void)colsum;
+    return 0;
 }
 
 static int fi_backward_colsum_fast_s(float *dz, const float *dy, const float *y, fi_dim_t rows,
@@ -135,7 +109,7 @@ void fi_exp_d(double *y, const double *x, fi_dim_t n)
     for (fi_dim_t i = 0; i < n; i++) y[i] = exp(x[i]);
 }
 
-static inline double fi_sigmoid_d(double x)
+static inline double fi_sigmoid1_d(double x)
 {
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
     const double e = exp(x); /* never overflows for x < 0 */
@@ -149,7 +123,7 @@ static void fi_tanh_n_d(double *y, const double *x, fi_dim_t n)
 
 static void fi_sigmoid_n_d(double *y, const double *x, fi_dim_t n)
 {
-    for (fi_dim_t i = 0; i < n; i++) y[i] = fi_sigmoid_d(x[i]);
+    for (fi_dim_t i = 0; i < n; i++) y[i] = fi_sigmoid1_d(x[i]);
 }
 
 int fi_act_needs_pre(fi_act_t act)
@@ -158,36 +132,9 @@ int fi_act_needs_pre(fi_act_t act)
            act == FI_ACT_SOFTPLUS || act == FI_ACT_SILU;
 }
 
-#define T float
-#define SUF s
-#define TANH_N fi_tanh_n_s
-#define SIGM_N fi_sigmoid_n_s
-#define SIGM fi_sigmoid_f
-#define EXPM1 expm1f
-#define EXP expf
-#define LOG1P log1pf
-#define ERFC erfcf
-#define BACKWARD_COLSUM_FAST fi_backward_colsum_fast_s
+#define FI_DTYPE 32
 #include "fi_act_impl.h"
-#undef T
-#undef SUF
-#undef TANH_N
-#undef SIGM_N
-#undef SIGM
-#undef EXPM1
-#undef EXP
-#undef LOG1P
-#undef ERFC
-#undef BACKWARD_COLSUM_FAST
 
-#define T double
-#define SUF d
-#define TANH_N fi_tanh_n_d
-#define SIGM_N fi_sigmoid_n_d
-#define SIGM fi_sigmoid_d
-#define EXPM1 expm1
-#define EXP exp
-#define LOG1P log1p
-#define ERFC erfc
-#define BACKWARD_COLSUM_FAST(dz, dy, y, rows, cols, act, colsum) 0
+#define FI_DTYPE 64
 #include "fi_act_impl.h"
+

@@ -51,11 +51,9 @@ void fi_act_backward_colsum_d(double *dz, const double *dy, const double *z, con
 void fi_exp_s(float *y, const float *x, fi_dim_t n);
 void fi_exp_d(double *y, const double *x, fi_dim_t n);
 
-/* Kernel for the float32 exp, tanh and sigmoid: "auto" (the widest the CPU has), "ref"
-   (portable), "avx2" or "avx512" (AVX2 and AVX-512 give the same bits). 0 on success, -1 for an
-   unknown name, -2 if the CPU lacks the ISA. Call under the GIL (the Python module does it at
-   import, from FASTINIT_KERNEL). */
-int fi_act_select(const char *name);
+/* The float32 exp, tanh and sigmoid run the kernels of the set selected for every family
+   (fi_kernel_select in fi_cpu.h): AVX2 or AVX-512 (the same bits), the portable code for ref
+   and neon. */
 /* What runs now: "avx512", "avx2" or "ref". */
 const char *fi_act_kernel(void);
 

@@ -2,15 +2,9 @@
 #include "fi_dense.h"
 #include "gemm/fi_gemm.h"
 
-#define T float
-#define SUF s
-#define GEMM fi_sgemm
+#define FI_DTYPE 32
 #include "fi_dense_impl.h"
-#undef T
-#undef SUF
-#undef GEMM
 
-#define T double
-#define SUF d
-#define GEMM fi_dgemm
+#define FI_DTYPE 64
 #include "fi_dense_impl.h"
+

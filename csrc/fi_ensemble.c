@@ -95,12 +95,7 @@ static int fi_ens_threads(int count)
     return nt > count ? (count > 0 ? count : 1) : nt;
 }
 
-#define T float
-#define SUF s
+#define FI_DTYPE 32
 #include "fi_ensemble_impl.h"
-#undef T
-#undef SUF
-
-#define T double
-#define SUF d
+#define FI_DTYPE 64
 #include "fi_ensemble_impl.h"

@@ -1,8 +1,8 @@
-/* Template body of fi_ensemble.c, included per dtype with T, SUF defined. */
-#define FI_CAT_(a, b) a##_##b
-#define FI_CAT(a, b) FI_CAT_(a, b)
+/* Template body of fi_ensemble.c, instantiated per dtype (FI_DTYPE, fi_template.h). No include
+   guard on purpose. */
+#include "fi_dtype_begin.h"
 
-void FI_CAT(fi_ens_step, SUF)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x_stride,
+void FI_DT(fi_ens_step)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x_stride,
                               const void *y, fi_dim_t y_stride, fi_dim_t n, const uint8_t *active,
                               double *loss)
 {
@@ -14,14 +14,14 @@ void FI_CAT(fi_ens_step, SUF)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_
 #endif
     for (int j = 0; j < k; j++) {
         if (active && !active[j]) continue;
-        loss[j] = FI_CAT(fi_mlp_step, SUF)(&e->m[j], &w->ws[j], x + (fi_dim_t)j * x_stride,
+        loss[j] = FI_DT(fi_mlp_step)(&e->m[j], &w->ws[j], x + (fi_dim_t)j * x_stride,
                                            (const char *)y + (fi_dim_t)j * y_stride, n, e->opt[j],
                                            (T *const *)e->s1[j], (T *const *)e->s2[j], NULL);
     }
     (void)nt;
 }
 
-void FI_CAT(fi_ens_run, SUF)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x_stride,
+void FI_DT(fi_ens_run)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x_stride,
                              const void *y, fi_dim_t y_stride, const int64_t *idx,
                              fi_dim_t idx_stride, const fi_dim_t *off, const fi_dim_t *start,
                              fi_dim_t nsteps, const uint8_t *active, double *loss, fi_dim_t *done,
@@ -72,7 +72,7 @@ void FI_CAT(fi_ens_run, SUF)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_d
                 xs = xj + first * in;
                 ys = yj + (size_t)first * yrow;
             }
-            const double l = FI_CAT(fi_mlp_step, SUF)(&e->m[j], &w->ws[j], xs, ys, rows, e->opt[j],
+            const double l = FI_DT(fi_mlp_step)(&e->m[j], &w->ws[j], xs, ys, rows, e->opt[j],
                                                       (T *const *)e->s1[j], (T *const *)e->s2[j],
                                                       NULL);
             loss[(fi_dim_t)j * nsteps + t] = l;
@@ -85,5 +85,4 @@ void FI_CAT(fi_ens_run, SUF)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_d
     (void)nt;
 }
 
-#undef FI_CAT_
-#undef FI_CAT
+#include "fi_dtype_end.h"

@@ -1,10 +1,9 @@
-/* Template body of fi_loss.c, included per dtype with T, SUF, EXP, EXP_N (n values at once,
-   vectorized for float32), LOG1P defined.
+/* Template body of fi_loss.c, instantiated per dtype (FI_DTYPE, fi_template.h); the exp of n
+   values at once is fi_exp_s/_d (vectorized for float32).
    Sums run in double in a fixed order (deterministic, accurate for float32 too). */
-#define FI_CAT_(a, b) a##_##b
-#define FI_CAT(a, b) FI_CAT_(a, b)
+#include "fi_dtype_begin.h"
 
-double FI_CAT(fi_loss_xent, SUF)(T *dz, const T *z, const int64_t *labels, fi_dim_t n, fi_dim_t c)
+double FI_DT(fi_loss_xent)(T *dz, const T *z, const int64_t *labels, fi_dim_t n, fi_dim_t c)
 {
     double total = 0.0;
     const T inv_n = (T)(1.0 / (double)n);
@@ -18,7 +17,7 @@ double FI_CAT(fi_loss_xent, SUF)(T *dz, const T *z, const int64_t *labels, fi_di
         }
         for (fi_dim_t i = 0; i < n; i++) /* z_y - max, before the exp overwrites it */
             total -= (double)dz[i * c + labels[i]];
-        EXP_N(dz, dz, n * c);
+        FI_DT(fi_exp)(dz, dz, n * c);
         for (fi_dim_t i = 0; i < n; i++) {
             T *di = dz + i * c;
             double s = 0.0;
@@ -35,21 +34,21 @@ double FI_CAT(fi_loss_xent, SUF)(T *dz, const T *z, const int64_t *labels, fi_di
         T mx = zi[0];
         for (fi_dim_t j = 1; j < c; j++) mx = zi[j] > mx ? zi[j] : mx;
         double s = 0.0;
-        for (fi_dim_t j = 0; j < c; j++) s += (double)EXP(zi[j] - mx);
+        for (fi_dim_t j = 0; j < c; j++) s += (double)FI_LIBM(exp)(zi[j] - mx);
         total += log(s) + (double)mx - (double)zi[labels[i]];
     }
     return total / (double)n;
 }
 
-double FI_CAT(fi_loss_bce, SUF)(T *dz, const T *z, const T *t, fi_dim_t n, fi_dim_t c)
+double FI_DT(fi_loss_bce)(T *dz, const T *z, const T *t, fi_dim_t n, fi_dim_t c)
 {
     const fi_dim_t m = n * c;
     const T inv = (T)(1.0 / (double)m);
     double total = 0.0;
     for (fi_dim_t i = 0; i < m; i++) {
         const T v = z[i];
-        const T e = EXP(-(v > 0 ? v : -v)); /* exp(-|z|) in (0, 1]: no overflow */
-        total += (double)((v > 0 ? v : (T)0) - v * t[i] + LOG1P(e));
+        const T e = FI_LIBM(exp)(-(v > 0 ? v : -v)); /* exp(-|z|) in (0, 1]: no overflow */
+        total += (double)((v > 0 ? v : (T)0) - v * t[i] + FI_LIBM(log1p)(e));
         if (dz) {
             const T s = v >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);
             dz[i] = (s - t[i]) * inv;
@@ -58,7 +57,7 @@ double FI_CAT(fi_loss_bce, SUF)(T *dz, const T *z, const T *t, fi_dim_t n, fi_di
     return total / (double)m;
 }
 
-double FI_CAT(fi_loss_mse, SUF)(T *dz, const T *z, const T *t, fi_dim_t n, fi_dim_t c)
+double FI_DT(fi_loss_mse)(T *dz, const T *z, const T *t, fi_dim_t n, fi_dim_t c)
 {
     const fi_dim_t m = n * c;
     const T inv2 = (T)(2.0 / (double)m);
@@ -71,5 +70,4 @@ double FI_CAT(fi_loss_mse, SUF)(T *dz, const T *z, const T *t, fi_dim_t n, fi_di
     return total / (double)m;
 }
 
-#undef FI_CAT_
-#undef FI_CAT
+#include "fi_dtype_end.h"

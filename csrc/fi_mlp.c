@@ -68,12 +68,9 @@ int fi_mlp_ws_init(fi_mlp_ws_t *ws, const fi_mlp_t *m, fi_dim_t n, size_t elsize
     return 0;
 }
 
-#define T float
-#define SUF s
+#define FI_DTYPE 32
 #include "fi_mlp_impl.h"
-#undef T
-#undef SUF
 
-#define T double
-#define SUF d
+#define FI_DTYPE 64
 #include "fi_mlp_impl.h"
+

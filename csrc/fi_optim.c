@@ -3,15 +3,9 @@
 
 #include "fi_optim.h"
 
-#define T float
-#define SUF s
-#define SQRT sqrtf
+#define FI_DTYPE 32
 #include "fi_optim_impl.h"
-#undef T
-#undef SUF
-#undef SQRT
 
-#define T double
-#define SUF d
-#define SQRT sqrt
+#define FI_DTYPE 64
 #include "fi_optim_impl.h"
+

@@ -1,8 +1,7 @@
-/* Template body of fi_optim.c, included per dtype with T, SUF, SQRT defined. */
-#define FI_CAT_(a, b) a##_##b
-#define FI_CAT(a, b) FI_CAT_(a, b)
+/* Template body of fi_optim.c, instantiated per dtype (FI_DTYPE, fi_template.h). */
+#include "fi_dtype_begin.h"
 
-FI_CLONES_AVX2 void FI_CAT(fi_optim_step, SUF)(fi_optim_t *opt, int nt, T *const *p, T *const *g,
+FI_CLONES_AVX2 void FI_DT(fi_optim_step)(fi_optim_t *opt, int nt, T *const *p, T *const *g,
                                                T *const *s1, T *const *s2, const fi_dim_t *count)
 {
     opt->step++;
@@ -69,10 +68,9 @@ FI_CLONES_AVX2 void FI_CAT(fi_optim_step, SUF)(fi_optim_t *opt, int nt, T *const
                 gi += wd * pk[i];
             mk[i] += w1 * (gi - mk[i]);
             vk[i] = vk[i] * b2 + w2 * (gi * gi);
-            pk[i] += -step_size * (mk[i] / (SQRT(vk[i]) / bc2s + eps));
+            pk[i] += -step_size * (mk[i] / (FI_LIBM(sqrt)(vk[i]) / bc2s + eps));
         }
     }
 }
 
-#undef FI_CAT_
-#undef FI_CAT
+#include "fi_dtype_end.h"

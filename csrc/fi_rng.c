@@ -228,8 +228,9 @@ static double ndtri(double p)
 static double phi_cdf(double z) { return 0.5 * erfc(-z / 1.4142135623730951); }
 
 /* Sample the standard normal restricted to [lo, hi] by inverting the CDF; intervals on the
-   right are mirrored to the left, where the CDF keeps its precision. */
-#define TRUNC_BODY(T, UNIFORM)                                                               \
+   right are mirrored to the left, where the CDF keeps its precision. T: the output type, PER:
+   draws per 4-word block (4 float, 2 double), UNIFORM: the (0, 1) draw i from `words`. */
+#define TRUNC_BODY(T, PER, UNIFORM)                                                             \
     {                                                                                        \
         const double al = (a - mean) / std, bl = (b - mean) / std;                           \
         const int mirror = al > 0;                                                           \
@@ -247,15 +248,11 @@ static double phi_cdf(double z) { return 0.5 * erfc(-z / 1.4142135623730951); }
 void fi_rng_truncnormal_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean,
                           double std, double a, double b)
 {
-#define PER 4
-    TRUNC_BODY(float, ((double)(words[i] >> 8) + 0.5) * 0x1p-24)
-#undef PER
+    TRUNC_BODY(float, 4, ((double)(words[i] >> 8) + 0.5) * 0x1p-24)
 }
 
 void fi_rng_truncnormal_d(double *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean,
                           double std, double a, double b)
 {
-#define PER 2
-    TRUNC_BODY(double, ((double)((((uint64_t)words[2 * i] << 32) | words[2 * i + 1]) >> 11) + 0.5) * 0x1p-53)
-#undef PER
+    TRUNC_BODY(double, 2, ((double)((((uint64_t)words[2 * i] << 32) | words[2 * i + 1]) >> 11) + 0.5) * 0x1p-53)
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fastinit import _core, _validate
+from fastinit import _core, _omp_env, _validate
 
 __all__ = ["available_kernels", "get_num_threads", "kernel_info", "select_kernel", "set_num_threads",
            "MAX_THREADS"]
@@ -48,12 +48,30 @@ def select_kernel(name: str) -> None:
 
 
 def kernel_info() -> dict[str, Any]:
-    """What runs the kernels here: kernel set, micro-kernel tiles, block sizes, the activation
-    kernel, threads and what the CPU and build offer."""
-    cpu = _core.cpu_features()
-    return {**_core.gemm_info(), "available": available_kernels(), "activation_kernel": _core.act_kernel(),
-            "threads": get_num_threads(), "openmp": cpu["openmp"], "cpu_avx2_fma": cpu["avx2_fma"],
-            "cpu_avx512": cpu["avx512"], "compiler_flags": cpu["compiler_flags"]}
+    """What runs the kernels here and why: the kernel set and its micro-kernels, tiles and
+    blocking, the activation kernel, threads and when a product uses them, and what was
+    detected (CPU, caches, FMA rates measured at import) that decided each choice."""
+    c = _core.cpu_info()
+    full, nt = c["fma512_full_rate"], max(2, get_num_threads())
+    why = "forced by FASTINIT_KERNEL (or select_kernel)" if c["forced"] else "auto: the widest set this CPU and build run"
+    return {
+        **_core.gemm_info(), "available": available_kernels(), "activations": _core.act_kernel(),
+        "threads": get_num_threads(), "openmp": c["openmp"], "cpu_avx2_fma": c["avx2_fma"],
+        "cpu_avx512": c["avx512"], "compiler_flags": c["compiler_flags"],
+        "cpu": {"vendor": c["vendor"], "model_name": c["model_name"], "family": c["family"], "model": c["model"]},
+        "caches": {"l1d_bytes": c["l1d_bytes"], "l2_bytes": c["l2_bytes"], "l3_bytes": c["l3_bytes"],
+                   "l3_shared_by": c["l3_shared_by"], "source": c["cache_source"]},
+        "fma": {"gflops_256": round(c["fma256_gflops"], 1), "gflops_512": round(c["fma512_gflops"], 1),
+                "fma512_full_rate": None if full < 0 else bool(full),
+                "source": "measured at import (thread CPU time, best of 5)" if c["fma256_gflops"] > 0
+                          else "not measured (no AVX2)"},
+        "kernel_choice": f"{c['kernel']}: {why}",
+        "threading": {"wait_policy": _omp_env.WAIT_POLICY, "parallel_region_us": round(c["parallel_overhead_us"], 1),
+                      "measured_on_threads": c["parallel_threads"],
+                      f"min_flops_for_{nt}_threads": round(_core.parallel_min_flops(nt)),
+                      "rule": "thread a product when the time the extra threads save at the measured FMA peak "
+                              "exceeds the measured time for sleeping helper threads to wake and join"},
+    }
 
 
 select_kernel(os.environ.get("FASTINIT_KERNEL", "auto") or "auto")

@@ -53,3 +53,13 @@ def threads(request):
     @pytest.mark.parametrize("threads", [1, 2], indirect=True)); the count before, after."""
     with num_threads(getattr(request, "param", 1)) as n:
         yield n
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _thread_every_product():
+    """Products of any size take the threaded path at nt > 1, whatever threshold this machine
+    and its load measured at import: else the tests of thread-count independence might never
+    leave one thread."""
+    _core.set_parallel_min_flops(0)
+    yield
+    _core.set_parallel_min_flops(-1)

@@ -1,69 +1,96 @@
-/* Kernel choice: the best the CPU runs, or the one FASTINIT_KERNEL names (via fi_gemm_select). */
+/* GEMM kernel choice and blocking: the kernel set is the one context of fi_cpu (the set every
+   family runs); this file maps it to a GEMM context whose cache blocking comes from the
+   detected caches, and decides from the measured FMA rates which set runs large products. */
+#include <stdio.h>
 #include <string.h>
 
 #include "fi_cpu.h"
 #include "gemm/fi_gemm.h"
 #include "gemm/gemm_kernels.h"
 
-static const fi_gemm_ctx_t *g_ctx = NULL;
+/* The contexts in use, one per kernel set: the kernel files' templates with MC and NC set from
+   the caches. KC is never changed: it fixes where K is split, so it is part of the arithmetic
+   (the same bits on every machine and set), not a cache choice. */
+static fi_gemm_ctx_t g_rt[4];
+static int g_rt_done = 0;
+static char g_blocking_why[256] = "";
+static char g_large_why[256] = "";
 
-static int avx2_usable(void) { return fi_gemm_ctx_avx2.name != NULL && fi_cpu_has_avx2_fma(); }
-static int avx512_usable(void)
+/* MC: the MC x KC block of A fills at most half of L2 (the rest holds the B micro-panel, C
+   tiles and the next A block's prefetch); NC: the KC x NC block of B (shared by the threads)
+   at most half of L3. Rounded down to the tile, at least one tile; defaults kept where the
+   cache size is unknown. */
+static void block_from_caches(fi_blocking_t *b, size_t elsize, const fi_cpu_info_t *ci)
 {
-    return fi_gemm_ctx_avx512.name != NULL && fi_cpu_has_avx512() && avx2_usable();
+    const long long panel = (long long)b->kc * (long long)elsize;
+    if (ci->l2 > 0) {
+        const long long mc = ci->l2 / 2 / panel / b->mr * b->mr;
+        b->mc = mc < b->mr ? b->mr : mc;
+    }
+    if (ci->l3 > 0) {
+        const long long nc = ci->l3 / 2 / panel / b->nr * b->nr;
+        b->nc = nc < b->nr ? b->nr : nc;
+    }
 }
 
-static int neon_usable(void) { return fi_gemm_ctx_neon.name != NULL; }
+static int g_assume_full = -1; /* fi_gemm_assume_fma512: -1 as measured */
 
-static const fi_gemm_ctx_t *best(void)
+static void build(void)
 {
-    if (avx512_usable()) return &fi_gemm_ctx_avx512;
-    if (avx2_usable()) return &fi_gemm_ctx_avx2;
-    return neon_usable() ? &fi_gemm_ctx_neon : &fi_gemm_ctx_ref;
+    const fi_cpu_info_t *ci = fi_cpu_info();
+    const int full = g_assume_full >= 0 ? g_assume_full : ci->fma512_full_rate;
+    const fi_gemm_ctx_t *tmpl[4] = {&fi_gemm_ctx_ref, &fi_gemm_ctx_avx2, &fi_gemm_ctx_avx512,
+                                    &fi_gemm_ctx_neon};
+    for (int s = 0; s < 4; s++) {
+        g_rt[s] = *tmpl[s];
+        if (!g_rt[s].name) continue;
+        block_from_caches(&g_rt[s].s, sizeof(float), ci);
+        block_from_caches(&g_rt[s].d, sizeof(double), ci);
+    }
+    if (ci->l2 > 0)
+        snprintf(g_blocking_why, sizeof g_blocking_why,
+                 "L2 %lld KiB, L3 %lld KiB (%s): MC x KC of A in half of L2, KC x NC of B in half "
+                 "of L3; KC fixed (it sets the K order, so the bits)",
+                 ci->l2 / 1024, ci->l3 / 1024, ci->cache_source);
+    else
+        snprintf(g_blocking_why, sizeof g_blocking_why, "cache sizes unknown: default blocking");
+    /* AVX-512 context: products at most half its tile wide run the AVX2 set (a 32-wide tile
+       spends up to two thirds of its FMAs on padding). Where 512-bit FMAs run at half rate
+       they bring no more flops per cycle, only fewer instructions, which pays on the small
+       path (operand reads dominate) but not on the blocked one (FMA-bound): there the AVX2 set,
+       whose 6-row tile needs fewer C registers per flop, runs. Every C value is the same FMA
+       chain in both sets, so this changes no bit. */
+    fi_gemm_ctx_t *w = &g_rt[FI_KERNEL_AVX512];
+    if (w->name) {
+        w->narrow = &g_rt[FI_KERNEL_AVX2];
+        w->narrow_blocked = full == 0;
+        snprintf(g_large_why, sizeof g_large_why,
+                 "512-bit FMAs %s (%s %.0f vs %.0f GFLOP/s at 256 bits): %s",
+                 full > 0 ? "at full rate" : "at half rate",
+                 g_assume_full >= 0 ? "assumed by a test; measured" : "measured", ci->fma512_gflops,
+                 ci->fma256_gflops,
+                 w->narrow_blocked ? "the blocked path runs the AVX2 set, the small path AVX-512"
+                                   : "every product at least half a tile wide runs AVX-512");
+    }
+    g_rt_done = 1;
+}
+
+void fi_gemm_init(void)
+{
+    if (!g_rt_done) build();
+}
+
+void fi_gemm_assume_fma512(int full_rate)
+{
+    g_assume_full = full_rate < 0 ? -1 : full_rate != 0;
+    build();
 }
 
 const fi_gemm_ctx_t *fi_gemm_ctx(void)
 {
-    if (!g_ctx) g_ctx = best();
-    return g_ctx;
-}
-
-int fi_gemm_select(const char *name)
-{
-    if (!name || !strcmp(name, "auto")) {
-        g_ctx = best();
-        return 0;
-    }
-    if (!strcmp(name, "ref")) {
-        g_ctx = &fi_gemm_ctx_ref;
-        return 0;
-    }
-    if (!strcmp(name, "avx2")) {
-        if (!avx2_usable()) return -2;
-        g_ctx = &fi_gemm_ctx_avx2;
-        return 0;
-    }
-    if (!strcmp(name, "avx512")) {
-        if (!avx512_usable()) return -2;
-        g_ctx = &fi_gemm_ctx_avx512;
-        return 0;
-    }
-    if (!strcmp(name, "neon")) {
-        if (!neon_usable()) return -2;
-        g_ctx = &fi_gemm_ctx_neon;
-        return 0;
-    }
-    return -1;
-}
-
-const char *const *fi_gemm_available(void)
-{
-    static const char *const with_avx512[] = {"ref", "avx2", "avx512", NULL};
-    static const char *const with_avx2[] = {"ref", "avx2", NULL};
-    static const char *const with_neon[] = {"ref", "neon", NULL};
-    static const char *const ref_only[] = {"ref", NULL};
-    if (neon_usable()) return with_neon;
-    return avx512_usable() ? with_avx512 : avx2_usable() ? with_avx2 : ref_only;
+    if (!g_rt_done) build();
+    const fi_kernel_set_t s = fi_kernel_set_for(FI_FAMILY_GEMM);
+    return g_rt[s].name ? &g_rt[s] : &g_rt[FI_KERNEL_REF];
 }
 
 void fi_gemm_get_info(fi_gemm_info_t *info)
@@ -84,4 +111,8 @@ void fi_gemm_get_info(fi_gemm_info_t *info)
     info->d_nc = ctx->d.nc;
     info->small_mnk = ctx->small_mnk;
     info->small_ldb_bytes = FI_GEMM_SMALL_LDB_BYTES;
+    info->blocked_set = ctx->narrow && ctx->narrow_blocked ? ctx->narrow->name : ctx->name;
+    info->narrow_set = ctx->narrow ? ctx->narrow->name : ctx->name;
+    info->blocking_reason = g_blocking_why;
+    info->large_reason = ctx->narrow ? g_large_why : "one kernel set for every product";
 }

@@ -33,10 +33,14 @@ void fi_dgemm(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k, doub
               const double *a, fi_dim_t lda, const double *b, fi_dim_t ldb, double beta, double *c,
               fi_dim_t ldc, const fi_epilogue_t *ep);
 
-/* Kernel selection: "auto" (best the CPU supports), "ref", "avx2", "avx512" or "neon".
-   Returns 0 on success, -1 for an unknown name, -2 if the CPU lacks the kernel's ISA. Call
-   under the GIL before any GEMM (done at import from FASTINIT_KERNEL). */
-int fi_gemm_select(const char *name);
+/* The kernel set is fi_cpu's one context (fi_kernel_select). fi_gemm_init builds the GEMM
+   contexts (blocking from the detected caches) once; call it under the GIL before GEMMs run
+   from several threads (the Python module does at import; the first GEMM does otherwise). */
+void fi_gemm_init(void);
+/* For tests, under the GIL with no GEMM running: rebuild the contexts as if 512-bit FMAs ran at
+   full rate (1) or half rate (0), or as measured (-1), so that both large-product choices run
+   on any AVX-512 machine. */
+void fi_gemm_assume_fma512(int full_rate);
 
 /* What runs now, for kernel_info(): names and blocking of the float32/float64 kernels. */
 typedef struct fi_gemm_info {
@@ -48,10 +52,11 @@ typedef struct fi_gemm_info {
     /* Small path: single-threaded products up to small_mnk = m*n*k read operands in place,
        B only if its rows are less than small_ldb_bytes apart. */
     fi_dim_t small_mnk, small_ldb_bytes;
+    /* Which set runs blocked-path (large or multi-threaded) products and products at most
+       half a tile wide, and why (the blocking, the large-product choice), in words. */
+    const char *blocked_set, *narrow_set;
+    const char *blocking_reason, *large_reason;
 } fi_gemm_info_t;
 void fi_gemm_get_info(fi_gemm_info_t *info);
-
-/* Names of the kernels this CPU can run, NULL-terminated (for tests: each vs "ref"). */
-const char *const *fi_gemm_available(void);
 
 #endif

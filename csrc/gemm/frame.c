@@ -2,20 +2,18 @@
 #include <stdlib.h>
 
 #include "fi_cpu.h"
+#include "fi_pool.h"
 #include "gemm/fi_gemm.h"
 #include "gemm/gemm_kernels.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
-/* Below this many flops per thread a parallel region costs more than it saves. */
-#define FI_GEMM_MIN_FLOPS_PER_THREAD 2.0e6
 /* Up to this many columns of C, A is read in place rather than packed (see gemm_kernels.h). */
 #define FI_GEMM_ROWA_MAX_N 32
 /* B is packed in tasks of this many NR panels, so each of its rows is read in runs of 8*NR
    values (a packer walks full panels row by row) rather than NR. */
 #define FI_GEMM_PACK_B_PANELS 8
+/* Threads one product uses at most (per-worker state in the blocked path). */
+#define FI_GEMM_MAX_THREADS 64
 
 /* One growing, 64-byte aligned buffer per calling thread, freed when the thread exits, so no
    call allocates once sizes are stable and concurrent callers never share a buffer. */
@@ -65,36 +63,8 @@ static void *fi_gemm_buffer(size_t bytes)
 }
 #endif
 
-#define T float
-#define SUF s
-#define BLK s
-#define UKR s_ukr
-#define UKR_STRIDED s_ukr_strided
-#define UKR_T fi_ukr_s_t
-#define PACK_T fi_pack_s_t
-#define ACT_FORWARD fi_act_forward_s
-#define PACK_A s_pack_a
-#define PACK_B s_pack_b
+#define FI_DTYPE 32
 #include "gemm/frame_impl.h"
-#undef T
-#undef SUF
-#undef BLK
-#undef UKR
-#undef UKR_STRIDED
-#undef UKR_T
-#undef PACK_T
-#undef ACT_FORWARD
-#undef PACK_A
-#undef PACK_B
 
-#define T double
-#define SUF d
-#define BLK d
-#define UKR d_ukr
-#define UKR_STRIDED d_ukr_strided
-#define UKR_T fi_ukr_d_t
-#define PACK_T fi_pack_d_t
-#define ACT_FORWARD fi_act_forward_d
-#define PACK_A d_pack_a
-#define PACK_B d_pack_b
+#define FI_DTYPE 64
 #include "gemm/frame_impl.h"

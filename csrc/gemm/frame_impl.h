@@ -1,15 +1,16 @@
-/* The portable GEMM frame (BLIS's five loops around the micro-kernel), included by frame.c
-   once per dtype with T, SUF (s|d), BLK (blocking member of the context), UKR and UKR_STRIDED
-   (kernel members), UKR_T, PACK_T, ACT_FORWARD, PACK_A, PACK_B (packer members) defined.
+/* The portable GEMM frame (BLIS's five loops around the micro-kernel), instantiated by frame.c
+   per dtype (FI_DTYPE, fi_template.h): the context members it reads are ctx->SUF (blocking) and
+   FI_CTX(ukr), FI_CTX(ukr_strided), FI_CTX(pack_a), FI_CTX(pack_b).
 
    Loop order: jc (NC columns of C) > pc (KC of the inner dimension: B block packed once, shared
    by all threads) > tasks over (ic: MC rows of C, a range of NR panels) spread over threads,
    each packing its A block > jr (NR) > ir (MR) > micro-kernel. Every C element is computed by
    one thread with the same K order, so results do not depend on the thread count.
    Small single-threaded products skip the blocking and most packing (see small_). */
-#define FI_CAT_(a, b) a##b
-#define FI_CAT(a, b) FI_CAT_(a, b)
-#define FN(name) FI_CAT(name, SUF)
+#include "fi_dtype_begin.h"
+#define FN(name) FI_PASTE(name, SUF) /* this file's static names: epilogue_s, tile_d, ... */
+#define UKR_T FI_PASTE3(fi_ukr_, SUF, _t)
+#define PACK_T FI_PASTE3(fi_pack_, SUF, _t)
 
 /* C[0:mc, 0:nc] = act(C + bias), the bias skipped when with_bias is 0 (the tiles added it);
    c points at C[i0][j0] of the whole matrix. */
@@ -25,7 +26,7 @@ static void FN(epilogue_)(T *c, fi_dim_t ldc, fi_dim_t i0, fi_dim_t j0, fi_dim_t
             const T bi = bias[i0 + i];
             for (fi_dim_t j = 0; j < nc; j++) row[j] += bi;
         }
-        if (ep->act != FI_ACT_IDENTITY) ACT_FORWARD(row, row, nc, ep->act, ep->act_param);
+        if (ep->act != FI_ACT_IDENTITY) FI_DT(fi_act_forward)(row, row, nc, ep->act, ep->act_param);
     }
 }
 
@@ -118,9 +119,9 @@ static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, int pack_b_all,
                        const T *b, fi_dim_t ldb, T beta, T *c, fi_dim_t ldc, T *bp,
                        const fi_epilogue_t *ep)
 {
-    const UKR_T ukr = ctx->UKR_STRIDED;
-    const PACK_T pack_b = ctx->PACK_B;
-    const int mr = ctx->BLK.mr, nr = ctx->BLK.nr;
+    const UKR_T ukr = ctx->FI_CTX(ukr_strided);
+    const PACK_T pack_b = ctx->FI_CTX(pack_b);
+    const int mr = ctx->SUF.mr, nr = ctx->SUF.nr;
     const fi_dim_t rs_a = ta ? 1 : lda, cs_a = ta ? lda : 1;
     for (fi_dim_t pc = 0; pc < k; pc += KC) {
         const fi_dim_t kc = FI_MIN(KC, k - pc);
@@ -147,7 +148,159 @@ static void FN(small_)(const fi_gemm_ctx_t *ctx, int ta, int tb, int pack_b_all,
     }
 }
 
-void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k,
+/* ---- the blocked path: one function per loop level, as BLIS's bli_gemm_blk_var* -------------
+   gemm_ (entry: small path or blocked) > loop_jc_ (NC columns of C) > loop_pc_ (KC of the inner
+   dimension: B block packed once by pack_b_task_s, shared) > ic_task_ (one MC row block, a range
+   of its NR panels: packs its A block) > macro_ (JR over NR panels, IR over MR rows) > tile_. */
+
+/* The state one blocked product shares across its loop levels and tasks. */
+typedef struct FN(blocked_) {
+    const fi_gemm_ctx_t *ctx;
+    int ta, tb, rowa, nt;
+    fi_dim_t m, n, k, lda, ldb, ldc;
+    T alpha, beta;
+    const T *a, *b;
+    T *c;
+    const fi_epilogue_t *ep;
+    fi_dim_t MC, KC, NC, n_ic, sj; /* blocking, row blocks, panel splits per row block */
+    T *bp, *ap;                    /* packed B block; packed A blocks, a_stride apart per worker */
+    size_t a_stride;
+    /* the current (jc, pc) block */
+    fi_dim_t jc, nc, n_jr, pb, pc, kc;
+    T beta_pc;
+    int last_k;
+    fi_dim_t packed_ic[FI_GEMM_MAX_THREADS]; /* row block whose A each worker holds packed */
+} FN(blocked_t);
+
+/* JR and IR: the tiles of C[ic:ic+mc, panels jp0..jp1) of the current (jc, pc) block, from the
+   packed A block ap (or A in place when s->rowa) and the packed B panels. */
+static void FN(macro_)(const FN(blocked_t) *s, const T *ap, fi_dim_t ic, fi_dim_t mc, fi_dim_t jp0,
+                       fi_dim_t jp1)
+{
+    const fi_blocking_t *blk = &s->ctx->SUF;
+    const int mr = blk->mr, nr = blk->nr;
+    const fi_dim_t kc = s->kc;
+    for (fi_dim_t jp = jp0; jp < jp1; jp++) {
+        const fi_dim_t nr_e = FI_MIN((fi_dim_t)nr, s->nc - jp * nr);
+        const T *bpan = s->bp + jp * kc * nr;
+        for (fi_dim_t ir = 0; ir < mc; ir += mr) {
+            const fi_dim_t mr_e = FI_MIN((fi_dim_t)mr, mc - ir);
+            T *cij = s->c + (ic + ir) * s->ldc + s->jc + jp * nr;
+            fi_ukr_ep_t t;
+            const fi_ukr_ep_t *tep = FN(tile_ep_)(&t, s->ep, s->last_k, ic + ir, s->jc + jp * nr);
+            if (!s->rowa)
+                FN(tile_)(s->ctx->FI_CTX(ukr), nr, mr_e, nr_e, kc, s->alpha, ap + ir * kc, 0, 0, bpan, 0,
+                          s->beta_pc, cij, s->ldc, tep);
+            else
+                FN(tile_)(s->ctx->FI_CTX(ukr_strided), nr, mr_e, nr_e, kc, s->alpha,
+                          s->a + (ic + ir) * s->lda + s->pc, s->lda, 1, bpan, nr, s->beta_pc, cij,
+                          s->ldc, tep);
+        }
+    }
+}
+
+/* IC task: row block ib, its panel share js of sj. Packs the A block unless this worker holds
+   it already (its previous task was the same row block), then the macro-kernel, then (on the
+   last K block) the activation left to a pass over C while the block is in cache. */
+static void FN(ic_task_)(void *arg, long task, int worker)
+{
+    FN(blocked_t) *s = (FN(blocked_t) *)arg;
+    const int nr = s->ctx->SUF.nr;
+    const fi_dim_t ib = task / s->sj, js = task % s->sj;
+    const fi_dim_t ic = ib * s->MC, mc = FI_MIN(s->MC, s->m - ic);
+    const fi_dim_t jp0 = js * s->n_jr / s->sj, jp1 = (js + 1) * s->n_jr / s->sj;
+    if (jp0 == jp1) return;
+    T *ap = s->ap + (size_t)worker * s->a_stride;
+    if (!s->rowa && s->packed_ic[worker] != ib) {
+        const T *src = s->ta ? s->a + s->pc * s->lda + ic : s->a + ic * s->lda + s->pc;
+        s->ctx->FI_CTX(pack_a)(ap, src, s->lda, s->ta, mc, s->kc);
+        s->packed_ic[worker] = ib;
+    }
+    FN(macro_)(s, ap, ic, mc, jp0, jp1);
+    if (s->last_k && FN(act_left_)(s->ep)) {
+        const fi_dim_t j0 = s->jc + jp0 * nr, j1 = FI_MIN(s->jc + jp1 * nr, s->jc + s->nc);
+        FN(epilogue_)(s->c + ic * s->ldc + j0, s->ldc, ic, j0, mc, j1 - j0, s->ep, 0);
+    }
+}
+
+/* Packing task: pb NR panels of the current B block. */
+static void FN(pack_b_task_)(void *arg, long task, int worker)
+{
+    (void)worker;
+    const FN(blocked_t) *s = (const FN(blocked_t) *)arg;
+    const int nr = s->ctx->SUF.nr;
+    const fi_dim_t jp = (fi_dim_t)task * s->pb, j = s->jc + jp * nr;
+    const T *src = s->tb ? s->b + j * s->ldb + s->pc : s->b + s->pc * s->ldb + j;
+    s->ctx->FI_CTX(pack_b)(s->bp + jp * s->kc * nr, src, s->ldb, s->tb, s->kc,
+                   FI_MIN(nr * s->pb, s->nc - jp * nr));
+}
+
+/* PC: the KC blocks of the inner dimension for the current NC columns, in order (each adds to
+   C what the ones before left): pack the B block across the threads, then the IC tasks. */
+static void FN(loop_pc_)(FN(blocked_t) *s)
+{
+    for (fi_dim_t pc = 0; pc < s->k; pc += s->KC) {
+        s->pc = pc;
+        s->kc = FI_MIN(s->KC, s->k - pc);
+        s->beta_pc = pc == 0 ? s->beta : (T)1;
+        s->last_k = pc + s->kc >= s->k;
+        fi_pool_run(s->nt, (long)((s->n_jr + s->pb - 1) / s->pb), FN(pack_b_task_), s);
+        for (int w = 0; w < s->nt; w++) s->packed_ic[w] = -1;
+        fi_pool_run(s->nt, (long)(s->n_ic * s->sj), FN(ic_task_), s);
+    }
+}
+
+/* JC: NC columns of C at a time. */
+static void FN(loop_jc_)(FN(blocked_t) *s)
+{
+    const int nr = s->ctx->SUF.nr;
+    for (fi_dim_t jc = 0; jc < s->n; jc += s->NC) {
+        s->jc = jc;
+        s->nc = FI_MIN(s->NC, s->n - jc);
+        s->n_jr = (s->nc + nr - 1) / nr;
+        /* Panels of B per packing task: up to FI_GEMM_PACK_B_PANELS, but a task per thread. */
+        s->pb = FI_MAX(1, FI_MIN(FI_GEMM_PACK_B_PANELS, s->n_jr / s->nt));
+        FN(loop_pc_)(s);
+    }
+}
+
+/* The blocked path on nt threads: blocking for this product, buffers, then the loops. Returns
+   0, or -1 if the buffers cannot be allocated (the caller falls back). */
+static int FN(blocked_)(const fi_gemm_ctx_t *ctx, int nt, int ta, int tb, fi_dim_t m, fi_dim_t n,
+                        fi_dim_t k, fi_dim_t KC, T alpha, const T *a, fi_dim_t lda, const T *b,
+                        fi_dim_t ldb, T beta, T *c, fi_dim_t ldc, const fi_epilogue_t *ep)
+{
+    const fi_blocking_t blk = ctx->SUF;
+    const int mr = blk.mr, nr = blk.nr;
+    FN(blocked_t) s;
+    s.ctx = ctx, s.ta = ta, s.tb = tb, s.m = m, s.n = n, s.k = k, s.lda = lda, s.ldb = ldb;
+    s.ldc = ldc, s.alpha = alpha, s.beta = beta, s.a = a, s.b = b, s.c = c, s.ep = ep, s.KC = KC;
+    /* Skinny products read row-major A in place: packing would cost as much as using it. */
+    s.rowa = !ta && n <= FI_GEMM_ROWA_MAX_N;
+    /* Row blocks of at most blk.mc rows, as many as a multiple of the threads and as even as
+       MR allows, so the threads get equal shares (1024 rows, 2 threads: 7 x 132 + 100 rather
+       than 7 x 144 + 16, which gave one thread 29% more rows than the other). */
+    const fi_dim_t n_ib = ((m + blk.mc - 1) / blk.mc + nt - 1) / nt * nt, m_panels = (m + mr - 1) / mr;
+    s.MC = (m_panels + n_ib - 1) / n_ib * mr;
+    s.NC = FI_MIN(blk.nc, (n + nr - 1) / nr * nr);
+    s.n_ic = (m + s.MC - 1) / s.MC;
+    /* Threads never outnumber tasks. */
+    const fi_dim_t max_tasks = s.n_ic * ((s.NC + nr - 1) / nr);
+    if ((fi_dim_t)nt > max_tasks) nt = (int)max_tasks;
+    s.nt = nt;
+    /* Split NR panels of a row block across threads when row blocks do not divide evenly. */
+    s.sj = (s.n_ic % nt == 0) ? 1 : nt;
+    s.a_stride = (size_t)((s.MC * KC + 15) / 16 * 16);
+    const size_t b_size = (size_t)((KC * s.NC + 15) / 16 * 16);
+    T *buf = (T *)fi_gemm_buffer(sizeof(T) * (b_size + (size_t)nt * s.a_stride));
+    if (!buf) return -1;
+    s.bp = buf;
+    s.ap = buf + b_size;
+    FN(loop_jc_)(&s);
+    return 0;
+}
+
+void FI_GEMM(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k,
                                     T alpha, const T *a, fi_dim_t lda, const T *b, fi_dim_t ldb,
                                     T beta, T *c, fi_dim_t ldc, const fi_epilogue_t *ep)
 {
@@ -159,16 +312,18 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
     }
     const fi_gemm_ctx_t *ctx = fi_gemm_ctx();
     const double flops = 2.0 * (double)m * (double)n * (double)k;
-    if (ctx->narrow && (n <= ctx->BLK.nr / 2 || flops > 2.0 * FI_GEMM_WIDE_MAX_MNK)) ctx = ctx->narrow;
-    const fi_blocking_t blk = ctx->BLK;
-    const int mr = blk.mr, nr = blk.nr;
-    int nt = fi_get_num_threads();
-    if (flops < FI_GEMM_MIN_FLOPS_PER_THREAD * 2.0) nt = 1;
+    int nt = FI_MIN(fi_get_num_threads(), FI_GEMM_MAX_THREADS);
+    if (nt > 1 && flops < fi_parallel_min_flops(nt)) nt = 1; /* region costs more than it saves */
+    if (ctx->narrow && (n <= ctx->SUF.nr / 2 ||
+                        (ctx->narrow_blocked && (nt > 1 || flops > 2.0 * (double)ctx->small_mnk))))
+        ctx = ctx->narrow;
+    const fi_dim_t kc_max = ctx->SUF.kc;
     /* Even K blocks: 784 = 2 x 392 rather than 512 + 272 (a thin last block wastes the C tile
        loads and stores of a whole pass). */
-    const fi_dim_t KC = (k + (k + blk.kc - 1) / blk.kc - 1) / ((k + blk.kc - 1) / blk.kc);
+    const fi_dim_t KC = (k + (k + kc_max - 1) / kc_max - 1) / ((k + kc_max - 1) / kc_max);
 
     if (nt == 1 && flops <= 2.0 * (double)ctx->small_mnk) {
+        const int nr = ctx->SUF.nr;
         /* B's rows FI_GEMM_SMALL_LDB_BYTES or more apart crowd a few L1 sets (4 KiB apart:
            all in one), which measured 2x slower than packing them. */
         const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= FI_GEMM_SMALL_LDB_BYTES;
@@ -178,112 +333,18 @@ void FI_CAT(fi_, FI_CAT(SUF, gemm))(int trans_a, int trans_b, fi_dim_t m, fi_dim
             FN(small_)(ctx, trans_a, trans_b, pack_b_all, m, n, k, KC, alpha, a, lda, b, ldb, beta,
                        c, ldc, buf, ep);
             if (FN(act_left_)(ep)) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 0);
-        } else {
-            FN(naive_)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-            if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 1);
+            return;
         }
+    } else if (FN(blocked_)(ctx, nt, trans_a, trans_b, m, n, k, KC, alpha, a, lda, b, ldb, beta, c,
+                            ldc, ep) == 0) {
         return;
     }
-
-    const UKR_T ukr = ctx->UKR, ukr_strided = ctx->UKR_STRIDED;
-    const PACK_T pack_a = ctx->PACK_A, pack_b = ctx->PACK_B;
-    /* Skinny products read row-major A in place: packing would cost as much as using it. */
-    const int rowa = !trans_a && n <= FI_GEMM_ROWA_MAX_N;
-    /* Row blocks of at most blk.mc rows, as many as a multiple of the threads and as even as
-       MR allows, so the threads get equal shares (1024 rows, 2 threads: 7 x 132 + 100 rather
-       than 7 x 144 + 16, which gave one thread 29% more rows than the other). */
-    const fi_dim_t n_ib = ((m + blk.mc - 1) / blk.mc + nt - 1) / nt * nt, m_panels = (m + mr - 1) / mr;
-    const fi_dim_t MC = (m_panels + n_ib - 1) / n_ib * mr;
-    const fi_dim_t NC = FI_MIN(blk.nc, (n + nr - 1) / nr * nr);
-    const fi_dim_t n_ic = (m + MC - 1) / MC;
-
-    /* Threads never outnumber tasks. */
-    const fi_dim_t max_tasks = n_ic * ((NC + nr - 1) / nr);
-    if ((fi_dim_t)nt > max_tasks) nt = (int)max_tasks;
-    /* Split NR panels of a row block across threads when row blocks do not divide evenly. */
-    const fi_dim_t sj = (n_ic % nt == 0) ? 1 : nt;
-
-    const size_t a_stride = (size_t)((MC * KC + 15) / 16 * 16);
-    const size_t b_size = (size_t)((KC * NC + 15) / 16 * 16);
-    T *buf = (T *)fi_gemm_buffer(sizeof(T) * (b_size + (size_t)nt * a_stride));
-    if (!buf) {
-        FN(naive_)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 1);
-        return;
-    }
-    T *const bp = buf;
-
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-    {
-#ifdef _OPENMP
-        const int tid = omp_get_thread_num();
-#else
-        const int tid = 0;
-#endif
-        T *const ap = buf + b_size + (size_t)tid * a_stride;
-        for (fi_dim_t jc = 0; jc < n; jc += NC) {
-            const fi_dim_t nc = FI_MIN(NC, n - jc);
-            const fi_dim_t n_jr = (nc + nr - 1) / nr;
-            /* Panels of B per packing task: up to FI_GEMM_PACK_B_PANELS, but a task per thread. */
-            const fi_dim_t pb = FI_MAX(1, FI_MIN(FI_GEMM_PACK_B_PANELS, n_jr / nt));
-            for (fi_dim_t pc = 0; pc < k; pc += KC) {
-                const fi_dim_t kc = FI_MIN(KC, k - pc);
-                const T beta_pc = pc == 0 ? beta : (T)1;
-                const int last_k = pc + kc >= k;
-                /* Dynamic schedules: on a shared machine a thread that loses its core leaves its
-                   work to the others instead of holding everyone at the barrier. Which thread
-                   computes a tile never changes its arithmetic. */
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic)
-#endif
-                for (fi_dim_t jp = 0; jp < n_jr; jp += pb) {
-                    const fi_dim_t j = jc + jp * nr;
-                    const T *src = trans_b ? b + j * ldb + pc : b + pc * ldb + j;
-                    pack_b(bp + jp * kc * nr, src, ldb, trans_b, kc, FI_MIN(nr * pb, nc - jp * nr));
-                }
-                fi_dim_t packed_ic = -1;
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic)
-#endif
-                for (fi_dim_t task = 0; task < n_ic * sj; task++) {
-                    const fi_dim_t ib = task / sj, js = task % sj;
-                    const fi_dim_t ic = ib * MC, mc = FI_MIN(MC, m - ic);
-                    const fi_dim_t jp0 = js * n_jr / sj, jp1 = (js + 1) * n_jr / sj;
-                    if (jp0 == jp1) continue;
-                    if (!rowa && ib != packed_ic) {
-                        const T *src = trans_a ? a + pc * lda + ic : a + ic * lda + pc;
-                        pack_a(ap, src, lda, trans_a, mc, kc);
-                        packed_ic = ib;
-                    }
-                    for (fi_dim_t jp = jp0; jp < jp1; jp++) {
-                        const fi_dim_t nr_e = FI_MIN((fi_dim_t)nr, nc - jp * nr);
-                        const T *bpan = bp + jp * kc * nr;
-                        for (fi_dim_t ir = 0; ir < mc; ir += mr) {
-                            const fi_dim_t mr_e = FI_MIN((fi_dim_t)mr, mc - ir);
-                            T *cij = c + (ic + ir) * ldc + jc + jp * nr;
-                            fi_ukr_ep_t t;
-                            const fi_ukr_ep_t *tep =
-                                FN(tile_ep_)(&t, ep, last_k, ic + ir, jc + jp * nr);
-                            if (!rowa)
-                                FN(tile_)(ukr, nr, mr_e, nr_e, kc, alpha, ap + ir * kc, 0, 0, bpan,
-                                          0, beta_pc, cij, ldc, tep);
-                            else
-                                FN(tile_)(ukr_strided, nr, mr_e, nr_e, kc, alpha, a + (ic + ir) * lda + pc,
-                                          lda, 1, bpan, nr, beta_pc, cij, ldc, tep);
-                        }
-                    }
-                    if (last_k && FN(act_left_)(ep)) { /* while the task's block is in cache */
-                        const fi_dim_t j0 = jc + jp0 * nr, j1 = FI_MIN(jc + jp1 * nr, jc + nc);
-                        FN(epilogue_)(c + ic * ldc + j0, ldc, ic, j0, mc, j1 - j0, ep, 0);
-                    }
-                }
-            }
-        }
-    }
+    /* no memory for the packing buffers */
+    FN(naive_)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 1);
 }
 
 #undef FN
-#undef FI_CAT
-#undef FI_CAT_
+#undef UKR_T
+#undef PACK_T
+#include "fi_dtype_end.h"

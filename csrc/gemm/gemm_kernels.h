@@ -59,22 +59,23 @@ typedef struct fi_gemm_ctx {
     fi_ukr_d_t d_ukr, d_ukr_strided;
     fi_pack_s_t s_pack_a, s_pack_b;
     fi_pack_d_t d_pack_a, d_pack_b;
-    /* Products at most half a tile wide or above FI_GEMM_WIDE_MAX_MNK run this set instead,
-       or NULL: a 32-wide tile would spend two thirds of its FMAs on the padding of a
-       10-wide product, and see below. */
+    /* Products at most half a tile wide run this set instead, or NULL: a 32-wide tile would
+       spend two thirds of its FMAs on the padding of a 10-wide product; with narrow_blocked,
+       so do products on the blocked path (set from the measured FMA rates, dispatch.c). */
     const struct fi_gemm_ctx *narrow;
+    int narrow_blocked;
     fi_dim_t small_mnk; /* small path up to this m*n*k (see FI_GEMM_SMALL_MAX_MNK) */
 } fi_gemm_ctx_t;
 
-/* The kernel sets; fi_gemm_ctx_avx2/avx512/neon are safe to reference on any CPU (name NULL
-   where not built) but avx2/avx512 must only run where fi_cpu_has_avx2_fma() /
-   fi_cpu_has_avx512() holds. */
+/* The kernel sets' templates (default blocking); fi_gemm_ctx_avx2/avx512/neon are safe to
+   reference on any CPU (name NULL where not built) but avx2/avx512 must only run where
+   fi_cpu_has_avx2_fma() / fi_cpu_has_avx512() holds. */
 extern const fi_gemm_ctx_t fi_gemm_ctx_ref;
 extern const fi_gemm_ctx_t fi_gemm_ctx_avx2;
 extern const fi_gemm_ctx_t fi_gemm_ctx_avx512;
 extern const fi_gemm_ctx_t fi_gemm_ctx_neon;
 
-/* The context in use (set by fi_gemm_select; "auto" at first use). */
+/* The context of the kernel set in use (fi_kernel_set), blocking from the caches. */
 const fi_gemm_ctx_t *fi_gemm_ctx(void);
 
 /* Up to this m*n*k, a single-threaded product takes the small path (operands read in place;
@@ -89,9 +90,6 @@ const fi_gemm_ctx_t *fi_gemm_ctx(void);
    a wide matrix), they crowd a few L1 sets and it is packed whole instead. */
 #define FI_GEMM_SMALL_LDB_BYTES 2048
 
-/* Above this m*n*k the AVX2 set measured 0.5-2% faster than the AVX-512 one on Zen 4 (the
-   L case's 256x1024x1024 products), below it up to 5% slower (M's 128x256x784). */
-#define FI_GEMM_WIDE_MAX_MNK (64.0 * 1024 * 1024)
 
 /* Forced inlining, for template helpers that must be specialized on constant arguments. */
 #if defined(_MSC_VER)

@@ -5,10 +5,9 @@
    compiler unroll and vectorize the copies; a full panel is the common case, so each panel
    body is inlined twice, once with the constant width. op(A)[i][p] is a[i*lda + p], or
    a[p*lda + i] if transposed. */
-#define FI_CAT_(a, b) a##b
-#define FI_CAT(a, b) FI_CAT_(a, b)
-#define PANEL_A FI_CAT(PACK_A_NAME, _panel)
-#define PANEL_B FI_CAT(PACK_B_NAME, _panel)
+#include "fi_template.h"
+#define PANEL_A FI_PASTE(PACK_A_NAME, _panel)
+#define PANEL_B FI_PASTE(PACK_B_NAME, _panel)
 
 /* One MR-row panel of A: `rows` valid rows, zero-padded to MR. */
 PACK_ATTR FI_INLINE void
@@ -91,5 +90,3 @@ PACK_ATTR static void PACK_B_NAME(T *FI_RESTRICT dst, const T *FI_RESTRICT b, fi
 
 #undef PANEL_A
 #undef PANEL_B
-#undef FI_CAT
-#undef FI_CAT_

@@ -1,8 +1,10 @@
 /* AVX-512 micro-kernels (x86-64): sgemm 8x32 and dgemm 8x16, the AVX2 template on zmm registers,
    and their packers. Zen 4 runs a 512-bit FMA at the rate of two 256-bit ones, so the gain is
-   half the instructions per flop (loads, broadcasts, loop) and twice the work per C tile.
-   Products up to half a tile wide, and very large ones (FI_GEMM_WIDE_MAX_MNK), run the AVX2
-   set: every C value is the same FMA chain in both, so the choice changes no bit.
+   half the instructions per flop (loads, broadcasts, loop) and twice the work per C tile; Zen 5
+   and Intel server cores run it at full rate, twice the flops.
+   Products up to half a tile wide, and where 512-bit FMAs run at half rate the blocked path's
+   products (dispatch.c), run the AVX2 set: every C value is the same FMA chain in both, so the
+   choice changes no bit.
    Target attributes, not global flags; fi_gemm_select only installs this context where
    fi_cpu_has_avx512() holds. */
 #include "gemm/gemm_kernels.h"
@@ -71,7 +73,7 @@ const fi_gemm_ctx_t fi_gemm_ctx_avx512 = {
     .s_pack_b = pack_b_avx512_s,
     .d_pack_a = pack_a_avx512_d,
     .d_pack_b = pack_b_avx512_d,
-    .narrow = &fi_gemm_ctx_avx2,
+    .narrow = &fi_gemm_ctx_avx2, /* replaced by the run-time AVX2 context (dispatch.c) */
     .small_mnk = FI_GEMM_SMALL_MAX_MNK_AVX512,
 };
 #else

@@ -11,9 +11,8 @@
    Only the first `rows` rows are read and written: the body is inlined once per row count,
    so a short last row block neither computes padding nor needs A packed or C merged.
    A_RS, A_CS, B_RS and UKR_NAME are undefined at the end, ready for the next instantiation. */
-#define FI_CAT_(a, b) a##b
-#define FI_CAT(a, b) FI_CAT_(a, b)
-#define BODY FI_CAT(UKR_NAME, _rows)
+#include "fi_template.h"
+#define BODY FI_PASTE(UKR_NAME, _rows)
 
 #define ROW_FMA(i)                                         \
     do {                                                   \
@@ -103,8 +102,6 @@ UKR_ATTR static void UKR_NAME(fi_dim_t k, int rows, const T *FI_RESTRICT a, fi_d
 #undef ROW_FMA
 #undef ROW_STORE
 #undef BODY
-#undef FI_CAT
-#undef FI_CAT_
 #undef A_RS
 #undef A_CS
 #undef B_RS

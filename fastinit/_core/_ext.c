@@ -21,8 +21,11 @@
             "csrc/fi_act_vec_impl.h",
             "csrc/fi_common.h",
             "csrc/fi_cpu.h",
+            "csrc/fi_cpu_fma.h",
             "csrc/fi_dense.h",
             "csrc/fi_dense_impl.h",
+            "csrc/fi_dtype_begin.h",
+            "csrc/fi_dtype_end.h",
             "csrc/fi_ensemble.h",
             "csrc/fi_ensemble_impl.h",
             "csrc/fi_loss.h",
@@ -31,8 +34,10 @@
             "csrc/fi_mlp_impl.h",
             "csrc/fi_optim.h",
             "csrc/fi_optim_impl.h",
+            "csrc/fi_pool.h",
             "csrc/fi_rng.h",
             "csrc/fi_stats.h",
+            "csrc/fi_template.h",
             "csrc/gemm/fi_gemm.h",
             "csrc/gemm/frame_impl.h",
             "csrc/gemm/gemm_kernels.h",
@@ -59,11 +64,13 @@
             "csrc/fi_act_avx2.c",
             "csrc/fi_act_avx512.c",
             "csrc/fi_cpu.c",
+            "csrc/fi_cpu_fma.c",
             "csrc/fi_dense.c",
             "csrc/fi_ensemble.c",
             "csrc/fi_loss.c",
             "csrc/fi_mlp.c",
             "csrc/fi_optim.c",
+            "csrc/fi_pool.c",
             "csrc/fi_rng.c",
             "csrc/fi_stats.c",
             "csrc/gemm/dispatch.c",
@@ -3213,6 +3220,13 @@ static CYTHON_INLINE long __Pyx_div_long(long, long, int b_is_constant);
 /* PyImportError_Check.proto */
 #define __Pyx_PyExc_ImportError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ImportError)
 
+/* ListAppend.proto */
+#if CYTHON_USE_PYLIST_INTERNALS && CYTHON_ASSUME_SAFE_MACROS && CYTHON_ASSUME_SAFE_SIZE
+static CYTHON_INLINE int __Pyx_PyList_Append(PyObject* list, PyObject* x);
+#else
+#define __Pyx_PyList_Append(L,x) PyList_Append(L,x)
+#endif
+
 /* decode_c_string_utf16.proto (used by decode_c_string) */
 static CYTHON_INLINE PyObject *__Pyx_PyUnicode_DecodeUTF16(const char *s, Py_ssize_t size, const char *errors) {
     int byteorder = 0;
@@ -3233,11 +3247,21 @@ static CYTHON_INLINE PyObject* __Pyx_decode_c_string(
          const char* encoding, const char* errors,
          PyObject* (*decode_func)(const char *s, Py_ssize_t size, const char *errors));
 
-/* ListAppend.proto */
-#if CYTHON_USE_PYLIST_INTERNALS && CYTHON_ASSUME_SAFE_MACROS && CYTHON_ASSUME_SAFE_SIZE
-static CYTHON_INLINE int __Pyx_PyList_Append(PyObject* list, PyObject* x);
+/* PyObjectVectorcallKwds.proto (used by PyObjectVectorcallMethodKwds) */
+#if CYTHON_VECTORCALL
+#define __Pyx_Object_VectorcallKwds PyObject_Vectorcall
+CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject *kwnames, Py_ssize_t i);
 #else
-#define __Pyx_PyList_Append(L,x) PyList_Append(L,x)
+#define __Pyx_Object_VectorcallKwds __Pyx_PyObject_FastCallDict
+CYTHON_UNUSED static PyObject *__Pyx_MakeKwargDict(PyObject **keys, PyObject **values, Py_ssize_t n);
+CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject **kwnames, Py_ssize_t i);
+#endif
+
+/* PyObjectVectorcallMethodKwds.proto */
+#if CYTHON_VECTORCALL
+#define __Pyx_Object_VectorcallMethodKwds PyObject_VectorcallMethod
+#else
+static PyObject *__Pyx_Object_VectorcallMethodKwds(PyObject *name, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 #endif
 
 /* PyDictContains.proto */
@@ -3284,16 +3308,6 @@ static CYTHON_INLINE PyObject* __Pyx____Pyx_PyUnicode_From_fi_dim_t(fi_dim_t val
 
 /* py_dict_clear.proto */
 #define __Pyx_PyDict_Clear(d) (PyDict_Clear(d), 0)
-
-/* PyObjectVectorcallKwds.proto */
-#if CYTHON_VECTORCALL
-#define __Pyx_Object_VectorcallKwds PyObject_Vectorcall
-CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject *kwnames, Py_ssize_t i);
-#else
-#define __Pyx_Object_VectorcallKwds __Pyx_PyObject_FastCallDict
-CYTHON_UNUSED static PyObject *__Pyx_MakeKwargDict(PyObject **keys, PyObject **values, Py_ssize_t n);
-CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject **kwnames, Py_ssize_t i);
-#endif
 
 /* PyRuntimeError_Check.proto */
 #define __Pyx_PyExc_RuntimeError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_RuntimeError)
@@ -3904,13 +3918,6 @@ static PyObject* __Pyx_ImportNumPyArrayTypeIfAvailable(void);
 /* CIntFromPy.proto */
 static CYTHON_INLINE int __Pyx_PyLong_As_int(PyObject *);
 
-/* PyObjectVectorcallMethodKwds.proto (used by CIntToPy) */
-#if CYTHON_VECTORCALL
-#define __Pyx_Object_VectorcallMethodKwds PyObject_VectorcallMethod
-#else
-static PyObject *__Pyx_Object_VectorcallMethodKwds(PyObject *name, PyObject *const *args, size_t nargsf, PyObject *kwnames);
-#endif
-
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_fi_bias_kind_t(fi_bias_kind_t value);
 
@@ -3937,6 +3944,9 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int64_t(int64_t value);
 
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value);
+
+/* CIntToPy.proto */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_PY_LONG_LONG(PY_LONG_LONG value);
 
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_uint32_t(uint32_t value);
@@ -4285,42 +4295,45 @@ static PyObject *__pyx_pf___pyx_memoryviewslice_2__setstate_cython__(CYTHON_UNUS
 static PyObject *__pyx_pf_15View_dot_MemoryView___pyx_unpickle_Enum(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v___pyx_type, long __pyx_v___pyx_checksum, PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_set_num_threads(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_n); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_2get_num_threads(CYTHON_UNUSED PyObject *__pyx_self); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_4cpu_features(CYTHON_UNUSED PyObject *__pyx_self); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_6available_kernels(CYTHON_UNUSED PyObject *__pyx_self); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_8select_kernel(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_name); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10gemm_info(CYTHON_UNUSED PyObject *__pyx_self); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *__pyx_self, PyArrayObject *__pyx_v_a, PyArrayObject *__pyx_v_b, PyArrayObject *__pyx_v_c, int __pyx_v_trans_a, int __pyx_v_trans_b, double __pyx_v_alpha, double __pyx_v_beta, PyArrayObject *__pyx_v_bias, int __pyx_v_bias_kind, int __pyx_v_act, double __pyx_v_act_param); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_14rng_block(CYTHON_UNUSED PyObject *__pyx_self, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, uint64_t __pyx_v_block); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_16rng_fill(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_42rng_fill(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_out, int __pyx_v_kind, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_44rng_fill(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_out, int __pyx_v_kind, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_18tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_48tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, double __pyx_v_sat_lo, double __pyx_v_sat_hi, __Pyx_memviewslice __pyx_v_counts, int __pyx_v_bins); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_50tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, double __pyx_v_sat_lo, double __pyx_v_sat_hi, __Pyx_memviewslice __pyx_v_counts, int __pyx_v_bins); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_20dead_units(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_54dead_units(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_a); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_56dead_units(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_a); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_22distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_60distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_w, __Pyx_memviewslice __pyx_v_b, double __pyx_v_tol); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_62distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_w, __Pyx_memviewslice __pyx_v_b, double __pyx_v_tol); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_24act_kernel(CYTHON_UNUSED PyObject *__pyx_self); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_26act_needs_pre(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_act); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_28act_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_66act_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y, int __pyx_v_act, double __pyx_v_param); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_68act_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y, int __pyx_v_act, double __pyx_v_param); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_30act_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_72act_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dy, __Pyx_memviewslice __pyx_v_z, __Pyx_memviewslice __pyx_v_y, __Pyx_memviewslice __pyx_v_dz, int __pyx_v_act, double __pyx_v_param); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_74act_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dy, __Pyx_memviewslice __pyx_v_z, __Pyx_memviewslice __pyx_v_y, __Pyx_memviewslice __pyx_v_dz, int __pyx_v_act, double __pyx_v_param); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_32exp(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_78exp(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_80exp(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_34loss(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_84loss(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_kind, __Pyx_memviewslice __pyx_v_z, PyArrayObject *__pyx_v_y, __Pyx_memviewslice __pyx_v_dz); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_86loss(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_kind, __Pyx_memviewslice __pyx_v_z, PyArrayObject *__pyx_v_y, __Pyx_memviewslice __pyx_v_dz); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_36all_finite(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_90all_finite(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_92all_finite(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_38labels_in_range(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_y, int64_t __pyx_v_c); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_4available_kernels(CYTHON_UNUSED PyObject *__pyx_self); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_6select_kernel(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_name); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_8cpu_info(CYTHON_UNUSED PyObject *__pyx_self); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10parallel_min_flops(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_nt); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12set_parallel_min_flops(CYTHON_UNUSED PyObject *__pyx_self, double __pyx_v_flops); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_14gemm_assume_fma512(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_full_rate); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_16gemm_info(CYTHON_UNUSED PyObject *__pyx_self); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_18gemm(CYTHON_UNUSED PyObject *__pyx_self, PyArrayObject *__pyx_v_a, PyArrayObject *__pyx_v_b, PyArrayObject *__pyx_v_c, int __pyx_v_trans_a, int __pyx_v_trans_b, double __pyx_v_alpha, double __pyx_v_beta, PyArrayObject *__pyx_v_bias, int __pyx_v_bias_kind, int __pyx_v_act, double __pyx_v_act_param); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_20rng_block(CYTHON_UNUSED PyObject *__pyx_self, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, uint64_t __pyx_v_block); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_22rng_fill(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_48rng_fill(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_out, int __pyx_v_kind, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_50rng_fill(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_out, int __pyx_v_kind, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_24tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_54tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, double __pyx_v_sat_lo, double __pyx_v_sat_hi, __Pyx_memviewslice __pyx_v_counts, int __pyx_v_bins); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_56tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, double __pyx_v_sat_lo, double __pyx_v_sat_hi, __Pyx_memviewslice __pyx_v_counts, int __pyx_v_bins); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_26dead_units(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_60dead_units(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_a); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_62dead_units(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_a); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_28distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_66distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_w, __Pyx_memviewslice __pyx_v_b, double __pyx_v_tol); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_68distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_w, __Pyx_memviewslice __pyx_v_b, double __pyx_v_tol); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_30act_kernel(CYTHON_UNUSED PyObject *__pyx_self); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_32act_needs_pre(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_act); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_34act_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_72act_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y, int __pyx_v_act, double __pyx_v_param); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_74act_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y, int __pyx_v_act, double __pyx_v_param); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_36act_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_78act_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dy, __Pyx_memviewslice __pyx_v_z, __Pyx_memviewslice __pyx_v_y, __Pyx_memviewslice __pyx_v_dz, int __pyx_v_act, double __pyx_v_param); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_80act_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dy, __Pyx_memviewslice __pyx_v_z, __Pyx_memviewslice __pyx_v_y, __Pyx_memviewslice __pyx_v_dz, int __pyx_v_act, double __pyx_v_param); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_38exp(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_84exp(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_86exp(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40loss(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_90loss(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_kind, __Pyx_memviewslice __pyx_v_z, PyArrayObject *__pyx_v_y, __Pyx_memviewslice __pyx_v_dz); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_92loss(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_kind, __Pyx_memviewslice __pyx_v_z, PyArrayObject *__pyx_v_y, __Pyx_memviewslice __pyx_v_dz); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_42all_finite(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_96all_finite(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_98all_finite(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_44labels_in_range(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_y, int64_t __pyx_v_c); /* proto */
 static void __pyx_pf_8fastinit_5_core_4_ext_10_Workspace___dealloc__(struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10_Workspace_2__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10_Workspace_4__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
@@ -4341,7 +4354,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_5dtype___get__(struct __pyx_obj_8fastinit_5_core_4_ext__Engine *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_14__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Engine *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_16__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__Engine *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_name); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_46select_act_kernel(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_name); /* proto */
 static void __pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace___dealloc__(struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace_2__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_13_EnsWorkspace_4__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__EnsWorkspace *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
@@ -4659,9 +4672,9 @@ namespace {
     __Pyx_memviewslice __pyx_k__9;
     __Pyx_memviewslice __pyx_k__10;
     PyObject *__pyx_slice[1];
-    PyObject *__pyx_tuple[5];
-    PyObject *__pyx_codeobj_tab[57];
-    PyObject *__pyx_string_tab[374];
+    PyObject *__pyx_tuple[6];
+    PyObject *__pyx_codeobj_tab[60];
+    PyObject *__pyx_string_tab[407];
     PyObject *__pyx_number_tab[7];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -4876,230 +4889,263 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_bind __pyx_string_tab[147]
 #define __pyx_n_u_bins __pyx_string_tab[148]
 #define __pyx_n_u_block __pyx_string_tab[149]
-#define __pyx_n_u_bmax __pyx_string_tab[150]
-#define __pyx_n_u_c __pyx_string_tab[151]
-#define __pyx_n_u_chunk __pyx_string_tab[152]
-#define __pyx_n_u_clear_workspaces __pyx_string_tab[153]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[154]
-#define __pyx_n_u_clip_norm __pyx_string_tab[155]
-#define __pyx_n_u_compiler_flags __pyx_string_tab[156]
-#define __pyx_n_u_count __pyx_string_tab[157]
-#define __pyx_n_u_counts __pyx_string_tab[158]
-#define __pyx_n_u_cpu_features __pyx_string_tab[159]
-#define __pyx_n_u_cross_entropy __pyx_string_tab[160]
-#define __pyx_n_u_dead_units __pyx_string_tab[161]
-#define __pyx_n_u_dead_units_const_double_1 __pyx_string_tab[162]
-#define __pyx_n_u_dead_units_const_float_1 __pyx_string_tab[163]
-#define __pyx_n_u_defaults __pyx_string_tab[164]
-#define __pyx_n_u_distinct_rows __pyx_string_tab[165]
-#define __pyx_n_u_distinct_rows_const_double_1_con __pyx_string_tab[166]
-#define __pyx_n_u_distinct_rows_const_float_1_cons __pyx_string_tab[167]
-#define __pyx_n_u_done __pyx_string_tab[168]
-#define __pyx_n_u_double __pyx_string_tab[169]
-#define __pyx_n_u_dtype __pyx_string_tab[170]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[171]
-#define __pyx_n_u_dummy __pyx_string_tab[172]
-#define __pyx_n_u_dy __pyx_string_tab[173]
-#define __pyx_n_u_dz __pyx_string_tab[174]
-#define __pyx_n_u_elu __pyx_string_tab[175]
-#define __pyx_n_u_empty __pyx_string_tab[176]
-#define __pyx_n_u_encode __pyx_string_tab[177]
-#define __pyx_n_u_engines __pyx_string_tab[178]
-#define __pyx_n_u_enumerate __pyx_string_tab[179]
-#define __pyx_n_u_ep __pyx_string_tab[180]
-#define __pyx_n_u_eps __pyx_string_tab[181]
-#define __pyx_n_u_error __pyx_string_tab[182]
-#define __pyx_n_u_exp __pyx_string_tab[183]
-#define __pyx_n_u_exp_const_double_1_double_1 __pyx_string_tab[184]
-#define __pyx_n_u_exp_const_float_1_float_1 __pyx_string_tab[185]
-#define __pyx_n_u_f32 __pyx_string_tab[186]
-#define __pyx_n_u_fastinit__core__ext __pyx_string_tab[187]
-#define __pyx_n_u_flags __pyx_string_tab[188]
-#define __pyx_n_u_float __pyx_string_tab[189]
-#define __pyx_n_u_float32 __pyx_string_tab[190]
-#define __pyx_n_u_float64 __pyx_string_tab[191]
-#define __pyx_n_u_format __pyx_string_tab[192]
-#define __pyx_n_u_fortran __pyx_string_tab[193]
-#define __pyx_n_u_forward __pyx_string_tab[194]
-#define __pyx_n_u_gelu __pyx_string_tab[195]
-#define __pyx_n_u_gelu_tanh __pyx_string_tab[196]
-#define __pyx_n_u_gemm __pyx_string_tab[197]
-#define __pyx_n_u_gemm_info __pyx_string_tab[198]
-#define __pyx_n_u_get __pyx_string_tab[199]
-#define __pyx_n_u_get_num_threads __pyx_string_tab[200]
-#define __pyx_n_u_gin_ss __pyx_string_tab[201]
-#define __pyx_n_u_grads __pyx_string_tab[202]
-#define __pyx_n_u_i __pyx_string_tab[203]
-#define __pyx_n_u_id __pyx_string_tab[204]
-#define __pyx_n_u_identity __pyx_string_tab[205]
-#define __pyx_n_u_idx __pyx_string_tab[206]
-#define __pyx_n_u_index __pyx_string_tab[207]
-#define __pyx_n_u_ist __pyx_string_tab[208]
-#define __pyx_n_u_isz __pyx_string_tab[209]
-#define __pyx_n_u_items __pyx_string_tab[210]
-#define __pyx_n_u_itemsize __pyx_string_tab[211]
-#define __pyx_n_u_j __pyx_string_tab[212]
-#define __pyx_n_u_k __pyx_string_tab[213]
-#define __pyx_n_u_kc __pyx_string_tab[214]
-#define __pyx_n_u_kernel __pyx_string_tab[215]
-#define __pyx_n_u_kind __pyx_string_tab[216]
-#define __pyx_n_u_kwargs __pyx_string_tab[217]
-#define __pyx_n_u_l __pyx_string_tab[218]
-#define __pyx_n_u_labels_in_range __pyx_string_tab[219]
-#define __pyx_n_u_lda __pyx_string_tab[220]
-#define __pyx_n_u_ldb __pyx_string_tab[221]
-#define __pyx_n_u_ldc __pyx_string_tab[222]
-#define __pyx_n_u_leaky_relu __pyx_string_tab[223]
-#define __pyx_n_u_loss __pyx_string_tab[224]
-#define __pyx_n_u_loss_const_double_1_double_1 __pyx_string_tab[225]
-#define __pyx_n_u_loss_const_float_1_float_1 __pyx_string_tab[226]
-#define __pyx_n_u_lr __pyx_string_tab[227]
-#define __pyx_n_u_m __pyx_string_tab[228]
-#define __pyx_n_u_max __pyx_string_tab[229]
-#define __pyx_n_u_max_mnk __pyx_string_tab[230]
-#define __pyx_n_u_mc __pyx_string_tab[231]
-#define __pyx_n_u_mean __pyx_string_tab[232]
-#define __pyx_n_u_memview __pyx_string_tab[233]
-#define __pyx_n_u_micro_kernel __pyx_string_tab[234]
-#define __pyx_n_u_min __pyx_string_tab[235]
-#define __pyx_n_u_mode __pyx_string_tab[236]
-#define __pyx_n_u_momentum __pyx_string_tab[237]
-#define __pyx_n_u_mse __pyx_string_tab[238]
-#define __pyx_n_u_n __pyx_string_tab[239]
-#define __pyx_n_u_name __pyx_string_tab[240]
-#define __pyx_n_u_names __pyx_string_tab[241]
-#define __pyx_n_u_nc __pyx_string_tab[242]
-#define __pyx_n_u_ndim __pyx_string_tab[243]
-#define __pyx_n_u_nesterov __pyx_string_tab[244]
-#define __pyx_n_u_next __pyx_string_tab[245]
-#define __pyx_n_u_nonfinite __pyx_string_tab[246]
-#define __pyx_n_u_normal __pyx_string_tab[247]
-#define __pyx_n_u_np __pyx_string_tab[248]
-#define __pyx_n_u_nsteps __pyx_string_tab[249]
-#define __pyx_n_u_numpy __pyx_string_tab[250]
-#define __pyx_n_u_obj __pyx_string_tab[251]
-#define __pyx_n_u_off __pyx_string_tab[252]
-#define __pyx_n_u_ok __pyx_string_tab[253]
-#define __pyx_n_u_openmp __pyx_string_tab[254]
-#define __pyx_n_u_out __pyx_string_tab[255]
-#define __pyx_n_u_outputs __pyx_string_tab[256]
-#define __pyx_n_u_p0 __pyx_string_tab[257]
-#define __pyx_n_u_p1 __pyx_string_tab[258]
-#define __pyx_n_u_p2 __pyx_string_tab[259]
-#define __pyx_n_u_p3 __pyx_string_tab[260]
-#define __pyx_n_u_pa __pyx_string_tab[261]
-#define __pyx_n_u_pack __pyx_string_tab[262]
-#define __pyx_n_u_param __pyx_string_tab[263]
-#define __pyx_n_u_params __pyx_string_tab[264]
-#define __pyx_n_u_pb __pyx_string_tab[265]
-#define __pyx_n_u_pc __pyx_string_tab[266]
-#define __pyx_n_u_pd __pyx_string_tab[267]
-#define __pyx_n_u_pep __pyx_string_tab[268]
-#define __pyx_n_u_per __pyx_string_tab[269]
-#define __pyx_n_u_pidx __pyx_string_tab[270]
-#define __pyx_n_u_pop __pyx_string_tab[271]
-#define __pyx_n_u_pr __pyx_string_tab[272]
-#define __pyx_n_u_psec __pyx_string_tab[273]
-#define __pyx_n_u_pss __pyx_string_tab[274]
-#define __pyx_n_u_pstart __pyx_string_tab[275]
-#define __pyx_n_u_pw __pyx_string_tab[276]
-#define __pyx_n_u_px __pyx_string_tab[277]
-#define __pyx_n_u_py __pyx_string_tab[278]
-#define __pyx_n_u_rc __pyx_string_tab[279]
-#define __pyx_n_u_register __pyx_string_tab[280]
-#define __pyx_n_u_relu __pyx_string_tab[281]
-#define __pyx_n_u_res __pyx_string_tab[282]
-#define __pyx_n_u_rng_block __pyx_string_tab[283]
-#define __pyx_n_u_rng_fill __pyx_string_tab[284]
-#define __pyx_n_u_rng_fill_double_1 __pyx_string_tab[285]
-#define __pyx_n_u_rng_fill_float_1 __pyx_string_tab[286]
-#define __pyx_n_u_rows_2 __pyx_string_tab[287]
-#define __pyx_n_u_run __pyx_string_tab[288]
-#define __pyx_n_u_s __pyx_string_tab[289]
-#define __pyx_n_u_s1 __pyx_string_tab[290]
-#define __pyx_n_u_s2 __pyx_string_tab[291]
-#define __pyx_n_u_sat_frac __pyx_string_tab[292]
-#define __pyx_n_u_sat_hi __pyx_string_tab[293]
-#define __pyx_n_u_sat_lo __pyx_string_tab[294]
-#define __pyx_n_u_seconds __pyx_string_tab[295]
-#define __pyx_n_u_seed __pyx_string_tab[296]
-#define __pyx_n_u_select_act_kernel __pyx_string_tab[297]
-#define __pyx_n_u_select_kernel __pyx_string_tab[298]
-#define __pyx_n_u_self __pyx_string_tab[299]
-#define __pyx_n_u_selu __pyx_string_tab[300]
-#define __pyx_n_u_set_num_threads __pyx_string_tab[301]
-#define __pyx_n_u_setdefault __pyx_string_tab[302]
-#define __pyx_n_u_sgd __pyx_string_tab[303]
-#define __pyx_n_u_shape __pyx_string_tab[304]
-#define __pyx_n_u_sigmoid __pyx_string_tab[305]
-#define __pyx_n_u_signatures __pyx_string_tab[306]
-#define __pyx_n_u_silu __pyx_string_tab[307]
-#define __pyx_n_u_size __pyx_string_tab[308]
-#define __pyx_n_u_sizes __pyx_string_tab[309]
-#define __pyx_n_u_small_path __pyx_string_tab[310]
-#define __pyx_n_u_softplus __pyx_string_tab[311]
-#define __pyx_n_u_softsign __pyx_string_tab[312]
-#define __pyx_n_u_st __pyx_string_tab[313]
-#define __pyx_n_u_start __pyx_string_tab[314]
-#define __pyx_n_u_states __pyx_string_tab[315]
-#define __pyx_n_u_std __pyx_string_tab[316]
-#define __pyx_n_u_step __pyx_string_tab[317]
-#define __pyx_n_u_stop __pyx_string_tab[318]
-#define __pyx_n_u_stream __pyx_string_tab[319]
-#define __pyx_n_u_struct __pyx_string_tab[320]
-#define __pyx_n_u_t __pyx_string_tab[321]
-#define __pyx_n_u_tanh __pyx_string_tab[322]
-#define __pyx_n_u_tensor_stats __pyx_string_tab[323]
-#define __pyx_n_u_tensor_stats_double_1 __pyx_string_tab[324]
-#define __pyx_n_u_tensor_stats_float_1 __pyx_string_tab[325]
-#define __pyx_n_u_tile __pyx_string_tab[326]
-#define __pyx_n_u_tol __pyx_string_tab[327]
-#define __pyx_n_u_trans_a __pyx_string_tab[328]
-#define __pyx_n_u_trans_b __pyx_string_tab[329]
-#define __pyx_n_u_truncnormal __pyx_string_tab[330]
-#define __pyx_n_u_uniform __pyx_string_tab[331]
-#define __pyx_n_u_unpack __pyx_string_tab[332]
-#define __pyx_n_u_update __pyx_string_tab[333]
-#define __pyx_n_u_values __pyx_string_tab[334]
-#define __pyx_n_u_w __pyx_string_tab[335]
-#define __pyx_n_u_weight_decay __pyx_string_tab[336]
-#define __pyx_n_u_x __pyx_string_tab[337]
-#define __pyx_n_u_xs __pyx_string_tab[338]
-#define __pyx_n_u_y __pyx_string_tab[339]
-#define __pyx_n_u_ys __pyx_string_tab[340]
-#define __pyx_n_u_z __pyx_string_tab[341]
-#define __pyx_n_u_zero_frac __pyx_string_tab[342]
-#define __pyx_n_b_O __pyx_string_tab[343]
-#define __pyx_kp_b_iso88591_Q __pyx_string_tab[344]
-#define __pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q __pyx_string_tab[345]
-#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1 __pyx_string_tab[346]
-#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1 __pyx_string_tab[347]
-#define __pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q __pyx_string_tab[348]
-#define __pyx_kp_b_iso88591_4u_QoQ __pyx_string_tab[349]
-#define __pyx_kp_b_iso88591_L_E_5U_D_M___d_1_6LO_dde __pyx_string_tab[350]
-#define __pyx_kp_b_iso88591_Rwa __pyx_string_tab[351]
-#define __pyx_kp_b_iso88591__12 __pyx_string_tab[352]
-#define __pyx_kp_b_iso88591_q_aq_1D_q_4q __pyx_string_tab[353]
-#define __pyx_kp_b_iso88591_q_3a_7_5_7_Q_1 __pyx_string_tab[354]
-#define __pyx_kp_b_iso88591_1A __pyx_string_tab[355]
-#define __pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1 __pyx_string_tab[356]
-#define __pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X __pyx_string_tab[357]
-#define __pyx_kp_b_iso88591_1_E_aq_aq_q_Bb_1AS_1_Q_1 __pyx_string_tab[358]
-#define __pyx_kp_b_iso88591_4wa_oQa_s_Q_q_1 __pyx_string_tab[359]
-#define __pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1 __pyx_string_tab[360]
-#define __pyx_kp_b_iso88591_Qc_xq_1AQd_1D_aq __pyx_string_tab[361]
-#define __pyx_kp_b_iso88591_1_5_q_AV7_hb_1_7_aq_AV7_hb_1_7 __pyx_string_tab[362]
-#define __pyx_kp_b_iso88591_1D_q_s_a_j_5Qa_s_a_j_Qa __pyx_string_tab[363]
-#define __pyx_kp_b_iso88591_ar_2Qa_c_ar_0_QbPQQR_AQ_r_Bc_3a __pyx_string_tab[364]
-#define __pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F __pyx_string_tab[365]
-#define __pyx_kp_b_iso88591_A_D_a_IQ __pyx_string_tab[366]
-#define __pyx_kp_b_iso88591_AHI_EQ_s_6_6_3fAS_TU_2Rq_aq_b_iq __pyx_string_tab[367]
-#define __pyx_kp_b_iso88591_A_4wc_aq_D_fA_a_E_at2Q_F_D_F_2Ru __pyx_string_tab[368]
-#define __pyx_kp_b_iso88591_A_E_at1_V1A_AU_2Q_1E_1_1E_1_Kt1A __pyx_string_tab[369]
-#define __pyx_kp_b_iso88591_4A_2Q_r_r_D_t1_D_5_1_aq_T_1_A_7 __pyx_string_tab[370]
-#define __pyx_kp_b_iso88591_H_2Qa_4_1A_D_1A_t1_q_T_5_t4sRS __pyx_string_tab[371]
-#define __pyx_kp_b_iso88591_RRS_2Qa_4_1A_D_1A_t1_1AT_QauO4t __pyx_string_tab[372]
-#define __pyx_kp_b_iso88591_s_6_6_1_2Rq_aq_b_iq_b_j_6_wj_4 __pyx_string_tab[373]
+#define __pyx_n_u_blocked_path_set __pyx_string_tab[150]
+#define __pyx_n_u_blocking __pyx_string_tab[151]
+#define __pyx_n_u_bmax __pyx_string_tab[152]
+#define __pyx_n_u_c __pyx_string_tab[153]
+#define __pyx_n_u_cache_source __pyx_string_tab[154]
+#define __pyx_n_u_chunk __pyx_string_tab[155]
+#define __pyx_n_u_ci __pyx_string_tab[156]
+#define __pyx_n_u_clear_workspaces __pyx_string_tab[157]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[158]
+#define __pyx_n_u_clip_norm __pyx_string_tab[159]
+#define __pyx_n_u_compiler_flags __pyx_string_tab[160]
+#define __pyx_n_u_count __pyx_string_tab[161]
+#define __pyx_n_u_counts __pyx_string_tab[162]
+#define __pyx_n_u_cpu_info __pyx_string_tab[163]
+#define __pyx_n_u_cross_entropy __pyx_string_tab[164]
+#define __pyx_n_u_dead_units __pyx_string_tab[165]
+#define __pyx_n_u_dead_units_const_double_1 __pyx_string_tab[166]
+#define __pyx_n_u_dead_units_const_float_1 __pyx_string_tab[167]
+#define __pyx_n_u_decode __pyx_string_tab[168]
+#define __pyx_n_u_defaults __pyx_string_tab[169]
+#define __pyx_n_u_distinct_rows __pyx_string_tab[170]
+#define __pyx_n_u_distinct_rows_const_double_1_con __pyx_string_tab[171]
+#define __pyx_n_u_distinct_rows_const_float_1_cons __pyx_string_tab[172]
+#define __pyx_n_u_done __pyx_string_tab[173]
+#define __pyx_n_u_double __pyx_string_tab[174]
+#define __pyx_n_u_dtype __pyx_string_tab[175]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[176]
+#define __pyx_n_u_dummy __pyx_string_tab[177]
+#define __pyx_n_u_dy __pyx_string_tab[178]
+#define __pyx_n_u_dz __pyx_string_tab[179]
+#define __pyx_n_u_elu __pyx_string_tab[180]
+#define __pyx_n_u_empty __pyx_string_tab[181]
+#define __pyx_n_u_encode __pyx_string_tab[182]
+#define __pyx_n_u_engines __pyx_string_tab[183]
+#define __pyx_n_u_enumerate __pyx_string_tab[184]
+#define __pyx_n_u_ep __pyx_string_tab[185]
+#define __pyx_n_u_eps __pyx_string_tab[186]
+#define __pyx_n_u_error __pyx_string_tab[187]
+#define __pyx_n_u_errors __pyx_string_tab[188]
+#define __pyx_n_u_exp __pyx_string_tab[189]
+#define __pyx_n_u_exp_const_double_1_double_1 __pyx_string_tab[190]
+#define __pyx_n_u_exp_const_float_1_float_1 __pyx_string_tab[191]
+#define __pyx_n_u_f32 __pyx_string_tab[192]
+#define __pyx_n_u_family __pyx_string_tab[193]
+#define __pyx_n_u_fastinit__core__ext __pyx_string_tab[194]
+#define __pyx_n_u_flags __pyx_string_tab[195]
+#define __pyx_n_u_float __pyx_string_tab[196]
+#define __pyx_n_u_float32 __pyx_string_tab[197]
+#define __pyx_n_u_float64 __pyx_string_tab[198]
+#define __pyx_n_u_flops __pyx_string_tab[199]
+#define __pyx_n_u_fma256_gflops __pyx_string_tab[200]
+#define __pyx_n_u_fma512_full_rate __pyx_string_tab[201]
+#define __pyx_n_u_fma512_gflops __pyx_string_tab[202]
+#define __pyx_n_u_forced __pyx_string_tab[203]
+#define __pyx_n_u_format __pyx_string_tab[204]
+#define __pyx_n_u_fortran __pyx_string_tab[205]
+#define __pyx_n_u_forward __pyx_string_tab[206]
+#define __pyx_n_u_full_rate __pyx_string_tab[207]
+#define __pyx_n_u_gelu __pyx_string_tab[208]
+#define __pyx_n_u_gelu_tanh __pyx_string_tab[209]
+#define __pyx_n_u_gemm __pyx_string_tab[210]
+#define __pyx_n_u_gemm_assume_fma512 __pyx_string_tab[211]
+#define __pyx_n_u_gemm_choice __pyx_string_tab[212]
+#define __pyx_n_u_gemm_info __pyx_string_tab[213]
+#define __pyx_n_u_get __pyx_string_tab[214]
+#define __pyx_n_u_get_num_threads __pyx_string_tab[215]
+#define __pyx_n_u_gin_ss __pyx_string_tab[216]
+#define __pyx_n_u_grads __pyx_string_tab[217]
+#define __pyx_n_u_i __pyx_string_tab[218]
+#define __pyx_n_u_id __pyx_string_tab[219]
+#define __pyx_n_u_identity __pyx_string_tab[220]
+#define __pyx_n_u_idx __pyx_string_tab[221]
+#define __pyx_n_u_index __pyx_string_tab[222]
+#define __pyx_n_u_ist __pyx_string_tab[223]
+#define __pyx_n_u_isz __pyx_string_tab[224]
+#define __pyx_n_u_items __pyx_string_tab[225]
+#define __pyx_n_u_itemsize __pyx_string_tab[226]
+#define __pyx_n_u_j __pyx_string_tab[227]
+#define __pyx_n_u_k __pyx_string_tab[228]
+#define __pyx_n_u_kc __pyx_string_tab[229]
+#define __pyx_n_u_kernel __pyx_string_tab[230]
+#define __pyx_n_u_kind __pyx_string_tab[231]
+#define __pyx_n_u_kwargs __pyx_string_tab[232]
+#define __pyx_n_u_l __pyx_string_tab[233]
+#define __pyx_n_u_l1d_bytes __pyx_string_tab[234]
+#define __pyx_n_u_l2_bytes __pyx_string_tab[235]
+#define __pyx_n_u_l3_bytes __pyx_string_tab[236]
+#define __pyx_n_u_l3_shared_by __pyx_string_tab[237]
+#define __pyx_n_u_labels_in_range __pyx_string_tab[238]
+#define __pyx_n_u_large_products __pyx_string_tab[239]
+#define __pyx_n_u_lda __pyx_string_tab[240]
+#define __pyx_n_u_ldb __pyx_string_tab[241]
+#define __pyx_n_u_ldc __pyx_string_tab[242]
+#define __pyx_n_u_leaky_relu __pyx_string_tab[243]
+#define __pyx_n_u_loss __pyx_string_tab[244]
+#define __pyx_n_u_loss_const_double_1_double_1 __pyx_string_tab[245]
+#define __pyx_n_u_loss_const_float_1_float_1 __pyx_string_tab[246]
+#define __pyx_n_u_lr __pyx_string_tab[247]
+#define __pyx_n_u_m __pyx_string_tab[248]
+#define __pyx_n_u_max __pyx_string_tab[249]
+#define __pyx_n_u_max_mnk __pyx_string_tab[250]
+#define __pyx_n_u_mc __pyx_string_tab[251]
+#define __pyx_n_u_mean __pyx_string_tab[252]
+#define __pyx_n_u_memview __pyx_string_tab[253]
+#define __pyx_n_u_micro_kernel __pyx_string_tab[254]
+#define __pyx_n_u_min __pyx_string_tab[255]
+#define __pyx_n_u_mode __pyx_string_tab[256]
+#define __pyx_n_u_model __pyx_string_tab[257]
+#define __pyx_n_u_model_name __pyx_string_tab[258]
+#define __pyx_n_u_momentum __pyx_string_tab[259]
+#define __pyx_n_u_mse __pyx_string_tab[260]
+#define __pyx_n_u_n __pyx_string_tab[261]
+#define __pyx_n_u_name __pyx_string_tab[262]
+#define __pyx_n_u_names __pyx_string_tab[263]
+#define __pyx_n_u_narrow_set __pyx_string_tab[264]
+#define __pyx_n_u_nc __pyx_string_tab[265]
+#define __pyx_n_u_ndim __pyx_string_tab[266]
+#define __pyx_n_u_nesterov __pyx_string_tab[267]
+#define __pyx_n_u_next __pyx_string_tab[268]
+#define __pyx_n_u_nonfinite __pyx_string_tab[269]
+#define __pyx_n_u_normal __pyx_string_tab[270]
+#define __pyx_n_u_np __pyx_string_tab[271]
+#define __pyx_n_u_nsteps __pyx_string_tab[272]
+#define __pyx_n_u_nt __pyx_string_tab[273]
+#define __pyx_n_u_numpy __pyx_string_tab[274]
+#define __pyx_n_u_obj __pyx_string_tab[275]
+#define __pyx_n_u_off __pyx_string_tab[276]
+#define __pyx_n_u_ok __pyx_string_tab[277]
+#define __pyx_n_u_openmp __pyx_string_tab[278]
+#define __pyx_n_u_out __pyx_string_tab[279]
+#define __pyx_n_u_outputs __pyx_string_tab[280]
+#define __pyx_n_u_p0 __pyx_string_tab[281]
+#define __pyx_n_u_p1 __pyx_string_tab[282]
+#define __pyx_n_u_p2 __pyx_string_tab[283]
+#define __pyx_n_u_p3 __pyx_string_tab[284]
+#define __pyx_n_u_pa __pyx_string_tab[285]
+#define __pyx_n_u_pack __pyx_string_tab[286]
+#define __pyx_n_u_parallel_min_flops __pyx_string_tab[287]
+#define __pyx_n_u_parallel_overhead_us __pyx_string_tab[288]
+#define __pyx_n_u_parallel_threads __pyx_string_tab[289]
+#define __pyx_n_u_param __pyx_string_tab[290]
+#define __pyx_n_u_params __pyx_string_tab[291]
+#define __pyx_n_u_pb __pyx_string_tab[292]
+#define __pyx_n_u_pc __pyx_string_tab[293]
+#define __pyx_n_u_pd __pyx_string_tab[294]
+#define __pyx_n_u_pep __pyx_string_tab[295]
+#define __pyx_n_u_per __pyx_string_tab[296]
+#define __pyx_n_u_pidx __pyx_string_tab[297]
+#define __pyx_n_u_pop __pyx_string_tab[298]
+#define __pyx_n_u_pr __pyx_string_tab[299]
+#define __pyx_n_u_psec __pyx_string_tab[300]
+#define __pyx_n_u_pss __pyx_string_tab[301]
+#define __pyx_n_u_pstart __pyx_string_tab[302]
+#define __pyx_n_u_pw __pyx_string_tab[303]
+#define __pyx_n_u_px __pyx_string_tab[304]
+#define __pyx_n_u_py __pyx_string_tab[305]
+#define __pyx_n_u_rc __pyx_string_tab[306]
+#define __pyx_n_u_register __pyx_string_tab[307]
+#define __pyx_n_u_relu __pyx_string_tab[308]
+#define __pyx_n_u_replace __pyx_string_tab[309]
+#define __pyx_n_u_res __pyx_string_tab[310]
+#define __pyx_n_u_rng_block __pyx_string_tab[311]
+#define __pyx_n_u_rng_fill __pyx_string_tab[312]
+#define __pyx_n_u_rng_fill_double_1 __pyx_string_tab[313]
+#define __pyx_n_u_rng_fill_float_1 __pyx_string_tab[314]
+#define __pyx_n_u_rows_2 __pyx_string_tab[315]
+#define __pyx_n_u_run __pyx_string_tab[316]
+#define __pyx_n_u_s __pyx_string_tab[317]
+#define __pyx_n_u_s1 __pyx_string_tab[318]
+#define __pyx_n_u_s2 __pyx_string_tab[319]
+#define __pyx_n_u_sat_frac __pyx_string_tab[320]
+#define __pyx_n_u_sat_hi __pyx_string_tab[321]
+#define __pyx_n_u_sat_lo __pyx_string_tab[322]
+#define __pyx_n_u_seconds __pyx_string_tab[323]
+#define __pyx_n_u_seed __pyx_string_tab[324]
+#define __pyx_n_u_select_act_kernel __pyx_string_tab[325]
+#define __pyx_n_u_select_kernel __pyx_string_tab[326]
+#define __pyx_n_u_self __pyx_string_tab[327]
+#define __pyx_n_u_selu __pyx_string_tab[328]
+#define __pyx_n_u_set_num_threads __pyx_string_tab[329]
+#define __pyx_n_u_set_parallel_min_flops __pyx_string_tab[330]
+#define __pyx_n_u_setdefault __pyx_string_tab[331]
+#define __pyx_n_u_sgd __pyx_string_tab[332]
+#define __pyx_n_u_shape __pyx_string_tab[333]
+#define __pyx_n_u_sigmoid __pyx_string_tab[334]
+#define __pyx_n_u_signatures __pyx_string_tab[335]
+#define __pyx_n_u_silu __pyx_string_tab[336]
+#define __pyx_n_u_size __pyx_string_tab[337]
+#define __pyx_n_u_sizes __pyx_string_tab[338]
+#define __pyx_n_u_small_path __pyx_string_tab[339]
+#define __pyx_n_u_softplus __pyx_string_tab[340]
+#define __pyx_n_u_softsign __pyx_string_tab[341]
+#define __pyx_n_u_st __pyx_string_tab[342]
+#define __pyx_n_u_start __pyx_string_tab[343]
+#define __pyx_n_u_states __pyx_string_tab[344]
+#define __pyx_n_u_std __pyx_string_tab[345]
+#define __pyx_n_u_step __pyx_string_tab[346]
+#define __pyx_n_u_stop __pyx_string_tab[347]
+#define __pyx_n_u_stream __pyx_string_tab[348]
+#define __pyx_n_u_struct __pyx_string_tab[349]
+#define __pyx_n_u_t __pyx_string_tab[350]
+#define __pyx_n_u_tanh __pyx_string_tab[351]
+#define __pyx_n_u_tensor_stats __pyx_string_tab[352]
+#define __pyx_n_u_tensor_stats_double_1 __pyx_string_tab[353]
+#define __pyx_n_u_tensor_stats_float_1 __pyx_string_tab[354]
+#define __pyx_n_u_tile __pyx_string_tab[355]
+#define __pyx_n_u_tol __pyx_string_tab[356]
+#define __pyx_n_u_trans_a __pyx_string_tab[357]
+#define __pyx_n_u_trans_b __pyx_string_tab[358]
+#define __pyx_n_u_truncnormal __pyx_string_tab[359]
+#define __pyx_n_u_uniform __pyx_string_tab[360]
+#define __pyx_n_u_unpack __pyx_string_tab[361]
+#define __pyx_n_u_update __pyx_string_tab[362]
+#define __pyx_n_u_values __pyx_string_tab[363]
+#define __pyx_n_u_vendor __pyx_string_tab[364]
+#define __pyx_n_u_w __pyx_string_tab[365]
+#define __pyx_n_u_weight_decay __pyx_string_tab[366]
+#define __pyx_n_u_x __pyx_string_tab[367]
+#define __pyx_n_u_xs __pyx_string_tab[368]
+#define __pyx_n_u_y __pyx_string_tab[369]
+#define __pyx_n_u_ys __pyx_string_tab[370]
+#define __pyx_n_u_z __pyx_string_tab[371]
+#define __pyx_n_u_zero_frac __pyx_string_tab[372]
+#define __pyx_n_b_O __pyx_string_tab[373]
+#define __pyx_kp_b_iso88591_Q __pyx_string_tab[374]
+#define __pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q __pyx_string_tab[375]
+#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1 __pyx_string_tab[376]
+#define __pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1 __pyx_string_tab[377]
+#define __pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q __pyx_string_tab[378]
+#define __pyx_kp_b_iso88591_4u_QoQ __pyx_string_tab[379]
+#define __pyx_kp_b_iso88591_Rwa __pyx_string_tab[380]
+#define __pyx_kp_b_iso88591__12 __pyx_string_tab[381]
+#define __pyx_kp_b_iso88591_Qa __pyx_string_tab[382]
+#define __pyx_kp_b_iso88591_q_aq_1D_q_4q __pyx_string_tab[383]
+#define __pyx_kp_b_iso88591_A_q_3a_7_5_7_Q_1 __pyx_string_tab[384]
+#define __pyx_kp_b_iso88591_L_Jb_wawl_PWWXX___b_HL_ARq_d_2 __pyx_string_tab[385]
+#define __pyx_kp_b_iso88591_1A __pyx_string_tab[386]
+#define __pyx_kp_b_iso88591_1 __pyx_string_tab[387]
+#define __pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1 __pyx_string_tab[388]
+#define __pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X __pyx_string_tab[389]
+#define __pyx_kp_b_iso88591_WA __pyx_string_tab[390]
+#define __pyx_kp_b_iso88591_1_E_aq_aq_q_Bb_1AS_1_Q_1 __pyx_string_tab[391]
+#define __pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1 __pyx_string_tab[392]
+#define __pyx_kp_b_iso88591_Qc_xq_1AQd_1D_aq __pyx_string_tab[393]
+#define __pyx_kp_b_iso88591_1_5_q_AV7_hb_1_7_aq_AV7_hb_1_7 __pyx_string_tab[394]
+#define __pyx_kp_b_iso88591_aq __pyx_string_tab[395]
+#define __pyx_kp_b_iso88591_5T_s_a_j_5Qa_s_a_j_Qa __pyx_string_tab[396]
+#define __pyx_kp_b_iso88591_ar_2Qa_c_ar_0_QbPQQR_AQ_r_Bc_3a __pyx_string_tab[397]
+#define __pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F __pyx_string_tab[398]
+#define __pyx_kp_b_iso88591_A_D_a_IQ __pyx_string_tab[399]
+#define __pyx_kp_b_iso88591_AHI_EQ_s_6_6_3fAS_TU_2Rq_aq_b_iq __pyx_string_tab[400]
+#define __pyx_kp_b_iso88591_A_4wc_aq_D_fA_a_E_at2Q_F_D_F_2Ru __pyx_string_tab[401]
+#define __pyx_kp_b_iso88591_A_E_at1_V1A_AU_2Q_1E_1_1E_1_Kt1A __pyx_string_tab[402]
+#define __pyx_kp_b_iso88591_4A_2Q_r_r_D_t1_D_5_1_aq_T_1_A_7 __pyx_string_tab[403]
+#define __pyx_kp_b_iso88591_H_2Qa_4_1A_D_1A_t1_q_T_5_t4sRS __pyx_string_tab[404]
+#define __pyx_kp_b_iso88591_RRS_2Qa_4_1A_D_1A_t1_1AT_QauO4t __pyx_string_tab[405]
+#define __pyx_kp_b_iso88591_s_6_6_1_2Rq_aq_b_iq_b_j_6_wj_4 __pyx_string_tab[406]
 #define __pyx_float_0_0 __pyx_number_tab[0]
 #define __pyx_int_0 __pyx_number_tab[1]
 #define __pyx_int_neg_1 __pyx_number_tab[2]
@@ -5168,9 +5214,9 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   __PYX_XCLEAR_MEMVIEW(&clear_module_state->__pyx_k__9, 1);; clear_module_state->__pyx_k__9.memview = NULL; clear_module_state->__pyx_k__9.data = NULL;
   __PYX_XCLEAR_MEMVIEW(&clear_module_state->__pyx_k__10, 1);; clear_module_state->__pyx_k__10.memview = NULL; clear_module_state->__pyx_k__10.data = NULL;
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
-  for (int i=0; i<5; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<57; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<374; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
+  for (int i=0; i<60; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<407; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<7; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -5244,9 +5290,9 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_k__9.memview);
   Py_VISIT(traverse_module_state->__pyx_k__10.memview);
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
-  for (int i=0; i<5; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<57; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<374; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
+  for (int i=0; i<60; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<407; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<7; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -22184,7 +22230,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
   return __pyx_r;
 }
 
-/* "capi.pxd":153
+/* "capi.pxd":185
  * # --- one name per operation: `floating` is float (the _s kernel) or double (the _d kernel)
  * 
  * cdef inline void gemm(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, double alpha,             # <<<<<<<<<<<<<<
@@ -22194,7 +22240,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_gemm(int __pyx_v_ta, int __pyx_v_tb, fi_dim_t __pyx_v_m, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k, double __pyx_v_alpha, float const *__pyx_v_a, fi_dim_t __pyx_v_lda, float const *__pyx_v_b, fi_dim_t __pyx_v_ldb, double __pyx_v_beta, float *__pyx_v_c, fi_dim_t __pyx_v_ldc, fi_epilogue_t const *__pyx_v_ep) {
 
-  /* "capi.pxd":157
+  /* "capi.pxd":189
  *                       floating *c, fi_dim_t ldc, const fi_epilogue_t *ep) noexcept nogil:
  *     if floating is float:
  *         fi_sgemm(ta, tb, m, n, k, <float>alpha, a, lda, b, ldb, <float>beta, c, ldc, ep)             # <<<<<<<<<<<<<<
@@ -22203,7 +22249,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_gemm(int __
 */
   fi_sgemm(__pyx_v_ta, __pyx_v_tb, __pyx_v_m, __pyx_v_n, __pyx_v_k, ((float)__pyx_v_alpha), __pyx_v_a, __pyx_v_lda, __pyx_v_b, __pyx_v_ldb, ((float)__pyx_v_beta), __pyx_v_c, __pyx_v_ldc, __pyx_v_ep);
 
-  /* "capi.pxd":153
+  /* "capi.pxd":185
  * # --- one name per operation: `floating` is float (the _s kernel) or double (the _d kernel)
  * 
  * cdef inline void gemm(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, double alpha,             # <<<<<<<<<<<<<<
@@ -22216,7 +22262,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_gemm(int __
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __pyx_v_ta, int __pyx_v_tb, fi_dim_t __pyx_v_m, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k, double __pyx_v_alpha, double const *__pyx_v_a, fi_dim_t __pyx_v_lda, double const *__pyx_v_b, fi_dim_t __pyx_v_ldb, double __pyx_v_beta, double *__pyx_v_c, fi_dim_t __pyx_v_ldc, fi_epilogue_t const *__pyx_v_ep) {
 
-  /* "capi.pxd":159
+  /* "capi.pxd":191
  *         fi_sgemm(ta, tb, m, n, k, <float>alpha, a, lda, b, ldb, <float>beta, c, ldc, ep)
  *     else:
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)             # <<<<<<<<<<<<<<
@@ -22225,7 +22271,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __
 */
   fi_dgemm(__pyx_v_ta, __pyx_v_tb, __pyx_v_m, __pyx_v_n, __pyx_v_k, __pyx_v_alpha, __pyx_v_a, __pyx_v_lda, __pyx_v_b, __pyx_v_ldb, __pyx_v_beta, __pyx_v_c, __pyx_v_ldc, __pyx_v_ep);
 
-  /* "capi.pxd":153
+  /* "capi.pxd":185
  * # --- one name per operation: `floating` is float (the _s kernel) or double (the _d kernel)
  * 
  * cdef inline void gemm(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, double alpha,             # <<<<<<<<<<<<<<
@@ -22236,7 +22282,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __
   /* function exit code */
 }
 
-/* "capi.pxd":161
+/* "capi.pxd":193
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
  * 
  * cdef inline void act_forward(floating *y, const floating *x, fi_dim_t n, fi_act_t act,             # <<<<<<<<<<<<<<
@@ -22246,7 +22292,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_forward(float *__pyx_v_y, float const *__pyx_v_x, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":164
+  /* "capi.pxd":196
  *                              double param) noexcept nogil:
  *     if floating is float:
  *         fi_act_forward_s(y, x, n, act, param)             # <<<<<<<<<<<<<<
@@ -22255,7 +22301,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_forward
 */
   fi_act_forward_s(__pyx_v_y, __pyx_v_x, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":161
+  /* "capi.pxd":193
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
  * 
  * cdef inline void act_forward(floating *y, const floating *x, fi_dim_t n, fi_act_t act,             # <<<<<<<<<<<<<<
@@ -22268,7 +22314,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_forward
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward(double *__pyx_v_y, double const *__pyx_v_x, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":166
+  /* "capi.pxd":198
  *         fi_act_forward_s(y, x, n, act, param)
  *     else:
  *         fi_act_forward_d(y, x, n, act, param)             # <<<<<<<<<<<<<<
@@ -22277,7 +22323,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward
 */
   fi_act_forward_d(__pyx_v_y, __pyx_v_x, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":161
+  /* "capi.pxd":193
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
  * 
  * cdef inline void act_forward(floating *y, const floating *x, fi_dim_t n, fi_act_t act,             # <<<<<<<<<<<<<<
@@ -22288,7 +22334,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward
   /* function exit code */
 }
 
-/* "capi.pxd":168
+/* "capi.pxd":200
  *         fi_act_forward_d(y, x, n, act, param)
  * 
  * cdef inline void act_backward(floating *dz, const floating *dy, const floating *z,             # <<<<<<<<<<<<<<
@@ -22298,7 +22344,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_backward(float *__pyx_v_dz, float const *__pyx_v_dy, float const *__pyx_v_z, float const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":171
+  /* "capi.pxd":203
  *                               const floating *y, fi_dim_t n, fi_act_t act, double param) noexcept nogil:
  *     if floating is float:
  *         fi_act_backward_s(dz, dy, z, y, n, act, param)             # <<<<<<<<<<<<<<
@@ -22307,7 +22353,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_backwar
 */
   fi_act_backward_s(__pyx_v_dz, __pyx_v_dy, __pyx_v_z, __pyx_v_y, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":168
+  /* "capi.pxd":200
  *         fi_act_forward_d(y, x, n, act, param)
  * 
  * cdef inline void act_backward(floating *dz, const floating *dy, const floating *z,             # <<<<<<<<<<<<<<
@@ -22320,7 +22366,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_backwar
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backward(double *__pyx_v_dz, double const *__pyx_v_dy, double const *__pyx_v_z, double const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":173
+  /* "capi.pxd":205
  *         fi_act_backward_s(dz, dy, z, y, n, act, param)
  *     else:
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)             # <<<<<<<<<<<<<<
@@ -22329,7 +22375,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backwar
 */
   fi_act_backward_d(__pyx_v_dz, __pyx_v_dy, __pyx_v_z, __pyx_v_y, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":168
+  /* "capi.pxd":200
  *         fi_act_forward_d(y, x, n, act, param)
  * 
  * cdef inline void act_backward(floating *dz, const floating *dy, const floating *z,             # <<<<<<<<<<<<<<
@@ -22340,7 +22386,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backwar
   /* function exit code */
 }
 
-/* "capi.pxd":175
+/* "capi.pxd":207
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)
  * 
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22350,7 +22396,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backwar
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_exp(float *__pyx_v_y, float const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":177
+  /* "capi.pxd":209
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:
  *     if floating is float:
  *         fi_exp_s(y, x, n)             # <<<<<<<<<<<<<<
@@ -22359,7 +22405,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_exp(float *
 */
   fi_exp_s(__pyx_v_y, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":175
+  /* "capi.pxd":207
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)
  * 
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22372,7 +22418,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_exp(float *
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_exp(double *__pyx_v_y, double const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":179
+  /* "capi.pxd":211
  *         fi_exp_s(y, x, n)
  *     else:
  *         fi_exp_d(y, x, n)             # <<<<<<<<<<<<<<
@@ -22381,7 +22427,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_exp(double 
 */
   fi_exp_d(__pyx_v_y, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":175
+  /* "capi.pxd":207
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)
  * 
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22392,7 +22438,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_exp(double 
   /* function exit code */
 }
 
-/* "capi.pxd":181
+/* "capi.pxd":213
  *         fi_exp_d(y, x, n)
  * 
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,             # <<<<<<<<<<<<<<
@@ -22404,7 +22450,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   double __pyx_r;
   int __pyx_t_1;
 
-  /* "capi.pxd":183
+  /* "capi.pxd":215
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22416,7 +22462,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":185
+    /* "capi.pxd":217
  *     if kind == FI_LOSS_SOFTMAX_XENT:
  *         if floating is float:
  *             return fi_loss_xent_s(dz, z, <const int64_t *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22429,7 +22475,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":183
+    /* "capi.pxd":215
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22438,7 +22484,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":188
+  /* "capi.pxd":220
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22450,7 +22496,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":190
+    /* "capi.pxd":222
  *     if kind == FI_LOSS_BCE_LOGITS:
  *         if floating is float:
  *             return fi_loss_bce_s(dz, z, <const float *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22463,7 +22509,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":188
+    /* "capi.pxd":220
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22472,7 +22518,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":194
+  /* "capi.pxd":226
  *             return fi_loss_bce_d(dz, z, <const double *>y, n, c)
  *     if floating is float:
  *         return fi_loss_mse_s(dz, z, <const float *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22485,7 +22531,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":181
+  /* "capi.pxd":213
  *         fi_exp_d(y, x, n)
  * 
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,             # <<<<<<<<<<<<<<
@@ -22502,7 +22548,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   double __pyx_r;
   int __pyx_t_1;
 
-  /* "capi.pxd":183
+  /* "capi.pxd":215
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22514,7 +22560,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":187
+    /* "capi.pxd":219
  *             return fi_loss_xent_s(dz, z, <const int64_t *>y, n, c)
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22527,7 +22573,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":183
+    /* "capi.pxd":215
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22536,7 +22582,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":188
+  /* "capi.pxd":220
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22548,7 +22594,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":192
+    /* "capi.pxd":224
  *             return fi_loss_bce_s(dz, z, <const float *>y, n, c)
  *         else:
  *             return fi_loss_bce_d(dz, z, <const double *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22561,7 +22607,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":188
+    /* "capi.pxd":220
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22570,7 +22616,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":196
+  /* "capi.pxd":228
  *         return fi_loss_mse_s(dz, z, <const float *>y, n, c)
  *     else:
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22583,7 +22629,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":181
+  /* "capi.pxd":213
  *         fi_exp_d(y, x, n)
  * 
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,             # <<<<<<<<<<<<<<
@@ -22596,7 +22642,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   return __pyx_r;
 }
 
-/* "capi.pxd":198
+/* "capi.pxd":230
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)
  * 
  * cdef inline void rng_fill(int kind, floating *out, fi_dim_t n, uint64_t seed, uint64_t stream,             # <<<<<<<<<<<<<<
@@ -22606,7 +22652,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(int __pyx_v_kind, float *__pyx_v_out, fi_dim_t __pyx_v_n, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3) {
 
-  /* "capi.pxd":201
+  /* "capi.pxd":233
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22616,7 +22662,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
   switch (__pyx_v_kind) {
     case 0:
 
-    /* "capi.pxd":203
+    /* "capi.pxd":235
  *     if kind == 0:
  *         if floating is float:
  *             fi_rng_uniform_s(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22625,7 +22671,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_uniform_s(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":201
+    /* "capi.pxd":233
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22635,7 +22681,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     case 1:
 
-    /* "capi.pxd":208
+    /* "capi.pxd":240
  *     elif kind == 1:
  *         if floating is float:
  *             fi_rng_normal_s(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22644,7 +22690,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_normal_s(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":206
+    /* "capi.pxd":238
  *         else:
  *             fi_rng_uniform_d(out, n, seed, stream, p0, p1)
  *     elif kind == 1:             # <<<<<<<<<<<<<<
@@ -22654,7 +22700,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     default:
 
-    /* "capi.pxd":213
+    /* "capi.pxd":245
  *     else:
  *         if floating is float:
  *             fi_rng_truncnormal_s(out, n, seed, stream, p0, p1, p2, p3)             # <<<<<<<<<<<<<<
@@ -22665,7 +22711,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
   }
 
-  /* "capi.pxd":198
+  /* "capi.pxd":230
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)
  * 
  * cdef inline void rng_fill(int kind, floating *out, fi_dim_t n, uint64_t seed, uint64_t stream,             # <<<<<<<<<<<<<<
@@ -22678,7 +22724,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(int __pyx_v_kind, double *__pyx_v_out, fi_dim_t __pyx_v_n, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3) {
 
-  /* "capi.pxd":201
+  /* "capi.pxd":233
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22688,7 +22734,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
   switch (__pyx_v_kind) {
     case 0:
 
-    /* "capi.pxd":205
+    /* "capi.pxd":237
  *             fi_rng_uniform_s(out, n, seed, stream, p0, p1)
  *         else:
  *             fi_rng_uniform_d(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22697,7 +22743,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_uniform_d(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":201
+    /* "capi.pxd":233
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22707,7 +22753,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     case 1:
 
-    /* "capi.pxd":210
+    /* "capi.pxd":242
  *             fi_rng_normal_s(out, n, seed, stream, p0, p1)
  *         else:
  *             fi_rng_normal_d(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22716,7 +22762,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_normal_d(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":206
+    /* "capi.pxd":238
  *         else:
  *             fi_rng_uniform_d(out, n, seed, stream, p0, p1)
  *     elif kind == 1:             # <<<<<<<<<<<<<<
@@ -22726,7 +22772,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     default:
 
-    /* "capi.pxd":215
+    /* "capi.pxd":247
  *             fi_rng_truncnormal_s(out, n, seed, stream, p0, p1, p2, p3)
  *         else:
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)             # <<<<<<<<<<<<<<
@@ -22737,7 +22783,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
   }
 
-  /* "capi.pxd":198
+  /* "capi.pxd":230
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)
  * 
  * cdef inline void rng_fill(int kind, floating *out, fi_dim_t n, uint64_t seed, uint64_t stream,             # <<<<<<<<<<<<<<
@@ -22748,7 +22794,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
   /* function exit code */
 }
 
-/* "capi.pxd":217
+/* "capi.pxd":249
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)
  * 
  * cdef inline void stats(fi_stats_t *out, int64_t *hist, const floating *x, fi_dim_t n, double lo,             # <<<<<<<<<<<<<<
@@ -22758,7 +22804,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_stats(fi_stats_t *__pyx_v_out, int64_t *__pyx_v_hist, float const *__pyx_v_x, fi_dim_t __pyx_v_n, double __pyx_v_lo, double __pyx_v_hi, int __pyx_v_bins) {
 
-  /* "capi.pxd":220
+  /* "capi.pxd":252
  *                        double hi, int bins) noexcept nogil:
  *     if floating is float:
  *         fi_stats_s(out, hist, x, n, lo, hi, bins)             # <<<<<<<<<<<<<<
@@ -22767,7 +22813,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 */
   fi_stats_s(__pyx_v_out, __pyx_v_hist, __pyx_v_x, __pyx_v_n, __pyx_v_lo, __pyx_v_hi, __pyx_v_bins);
 
-  /* "capi.pxd":217
+  /* "capi.pxd":249
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)
  * 
  * cdef inline void stats(fi_stats_t *out, int64_t *hist, const floating *x, fi_dim_t n, double lo,             # <<<<<<<<<<<<<<
@@ -22780,7 +22826,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_stats_t *__pyx_v_out, int64_t *__pyx_v_hist, double const *__pyx_v_x, fi_dim_t __pyx_v_n, double __pyx_v_lo, double __pyx_v_hi, int __pyx_v_bins) {
 
-  /* "capi.pxd":222
+  /* "capi.pxd":254
  *         fi_stats_s(out, hist, x, n, lo, hi, bins)
  *     else:
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)             # <<<<<<<<<<<<<<
@@ -22789,7 +22835,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 */
   fi_stats_d(__pyx_v_out, __pyx_v_hist, __pyx_v_x, __pyx_v_n, __pyx_v_lo, __pyx_v_hi, __pyx_v_bins);
 
-  /* "capi.pxd":217
+  /* "capi.pxd":249
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)
  * 
  * cdef inline void stats(fi_stats_t *out, int64_t *hist, const floating *x, fi_dim_t n, double lo,             # <<<<<<<<<<<<<<
@@ -22800,7 +22846,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_st
   /* function exit code */
 }
 
-/* "capi.pxd":224
+/* "capi.pxd":256
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)
  * 
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22811,7 +22857,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_dead_units(float const *__pyx_v_a, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":226
+  /* "capi.pxd":258
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:
  *     if floating is float:
  *         return fi_dead_units_s(a, n, k)             # <<<<<<<<<<<<<<
@@ -22824,7 +22870,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_dead_un
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":224
+  /* "capi.pxd":256
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)
  * 
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22840,7 +22886,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_dead_un
 static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_units(double const *__pyx_v_a, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":228
+  /* "capi.pxd":260
  *         return fi_dead_units_s(a, n, k)
  *     else:
  *         return fi_dead_units_d(a, n, k)             # <<<<<<<<<<<<<<
@@ -22853,7 +22899,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_un
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":224
+  /* "capi.pxd":256
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)
  * 
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22866,7 +22912,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_un
   return __pyx_r;
 }
 
-/* "capi.pxd":230
+/* "capi.pxd":262
  *         return fi_dead_units_d(a, n, k)
  * 
  * cdef inline fi_dim_t distinct_rows(const floating *w, const floating *b, fi_dim_t r, fi_dim_t k,             # <<<<<<<<<<<<<<
@@ -22877,7 +22923,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_un
 static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_distinct_rows(float const *__pyx_v_w, float const *__pyx_v_b, fi_dim_t __pyx_v_r, fi_dim_t __pyx_v_k, double __pyx_v_tol) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":233
+  /* "capi.pxd":265
  *                                    double tol) noexcept nogil:
  *     if floating is float:
  *         return fi_distinct_rows_s(w, b, r, k, tol)             # <<<<<<<<<<<<<<
@@ -22890,7 +22936,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_distinc
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":230
+  /* "capi.pxd":262
  *         return fi_dead_units_d(a, n, k)
  * 
  * cdef inline fi_dim_t distinct_rows(const floating *w, const floating *b, fi_dim_t r, fi_dim_t k,             # <<<<<<<<<<<<<<
@@ -22906,7 +22952,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_distinc
 static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinct_rows(double const *__pyx_v_w, double const *__pyx_v_b, fi_dim_t __pyx_v_r, fi_dim_t __pyx_v_k, double __pyx_v_tol) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":235
+  /* "capi.pxd":267
  *         return fi_distinct_rows_s(w, b, r, k, tol)
  *     else:
  *         return fi_distinct_rows_d(w, b, r, k, tol)             # <<<<<<<<<<<<<<
@@ -22919,7 +22965,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinc
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":230
+  /* "capi.pxd":262
  *         return fi_dead_units_d(a, n, k)
  * 
  * cdef inline fi_dim_t distinct_rows(const floating *w, const floating *b, fi_dim_t r, fi_dim_t k,             # <<<<<<<<<<<<<<
@@ -22932,7 +22978,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinc
   return __pyx_r;
 }
 
-/* "capi.pxd":237
+/* "capi.pxd":269
  *         return fi_distinct_rows_d(w, b, r, k, tol)
  * 
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22943,7 +22989,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinc
 static CYTHON_INLINE int __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_all_finite(float const *__pyx_v_x, fi_dim_t __pyx_v_n) {
   int __pyx_r;
 
-  /* "capi.pxd":239
+  /* "capi.pxd":271
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:
  *     if floating is float:
  *         return fi_all_finite_s(x, n)             # <<<<<<<<<<<<<<
@@ -22956,7 +23002,7 @@ static CYTHON_INLINE int __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_all_finite(f
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":237
+  /* "capi.pxd":269
  *         return fi_distinct_rows_d(w, b, r, k, tol)
  * 
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22972,7 +23018,7 @@ static CYTHON_INLINE int __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_all_finite(f
 static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(double const *__pyx_v_x, fi_dim_t __pyx_v_n) {
   int __pyx_r;
 
-  /* "capi.pxd":241
+  /* "capi.pxd":273
  *         return fi_all_finite_s(x, n)
  *     else:
  *         return fi_all_finite_d(x, n)             # <<<<<<<<<<<<<<
@@ -22985,7 +23031,7 @@ static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(d
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":237
+  /* "capi.pxd":269
  *         return fi_distinct_rows_d(w, b, r, k, tol)
  * 
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22998,7 +23044,7 @@ static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(d
   return __pyx_r;
 }
 
-/* "capi.pxd":243
+/* "capi.pxd":275
  *         return fi_all_finite_d(x, n)
  * 
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -23008,7 +23054,7 @@ static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(d
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_forward(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, float const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":245
+  /* "capi.pxd":277
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:
  *     if floating is float:
  *         fi_mlp_forward_s(m, ws, x, n)             # <<<<<<<<<<<<<<
@@ -23017,7 +23063,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_forward
 */
   fi_mlp_forward_s(__pyx_v_m, __pyx_v_ws, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":243
+  /* "capi.pxd":275
  *         return fi_all_finite_d(x, n)
  * 
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -23030,7 +23076,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_forward
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, double const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":247
+  /* "capi.pxd":279
  *         fi_mlp_forward_s(m, ws, x, n)
  *     else:
  *         fi_mlp_forward_d(m, ws, x, n)             # <<<<<<<<<<<<<<
@@ -23039,7 +23085,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward
 */
   fi_mlp_forward_d(__pyx_v_m, __pyx_v_ws, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":243
+  /* "capi.pxd":275
  *         return fi_all_finite_d(x, n)
  * 
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -23050,7 +23096,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward
   /* function exit code */
 }
 
-/* "capi.pxd":249
+/* "capi.pxd":281
  *         fi_mlp_forward_d(m, ws, x, n)
  * 
  * cdef inline double mlp_backprop(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -23061,7 +23107,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward
 static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backprop(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, float const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":252
+  /* "capi.pxd":284
  *                                 fi_dim_t n, double *gin_ss) noexcept nogil:
  *     if floating is float:
  *         return fi_mlp_backprop_s(m, ws, x, y, n, gin_ss)             # <<<<<<<<<<<<<<
@@ -23074,7 +23120,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backp
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":249
+  /* "capi.pxd":281
  *         fi_mlp_forward_d(m, ws, x, n)
  * 
  * cdef inline double mlp_backprop(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -23090,7 +23136,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backp
 static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backprop(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, double const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":254
+  /* "capi.pxd":286
  *         return fi_mlp_backprop_s(m, ws, x, y, n, gin_ss)
  *     else:
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)             # <<<<<<<<<<<<<<
@@ -23103,7 +23149,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backp
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":249
+  /* "capi.pxd":281
  *         fi_mlp_forward_d(m, ws, x, n)
  * 
  * cdef inline double mlp_backprop(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -23116,7 +23162,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backp
   return __pyx_r;
 }
 
-/* "capi.pxd":256
+/* "capi.pxd":288
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)
  * 
  * cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -23127,7 +23173,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backp
 static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, float const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_optim_t *__pyx_v_opt, void **__pyx_v_s1, void **__pyx_v_s2, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":259
+  /* "capi.pxd":291
  *                             fi_dim_t n, fi_optim_t *opt, void **s1, void **s2, double *gin_ss) noexcept nogil:
  *     if floating is float:
  *         return fi_mlp_step_s(m, ws, x, y, n, opt, <float **>s1, <float **>s2, gin_ss)             # <<<<<<<<<<<<<<
@@ -23140,7 +23186,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step(
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":256
+  /* "capi.pxd":288
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)
  * 
  * cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -23156,7 +23202,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step(
 static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, double const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_optim_t *__pyx_v_opt, void **__pyx_v_s1, void **__pyx_v_s2, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":261
+  /* "capi.pxd":293
  *         return fi_mlp_step_s(m, ws, x, y, n, opt, <float **>s1, <float **>s2, gin_ss)
  *     else:
  *         return fi_mlp_step_d(m, ws, x, y, n, opt, <double **>s1, <double **>s2, gin_ss)             # <<<<<<<<<<<<<<
@@ -23169,7 +23215,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":256
+  /* "capi.pxd":288
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)
  * 
  * cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -23182,7 +23228,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(
   return __pyx_r;
 }
 
-/* "capi.pxd":292
+/* "capi.pxd":324
  *                       const uint8_t *active, double *loss, fi_dim_t *done, double *seconds)
  * 
  * cdef inline void ens_step(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
@@ -23192,7 +23238,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_step(fi_ens_t const *__pyx_v_e, fi_ens_ws_t *__pyx_v_w, float const *__pyx_v_x, fi_dim_t __pyx_v_x_stride, void const *__pyx_v_y, fi_dim_t __pyx_v_y_stride, fi_dim_t __pyx_v_n, uint8_t const *__pyx_v_active, double *__pyx_v_loss) {
 
-  /* "capi.pxd":296
+  /* "capi.pxd":328
  *                           double *loss) noexcept nogil:
  *     if floating is float:
  *         fi_ens_step_s(e, w, x, x_stride, y, y_stride, n, active, loss)             # <<<<<<<<<<<<<<
@@ -23201,7 +23247,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_step(fi
 */
   fi_ens_step_s(__pyx_v_e, __pyx_v_w, __pyx_v_x, __pyx_v_x_stride, __pyx_v_y, __pyx_v_y_stride, __pyx_v_n, __pyx_v_active, __pyx_v_loss);
 
-  /* "capi.pxd":292
+  /* "capi.pxd":324
  *                       const uint8_t *active, double *loss, fi_dim_t *done, double *seconds)
  * 
  * cdef inline void ens_step(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
@@ -23214,7 +23260,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_step(fi
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_step(fi_ens_t const *__pyx_v_e, fi_ens_ws_t *__pyx_v_w, double const *__pyx_v_x, fi_dim_t __pyx_v_x_stride, void const *__pyx_v_y, fi_dim_t __pyx_v_y_stride, fi_dim_t __pyx_v_n, uint8_t const *__pyx_v_active, double *__pyx_v_loss) {
 
-  /* "capi.pxd":298
+  /* "capi.pxd":330
  *         fi_ens_step_s(e, w, x, x_stride, y, y_stride, n, active, loss)
  *     else:
  *         fi_ens_step_d(e, w, x, x_stride, y, y_stride, n, active, loss)             # <<<<<<<<<<<<<<
@@ -23223,7 +23269,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_step(fi
 */
   fi_ens_step_d(__pyx_v_e, __pyx_v_w, __pyx_v_x, __pyx_v_x_stride, __pyx_v_y, __pyx_v_y_stride, __pyx_v_n, __pyx_v_active, __pyx_v_loss);
 
-  /* "capi.pxd":292
+  /* "capi.pxd":324
  *                       const uint8_t *active, double *loss, fi_dim_t *done, double *seconds)
  * 
  * cdef inline void ens_step(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
@@ -23234,7 +23280,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_step(fi
   /* function exit code */
 }
 
-/* "capi.pxd":300
+/* "capi.pxd":332
  *         fi_ens_step_d(e, w, x, x_stride, y, y_stride, n, active, loss)
  * 
  * cdef inline void ens_run(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
@@ -23244,7 +23290,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_step(fi
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_run(fi_ens_t const *__pyx_v_e, fi_ens_ws_t *__pyx_v_w, float const *__pyx_v_x, fi_dim_t __pyx_v_x_stride, void const *__pyx_v_y, fi_dim_t __pyx_v_y_stride, int64_t const *__pyx_v_idx, fi_dim_t __pyx_v_idx_stride, fi_dim_t const *__pyx_v_off, fi_dim_t const *__pyx_v_start, fi_dim_t __pyx_v_nsteps, uint8_t const *__pyx_v_active, double *__pyx_v_loss, fi_dim_t *__pyx_v_done, double *__pyx_v_seconds) {
 
-  /* "capi.pxd":305
+  /* "capi.pxd":337
  *                          const uint8_t *active, double *loss, fi_dim_t *done, double *seconds) noexcept nogil:
  *     if floating is float:
  *         fi_ens_run_s(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)             # <<<<<<<<<<<<<<
@@ -23253,7 +23299,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_run(fi_
 */
   fi_ens_run_s(__pyx_v_e, __pyx_v_w, __pyx_v_x, __pyx_v_x_stride, __pyx_v_y, __pyx_v_y_stride, __pyx_v_idx, __pyx_v_idx_stride, __pyx_v_off, __pyx_v_start, __pyx_v_nsteps, __pyx_v_active, __pyx_v_loss, __pyx_v_done, __pyx_v_seconds);
 
-  /* "capi.pxd":300
+  /* "capi.pxd":332
  *         fi_ens_step_d(e, w, x, x_stride, y, y_stride, n, active, loss)
  * 
  * cdef inline void ens_run(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
@@ -23266,14 +23312,14 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_ens_run(fi_
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_ens_run(fi_ens_t const *__pyx_v_e, fi_ens_ws_t *__pyx_v_w, double const *__pyx_v_x, fi_dim_t __pyx_v_x_stride, void const *__pyx_v_y, fi_dim_t __pyx_v_y_stride, int64_t const *__pyx_v_idx, fi_dim_t __pyx_v_idx_stride, fi_dim_t const *__pyx_v_off, fi_dim_t const *__pyx_v_start, fi_dim_t __pyx_v_nsteps, uint8_t const *__pyx_v_active, double *__pyx_v_loss, fi_dim_t *__pyx_v_done, double *__pyx_v_seconds) {
 
-  /* "capi.pxd":307
+  /* "capi.pxd":339
  *         fi_ens_run_s(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)
  *     else:
  *         fi_ens_run_d(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)             # <<<<<<<<<<<<<<
 */
   fi_ens_run_d(__pyx_v_e, __pyx_v_w, __pyx_v_x, __pyx_v_x_stride, __pyx_v_y, __pyx_v_y_stride, __pyx_v_idx, __pyx_v_idx_stride, __pyx_v_off, __pyx_v_start, __pyx_v_nsteps, __pyx_v_active, __pyx_v_loss, __pyx_v_done, __pyx_v_seconds);
 
-  /* "capi.pxd":300
+  /* "capi.pxd":332
  *         fi_ens_step_d(e, w, x, x_stride, y, y_stride, n, active, loss)
  * 
  * cdef inline void ens_run(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,             # <<<<<<<<<<<<<<
@@ -25162,7 +25208,7 @@ static CYTHON_INLINE NPY_DATETIMEUNIT __pyx_f_5numpy_get_datetime64_unit(PyObjec
   return __pyx_r;
 }
 
-/* "fastinit/_core/cpu.pxi":7
+/* "fastinit/_core/cpu.pxi":9
  * 
  * 
  * def set_num_threads(int n):             # <<<<<<<<<<<<<<
@@ -25210,32 +25256,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_n,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(3, 7, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(3, 9, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 7, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 9, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "set_num_threads", 0) < (0)) __PYX_ERR(3, 7, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "set_num_threads", 0) < (0)) __PYX_ERR(3, 9, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("set_num_threads", 1, 1, 1, i); __PYX_ERR(3, 7, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("set_num_threads", 1, 1, 1, i); __PYX_ERR(3, 9, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 7, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 9, __pyx_L3_error)
     }
-    __pyx_v_n = __Pyx_PyLong_As_int(values[0]); if (unlikely((__pyx_v_n == (int)-1) && PyErr_Occurred())) __PYX_ERR(3, 7, __pyx_L3_error)
+    __pyx_v_n = __Pyx_PyLong_As_int(values[0]); if (unlikely((__pyx_v_n == (int)-1) && PyErr_Occurred())) __PYX_ERR(3, 9, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("set_num_threads", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 7, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("set_num_threads", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 9, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -25262,7 +25308,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_set_num_threads(CYTHON_UNUSED P
   __Pyx_RefNannyDeclarations
   __Pyx_RefNannySetupContext("set_num_threads", 0);
 
-  /* "fastinit/_core/cpu.pxi":9
+  /* "fastinit/_core/cpu.pxi":11
  * def set_num_threads(int n):
  *     """Threads the kernels use (n >= 1, checked by the caller). Results do not depend on it."""
  *     capi.fi_set_num_threads(n)             # <<<<<<<<<<<<<<
@@ -25271,7 +25317,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_set_num_threads(CYTHON_UNUSED P
 */
   fi_set_num_threads(__pyx_v_n);
 
-  /* "fastinit/_core/cpu.pxi":7
+  /* "fastinit/_core/cpu.pxi":9
  * 
  * 
  * def set_num_threads(int n):             # <<<<<<<<<<<<<<
@@ -25286,7 +25332,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_set_num_threads(CYTHON_UNUSED P
   return __pyx_r;
 }
 
-/* "fastinit/_core/cpu.pxi":12
+/* "fastinit/_core/cpu.pxi":14
  * 
  * 
  * def get_num_threads():             # <<<<<<<<<<<<<<
@@ -25320,14 +25366,14 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_2get_num_threads(CYTHON_UNUSED 
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("get_num_threads", 0);
 
-  /* "fastinit/_core/cpu.pxi":14
+  /* "fastinit/_core/cpu.pxi":16
  * def get_num_threads():
  *     """Threads the kernels use (from OMP_NUM_THREADS or the core count at import)."""
  *     return capi.fi_get_num_threads()             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_1 = __Pyx_PyLong_From_int(fi_get_num_threads()); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 14, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_int(fi_get_num_threads()); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 16, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -25340,7 +25386,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_2get_num_threads(CYTHON_UNUSED 
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "fastinit/_core/cpu.pxi":12
+  /* "fastinit/_core/cpu.pxi":14
  * 
  * 
  * def get_num_threads():             # <<<<<<<<<<<<<<
@@ -25359,135 +25405,32 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_2get_num_threads(CYTHON_UNUSED 
   return __pyx_r;
 }
 
-/* "fastinit/_core/cpu.pxi":17
- * 
- * 
- * def cpu_features():             # <<<<<<<<<<<<<<
- *     """What the CPU, OS and build offer: {"avx2_fma", "avx512", "openmp", "compiler_flags"}."""
- *     return {"avx2_fma": bool(capi.fi_cpu_has_avx2_fma()), "avx512": bool(capi.fi_cpu_has_avx512()),
-*/
-
-/* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_5cpu_features(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_4cpu_features, "What the CPU, OS and build offer: {\"avx2_fma\", \"avx512\", \"openmp\", \"compiler_flags\"}.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_5cpu_features = {"cpu_features", (PyCFunction)__pyx_pw_8fastinit_5_core_4_ext_5cpu_features, METH_NOARGS, __pyx_doc_8fastinit_5_core_4_ext_4cpu_features};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_5cpu_features(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused) {
-  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject *__pyx_r = 0;
-  __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("cpu_features (wrapper)", 0);
-  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_4cpu_features(__pyx_self);
-
-  /* function exit code */
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_4cpu_features(CYTHON_UNUSED PyObject *__pyx_self) {
-  PyObject *__pyx_r = NULL;
-  __Pyx_RefNannyDeclarations
-  PyObject *__pyx_t_1 = NULL;
-  PyObject *__pyx_t_2 = NULL;
-  char const *__pyx_t_3;
-  Py_ssize_t __pyx_t_4;
-  int __pyx_lineno = 0;
-  const char *__pyx_filename = NULL;
-  int __pyx_clineno = 0;
-  __Pyx_RefNannySetupContext("cpu_features", 0);
-
-  /* "fastinit/_core/cpu.pxi":19
- * def cpu_features():
- *     """What the CPU, OS and build offer: {"avx2_fma", "avx512", "openmp", "compiler_flags"}."""
- *     return {"avx2_fma": bool(capi.fi_cpu_has_avx2_fma()), "avx512": bool(capi.fi_cpu_has_avx512()),             # <<<<<<<<<<<<<<
- *             "openmp": bool(capi.fi_openmp_enabled()), "compiler_flags": capi.fi_build_flags().decode()}
-*/
-  __pyx_t_1 = __Pyx_PyDict_NewPresized(4); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 19, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyBool_FromLong((!(!(fi_cpu_has_avx2_fma() != 0)))); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 19, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_avx2_fma, __pyx_t_2) < (0)) __PYX_ERR(3, 19, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyBool_FromLong((!(!(fi_cpu_has_avx512() != 0)))); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 19, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_avx512, __pyx_t_2) < (0)) __PYX_ERR(3, 19, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-
-  /* "fastinit/_core/cpu.pxi":20
- *     """What the CPU, OS and build offer: {"avx2_fma", "avx512", "openmp", "compiler_flags"}."""
- *     return {"avx2_fma": bool(capi.fi_cpu_has_avx2_fma()), "avx512": bool(capi.fi_cpu_has_avx512()),
- *             "openmp": bool(capi.fi_openmp_enabled()), "compiler_flags": capi.fi_build_flags().decode()}             # <<<<<<<<<<<<<<
-*/
-  __pyx_t_2 = __Pyx_PyBool_FromLong((!(!(fi_openmp_enabled() != 0)))); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 20, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_openmp, __pyx_t_2) < (0)) __PYX_ERR(3, 19, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-
-  __pyx_t_3 = fi_build_flags();
-  __pyx_t_4 = __Pyx_ssize_strlen(__pyx_t_3); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(3, 20, __pyx_L1_error)
-  __pyx_t_2 = __Pyx_decode_c_string(__pyx_t_3, 0, __pyx_t_4, NULL, NULL, NULL); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 20, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_2)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_2))) __PYX_ERR(3, 20, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_compiler_flags, __pyx_t_2) < (0)) __PYX_ERR(3, 19, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  {
-    PyObject *__pyx_temp;
-    {
-      __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_1;
-    }
-    __Pyx_XDECREF(__pyx_temp);
-  }
-  __pyx_t_1 = 0;
-  goto __pyx_L0;
-
-  /* "fastinit/_core/cpu.pxi":17
- * 
- * 
- * def cpu_features():             # <<<<<<<<<<<<<<
- *     """What the CPU, OS and build offer: {"avx2_fma", "avx512", "openmp", "compiler_flags"}."""
- *     return {"avx2_fma": bool(capi.fi_cpu_has_avx2_fma()), "avx512": bool(capi.fi_cpu_has_avx512()),
-*/
-
-  /* function exit code */
-  __pyx_L1_error:;
-  __Pyx_XDECREF(__pyx_t_1);
-  __Pyx_XDECREF(__pyx_t_2);
-  __Pyx_AddTraceback("fastinit._core._ext.cpu_features", __pyx_clineno, __pyx_lineno, __pyx_filename);
-  __pyx_r = NULL;
-  __pyx_L0:;
-  __Pyx_XGIVEREF(__pyx_r);
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-/* "fastinit/_core/gemm.pxi":12
+/* "fastinit/_core/cpu.pxi":19
  * 
  * 
  * def available_kernels():             # <<<<<<<<<<<<<<
- *     """Names of the GEMM kernel sets this CPU can run."""
- *     cdef const char *const *names = capi.fi_gemm_available()
+ *     """Names of the kernel sets this CPU and build run, "ref" first."""
+ *     cdef const char *const *names = capi.fi_kernel_available()
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_7available_kernels(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_6available_kernels, "Names of the GEMM kernel sets this CPU can run.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_7available_kernels = {"available_kernels", (PyCFunction)__pyx_pw_8fastinit_5_core_4_ext_7available_kernels, METH_NOARGS, __pyx_doc_8fastinit_5_core_4_ext_6available_kernels};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_7available_kernels(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_5available_kernels(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_4available_kernels, "Names of the kernel sets this CPU and build run, \"ref\" first.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_5available_kernels = {"available_kernels", (PyCFunction)__pyx_pw_8fastinit_5_core_4_ext_5available_kernels, METH_NOARGS, __pyx_doc_8fastinit_5_core_4_ext_4available_kernels};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_5available_kernels(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused) {
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
   PyObject *__pyx_r = 0;
   __Pyx_RefNannyDeclarations
   __Pyx_RefNannySetupContext("available_kernels (wrapper)", 0);
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_6available_kernels(__pyx_self);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_4available_kernels(__pyx_self);
 
   /* function exit code */
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_6available_kernels(CYTHON_UNUSED PyObject *__pyx_self) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_4available_kernels(CYTHON_UNUSED PyObject *__pyx_self) {
   char const *const *__pyx_v_names;
   int __pyx_v_i;
   PyObject *__pyx_v_out = NULL;
@@ -25503,37 +25446,37 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_6available_kernels(CYTHON_UNUSE
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("available_kernels", 0);
 
-  /* "fastinit/_core/gemm.pxi":14
+  /* "fastinit/_core/cpu.pxi":21
  * def available_kernels():
- *     """Names of the GEMM kernel sets this CPU can run."""
- *     cdef const char *const *names = capi.fi_gemm_available()             # <<<<<<<<<<<<<<
+ *     """Names of the kernel sets this CPU and build run, "ref" first."""
+ *     cdef const char *const *names = capi.fi_kernel_available()             # <<<<<<<<<<<<<<
  *     cdef int i = 0
  *     out = []
 */
-  __pyx_v_names = fi_gemm_available();
+  __pyx_v_names = fi_kernel_available();
 
-  /* "fastinit/_core/gemm.pxi":15
- *     """Names of the GEMM kernel sets this CPU can run."""
- *     cdef const char *const *names = capi.fi_gemm_available()
+  /* "fastinit/_core/cpu.pxi":22
+ *     """Names of the kernel sets this CPU and build run, "ref" first."""
+ *     cdef const char *const *names = capi.fi_kernel_available()
  *     cdef int i = 0             # <<<<<<<<<<<<<<
  *     out = []
  *     while names[i] != NULL:
 */
   __pyx_v_i = 0;
 
-  /* "fastinit/_core/gemm.pxi":16
- *     cdef const char *const *names = capi.fi_gemm_available()
+  /* "fastinit/_core/cpu.pxi":23
+ *     cdef const char *const *names = capi.fi_kernel_available()
  *     cdef int i = 0
  *     out = []             # <<<<<<<<<<<<<<
  *     while names[i] != NULL:
  *         out.append(names[i].decode())
 */
-  __pyx_t_1 = PyList_New(0); if (unlikely(!__pyx_t_1)) __PYX_ERR(4, 16, __pyx_L1_error)
+  __pyx_t_1 = PyList_New(0); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 23, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_v_out = ((PyObject*)__pyx_t_1);
   __pyx_t_1 = 0;
 
-  /* "fastinit/_core/gemm.pxi":17
+  /* "fastinit/_core/cpu.pxi":24
  *     cdef int i = 0
  *     out = []
  *     while names[i] != NULL:             # <<<<<<<<<<<<<<
@@ -25546,7 +25489,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_6available_kernels(CYTHON_UNUSE
 
     if (!__pyx_t_2) break;
 
-    /* "fastinit/_core/gemm.pxi":18
+    /* "fastinit/_core/cpu.pxi":25
  *     out = []
  *     while names[i] != NULL:
  *         out.append(names[i].decode())             # <<<<<<<<<<<<<<
@@ -25555,16 +25498,16 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_6available_kernels(CYTHON_UNUSE
 */
 
     __pyx_t_3 = (__pyx_v_names[__pyx_v_i]);
-    __pyx_t_4 = __Pyx_ssize_strlen(__pyx_t_3); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(4, 18, __pyx_L1_error)
-    __pyx_t_1 = __Pyx_decode_c_string(__pyx_t_3, 0, __pyx_t_4, NULL, NULL, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(4, 18, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_ssize_strlen(__pyx_t_3); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(3, 25, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_decode_c_string(__pyx_t_3, 0, __pyx_t_4, NULL, NULL, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 25, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
 
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_1)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(4, 18, __pyx_L1_error)
-    __pyx_t_5 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(4, 18, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_1)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(3, 25, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyList_Append(__pyx_v_out, __pyx_t_1); if (unlikely(__pyx_t_5 == ((int)-1))) __PYX_ERR(3, 25, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
 
-    /* "fastinit/_core/gemm.pxi":19
+    /* "fastinit/_core/cpu.pxi":26
  *     while names[i] != NULL:
  *         out.append(names[i].decode())
  *         i += 1             # <<<<<<<<<<<<<<
@@ -25574,7 +25517,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_6available_kernels(CYTHON_UNUSE
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "fastinit/_core/gemm.pxi":20
+  /* "fastinit/_core/cpu.pxi":27
  *         out.append(names[i].decode())
  *         i += 1
  *     return out             # <<<<<<<<<<<<<<
@@ -25592,12 +25535,12 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_6available_kernels(CYTHON_UNUSE
   }
   goto __pyx_L0;
 
-  /* "fastinit/_core/gemm.pxi":12
+  /* "fastinit/_core/cpu.pxi":19
  * 
  * 
  * def available_kernels():             # <<<<<<<<<<<<<<
- *     """Names of the GEMM kernel sets this CPU can run."""
- *     cdef const char *const *names = capi.fi_gemm_available()
+ *     """Names of the kernel sets this CPU and build run, "ref" first."""
+ *     cdef const char *const *names = capi.fi_kernel_available()
 */
 
   /* function exit code */
@@ -25614,25 +25557,25 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_6available_kernels(CYTHON_UNUSE
   return __pyx_r;
 }
 
-/* "fastinit/_core/gemm.pxi":23
+/* "fastinit/_core/cpu.pxi":30
  * 
  * 
  * def select_kernel(str name):             # <<<<<<<<<<<<<<
- *     """Switch every kernel family to the set `name` ("auto", "ref", "avx2", "avx512", "neon");
- *     0 on success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe."""
+ *     """Switch every family to the set `name` ("auto", "ref", "avx2", "avx512", "neon"): 0 on
+ *     success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe."""
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9select_kernel(PyObject *__pyx_self, 
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_7select_kernel(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_8select_kernel, "Switch every kernel family to the set `name` (\"auto\", \"ref\", \"avx2\", \"avx512\", \"neon\");\n    0 on success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_9select_kernel = {"select_kernel", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9select_kernel, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_8select_kernel};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9select_kernel(PyObject *__pyx_self, 
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_6select_kernel, "Switch every family to the set `name` (\"auto\", \"ref\", \"avx2\", \"avx512\", \"neon\"): 0 on\n    success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_7select_kernel = {"select_kernel", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_7select_kernel, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_6select_kernel};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_7select_kernel(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
@@ -25662,32 +25605,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(4, 23, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(3, 30, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 30, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "select_kernel", 0) < (0)) __PYX_ERR(4, 23, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "select_kernel", 0) < (0)) __PYX_ERR(3, 30, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("select_kernel", 1, 1, 1, i); __PYX_ERR(4, 23, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("select_kernel", 1, 1, 1, i); __PYX_ERR(3, 30, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 30, __pyx_L3_error)
     }
     __pyx_v_name = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("select_kernel", 1, 1, 1, __pyx_nargs); __PYX_ERR(4, 23, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("select_kernel", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 30, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -25698,8 +25641,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 1, "name", 1))) __PYX_ERR(4, 23, __pyx_L1_error)
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_8select_kernel(__pyx_self, __pyx_v_name);
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 1, "name", 1))) __PYX_ERR(3, 30, __pyx_L1_error)
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_6select_kernel(__pyx_self, __pyx_v_name);
 
   /* function exit code */
   goto __pyx_L0;
@@ -25718,87 +25661,492 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_8select_kernel(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_name) {
-  PyObject *__pyx_v_b = 0;
-  int __pyx_v_rc;
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_6select_kernel(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_name) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   PyObject *__pyx_t_1 = NULL;
   char const *__pyx_t_2;
-  int __pyx_t_3;
-  char const *__pyx_t_4;
+  PyObject *__pyx_t_3 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("select_kernel", 0);
 
-  /* "fastinit/_core/gemm.pxi":26
- *     """Switch every kernel family to the set `name` ("auto", "ref", "avx2", "avx512", "neon");
- *     0 on success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe."""
- *     cdef bytes b = name.encode()             # <<<<<<<<<<<<<<
- *     cdef int rc = capi.fi_gemm_select(b)
- *     if rc == 0:
+  /* "fastinit/_core/cpu.pxi":33
+ *     """Switch every family to the set `name` ("auto", "ref", "avx2", "avx512", "neon"): 0 on
+ *     success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe."""
+ *     return capi.fi_kernel_select(name.encode())             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   if (unlikely(__pyx_v_name == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "encode");
-    __PYX_ERR(4, 26, __pyx_L1_error)
+    __PYX_ERR(3, 33, __pyx_L1_error)
   }
-  __pyx_t_1 = PyUnicode_AsEncodedString(__pyx_v_name, NULL, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(4, 26, __pyx_L1_error)
+  __pyx_t_1 = PyUnicode_AsEncodedString(__pyx_v_name, NULL, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_v_b = ((PyObject*)__pyx_t_1);
-  __pyx_t_1 = 0;
+  __pyx_t_2 = __Pyx_PyBytes_AsString(__pyx_t_1); if (unlikely((!__pyx_t_2) && PyErr_Occurred())) __PYX_ERR(3, 33, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyLong_From_int(fi_kernel_select(__pyx_t_2)); if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 33, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "fastinit/_core/gemm.pxi":27
- *     0 on success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe."""
- *     cdef bytes b = name.encode()
- *     cdef int rc = capi.fi_gemm_select(b)             # <<<<<<<<<<<<<<
- *     if rc == 0:
- *         rc = capi.fi_act_select(b)
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_3;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_3 = 0;
+  goto __pyx_L0;
+
+  /* "fastinit/_core/cpu.pxi":30
+ * 
+ * 
+ * def select_kernel(str name):             # <<<<<<<<<<<<<<
+ *     """Switch every family to the set `name` ("auto", "ref", "avx2", "avx512", "neon"): 0 on
+ *     success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe."""
 */
-  __pyx_t_2 = __Pyx_PyBytes_AsString(__pyx_v_b); if (unlikely((!__pyx_t_2) && PyErr_Occurred())) __PYX_ERR(4, 27, __pyx_L1_error)
-  __pyx_v_rc = fi_gemm_select(__pyx_t_2);
 
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_AddTraceback("fastinit._core._ext.select_kernel", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
 
-  /* "fastinit/_core/gemm.pxi":28
- *     cdef bytes b = name.encode()
- *     cdef int rc = capi.fi_gemm_select(b)
- *     if rc == 0:             # <<<<<<<<<<<<<<
- *         rc = capi.fi_act_select(b)
- *     return rc
+/* "fastinit/_core/cpu.pxi":36
+ * 
+ * 
+ * def cpu_info():             # <<<<<<<<<<<<<<
+ *     """What fi_cpu detected and measured, and which set runs and why."""
+ *     cdef const capi.fi_cpu_info_t *ci = capi.fi_cpu_info()
 */
-  __pyx_t_3 = (__pyx_v_rc == 0);
 
-  if (__pyx_t_3) {
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9cpu_info(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_8cpu_info, "What fi_cpu detected and measured, and which set runs and why.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_9cpu_info = {"cpu_info", (PyCFunction)__pyx_pw_8fastinit_5_core_4_ext_9cpu_info, METH_NOARGS, __pyx_doc_8fastinit_5_core_4_ext_8cpu_info};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9cpu_info(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("cpu_info (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_8cpu_info(__pyx_self);
 
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
 
-    /* "fastinit/_core/gemm.pxi":29
- *     cdef int rc = capi.fi_gemm_select(b)
- *     if rc == 0:
- *         rc = capi.fi_act_select(b)             # <<<<<<<<<<<<<<
- *     return rc
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_8cpu_info(CYTHON_UNUSED PyObject *__pyx_self) {
+  fi_cpu_info_t const *__pyx_v_ci;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  PyObject *__pyx_t_3 = NULL;
+  PyObject *__pyx_t_4 = NULL;
+  size_t __pyx_t_5;
+  PyObject *__pyx_t_6 = NULL;
+  char const *__pyx_t_7;
+  Py_ssize_t __pyx_t_8;
+  char const *__pyx_t_9;
+  char const *__pyx_t_10;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("cpu_info", 0);
+
+  /* "fastinit/_core/cpu.pxi":38
+ * def cpu_info():
+ *     """What fi_cpu detected and measured, and which set runs and why."""
+ *     cdef const capi.fi_cpu_info_t *ci = capi.fi_cpu_info()             # <<<<<<<<<<<<<<
+ *     return {"vendor": ci.vendor.decode(errors="replace"), "model_name": ci.brand.decode(errors="replace"),
+ *             "family": ci.family, "model": ci.model, "avx2_fma": bool(ci.has_avx2_fma),
+*/
+  __pyx_v_ci = fi_cpu_info();
+
+  /* "fastinit/_core/cpu.pxi":39
+ *     """What fi_cpu detected and measured, and which set runs and why."""
+ *     cdef const capi.fi_cpu_info_t *ci = capi.fi_cpu_info()
+ *     return {"vendor": ci.vendor.decode(errors="replace"), "model_name": ci.brand.decode(errors="replace"),             # <<<<<<<<<<<<<<
+ *             "family": ci.family, "model": ci.model, "avx2_fma": bool(ci.has_avx2_fma),
+ *             "avx512": bool(ci.has_avx512), "l1d_bytes": ci.l1d, "l2_bytes": ci.l2, "l3_bytes": ci.l3,
+*/
+  __pyx_t_1 = __Pyx_PyDict_NewPresized(20); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_4 = __Pyx_PyBytes_FromString(__pyx_v_ci->vendor); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_3 = __pyx_t_4;
+  __Pyx_INCREF(__pyx_t_3);
+  #if CYTHON_VECTORCALL
+  #endif
+  __pyx_t_5 = 0;
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_mstate_global->__pyx_n_u_replace};
+    #if CYTHON_VECTORCALL
+    __pyx_t_6 = __pyx_mstate_global->__pyx_tuple[2];
+    if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 39, __pyx_L1_error)
+    __Pyx_INCREF(__pyx_t_6);
+    #else
+    {
+      PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_errors};
+      __pyx_t_6 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+1, 1);
+      if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 39, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_6);
+    }
+    #endif
+    __pyx_t_2 = __Pyx_Object_VectorcallMethodKwds((PyObject*)__pyx_mstate_global->__pyx_n_u_decode, __pyx_callargs+__pyx_t_5, (1-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_6);
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    #if CYTHON_VECTORCALL
+    #endif
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 39, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+  }
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_2))||((__pyx_t_2) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_2))) __PYX_ERR(3, 39, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_vendor, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_6 = __Pyx_PyBytes_FromString(__pyx_v_ci->brand); if (unlikely(!__pyx_t_6)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  __pyx_t_4 = __pyx_t_6;
+  __Pyx_INCREF(__pyx_t_4);
+  #if CYTHON_VECTORCALL
+  #endif
+  __pyx_t_5 = 0;
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_n_u_replace};
+    #if CYTHON_VECTORCALL
+    __pyx_t_3 = __pyx_mstate_global->__pyx_tuple[2];
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 39, __pyx_L1_error)
+    __Pyx_INCREF(__pyx_t_3);
+    #else
+    {
+      PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_errors};
+      __pyx_t_3 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+1, 1);
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(3, 39, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+    }
+    #endif
+    __pyx_t_2 = __Pyx_Object_VectorcallMethodKwds((PyObject*)__pyx_mstate_global->__pyx_n_u_decode, __pyx_callargs+__pyx_t_5, (1-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_3);
+    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+    #if CYTHON_VECTORCALL
+    #endif
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 39, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+  }
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_2))||((__pyx_t_2) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_2))) __PYX_ERR(3, 39, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_model_name, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "fastinit/_core/cpu.pxi":40
+ *     cdef const capi.fi_cpu_info_t *ci = capi.fi_cpu_info()
+ *     return {"vendor": ci.vendor.decode(errors="replace"), "model_name": ci.brand.decode(errors="replace"),
+ *             "family": ci.family, "model": ci.model, "avx2_fma": bool(ci.has_avx2_fma),             # <<<<<<<<<<<<<<
+ *             "avx512": bool(ci.has_avx512), "l1d_bytes": ci.l1d, "l2_bytes": ci.l2, "l3_bytes": ci.l3,
+ *             "l3_shared_by": ci.l3_sharing, "cache_source": ci.cache_source.decode(),
+*/
+  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_ci->family); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 40, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_family, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_ci->model); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 40, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_model, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyBool_FromLong((!(!(__pyx_v_ci->has_avx2_fma != 0)))); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 40, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_avx2_fma, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "fastinit/_core/cpu.pxi":41
+ *     return {"vendor": ci.vendor.decode(errors="replace"), "model_name": ci.brand.decode(errors="replace"),
+ *             "family": ci.family, "model": ci.model, "avx2_fma": bool(ci.has_avx2_fma),
+ *             "avx512": bool(ci.has_avx512), "l1d_bytes": ci.l1d, "l2_bytes": ci.l2, "l3_bytes": ci.l3,             # <<<<<<<<<<<<<<
+ *             "l3_shared_by": ci.l3_sharing, "cache_source": ci.cache_source.decode(),
+ *             "fma256_gflops": ci.fma256_gflops, "fma512_gflops": ci.fma512_gflops,
+*/
+  __pyx_t_2 = __Pyx_PyBool_FromLong((!(!(__pyx_v_ci->has_avx512 != 0)))); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 41, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_avx512, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyLong_From_PY_LONG_LONG(__pyx_v_ci->l1d); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 41, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_l1d_bytes, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyLong_From_PY_LONG_LONG(__pyx_v_ci->l2); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 41, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_l2_bytes, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyLong_From_PY_LONG_LONG(__pyx_v_ci->l3); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 41, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_l3_bytes, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "fastinit/_core/cpu.pxi":42
+ *             "family": ci.family, "model": ci.model, "avx2_fma": bool(ci.has_avx2_fma),
+ *             "avx512": bool(ci.has_avx512), "l1d_bytes": ci.l1d, "l2_bytes": ci.l2, "l3_bytes": ci.l3,
+ *             "l3_shared_by": ci.l3_sharing, "cache_source": ci.cache_source.decode(),             # <<<<<<<<<<<<<<
+ *             "fma256_gflops": ci.fma256_gflops, "fma512_gflops": ci.fma512_gflops,
+ *             "fma512_full_rate": ci.fma512_full_rate, "parallel_overhead_us": ci.parallel_overhead_us,
+*/
+  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_ci->l3_sharing); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 42, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_l3_shared_by, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  __pyx_t_7 = __pyx_v_ci->cache_source;
+  __pyx_t_8 = __Pyx_ssize_strlen(__pyx_t_7); if (unlikely(__pyx_t_8 == ((Py_ssize_t)-1))) __PYX_ERR(3, 42, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_decode_c_string(__pyx_t_7, 0, __pyx_t_8, NULL, NULL, NULL); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 42, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_2)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_2))) __PYX_ERR(3, 42, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_cache_source, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "fastinit/_core/cpu.pxi":43
+ *             "avx512": bool(ci.has_avx512), "l1d_bytes": ci.l1d, "l2_bytes": ci.l2, "l3_bytes": ci.l3,
+ *             "l3_shared_by": ci.l3_sharing, "cache_source": ci.cache_source.decode(),
+ *             "fma256_gflops": ci.fma256_gflops, "fma512_gflops": ci.fma512_gflops,             # <<<<<<<<<<<<<<
+ *             "fma512_full_rate": ci.fma512_full_rate, "parallel_overhead_us": ci.parallel_overhead_us,
+ *             "parallel_threads": ci.parallel_threads,
+*/
+  __pyx_t_2 = PyFloat_FromDouble(__pyx_v_ci->fma256_gflops); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 43, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_fma256_gflops, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = PyFloat_FromDouble(__pyx_v_ci->fma512_gflops); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 43, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_fma512_gflops, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "fastinit/_core/cpu.pxi":44
+ *             "l3_shared_by": ci.l3_sharing, "cache_source": ci.cache_source.decode(),
+ *             "fma256_gflops": ci.fma256_gflops, "fma512_gflops": ci.fma512_gflops,
+ *             "fma512_full_rate": ci.fma512_full_rate, "parallel_overhead_us": ci.parallel_overhead_us,             # <<<<<<<<<<<<<<
+ *             "parallel_threads": ci.parallel_threads,
+ *             "kernel": capi.fi_kernel_name(capi.fi_kernel_set()).decode(), "forced": bool(capi.fi_kernel_forced()),
+*/
+  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_ci->fma512_full_rate); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 44, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_fma512_full_rate, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = PyFloat_FromDouble(__pyx_v_ci->parallel_overhead_us); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 44, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_parallel_overhead_us, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "fastinit/_core/cpu.pxi":45
+ *             "fma256_gflops": ci.fma256_gflops, "fma512_gflops": ci.fma512_gflops,
+ *             "fma512_full_rate": ci.fma512_full_rate, "parallel_overhead_us": ci.parallel_overhead_us,
+ *             "parallel_threads": ci.parallel_threads,             # <<<<<<<<<<<<<<
+ *             "kernel": capi.fi_kernel_name(capi.fi_kernel_set()).decode(), "forced": bool(capi.fi_kernel_forced()),
+ *             "openmp": bool(capi.fi_openmp_enabled()), "compiler_flags": capi.fi_build_flags().decode()}
+*/
+  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_ci->parallel_threads); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 45, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_parallel_threads, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "fastinit/_core/cpu.pxi":46
+ *             "fma512_full_rate": ci.fma512_full_rate, "parallel_overhead_us": ci.parallel_overhead_us,
+ *             "parallel_threads": ci.parallel_threads,
+ *             "kernel": capi.fi_kernel_name(capi.fi_kernel_set()).decode(), "forced": bool(capi.fi_kernel_forced()),             # <<<<<<<<<<<<<<
+ *             "openmp": bool(capi.fi_openmp_enabled()), "compiler_flags": capi.fi_build_flags().decode()}
  * 
 */
-    __pyx_t_4 = __Pyx_PyBytes_AsString(__pyx_v_b); if (unlikely((!__pyx_t_4) && PyErr_Occurred())) __PYX_ERR(4, 29, __pyx_L1_error)
-    __pyx_v_rc = fi_act_select(__pyx_t_4);
 
+  __pyx_t_9 = fi_kernel_name(fi_kernel_set());
+  __pyx_t_8 = __Pyx_ssize_strlen(__pyx_t_9); if (unlikely(__pyx_t_8 == ((Py_ssize_t)-1))) __PYX_ERR(3, 46, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_decode_c_string(__pyx_t_9, 0, __pyx_t_8, NULL, NULL, NULL); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
 
-    /* "fastinit/_core/gemm.pxi":28
- *     cdef bytes b = name.encode()
- *     cdef int rc = capi.fi_gemm_select(b)
- *     if rc == 0:             # <<<<<<<<<<<<<<
- *         rc = capi.fi_act_select(b)
- *     return rc
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_2)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_2))) __PYX_ERR(3, 46, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_kernel, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyBool_FromLong((!(!(fi_kernel_forced() != 0)))); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forced, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  /* "fastinit/_core/cpu.pxi":47
+ *             "parallel_threads": ci.parallel_threads,
+ *             "kernel": capi.fi_kernel_name(capi.fi_kernel_set()).decode(), "forced": bool(capi.fi_kernel_forced()),
+ *             "openmp": bool(capi.fi_openmp_enabled()), "compiler_flags": capi.fi_build_flags().decode()}             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
+  __pyx_t_2 = __Pyx_PyBool_FromLong((!(!(fi_openmp_enabled() != 0)))); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 47, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_openmp, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+  __pyx_t_10 = fi_build_flags();
+  __pyx_t_8 = __Pyx_ssize_strlen(__pyx_t_10); if (unlikely(__pyx_t_8 == ((Py_ssize_t)-1))) __PYX_ERR(3, 47, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_decode_c_string(__pyx_t_10, 0, __pyx_t_8, NULL, NULL, NULL); if (unlikely(!__pyx_t_2)) __PYX_ERR(3, 47, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_2)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_2))) __PYX_ERR(3, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_compiler_flags, __pyx_t_2) < (0)) __PYX_ERR(3, 39, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_1;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "fastinit/_core/cpu.pxi":36
+ * 
+ * 
+ * def cpu_info():             # <<<<<<<<<<<<<<
+ *     """What fi_cpu detected and measured, and which set runs and why."""
+ *     cdef const capi.fi_cpu_info_t *ci = capi.fi_cpu_info()
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_2);
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_XDECREF(__pyx_t_4);
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_AddTraceback("fastinit._core._ext.cpu_info", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "fastinit/_core/cpu.pxi":50
+ * 
+ * 
+ * def parallel_min_flops(int nt):             # <<<<<<<<<<<<<<
+ *     """The fewest flops a product needs to run on nt > 1 threads (measured at import)."""
+ *     return capi.fi_parallel_min_flops(nt)
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_11parallel_min_flops(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_10parallel_min_flops, "The fewest flops a product needs to run on nt > 1 threads (measured at import).");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_11parallel_min_flops = {"parallel_min_flops", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_11parallel_min_flops, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_10parallel_min_flops};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_11parallel_min_flops(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  int __pyx_v_nt;
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[1] = {0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("parallel_min_flops (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_nt,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(3, 50, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 50, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "parallel_min_flops", 0) < (0)) __PYX_ERR(3, 50, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("parallel_min_flops", 1, 1, 1, i); __PYX_ERR(3, 50, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 1)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 50, __pyx_L3_error)
+    }
+    __pyx_v_nt = __Pyx_PyLong_As_int(values[0]); if (unlikely((__pyx_v_nt == (int)-1) && PyErr_Occurred())) __PYX_ERR(3, 50, __pyx_L3_error)
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("parallel_min_flops", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 50, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("fastinit._core._ext.parallel_min_flops", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_10parallel_min_flops(__pyx_self, __pyx_v_nt);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
   }
 
-  /* "fastinit/_core/gemm.pxi":30
- *     if rc == 0:
- *         rc = capi.fi_act_select(b)
- *     return rc             # <<<<<<<<<<<<<<
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10parallel_min_flops(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_nt) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("parallel_min_flops", 0);
+
+  /* "fastinit/_core/cpu.pxi":52
+ * def parallel_min_flops(int nt):
+ *     """The fewest flops a product needs to run on nt > 1 threads (measured at import)."""
+ *     return capi.fi_parallel_min_flops(nt)             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_rc); if (unlikely(!__pyx_t_1)) __PYX_ERR(4, 30, __pyx_L1_error)
+  __pyx_t_1 = PyFloat_FromDouble(fi_parallel_min_flops(__pyx_v_nt)); if (unlikely(!__pyx_t_1)) __PYX_ERR(3, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -25811,28 +26159,272 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_8select_kernel(CYTHON_UNUSED Py
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "fastinit/_core/gemm.pxi":23
+  /* "fastinit/_core/cpu.pxi":50
  * 
  * 
- * def select_kernel(str name):             # <<<<<<<<<<<<<<
- *     """Switch every kernel family to the set `name` ("auto", "ref", "avx2", "avx512", "neon");
- *     0 on success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe."""
+ * def parallel_min_flops(int nt):             # <<<<<<<<<<<<<<
+ *     """The fewest flops a product needs to run on nt > 1 threads (measured at import)."""
+ *     return capi.fi_parallel_min_flops(nt)
 */
 
   /* function exit code */
   __pyx_L1_error:;
   __Pyx_XDECREF(__pyx_t_1);
-  __Pyx_AddTraceback("fastinit._core._ext.select_kernel", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_AddTraceback("fastinit._core._ext.parallel_min_flops", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
-  __Pyx_XDECREF(__pyx_v_b);
-
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
-/* "fastinit/_core/gemm.pxi":33
+/* "fastinit/_core/cpu.pxi":55
+ * 
+ * 
+ * def set_parallel_min_flops(double flops):             # <<<<<<<<<<<<<<
+ *     """Test hook: thread every product of at least `flops` flops (< 0: the measured rule again)."""
+ *     capi.fi_set_parallel_min_flops(flops)
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_13set_parallel_min_flops(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_12set_parallel_min_flops, "Test hook: thread every product of at least `flops` flops (< 0: the measured rule again).");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_13set_parallel_min_flops = {"set_parallel_min_flops", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_13set_parallel_min_flops, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_12set_parallel_min_flops};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_13set_parallel_min_flops(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  double __pyx_v_flops;
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[1] = {0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("set_parallel_min_flops (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_flops,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(3, 55, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 55, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "set_parallel_min_flops", 0) < (0)) __PYX_ERR(3, 55, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("set_parallel_min_flops", 1, 1, 1, i); __PYX_ERR(3, 55, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 1)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 55, __pyx_L3_error)
+    }
+    __pyx_v_flops = __Pyx_PyFloat_AsDouble(values[0]); if (unlikely((__pyx_v_flops == (double)-1) && PyErr_Occurred())) __PYX_ERR(3, 55, __pyx_L3_error)
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("set_parallel_min_flops", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 55, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("fastinit._core._ext.set_parallel_min_flops", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_12set_parallel_min_flops(__pyx_self, __pyx_v_flops);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12set_parallel_min_flops(CYTHON_UNUSED PyObject *__pyx_self, double __pyx_v_flops) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("set_parallel_min_flops", 0);
+
+  /* "fastinit/_core/cpu.pxi":57
+ * def set_parallel_min_flops(double flops):
+ *     """Test hook: thread every product of at least `flops` flops (< 0: the measured rule again)."""
+ *     capi.fi_set_parallel_min_flops(flops)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  fi_set_parallel_min_flops(__pyx_v_flops);
+
+  /* "fastinit/_core/cpu.pxi":55
+ * 
+ * 
+ * def set_parallel_min_flops(double flops):             # <<<<<<<<<<<<<<
+ *     """Test hook: thread every product of at least `flops` flops (< 0: the measured rule again)."""
+ *     capi.fi_set_parallel_min_flops(flops)
+*/
+
+  /* function exit code */
+  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "fastinit/_core/cpu.pxi":60
+ * 
+ * 
+ * def gemm_assume_fma512(int full_rate):             # <<<<<<<<<<<<<<
+ *     """Test hook: choose GEMM sets as if 512-bit FMAs ran at full rate (1), half rate (0), or as
+ *     measured (-1)."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_15gemm_assume_fma512(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_14gemm_assume_fma512, "Test hook: choose GEMM sets as if 512-bit FMAs ran at full rate (1), half rate (0), or as\n    measured (-1).");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_15gemm_assume_fma512 = {"gemm_assume_fma512", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_15gemm_assume_fma512, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_14gemm_assume_fma512};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_15gemm_assume_fma512(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  int __pyx_v_full_rate;
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[1] = {0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("gemm_assume_fma512 (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_full_rate,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(3, 60, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 60, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gemm_assume_fma512", 0) < (0)) __PYX_ERR(3, 60, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gemm_assume_fma512", 1, 1, 1, i); __PYX_ERR(3, 60, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 1)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(3, 60, __pyx_L3_error)
+    }
+    __pyx_v_full_rate = __Pyx_PyLong_As_int(values[0]); if (unlikely((__pyx_v_full_rate == (int)-1) && PyErr_Occurred())) __PYX_ERR(3, 60, __pyx_L3_error)
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("gemm_assume_fma512", 1, 1, 1, __pyx_nargs); __PYX_ERR(3, 60, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("fastinit._core._ext.gemm_assume_fma512", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_14gemm_assume_fma512(__pyx_self, __pyx_v_full_rate);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_14gemm_assume_fma512(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_full_rate) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("gemm_assume_fma512", 0);
+
+  /* "fastinit/_core/cpu.pxi":63
+ *     """Test hook: choose GEMM sets as if 512-bit FMAs ran at full rate (1), half rate (0), or as
+ *     measured (-1)."""
+ *     capi.fi_gemm_assume_fma512(full_rate)             # <<<<<<<<<<<<<<
+*/
+  fi_gemm_assume_fma512(__pyx_v_full_rate);
+
+  /* "fastinit/_core/cpu.pxi":60
+ * 
+ * 
+ * def gemm_assume_fma512(int full_rate):             # <<<<<<<<<<<<<<
+ *     """Test hook: choose GEMM sets as if 512-bit FMAs ran at full rate (1), half rate (0), or as
+ *     measured (-1)."""
+*/
+
+  /* function exit code */
+  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "fastinit/_core/gemm.pxi":12
  * 
  * 
  * def gemm_info():             # <<<<<<<<<<<<<<
@@ -25841,23 +26433,23 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_8select_kernel(CYTHON_UNUSED Py
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_11gemm_info(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_10gemm_info, "The GEMM kernels in use: names, tiles, blocking and the small path (see fi_gemm_info_t).");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_11gemm_info = {"gemm_info", (PyCFunction)__pyx_pw_8fastinit_5_core_4_ext_11gemm_info, METH_NOARGS, __pyx_doc_8fastinit_5_core_4_ext_10gemm_info};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_11gemm_info(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_17gemm_info(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_16gemm_info, "The GEMM kernels in use: names, tiles, blocking and the small path (see fi_gemm_info_t).");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_17gemm_info = {"gemm_info", (PyCFunction)__pyx_pw_8fastinit_5_core_4_ext_17gemm_info, METH_NOARGS, __pyx_doc_8fastinit_5_core_4_ext_16gemm_info};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_17gemm_info(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused) {
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
   PyObject *__pyx_r = 0;
   __Pyx_RefNannyDeclarations
   __Pyx_RefNannySetupContext("gemm_info (wrapper)", 0);
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_10gemm_info(__pyx_self);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_16gemm_info(__pyx_self);
 
   /* function exit code */
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10gemm_info(CYTHON_UNUSED PyObject *__pyx_self) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_16gemm_info(CYTHON_UNUSED PyObject *__pyx_self) {
   fi_gemm_info_t __pyx_v_i;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
@@ -25872,12 +26464,16 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10gemm_info(CYTHON_UNUSED PyObj
   int __pyx_t_9;
   PyObject *__pyx_t_10 = NULL;
   char const *__pyx_t_11;
+  char const *__pyx_t_12;
+  char const *__pyx_t_13;
+  char const *__pyx_t_14;
+  char const *__pyx_t_15;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("gemm_info", 0);
 
-  /* "fastinit/_core/gemm.pxi":36
+  /* "fastinit/_core/gemm.pxi":15
  *     """The GEMM kernels in use: names, tiles, blocking and the small path (see fi_gemm_info_t)."""
  *     cdef capi.fi_gemm_info_t i
  *     capi.fi_gemm_get_info(&i)             # <<<<<<<<<<<<<<
@@ -25886,46 +26482,46 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10gemm_info(CYTHON_UNUSED PyObj
 */
   fi_gemm_get_info((&__pyx_v_i));
 
-  /* "fastinit/_core/gemm.pxi":38
+  /* "fastinit/_core/gemm.pxi":17
  *     capi.fi_gemm_get_info(&i)
  *     return {
  *         "kernel": i.name.decode(),             # <<<<<<<<<<<<<<
  *         "float32": {"micro_kernel": i.s_ukr.decode(), "tile": f"{i.s_mr}x{i.s_nr}",
  *                     "mc": i.s_mc, "kc": i.s_kc, "nc": i.s_nc},
 */
-  __pyx_t_1 = __Pyx_PyDict_NewPresized(4); if (unlikely(!__pyx_t_1)) __PYX_ERR(4, 38, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_1)) __PYX_ERR(4, 17, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
 
   __pyx_t_2 = __pyx_v_i.name;
-  __pyx_t_3 = __Pyx_ssize_strlen(__pyx_t_2); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(4, 38, __pyx_L1_error)
-  __pyx_t_4 = __Pyx_decode_c_string(__pyx_t_2, 0, __pyx_t_3, NULL, NULL, NULL); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 38, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_ssize_strlen(__pyx_t_2); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(4, 17, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_decode_c_string(__pyx_t_2, 0, __pyx_t_3, NULL, NULL, NULL); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 17, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
 
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_4)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(4, 38, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_kernel, __pyx_t_4) < (0)) __PYX_ERR(4, 38, __pyx_L1_error)
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_4)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_4))) __PYX_ERR(4, 17, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_kernel, __pyx_t_4) < (0)) __PYX_ERR(4, 17, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "fastinit/_core/gemm.pxi":39
+  /* "fastinit/_core/gemm.pxi":18
  *     return {
  *         "kernel": i.name.decode(),
  *         "float32": {"micro_kernel": i.s_ukr.decode(), "tile": f"{i.s_mr}x{i.s_nr}",             # <<<<<<<<<<<<<<
  *                     "mc": i.s_mc, "kc": i.s_kc, "nc": i.s_nc},
  *         "float64": {"micro_kernel": i.d_ukr.decode(), "tile": f"{i.d_mr}x{i.d_nr}",
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 39, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
 
   __pyx_t_5 = __pyx_v_i.s_ukr;
-  __pyx_t_3 = __Pyx_ssize_strlen(__pyx_t_5); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(4, 39, __pyx_L1_error)
-  __pyx_t_6 = __Pyx_decode_c_string(__pyx_t_5, 0, __pyx_t_3, NULL, NULL, NULL); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 39, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_ssize_strlen(__pyx_t_5); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(4, 18, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_decode_c_string(__pyx_t_5, 0, __pyx_t_3, NULL, NULL, NULL); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
 
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_6)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(4, 39, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_micro_kernel, __pyx_t_6) < (0)) __PYX_ERR(4, 39, __pyx_L1_error)
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_6)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(4, 18, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_micro_kernel, __pyx_t_6) < (0)) __PYX_ERR(4, 18, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-  __pyx_t_6 = __Pyx_PyUnicode_From_int(__pyx_v_i.s_mr, 0, ' ', 'd'); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 39, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyUnicode_From_int(__pyx_v_i.s_mr, 0, ' ', 'd'); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_7 = __Pyx_PyUnicode_From_int(__pyx_v_i.s_nr, 0, ' ', 'd'); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 39, __pyx_L1_error)
+  __pyx_t_7 = __Pyx_PyUnicode_From_int(__pyx_v_i.s_nr, 0, ' ', 'd'); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_7);
   __pyx_t_8[0] = __pyx_t_6;
   __pyx_t_8[1] = __pyx_mstate_global->__pyx_n_u_x;
@@ -25936,56 +26532,56 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10gemm_info(CYTHON_UNUSED PyObj
   #endif
   __pyx_t_9 = 0;
   __pyx_t_10 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_3, __pyx_t_9);
-  if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 39, __pyx_L1_error)
+  if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
   __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_tile, __pyx_t_10) < (0)) __PYX_ERR(4, 39, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_tile, __pyx_t_10) < (0)) __PYX_ERR(4, 18, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
 
-  /* "fastinit/_core/gemm.pxi":40
+  /* "fastinit/_core/gemm.pxi":19
  *         "kernel": i.name.decode(),
  *         "float32": {"micro_kernel": i.s_ukr.decode(), "tile": f"{i.s_mr}x{i.s_nr}",
  *                     "mc": i.s_mc, "kc": i.s_kc, "nc": i.s_nc},             # <<<<<<<<<<<<<<
  *         "float64": {"micro_kernel": i.d_ukr.decode(), "tile": f"{i.d_mr}x{i.d_nr}",
  *                     "mc": i.d_mc, "kc": i.d_kc, "nc": i.d_nc},
 */
-  __pyx_t_10 = __Pyx_PyLong_From_int64_t(__pyx_v_i.s_mc); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 40, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyLong_From_int64_t(__pyx_v_i.s_mc); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 19, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mc, __pyx_t_10) < (0)) __PYX_ERR(4, 39, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mc, __pyx_t_10) < (0)) __PYX_ERR(4, 18, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __Pyx_PyLong_From_int64_t(__pyx_v_i.s_kc); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 40, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyLong_From_int64_t(__pyx_v_i.s_kc); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 19, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_kc, __pyx_t_10) < (0)) __PYX_ERR(4, 39, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_kc, __pyx_t_10) < (0)) __PYX_ERR(4, 18, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __Pyx_PyLong_From_int64_t(__pyx_v_i.s_nc); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 40, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyLong_From_int64_t(__pyx_v_i.s_nc); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 19, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_nc, __pyx_t_10) < (0)) __PYX_ERR(4, 39, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_nc, __pyx_t_10) < (0)) __PYX_ERR(4, 18, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_float32, __pyx_t_4) < (0)) __PYX_ERR(4, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_float32, __pyx_t_4) < (0)) __PYX_ERR(4, 17, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "fastinit/_core/gemm.pxi":41
+  /* "fastinit/_core/gemm.pxi":20
  *         "float32": {"micro_kernel": i.s_ukr.decode(), "tile": f"{i.s_mr}x{i.s_nr}",
  *                     "mc": i.s_mc, "kc": i.s_kc, "nc": i.s_nc},
  *         "float64": {"micro_kernel": i.d_ukr.decode(), "tile": f"{i.d_mr}x{i.d_nr}",             # <<<<<<<<<<<<<<
  *                     "mc": i.d_mc, "kc": i.d_kc, "nc": i.d_nc},
  *         "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes},
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 41, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(5); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
 
   __pyx_t_11 = __pyx_v_i.d_ukr;
-  __pyx_t_3 = __Pyx_ssize_strlen(__pyx_t_11); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(4, 41, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_decode_c_string(__pyx_t_11, 0, __pyx_t_3, NULL, NULL, NULL); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 41, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_ssize_strlen(__pyx_t_11); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(4, 20, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_decode_c_string(__pyx_t_11, 0, __pyx_t_3, NULL, NULL, NULL); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
 
-  if (!(likely(PyUnicode_CheckExact(__pyx_t_10)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_10))) __PYX_ERR(4, 41, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_micro_kernel, __pyx_t_10) < (0)) __PYX_ERR(4, 41, __pyx_L1_error)
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_10)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_10))) __PYX_ERR(4, 20, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_micro_kernel, __pyx_t_10) < (0)) __PYX_ERR(4, 20, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __Pyx_PyUnicode_From_int(__pyx_v_i.d_mr, 0, ' ', 'd'); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 41, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyUnicode_From_int(__pyx_v_i.d_mr, 0, ' ', 'd'); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_7 = __Pyx_PyUnicode_From_int(__pyx_v_i.d_nr, 0, ' ', 'd'); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 41, __pyx_L1_error)
+  __pyx_t_7 = __Pyx_PyUnicode_From_int(__pyx_v_i.d_nr, 0, ' ', 'd'); if (unlikely(!__pyx_t_7)) __PYX_ERR(4, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_7);
   __pyx_t_8[0] = __pyx_t_10;
   __pyx_t_8[1] = __pyx_mstate_global->__pyx_n_u_x;
@@ -25996,53 +26592,109 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10gemm_info(CYTHON_UNUSED PyObj
   #endif
   __pyx_t_9 = 0;
   __pyx_t_6 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_3, __pyx_t_9);
-  if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 41, __pyx_L1_error)
+  if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
   __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_tile, __pyx_t_6) < (0)) __PYX_ERR(4, 41, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_tile, __pyx_t_6) < (0)) __PYX_ERR(4, 20, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
 
-  /* "fastinit/_core/gemm.pxi":42
+  /* "fastinit/_core/gemm.pxi":21
  *                     "mc": i.s_mc, "kc": i.s_kc, "nc": i.s_nc},
  *         "float64": {"micro_kernel": i.d_ukr.decode(), "tile": f"{i.d_mr}x{i.d_nr}",
  *                     "mc": i.d_mc, "kc": i.d_kc, "nc": i.d_nc},             # <<<<<<<<<<<<<<
  *         "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes},
- *     }
+ *         "gemm_choice": {"blocked_path_set": i.blocked_set.decode(), "narrow_set": i.narrow_set.decode(),
 */
-  __pyx_t_6 = __Pyx_PyLong_From_int64_t(__pyx_v_i.d_mc); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 42, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyLong_From_int64_t(__pyx_v_i.d_mc); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 21, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mc, __pyx_t_6) < (0)) __PYX_ERR(4, 41, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mc, __pyx_t_6) < (0)) __PYX_ERR(4, 20, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-  __pyx_t_6 = __Pyx_PyLong_From_int64_t(__pyx_v_i.d_kc); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 42, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyLong_From_int64_t(__pyx_v_i.d_kc); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 21, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_kc, __pyx_t_6) < (0)) __PYX_ERR(4, 41, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_kc, __pyx_t_6) < (0)) __PYX_ERR(4, 20, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-  __pyx_t_6 = __Pyx_PyLong_From_int64_t(__pyx_v_i.d_nc); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 42, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyLong_From_int64_t(__pyx_v_i.d_nc); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 21, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_nc, __pyx_t_6) < (0)) __PYX_ERR(4, 41, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_nc, __pyx_t_6) < (0)) __PYX_ERR(4, 20, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_float64, __pyx_t_4) < (0)) __PYX_ERR(4, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_float64, __pyx_t_4) < (0)) __PYX_ERR(4, 17, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "fastinit/_core/gemm.pxi":43
+  /* "fastinit/_core/gemm.pxi":22
  *         "float64": {"micro_kernel": i.d_ukr.decode(), "tile": f"{i.d_mr}x{i.d_nr}",
  *                     "mc": i.d_mc, "kc": i.d_kc, "nc": i.d_nc},
  *         "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes},             # <<<<<<<<<<<<<<
+ *         "gemm_choice": {"blocked_path_set": i.blocked_set.decode(), "narrow_set": i.narrow_set.decode(),
+ *                         "blocking": i.blocking_reason.decode(), "large_products": i.large_reason.decode()},
+*/
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 22, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_6 = __Pyx_PyLong_From_int64_t(__pyx_v_i.small_mnk); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 22, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_max_mnk, __pyx_t_6) < (0)) __PYX_ERR(4, 22, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+  __pyx_t_6 = __Pyx_PyLong_From_int64_t(__pyx_v_i.small_ldb_bytes); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 22, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_b_in_place_below_bytes, __pyx_t_6) < (0)) __PYX_ERR(4, 22, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_small_path, __pyx_t_4) < (0)) __PYX_ERR(4, 17, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "fastinit/_core/gemm.pxi":23
+ *                     "mc": i.d_mc, "kc": i.d_kc, "nc": i.d_nc},
+ *         "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes},
+ *         "gemm_choice": {"blocked_path_set": i.blocked_set.decode(), "narrow_set": i.narrow_set.decode(),             # <<<<<<<<<<<<<<
+ *                         "blocking": i.blocking_reason.decode(), "large_products": i.large_reason.decode()},
+ *     }
+*/
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(4); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+
+  __pyx_t_12 = __pyx_v_i.blocked_set;
+  __pyx_t_3 = __Pyx_ssize_strlen(__pyx_t_12); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(4, 23, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_decode_c_string(__pyx_t_12, 0, __pyx_t_3, NULL, NULL, NULL); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_6)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(4, 23, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_blocked_path_set, __pyx_t_6) < (0)) __PYX_ERR(4, 23, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+
+  __pyx_t_13 = __pyx_v_i.narrow_set;
+  __pyx_t_3 = __Pyx_ssize_strlen(__pyx_t_13); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(4, 23, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_decode_c_string(__pyx_t_13, 0, __pyx_t_3, NULL, NULL, NULL); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_6)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(4, 23, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_narrow_set, __pyx_t_6) < (0)) __PYX_ERR(4, 23, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+
+  /* "fastinit/_core/gemm.pxi":24
+ *         "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes},
+ *         "gemm_choice": {"blocked_path_set": i.blocked_set.decode(), "narrow_set": i.narrow_set.decode(),
+ *                         "blocking": i.blocking_reason.decode(), "large_products": i.large_reason.decode()},             # <<<<<<<<<<<<<<
  *     }
  * 
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(4, 43, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_6 = __Pyx_PyLong_From_int64_t(__pyx_v_i.small_mnk); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 43, __pyx_L1_error)
+
+  __pyx_t_14 = __pyx_v_i.blocking_reason;
+  __pyx_t_3 = __Pyx_ssize_strlen(__pyx_t_14); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(4, 24, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_decode_c_string(__pyx_t_14, 0, __pyx_t_3, NULL, NULL, NULL); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_max_mnk, __pyx_t_6) < (0)) __PYX_ERR(4, 43, __pyx_L1_error)
+
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_6)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(4, 24, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_blocking, __pyx_t_6) < (0)) __PYX_ERR(4, 23, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-  __pyx_t_6 = __Pyx_PyLong_From_int64_t(__pyx_v_i.small_ldb_bytes); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 43, __pyx_L1_error)
+
+  __pyx_t_15 = __pyx_v_i.large_reason;
+  __pyx_t_3 = __Pyx_ssize_strlen(__pyx_t_15); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1))) __PYX_ERR(4, 24, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_decode_c_string(__pyx_t_15, 0, __pyx_t_3, NULL, NULL, NULL); if (unlikely(!__pyx_t_6)) __PYX_ERR(4, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_b_in_place_below_bytes, __pyx_t_6) < (0)) __PYX_ERR(4, 43, __pyx_L1_error)
+
+  if (!(likely(PyUnicode_CheckExact(__pyx_t_6)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_6))) __PYX_ERR(4, 24, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_large_products, __pyx_t_6) < (0)) __PYX_ERR(4, 23, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_small_path, __pyx_t_4) < (0)) __PYX_ERR(4, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_gemm_choice, __pyx_t_4) < (0)) __PYX_ERR(4, 17, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   {
     PyObject *__pyx_temp;
@@ -26055,7 +26707,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10gemm_info(CYTHON_UNUSED PyObj
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "fastinit/_core/gemm.pxi":33
+  /* "fastinit/_core/gemm.pxi":12
  * 
  * 
  * def gemm_info():             # <<<<<<<<<<<<<<
@@ -26079,7 +26731,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10gemm_info(CYTHON_UNUSED PyObj
   return __pyx_r;
 }
 
-/* "fastinit/_core/gemm.pxi":47
+/* "fastinit/_core/gemm.pxi":28
  * 
  * 
  * def gemm(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, bint trans_a, bint trans_b, double alpha,             # <<<<<<<<<<<<<<
@@ -26088,16 +26740,16 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_10gemm_info(CYTHON_UNUSED PyObj
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_13gemm(PyObject *__pyx_self, 
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_19gemm(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_12gemm, "c = act(alpha * op(a) @ op(b) + beta * c + bias), in place. a, b, c: one float dtype,\n    2-D with contiguous rows (row stride = leading dimension), shapes that chain; bias of c\047s\n    dtype (m,) for BIAS_ROW or (n,) for BIAS_COL, else None.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_13gemm = {"gemm", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_13gemm, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_12gemm};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_13gemm(PyObject *__pyx_self, 
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_18gemm, "c = act(alpha * op(a) @ op(b) + beta * c + bias), in place. a, b, c: one float dtype,\n    2-D with contiguous rows (row stride = leading dimension), shapes that chain; bias of c\047s\n    dtype (m,) for BIAS_ROW or (n,) for BIAS_COL, else None.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_19gemm = {"gemm", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_19gemm, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_18gemm};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_19gemm(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
@@ -26137,102 +26789,102 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_a,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_c,&__pyx_mstate_global->__pyx_n_u_trans_a,&__pyx_mstate_global->__pyx_n_u_trans_b,&__pyx_mstate_global->__pyx_n_u_alpha,&__pyx_mstate_global->__pyx_n_u_beta,&__pyx_mstate_global->__pyx_n_u_bias,&__pyx_mstate_global->__pyx_n_u_bias_kind,&__pyx_mstate_global->__pyx_n_u_act,&__pyx_mstate_global->__pyx_n_u_act_param,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(4, 47, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(4, 28, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 11:
         values[10] = __Pyx_ArgRef_FASTCALL(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_FASTCALL(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 47, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gemm", 0) < (0)) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gemm", 0) < (0)) __PYX_ERR(4, 28, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 11; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gemm", 1, 11, 11, i); __PYX_ERR(4, 47, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gemm", 1, 11, 11, i); __PYX_ERR(4, 28, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 11)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(4, 28, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(4, 28, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(4, 28, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(4, 28, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(4, 28, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(4, 28, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(4, 28, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(4, 28, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(4, 28, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_FASTCALL(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(4, 28, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_FASTCALL(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(4, 47, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(4, 28, __pyx_L3_error)
     }
     __pyx_v_a = ((PyArrayObject *)values[0]);
     __pyx_v_b = ((PyArrayObject *)values[1]);
     __pyx_v_c = ((PyArrayObject *)values[2]);
-    __pyx_v_trans_a = __Pyx_PyObject_IsTrue(values[3]); if (unlikely((__pyx_v_trans_a == (int)-1) && PyErr_Occurred())) __PYX_ERR(4, 47, __pyx_L3_error)
-    __pyx_v_trans_b = __Pyx_PyObject_IsTrue(values[4]); if (unlikely((__pyx_v_trans_b == (int)-1) && PyErr_Occurred())) __PYX_ERR(4, 47, __pyx_L3_error)
-    __pyx_v_alpha = __Pyx_PyFloat_AsDouble(values[5]); if (unlikely((__pyx_v_alpha == (double)-1) && PyErr_Occurred())) __PYX_ERR(4, 47, __pyx_L3_error)
-    __pyx_v_beta = __Pyx_PyFloat_AsDouble(values[6]); if (unlikely((__pyx_v_beta == (double)-1) && PyErr_Occurred())) __PYX_ERR(4, 48, __pyx_L3_error)
+    __pyx_v_trans_a = __Pyx_PyObject_IsTrue(values[3]); if (unlikely((__pyx_v_trans_a == (int)-1) && PyErr_Occurred())) __PYX_ERR(4, 28, __pyx_L3_error)
+    __pyx_v_trans_b = __Pyx_PyObject_IsTrue(values[4]); if (unlikely((__pyx_v_trans_b == (int)-1) && PyErr_Occurred())) __PYX_ERR(4, 28, __pyx_L3_error)
+    __pyx_v_alpha = __Pyx_PyFloat_AsDouble(values[5]); if (unlikely((__pyx_v_alpha == (double)-1) && PyErr_Occurred())) __PYX_ERR(4, 28, __pyx_L3_error)
+    __pyx_v_beta = __Pyx_PyFloat_AsDouble(values[6]); if (unlikely((__pyx_v_beta == (double)-1) && PyErr_Occurred())) __PYX_ERR(4, 29, __pyx_L3_error)
     __pyx_v_bias = ((PyArrayObject *)values[7]);
-    __pyx_v_bias_kind = __Pyx_PyLong_As_int(values[8]); if (unlikely((__pyx_v_bias_kind == (int)-1) && PyErr_Occurred())) __PYX_ERR(4, 48, __pyx_L3_error)
-    __pyx_v_act = __Pyx_PyLong_As_int(values[9]); if (unlikely((__pyx_v_act == (int)-1) && PyErr_Occurred())) __PYX_ERR(4, 48, __pyx_L3_error)
-    __pyx_v_act_param = __Pyx_PyFloat_AsDouble(values[10]); if (unlikely((__pyx_v_act_param == (double)-1) && PyErr_Occurred())) __PYX_ERR(4, 48, __pyx_L3_error)
+    __pyx_v_bias_kind = __Pyx_PyLong_As_int(values[8]); if (unlikely((__pyx_v_bias_kind == (int)-1) && PyErr_Occurred())) __PYX_ERR(4, 29, __pyx_L3_error)
+    __pyx_v_act = __Pyx_PyLong_As_int(values[9]); if (unlikely((__pyx_v_act == (int)-1) && PyErr_Occurred())) __PYX_ERR(4, 29, __pyx_L3_error)
+    __pyx_v_act_param = __Pyx_PyFloat_AsDouble(values[10]); if (unlikely((__pyx_v_act_param == (double)-1) && PyErr_Occurred())) __PYX_ERR(4, 29, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("gemm", 1, 11, 11, __pyx_nargs); __PYX_ERR(4, 47, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("gemm", 1, 11, 11, __pyx_nargs); __PYX_ERR(4, 28, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -26243,11 +26895,11 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_a), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "a", 0))) __PYX_ERR(4, 47, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_b), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "b", 0))) __PYX_ERR(4, 47, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_c), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "c", 0))) __PYX_ERR(4, 47, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_bias), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "bias", 0))) __PYX_ERR(4, 48, __pyx_L1_error)
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_12gemm(__pyx_self, __pyx_v_a, __pyx_v_b, __pyx_v_c, __pyx_v_trans_a, __pyx_v_trans_b, __pyx_v_alpha, __pyx_v_beta, __pyx_v_bias, __pyx_v_bias_kind, __pyx_v_act, __pyx_v_act_param);
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_a), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "a", 0))) __PYX_ERR(4, 28, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_b), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "b", 0))) __PYX_ERR(4, 28, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_c), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "c", 0))) __PYX_ERR(4, 28, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_bias), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "bias", 0))) __PYX_ERR(4, 29, __pyx_L1_error)
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_18gemm(__pyx_self, __pyx_v_a, __pyx_v_b, __pyx_v_c, __pyx_v_trans_a, __pyx_v_trans_b, __pyx_v_alpha, __pyx_v_beta, __pyx_v_bias, __pyx_v_bias_kind, __pyx_v_act, __pyx_v_act_param);
 
   /* function exit code */
   goto __pyx_L0;
@@ -26273,7 +26925,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *__pyx_self, PyArrayObject *__pyx_v_a, PyArrayObject *__pyx_v_b, PyArrayObject *__pyx_v_c, int __pyx_v_trans_a, int __pyx_v_trans_b, double __pyx_v_alpha, double __pyx_v_beta, PyArrayObject *__pyx_v_bias, int __pyx_v_bias_kind, int __pyx_v_act, double __pyx_v_act_param) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_18gemm(CYTHON_UNUSED PyObject *__pyx_self, PyArrayObject *__pyx_v_a, PyArrayObject *__pyx_v_b, PyArrayObject *__pyx_v_c, int __pyx_v_trans_a, int __pyx_v_trans_b, double __pyx_v_alpha, double __pyx_v_beta, PyArrayObject *__pyx_v_bias, int __pyx_v_bias_kind, int __pyx_v_act, double __pyx_v_act_param) {
   fi_dim_t __pyx_v_m;
   fi_dim_t __pyx_v_n;
   fi_dim_t __pyx_v_k;
@@ -26297,7 +26949,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
   fi_dim_t __pyx_t_6;
   __Pyx_RefNannySetupContext("gemm", 0);
 
-  /* "fastinit/_core/gemm.pxi":52
+  /* "fastinit/_core/gemm.pxi":33
  *     2-D with contiguous rows (row stride = leading dimension), shapes that chain; bias of c's
  *     dtype (m,) for BIAS_ROW or (n,) for BIAS_COL, else None."""
  *     cdef fi_dim_t m = cnp.PyArray_DIMS(c)[0], n = cnp.PyArray_DIMS(c)[1]             # <<<<<<<<<<<<<<
@@ -26307,7 +26959,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
   __pyx_v_m = (PyArray_DIMS(__pyx_v_c)[0]);
   __pyx_v_n = (PyArray_DIMS(__pyx_v_c)[1]);
 
-  /* "fastinit/_core/gemm.pxi":53
+  /* "fastinit/_core/gemm.pxi":34
  *     dtype (m,) for BIAS_ROW or (n,) for BIAS_COL, else None."""
  *     cdef fi_dim_t m = cnp.PyArray_DIMS(c)[0], n = cnp.PyArray_DIMS(c)[1]
  *     cdef fi_dim_t k = cnp.PyArray_DIMS(a)[0] if trans_a else cnp.PyArray_DIMS(a)[1]             # <<<<<<<<<<<<<<
@@ -26323,7 +26975,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
   }
   __pyx_v_k = __pyx_t_1;
 
-  /* "fastinit/_core/gemm.pxi":54
+  /* "fastinit/_core/gemm.pxi":35
  *     cdef fi_dim_t m = cnp.PyArray_DIMS(c)[0], n = cnp.PyArray_DIMS(c)[1]
  *     cdef fi_dim_t k = cnp.PyArray_DIMS(a)[0] if trans_a else cnp.PyArray_DIMS(a)[1]
  *     cdef fi_dim_t isz = cnp.PyArray_ITEMSIZE(c)             # <<<<<<<<<<<<<<
@@ -26332,7 +26984,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
   __pyx_v_isz = PyArray_ITEMSIZE(__pyx_v_c);
 
-  /* "fastinit/_core/gemm.pxi":55
+  /* "fastinit/_core/gemm.pxi":36
  *     cdef fi_dim_t k = cnp.PyArray_DIMS(a)[0] if trans_a else cnp.PyArray_DIMS(a)[1]
  *     cdef fi_dim_t isz = cnp.PyArray_ITEMSIZE(c)
  *     if m == 0 or n == 0:             # <<<<<<<<<<<<<<
@@ -26358,7 +27010,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
   if (__pyx_t_2) {
 
 
-    /* "fastinit/_core/gemm.pxi":56
+    /* "fastinit/_core/gemm.pxi":37
  *     cdef fi_dim_t isz = cnp.PyArray_ITEMSIZE(c)
  *     if m == 0 or n == 0:
  *         return             # <<<<<<<<<<<<<<
@@ -26375,7 +27027,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
     }
     goto __pyx_L0;
 
-    /* "fastinit/_core/gemm.pxi":55
+    /* "fastinit/_core/gemm.pxi":36
  *     cdef fi_dim_t k = cnp.PyArray_DIMS(a)[0] if trans_a else cnp.PyArray_DIMS(a)[1]
  *     cdef fi_dim_t isz = cnp.PyArray_ITEMSIZE(c)
  *     if m == 0 or n == 0:             # <<<<<<<<<<<<<<
@@ -26384,7 +27036,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
   }
 
-  /* "fastinit/_core/gemm.pxi":58
+  /* "fastinit/_core/gemm.pxi":39
  *         return
  *     cdef capi.fi_epilogue_t ep
  *     ep.bias = cnp.PyArray_DATA(bias) if bias is not None else NULL             # <<<<<<<<<<<<<<
@@ -26402,7 +27054,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 
   __pyx_v_ep.bias = __pyx_t_4;
 
-  /* "fastinit/_core/gemm.pxi":59
+  /* "fastinit/_core/gemm.pxi":40
  *     cdef capi.fi_epilogue_t ep
  *     ep.bias = cnp.PyArray_DATA(bias) if bias is not None else NULL
  *     ep.bias_kind = <capi.fi_bias_kind_t>bias_kind             # <<<<<<<<<<<<<<
@@ -26411,7 +27063,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
   __pyx_v_ep.bias_kind = ((fi_bias_kind_t)__pyx_v_bias_kind);
 
-  /* "fastinit/_core/gemm.pxi":60
+  /* "fastinit/_core/gemm.pxi":41
  *     ep.bias = cnp.PyArray_DATA(bias) if bias is not None else NULL
  *     ep.bias_kind = <capi.fi_bias_kind_t>bias_kind
  *     ep.act = <capi.fi_act_t>act             # <<<<<<<<<<<<<<
@@ -26420,7 +27072,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
   __pyx_v_ep.act = ((fi_act_t)__pyx_v_act);
 
-  /* "fastinit/_core/gemm.pxi":61
+  /* "fastinit/_core/gemm.pxi":42
  *     ep.bias_kind = <capi.fi_bias_kind_t>bias_kind
  *     ep.act = <capi.fi_act_t>act
  *     ep.act_param = act_param             # <<<<<<<<<<<<<<
@@ -26429,7 +27081,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
   __pyx_v_ep.act_param = __pyx_v_act_param;
 
-  /* "fastinit/_core/gemm.pxi":62
+  /* "fastinit/_core/gemm.pxi":43
  *     ep.act = <capi.fi_act_t>act
  *     ep.act_param = act_param
  *     cdef const capi.fi_epilogue_t *pep = &ep if (bias_kind or act) else NULL             # <<<<<<<<<<<<<<
@@ -26462,7 +27114,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 
   __pyx_v_pep = __pyx_t_5;
 
-  /* "fastinit/_core/gemm.pxi":64
+  /* "fastinit/_core/gemm.pxi":45
  *     cdef const capi.fi_epilogue_t *pep = &ep if (bias_kind or act) else NULL
  *     # k == 0: a and b hold no elements and are never read.
  *     cdef void *pa = cnp.PyArray_DATA(a)             # <<<<<<<<<<<<<<
@@ -26471,7 +27123,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
   __pyx_v_pa = PyArray_DATA(__pyx_v_a);
 
-  /* "fastinit/_core/gemm.pxi":65
+  /* "fastinit/_core/gemm.pxi":46
  *     # k == 0: a and b hold no elements and are never read.
  *     cdef void *pa = cnp.PyArray_DATA(a)
  *     cdef void *pb = cnp.PyArray_DATA(b)             # <<<<<<<<<<<<<<
@@ -26480,7 +27132,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
   __pyx_v_pb = PyArray_DATA(__pyx_v_b);
 
-  /* "fastinit/_core/gemm.pxi":66
+  /* "fastinit/_core/gemm.pxi":47
  *     cdef void *pa = cnp.PyArray_DATA(a)
  *     cdef void *pb = cnp.PyArray_DATA(b)
  *     cdef void *pc = cnp.PyArray_DATA(c)             # <<<<<<<<<<<<<<
@@ -26489,7 +27141,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
   __pyx_v_pc = PyArray_DATA(__pyx_v_c);
 
-  /* "fastinit/_core/gemm.pxi":67
+  /* "fastinit/_core/gemm.pxi":48
  *     cdef void *pb = cnp.PyArray_DATA(b)
  *     cdef void *pc = cnp.PyArray_DATA(c)
  *     cdef fi_dim_t lda = cnp.PyArray_STRIDES(a)[0] // isz if k else 1             # <<<<<<<<<<<<<<
@@ -26508,7 +27160,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 
   __pyx_v_lda = __pyx_t_6;
 
-  /* "fastinit/_core/gemm.pxi":68
+  /* "fastinit/_core/gemm.pxi":49
  *     cdef void *pc = cnp.PyArray_DATA(c)
  *     cdef fi_dim_t lda = cnp.PyArray_STRIDES(a)[0] // isz if k else 1
  *     cdef fi_dim_t ldb = cnp.PyArray_STRIDES(b)[0] // isz if k else 1             # <<<<<<<<<<<<<<
@@ -26527,7 +27179,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 
   __pyx_v_ldb = __pyx_t_6;
 
-  /* "fastinit/_core/gemm.pxi":69
+  /* "fastinit/_core/gemm.pxi":50
  *     cdef fi_dim_t lda = cnp.PyArray_STRIDES(a)[0] // isz if k else 1
  *     cdef fi_dim_t ldb = cnp.PyArray_STRIDES(b)[0] // isz if k else 1
  *     cdef fi_dim_t ldc = cnp.PyArray_STRIDES(c)[0] // isz             # <<<<<<<<<<<<<<
@@ -26536,7 +27188,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
   __pyx_v_ldc = ((PyArray_STRIDES(__pyx_v_c)[0]) / __pyx_v_isz);
 
-  /* "fastinit/_core/gemm.pxi":70
+  /* "fastinit/_core/gemm.pxi":51
  *     cdef fi_dim_t ldb = cnp.PyArray_STRIDES(b)[0] // isz if k else 1
  *     cdef fi_dim_t ldc = cnp.PyArray_STRIDES(c)[0] // isz
  *     cdef bint f32 = cnp.PyArray_TYPE(c) == cnp.NPY_FLOAT32             # <<<<<<<<<<<<<<
@@ -26545,7 +27197,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
   __pyx_v_f32 = (PyArray_TYPE(__pyx_v_c) == NPY_FLOAT32);
 
-  /* "fastinit/_core/gemm.pxi":71
+  /* "fastinit/_core/gemm.pxi":52
  *     cdef fi_dim_t ldc = cnp.PyArray_STRIDES(c)[0] // isz
  *     cdef bint f32 = cnp.PyArray_TYPE(c) == cnp.NPY_FLOAT32
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -26558,7 +27210,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "fastinit/_core/gemm.pxi":72
+        /* "fastinit/_core/gemm.pxi":53
  *     cdef bint f32 = cnp.PyArray_TYPE(c) == cnp.NPY_FLOAT32
  *     with nogil:
  *         if f32:             # <<<<<<<<<<<<<<
@@ -26567,7 +27219,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
         if (__pyx_v_f32) {
 
-          /* "fastinit/_core/gemm.pxi":73
+          /* "fastinit/_core/gemm.pxi":54
  *     with nogil:
  *         if f32:
  *             capi.gemm[float](trans_a, trans_b, m, n, k, alpha, <const float *>pa, lda,             # <<<<<<<<<<<<<<
@@ -26576,7 +27228,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
           __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_gemm(__pyx_v_trans_a, __pyx_v_trans_b, __pyx_v_m, __pyx_v_n, __pyx_v_k, __pyx_v_alpha, ((float const *)__pyx_v_pa), __pyx_v_lda, ((float const *)__pyx_v_pb), __pyx_v_ldb, __pyx_v_beta, ((float *)__pyx_v_pc), __pyx_v_ldc, __pyx_v_pep);
 
-          /* "fastinit/_core/gemm.pxi":72
+          /* "fastinit/_core/gemm.pxi":53
  *     cdef bint f32 = cnp.PyArray_TYPE(c) == cnp.NPY_FLOAT32
  *     with nogil:
  *         if f32:             # <<<<<<<<<<<<<<
@@ -26586,7 +27238,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
           goto __pyx_L11;
         }
 
-        /* "fastinit/_core/gemm.pxi":76
+        /* "fastinit/_core/gemm.pxi":57
  *                              <const float *>pb, ldb, beta, <float *>pc, ldc, pep)
  *         else:
  *             capi.gemm[double](trans_a, trans_b, m, n, k, alpha, <const double *>pa, lda,             # <<<<<<<<<<<<<<
@@ -26594,7 +27246,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
         /*else*/ {
 
-          /* "fastinit/_core/gemm.pxi":77
+          /* "fastinit/_core/gemm.pxi":58
  *         else:
  *             capi.gemm[double](trans_a, trans_b, m, n, k, alpha, <const double *>pa, lda,
  *                               <const double *>pb, ldb, beta, <double *>pc, ldc, pep)             # <<<<<<<<<<<<<<
@@ -26604,7 +27256,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
         __pyx_L11:;
       }
 
-      /* "fastinit/_core/gemm.pxi":71
+      /* "fastinit/_core/gemm.pxi":52
  *     cdef fi_dim_t ldc = cnp.PyArray_STRIDES(c)[0] // isz
  *     cdef bint f32 = cnp.PyArray_TYPE(c) == cnp.NPY_FLOAT32
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -26621,7 +27273,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
       }
   }
 
-  /* "fastinit/_core/gemm.pxi":47
+  /* "fastinit/_core/gemm.pxi":28
  * 
  * 
  * def gemm(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, bint trans_a, bint trans_b, double alpha,             # <<<<<<<<<<<<<<
@@ -26659,16 +27311,16 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_12gemm(CYTHON_UNUSED PyObject *
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_15rng_block(PyObject *__pyx_self, 
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_21rng_block(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_14rng_block, "The four raw 32-bit words of one Philox4x32-10 block (for pinned-value tests).");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_15rng_block = {"rng_block", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_15rng_block, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_14rng_block};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_15rng_block(PyObject *__pyx_self, 
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_20rng_block, "The four raw 32-bit words of one Philox4x32-10 block (for pinned-value tests).");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_21rng_block = {"rng_block", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_21rng_block, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_20rng_block};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_21rng_block(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
@@ -26750,7 +27402,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_14rng_block(__pyx_self, __pyx_v_seed, __pyx_v_stream, __pyx_v_block);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_20rng_block(__pyx_self, __pyx_v_seed, __pyx_v_stream, __pyx_v_block);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -26763,7 +27415,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_14rng_block(CYTHON_UNUSED PyObject *__pyx_self, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, uint64_t __pyx_v_block) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_20rng_block(CYTHON_UNUSED PyObject *__pyx_self, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, uint64_t __pyx_v_block) {
   uint32_t __pyx_v_w[4];
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
@@ -26859,10 +27511,10 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_14rng_block(CYTHON_UNUSED PyObj
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_17rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_16rng_fill, "Fill `out` in place: kind 0 uniform [p0, p1), 1 normal (mean p0, std p1 > 0), 2 normal\n    truncated to [p2, p3] (p2 < p3). Element i depends only on (seed, stream, i).");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_17rng_fill = {"rng_fill", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_17rng_fill, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_16rng_fill};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_17rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_23rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_22rng_fill, "Fill `out` in place: kind 0 uniform [p0, p1), 1 normal (mean p0, std p1 > 0), 2 normal\n    truncated to [p2, p3] (p2 < p3). Element i depends only on (seed, stream, i).");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_23rng_fill = {"rng_fill", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_23rng_fill, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_22rng_fill};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_23rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   PyObject *__pyx_v_signatures = 0;
   PyObject *__pyx_v_args = 0;
   PyObject *__pyx_v_kwargs = 0;
@@ -26958,7 +27610,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_17rng_fill(PyObject *__pyx_self
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_16rng_fill(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_22rng_fill(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -26968,7 +27620,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_17rng_fill(PyObject *__pyx_self
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_16rng_fill(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_22rng_fill(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
   Py_ssize_t __pyx_v_arg_count;
   PyTypeObject *__pyx_v_ndarray = 0;
   PyObject *__pyx_v_arg = NULL;
@@ -27109,9 +27761,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_16rng_fill(CYTHON_UNUSED PyObje
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_43rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_43rng_fill = {"__pyx_fuse_0rng_fill", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_43rng_fill, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_16rng_fill};
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_43rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_49rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_49rng_fill = {"__pyx_fuse_0rng_fill", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_49rng_fill, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_22rng_fill};
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_49rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_out = { 0, 0, { 0 }, { 0 }, { 0 } };
   int __pyx_v_kind;
   uint64_t __pyx_v_seed;
@@ -27239,7 +27891,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_43rng_fill(PyObject
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_42rng_fill(__pyx_self, __pyx_v_out, __pyx_v_kind, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1, __pyx_v_p2, __pyx_v_p3);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_48rng_fill(__pyx_self, __pyx_v_out, __pyx_v_kind, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1, __pyx_v_p2, __pyx_v_p3);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -27257,7 +27909,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_43rng_fill(PyObject
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_42rng_fill(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_out, int __pyx_v_kind, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_48rng_fill(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_out, int __pyx_v_kind, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   int __pyx_t_1;
@@ -27356,9 +28008,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_42rng_fill(CYTHON_UNUSED PyObje
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_45rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_45rng_fill = {"__pyx_fuse_1rng_fill", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_45rng_fill, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_16rng_fill};
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_45rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_51rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_51rng_fill = {"__pyx_fuse_1rng_fill", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_51rng_fill, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_22rng_fill};
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_51rng_fill(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_out = { 0, 0, { 0 }, { 0 }, { 0 } };
   int __pyx_v_kind;
   uint64_t __pyx_v_seed;
@@ -27486,7 +28138,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_45rng_fill(PyObject
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_44rng_fill(__pyx_self, __pyx_v_out, __pyx_v_kind, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1, __pyx_v_p2, __pyx_v_p3);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_50rng_fill(__pyx_self, __pyx_v_out, __pyx_v_kind, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1, __pyx_v_p2, __pyx_v_p3);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -27504,7 +28156,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_45rng_fill(PyObject
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_44rng_fill(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_out, int __pyx_v_kind, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_50rng_fill(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_out, int __pyx_v_kind, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   int __pyx_t_1;
@@ -27611,10 +28263,10 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_44rng_fill(CYTHON_UNUSED PyObje
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_19tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_18tensor_stats, "mean, std, min, max, zero and saturated (outside [sat_lo, sat_hi]) fractions of the\n    finite values of x and the count of non-finite ones; with bins > 0 (len(counts) >= bins),\n    a histogram of the finite values over [min, max] into counts.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_19tensor_stats = {"tensor_stats", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_19tensor_stats, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_18tensor_stats};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_19tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_25tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_24tensor_stats, "mean, std, min, max, zero and saturated (outside [sat_lo, sat_hi]) fractions of the\n    finite values of x and the count of non-finite ones; with bins > 0 (len(counts) >= bins),\n    a histogram of the finite values over [min, max] into counts.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_25tensor_stats = {"tensor_stats", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_25tensor_stats, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_24tensor_stats};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_25tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   PyObject *__pyx_v_signatures = 0;
   PyObject *__pyx_v_args = 0;
   PyObject *__pyx_v_kwargs = 0;
@@ -27710,7 +28362,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_19tensor_stats(PyObject *__pyx_
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_18tensor_stats(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_24tensor_stats(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -27720,7 +28372,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_19tensor_stats(PyObject *__pyx_
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_18tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_24tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
   Py_ssize_t __pyx_v_arg_count;
   PyTypeObject *__pyx_v_ndarray = 0;
   PyObject *__pyx_v_arg = NULL;
@@ -27861,9 +28513,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_18tensor_stats(CYTHON_UNUSED Py
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_49tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_49tensor_stats = {"__pyx_fuse_0tensor_stats", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_49tensor_stats, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_18tensor_stats};
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_49tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_55tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_55tensor_stats = {"__pyx_fuse_0tensor_stats", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_55tensor_stats, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_24tensor_stats};
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_55tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_x = { 0, 0, { 0 }, { 0 }, { 0 } };
   double __pyx_v_sat_lo;
   double __pyx_v_sat_hi;
@@ -27953,7 +28605,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_49tensor_stats(PyOb
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_48tensor_stats(__pyx_self, __pyx_v_x, __pyx_v_sat_lo, __pyx_v_sat_hi, __pyx_v_counts, __pyx_v_bins);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_54tensor_stats(__pyx_self, __pyx_v_x, __pyx_v_sat_lo, __pyx_v_sat_hi, __pyx_v_counts, __pyx_v_bins);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -27968,7 +28620,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_49tensor_stats(PyOb
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_48tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, double __pyx_v_sat_lo, double __pyx_v_sat_hi, __Pyx_memviewslice __pyx_v_counts, int __pyx_v_bins) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_54tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, double __pyx_v_sat_lo, double __pyx_v_sat_hi, __Pyx_memviewslice __pyx_v_counts, int __pyx_v_bins) {
   fi_stats_t __pyx_v_s;
   float __pyx_v_dummy;
   float const *__pyx_v_px;
@@ -28134,9 +28786,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_48tensor_stats(CYTHON_UNUSED Py
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_51tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_51tensor_stats = {"__pyx_fuse_1tensor_stats", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_51tensor_stats, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_18tensor_stats};
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_51tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_57tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_57tensor_stats = {"__pyx_fuse_1tensor_stats", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_57tensor_stats, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_24tensor_stats};
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_57tensor_stats(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_x = { 0, 0, { 0 }, { 0 }, { 0 } };
   double __pyx_v_sat_lo;
   double __pyx_v_sat_hi;
@@ -28226,7 +28878,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_51tensor_stats(PyOb
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_50tensor_stats(__pyx_self, __pyx_v_x, __pyx_v_sat_lo, __pyx_v_sat_hi, __pyx_v_counts, __pyx_v_bins);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_56tensor_stats(__pyx_self, __pyx_v_x, __pyx_v_sat_lo, __pyx_v_sat_hi, __pyx_v_counts, __pyx_v_bins);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -28241,7 +28893,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_51tensor_stats(PyOb
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_50tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, double __pyx_v_sat_lo, double __pyx_v_sat_hi, __Pyx_memviewslice __pyx_v_counts, int __pyx_v_bins) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_56tensor_stats(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, double __pyx_v_sat_lo, double __pyx_v_sat_hi, __Pyx_memviewslice __pyx_v_counts, int __pyx_v_bins) {
   fi_stats_t __pyx_v_s;
   double __pyx_v_dummy;
   double const *__pyx_v_px;
@@ -28415,10 +29067,10 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_50tensor_stats(CYTHON_UNUSED Py
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_21dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_20dead_units, "Number of columns of a (n, k) that are <= 0 in every row.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_21dead_units = {"dead_units", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_21dead_units, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_20dead_units};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_21dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_27dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_26dead_units, "Number of columns of a (n, k) that are <= 0 in every row.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_27dead_units = {"dead_units", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_27dead_units, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_26dead_units};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_27dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   PyObject *__pyx_v_signatures = 0;
   PyObject *__pyx_v_args = 0;
   PyObject *__pyx_v_kwargs = 0;
@@ -28514,7 +29166,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_21dead_units(PyObject *__pyx_se
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_20dead_units(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_26dead_units(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -28524,7 +29176,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_21dead_units(PyObject *__pyx_se
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_20dead_units(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_26dead_units(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
   Py_ssize_t __pyx_v_arg_count;
   PyTypeObject *__pyx_v_ndarray = 0;
   PyObject *__pyx_v_arg = NULL;
@@ -28665,9 +29317,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_20dead_units(CYTHON_UNUSED PyOb
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_55dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_55dead_units = {"__pyx_fuse_0dead_units", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_55dead_units, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_20dead_units};
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_55dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_61dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_61dead_units = {"__pyx_fuse_0dead_units", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_61dead_units, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_26dead_units};
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_61dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_a = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
@@ -28724,7 +29376,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_55dead_units(PyObje
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_54dead_units(__pyx_self, __pyx_v_a);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_60dead_units(__pyx_self, __pyx_v_a);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -28735,7 +29387,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_55dead_units(PyObje
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_54dead_units(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_a) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_60dead_units(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_a) {
   fi_dim_t __pyx_v_out;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
@@ -28899,9 +29551,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_54dead_units(CYTHON_UNUSED PyOb
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_57dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_57dead_units = {"__pyx_fuse_1dead_units", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_57dead_units, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_20dead_units};
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_57dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_63dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_63dead_units = {"__pyx_fuse_1dead_units", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_63dead_units, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_26dead_units};
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_63dead_units(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_a = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
@@ -28958,7 +29610,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_57dead_units(PyObje
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_56dead_units(__pyx_self, __pyx_v_a);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_62dead_units(__pyx_self, __pyx_v_a);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -28969,7 +29621,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_57dead_units(PyObje
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_56dead_units(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_a) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_62dead_units(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_a) {
   fi_dim_t __pyx_v_out;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
@@ -29141,10 +29793,10 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_56dead_units(CYTHON_UNUSED PyOb
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_23distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_22distinct_rows, "Number of different rows of [w | b] (b None or (rows,)), values rounded to multiples of\n    tol * max|value|; -1 if the codes could not be allocated.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_23distinct_rows = {"distinct_rows", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_23distinct_rows, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_22distinct_rows};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_23distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_29distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_28distinct_rows, "Number of different rows of [w | b] (b None or (rows,)), values rounded to multiples of\n    tol * max|value|; -1 if the codes could not be allocated.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_29distinct_rows = {"distinct_rows", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_29distinct_rows, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_28distinct_rows};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_29distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   PyObject *__pyx_v_signatures = 0;
   PyObject *__pyx_v_args = 0;
   PyObject *__pyx_v_kwargs = 0;
@@ -29240,7 +29892,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_23distinct_rows(PyObject *__pyx
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_22distinct_rows(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_28distinct_rows(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -29250,7 +29902,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_23distinct_rows(PyObject *__pyx
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_22distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_28distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
   Py_ssize_t __pyx_v_arg_count;
   PyTypeObject *__pyx_v_ndarray = 0;
   PyObject *__pyx_v_arg = NULL;
@@ -29391,9 +30043,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_22distinct_rows(CYTHON_UNUSED P
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_61distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_61distinct_rows = {"__pyx_fuse_0distinct_rows", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_61distinct_rows, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_22distinct_rows};
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_61distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_67distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_67distinct_rows = {"__pyx_fuse_0distinct_rows", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_67distinct_rows, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_28distinct_rows};
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_67distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_w = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   double __pyx_v_tol;
@@ -29467,7 +30119,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_61distinct_rows(PyO
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_60distinct_rows(__pyx_self, __pyx_v_w, __pyx_v_b, __pyx_v_tol);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_66distinct_rows(__pyx_self, __pyx_v_w, __pyx_v_b, __pyx_v_tol);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -29480,7 +30132,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_61distinct_rows(PyO
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_60distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_w, __Pyx_memviewslice __pyx_v_b, double __pyx_v_tol) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_66distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_w, __Pyx_memviewslice __pyx_v_b, double __pyx_v_tol) {
   fi_dim_t __pyx_v_out;
   float const *__pyx_v_pb;
   float const *__pyx_v_pw;
@@ -29657,9 +30309,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_60distinct_rows(CYTHON_UNUSED P
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_63distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_63distinct_rows = {"__pyx_fuse_1distinct_rows", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_63distinct_rows, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_22distinct_rows};
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_63distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_69distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_69distinct_rows = {"__pyx_fuse_1distinct_rows", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_69distinct_rows, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_28distinct_rows};
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_69distinct_rows(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_w = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   double __pyx_v_tol;
@@ -29733,7 +30385,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_63distinct_rows(PyO
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_62distinct_rows(__pyx_self, __pyx_v_w, __pyx_v_b, __pyx_v_tol);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_68distinct_rows(__pyx_self, __pyx_v_w, __pyx_v_b, __pyx_v_tol);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -29746,7 +30398,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_63distinct_rows(PyO
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_62distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_w, __Pyx_memviewslice __pyx_v_b, double __pyx_v_tol) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_68distinct_rows(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_w, __Pyx_memviewslice __pyx_v_b, double __pyx_v_tol) {
   fi_dim_t __pyx_v_out;
   double const *__pyx_v_pb;
   double const *__pyx_v_pw;
@@ -29931,23 +30583,23 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_62distinct_rows(CYTHON_UNUSED P
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_25act_kernel(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_24act_kernel, "The float32 exp/tanh/sigmoid kernel in use: \"ref\", \"avx2\" or \"avx512\".");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_25act_kernel = {"act_kernel", (PyCFunction)__pyx_pw_8fastinit_5_core_4_ext_25act_kernel, METH_NOARGS, __pyx_doc_8fastinit_5_core_4_ext_24act_kernel};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_25act_kernel(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_31act_kernel(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_30act_kernel, "The float32 exp/tanh/sigmoid kernel in use: \"ref\", \"avx2\" or \"avx512\".");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_31act_kernel = {"act_kernel", (PyCFunction)__pyx_pw_8fastinit_5_core_4_ext_31act_kernel, METH_NOARGS, __pyx_doc_8fastinit_5_core_4_ext_30act_kernel};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_31act_kernel(PyObject *__pyx_self, CYTHON_UNUSED PyObject *unused) {
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
   PyObject *__pyx_r = 0;
   __Pyx_RefNannyDeclarations
   __Pyx_RefNannySetupContext("act_kernel (wrapper)", 0);
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_24act_kernel(__pyx_self);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_30act_kernel(__pyx_self);
 
   /* function exit code */
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_24act_kernel(CYTHON_UNUSED PyObject *__pyx_self) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_30act_kernel(CYTHON_UNUSED PyObject *__pyx_self) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   char const *__pyx_t_1;
@@ -30012,16 +30664,16 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_24act_kernel(CYTHON_UNUSED PyOb
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_27act_needs_pre(PyObject *__pyx_self, 
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_33act_needs_pre(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_26act_needs_pre, "Whether the backward of activation code `act` reads the pre-activation.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_27act_needs_pre = {"act_needs_pre", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_27act_needs_pre, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_26act_needs_pre};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_27act_needs_pre(PyObject *__pyx_self, 
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_32act_needs_pre, "Whether the backward of activation code `act` reads the pre-activation.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_33act_needs_pre = {"act_needs_pre", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_33act_needs_pre, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_32act_needs_pre};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_33act_needs_pre(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
@@ -30087,7 +30739,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_26act_needs_pre(__pyx_self, __pyx_v_act);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_32act_needs_pre(__pyx_self, __pyx_v_act);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -30098,7 +30750,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_26act_needs_pre(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_act) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_32act_needs_pre(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_act) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   PyObject *__pyx_t_1 = NULL;
@@ -30155,10 +30807,10 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_26act_needs_pre(CYTHON_UNUSED P
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_29act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_28act_forward, "y = act(x) elementwise; y may be x.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_29act_forward = {"act_forward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_29act_forward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_28act_forward};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_29act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_35act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_34act_forward, "y = act(x) elementwise; y may be x.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_35act_forward = {"act_forward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_35act_forward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_34act_forward};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_35act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   PyObject *__pyx_v_signatures = 0;
   PyObject *__pyx_v_args = 0;
   PyObject *__pyx_v_kwargs = 0;
@@ -30254,7 +30906,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_29act_forward(PyObject *__pyx_s
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_28act_forward(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_34act_forward(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -30264,7 +30916,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_29act_forward(PyObject *__pyx_s
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_28act_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_34act_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
   Py_ssize_t __pyx_v_arg_count;
   PyTypeObject *__pyx_v_ndarray = 0;
   PyObject *__pyx_v_arg = NULL;
@@ -30405,9 +31057,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_28act_forward(CYTHON_UNUSED PyO
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_67act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_67act_forward = {"__pyx_fuse_0act_forward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_67act_forward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_28act_forward};
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_67act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_73act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_73act_forward = {"__pyx_fuse_0act_forward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_73act_forward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_34act_forward};
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_73act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_x = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_y = { 0, 0, { 0 }, { 0 }, { 0 } };
   int __pyx_v_act;
@@ -30489,7 +31141,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_67act_forward(PyObj
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_66act_forward(__pyx_self, __pyx_v_x, __pyx_v_y, __pyx_v_act, __pyx_v_param);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_72act_forward(__pyx_self, __pyx_v_x, __pyx_v_y, __pyx_v_act, __pyx_v_param);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -30503,7 +31155,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_67act_forward(PyObj
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_66act_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y, int __pyx_v_act, double __pyx_v_param) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_72act_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y, int __pyx_v_act, double __pyx_v_param) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   int __pyx_t_1;
@@ -30590,9 +31242,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_66act_forward(CYTHON_UNUSED PyO
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_69act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_69act_forward = {"__pyx_fuse_1act_forward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_69act_forward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_28act_forward};
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_69act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_75act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_75act_forward = {"__pyx_fuse_1act_forward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_75act_forward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_34act_forward};
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_75act_forward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_x = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_y = { 0, 0, { 0 }, { 0 }, { 0 } };
   int __pyx_v_act;
@@ -30674,7 +31326,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_69act_forward(PyObj
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_68act_forward(__pyx_self, __pyx_v_x, __pyx_v_y, __pyx_v_act, __pyx_v_param);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_74act_forward(__pyx_self, __pyx_v_x, __pyx_v_y, __pyx_v_act, __pyx_v_param);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -30688,7 +31340,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_69act_forward(PyObj
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_68act_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y, int __pyx_v_act, double __pyx_v_param) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_74act_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y, int __pyx_v_act, double __pyx_v_param) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   int __pyx_t_1;
@@ -30783,10 +31435,10 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_68act_forward(CYTHON_UNUSED PyO
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_31act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_30act_backward, "dz = dy * act\047(z) with y = act(z); dz may be dy.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_31act_backward = {"act_backward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_31act_backward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_30act_backward};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_31act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_37act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_36act_backward, "dz = dy * act\047(z) with y = act(z); dz may be dy.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_37act_backward = {"act_backward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_37act_backward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_36act_backward};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_37act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   PyObject *__pyx_v_signatures = 0;
   PyObject *__pyx_v_args = 0;
   PyObject *__pyx_v_kwargs = 0;
@@ -30882,7 +31534,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_31act_backward(PyObject *__pyx_
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_30act_backward(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_36act_backward(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -30892,7 +31544,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_31act_backward(PyObject *__pyx_
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_30act_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_36act_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
   Py_ssize_t __pyx_v_arg_count;
   PyTypeObject *__pyx_v_ndarray = 0;
   PyObject *__pyx_v_arg = NULL;
@@ -31033,9 +31685,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_30act_backward(CYTHON_UNUSED Py
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_73act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_73act_backward = {"__pyx_fuse_0act_backward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_73act_backward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_30act_backward};
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_73act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_79act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_79act_backward = {"__pyx_fuse_0act_backward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_79act_backward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_36act_backward};
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_79act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_dy = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_z = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_y = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -31135,7 +31787,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_73act_backward(PyOb
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_72act_backward(__pyx_self, __pyx_v_dy, __pyx_v_z, __pyx_v_y, __pyx_v_dz, __pyx_v_act, __pyx_v_param);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_78act_backward(__pyx_self, __pyx_v_dy, __pyx_v_z, __pyx_v_y, __pyx_v_dz, __pyx_v_act, __pyx_v_param);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -31151,7 +31803,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_73act_backward(PyOb
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_72act_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dy, __Pyx_memviewslice __pyx_v_z, __Pyx_memviewslice __pyx_v_y, __Pyx_memviewslice __pyx_v_dz, int __pyx_v_act, double __pyx_v_param) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_78act_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dy, __Pyx_memviewslice __pyx_v_z, __Pyx_memviewslice __pyx_v_y, __Pyx_memviewslice __pyx_v_dz, int __pyx_v_act, double __pyx_v_param) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   int __pyx_t_1;
@@ -31242,9 +31894,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_72act_backward(CYTHON_UNUSED Py
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_75act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_75act_backward = {"__pyx_fuse_1act_backward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_75act_backward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_30act_backward};
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_75act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_81act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_81act_backward = {"__pyx_fuse_1act_backward", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_81act_backward, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_36act_backward};
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_81act_backward(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_dy = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_z = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_y = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -31344,7 +31996,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_75act_backward(PyOb
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_74act_backward(__pyx_self, __pyx_v_dy, __pyx_v_z, __pyx_v_y, __pyx_v_dz, __pyx_v_act, __pyx_v_param);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_80act_backward(__pyx_self, __pyx_v_dy, __pyx_v_z, __pyx_v_y, __pyx_v_dz, __pyx_v_act, __pyx_v_param);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -31360,7 +32012,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_75act_backward(PyOb
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_74act_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dy, __Pyx_memviewslice __pyx_v_z, __Pyx_memviewslice __pyx_v_y, __Pyx_memviewslice __pyx_v_dz, int __pyx_v_act, double __pyx_v_param) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_80act_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dy, __Pyx_memviewslice __pyx_v_z, __Pyx_memviewslice __pyx_v_y, __Pyx_memviewslice __pyx_v_dz, int __pyx_v_act, double __pyx_v_param) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   int __pyx_t_1;
@@ -31459,10 +32111,10 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_74act_backward(CYTHON_UNUSED Py
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_33exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_32exp, "y = exp(x) elementwise with the kernel the softmax loss uses; y may be x.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_33exp = {"exp", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_33exp, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_32exp};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_33exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_39exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_38exp, "y = exp(x) elementwise with the kernel the softmax loss uses; y may be x.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_39exp = {"exp", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_39exp, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_38exp};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_39exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   PyObject *__pyx_v_signatures = 0;
   PyObject *__pyx_v_args = 0;
   PyObject *__pyx_v_kwargs = 0;
@@ -31558,7 +32210,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_33exp(PyObject *__pyx_self, PyO
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_32exp(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_38exp(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -31568,7 +32220,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_33exp(PyObject *__pyx_self, PyO
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_32exp(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_38exp(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
   Py_ssize_t __pyx_v_arg_count;
   PyTypeObject *__pyx_v_ndarray = 0;
   PyObject *__pyx_v_arg = NULL;
@@ -31709,9 +32361,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_32exp(CYTHON_UNUSED PyObject *_
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_79exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_79exp = {"__pyx_fuse_0exp", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_79exp, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_32exp};
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_79exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_85exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_85exp = {"__pyx_fuse_0exp", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_85exp, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_38exp};
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_85exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_x = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_y = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
@@ -31777,7 +32429,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_79exp(PyObject *__p
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_78exp(__pyx_self, __pyx_v_x, __pyx_v_y);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_84exp(__pyx_self, __pyx_v_x, __pyx_v_y);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -31789,7 +32441,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_79exp(PyObject *__p
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_78exp(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_84exp(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   int __pyx_t_1;
@@ -31876,9 +32528,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_78exp(CYTHON_UNUSED PyObject *_
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_81exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_81exp = {"__pyx_fuse_1exp", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_81exp, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_32exp};
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_81exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_87exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_87exp = {"__pyx_fuse_1exp", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_87exp, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_38exp};
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_87exp(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_x = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_y = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
@@ -31944,7 +32596,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_81exp(PyObject *__p
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_80exp(__pyx_self, __pyx_v_x, __pyx_v_y);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_86exp(__pyx_self, __pyx_v_x, __pyx_v_y);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -31956,7 +32608,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_81exp(PyObject *__p
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_80exp(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_86exp(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x, __Pyx_memviewslice __pyx_v_y) {
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   int __pyx_t_1;
@@ -32051,10 +32703,10 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_80exp(CYTHON_UNUSED PyObject *_
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_35loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_34loss, "Mean loss of z (n >= 1, c >= 1) against y (int64 labels (n,) in [0, c) for\n    cross-entropy, else targets of z\047s dtype and shape); its gradient into dz unless None.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_35loss = {"loss", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_35loss, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_34loss};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_35loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_41loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_40loss, "Mean loss of z (n >= 1, c >= 1) against y (int64 labels (n,) in [0, c) for\n    cross-entropy, else targets of z\047s dtype and shape); its gradient into dz unless None.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_41loss = {"loss", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_41loss, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_40loss};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_41loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   PyObject *__pyx_v_signatures = 0;
   PyObject *__pyx_v_args = 0;
   PyObject *__pyx_v_kwargs = 0;
@@ -32150,7 +32802,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_35loss(PyObject *__pyx_self, Py
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_34loss(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_40loss(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -32160,7 +32812,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_35loss(PyObject *__pyx_self, Py
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_34loss(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40loss(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
   Py_ssize_t __pyx_v_arg_count;
   PyTypeObject *__pyx_v_ndarray = 0;
   PyObject *__pyx_v_arg = NULL;
@@ -32301,9 +32953,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_34loss(CYTHON_UNUSED PyObject *
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_85loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_85loss = {"__pyx_fuse_0loss", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_85loss, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_34loss};
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_85loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_91loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_91loss = {"__pyx_fuse_0loss", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_91loss, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_40loss};
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_91loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   int __pyx_v_kind;
   __Pyx_memviewslice __pyx_v_z = { 0, 0, { 0 }, { 0 }, { 0 } };
   PyArrayObject *__pyx_v_y = 0;
@@ -32386,7 +33038,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_85loss(PyObject *__
   return NULL;
   __pyx_L4_argument_unpacking_done:;
   if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_y), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "y", 0))) __PYX_ERR(7, 63, __pyx_L1_error)
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_84loss(__pyx_self, __pyx_v_kind, __pyx_v_z, __pyx_v_y, __pyx_v_dz);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_90loss(__pyx_self, __pyx_v_kind, __pyx_v_z, __pyx_v_y, __pyx_v_dz);
 
   /* function exit code */
   goto __pyx_L0;
@@ -32408,7 +33060,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_85loss(PyObject *__
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_84loss(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_kind, __Pyx_memviewslice __pyx_v_z, PyArrayObject *__pyx_v_y, __Pyx_memviewslice __pyx_v_dz) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_90loss(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_kind, __Pyx_memviewslice __pyx_v_z, PyArrayObject *__pyx_v_y, __Pyx_memviewslice __pyx_v_dz) {
   void *__pyx_v_py;
   float *__pyx_v_pd;
   double __pyx_v_out;
@@ -32539,9 +33191,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_84loss(CYTHON_UNUSED PyObject *
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_87loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_87loss = {"__pyx_fuse_1loss", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_87loss, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_34loss};
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_87loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_93loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_93loss = {"__pyx_fuse_1loss", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_93loss, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_40loss};
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_93loss(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   int __pyx_v_kind;
   __Pyx_memviewslice __pyx_v_z = { 0, 0, { 0 }, { 0 }, { 0 } };
   PyArrayObject *__pyx_v_y = 0;
@@ -32624,7 +33276,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_87loss(PyObject *__
   return NULL;
   __pyx_L4_argument_unpacking_done:;
   if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_y), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "y", 0))) __PYX_ERR(7, 63, __pyx_L1_error)
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_86loss(__pyx_self, __pyx_v_kind, __pyx_v_z, __pyx_v_y, __pyx_v_dz);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_92loss(__pyx_self, __pyx_v_kind, __pyx_v_z, __pyx_v_y, __pyx_v_dz);
 
   /* function exit code */
   goto __pyx_L0;
@@ -32646,7 +33298,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_87loss(PyObject *__
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_86loss(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_kind, __Pyx_memviewslice __pyx_v_z, PyArrayObject *__pyx_v_y, __Pyx_memviewslice __pyx_v_dz) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_92loss(CYTHON_UNUSED PyObject *__pyx_self, int __pyx_v_kind, __Pyx_memviewslice __pyx_v_z, PyArrayObject *__pyx_v_y, __Pyx_memviewslice __pyx_v_dz) {
   void *__pyx_v_py;
   double *__pyx_v_pd;
   double __pyx_v_out;
@@ -32785,10 +33437,10 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_86loss(CYTHON_UNUSED PyObject *
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_37all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_36all_finite, "Whether every value of x is finite.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_37all_finite = {"all_finite", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_37all_finite, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_36all_finite};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_37all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_43all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_42all_finite, "Whether every value of x is finite.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_43all_finite = {"all_finite", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_43all_finite, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_42all_finite};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_43all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   PyObject *__pyx_v_signatures = 0;
   PyObject *__pyx_v_args = 0;
   PyObject *__pyx_v_kwargs = 0;
@@ -32884,7 +33536,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_37all_finite(PyObject *__pyx_se
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_36all_finite(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_42all_finite(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -32894,7 +33546,7 @@ static PyObject *__pyx_pw_8fastinit_5_core_4_ext_37all_finite(PyObject *__pyx_se
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_36all_finite(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_42all_finite(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
   Py_ssize_t __pyx_v_arg_count;
   PyTypeObject *__pyx_v_ndarray = 0;
   PyObject *__pyx_v_arg = NULL;
@@ -33035,9 +33687,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_36all_finite(CYTHON_UNUSED PyOb
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_91all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_91all_finite = {"__pyx_fuse_0all_finite", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_91all_finite, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_36all_finite};
-static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_91all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_97all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_97all_finite = {"__pyx_fuse_0all_finite", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_97all_finite, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_42all_finite};
+static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_97all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_x = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
@@ -33094,7 +33746,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_91all_finite(PyObje
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_90all_finite(__pyx_self, __pyx_v_x);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_96all_finite(__pyx_self, __pyx_v_x);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -33105,7 +33757,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_8fastinit_5_core_4_ext_91all_finite(PyObje
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_90all_finite(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_96all_finite(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x) {
   int __pyx_v_ok;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
@@ -33229,9 +33881,9 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_90all_finite(CYTHON_UNUSED PyOb
 }
 
 /* Python wrapper */
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_93all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
-static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_93all_finite = {"__pyx_fuse_1all_finite", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_93all_finite, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_36all_finite};
-static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_93all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_99all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_99all_finite = {"__pyx_fuse_1all_finite", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_99all_finite, METH_VARARGS|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_42all_finite};
+static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_99all_finite(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_x = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
@@ -33288,7 +33940,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_93all_finite(PyObje
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_92all_finite(__pyx_self, __pyx_v_x);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_98all_finite(__pyx_self, __pyx_v_x);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -33299,7 +33951,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_8fastinit_5_core_4_ext_93all_finite(PyObje
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_92all_finite(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_98all_finite(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_x) {
   int __pyx_v_ok;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
@@ -33431,16 +34083,16 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_92all_finite(CYTHON_UNUSED PyOb
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_39labels_in_range(PyObject *__pyx_self, 
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_45labels_in_range(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_38labels_in_range, "Whether every label is in [0, c).");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_39labels_in_range = {"labels_in_range", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_39labels_in_range, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_38labels_in_range};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_39labels_in_range(PyObject *__pyx_self, 
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_44labels_in_range, "Whether every label is in [0, c).");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_45labels_in_range = {"labels_in_range", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_45labels_in_range, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_44labels_in_range};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_45labels_in_range(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
@@ -33515,7 +34167,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_38labels_in_range(__pyx_self, __pyx_v_y, __pyx_v_c);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_44labels_in_range(__pyx_self, __pyx_v_y, __pyx_v_c);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -33527,7 +34179,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_38labels_in_range(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_y, int64_t __pyx_v_c) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_44labels_in_range(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_y, int64_t __pyx_v_c) {
   fi_dim_t __pyx_v_i;
   int __pyx_v_ok;
   PyObject *__pyx_r = NULL;
@@ -36341,7 +36993,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
   {
     PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_6, __pyx_v_self->dtype};
     #if CYTHON_VECTORCALL
-    __pyx_t_5 = __pyx_mstate_global->__pyx_tuple[2];
+    __pyx_t_5 = __pyx_mstate_global->__pyx_tuple[3];
     if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 235, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_5);
     #else
@@ -37574,7 +38226,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
     {
       PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_11, __pyx_v_self->dtype};
       #if CYTHON_VECTORCALL
-      __pyx_t_9 = __pyx_mstate_global->__pyx_tuple[2];
+      __pyx_t_9 = __pyx_mstate_global->__pyx_tuple[3];
       if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 302, __pyx_L1_error)
       __Pyx_INCREF(__pyx_t_9);
       #else
@@ -37963,16 +38615,16 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_16__setstate_cython__(
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_41select_act_kernel(PyObject *__pyx_self, 
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_47select_act_kernel(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
 PyObject *__pyx_args, PyObject *__pyx_kwds
 #endif
 ); /*proto*/
-PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_40select_act_kernel, "Test hook: switch the activation family alone (\"auto\", \"ref\", \"avx2\", \"avx512\"; \"neon\"\n    runs the portable code), to compare its kernels under one GEMM. runtime.select_kernel\n    switches every family together.");
-static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_41select_act_kernel = {"select_act_kernel", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_41select_act_kernel, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_40select_act_kernel};
-static PyObject *__pyx_pw_8fastinit_5_core_4_ext_41select_act_kernel(PyObject *__pyx_self, 
+PyDoc_STRVAR(__pyx_doc_8fastinit_5_core_4_ext_46select_act_kernel, "Test hook: switch the activation family alone (\"auto\", \"ref\", \"avx2\", \"avx512\"; \"neon\"\n    runs the portable code), to compare its kernels under one GEMM. runtime.select_kernel\n    switches every family together.");
+static PyMethodDef __pyx_mdef_8fastinit_5_core_4_ext_47select_act_kernel = {"select_act_kernel", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_47select_act_kernel, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_8fastinit_5_core_4_ext_46select_act_kernel};
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_47select_act_kernel(PyObject *__pyx_self, 
 #if CYTHON_VECTORCALL
 PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
 #else
@@ -38039,7 +38691,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return NULL;
   __pyx_L4_argument_unpacking_done:;
   if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 1, "name", 1))) __PYX_ERR(7, 308, __pyx_L1_error)
-  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(__pyx_self, __pyx_v_name);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_46select_act_kernel(__pyx_self, __pyx_v_name);
 
   /* function exit code */
   goto __pyx_L0;
@@ -38058,7 +38710,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_name) {
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_46select_act_kernel(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_name) {
   int __pyx_v_rc;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
@@ -38080,7 +38732,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
   /* "fastinit/_core/nn.pxi":312
  *     runs the portable code), to compare its kernels under one GEMM. runtime.select_kernel
  *     switches every family together."""
- *     rc = capi.fi_act_select(name.encode())             # <<<<<<<<<<<<<<
+ *     rc = capi.fi_kernel_override(capi.FI_FAMILY_ACT, name.encode())             # <<<<<<<<<<<<<<
  *     if rc == -1:
  *         raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512, neon")
 */
@@ -38091,13 +38743,13 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
   __pyx_t_1 = PyUnicode_AsEncodedString(__pyx_v_name, NULL, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 312, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_2 = __Pyx_PyBytes_AsString(__pyx_t_1); if (unlikely((!__pyx_t_2) && PyErr_Occurred())) __PYX_ERR(7, 312, __pyx_L1_error)
-  __pyx_v_rc = fi_act_select(__pyx_t_2);
+  __pyx_v_rc = fi_kernel_override(FI_FAMILY_ACT, __pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
 
   /* "fastinit/_core/nn.pxi":313
  *     switches every family together."""
- *     rc = capi.fi_act_select(name.encode())
+ *     rc = capi.fi_kernel_override(capi.FI_FAMILY_ACT, name.encode())
  *     if rc == -1:             # <<<<<<<<<<<<<<
  *         raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512, neon")
  *     if rc == -2:
@@ -38108,7 +38760,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
 
 
     /* "fastinit/_core/nn.pxi":314
- *     rc = capi.fi_act_select(name.encode())
+ *     rc = capi.fi_kernel_override(capi.FI_FAMILY_ACT, name.encode())
  *     if rc == -1:
  *         raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512, neon")             # <<<<<<<<<<<<<<
  *     if rc == -2:
@@ -38147,7 +38799,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
 
     /* "fastinit/_core/nn.pxi":313
  *     switches every family together."""
- *     rc = capi.fi_act_select(name.encode())
+ *     rc = capi.fi_kernel_override(capi.FI_FAMILY_ACT, name.encode())
  *     if rc == -1:             # <<<<<<<<<<<<<<
  *         raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512, neon")
  *     if rc == -2:
@@ -44626,58 +45278,142 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_pyx_unpickle_Enum, __pyx_t_4) < (0)) __PYX_ERR(1, 4, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "fastinit/_core/cpu.pxi":4
+  /* "fastinit/_core/cpu.pxi":5
  * from fastinit._core cimport capi
  * 
  * capi.fi_cpu_init()             # <<<<<<<<<<<<<<
- * 
+ * capi.fi_gemm_init()
  * 
 */
   fi_cpu_init();
 
-  /* "fastinit/_core/cpu.pxi":7
+  /* "fastinit/_core/cpu.pxi":6
+ * 
+ * capi.fi_cpu_init()
+ * capi.fi_gemm_init()             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  fi_gemm_init();
+
+  /* "fastinit/_core/cpu.pxi":9
  * 
  * 
  * def set_num_threads(int n):             # <<<<<<<<<<<<<<
  *     """Threads the kernels use (n >= 1, checked by the caller). Results do not depend on it."""
  *     capi.fi_set_num_threads(n)
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_1set_num_threads, 0, __pyx_mstate_global->__pyx_n_u_set_num_threads, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 7, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_1set_num_threads, 0, __pyx_mstate_global->__pyx_n_u_set_num_threads, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 9, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_set_num_threads, __pyx_t_4) < (0)) __PYX_ERR(3, 7, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_set_num_threads, __pyx_t_4) < (0)) __PYX_ERR(3, 9, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "fastinit/_core/cpu.pxi":12
+  /* "fastinit/_core/cpu.pxi":14
  * 
  * 
  * def get_num_threads():             # <<<<<<<<<<<<<<
  *     """Threads the kernels use (from OMP_NUM_THREADS or the core count at import)."""
  *     return capi.fi_get_num_threads()
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_3get_num_threads, 0, __pyx_mstate_global->__pyx_n_u_get_num_threads, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 12, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_3get_num_threads, 0, __pyx_mstate_global->__pyx_n_u_get_num_threads, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 14, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_get_num_threads, __pyx_t_4) < (0)) __PYX_ERR(3, 12, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_get_num_threads, __pyx_t_4) < (0)) __PYX_ERR(3, 14, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "fastinit/_core/cpu.pxi":17
+  /* "fastinit/_core/cpu.pxi":19
  * 
  * 
- * def cpu_features():             # <<<<<<<<<<<<<<
- *     """What the CPU, OS and build offer: {"avx2_fma", "avx512", "openmp", "compiler_flags"}."""
- *     return {"avx2_fma": bool(capi.fi_cpu_has_avx2_fma()), "avx512": bool(capi.fi_cpu_has_avx512()),
+ * def available_kernels():             # <<<<<<<<<<<<<<
+ *     """Names of the kernel sets this CPU and build run, "ref" first."""
+ *     cdef const char *const *names = capi.fi_kernel_available()
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_5cpu_features, 0, __pyx_mstate_global->__pyx_n_u_cpu_features, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 17, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_5available_kernels, 0, __pyx_mstate_global->__pyx_n_u_available_kernels, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 19, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_cpu_features, __pyx_t_4) < (0)) __PYX_ERR(3, 17, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_available_kernels, __pyx_t_4) < (0)) __PYX_ERR(3, 19, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "fastinit/_core/cpu.pxi":30
+ * 
+ * 
+ * def select_kernel(str name):             # <<<<<<<<<<<<<<
+ *     """Switch every family to the set `name` ("auto", "ref", "avx2", "avx512", "neon"): 0 on
+ *     success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe."""
+*/
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7select_kernel, 0, __pyx_mstate_global->__pyx_n_u_select_kernel, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 30, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_select_kernel, __pyx_t_4) < (0)) __PYX_ERR(3, 30, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "fastinit/_core/cpu.pxi":36
+ * 
+ * 
+ * def cpu_info():             # <<<<<<<<<<<<<<
+ *     """What fi_cpu detected and measured, and which set runs and why."""
+ *     cdef const capi.fi_cpu_info_t *ci = capi.fi_cpu_info()
+*/
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9cpu_info, 0, __pyx_mstate_global->__pyx_n_u_cpu_info, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 36, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_cpu_info, __pyx_t_4) < (0)) __PYX_ERR(3, 36, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "fastinit/_core/cpu.pxi":50
+ * 
+ * 
+ * def parallel_min_flops(int nt):             # <<<<<<<<<<<<<<
+ *     """The fewest flops a product needs to run on nt > 1 threads (measured at import)."""
+ *     return capi.fi_parallel_min_flops(nt)
+*/
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_11parallel_min_flops, 0, __pyx_mstate_global->__pyx_n_u_parallel_min_flops, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 50, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_parallel_min_flops, __pyx_t_4) < (0)) __PYX_ERR(3, 50, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "fastinit/_core/cpu.pxi":55
+ * 
+ * 
+ * def set_parallel_min_flops(double flops):             # <<<<<<<<<<<<<<
+ *     """Test hook: thread every product of at least `flops` flops (< 0: the measured rule again)."""
+ *     capi.fi_set_parallel_min_flops(flops)
+*/
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_13set_parallel_min_flops, 0, __pyx_mstate_global->__pyx_n_u_set_parallel_min_flops, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 55, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_set_parallel_min_flops, __pyx_t_4) < (0)) __PYX_ERR(3, 55, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "fastinit/_core/cpu.pxi":60
+ * 
+ * 
+ * def gemm_assume_fma512(int full_rate):             # <<<<<<<<<<<<<<
+ *     """Test hook: choose GEMM sets as if 512-bit FMAs ran at full rate (1), half rate (0), or as
+ *     measured (-1)."""
+*/
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_15gemm_assume_fma512, 0, __pyx_mstate_global->__pyx_n_u_gemm_assume_fma512, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(3, 60, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gemm_assume_fma512, __pyx_t_4) < (0)) __PYX_ERR(3, 60, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "fastinit/_core/gemm.pxi":7
@@ -44713,61 +45449,31 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   /* "fastinit/_core/gemm.pxi":12
  * 
  * 
- * def available_kernels():             # <<<<<<<<<<<<<<
- *     """Names of the GEMM kernel sets this CPU can run."""
- *     cdef const char *const *names = capi.fi_gemm_available()
-*/
-  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7available_kernels, 0, __pyx_mstate_global->__pyx_n_u_available_kernels, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 12, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
-  #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_available_kernels, __pyx_t_10) < (0)) __PYX_ERR(4, 12, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-
-  /* "fastinit/_core/gemm.pxi":23
- * 
- * 
- * def select_kernel(str name):             # <<<<<<<<<<<<<<
- *     """Switch every kernel family to the set `name` ("auto", "ref", "avx2", "avx512", "neon");
- *     0 on success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe."""
-*/
-  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9select_kernel, 0, __pyx_mstate_global->__pyx_n_u_select_kernel, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 23, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
-  #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_select_kernel, __pyx_t_10) < (0)) __PYX_ERR(4, 23, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-
-  /* "fastinit/_core/gemm.pxi":33
- * 
- * 
  * def gemm_info():             # <<<<<<<<<<<<<<
  *     """The GEMM kernels in use: names, tiles, blocking and the small path (see fi_gemm_info_t)."""
  *     cdef capi.fi_gemm_info_t i
 */
-  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_11gemm_info, 0, __pyx_mstate_global->__pyx_n_u_gemm_info, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 33, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_17gemm_info, 0, __pyx_mstate_global->__pyx_n_u_gemm_info, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 12, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gemm_info, __pyx_t_10) < (0)) __PYX_ERR(4, 33, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gemm_info, __pyx_t_10) < (0)) __PYX_ERR(4, 12, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
 
-  /* "fastinit/_core/gemm.pxi":47
+  /* "fastinit/_core/gemm.pxi":28
  * 
  * 
  * def gemm(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, bint trans_a, bint trans_b, double alpha,             # <<<<<<<<<<<<<<
  *          double beta, cnp.ndarray bias, int bias_kind, int act, double act_param):
  *     """c = act(alpha * op(a) @ op(b) + beta * c + bias), in place. a, b, c: one float dtype,
 */
-  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_13gemm, 0, __pyx_mstate_global->__pyx_n_u_gemm, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 47, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_19gemm, 0, __pyx_mstate_global->__pyx_n_u_gemm, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_10)) __PYX_ERR(4, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gemm, __pyx_t_10) < (0)) __PYX_ERR(4, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gemm, __pyx_t_10) < (0)) __PYX_ERR(4, 28, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
 
   /* "fastinit/_core/rng.pxi":8
@@ -44792,7 +45498,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     """The four raw 32-bit words of one Philox4x32-10 block (for pinned-value tests)."""
  *     cdef uint32_t w[4]
 */
-  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_15rng_block, 0, __pyx_mstate_global->__pyx_n_u_rng_block, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_10)) __PYX_ERR(5, 11, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_21rng_block, 0, __pyx_mstate_global->__pyx_n_u_rng_block, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[10])); if (unlikely(!__pyx_t_10)) __PYX_ERR(5, 11, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -44809,23 +45515,23 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
 */
   __pyx_t_10 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_10)) __PYX_ERR(5, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_43rng_fill, 0, __pyx_mstate_global->__pyx_n_u_rng_fill_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_5)) __PYX_ERR(5, 18, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_49rng_fill, 0, __pyx_mstate_global->__pyx_n_u_rng_fill_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[11])); if (unlikely(!__pyx_t_5)) __PYX_ERR(5, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_tuple[3]);
+  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_tuple[4]);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(5, 18, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_45rng_fill, 0, __pyx_mstate_global->__pyx_n_u_rng_fill_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_5)) __PYX_ERR(5, 18, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_51rng_fill, 0, __pyx_mstate_global->__pyx_n_u_rng_fill_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[12])); if (unlikely(!__pyx_t_5)) __PYX_ERR(5, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_tuple[3]);
+  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_tuple[4]);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(5, 18, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_17rng_fill, 0, __pyx_mstate_global->__pyx_n_u_rng_fill, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[10])); if (unlikely(!__pyx_t_5)) __PYX_ERR(5, 18, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_23rng_fill, 0, __pyx_mstate_global->__pyx_n_u_rng_fill, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[13])); if (unlikely(!__pyx_t_5)) __PYX_ERR(5, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -44836,7 +45542,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_5)->arg0 = __pyx_t_4;
   __Pyx_GIVEREF(__pyx_t_4);
   __pyx_t_4 = 0;
-  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_tuple[3]);
+  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_tuple[4]);
   __Pyx_as_FusedFunctionObject(__pyx_t_5)->__signatures__ = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
   __pyx_t_10 = 0;
@@ -44867,7 +45573,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
 */
   __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(6, 11, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_49tensor_stats, 0, __pyx_mstate_global->__pyx_n_u_tensor_stats_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[11])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 11, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_55tensor_stats, 0, __pyx_mstate_global->__pyx_n_u_tensor_stats_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[14])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 11, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -44875,7 +45581,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_10, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_10) < (0)) __PYX_ERR(6, 11, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_51tensor_stats, 0, __pyx_mstate_global->__pyx_n_u_tensor_stats_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[12])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 11, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_57tensor_stats, 0, __pyx_mstate_global->__pyx_n_u_tensor_stats_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[15])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 11, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -44883,7 +45589,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_10, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_10) < (0)) __PYX_ERR(6, 11, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_19tensor_stats, 0, __pyx_mstate_global->__pyx_n_u_tensor_stats, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[13])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 11, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_25tensor_stats, 0, __pyx_mstate_global->__pyx_n_u_tensor_stats, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[16])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 11, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -44913,7 +45619,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
 */
   __pyx_t_10 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_55dead_units, 0, __pyx_mstate_global->__pyx_n_u_dead_units_const_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[14])); if (unlikely(!__pyx_t_5)) __PYX_ERR(6, 24, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_61dead_units, 0, __pyx_mstate_global->__pyx_n_u_dead_units_const_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[17])); if (unlikely(!__pyx_t_5)) __PYX_ERR(6, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -44921,7 +45627,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(6, 24, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_57dead_units, 0, __pyx_mstate_global->__pyx_n_u_dead_units_const_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[15])); if (unlikely(!__pyx_t_5)) __PYX_ERR(6, 24, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_63dead_units, 0, __pyx_mstate_global->__pyx_n_u_dead_units_const_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[18])); if (unlikely(!__pyx_t_5)) __PYX_ERR(6, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -44929,7 +45635,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(6, 24, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_21dead_units, 0, __pyx_mstate_global->__pyx_n_u_dead_units, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[16])); if (unlikely(!__pyx_t_5)) __PYX_ERR(6, 24, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_27dead_units, 0, __pyx_mstate_global->__pyx_n_u_dead_units, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[19])); if (unlikely(!__pyx_t_5)) __PYX_ERR(6, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -44959,7 +45665,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
 */
   __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(6, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_61distinct_rows, 0, __pyx_mstate_global->__pyx_n_u_distinct_rows_const_float_1_cons, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[17])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 34, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_67distinct_rows, 0, __pyx_mstate_global->__pyx_n_u_distinct_rows_const_float_1_cons, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[20])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -44967,7 +45673,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_10, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_10) < (0)) __PYX_ERR(6, 34, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_63distinct_rows, 0, __pyx_mstate_global->__pyx_n_u_distinct_rows_const_double_1_con, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[18])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 34, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_69distinct_rows, 0, __pyx_mstate_global->__pyx_n_u_distinct_rows_const_double_1_con, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[21])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -44975,7 +45681,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_10, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_10) < (0)) __PYX_ERR(6, 34, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_23distinct_rows, 0, __pyx_mstate_global->__pyx_n_u_distinct_rows, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[19])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 34, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_29distinct_rows, 0, __pyx_mstate_global->__pyx_n_u_distinct_rows, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[22])); if (unlikely(!__pyx_t_10)) __PYX_ERR(6, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -45192,7 +45898,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     """The float32 exp/tanh/sigmoid kernel in use: "ref", "avx2" or "avx512"."""
  *     return capi.fi_act_kernel().decode()
 */
-  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_25act_kernel, 0, __pyx_mstate_global->__pyx_n_u_act_kernel, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[20])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 31, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_31act_kernel, 0, __pyx_mstate_global->__pyx_n_u_act_kernel, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[23])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -45207,7 +45913,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     """Whether the backward of activation code `act` reads the pre-activation."""
  *     return bool(capi.fi_act_needs_pre(<capi.fi_act_t>act))
 */
-  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_27act_needs_pre, 0, __pyx_mstate_global->__pyx_n_u_act_needs_pre, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[21])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 36, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_33act_needs_pre, 0, __pyx_mstate_global->__pyx_n_u_act_needs_pre, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[24])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -45224,7 +45930,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
 */
   __pyx_t_10 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_67act_forward, 0, __pyx_mstate_global->__pyx_n_u_act_forward_const_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[22])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 41, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_73act_forward, 0, __pyx_mstate_global->__pyx_n_u_act_forward_const_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[25])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45232,7 +45938,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(7, 41, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_69act_forward, 0, __pyx_mstate_global->__pyx_n_u_act_forward_const_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[23])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 41, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_75act_forward, 0, __pyx_mstate_global->__pyx_n_u_act_forward_const_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[26])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45240,7 +45946,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(7, 41, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_29act_forward, 0, __pyx_mstate_global->__pyx_n_u_act_forward, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[24])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 41, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_35act_forward, 0, __pyx_mstate_global->__pyx_n_u_act_forward, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[27])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45270,7 +45976,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
 */
   __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_73act_backward, 0, __pyx_mstate_global->__pyx_n_u_act_backward_const_float_1_const, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[25])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 48, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_79act_backward, 0, __pyx_mstate_global->__pyx_n_u_act_backward_const_float_1_const, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[28])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -45278,7 +45984,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_10, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_10) < (0)) __PYX_ERR(7, 48, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_75act_backward, 0, __pyx_mstate_global->__pyx_n_u_act_backward_const_double_1_cons, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[26])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 48, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_81act_backward, 0, __pyx_mstate_global->__pyx_n_u_act_backward_const_double_1_cons, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[29])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -45286,7 +45992,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_10, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_10) < (0)) __PYX_ERR(7, 48, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_31act_backward, 0, __pyx_mstate_global->__pyx_n_u_act_backward, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[27])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 48, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_37act_backward, 0, __pyx_mstate_global->__pyx_n_u_act_backward, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[30])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -45316,7 +46022,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
 */
   __pyx_t_10 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 56, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_79exp, 0, __pyx_mstate_global->__pyx_n_u_exp_const_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[28])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 56, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_85exp, 0, __pyx_mstate_global->__pyx_n_u_exp_const_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[31])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 56, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45324,7 +46030,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(7, 56, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_81exp, 0, __pyx_mstate_global->__pyx_n_u_exp_const_double_1_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[29])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 56, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_87exp, 0, __pyx_mstate_global->__pyx_n_u_exp_const_double_1_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[32])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 56, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45332,7 +46038,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(7, 56, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_33exp, 0, __pyx_mstate_global->__pyx_n_u_exp, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[30])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 56, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_39exp, 0, __pyx_mstate_global->__pyx_n_u_exp, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[33])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 56, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45362,7 +46068,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
 */
   __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_85loss, 0, __pyx_mstate_global->__pyx_n_u_loss_const_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[31])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 63, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_91loss, 0, __pyx_mstate_global->__pyx_n_u_loss_const_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[34])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -45370,7 +46076,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_10, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_10) < (0)) __PYX_ERR(7, 63, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_87loss, 0, __pyx_mstate_global->__pyx_n_u_loss_const_double_1_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[32])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 63, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_93loss, 0, __pyx_mstate_global->__pyx_n_u_loss_const_double_1_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[35])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -45378,7 +46084,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_10, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_10) < (0)) __PYX_ERR(7, 63, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_35loss, 0, __pyx_mstate_global->__pyx_n_u_loss, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[33])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 63, __pyx_L1_error)
+  __pyx_t_10 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_41loss, 0, __pyx_mstate_global->__pyx_n_u_loss, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[36])); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_10);
@@ -45408,7 +46114,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
 */
   __pyx_t_10 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_91all_finite, 0, __pyx_mstate_global->__pyx_n_u_all_finite_const_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[34])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 74, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_8fastinit_5_core_4_ext_97all_finite, 0, __pyx_mstate_global->__pyx_n_u_all_finite_const_float_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[37])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45416,7 +46122,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(7, 74, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_93all_finite, 0, __pyx_mstate_global->__pyx_n_u_all_finite_const_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[35])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 74, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_8fastinit_5_core_4_ext_99all_finite, 0, __pyx_mstate_global->__pyx_n_u_all_finite_const_double_1, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[38])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45424,7 +46130,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
   if (PyDict_SetItem(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(7, 74, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_37all_finite, 0, __pyx_mstate_global->__pyx_n_u_all_finite, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[36])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 74, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_43all_finite, 0, __pyx_mstate_global->__pyx_n_u_all_finite, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[39])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45452,7 +46158,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     """Whether every label is in [0, c)."""
  *     cdef fi_dim_t i
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_39labels_in_range, 0, __pyx_mstate_global->__pyx_n_u_labels_in_range, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[37])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 83, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_45labels_in_range, 0, __pyx_mstate_global->__pyx_n_u_labels_in_range, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[40])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 83, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45465,7 +46171,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     raise TypeError, "self.ws cannot be converted to a Python object for pickling"
  * def __setstate_cython__(self, __pyx_state):
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_10_Workspace_3__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Workspace___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[38])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 1, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_10_Workspace_3__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Workspace___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[41])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45479,7 +46185,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
  *     raise TypeError, "self.ws cannot be converted to a Python object for pickling"
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_10_Workspace_5__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Workspace___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[39])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 3, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_10_Workspace_5__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Workspace___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[42])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 3, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45492,7 +46198,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
  * def __setstate_cython__(self, __pyx_state):
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_OptState_5__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_OptState___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[40])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 1, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_OptState_5__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_OptState___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[43])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45506,7 +46212,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
  *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_OptState_7__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_OptState___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[41])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 3, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_OptState_7__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_OptState___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[44])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 3, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45521,7 +46227,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *         self._ws.clear()
  *         self._last = None
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_5clear_workspaces, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_clear_workspaces, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[42])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 228, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_5clear_workspaces, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_clear_workspaces, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[45])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 228, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45536,12 +46242,12 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *         """Logits of x (n >= 1, n_in) as a new (n, n_out) array, in chunks of rows."""
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0], start, rows = 0
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_7forward, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_forward, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[43])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 232, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_7forward, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_forward, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[46])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 232, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_tuple[4]);
+  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_tuple[5]);
   if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_5) < (0)) __PYX_ERR(7, 232, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
@@ -45567,7 +46273,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
     __Pyx_GOTREF(__pyx_t_10);
   }
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_9backprop, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_backprop, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[44])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 257, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_9backprop, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_backprop, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[47])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 257, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45599,7 +46305,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
     __Pyx_GOTREF(__pyx_t_10);
   }
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_11step, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_step, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[45])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 274, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_11step, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_step, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[48])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 274, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45616,7 +46322,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *         """Copies of each layer's output (activation; logits for the last) on the last batch
  *         through step or backprop (or the last chunk of forward)."""
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_13outputs, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_outputs, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[46])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 292, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_13outputs, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_outputs, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[49])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 292, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45629,7 +46335,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
  * def __setstate_cython__(self, __pyx_state):
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_15__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[47])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 1, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_15__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[50])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45643,7 +46349,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
  *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_17__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[48])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 3, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_17__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[51])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 3, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45658,7 +46364,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     """Test hook: switch the activation family alone ("auto", "ref", "avx2", "avx512"; "neon"
  *     runs the portable code), to compare its kernels under one GEMM. runtime.select_kernel
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_41select_act_kernel, 0, __pyx_mstate_global->__pyx_n_u_select_act_kernel, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[49])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 308, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_47select_act_kernel, 0, __pyx_mstate_global->__pyx_n_u_select_act_kernel, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[52])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 308, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45694,7 +46400,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
  * def __setstate_cython__(self, __pyx_state):
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_13_EnsWorkspace_3__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_EnsWorkspace___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[50])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 1, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_13_EnsWorkspace_3__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_EnsWorkspace___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[53])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45708,7 +46414,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
  *     raise TypeError, "Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)"
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_13_EnsWorkspace_5__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_EnsWorkspace___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[51])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 3, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_13_EnsWorkspace_5__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_EnsWorkspace___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[54])); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 3, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45723,7 +46429,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *         """Use states[j] (an _OptState made for member j) for member j from now on."""
  *         cdef int j
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_5bind, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble_bind, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[52])); if (unlikely(!__pyx_t_5)) __PYX_ERR(8, 75, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_5bind, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble_bind, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[55])); if (unlikely(!__pyx_t_5)) __PYX_ERR(8, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45753,7 +46459,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
     __Pyx_GOTREF(__pyx_t_10);
   }
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_7step, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble_step, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[53])); if (unlikely(!__pyx_t_5)) __PYX_ERR(8, 97, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_7step, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble_step, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[56])); if (unlikely(!__pyx_t_5)) __PYX_ERR(8, 97, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
@@ -45837,7 +46543,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_9run, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble_run, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[54])); if (unlikely(!__pyx_t_4)) __PYX_ERR(8, 114, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_9run, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble_run, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[57])); if (unlikely(!__pyx_t_4)) __PYX_ERR(8, 114, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
@@ -45852,7 +46558,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
  * def __setstate_cython__(self, __pyx_state):
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_11__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[55])); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 1, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_11__reduce_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble___reduce_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[58])); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
@@ -45866,7 +46572,7 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
  * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
  *     raise TypeError, "no default __reduce__ due to non-trivial __cinit__"
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_13__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[56])); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 3, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_9_Ensemble_13__setstate_cython__, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Ensemble___setstate_cython, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[59])); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 3, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
@@ -45997,6 +46703,20 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
+  /* "fastinit/_core/cpu.pxi":39
+ *     """What fi_cpu detected and measured, and which set runs and why."""
+ *     cdef const capi.fi_cpu_info_t *ci = capi.fi_cpu_info()
+ *     return {"vendor": ci.vendor.decode(errors="replace"), "model_name": ci.brand.decode(errors="replace"),             # <<<<<<<<<<<<<<
+ *             "family": ci.family, "model": ci.model, "avx2_fma": bool(ci.has_avx2_fma),
+ *             "avx512": bool(ci.has_avx512), "l1d_bytes": ci.l1d, "l2_bytes": ci.l2, "l3_bytes": ci.l3,
+*/
+  {
+    PyObject* __pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_errors};
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(3, 39, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
+  }
+  __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
+
   /* "fastinit/_core/nn.pxi":235
  *         """Logits of x (n >= 1, n_in) as a new (n, n_out) array, in chunks of rows."""
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0], start, rows = 0
@@ -46006,10 +46726,10 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(7, 235, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(7, 235, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
-  __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
+  __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
 
   /* "fastinit/_core/rng.pxi":18
  * 
@@ -46020,10 +46740,10 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[2] = {__pyx_mstate_global->__pyx_float_0_0, __pyx_mstate_global->__pyx_float_0_0};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(5, 18, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
+    __pyx_mstate_global->__pyx_tuple[4] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[4])) __PYX_ERR(5, 18, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[4]);
   }
-  __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
+  __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[4]);
 
   /* "fastinit/_core/nn.pxi":232
  *         self._last = None
@@ -46034,14 +46754,14 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[1] = {__pyx_mstate_global->__pyx_int_2048};
-    __pyx_mstate_global->__pyx_tuple[4] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[4])) __PYX_ERR(7, 232, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[4]);
+    __pyx_mstate_global->__pyx_tuple[5] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[5])) __PYX_ERR(7, 232, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[5]);
   }
-  __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[4]);
+  __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[5]);
   #if CYTHON_IMMORTAL_CONSTANTS
   {
     PyObject **table = __pyx_mstate->__pyx_tuple;
-    for (Py_ssize_t i=0; i<5; ++i) {
+    for (Py_ssize_t i=0; i<6; ++i) {
       #if PY_VERSION_HEX >= 0x030F0000
       PyUnstable_SetImmortal(table[i]);
       #elif CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
@@ -46098,38 +46818,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{13},{39},{8},{5},{15},{1},{2},{46},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{95},{18},{8},{45},{34},{15},{48},{7},{6},{22},{27},{23},{21},{22},{24},{2},{9},{39},{50},{39},{34},{59},{30},{37},{26},{1},{9},{5},{8},{9},{8},{8},{1},{10},{11},{9},{8},{15},{7},{25},{27},{16},{24},{15},{15},{12},{13},{31},{33},{9},{27},{29},{14},{13},{14},{9},{27},{29},{10},{28},{30},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{15},{13},{1},{3},{3},{12},{79},{75},{11},{42},{40},{10},{13},{9},{10},{6},{4},{4},{5},{10},{29},{28},{15},{5},{4},{18},{17},{8},{6},{1},{22},{8},{4},{3},{4},{5},{5},{4},{9},{4},{4},{5},{4},{1},{5},{16},{18},{9},{14},{5},{6},{12},{13},{10},{32},{31},{8},{13},{53},{51},{4},{6},{5},{15},{5},{2},{2},{3},{5},{6},{7},{9},{2},{3},{5},{3},{34},{32},{3},{19},{5},{5},{7},{7},{6},{7},{7},{4},{9},{4},{9},{3},{15},{6},{5},{1},{2},{8},{3},{5},{3},{3},{5},{8},{1},{1},{2},{6},{4},{6},{1},{15},{3},{3},{3},{10},{4},{41},{39},{2},{1},{3},{7},{2},{4},{7},{12},{3},{4},{8},{3},{1},{4},{5},{2},{4},{8},{4},{9},{6},{2},{6},{5},{3},{3},{2},{6},{3},{7},{2},{2},{2},{2},{2},{4},{5},{6},{2},{2},{2},{3},{3},{4},{3},{2},{4},{3},{6},{2},{2},{2},{2},{8},{4},{3},{9},{8},{21},{20},{4},{3},{1},{2},{2},{8},{6},{6},{7},{4},{17},{13},{4},{4},{15},{10},{3},{5},{7},{10},{4},{4},{5},{10},{8},{8},{2},{5},{6},{3},{4},{4},{6},{6},{1},{4},{12},{25},{24},{4},{3},{7},{7},{11},{7},{6},{6},{6},{1},{12},{1},{2},{1},{2},{1},{9}};
-    const struct { const unsigned int length: 9; } bytes_length_index[] = {{1},{9},{65},{45},{51},{97},{18},{54},{13},{10},{53},{60},{9},{103},{71},{67},{45},{86},{46},{141},{63},{356},{116},{18},{427},{151},{80},{288},{144},{183},{215}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{13},{39},{8},{5},{15},{1},{2},{46},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{95},{18},{8},{45},{34},{15},{48},{7},{6},{22},{27},{23},{21},{22},{24},{2},{9},{39},{50},{39},{34},{59},{30},{37},{26},{1},{9},{5},{8},{9},{8},{8},{1},{10},{11},{9},{8},{15},{7},{25},{27},{16},{24},{15},{15},{12},{13},{31},{33},{9},{27},{29},{14},{13},{14},{9},{27},{29},{10},{28},{30},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{15},{13},{1},{3},{3},{12},{79},{75},{11},{42},{40},{10},{13},{9},{10},{6},{4},{4},{5},{10},{29},{28},{15},{5},{4},{18},{17},{8},{6},{1},{22},{8},{4},{3},{4},{5},{5},{4},{9},{4},{4},{5},{16},{8},{4},{1},{12},{5},{2},{16},{18},{9},{14},{5},{6},{8},{13},{10},{32},{31},{6},{8},{13},{53},{51},{4},{6},{5},{15},{5},{2},{2},{3},{5},{6},{7},{9},{2},{3},{5},{6},{3},{34},{32},{3},{6},{19},{5},{5},{7},{7},{5},{13},{16},{13},{6},{6},{7},{7},{9},{4},{9},{4},{18},{11},{9},{3},{15},{6},{5},{1},{2},{8},{3},{5},{3},{3},{5},{8},{1},{1},{2},{6},{4},{6},{1},{9},{8},{8},{12},{15},{14},{3},{3},{3},{10},{4},{41},{39},{2},{1},{3},{7},{2},{4},{7},{12},{3},{4},{5},{10},{8},{3},{1},{4},{5},{10},{2},{4},{8},{4},{9},{6},{2},{6},{2},{5},{3},{3},{2},{6},{3},{7},{2},{2},{2},{2},{2},{4},{18},{20},{16},{5},{6},{2},{2},{2},{3},{3},{4},{3},{2},{4},{3},{6},{2},{2},{2},{2},{8},{4},{7},{3},{9},{8},{21},{20},{4},{3},{1},{2},{2},{8},{6},{6},{7},{4},{17},{13},{4},{4},{15},{22},{10},{3},{5},{7},{10},{4},{4},{5},{10},{8},{8},{2},{5},{6},{3},{4},{4},{6},{6},{1},{4},{12},{25},{24},{4},{3},{7},{7},{11},{7},{6},{6},{6},{6},{1},{12},{1},{2},{1},{2},{1},{9}};
+    const struct { const unsigned int length: 9; } bytes_length_index[] = {{1},{9},{65},{45},{51},{97},{18},{13},{10},{12},{53},{60},{210},{9},{9},{103},{71},{18},{67},{86},{46},{196},{11},{67},{356},{116},{18},{427},{151},{80},{288},{144},{183},{215}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (3707 bytes) */
-static const char cstring[] = "x\332\245W\315\177\323V\326n\300\204PB!\020\002\205B\025\022\002\024\010u\010\037C;35Ih\363\016\2058\016\320\226IUY\272\266E\364e])\211\231\316;,\275\324RK/\275\324RK/\275\324\322\313\374\t\363\047\274\317\271\262\023\233\004\346\343\315/\262\257\356\347\271\317y\316s\216%\305\223\276\336\226Lf\026\231\313\245\222\355J\222\305\230\306%EZXy!\225\230\342\371.\223\274\212\316%SQ+\272\305$CQ7\270d\027\3370\325\373\223\344\332[\374\272\3472&\225\\\245l2\313\2731\373H\372FR+\266\315\231dc\201]z$)\276g\337\222\\V\272%)\233\333s\342\363^\026\337\026\263\255o\177d\246\355\326^\352l\013\223\245oU\333\362\364\262o\373\260\303\322$Mw\351\250\367\273u\2537\300=W\327\230\3267Y\302M>6>\330\267;\363O\177^P,\313\366$\205s\275lI\236\r\223\025\355\266m\0315B\tFn\302\310ekS1tM2m\215\335\222\330\266\203\265\330\352\232z\215\316\275\006\030=W\261\256\335\222\312\330\2527\231W\024\207\341(I\331\006\230\317l\340\351\021\240e\211\216Jq.\331\276\245=\263=B\034\256Y\250y\025\333\2220]c\206\016\027)\036\203!d:\016ti\222%\255,\255\334\236\1778/.\3422r\n\227\270_T\r\334\201q\302\263\350\353\206\207\203\275\232\303\370\254\264\\\222j\266/\374L\027t0\257\177\201Wa\226\304\231G\r\351\232\200C\361t\333\222\261\034\326^\353\"\250o2Z\375D18\233]\321\325\r\203\256\202\323`\235\017\007\3648\305}\265\0028\261\243Q\232\335\002\213|\356IEF\250\031\272\252{\270\217\313\252>\343\204\340\226\356U\244\357\210+\262C[\262\353k\256\317n(t\2340B\332`\256\305\014I\3214\031\2061\265\353.\303\260UE\300\306\244-\333\335\340\216\2422\301gE*\022\316d\331G\047\013\244T\3330\350n\266\305g\225\242\252rW\275S\322e\234?[\221*\n\361N\3523F\204\205\247\024\215nPh:\247\027f\321gI\341\000]\367\356\310\252\355\262;\252\343\317:\333\372{\275\314\342\300\311`\007\014\225\231i\036\320mY\007t\272V\371\200^\016\307q\352/\253:O\215\322,\273\213\007\335\246L\321\351U\\\333/W\004\032DhC\2521\017\3234\334\3007<I\226]\246\371*\223eI\363\205\317-\333\272\r\nn\352\212\201Q\225N\224e\3137\235\332\2548x\326\304:]q]\245&\225\024\335Hy\246\233""\016\342\242\177\232\217\010\250\354\233\321#J\327[\240\n\342~\223\271^:I\221V\322\250H\005H\370\330\351\322\317\027w\024\263z>N\255\320\024O\231=`4\215I\212\234T\0168&mX\366\326\200\227\273\224\373=\267\260&/<_\\*\344\n\013\313\313\217\227s\005\274>\025\337\317\236?[\022\215\325\347\257\226\014Cw\270\316\237>}^(\244\013\236\257\254-\377\2306W\237}/\377e\371\331b\241@\244\267TF\2427\273\247\177\362\222U\206\310v\277fw\301W\305\245eyo\000!J\016\336?T\004\025\035\327vz\357\252\301\024W\336#z\257\037\310m)\256\326{\265}\317\361\275\335Q\304#\355\300_\365\326\r\274\034h\330\300\360A\346\245\\\337m\034\274Io\350\303\033\314\026!\330{o\256o\355\275\010\263\237;^A,\3555\0168\251oh\377I{\227\376\330\215?~]y\245\266\215g\021R-?c\333\336*+\311rWN\031\215\013\301\335k\224\231\247{\314\244\016\215\326\340\257\344[*}\227{\233\343/\r\022j\231\212.\316A\320\372\206\030\263\0243\375\006\217\360\347\300\000\265\302 L\276\231\276uw\241&%\203\264\345[\251\326\002\304\336\274M!j\264G\325W\214\336\266=\035\330\217D\257\203m\323\013\260\3305\205\367\231~\000F\036t_\\\2243MF\036\204c\261\207\316I @H\020Q\201\016#\030\361/\023\261\211\261\375\355\327\020\007$\024\315\366a\360\353G\217\262\353\267\376\235\236\276\366\372\001\333\225\014[\361\372\327~\254c\257)\266\352\206U_\363\365\277>\177p\346\2077O\265\210Z\242L\223\035\224\047xq\024W1w\033\\\210\027\rpEC?\236-H\236\\\"\245f{\255\375v\255\357\033\354?\277\253\232r\321/\225P\213\030NEQ\3342Wx\315Ru{v\327e\\\331\204\246\013\006\245\366r*\371\344\222\251\244E_\261(\203\271\216A\361Ud\206\275%\027k BO\267\212\ngE\225\025\031H\210\047K\037sE]\341\364\310\033\240H1}x\021\006m\024Me[U+\020\356\367\205N5HIq\024\2521\354\207\355\321\343\240npM\3256\035\244\035W.\031J\231\253(\273<\361\301\221\246\345n\325\313U\327F\\\242\242\205Q5\ru BE\367\370^\353=\000oI\002\247}\343]\014w\207E^\245b\001`\301gTA\017\274\034\270\355~\022\257\037\264h\340\254}\\]\327\220\361\323-4\022\000\361A\341\226&S\3157\315\232V\323\3362\303g\246\343\325\220\240P\0210\221""\021PA\370\246(A\231\303\034\316\\\0279\034\245\357\266\363/\370\2757\343`^\227\356\316\365\n\227na\000\035\361\204c\304,\361\2019\364u\177\036\221\202\262\241[bw\303\246\014{\351\221=\305\252P\335D\017\034_\262\241\234eR#\010\033\352\0348\206\343*2\347e\027M]\327\220\363\361\233\302\253\351\332\266\220\036B\224\277%\035\346\351\307[\366fcCMiL\324#\225(s\003\354\006\255\211[\260\002Gk\212\241\025\r\215\030\270Q\203\032\032\276\001\356\320s\2603\337\243L\337\304A\007\016R\307pM\220\035\377\262im\230\252\311\024\013e6\375\"1u\220\265\033m\246nQ\035g\332\364c\014\036\205\343H\215\351\341\226\212\237:\246E\325\266koZ\300\031\305\\\032\360\024\026\320z\307\242\024\312E\235\006V\330\245\222\275a;\314B\332AY\236\326\010\316\327N\326\231s\356:\212C1K\232\223\n\217StTG\003=\034\346:\300\324\261\035\307\005WT\207s\007\332\357z\316\226\263\355\324\\\325ee\235\214 \250\020j(`e\021\315\324(\351\206\321\373~\335\317\244\335\316>\366\020\367Q\001p\236\345s\\\201\222\"\326\351\033\2459>\001,\003\256\032~\331@.\031\025\367\362\236\216v;v_Jx|>\310\027\274\366\"\266\254\211z\021i\312\264um\367W\033~*b\025\230\"\036n\222\206:\250l\271]\362\034\214\3207M\346\236@@\244@\316=M\340\354\331xp\220\231\376l\362\210\301\360\005\267]\221\254y\177{\000\213\201\201><<\310\232g\033\024\035\\V\322\257\"\366\206\347\205\203!L\024BH\372p\235\357\2402f\370}\212\337_[[L/W<Y\303\217\252\332\3666\257\325\370\333\267`\211@\364\371\273\241N\346\323\372\315 \217\306\211/\302\334?\207?92\362\216\327g\202\241\340L\260\020T;#\307:\307>\355\214\236\r\362A)\314\205\205\306Pc\274Qh\0167\225\246\027\335\217\317\267\306[k\355\36166\330\311\034}W\255\017\327\225z\265s\342\263\316\251\361 \207EJP\r3X\230\017\225\320kd\033O\232\223\315\354\376\311_t\247T\033\231F\256\221o(\r\257\231m>\211&\243\371\350\037-\326\036X\302\203\251`5\340\341dx\2771\326\230\2029C\235\221\223\365j0\214\3436\261O\t{\024\232\207\233\017\242\311\035X?r:\270\331\335}\250q\246\261\330\034jN4\253Q&\312E/\343l\234\353d\216\327\305\001\307\353\363u?""\031\277\n\003\354H\\i\264\376\024\346/%\223\367\242\027\361W\255\305\366\221\344G9\221\177\353\214N\004Zx5\3712\033\235M\356?m?O^\257\047\353Z\2421Zu\262\376\277\341j\270\325P\304Kr\362Jc\222Z\247\203\311\316\340\275\201\353k\3304\326\230\0044=\273\206:\302\220j0D\213\256\047\327\037\305X7\026\214\221\257&\351\343*\006\017\007w\003\2453r\274\376 \230\014\356\205C\341\351\360Ac\2623r\242\236\357\335g\344b\230\rs\357\206R\257\356a\227\027h\355d.w!\231h\270\315s\321\247t\312\345]\224\310Q\367\243\261\350:\272S\014g\205\357\327\232c\315\231h(\032\217\362Q)\316\305k\255\261\356y\3511n}\202L\027^\275$Pwq\277ix\324\305\312i\360\246\332]\255D\3258\023?\216K\255\0348\364e\362\023\020\3745\335f<\310\212CG\353K\301Y\301\241a2\2543J^&j>\016\212\341a\272\035\030y\270\221\355\234\002A;\247\372-\031\017\346\203\255P\351d&\002\233\010E\310\363\372\024\320\031\031\013.\323%\373&\237\017\376N\264\353d\316\013 \263\341B\270\t\006\035m\276\215\307\272\014\272\032T\223\363\327A|\r\244\314\202:\005\030\277\330\032jM\264\252\355L;\327~\231\024\326\222\265\027{\273\036\233\000\377\325p\"\334nTEo=W\317\3275\270+\033,\342\234\261p:E;\235}\001\035\223a\266\2239B\307\221O\217\342\306#\343\311\3704l{\t2OG\225\270\210\023\307Z\327\332c\355\311v\2663~\001K\0364f\300\234s\3210!\372_,8\027\374\r\374\3736\271\263L\223`\314\310\047G>\253\377\n\024\026\033G\311t\002n\272\016\262}V\177\023\016%\237\337#\347\355\357\276\335\3147\301\370\177~\372\311\221\013\341\245\256\303oF\353\255\311\326\\+\337\022\256Pw\007f\222\257\277k\235h\347\333\305d%\237\344W;\231\213\311\305[\315\\3O;\273\3653\365\307u58\235\262\374\330Nf\370]\005\357\227\200X\255y\244\371*\372\237\030\033\016\2773\2233\327\021\376h\225\353r\230\023] O\346\006\216\270\026]\210\357\306o\332\210\242s=\007\357o\234\017\017\047\027oBm\036\203\233<\232\212^\305\337\267\262\037\356\2778\330\273\273\225\020E\301Z\270Z\020R(\346\317\r]\314+\304G\343\177\264\265d\265\320\271t\253\271\030\035\201\366\374\201\004\245\235\337\021\223\313\010\026\275Q""\213\016Gw#5>\227|\267\222\254\010B]\236\005\347\256F\233\361/-\257}\017h\245\030_\014\373\342u\242Q\025\232\274\215\230\032\022\212}Z\360l\241\033:^c\276;\303\213\036\306\017\351\036\243\365\037\240\320\257\302\357\205*_C\250\317\300\304jk\270ev\231<J\321p\261\361#\206&\337\345(\032\027Ib\251\261\214\224\221\353\374\260\334\231Yj\345A\230c\237c\352D\310I\201.t\205y\262q\277y:\271\371\r|@!^h\037j\177E\333B\226\346 \217\325\3060\250@F\025\301D=\256\322\3007\215b\363\020T\342M|\014\272\262\027\377\244\267\244\355\224\177N7\346\000\366\241\346\024\361\25532\225L=\210\376\216\003~j\257%\371\237\222\237\212IQ\355\214|\201\030\2566\2167\347\233[\021\213\347c\336\232i\037n? \374Gf\222\231\207\361P|6V\342\315\326K\352\374k\362\327\365\316\310\025a3\351\333\321h\213\210C\333\344\302W\"\234\036F\017\220\001\000\303\024\260\374\033\211\000\031\374GD\322\330^\2034\375d\335\003\003\307\323\224\246A\372\324\346\227B+2p\367p\233\tt_%\257`*\216\245\234\321\271D\047\223\207\016\303\336\337\221\223HX\306[\371\235\376]\222\033\177\210\307\241\267\224q\047\332>\240L^`\217\237\223\237!\234,a\245\017n\363\216\022\373\261Q$\225-D\340\030\221\343\226\320S\\o\021B\010\227MS\322\334A(+{\250{\360S\236&_\t\236\204W0s\244\231\0219y.Z\215\374\370Ik\032A\215\341\351\300\354f\366\273\360%\211\373Z|\256u\010\303%\350\342j\333M\362\270\361\313\344\345+\002gK\370\2232\020\314\002sN\354\236\226\355\214\216\005_\204/\261Y\2563z*\310\200\237/@&a\305)d\274l\260D\352<\370\002s\377B\213\303\\\222\231\217p\207K\341:L\231k\346\223\331\357Z\270\334\227\310@\224\342\316 \352\216\305\023\261\007\366\213\213\037o\336C\264\341\345Rri\226\022Sg\344|x\274\361G\\al\240y6X\023G\221wQ\326\320\235g\302C\210\277S\251\234^i<F\2029u\006)\247\3329?-*\030\255\233\353\216$\367\226\004\367g\222\225\325d\025(\300\351\277&\277\222\337w\366\317}\322R\333\247\333\367\223|!)\200#\360,\312\r\341\334S\024\001\034~x\202\363\026\221\233\334\350,\004\234\307W\220\205Wc\027\216~\321\276\322^LV\260\016\244\370\245s\352\363p\254\033\254""\002\357$\363C[\244\232\313=\204(~.\206\363\341\357\020\264\\\017\024\321|\237\331;{\314\306\245o\203cC\315\361\346\032ICt/>\te\232os\004\327\316\376\321\344\341\017H\220\260\013WZ\033\264\007\200\024\210\003\377o\203n\020gP\233\214\323\026M?z\336\232\207Iw\333\n\221/\305\003\230\377\226\374FP\356\354_\220\314/\"83\355\205vU\270\tq\365K\362\013\240W\022\245\224\224\312\203fS\241B8~H\364\232\331\377D\344\016P\235\177Sb.u\313\352\371\006o\336\331\325\2063\355%\344SA5R\231\235\376i\311W\217\342\351XChj\355\251\366\013\300/hF2\362\177\316\0005\342";
-    PyObject *data = __Pyx_DecompressString(cstring, 3707, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (4008 bytes) */
+static const char cstring[] = "x\332\245W\313\177\323\326\266n\300\204PB!\020\002\345Q\024\036\t\024\010uH\200C\333s1I(\234C!N\002iKSU\226\266m\021Y\222\265\245$\346\364\334\303\320C\0175\324PC\r5\364PC\r=\314\237p\376\204\373\255-;\017\0228\217\233_,\355\347\332k\257\365\255o-I\212+}\263!\325X\255\304\034.\225-G\222L\3064.)\322\314\374+\251\314\024\327s\230\344Vu.\325\024\265\252\233L2\024u\225KV\351-S\335?K\216\265\316\257\273\016cR\331Q*5f\2727&\036J\337Jj\325\2628\223,l\260\312\017%\305s\255[\222\303\312\267$emcR<\247\363x\233\3142\277\373\221\325,\247\361Zg\353X,}\247Z\246\253W<\313\203\036\246&i\272CG}8\254\233\275\t\356:\272\306\264\035\213%\334\344S\363\273\307\266V\376\371\177f\024\323\264\\I\341\\\257\230\222kAeE\273m\231F\203\254\004%\327\240\3443sM1tM\252Y\032\273%\261\r\033{!j\\\035\247s\307aF\327Q\314\361[R\005\242z\213yU\261\031\216\222\224\r\030\363\205\005{\272d\320\212DGev.[\236\251\275\260\\\2628\\3\323p\253\226)a\271\306\014\035.R\\\006EHu\034\350\320\"S\232\237\233\277=\365`J\\\304a\344\024.q\257\244\032\270\003\343d\317\222\247\033.\016v\0336\343\023\322\263\262\324\260<\341g\272\240\215u;7\270UfJ\234\271\324\220\306\2059\024W\267L\031\333\241\355x\327\202\372\032\243\335O\024\203\263\211y]]5\350*8\r\332yp@\017S\334S\2530\047$\032\345\211u\240\310\343\256Tbd5CWu\027\367qX\335c\234,\270\256\273U\351\021aE\266I$\273\276\344x\354\206B\307\t%\244U\346\230\314\220\024M\223\241\030S\273\3562\014KU\204\331\230\264n9\253\334VT&\360\254H%\2623i\366\311\305\302R\252e\030t7\313\344\023JIU\271\243\336)\3532\316\237\250JU\205p\047\355PF\204\205\253\224\214nPh:\247\0163\351YV8\214\256\273wd\325r\330\035\325\366&\354\r\375\203Qfr\330\311`\373LUX\255\266\317\260i\3563\350\230\225}F9\034\307i\274\242\352<SJ3\255\256=\3506\025\212N\267\352X^\245*\254A\2006\244\006s\261L\303\r<\303\225d\331a\232\2472Y\2264O\370\334\264\314\333\200\340\232\256\030\230U\351DY6\275\232\335\230\020\007O\324\260OW\034GiHeE72\234\3515\033q\261s\231\207\010\250\356Y\321\003J\327[\200\n\342~\2159n\266H\221\346\263""\250\310\010H\370\330\356\302\317\023w\024\253z>\316\264\320\024W\231\330g6\213I\212\234\214\0168\026\255\232\326\372./w!\367GafI\236y9;\267XX\234y\366\354\361\263\302\"\272\317\305\373\305\313\027s\242\261\360ry\3160t\233\353\374\371\363\227\213\213\331\206\227\363K\317~\314\232\013/~\220\377\372\354\305\354\342\"\201\336T\031\221\336\3046\377\311sf\005$\333}Ml\031_\025\227\226\345\355\t\204(9x\357T\tP\264\035\313\356\365U\203)\216\274\r\364\3368,\267\2568Z\257ky\256\355\271[\263\210G\222\300\227{\373vu\366Ul\327\364~\352eX\337j\354/\2447\365q\001\023%\020\366v\317\361\314\355\216P\373\245\355.\212\255\275\306>\047\355\230\332{\322\366\245?u\343O_W\236ol\3407\013\252\226_\260\rw\201\225e\271K\247\214\346\005\341n7*\314\325]V\243\001\215\366\340\257\354\231*\275+=\341\370\313\202\204Z5E\027\347 h=C\314\231J-{\003G\370\263\241\200Ze &\257\226\365\272R\250I\311 kyf\306\2650bo\335\232 5\222Q\367\024\243\047\266\307\003{-\321\033`\033\324\201-\266T\341;T\337\307F.x_\\\2243MF\036\204c!C\347D\020\000$\200\250\200\207\021\214\370\227\t\330\204\330\235\3557 \007$\024\315\362\240\360\233\207\017\363+\267\376\235\221\035\355\225}\304\225\rKqw\356\375\324\300vS\210\352\206\325\216\346\233\177}\376\356\225\037\027\236q\021\265D\231&\333(O\320\261\025G\251m5\270 /\232\340\212\206q\374\326Ayr\231\230\232m\267\366\352\265\262gr\347\371]\326\224K^\271\214Z\304\260\253\212\342T\270\302\033\246\252[\023[.\343\312\0328] (\323\227S\311\047\227kJV\364\225J2\220k\033\024_%fX\353r\251\001 \364x\253\244pVRY\211\001\204\370\345\3511Y\322\025N?y\025\020)e?^\202B\253\342\001\364\330H&\0041\321G2(\325\224\r\025\320\2512\231[\236\2432\265\nrW\365\017\351P5\210o\241\020j6\234\n%0b\243\272pj\252U\263\221\234\034\271l(\025\256\2428s\305\203#\231cG\331R\035\013\221\213\232\027j74T\212\010&\335\345\333\255\017L|K\022\226\3343\337\265\362\326\264\212<\334\315\277TT\300\250\360-U\332\273:\373\n\337\013\366\225\3756\355:q\017\246W4T\006\231\010\215\210B<(,\263\244\253y\265ZCkh\357\230\341\261\232\3556""\220\310\2401\023\231\003\225\206W\023\245*\263\231\315\231\343 \327\323\203S\241\274a\377\213h\330^\261\177\024\224\357N\226\225\232n4z\305N\267\230\000\367\270\302Mb\255x`%\275\356M\341es\300or\372\236\\\351u\000D\360\016\360N\252v\373\335I\013h\321\360D}\322\255\345\273\361\271\265\276\202\233\323Ov\025\263J\225\032\375d\3208\256.g\302\304\010\276\202t\225\211&\341\005D^!r\004\317\242\354\002\n8,&s^q\320\324u\r%\010>q\334\206\256m\010&$\307\361w\224\026x\366x\307\336\256\256\252YTQ$\020iU\270a\344\265,\206\214\311\356\373\356\326\0335\016\330\031]D$B\221\220\216\013Ay\354d \020d\017\020\205\241)\206V24\212\216\325\006\370\334\360\014`\233~\373\303\354\003H\357X\270\033Z\273\241m85\204%\376\345\232\271ZSkL1\361\241@\337T5\035\301\324\345\213\232nR%*\252Q\361\020\351\244f\321\327%\240\007\204Q\237~\334D\201\007\002A\334\233*\276\342j&}H8\326\232\t8\240N\315\270\214b\031i\3146\251:\340fV\204\002\312V\271l\255Z63\221S\361\315\221\025@\3667v\336\236\264\357\332\212M\204\004B\3057\201!C\047Y\240ck\304BQZ\025\221\274=\326\365\252\240\341\214\213\355\222\255\332\032\"\301f\216\r\277\332\226m;\010\013\325\346\334F:t\\{\335\336\260\033\216\352\260\212N\312\223\355\035&\350\321a\034\245\275,(\215\032e\3350z\3577;\243fkpG\244P\264\2436\342<\317\047\271\202\034\003~\2437>Z\360\204\303@3\246\206o>$\022F\237=\362v\206\351\016lu\312\370y|7t\251\273\327<\030\3551WE\023\3655\322z\315\322\265\255\257\\|ZC\026\240,~\274F9\207\310\233[e\327\306\014\275i1w\205yD\311\300\271\253\t\347\2718\302\305\361\265\3543\323\245\370\203\203\271\345\210\342\206\357l\357\262\320\256\211\035VrA\360\256eP\220sY\311^%\310\006\234\004j@\323\304\004(\222\200\006\317\306\227\004\303\367<\276W\327\230\251\201\025\326\231^\251\27228[ill\360F\203\277{\007\000\nk\277|\337\327\311}\336\274\331*\242q\354\202_\370g\377g\207\006\336\363\346X\253\257u\2525\323\252w\006\216t\216|\336\031<\335*\266\312~\301_\014\372\202\341`1\354\017\225\320\215\356\305g\333\303\355\245d8\201\200\315\334\341\367\365f\177Si\326;""\307\276\350\234\030n\025\260Ii\325\375\0346\026}\305w\203|\360$\034\r\363{\027_\350.\251\007\271\240\020\024\003%p\303|\370$\032\215\246\242\177\264Y\262k\013o]i-\264\270?\352\337\013\206\202+P\247\2573p\274Yo\365\343\2705\310)C\306bx0\274\037\215nB\373\201\223\255\233]\351}\301\251`6\354\013G\302z\224\213\n\321\3538\037\027:\271\243Mq\300\321\346T\323K\207\257A\001+\022W:\336\374_\177\301_\017\024\321I\217_\016F\273-Z$FO\266F;\273o\003k\275\301IC\301(.\334;\255\257#\304\327[}\264\351zz\375;:x\2505D\036\030\245\3075L\036l\335m)\235\201\243\315\373\255\321\326\264\337\347\237\364\357\007\243\235\201c\315\342\226\226\267\302\3471\244\r6\377\322*\371\207I\271`=4\342\211\344@2\226\316/\247\313?\245?\311\251\374{gp\004\013\216\004_\206\227\303\247\321\363v\256]h/\264\3534\254\301v\223\376o\341\367\361\201x\254=\230<NX\272\210=J\252\224:\203\027\374\307~-\275\371m<\031\257$\343iq\2413x\321_H/\335I\357<j\037h\217v\006\245\340@zy:\235\3761YH\352\242\013%\007\317\371w\302\323\241\031\317\304\353m-\371:]\202\"+\351\212\231\232Vv\350\265\364R>:\235\336{\236\274L\337`FK5\206\033\r\234\367\363~\201\032\227\311d\357\3732\030n;\273(\334\273\231\373\252\353\303\221\300\t\317D\237\3070\333W[n%d\335\213\206\242\353\030\316\234>!\300\272\024\016\205cQ_4\034\025\243r\\\210\227\332C]Sf\3078\315\021\362\212\200\341E\001\023\007\256\273\n\253:\330y\025@\257ww+Q=\316\305\217\3432\014\271\224\\\022\227\373-\023s\"=.\211\323\226\303B62\334\312\0135\006\233s\255\323\"\014\372I\325\316 \001\225\242\3531\234s\220.\216\240:\030\344;\047\020c\235\023;u;\333\372;\005C\047wV\000!\357\317\370k\300\365\341\360]<\324\305\365\265V=={\035\341\250!T\362\000\364\"4\234m\367\265G\332\365$\227\024\222\327\351\342R\272\364j[\352\221\021D\245\352\217\370\033A]\2146\013\315bS\003\334\362\255Y\2343\344_\315L\232\255>\207\201Q?\337\311\035\242\343\010\223\207q\211\201\341t\370*t{\215\020\273\032U\343\022N\034j\217\047C\311h\222\357\014\237\303\226\373\301\030\220\177&\352\047\263\375\027\033\316\264\376\0060|""\227\336yF\213:\003g\323\263\267\302B\370k|\006@~\221.,\246\213\277\245\277\261\224\225;g!9\2756\035-\307\263\351\243\0051\365{\372{%\255T\263;\\\242\013\2419\360\331\241/\322cRp\210\026/AP\037\005.o^m\"\344\276h\276\365\373\322/\247\311\317{\207o\207\305\020\321\376\317\317?;t\316\277\330\305\306\315h\245=\332\236l\027\333\3301\002\243\366&\306\322o\036\265\217%\305\244\224\316\027)~r\347\323\363\244}\221$;\315S\315\307M\265u2\213\365#\233\271\376\367U\364/B\315Fx(\\\216\376\022C`\377\373Zz\352:\250\r\255JS\366\013b\010\250\312\335\300\021\343\321\271\370n\3746\001\037\234\351\301do\343\254\1770=\177\023L\372\0300\346\321\025\230\350\207v\376\343\343\347w\217n\211\022\204/\340\014\300\010\244\212l\360s\240\213u\213\361\341\370\037\211\006\313w.\336\ng\243C\340\325?\265g\223CIqS,\256 \256\364\240\021\035\214\356Fj|&}4\237\316\013X~5\001\344^\213\326\342_\332n2\rke6>\357\357\010\355\221\240.\362\315\006\302\257Od\243\223\002\2553\335\230r\203\251\356\n7z\020?\240{\0146\237\"\373,\373?\210\2143\016V\030\203\212\365v\177\273\326\215\207A\212\251\363\301\217\230\032}_\2400\235\245\364A\215gH\207\205\316\323g\235\261\271v\021\2409\362%\226\216\370\234x\370\\7\351\214\006\367\302\223D\221w\005\033,\202{\277&\261\240\262I$\214z\320\017(\220R%\340Y\217\3534\361mP\n\017\200P\336\306G@A\333\304@\334Hy\213r\353\311`\022\306>\020^!\274u\006\256\244W\356G\177\307\001?%Ki\021tZJKjg\340\002\230\240\036\034\r\247\302\365\210\305S1o\217%\007\223\373d\377\201\261t\354A\334\027\237\216\225x\255\375\232\006\177M\177]\351\010j\275\047\250\360p\264N\300!1\005\177Y\004\345\203\350~\374u\033f\270\002[\376\215\250\204\024\376\036\3618\264\335\240\314v\274\351\002\201\303Y\272\326\300\222jxI0N\016\356\356\247,\002\353f)\010\307\022\277w.\322\311\344\241\203\320\367\017\344[\242\247\341vqs\247\224\364\306\237\342aP3U\023#\211\007S\246\257 \343\347\364gp\254\010\362\217\211yOE\313\221A\244\326uD\340\020\201\343\226 Z\\o6\350#\227]\245\202`\023\241\254l[\335\205\237\212\264\370r\353\211\177""\031+\007\302\234\2507&\243\205\310\213\237\264\257\"\2501}\265U\353V-w\341K\312\003D\034\0070]\006\273.$NZ\304\215_\247\257\227\3118\353\302\237\224\254\240\026\220sl\353\264|gp\250u\301\177\ra\205\316\340\211V\016\370|%\262p\221\272\007\201\3479\342\370\335\035\250\373W\332\354\027\322\334T\204;\\\364W\240\312dXL\047\036\201\276\006.!YQ6<\205\250;\022\217\304.\320/.~4\234F\264\241s1\2758A9\014\014\352\037\r\276\307\025\206v5O\267\226\304Q\344]\224lt\3471\377\000\342\357DF\312\227\203\307\201\3229q\2525\205\233\021\323\242\356\321\272i\361P:=\047\260\217\272\003\274\013+\300\351`e\362\373\346\336\265O\332jr2\271\227\026A\320\300\010<\213\222C8\367\004E\000\207\037\236\340\274Yd8\047:\2154\300\343\313H\330\013\261\003G\277J.\047\263\242\274\001(~\351\234\370\322\037\352\006\253\260w\232{\232\010\262\377\252g!\212\237\363\376\224\377\007\010\255\3203\212h~\210\354\315md\343\322\267\201\261\276p8\\\"j\210\246\343\343`\246\251\204#\2706\367\316\246\017\236\"\315B/\\ii\267>\224\210\010\003\377o\205n\020fP\306\014\223\210\320\213^\266\247\240\322\335D!\360e\366\200\315\221\361\310\224\233{7\244S\263\010\316\\2\223\324\205\233\020W\277\244\277d\325^9-Wv\253M5\r\331\361c\244\027\346\377\023\222\333\207u\376M\212\271\330\375d\230\nxxg\213\033N%s\310\247\002j\3042\233;\227\245_?\214\257\306\032BSK\256$\257D\035\220Q\321\317\377\007\376\252\023i";
+    PyObject *data = __Pyx_DecompressString(cstring, 4008, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (4933 bytes) */
-static const char cstring[] = "\377 at 0x m\377embers f\377or  need\377s a CPU \377feature \377this mac\377hine lac\377ks objec\377t> rows(\377tree fra\377gment).:\377 ; choos\367e o.\000of: \377auto, re\177f, avx2\001\002\37351\005\000neon<\377MemoryVi\377ew of <c\377ontiguou~\205\000nd dirg\001\366\007\rin\021\005stri_ded a$\006 \307\000\346\004\031><(\tA\006>?C\377annot as\177sign to\260\000\177ad-only\242!\372\242\000v\242\000Inval\377id mode,\317 exp\207 |\000\047c\365\047t\001\047\304 tran\317\047, gH\000%\005sh\377ape in a\255x\312 No\315 t\315!g\371 g\001\342#found\347Not\356!\230@Cyt\357hon \371 del\235i\240@ate\206\000\353\001c\367ter\224@an P\277EP-484\370\002r\375e\221As subc\365l\301\000e\245@f bu\367iltv\000type\377s. If yo\311u\343B\335\001p\351\000%\tth\277en set\362@e\373 \047\212\"ation\275_<\000ing\047\210Di\375v\224`o Fals\177e.Pickl\032\000\334\272A\212@uct\313fsu\363ch\314 O\000lf.w~\303`ust be\262!\337licit\326 re\337quest\276@wioth @\250a_pO\001\377e(True)a\357ctiv\200\002 ke\377rnel add\355_\245@ec\250Dllo\373ca\262\"e wor\277kspace\313\204\002a\207 ba\345 \324a\020\032\245\"c\357ollej\000ons\377.abccsrc\357/fi_}\000.h \313ha\213\204\001 \202\010\222\205\002ta\273bl\216\205\004dis\t\001e\335n\017\001fas\362 it\377/_core/c\277pu.pxi\007\014e\317nsem=\000\010\020ge\333mm\037\020nn4\020rn}gJ\020statsq\001\357gcis\217\003dno\364\211$\312\001g\232\206\001thro\347ugh\352B\315\204\001l y\373et$\000defau\377lt __red\377uce__ du\376\357Bnon-tri\357vial\033\000cin\377it__nump\333y.\347\002.m5\000ia\377rray fai\367led\305\205\001impo;rt\033\tuma\354@\022\r\343se\243c\324D\250`con\357vertA\003a P(\220\205\003\373\207\003\257\210\002p\370du\364\"\262\206\001\371a\211e\200\003data.\320\013\020\216\206\003\263\207\001\275\207\003s\"\000kn\357own \341o|AC\377T_CODESA\377SCIIBIASz\014\000L\003\002NONE\014\002\377ROWEllip\377sisLLOSS\276+\003OPTIM6\003R\377NG_KINDS]S\361\204\001nce\361\210\001.\366\210\007\177_Engine\000\004\265.\364&c\206\207\002__\017\007s\333et\335Ae_\013\rba\277ckprop<""\005c_lear_\215\205\006sT\005\177forwardc\005\277output\025\006s\033te>\001sW\306\205\005\227\000\003\007\000\204\022\022\n\213\021\346\204\003E\001\357\204\003\312\021\211\205\004\373__\047\027.bind\316<\007runI\007\262\002Op\177tState_\001\005\000\2650\020\010\270/\353\007\366\006\3700\020\t\374/\357_Pyx\001\000Dic\377t_NextReWf__\310\211\004e\306@_\235\212\002\376\000\006_getite\345m\026\001d0\001\351@fun\205c&\001g\343E\375@\301\205\003<\001m\367ain\003\002odulnM\002nam\002\003ew]\001\375p~\000checks\221uT\000\n\001\253c_\025\001\211\213\001_F\005\002un\346\211\003\370` \005v\320\210\002\036\241\001qualO\005\200\207\005\203\204\017\366\233\207\005ex\325\001set_\362\203\005s\260\010\2210test\376\344\002sed_sig\267indA\000is\260\211\001o\377utineaab\037cacta\303 \325\204\001\256\204\001\376\000\t[const \377double[:\217:1],\000\017\022\017%\010]><\020floatB\t\000\016@\027\010#\007F\002\320\205\004\255\001\333\205\004[^\037\340\034\013C\027\371\214\003\211!\242\222\002_pr}e\226!param\000\0069s\253\215\002\025\001sad\025\000\001\000\277wall_f\246\212\001e\304\000\007\252/]\014\016\321\t\336\215\004_b\377ufferalp\377haargsas\377yncio.co\375r\255Csavail\362\223\215\001_\251\216\003\016\000x2_f\377maavx512\377bb_in_pl\377ace_belo\317w_by\206`\260\210\005ba\377sebcebet\365a\000\0011\005\0012bia}s\000\001_kind\374\206\001\377binsbloc\377kbmaxcch\267unk\331\210\rcl\306\211\001i\337n_traM\000ac\376\037\000ip_norm\377compiler\377_flagsco\367unt\000\002scpu\375_\357\224\004scross\377_entropy\377dead_uni\263ts\000\007\356l, \374a]p\017\016\307d\026\006\323\215\002sdi\234\217\001\207ct_\276\225\001\000\nB\022\305\204\017]\360!\021_\n\204\205\004\226\204\010done\362\246\205\003d\212\223\001\000\002_is_\376\310\226\003dummydy\377dzeluemp\377tyencode}e\216\214\002senum\364@\377teepepseorror\367\224\001xp\301\204\0349e\031\006\237\205\023f32\244\221\005\271\217\004\017_ext\224B\203\206\002\210\206\002!\000n\220\206\00164f\273@at\334\225\004\362\274\214\004g\255\000\000\001_tan\361h""\264\221\001\270\221\001\341`foge\373tg\212\210\001um_th\375r\300@sgin_s\377sgradsii\377didentit\317yidx\366\207\002\220Asz\372\204\212\001s\000\002izejk\263kc\360\223\003\367akw\357\204\001l\277labels\303\204\001r\373an|\000daldb{ld\347\215\001ky_r\275 \001l\271`\000\001\267S\250\210\005\254d\036\010\263K\376\255klrmmaxm\377ax_mnkmc\177meanmem\216\230\001\337micro\347\205\004mi\315n\225\230\001mo\211\232\001\317@se\371n\225\213\001\231\213\001sncnd\367imn\352\225\001rovn?extnon\222\207\003\223\205\001_alnpn\366\216\001s\312\222\002\377objoffok\377openmpou\375t\235\217\004p0p1p2\037p3pap\350\217\001\371\207\001\375\207\002\177spbpcpd\234`\357perp\321 pop\373pr\251`cpssp\377startpwp\377xpyrcreg\347ist\302`\350`res\317rng_\311\206\002\005\001fi\013ll\000\005[\236\212\t\014\006\350\211\010\374\233\001\377runss1s2\377sat_frac\346\004\001hi\n\001\203@eco/ndss\322\234\001e\331\226\001\312\226\001\370\220\210\005\013\003\236\210\004elfsewlus\242kset\203\225\004\367sgd\277\232\002sigmwoid\255\232\006ssi3\000\332\247`s\000\001sm\347\211\001pa\177thsoftpM\000\324\004\001\312\233\001s\254\222\001r\257\222\003ss\333td\343\"to\225 re\353am\261\231\003t\276\204\001ten\017sor_\272\226\002\000\t\377\n\014\n\376\370\213\010tiletol\356\375\233\001s_a\001\003btryu\367@\266\205\001luni\277\205\001\373un\267Aupdat\377evaluesw\377weight_d\377ecayxxsy\237yszze\323`\316!O\377\200\001\330\004\n\210+\220\375Q\006\000\r\034\230A\360\006\377\000\005\010\200s\210&\220\377\001\220\023\220C\220q\330\377\010\t\330\t\n\330\014\025\377\220Q\220f\230A\230S\377\240\001\240\024\240S\250\006\377\250a\250t\2606\270\030\177\300\024\300T\310\024\310>\000\377\340\004\007\200q\210\006\210\377a\210q\330\r\016\330\020\367\024\220A2\000a\220q\230\375\0046\000Q\230a\230t\240\3771\240F\250!\2501\200\365\001\035\r\034\034\004q\240\004\240\377A\240Q\240a\240t\250\3771\250F\260!\2604\260\357\177\300e\310&\ns\220#\377\220R\220s\230!\2306\357\240\021\240#\214\000\001\330\010\377\017\210q\220\006\220a\220\337v\230Q""\230fA\000S\250\277\003\2507\260!\340\273\000\010w\022\220+\023\000a\230q\273\000\377\023\240D\250\001\250\026\250\377q\260\004\260A\260V\270\1771\270A\330\004\013\210\217\002\377\013\2104\210u\320\024%v~\000o\260\316\002\014\210L\274\000\377E\320!5\260U\270*\377\300D\310\005\320M_\320\377_`\330\014\026\220d\230\377%\320\0371\260\025\3206\377L\310O\320[]\320]\357d\320de\330\001\017\210~\277\230R\230w\240a\010\002\320\357\017\"\240!\357\001\022\220!\351\330\227+\325 [\317 \021\240!p\230 \220\005\221@\205\001q\220\001\244!\337(\320(:\2705\000\021\220\271\021\250A?\000\n\210%\351\000\003\377\2203\220a\330\010\013\210\3777\220!\2205\230\001\230\377\022\2307\240!\330\010\r\373\210Q\310\005\010\033\2301\230GA\200\001\320C\226C\270!Q\251\"\357\340\004\036\230\215#\026\240rO\250\027\260\nb\001\013\005\023\244B\2376\260\021\260(z\000\276#.\376\367BT\250\021\250&\260\001\377\260\024\260Q\260f\270A\317\270T\300\021\271$\267cr\210U\026\207@\001\376B\035\361\"r\242@U$\317@r7\000$\265`q7\004\377a\260q\270\004\270B\270wf\300A\301`\037\320X\277 \335^\250\003\024\2201\363a\010\014\357\210E\220\025\322@q\230\006\346\250\001\330\014\342A\227\204\001B\220b\373\230\003\332\001\230S\240\003\240\3771\330\020\025\220Q\330\020\376~\t\024\2204\220w\230a\237\330\004\026\220o\315a\366!s{\210#\233 \010\021\220\036\207a\356\254\010\030\220}\363a\330\004\030\376\304\"1\230C\230v\240S\277\250\007\250z\270\021\273d%\377\220q\320\030(\250\006\250_d\260!\2601\270`S\272\000\377D\300\001\300\026\300q\310\377\004\310A\310V\320ST\367\320TU\203\047\t\026\220Q\377\220c\230\026\230x\240q~\336b\210A\210Q\210d\254@w1\220D\256@\021\230$\373#\376\235B\t\032\230\021\230!\230\1771\330\004\005\330\010\022\317B\377\007\230q\330\010\024\320\024\377$\240A\240V\2507\260\337$\260h\270bo\000\021\300\377\047\310\021\310!\3101\330\357\024\032\230!\364@&\250\001\346\276@\006\260\317 \000.\330\010\027{\220{\375`<\320/IR\001~\254`\010\000\005\016\210^\271`\367D\240\007\267\001\007\200s\210\373$\210\352`\016\210j\230\001\227""\320\0315\370@a\312#\013\t-\357\250Q\250a\353`\n\000\005\367\032\230\035\352D+\260]\300\277!\3002\300Q\300\206Bc\376\020\006&\3200@\300\r\310\377Q\310b\320PQ\320Q\377R\330\004\033\320\033,\250\367A\250Q\240\205\001r\210\023\210\337B\210c\220\022\340\204\003\t\340\357\004\006\200h\r\000\035\230a\377\230y\250\005\250W\260J\375\270\331@\006\200m\320\023(\367\250\001\330\034\000g\210_\230\365A\005\001m\272`\004)\250\021\377\250\047\260\032\2703\270j\037\310\001\340\004\027\331E\000\006\t\006\377\030\230\003\320\033+\2501\377\250B\250a\250s\260#\237\260W\270G\300\204@\000\025\033\306 \013Q\330V\004\220\211\002\261\204\002\013\210\334\213\204\003\255\211\002Y\240iQ\002S\270\377\007\270\177\310d\320RS\377\330\035,\250D\260\005\260wV\2709\315\207\001\310Q\340\272\204\001\377\220g\230Q\230i\240y\377\260\003\2603\260c\270\027\337\320@P\320P\314b\036.\376\361`%\260v\270Z\300t\363\3105\253 \336#\033\230!\330\372\270\206\010q\217\212\002x\260q\270\001\344\255\212\002\277a1\277\212\001\266\205\002t\2404}\240\034\003t\2608\2708\334\001\377\014\210H\220A\220W\230}G\221\212\002\047\260\021\260&\240\000_q\300\006\300m\303\204\004\014\212\205\001\377\033\240M\260\021\260!\200?A\330\010\014\210D\337\211\001\005\001\367I\220Q\017\000HI\330&\377E\300Q\360\010\000\t\031\277\230\001\230\026\230s\376\207\001\032\376\222\212\004!\2406\250\022\320+\371;\201@\337\206\001S\310\002\310*\376\235\205\001\010\033\2302\230R\230\337q\240\006\240a\220\002b\260\377\006\260i\270q\330\010\033\377\230;\240b\250\002\250$\177\250j\270\t\300\021\330\366\206\007\370\354\211\001\330\212\001\374\213\001\022\2402\240S\372#\000#\354a\330\010#\320#\3777\260}\300A\300X\310\377T\320QX\320Xb\320\377bc\330\010\034\230C\230\377q\240\013\2504\250w\260\377e\2704\270s\300&\310\367\003\3107\374!\010&\320&\3778\270\001\270\025\270a\270\367v\300V\021\001\\\320\\]\317\330\010\"\240\260\001\334\210\001\007\260\271w\265aC\001A\230W\373\205\0028_\2607\270*\300\204 #\311 \371{\201\207\001\255\001=\250\001\250\021\374\000\006\365""\214\001\014\017\210t\2201\373\330\024\315\214\003d\240$\240c\373\250\037\247\207\002\004\300D\310\006;\310e\243\207\002W\320W\250\000t\000\246\260\213\001\330\035v\001\236A\003\255\000|\367\2701\270\325\207\001\024\300Q\340\376:\t\320)9\270\024\270T\376\355\215\002\026\310u\320TU\320\375U\354\000Y\320Y]\320]\257e\320ef.\026\200\325\216\001\t\377\014\2104\210w\220c\230?\021\330\014\022\220,\313\211\002\243 \377D\240\001\330\010\032\230$N\261\215\001\340\010\016\343\206\001\356\211\005t\245@\375Q)\001\"\220F\230\"\230\337D\240\010\250\004\217\216\0022\260\377R\260u\270F\300$\300\335aH\001$\220m\323\216\0043\250}b\226\213\002T\270\027\300\002\034\000\377f\310A\310R\310r\320\377QT\320TV\320VWB\275\212\001w\314\212\001\253\216\002\224\000\267`\r\335\212\004\377t\2301\330\014\021\220\034\377\230V\2401\240A\330\014\377\020\220\004\220A\220U\230\375!\200\003\020\220\003\2201\220\347E\230\022#\001\001\t\010\014\210\373K\220:\000\230A\320\0044\377\260A\340\010\035\230]\250\377!\2502\250Q\320.@\377\300\001\330\010\037\230r\240\376\337\214\001\023\250D\260\t\270\026\257\270t\3001\233aD\232`5\367\260\003\260\n\000\035\320\035.\376\225\214\001\330\010\030\230\013\240=\357\260\001\260\021\000\010\330\010\025\373\220Ts\002\r\016\330\014\024\375\220\231\000\022\220&\230\002\230\367!\330\020\372\211\003\"\240B\240\377a\330\020\023\2204\220q{\330\030\253\212\001Q\240d\250\346\214\003\337\005\3205E\300\370\204\001&\320\317PR\320R\203 \351`^\320\365^\250\217\001\340\032\017F\300c\310\377\022\3106\320QS\320S~\241`]\320]_\320_\330B\277\020\026\220a\220s\205@F\377\240\"\240D\250\007\250r\377\260\025\260a\260s\270\"\377\270A\270R\270r\300\024\377\300U\310\"\310D\320P\374\331`\222`Z\330\020\031\230\021\274\246\206\004\233\221\002\320\004H\310\211\217\001\t\355\036\232%\250a\361\205\0014\230|\317\2501\250A\215%\006\002\033\230\342\314\204\013\340\370\001\324\204\003\362\000-\240q\277\250\001\250\024\250T\227\207\001\260\3775\270\017\300t\3104\310\337s\320RS\340\014\017\3208\047H\310\004\224""\001\320\000T\202\013\216 iS\272\207\001P>)\260a\240T\220\000\377Q\250a\250u\260O\300\1774\300t\3103\310a\371a\034\212#\361 `\320`\244\205\001\240\001\"\014\377\3204D\300D\310\004\310\367C\310q\242BX\320XZ\377\320Z_\320_a\320a\317f\320fg\271+\245\220\001\360\006\002\333\210\027\250\336`\273\210\047\343\207\020\274\207$\332\221\003\330\212\001\367s\250/\223\207\006\023\310E\320\331Q\345c\342\207\001\340\024\034\010\320*\377:\270$\270d\300$\300\177d\310#\310U\320R\341c\000\303\207\001";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 4933, 7222);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (5387 bytes) */
+static const char cstring[] = "\377 at 0x m\377embers f\377or  need\377s a CPU \377feature \377this mac\377hine lac\377ks objec\377t> rows(\377tree fra\377gment).:\377 ; choos\367e o.\000of: \377auto, re\177f, avx2\001\002\37351\005\000neon<\377MemoryVi\377ew of <c\377ontiguou~\205\000nd dirg\001\366\007\rin\021\005stri_ded a$\006 \307\000\346\004\031><(\tA\006>?C\377annot as\177sign to\260\000\177ad-only\242!\372\242\000v\242\000Inval\377id mode,\317 exp\207 |\000\047c\365\047t\001\047\304 tran\317\047, gH\000%\005sh\377ape in a\255x\312 No\315 t\315!g\371 g\001\342#found\347Not\356!\230@Cyt\357hon \371 del\235i\240@ate\206\000\353\001c\367ter\224@an P\277EP-484\370\002r\375e\221As subc\365l\301\000e\245@f bu\367iltv\000type\377s. If yo\311u\343B\335\001p\351\000%\tth\277en set\362@e\373 \047\212\"ation\275_<\000ing\047\210Di\375v\224`o Fals\177e.Pickl\032\000\334\272A\212@uct\313fsu\363ch\314 O\000lf.w~\303`ust be\262!\337licit\326 re\337quest\276@wioth @\250a_pO\001\377e(True)a\357ctiv\200\002 ke\377rnel add\355_\245@ec\250Dllo\373ca\262\"e wor\277kspace\313\204\002a\207 ba\345 \324a\020\032\245\"c\357ollej\000ons\377.abccsrc\357/fi_}\000.h \313ha\213\204\001 \202\010\222\205\002ta\273bl\216\205\004dis\t\001e\335n\017\001fas\362 it\377/_core/c\277pu.pxi\007\014e\317nsem=\000\010\020ge\333mm\037\020nn4\020rn}gJ\020statsq\001\357gcis\217\003dno\364\211$\312\001g\232\206\001thro\347ugh\352B\315\204\001l y\373et$\000defau\377lt __red\377uce__ du\376\357Bnon-tri\357vial\033\000cin\377it__nump\333y.\347\002.m5\000ia\377rray fai\367led\305\205\001impo;rt\033\tuma\354@\022\r\343se\243c\324D\250`con\357vertA\003a P(\220\205\003\373\207\003\257\210\002p\370du\364\"\262\206\001\371a\211e\200\003data.\320\013\020\216\206\003\263\207\001\275\207\003s\"\000kn\357own \341o|AC\377T_CODESA\377SCIIBIASz\014\000L\003\002NONE\014\002\377ROWEllip\377sisLLOSS\276+\003OPTIM6\003R\377NG_KINDS]S\361\204\001nce\361\210\001.\366\210\007\177_Engine\000\004\265.\364&c\206\207\002__\017\007s\333et\335Ae_\013\rba\277ckprop<""\005c_lear_\215\205\006sT\005\177forwardc\005\277output\025\006s\033te>\001sW\306\205\005\227\000\003\007\000\204\022\022\n\213\021\346\204\003E\001\357\204\003\312\021\211\205\004\373__\047\027.bind\316<\007runI\007\262\002Op\177tState_\001\005\000\2650\020\010\270/\353\007\366\006\3700\020\t\374/\357_Pyx\001\000Dic\377t_NextReWf__\310\211\004e\306@_\235\212\002\376\000\006_getite\345m\026\001d0\001\351@fun\205c&\001g\343E\375@\301\205\003<\001m\367ain\003\002odulnM\002nam\002\003ew]\001\375p~\000checks\221uT\000\n\001\253c_\025\001\211\213\001_F\005\002un\346\211\003\370` \005v\320\210\002\036\241\001qualO\005\200\207\005\203\204\017\366\233\207\005ex\325\001set_\362\203\005s\260\010\2210test\376\344\002sed_sig\267indA\000is\260\211\001o\377utineaab\037cacta\303 \325\204\001\256\204\001\376\000\t[const \377double[:\217:1],\000\017\022\017%\010]><\020floatB\t\000\016@\027\010#\007F\002\320\205\004\255\001\333\205\004[^\037\340\034\013C\027\371\214\003\211!\242\222\002_pr}e\226!param\000\0069s\253\215\002\025\001sad\025\000\001\000\277wall_f\246\212\001e\304\000\007\252/]\014\016\321\t\336\215\004_b\377ufferalp\377haargsas\377yncio.co\375r\255Csavail\362\223\215\001_\251\216\003\016\000x2_f\377maavx512\377bb_in_pl\377ace_belo\317w_by\206`\260\210\005ba\377sebcebet\365a\000\0011\005\0012bia}s\000\001_kind\374\206\001\377binsblocyk\000\002\273`path\261\207\001\376\020\002ingbmax\375c\270`he_sou\377rcechunk\333ci\377\210\rcl\354\211\001in\357_tras\000ack\376\017\000p_normc\377ompiler_\377flagscou{nt\000\002scpu\300\000\377focross_\377entropyd\377ead_unitYs\000\007\220\204\014, \236\204\001]\017\016\274\351d\026\006code\371\215\004s;di\304\217\001ct_\346\225\001\000\n\204H\022\355\204\017]!\021e\n\254\205\004\276\204\010d\227one\316\205\003d\262\223\001\000\002_\367is_\360\226\003dumm\377ydydzelu\177emptyen\256\001}e\266\214\002senum\234`\377teepepse\257rror\000\002s\245\225\001x\345p\357\204\034e\031\006\315\205\023f32?family\330\221\005\355\217\004\017_ext\242B\267""\206\002\274\206\002\047\000\376\304\206\00164flops\276\374`256_g\005\0055\37712_full_\177ratefma\014\001\332\026\004o\253`df\376@at\310\305\226\004\245\215\004\047\006g\367\000\000\001_t\347anh\246\222\001\252\222\001_as\345s\370\000_G\003\r\002cho\367ice\030\002info\357getg\231\211\001um_\367thr\255`sgin\377_ssgrads\377iidident?ityidx\205\211\002\367A\353sz\223\213\001s\000\002ize\317jkkc\377\224\003\206\205\001kw\336\376\205\001ll1d\276\205\003l2\372\001\0043\000\005_shar\375e\033\001labels\356\367\205\001ran\276\000arg\377e_produc\377tsldaldb{ld\251\217\001ky_r\327@\017loss\000\001\321s\352\211\005\314\204\004\370\036\010\315k\315\204\013lrmma\377xmax_mnk\377mcmeanme}m\320\231\001micro\251\207\004\207min\327\231\001\211\224\002\216\224\002\312\213\002m9o\332\233\001\370`sen\346\214\001\352\214\001\327sna\335`w\251\217\001nc\337ndimn\305\227\001ro\377vnextnon|\355\210\003\310\206\001alnpn\321\220\001\373sn\377\223\003objof\377fokopenm\357pout\372\220\004p0p\3771p2p3pap\376\305\221\001arallel\325_\221\000_\303bp\n\005ov\027erh\357\206\002s\013\006\317D\213\212\002\376\220\212\002spbpcpd\177pepperp\325@\377popprpse\377cpsspsta\377rtpwpxpy\377rcregist\333er\370!re\232\211\002re\237srng_\343\210\002\005\001f\027ill\000\005[\270\214\t\014\006\202\214\010\376\226\236\001runss1s\3772sat_fra\315c\004\001hi\n\001\333@ec_ondss\354\236\001e\363\230\001\360\344\230\001\252\212\005\013\003\270\212\004elfsOelus\255\204\013\343\216\001p\216.\267set\262\210\005gd\357\234\002s\277igmoid\335\234\006s{siI\000izes\000\001\363sm\227\214\001\271\212\001softQpc\000\004\001\372\235\001s\334\224\001r\337\224\003osstd\270Bto\262 \257ream\341\233\003t\374\205\001t?ensor_\352\230\002\000\t\370\225*\014\n\250\216\010tilet\273ol\255\236\001s_a\001\003b\347tru\314`\375\206\001lun\355i\206\207\001un\212aupd\377atevalue\377svendorw\377weight_d\377ecayxxsy\177yszzero\351\"\377O\200\001\330\004\n\210+\373\220Q\006\000\r\034\230A\360\377\006\000\005\010\200s\210&\377\220\001\220\023\220C\220q\377""\330\010\t\330\t\n\330\014\377\025\220Q\220f\230A\230\377S\240\001\240\024\240S\250\377\006\250a\250t\2606\270\377\030\300\024\300T\310\024\310\376>\000\340\004\007\200q\210\006\377\210a\210q\330\r\016\330\357\020\024\220A2\000a\220q\373\230\0046\000Q\230a\230t\377\2401\240F\250!\2501\353\200\001\035\r\034\034\004q\240\004\377\240A\240Q\240a\240t\377\2501\250F\260!\2604\337\260\177\300e\310&\ns\220\377#\220R\220s\230!\230\3376\240\021\240#\214\000\001\330\377\010\017\210q\220\006\220a\277\220v\230Q\230fA\000S\177\250\003\2507\260!\340\273\000\357\010\022\220+\023\000a\230q\376\273\000\023\240D\250\001\250\026\377\250q\260\004\260A\260V\377\2701\270A\330\004\013\210\376\217\002\013\2104\210u\320\024\355%~\000o\260\316\002\017\210~\277\230R\230w\240a\257\001\017\037\320\017\"\240!\003\004!\001\021\002O\022\220!\330\355\013\253 [\245 \207\021\240!\356\000f\005\347 [\001q{\220\001\372\001(\320(<u\001\347\021\220\021\376!?\000\n\210%\376\277\000\003\2203\220a\330\010\377\013\2107\220!\2205\230\377\001\230\022\2307\240!\330\357\010\r\210Q\235\006,\250L\375\270\265@\014\210J\220b\230\375\007\231\001\240w\250l\270.\377\310\002\310&\320PW\320\377WX\320X_\320_`\367\330\014\026\036\000\t\240\031\250\377\"\250H\260L\300\004\300_A\300R\300q\023\001d\271 \3772\230^\250=\270\002\270\377&\300\014\310B\310e\320\375S1\000a\320ab\330\014\377\034\230B\230m\320+;\377\2702\270]\310\047\320Q\377R\330\014\035\230R\320\037\377/\320/@\300\002\300!\377\330\014 \240\002\320\"5\177\3205M\310R\310q\n\002\376\242\000\014\032\230/\250\025\250\377n\270C\270w\300d\310\367*\320T\206\000]\320]n\367\320noo\003%\320\0371\377\260\025\3206L\310O\320\275[\027\000d\320de\211`\010\237\033\2301\230A\005\001\334 \240\320\233`\201\204\003\307c\351AQ\332B\340\004\373\036\230\276C\026\240r\250\027\247\260\n\270\366 \013\005\023\325b6O\260\021\260(\024\000\357C.\250\204\002\377T\250\021\250&\260\001\260\377\024\260Q\260f\270A\270\347T\300\021\352D\350\204\003r\210\026\252\270`\001\257\204\002\035\242br\323`$\373""\240ab\000\021\250$\250a\374\250`8\003a\260q\270\004\270\367B\270f\306 T\310\037\320\335X\332\000^\200\001\261\205\001\020\320\273\017 \226\205\002W\250A\014\003\024\373\2201\266\205\001\010\014\210E\220k\025\220\203\205\001\006\272\001\330\014\245\204\001\352\332\205\001B\273@\003\365\001\230S\240\377\003\2401\330\020\025\220Q\273\330\020\220\t\030\220}\211\205\001\330\373\004\030\204b1\230C\230v\377\240S\250\007\250z\270\021\376\321\204\004%\220q\320\030(\250\377\006\250d\260!\2601\260\367A\260S\237\000D\300\001\300\377\026\300q\310\004\310A\310\177V\320ST\320TU\350\007\377\t\026\220Q\220c\230\026\357\230x\240q\364\204\002\210A\210wQ\210d\354`1\220D\356`\347\021\230$\340#\324\002\t\032\230\377\021\230!\2301\330\004\005\367\330\010\022\217\204\002\007\230q\330\377\010\024\320\024$\240A\240\377V\2507\260$\260h\270\375bo\000\021\300\047\310\021\310\377!\3101\330\024\032\230!\277\2307\240&\250\001\243@\006\371\260\264 \000.\330\010\027\220{\177\240!\240<\320/IR\001\377\330\010\030\320\030,\250A\377\250\\\270\027\300\004\300N\377\320RS\320S^\320^\277e\320ef\330\030\210\000\320\377%5\260W\270D\320@\375R\026\002`\320`g\320g\345h\276\003\037\263a\245@\010\000\005\277\016\320\r \240\005)\001T\372F\000\001\265\206\001s\210$\210a\377\330\010\016\210j\230\001\320\353\0315\243`a\005\017-\250Q\373\250a\350@\n\000\005\032\230\375\035\225d+\260]\300!\300/2\300Q\300/\000\026\322 \021\005\377&\3200@\300\r\310Q\337\310b\320PQ\274\205\001\004\033\353\320\033\272\001Q\246\207\001r\210\023\277\210B\210c\220\022\346\206\003\t\337\340\004\006\200h\r\000\035\230\377a\230y\250\005\250W\260\373J\270\200\000\006\200m\320\023\357(\250\001\330\034\000g\210_\353\230A\005\001m\323`\004)\250\377\021\250\047\260\032\2703\270?j\310\001\340\004\027\237e\000\006\376\t\006\030\230\003\320\033+\250\3771\250B\250a\250s\260M#\240 G\300\312@\000\025\033 \013cQ\330V\004\354\212\002\312\204\002\013\210\244\204\003\356\211\213\002Y\240iQ\002S\270\007\357\270\177\310d\222@\330\035,\377\250D\260\005\260V\2709""\177\300D\310\005\310Q\340\323\204\001\377\220g\230Q\230i\240y\377\260\003\2603\260c\270\027\337\320@P\320P\222\204\002\036.\377\250d\260%\260v\270Z\317\300t\3105\253 \336#\033\230\356\320\206\010\026\240q\353\213\002x\260qS\270\001\211\214\002\205\204\0011\233\214\001\230\320\205\001\367t\2404\033\004t\2608\270\3758\334\001\014\210H\220A\220\367W\230G\355\213\002\047\260\021\260}&\240\000q\300\006\300m\211\205\004\375\014\320\205\001\033\240M\260\021\260\377!\200A\330\010\014\210D\334\273\213\001\005\001I\220Q\017\000HI\377\330&E\300Q\360\010\000\377\t\031\230\001\230\026\230s\372\204\212\001\032\356\213\004!\2406\250\022\272\237\211\0013\211\207\002S\310\002\354\210\001U\377\330\010\033\2302\230R\230\337q\240\006\240a\262\002b\260\337\006\260i\270q\025\001;\240\377b\250\002\250$\250j\270\017\t\300\021\330\217\207\007\244\212\001\264\214\001\330\215\001_\022\2402\240S#\000#\354a\377\330\010#\320#7\260}\377\300A\300X\310T\320Q\377X\320Xb\320bc\330\377\010\034\230C\230q\240\013\377\2504\250w\260e\2704\377\270s\300&\310\003\3107\376\374!\010&\320&8\270\001\377\270\025\270a\270v\300V~\021\001\\\320\\]\330\010\327\211\001\2356\206\211\002\007\260w\265aC\001A\373\230W\301\206\0028\2607\270*\225\300\204 #\311 {\307\207\001\306\001=\317\250\001\250\021\000\006\321\216\001\014\017\277\210t\2201\330\024\251\216\003d\277\240$\240c\250\037\355\207\002\004:\354@\006\302\213\001T\320T\375\213\003t\000\246\334\212\001\330\035\321\212\001\236A\003\255\000|\367\2701\270\233\210\001\024\300Q\340\376:\t\320)9\270\024\270T\376\311\217\002\026\310u\320TU\320\377UX\320XY\320Y]\323\320]\340\206\002/\025\200\261\220\001\t\014\377\2104\210w\220c\230\021\237\330\014\022\220,\344\211\002\243 D\177\240\001\330\010\032\230$\215\217\001\247\340\010\016\343\206\001\207\212\005t\245@Q\376)\001\"\220F\230\"\230D\357\240\010\250\004\353\217\0022\260R\377\260u\270F\300$\300a\356H\001$\220m\257\220\0043\250b\364\301\213\002\265\207\001\002\034\000f\310A\310\377R\310r\320QT\320T/V\320VW\326\212\001w""\345\212\001\207\220\002\364\224\000\267`\r\366\212\004t\2301\330\377\014\021\220\034\230V\2401\377\240A\330\014\020\220\004\220\347A\220U\201\216\002\203\000\020\220\003?\2201\220E\230\022#\001\001\t\337\010\014\210K\220:\000\230A\377\320\0044\260A\340\010\035\377\230]\250!\2502\250Q\377\320.@\300\001\330\010\037\367\230r\240\212\215\001\023\250D\260\177\t\270\026\270t\3001\233a\275D\232`5\260\003\260\n\000\035\367\320\035.\300\214\001\330\010\030\230\177\013\240=\260\001\260\021\000\010\337\330\010\025\220Ts\002\r\016\357\330\014\024\220\231\000\022\220&\277\230\002\230!\330\020\300\212\003\"\377\240B\240a\330\020\023\220\3674\220q\345\211\002\240Q\240d~\220\215\004\005\3205E\300S\362\217\003\347R\320R\203 \351`^\320^\362\324\216\001\340\222\212\001\036\013F\300c\310\377\022\3106\320QS\320S\377W\320W]\320]_\320\375_\275\212\002\020\026\220a\220s\376\205@F\240\"\240D\250\007\377\250r\260\025\260a\260s\377\270\"\270A\270R\270r\377\300\024\300U\310\"\310D\374\332\220\002\222`Z\330\020\031\230\021\274\246\206\004\367\222\002\320\004H\310\206\216\001\t\355\036\232%\250a\212\206\0014\230|\317\2501\250A\215%\006\002\033\230\342\314\204\013\340\370\001\324\204\003\362\000-\240q\277\250\001\250\024\250T\227\207\001\260\3775\270\017\300t\3104\310\337s\320RS\340\014\017\3208\367H\310\004\224\001S\320ST\320\202\013\205\214\001\272\207\001P>)\260a\240T\376\220\000Q\250a\250u\260O\377\3004\300t\3103\310a\376\371aW\320WY\320Y^\037\320^`\320`\211\215\001\240\001\"\014\377\3204D\300D\310\004\310\377C\310q\320PR\320R\277X\320XZ\320Z\350\222\003fg\320fg\271+\320\220\001\360\006\333\210\027\203\2501\271\210)\343\207\020\274\207$\205\222\003\330\212\001s\373\250/\223\207\006\023\310E\320Q\354\345c\345\224\001\340\024\034\010\320*:\377\270$\270d\300$\300dO\310#\310U\236\217\002\210\225\003Y";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 5387, 7752);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (7222 bytes) */
-static const char bytes[] = " at 0x members for  needs a CPU feature this machine lacks object> rows(tree fragment).: ; choose one of: auto, ref, avx2, avx512, neon<MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)activation kernel add_notecannot allocate the workspace for a batch of cannot allocate the workspaces of collections.abccsrc/fi_act.h has an activation this table lacksdisableenablefastinit/_core/cpu.pxifastinit/_core/ensemble.pxifastinit/_core/gemm.pxifastinit/_core/nn.pxifastinit/_core/rng.pxifastinit/_core/stats.pxigcisenabledno batch has gone through the model yetno default __reduce__ due to non-trivial __cinit__numpy._core.multiarray failed to importnumpy._core.umath failed to importself.ws cannot be converted to a Python object for picklingunable to allocate array data.unable to allocate shape and strides.unknown activation kernel |ACT_CODESASCIIBIAS_COLBIAS_NONEBIAS_ROWEllipsisLLOSS_CODESOPTIM_CODESRNG_KINDSSequenceView.MemoryView_Engine_Engine.__reduce_cython___Engine.__setstate_cython___Engine.backprop_Engine.clear_workspaces_Engine.forward_Engine.outputs_Engine.step_EnsWorkspace_EnsWorkspace.__reduce_cython___EnsWorkspace.__setstate_cython___Ensemble_Ensemble.__reduce_cython___Ensemble.__setstate_cython___Ensemble.bind_Ensemble.run_Ensemble.step_OptState_OptState.__reduce_cython___OptState.__setstate_cython___Workspace_Workspace.__reduce_cython___Workspace.__setstate_cython____Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____m""ain____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___fused_sigindex_is_coroutineaabcactact_backwardact_backward[const double[::1],const double[::1],const double[::1],double[::1]]act_backward[const float[::1],const float[::1],const float[::1],float[::1]]act_forwardact_forward[const double[::1],double[::1]]act_forward[const float[::1],float[::1]]act_kernelact_needs_preact_paramact_paramsactiveactsadamadamwall_finiteall_finite[const double[::1]]all_finite[const float[::1]]allocate_bufferalphaargsasyncio.coroutinesavailable_kernelsavx2_fmaavx512bb_in_place_below_bytesbackpropbasebcebetabeta1beta2biasbias_kindbindbinsblockbmaxcchunkclear_workspacescline_in_tracebackclip_normcompiler_flagscountcountscpu_featurescross_entropydead_unitsdead_units[const double[:, ::1]]dead_units[const float[:, ::1]]defaultsdistinct_rowsdistinct_rows[const double[:, ::1],const double[::1]]distinct_rows[const float[:, ::1],const float[::1]]donedoubledtypedtype_is_objectdummydydzeluemptyencodeenginesenumerateepepserrorexpexp[const double[::1],double[::1]]exp[const float[::1],float[::1]]f32fastinit._core._extflagsfloatfloat32float64formatfortranforwardgelugelu_tanhgemmgemm_infogetget_num_threadsgin_ssgradsiididentityidxindexistiszitemsitemsizejkkckernelkindkwargsllabels_in_rangeldaldbldcleaky_relulossloss[const double[:, ::1],double[:, ::1]]loss[const float[:, ::1],float[:, ::1]]lrmmaxmax_mnkmcmeanmemviewmicro_kernelminmodemomentummsennamenamesncndimnesterovnextnonfinitenormalnpnstepsnumpyobjoffokopenmpoutoutputsp0p1p2p3papackparamparamspbpcpdpepperpidxpopprpsecpsspstartpwpxpyrcregisterreluresrng_blockrng_fillrng_fill[double[::1]]rng_fill[float[::1]]rowsrunss1s2sat_fracsat_hisat_losecondsseedselect_act_kernelselect_kernelselfseluset_num_threadssetdefaultsgdshapesigmoidsignaturessilusizesizessmall_pathsoftplussoftsignststartstatesstdstepstopstreamstr""uctttanhtensor_statstensor_stats[double[::1]]tensor_stats[float[::1]]tiletoltrans_atrans_btruncnormaluniformunpackupdatevalueswweight_decayxxsyyszzero_fracO\200\001\330\004\n\210+\220Q\200\001\330\r\034\230A\360\006\000\005\010\200s\210&\220\001\220\023\220C\220q\330\010\t\330\t\n\330\014\025\220Q\220f\230A\230S\240\001\240\024\240S\250\006\250a\250t\2606\270\030\300\024\300T\310\024\310Q\200\001\340\004\007\200q\210\006\210a\210q\330\r\016\330\020\024\220A\220Q\220a\220q\230\004\230A\230Q\230a\230t\2401\240F\250!\2501\200\001\340\004\007\200q\210\006\210a\210q\330\r\016\330\020\034\230A\230Q\230a\230q\240\004\240A\240Q\240a\240t\2501\250F\260!\2604\260\177\300e\3101\200\001\340\004\007\200q\210\006\210a\210s\220#\220R\220s\230!\2306\240\021\240#\240S\250\001\330\010\017\210q\220\006\220a\220v\230Q\230f\240A\240S\250\003\2507\260!\340\t\n\330\010\022\220+\230Q\230a\230q\240\001\240\023\240D\250\001\250\026\250q\260\004\260A\260V\2701\270A\330\004\013\2101\200\001\340\004\013\2104\210u\320\024%\240Q\240o\260Q\200\001\340\004\014\210L\230\004\230E\320!5\260U\270*\300D\310\005\320M_\320_`\330\014\026\220d\230%\320\0371\260\025\3206L\310O\320[]\320]d\320de\200\001\340\004\017\210~\230R\230w\240a\200\001\340\004\017\320\017\"\240!\200\001\340\004\022\220!\330\004\007\200q\210\006\210a\210q\330\r\016\330\014\025\220[\240\001\240\021\240!\2401\240D\250\001\250\026\250q\260\001\330\004\013\2104\210q\220\001\200\001\340\004(\320(:\270!\330\004\021\220\021\330\004\n\210!\330\004\n\210%\210q\220\003\2203\220a\330\010\013\2107\220!\2205\230\001\230\022\2307\240!\330\010\r\210Q\330\004\013\2101\200\001\340\010\033\2301\230A\200\001\360\006\000\005\010\200q\210\006\210a\210s\220#\220Q\330\010\017\210q\340\004\036\230a\230q\240\001\240\026\240r\250\027\260\n\270!\330\004\036\230a\230q\240\001\240\023\240F\250!\2506\260\021\260(\270!\330\t\n\330\010\022\220.\240\001\240\024\240T\250\021\250&\260\001\260\024\260Q\260f\270A\270T\300\021\330\004\013\2101\200\001\360\006\000\005\010""\200r\210\026\210q\220\001\330\r\016\330\020\035\230Q\230a\230r\240\021\240$\240a\240r\250\021\250$\250a\250q\260\001\260\024\260Q\260a\260q\270\004\270B\270f\300A\300T\310\037\320X]\320]^\200\001\360\006\000\005\024\2201\330\t\n\330\010\014\210E\220\025\220a\220q\230\006\230a\230q\330\014\017\210q\220\001\220\023\220B\220b\230\003\2301\230A\230S\240\003\2401\330\020\025\220Q\330\020\021\330\004\013\2101\200\001\360\006\000\005\024\2204\220w\230a\330\004\026\220o\240Q\240a\330\004\007\200s\210#\210Q\330\010\021\220\036\230q\240\001\330\004\013\2101\200\001\360\006\000\005\030\220}\240A\240Q\330\004\030\230\001\230\022\2301\230C\230v\240S\250\007\250z\270\021\340\t\n\330\010\022\220%\220q\320\030(\250\006\250d\260!\2601\260A\260S\270\004\270D\300\001\300\026\300q\310\004\310A\310V\320ST\320TU\330\004\013\2101\200\001\360\006\000\t\026\220Q\220c\230\026\230x\240q\330\004\013\2101\210A\210Q\210d\220!\2201\220D\230\001\230\021\230$\230a\230q\240\001\200\001\360\006\000\t\032\230\021\230!\2301\330\004\005\330\010\022\220!\2205\230\007\230q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\027\220{\240!\240<\320/I\310\021\310!\200\001\360\010\000\005\016\210^\2301\230D\240\007\240q\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\0315\260Q\260a\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\031-\250Q\250a\200\001\360\n\000\005\032\230\035\240a\240r\250\021\250+\260]\300!\3002\300Q\300a\330\004\026\220c\230\035\240a\240r\250\021\250&\3200@\300\r\310Q\310b\320PQ\320QR\330\004\033\320\033,\250A\250Q\330\004\007\200r\210\023\210B\210c\220\022\2203\220a\330\010\t\340\004\006\200h\210c\220\035\230a\230y\250\005\250W\260J\270a\330\004\006\200m\320\023(\250\001\330\004\006\200g\210_\230A\330\004\006""\200m\2201\330\004)\250\021\250\047\260\032\2703\270j\310\001\340\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\033\320\033+\2501\250B\250a\250s\260#\260Q\330\004\027\220}\240A\240S\250\006\250a\330\t\n\330\010\013\2101\330\020\025\220Q\220f\230A\230Y\240i\250s\260#\260S\270\007\270\177\310d\320RS\330\035,\250D\260\005\260V\2709\300D\310\005\310Q\340\020\025\220Q\220g\230Q\230i\240y\260\003\2603\260c\270\027\320@P\320PT\320TU\330\036.\250d\260%\260v\270Z\300t\3105\320PQ\200\001\360\n\000\005\033\230!\330\004\036\230a\230q\240\001\240\026\240q\250\006\250a\250x\260q\270\001\330\t\n\330\014\022\220!\2201\220C\220q\230\006\230a\230t\2404\240q\250\006\250a\250t\2608\2708\3001\330\004\014\210H\220A\220W\230G\2401\240F\250\047\260\021\260&\270\007\270q\300\006\300m\320ST\320TU\330\014\030\230\001\230\033\240M\260\021\260!\200A\330\010\014\210D\220\006\220a\330\010\014\210I\220Q\200A\330HI\330&E\300Q\360\010\000\t\031\230\001\230\026\230s\240!\330\010\032\230!\2306\240\021\240!\2406\250\022\320+;\2703\270f\300A\300S\310\002\310*\320TU\330\010\033\2302\230R\230q\240\006\240a\240q\250\006\250b\260\006\260i\270q\330\010\033\230;\240b\250\002\250$\250j\270\t\300\021\330\010\014\210E\220\025\220a\220q\330\014\026\220a\220v\230S\240\001\240\022\2402\240S\250\002\250#\250Q\250a\330\010#\320#7\260}\300A\300X\310T\320QX\320Xb\320bc\330\010\034\230C\230q\240\013\2504\250w\260e\2704\270s\300&\310\003\3107\320RS\330\010&\320&8\270\001\270\025\270a\270v\300V\3107\320R\\\320\\]\330\010\"\240!\2406\250\021\250&\260\007\260w\270j\310\001\330\010\034\230A\230W\240A\240V\2508\2607\270*\300A\330\010#\2404\240{\260!\2601\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\330\r\016\330\014\017\210t\2201\330\024\034\230A\230Q\230d\240$\240c\250\037\270\004\270D\300\004\300D\310\006\310e\320ST\320TW\320WX""\320X\\\320\\d\320de\330\035\"\240!\2404\240q\250\003\2504\250|\2701\270D\300\001\300\024\300Q\340\024\034\230A\230Q\230d\240$\240c\320)9\270\024\270T\300\024\300T\310\026\310u\320TU\320UX\320XY\320Y]\320]e\320ef\330\035\"\240!\2404\240q\250\003\2504\250|\2701\270D\300\001\300\024\300Q\200A\360\006\000\t\014\2104\210w\220c\230\021\330\014\022\220,\230a\230q\330\010\034\230D\240\001\330\010\032\230$\230f\240A\340\010\016\210a\330\010\014\210E\220\025\220a\220t\2302\230Q\330\014\022\220\"\220F\230\"\230D\240\010\250\004\250F\260!\2602\260R\260u\270F\300$\300a\330\014\022\220$\220m\2401\240F\250!\2503\250b\260\001\260\024\260T\270\027\300\002\300$\300f\310A\310R\310r\320QT\320TV\320VW\330\014\017\210w\220a\220q\330\010\017\210q\200A\360\010\000\t\r\210E\220\025\220a\220t\2301\330\014\021\220\034\230V\2401\240A\330\014\020\220\004\220A\220U\230!\2302\230Q\330\014\020\220\003\2201\220E\230\022\2301\330\014\020\220\003\2201\220E\230\022\2301\330\010\014\210K\220t\2301\230A\320\0044\260A\340\010\035\230]\250!\2502\250Q\320.@\300\001\330\010\037\230r\240\026\240r\250\023\250D\260\t\270\026\270t\3001\330\010\034\230D\240\013\2505\260\003\2601\330\010\035\320\035.\250a\250q\330\010\030\230\013\240=\260\001\260\021\330\010\030\230\013\240=\260\001\260\021\330\010\025\220T\230\022\2301\330\r\016\330\014\024\220A\330\014\022\220&\230\002\230!\330\020\032\230!\2307\240\"\240B\240a\330\020\023\2204\220q\330\030$\240A\240Q\240d\250$\250a\250q\260\005\3205E\300S\310\002\310&\320PR\320RV\320V\\\320\\^\320^d\320de\340\030$\240A\240Q\240d\250$\250a\250q\260\005\3205F\300c\310\022\3106\320QS\320SW\320W]\320]_\320_e\320ef\330\020\026\220a\220s\230\"\230F\240\"\240D\250\007\250r\260\025\260a\260s\270\"\270A\270R\270r\300\024\300U\310\"\310D\320PW\320WY\320YZ\330\020\031\230\021\330\010\014\210I\220Q\330\010\017\210q\320\004H\310\001\360\006\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033""\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\270\017\300t\3104\310s\320RS\340\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\3208H\310\004\310D\320PS\320ST\330\010\014\210I\220Q\330\010\017\210q\320\004R\320RS\360\010\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\260O\3004\300t\3103\310a\310r\320QW\320WY\320Y^\320^`\320`e\320ef\340\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\3204D\300D\310\004\310C\310q\320PR\320RX\320XZ\320Z_\320_a\320af\320fg\330\010\014\210I\220Q\330\010\017\210q\320\004]\320]^\360\006\000\t\031\230\001\230\026\230s\240!\330\010\032\230!\2306\240\021\240!\2406\250\022\2501\330\010\033\2302\230R\230q\240\006\240a\240q\250\006\250b\260\006\260i\270q\330\010\033\230;\240b\250\002\250$\250j\270\t\300\021\330\010\"\240!\2406\250\021\250&\260\007\260w\270j\310\001\330\010#\2404\240{\260!\2601\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\330\r\016\330\014\017\210t\2201\330\024\035\230Q\230a\230t\2404\240s\250/\270\024\270T\300\024\300T\310\023\310E\320QR\320RV\320VW\320WX\340\024\035\230Q\230a\230t\2404\240s\320*:\270$\270d\300$\300d\310#\310U\320RS\320SW\320WX\320XY";
+    #else /* compression: none (7752 bytes) */
+static const char bytes[] = " at 0x members for  needs a CPU feature this machine lacks object> rows(tree fragment).: ; choose one of: auto, ref, avx2, avx512, neon<MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.Pickling of struct members such as self.ws must be explicitly requested with @auto_pickle(True)activation kernel add_notecannot allocate the workspace for a batch of cannot allocate the workspaces of collections.abccsrc/fi_act.h has an activation this table lacksdisableenablefastinit/_core/cpu.pxifastinit/_core/ensemble.pxifastinit/_core/gemm.pxifastinit/_core/nn.pxifastinit/_core/rng.pxifastinit/_core/stats.pxigcisenabledno batch has gone through the model yetno default __reduce__ due to non-trivial __cinit__numpy._core.multiarray failed to importnumpy._core.umath failed to importself.ws cannot be converted to a Python object for picklingunable to allocate array data.unable to allocate shape and strides.unknown activation kernel |ACT_CODESASCIIBIAS_COLBIAS_NONEBIAS_ROWEllipsisLLOSS_CODESOPTIM_CODESRNG_KINDSSequenceView.MemoryView_Engine_Engine.__reduce_cython___Engine.__setstate_cython___Engine.backprop_Engine.clear_workspaces_Engine.forward_Engine.outputs_Engine.step_EnsWorkspace_EnsWorkspace.__reduce_cython___EnsWorkspace.__setstate_cython___Ensemble_Ensemble.__reduce_cython___Ensemble.__setstate_cython___Ensemble.bind_Ensemble.run_Ensemble.step_OptState_OptState.__reduce_cython___OptState.__setstate_cython___Workspace_Workspace.__reduce_cython___Workspace.__setstate_cython____Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____m""ain____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___fused_sigindex_is_coroutineaabcactact_backwardact_backward[const double[::1],const double[::1],const double[::1],double[::1]]act_backward[const float[::1],const float[::1],const float[::1],float[::1]]act_forwardact_forward[const double[::1],double[::1]]act_forward[const float[::1],float[::1]]act_kernelact_needs_preact_paramact_paramsactiveactsadamadamwall_finiteall_finite[const double[::1]]all_finite[const float[::1]]allocate_bufferalphaargsasyncio.coroutinesavailable_kernelsavx2_fmaavx512bb_in_place_below_bytesbackpropbasebcebetabeta1beta2biasbias_kindbindbinsblockblocked_path_setblockingbmaxccache_sourcechunkciclear_workspacescline_in_tracebackclip_normcompiler_flagscountcountscpu_infocross_entropydead_unitsdead_units[const double[:, ::1]]dead_units[const float[:, ::1]]decodedefaultsdistinct_rowsdistinct_rows[const double[:, ::1],const double[::1]]distinct_rows[const float[:, ::1],const float[::1]]donedoubledtypedtype_is_objectdummydydzeluemptyencodeenginesenumerateepepserrorerrorsexpexp[const double[::1],double[::1]]exp[const float[::1],float[::1]]f32familyfastinit._core._extflagsfloatfloat32float64flopsfma256_gflopsfma512_full_ratefma512_gflopsforcedformatfortranforwardfull_rategelugelu_tanhgemmgemm_assume_fma512gemm_choicegemm_infogetget_num_threadsgin_ssgradsiididentityidxindexistiszitemsitemsizejkkckernelkindkwargsll1d_bytesl2_bytesl3_bytesl3_shared_bylabels_in_rangelarge_productsldaldbldcleaky_relulossloss[const double[:, ::1],double[:, ::1]]loss[const float[:, ::1],float[:, ::1]]lrmmaxmax_mnkmcmeanmemviewmicro_kernelminmodemodelmodel_namemomentummsennamenamesnarrow_setncndimnesterovnextnonfinitenormalnpnstepsntnumpyobjoffokopenmpoutoutputsp0p1p2p3papackparallel_min_flopsparallel_overhead_usparallel_threadsparamparamspbpcpdpepperpidxpopprpsecpsspstartpwpxpyrcr""egisterrelureplaceresrng_blockrng_fillrng_fill[double[::1]]rng_fill[float[::1]]rowsrunss1s2sat_fracsat_hisat_losecondsseedselect_act_kernelselect_kernelselfseluset_num_threadsset_parallel_min_flopssetdefaultsgdshapesigmoidsignaturessilusizesizessmall_pathsoftplussoftsignststartstatesstdstepstopstreamstructttanhtensor_statstensor_stats[double[::1]]tensor_stats[float[::1]]tiletoltrans_atrans_btruncnormaluniformunpackupdatevaluesvendorwweight_decayxxsyyszzero_fracO\200\001\330\004\n\210+\220Q\200\001\330\r\034\230A\360\006\000\005\010\200s\210&\220\001\220\023\220C\220q\330\010\t\330\t\n\330\014\025\220Q\220f\230A\230S\240\001\240\024\240S\250\006\250a\250t\2606\270\030\300\024\300T\310\024\310Q\200\001\340\004\007\200q\210\006\210a\210q\330\r\016\330\020\024\220A\220Q\220a\220q\230\004\230A\230Q\230a\230t\2401\240F\250!\2501\200\001\340\004\007\200q\210\006\210a\210q\330\r\016\330\020\034\230A\230Q\230a\230q\240\004\240A\240Q\240a\240t\2501\250F\260!\2604\260\177\300e\3101\200\001\340\004\007\200q\210\006\210a\210s\220#\220R\220s\230!\2306\240\021\240#\240S\250\001\330\010\017\210q\220\006\220a\220v\230Q\230f\240A\240S\250\003\2507\260!\340\t\n\330\010\022\220+\230Q\230a\230q\240\001\240\023\240D\250\001\250\026\250q\260\004\260A\260V\2701\270A\330\004\013\2101\200\001\340\004\013\2104\210u\320\024%\240Q\240o\260Q\200\001\340\004\017\210~\230R\230w\240a\200\001\340\004\017\320\017\"\240!\200\001\340\004\017\320\017%\240Q\240a\200\001\340\004\022\220!\330\004\007\200q\210\006\210a\210q\330\r\016\330\014\025\220[\240\001\240\021\240!\2401\240D\250\001\250\026\250q\260\001\330\004\013\2104\210q\220\001\200\001\340\004(\320(<\270A\330\004\021\220\021\330\004\n\210!\330\004\n\210%\210q\220\003\2203\220a\330\010\013\2107\220!\2205\230\001\230\022\2307\240!\330\010\r\210Q\330\004\013\2101\200\001\340\004,\250L\270\001\330\004\014\210J\220b\230\007\230w\240a\240w\250l\270.\310\002\310&\320PW\320WX\320X_\320_`\330\014\026\220b\230\t\240\031\250\"\250H\260L\300\004\300A\300R""\300q\330\014\026\220d\230!\2302\230^\250=\270\002\270&\300\014\310B\310e\320S_\320_a\320ab\330\014\034\230B\230m\320+;\2702\270]\310\047\320QR\330\014\035\230R\320\037/\320/@\300\002\300!\330\014 \240\002\320\"5\3205M\310R\310q\330\014 \240\002\240!\330\014\032\230/\250\025\250n\270C\270w\300d\310*\320TX\320X]\320]n\320no\330\014\026\220d\230%\320\0371\260\025\3206L\310O\320[]\320]d\320de\200\001\340\010\033\2301\230A\200\001\340\010\"\240!\2401\200\001\360\006\000\005\010\200q\210\006\210a\210s\220#\220Q\330\010\017\210q\340\004\036\230a\230q\240\001\240\026\240r\250\027\260\n\270!\330\004\036\230a\230q\240\001\240\023\240F\250!\2506\260\021\260(\270!\330\t\n\330\010\022\220.\240\001\240\024\240T\250\021\250&\260\001\260\024\260Q\260f\270A\270T\300\021\330\004\013\2101\200\001\360\006\000\005\010\200r\210\026\210q\220\001\330\r\016\330\020\035\230Q\230a\230r\240\021\240$\240a\240r\250\021\250$\250a\250q\260\001\260\024\260Q\260a\260q\270\004\270B\270f\300A\300T\310\037\320X]\320]^\200\001\360\006\000\005\020\320\017 \240\001\240\024\240W\250A\200\001\360\006\000\005\024\2201\330\t\n\330\010\014\210E\220\025\220a\220q\230\006\230a\230q\330\014\017\210q\220\001\220\023\220B\220b\230\003\2301\230A\230S\240\003\2401\330\020\025\220Q\330\020\021\330\004\013\2101\200\001\360\006\000\005\030\220}\240A\240Q\330\004\030\230\001\230\022\2301\230C\230v\240S\250\007\250z\270\021\340\t\n\330\010\022\220%\220q\320\030(\250\006\250d\260!\2601\260A\260S\270\004\270D\300\001\300\026\300q\310\004\310A\310V\320ST\320TU\330\004\013\2101\200\001\360\006\000\t\026\220Q\220c\230\026\230x\240q\330\004\013\2101\210A\210Q\210d\220!\2201\220D\230\001\230\021\230$\230a\230q\240\001\200\001\360\006\000\t\032\230\021\230!\2301\330\004\005\330\010\022\220!\2205\230\007\230q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\024\320\024$\240A\240V\2507\260$\260h\270b\300\001\300\021""\300\047\310\021\310!\3101\330\024\032\230!\2307\240&\250\001\250\027\260\006\260a\260q\330\010\027\220{\240!\240<\320/I\310\021\310!\330\010\030\320\030,\250A\250\\\270\027\300\004\300N\320RS\320S^\320^e\320ef\330\030$\240A\320%5\260W\270D\320@R\320RS\320S`\320`g\320gh\200\001\360\006\000\t\037\230a\230q\200\001\360\010\000\005\016\320\r \240\005\320%5\260T\270\027\300\001\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\0315\260Q\260a\330\004\007\200s\210$\210a\330\010\016\210j\230\001\320\031-\250Q\250a\200\001\360\n\000\005\032\230\035\240a\240r\250\021\250+\260]\300!\3002\300Q\300a\330\004\026\220c\230\035\240a\240r\250\021\250&\3200@\300\r\310Q\310b\320PQ\320QR\330\004\033\320\033,\250A\250Q\330\004\007\200r\210\023\210B\210c\220\022\2203\220a\330\010\t\340\004\006\200h\210c\220\035\230a\230y\250\005\250W\260J\270a\330\004\006\200m\320\023(\250\001\330\004\006\200g\210_\230A\330\004\006\200m\2201\330\004)\250\021\250\047\260\032\2703\270j\310\001\340\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\027\220}\240A\240Q\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\030\230\003\320\033+\2501\250B\250a\250s\260#\260W\270G\3001\330\004\033\320\033+\2501\250B\250a\250s\260#\260Q\330\004\027\220}\240A\240S\250\006\250a\330\t\n\330\010\013\2101\330\020\025\220Q\220f\230A\230Y\240i\250s\260#\260S\270\007\270\177\310d\320RS\330\035,\250D\260\005\260V\2709\300D\310\005\310Q\340\020\025\220Q\220g\230Q\230i\240y\260\003\2603\260c\270\027\320@P\320PT\320TU\330\036.\250d\260%\260v\270Z\300t\3105\320PQ\200\001\360\n\000\005\033\230!\330\004\036\230a\230q\240\001\240\026\240q\250\006\250a\250x\260q\270\001\330\t\n\330\014\022\220!\2201\220C\220q\230\006\230a\230t\2404\240q\250\006\250a\250t\2608\2708\3001\330\004\014\210H\220A\220W\230G\2401\240F\250\047\260\021\260&\270\007\270q\300\006\300m\320ST\320TU\330\014\030\230\001\230\033\240M\260\021\260!\200A\330\010\014\210D\220\006\220a\330\010\014\210I\220Q\200A\330HI\330&E\300Q\360""\010\000\t\031\230\001\230\026\230s\240!\330\010\032\230!\2306\240\021\240!\2406\250\022\320+;\2703\270f\300A\300S\310\002\310*\320TU\330\010\033\2302\230R\230q\240\006\240a\240q\250\006\250b\260\006\260i\270q\330\010\033\230;\240b\250\002\250$\250j\270\t\300\021\330\010\014\210E\220\025\220a\220q\330\014\026\220a\220v\230S\240\001\240\022\2402\240S\250\002\250#\250Q\250a\330\010#\320#7\260}\300A\300X\310T\320QX\320Xb\320bc\330\010\034\230C\230q\240\013\2504\250w\260e\2704\270s\300&\310\003\3107\320RS\330\010&\320&8\270\001\270\025\270a\270v\300V\3107\320R\\\320\\]\330\010\"\240!\2406\250\021\250&\260\007\260w\270j\310\001\330\010\034\230A\230W\240A\240V\2508\2607\270*\300A\330\010#\2404\240{\260!\2601\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\330\r\016\330\014\017\210t\2201\330\024\034\230A\230Q\230d\240$\240c\250\037\270\004\270D\300\004\300D\310\006\310e\320ST\320TW\320WX\320X\\\320\\d\320de\330\035\"\240!\2404\240q\250\003\2504\250|\2701\270D\300\001\300\024\300Q\340\024\034\230A\230Q\230d\240$\240c\320)9\270\024\270T\300\024\300T\310\026\310u\320TU\320UX\320XY\320Y]\320]e\320ef\330\035\"\240!\2404\240q\250\003\2504\250|\2701\270D\300\001\300\024\300Q\200A\360\006\000\t\014\2104\210w\220c\230\021\330\014\022\220,\230a\230q\330\010\034\230D\240\001\330\010\032\230$\230f\240A\340\010\016\210a\330\010\014\210E\220\025\220a\220t\2302\230Q\330\014\022\220\"\220F\230\"\230D\240\010\250\004\250F\260!\2602\260R\260u\270F\300$\300a\330\014\022\220$\220m\2401\240F\250!\2503\250b\260\001\260\024\260T\270\027\300\002\300$\300f\310A\310R\310r\320QT\320TV\320VW\330\014\017\210w\220a\220q\330\010\017\210q\200A\360\010\000\t\r\210E\220\025\220a\220t\2301\330\014\021\220\034\230V\2401\240A\330\014\020\220\004\220A\220U\230!\2302\230Q\330\014\020\220\003\2201\220E\230\022\2301\330\014\020\220\003\2201\220E\230\022\2301\330\010\014\210K\220t\2301\230A\320\0044\260A\340\010\035\230]\250!\2502\250Q\320.@\300\001\330\010\037\230r\240\026\240r\250\023\250D\260""\t\270\026\270t\3001\330\010\034\230D\240\013\2505\260\003\2601\330\010\035\320\035.\250a\250q\330\010\030\230\013\240=\260\001\260\021\330\010\030\230\013\240=\260\001\260\021\330\010\025\220T\230\022\2301\330\r\016\330\014\024\220A\330\014\022\220&\230\002\230!\330\020\032\230!\2307\240\"\240B\240a\330\020\023\2204\220q\330\030$\240A\240Q\240d\250$\250a\250q\260\005\3205E\300S\310\002\310&\320PR\320RV\320V\\\320\\^\320^d\320de\340\030$\240A\240Q\240d\250$\250a\250q\260\005\3205F\300c\310\022\3106\320QS\320SW\320W]\320]_\320_e\320ef\330\020\026\220a\220s\230\"\230F\240\"\240D\250\007\250r\260\025\260a\260s\270\"\270A\270R\270r\300\024\300U\310\"\310D\320PW\320WY\320YZ\330\020\031\230\021\330\010\014\210I\220Q\330\010\017\210q\320\004H\310\001\360\006\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\270\017\300t\3104\310s\320RS\340\020\032\230-\240q\250\001\250\024\250T\260\021\260!\2605\3208H\310\004\310D\320PS\320ST\330\010\014\210I\220Q\330\010\017\210q\320\004R\320RS\360\010\000\t\036\230]\250!\2502\250Q\250a\330\010\033\2304\230|\2501\250A\330\010\034\230D\240\013\2501\250A\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\340\r\016\330\014\017\210t\2201\330\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\260O\3004\300t\3103\310a\310r\320QW\320WY\320Y^\320^`\320`e\320ef\340\020\032\230)\2401\240A\240T\250\024\250Q\250a\250u\3204D\300D\310\004\310C\310q\320PR\320RX\320XZ\320Z_\320_a\320af\320fg\330\010\014\210I\220Q\330\010\017\210q\320\004]\320]^\360\006\000\t\031\230\001\230\026\230s\240!\330\010\032\230!\2306\240\021\240!\2406\250\022\2501\330\010\033\2302\230R\230q\240\006\240a\240q\250\006\250b\260\006\260i\270q\330\010\033\230;\240b\250\002\250$\250j\270\t\300\021\330\010\"\240!\2406\250\021\250&\260\007\260w\270j\310\001\330""\010#\2404\240{\260!\2601\330\010\033\230=\250\001\250\021\330\010\033\230=\250\001\250\021\330\r\016\330\014\017\210t\2201\330\024\035\230Q\230a\230t\2404\240s\250/\270\024\270T\300\024\300T\310\023\310E\320QR\320RV\320VW\320WX\340\024\035\230Q\230a\230t\2404\240s\320*:\270$\270d\300$\300d\310#\310U\320RS\320SW\320WX\320XY";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 343; i++) {
+    for (int i = 0; i < 373; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 48) PyUnicode_InternInPlace(&string);
@@ -46140,8 +46860,8 @@ static const char bytes[] = " at 0x members for  needs a CPU feature this machin
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 343; i < 374; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-343].length;
+    for (int i = 373; i < 407; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-373].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -46151,15 +46871,15 @@ static const char bytes[] = " at 0x members for  needs a CPU feature this machin
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 374; i++) {
+    for (Py_ssize_t i = 0; i < 407; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 343;
-      for (Py_ssize_t i=0; i<31; ++i) {
+      PyObject **table = stringtab + 373;
+      for (Py_ssize_t i=0; i<34; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
         #elif CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
@@ -46255,254 +46975,254 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 7};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 9};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_n};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_set_num_threads, __pyx_mstate->__pyx_kp_b_iso88591_1A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 0, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 12};
+    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 0, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 14};
     PyObject* const varnames[] = {0};
     __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_get_num_threads, __pyx_mstate->__pyx_kp_b_iso88591__12, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 0, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 17};
-    PyObject* const varnames[] = {0};
-    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_cpu_features, __pyx_mstate->__pyx_kp_b_iso88591_L_E_5U_D_M___d_1_6LO_dde, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
-  }
-  {
-    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 12};
+    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 19};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_names, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_out};
-    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_gemm_pxi, __pyx_mstate->__pyx_n_u_available_kernels, __pyx_mstate->__pyx_kp_b_iso88591_q_3a_7_5_7_Q_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_available_kernels, __pyx_mstate->__pyx_kp_b_iso88591_A_q_3a_7_5_7_Q_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 23};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_rc};
-    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_gemm_pxi, __pyx_mstate->__pyx_n_u_select_kernel, __pyx_mstate->__pyx_kp_b_iso88591_4wa_oQa_s_Q_q_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 30};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name};
+    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_select_kernel, __pyx_mstate->__pyx_kp_b_iso88591_WA, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 33};
+    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 36};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_ci};
+    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_cpu_info, __pyx_mstate->__pyx_kp_b_iso88591_L_Jb_wawl_PWWXX___b_HL_ARq_d_2, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 50};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_nt};
+    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_parallel_min_flops, __pyx_mstate->__pyx_kp_b_iso88591_Qa, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 55};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_flops};
+    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_set_parallel_min_flops, __pyx_mstate->__pyx_kp_b_iso88591_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 60};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_full_rate};
+    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_cpu_pxi, __pyx_mstate->__pyx_n_u_gemm_assume_fma512, __pyx_mstate->__pyx_kp_b_iso88591_aq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 12};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_i};
-    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_gemm_pxi, __pyx_mstate->__pyx_n_u_gemm_info, __pyx_mstate->__pyx_kp_b_iso88591_1_5_q_AV7_hb_1_7_aq_AV7_hb_1_7, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[8] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_gemm_pxi, __pyx_mstate->__pyx_n_u_gemm_info, __pyx_mstate->__pyx_kp_b_iso88591_1_5_q_AV7_hb_1_7_aq_AV7_hb_1_7, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[8])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 24, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 47};
+    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 24, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 28};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_c, __pyx_mstate->__pyx_n_u_trans_a, __pyx_mstate->__pyx_n_u_trans_b, __pyx_mstate->__pyx_n_u_alpha, __pyx_mstate->__pyx_n_u_beta, __pyx_mstate->__pyx_n_u_bias, __pyx_mstate->__pyx_n_u_bias_kind, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_act_param, __pyx_mstate->__pyx_n_u_m, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_isz, __pyx_mstate->__pyx_n_u_ep, __pyx_mstate->__pyx_n_u_pep, __pyx_mstate->__pyx_n_u_pa, __pyx_mstate->__pyx_n_u_pb, __pyx_mstate->__pyx_n_u_pc, __pyx_mstate->__pyx_n_u_lda, __pyx_mstate->__pyx_n_u_ldb, __pyx_mstate->__pyx_n_u_ldc, __pyx_mstate->__pyx_n_u_f32};
-    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_gemm_pxi, __pyx_mstate->__pyx_n_u_gemm, __pyx_mstate->__pyx_kp_b_iso88591_ar_2Qa_c_ar_0_QbPQQR_AQ_r_Bc_3a, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[9] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_gemm_pxi, __pyx_mstate->__pyx_n_u_gemm, __pyx_mstate->__pyx_kp_b_iso88591_ar_2Qa_c_ar_0_QbPQQR_AQ_r_Bc_3a, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[9])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 11};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_seed, __pyx_mstate->__pyx_n_u_stream, __pyx_mstate->__pyx_n_u_block, __pyx_mstate->__pyx_n_u_w};
-    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_rng_pxi, __pyx_mstate->__pyx_n_u_rng_block, __pyx_mstate->__pyx_kp_b_iso88591_Qc_xq_1AQd_1D_aq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[10] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_rng_pxi, __pyx_mstate->__pyx_n_u_rng_block, __pyx_mstate->__pyx_kp_b_iso88591_Qc_xq_1AQd_1D_aq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[10])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {8, 0, 0, 8, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 18};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_kind, __pyx_mstate->__pyx_n_u_seed, __pyx_mstate->__pyx_n_u_stream, __pyx_mstate->__pyx_n_u_p0, __pyx_mstate->__pyx_n_u_p1, __pyx_mstate->__pyx_n_u_p2, __pyx_mstate->__pyx_n_u_p3};
-    __pyx_mstate_global->__pyx_codeobj_tab[8] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_rng_pxi, __pyx_mstate->__pyx_n_u_rng_fill_float_1, __pyx_mstate->__pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[8])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[11] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_rng_pxi, __pyx_mstate->__pyx_n_u_rng_fill_float_1, __pyx_mstate->__pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[11])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {8, 0, 0, 8, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 18};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_kind, __pyx_mstate->__pyx_n_u_seed, __pyx_mstate->__pyx_n_u_stream, __pyx_mstate->__pyx_n_u_p0, __pyx_mstate->__pyx_n_u_p1, __pyx_mstate->__pyx_n_u_p2, __pyx_mstate->__pyx_n_u_p3};
-    __pyx_mstate_global->__pyx_codeobj_tab[9] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_rng_pxi, __pyx_mstate->__pyx_n_u_rng_fill_double_1, __pyx_mstate->__pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[9])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[12] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_rng_pxi, __pyx_mstate->__pyx_n_u_rng_fill_double_1, __pyx_mstate->__pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[12])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {8, 0, 0, 8, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 18};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_kind, __pyx_mstate->__pyx_n_u_seed, __pyx_mstate->__pyx_n_u_stream, __pyx_mstate->__pyx_n_u_p0, __pyx_mstate->__pyx_n_u_p1, __pyx_mstate->__pyx_n_u_p2, __pyx_mstate->__pyx_n_u_p3};
-    __pyx_mstate_global->__pyx_codeobj_tab[10] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_rng_pxi, __pyx_mstate->__pyx_n_u_rng_fill_float_1, __pyx_mstate->__pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[10])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[13] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_rng_pxi, __pyx_mstate->__pyx_n_u_rng_fill_float_1, __pyx_mstate->__pyx_kp_b_iso88591_A_s_Cq_QfAS_S_at6_T_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[13])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 11};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_sat_lo, __pyx_mstate->__pyx_n_u_sat_hi, __pyx_mstate->__pyx_n_u_counts, __pyx_mstate->__pyx_n_u_bins};
-    __pyx_mstate_global->__pyx_codeobj_tab[11] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_tensor_stats_float_1, __pyx_mstate->__pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[11])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[14] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_tensor_stats_float_1, __pyx_mstate->__pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[14])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 11};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_sat_lo, __pyx_mstate->__pyx_n_u_sat_hi, __pyx_mstate->__pyx_n_u_counts, __pyx_mstate->__pyx_n_u_bins};
-    __pyx_mstate_global->__pyx_codeobj_tab[12] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_tensor_stats_double_1, __pyx_mstate->__pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[12])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[15] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_tensor_stats_double_1, __pyx_mstate->__pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[15])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 8, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 11};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_sat_lo, __pyx_mstate->__pyx_n_u_sat_hi, __pyx_mstate->__pyx_n_u_counts, __pyx_mstate->__pyx_n_u_bins, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_dummy, __pyx_mstate->__pyx_n_u_px};
-    __pyx_mstate_global->__pyx_codeobj_tab[13] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_tensor_stats_float_1, __pyx_mstate->__pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[13])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[16] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_tensor_stats_float_1, __pyx_mstate->__pyx_kp_b_iso88591_aq_q_axq_1Cq_at4q_at881_HAWG1F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[16])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 24};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_a};
-    __pyx_mstate_global->__pyx_codeobj_tab[14] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_dead_units_const_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[14])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[17] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_dead_units_const_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[17])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 24};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_a};
-    __pyx_mstate_global->__pyx_codeobj_tab[15] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_dead_units_const_double_1, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[15])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[18] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_dead_units_const_double_1, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[18])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 24};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_out};
-    __pyx_mstate_global->__pyx_codeobj_tab[16] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_dead_units_const_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[16])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[19] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_dead_units_const_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Rs_6_S_q_avQfAS_7_Qaq_D_q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[19])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 34};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_tol};
-    __pyx_mstate_global->__pyx_codeobj_tab[17] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_distinct_rows_const_float_1_cons, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[17])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[20] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_distinct_rows_const_float_1_cons, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[20])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 34};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_tol};
-    __pyx_mstate_global->__pyx_codeobj_tab[18] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_distinct_rows_const_double_1_con, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[18])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[21] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_distinct_rows_const_double_1_con, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[21])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 34};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_tol, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_pb, __pyx_mstate->__pyx_n_u_pw};
-    __pyx_mstate_global->__pyx_codeobj_tab[19] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_distinct_rows_const_float_1_cons, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[19])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[22] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_stats_pxi, __pyx_mstate->__pyx_n_u_distinct_rows_const_float_1_cons, __pyx_mstate->__pyx_kp_b_iso88591_q_as_Q_q_aq_r_aq_F_6_T_QfAT_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[22])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {0, 0, 0, 0, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 31};
     PyObject* const varnames[] = {0};
-    __pyx_mstate_global->__pyx_codeobj_tab[20] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_kernel, __pyx_mstate->__pyx_kp_b_iso88591_Rwa, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[20])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[23] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_kernel, __pyx_mstate->__pyx_kp_b_iso88591_Rwa, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[23])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 36};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_act};
-    __pyx_mstate_global->__pyx_codeobj_tab[21] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_needs_pre, __pyx_mstate->__pyx_kp_b_iso88591_4u_QoQ, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[21])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[24] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_needs_pre, __pyx_mstate->__pyx_kp_b_iso88591_4u_QoQ, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[24])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 41};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_param};
-    __pyx_mstate_global->__pyx_codeobj_tab[22] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_forward_const_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[22])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[25] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_forward_const_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[25])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 41};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_param};
-    __pyx_mstate_global->__pyx_codeobj_tab[23] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_forward_const_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[23])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[26] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_forward_const_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[26])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 41};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_param};
-    __pyx_mstate_global->__pyx_codeobj_tab[24] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_forward_const_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[24])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[27] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_forward_const_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_4_e1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[27])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 48};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dy, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_dz, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_param};
-    __pyx_mstate_global->__pyx_codeobj_tab[25] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_backward_const_float_1_const, __pyx_mstate->__pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[25])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[28] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_backward_const_float_1_const, __pyx_mstate->__pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[28])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 48};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dy, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_dz, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_param};
-    __pyx_mstate_global->__pyx_codeobj_tab[26] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_backward_const_double_1_cons, __pyx_mstate->__pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[26])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[29] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_backward_const_double_1_cons, __pyx_mstate->__pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[29])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 48};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dy, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_dz, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_param};
-    __pyx_mstate_global->__pyx_codeobj_tab[27] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_backward_const_float_1_const, __pyx_mstate->__pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[27])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[30] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_act_backward_const_float_1_const, __pyx_mstate->__pyx_kp_b_iso88591_r_q_Qar_ar_aq_Qaq_BfAT_X, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[30])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 56};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y};
-    __pyx_mstate_global->__pyx_codeobj_tab[28] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_exp_const_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[28])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[31] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_exp_const_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[31])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 56};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y};
-    __pyx_mstate_global->__pyx_codeobj_tab[29] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_exp_const_double_1_double_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[29])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[32] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_exp_const_double_1_double_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[32])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 56};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y};
-    __pyx_mstate_global->__pyx_codeobj_tab[30] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_exp_const_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[30])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[33] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_exp_const_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_AQaq_AQat1F_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[33])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 63};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_kind, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_dz};
-    __pyx_mstate_global->__pyx_codeobj_tab[31] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_loss_const_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[31])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[34] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_loss_const_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[34])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 63};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_kind, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_dz};
-    __pyx_mstate_global->__pyx_codeobj_tab[32] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_loss_const_double_1_double_1, __pyx_mstate->__pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[32])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[35] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_loss_const_double_1_double_1, __pyx_mstate->__pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[35])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 7, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 63};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_kind, __pyx_mstate->__pyx_n_u_z, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_dz, __pyx_mstate->__pyx_n_u_py, __pyx_mstate->__pyx_n_u_pd, __pyx_mstate->__pyx_n_u_out};
-    __pyx_mstate_global->__pyx_codeobj_tab[33] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_loss_const_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[33])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[36] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_loss_const_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_AQ_1CvS_z_q_d_1AS_D_q_AVSTTU_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[36])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 74};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x};
-    __pyx_mstate_global->__pyx_codeobj_tab[34] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_all_finite_const_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_1D_q_4q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[34])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[37] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_all_finite_const_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_1D_q_4q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[37])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 74};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x};
-    __pyx_mstate_global->__pyx_codeobj_tab[35] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_all_finite_const_double_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_1D_q_4q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[35])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[38] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_all_finite_const_double_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_1D_q_4q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[38])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 74};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_ok};
-    __pyx_mstate_global->__pyx_codeobj_tab[36] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_all_finite_const_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_1D_q_4q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[36])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[39] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_all_finite_const_float_1, __pyx_mstate->__pyx_kp_b_iso88591_q_aq_1D_q_4q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[39])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 83};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_c, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_ok};
-    __pyx_mstate_global->__pyx_codeobj_tab[37] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_labels_in_range, __pyx_mstate->__pyx_kp_b_iso88591_1_E_aq_aq_q_Bb_1AS_1_Q_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[37])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[40] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_labels_in_range, __pyx_mstate->__pyx_kp_b_iso88591_1_E_aq_aq_q_Bb_1AS_1_Q_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[40])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 1};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
-    __pyx_mstate_global->__pyx_codeobj_tab[38] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[38])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[41] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[41])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 3};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pyx_state};
-    __pyx_mstate_global->__pyx_codeobj_tab[39] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[39])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[42] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[42])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 1};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
-    __pyx_mstate_global->__pyx_codeobj_tab[40] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[40])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[43] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[43])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 3};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pyx_state};
-    __pyx_mstate_global->__pyx_codeobj_tab[41] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[41])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[44] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[44])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 228};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
-    __pyx_mstate_global->__pyx_codeobj_tab[42] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_clear_workspaces, __pyx_mstate->__pyx_kp_b_iso88591_A_D_a_IQ, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[42])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[45] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_clear_workspaces, __pyx_mstate->__pyx_kp_b_iso88591_A_D_a_IQ, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[45])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 232};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_chunk, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_rows_2, __pyx_mstate->__pyx_n_u_res, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_isz, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_pr, __pyx_mstate->__pyx_n_u_L};
-    __pyx_mstate_global->__pyx_codeobj_tab[43] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_forward, __pyx_mstate->__pyx_kp_b_iso88591_4A_2Q_r_r_D_t1_D_5_1_aq_T_1_A_7, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[43])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[46] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_forward, __pyx_mstate->__pyx_kp_b_iso88591_4A_2Q_r_r_D_t1_D_5_1_aq_T_1_A_7, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[46])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 257};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_gin_ss, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_pss, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_py, __pyx_mstate->__pyx_n_u_out};
-    __pyx_mstate_global->__pyx_codeobj_tab[44] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_backprop, __pyx_mstate->__pyx_kp_b_iso88591_H_2Qa_4_1A_D_1A_t1_q_T_5_t4sRS, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[44])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[47] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_backprop, __pyx_mstate->__pyx_kp_b_iso88591_H_2Qa_4_1A_D_1A_t1_q_T_5_t4sRS, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[47])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 274};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_st, __pyx_mstate->__pyx_n_u_gin_ss, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_pss, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_py, __pyx_mstate->__pyx_n_u_out};
-    __pyx_mstate_global->__pyx_codeobj_tab[45] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_step, __pyx_mstate->__pyx_kp_b_iso88591_RRS_2Qa_4_1A_D_1A_t1_1AT_QauO4t, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[45])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[48] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_step, __pyx_mstate->__pyx_kp_b_iso88591_RRS_2Qa_4_1A_D_1A_t1_1AT_QauO4t, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[48])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 292};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_isz, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_res, __pyx_mstate->__pyx_n_u_l};
-    __pyx_mstate_global->__pyx_codeobj_tab[46] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_outputs, __pyx_mstate->__pyx_kp_b_iso88591_A_4wc_aq_D_fA_a_E_at2Q_F_D_F_2Ru, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[46])) goto bad;
-  }
-  {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 1};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
-    __pyx_mstate_global->__pyx_codeobj_tab[47] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[47])) goto bad;
-  }
-  {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 3};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pyx_state};
-    __pyx_mstate_global->__pyx_codeobj_tab[48] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[48])) goto bad;
-  }
-  {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 308};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_rc};
-    __pyx_mstate_global->__pyx_codeobj_tab[49] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_select_act_kernel, __pyx_mstate->__pyx_kp_b_iso88591_1D_q_s_a_j_5Qa_s_a_j_Qa, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[49])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[49] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_outputs, __pyx_mstate->__pyx_kp_b_iso88591_A_4wc_aq_D_fA_a_E_at2Q_F_D_F_2Ru, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[49])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 1};
@@ -46515,29 +47235,44 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[51] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[51])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 75};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_states, __pyx_mstate->__pyx_n_u_j, __pyx_mstate->__pyx_n_u_st};
-    __pyx_mstate_global->__pyx_codeobj_tab[52] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_ensemble_pxi, __pyx_mstate->__pyx_n_u_bind, __pyx_mstate->__pyx_kp_b_iso88591_A_E_at1_V1A_AU_2Q_1E_1_1E_1_Kt1A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[52])) goto bad;
-  }
-  {
-    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 97};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_loss, __pyx_mstate->__pyx_n_u_active, __pyx_mstate->__pyx_n_u_per, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_xs, __pyx_mstate->__pyx_n_u_ys, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_py};
-    __pyx_mstate_global->__pyx_codeobj_tab[53] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_ensemble_pxi, __pyx_mstate->__pyx_n_u_step, __pyx_mstate->__pyx_kp_b_iso88591_s_6_6_1_2Rq_aq_b_iq_b_j_6_wj_4, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[53])) goto bad;
-  }
-  {
-    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 25, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 114};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_idx, __pyx_mstate->__pyx_n_u_off, __pyx_mstate->__pyx_n_u_loss, __pyx_mstate->__pyx_n_u_done, __pyx_mstate->__pyx_n_u_seconds, __pyx_mstate->__pyx_n_u_active, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_per, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_nsteps, __pyx_mstate->__pyx_n_u_bmax, __pyx_mstate->__pyx_n_u_xs, __pyx_mstate->__pyx_n_u_ys, __pyx_mstate->__pyx_n_u_pidx, __pyx_mstate->__pyx_n_u_ist, __pyx_mstate->__pyx_n_u_pstart, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_psec, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_py};
-    __pyx_mstate_global->__pyx_codeobj_tab[54] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_ensemble_pxi, __pyx_mstate->__pyx_n_u_run, __pyx_mstate->__pyx_kp_b_iso88591_AHI_EQ_s_6_6_3fAS_TU_2Rq_aq_b_iq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[54])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 308};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_rc};
+    __pyx_mstate_global->__pyx_codeobj_tab[52] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_select_act_kernel, __pyx_mstate->__pyx_kp_b_iso88591_5T_s_a_j_5Qa_s_a_j_Qa, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[52])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 1};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
-    __pyx_mstate_global->__pyx_codeobj_tab[55] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[55])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[53] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[53])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 3};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pyx_state};
-    __pyx_mstate_global->__pyx_codeobj_tab[56] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[56])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[54] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[54])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 75};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_states, __pyx_mstate->__pyx_n_u_j, __pyx_mstate->__pyx_n_u_st};
+    __pyx_mstate_global->__pyx_codeobj_tab[55] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_ensemble_pxi, __pyx_mstate->__pyx_n_u_bind, __pyx_mstate->__pyx_kp_b_iso88591_A_E_at1_V1A_AU_2Q_1E_1_1E_1_Kt1A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[55])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 97};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_loss, __pyx_mstate->__pyx_n_u_active, __pyx_mstate->__pyx_n_u_per, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_xs, __pyx_mstate->__pyx_n_u_ys, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_py};
+    __pyx_mstate_global->__pyx_codeobj_tab[56] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_ensemble_pxi, __pyx_mstate->__pyx_n_u_step, __pyx_mstate->__pyx_kp_b_iso88591_s_6_6_1_2Rq_aq_b_iq_b_j_6_wj_4, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[56])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 25, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 114};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_idx, __pyx_mstate->__pyx_n_u_off, __pyx_mstate->__pyx_n_u_loss, __pyx_mstate->__pyx_n_u_done, __pyx_mstate->__pyx_n_u_seconds, __pyx_mstate->__pyx_n_u_active, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_per, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_nsteps, __pyx_mstate->__pyx_n_u_bmax, __pyx_mstate->__pyx_n_u_xs, __pyx_mstate->__pyx_n_u_ys, __pyx_mstate->__pyx_n_u_pidx, __pyx_mstate->__pyx_n_u_ist, __pyx_mstate->__pyx_n_u_pstart, __pyx_mstate->__pyx_n_u_act, __pyx_mstate->__pyx_n_u_psec, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_py};
+    __pyx_mstate_global->__pyx_codeobj_tab[57] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_ensemble_pxi, __pyx_mstate->__pyx_n_u_run, __pyx_mstate->__pyx_kp_b_iso88591_AHI_EQ_s_6_6_3fAS_TU_2Rq_aq_b_iq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[57])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 1};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
+    __pyx_mstate_global->__pyx_codeobj_tab[58] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[58])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 3};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pyx_state};
+    __pyx_mstate_global->__pyx_codeobj_tab[59] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[59])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -50014,6 +50749,20 @@ static CYTHON_INLINE long __Pyx_div_long(long a, long b, int b_is_constant) {
     return q - adapt_python;
 }
 
+/* ListAppend */
+#if CYTHON_USE_PYLIST_INTERNALS && CYTHON_ASSUME_SAFE_MACROS && CYTHON_ASSUME_SAFE_SIZE
+static CYTHON_INLINE int __Pyx_PyList_Append(PyObject* list, PyObject* x) {
+    PyListObject* L = (PyListObject*) list;
+    Py_ssize_t len = Py_SIZE(list);
+    if (likely(L->allocated > len) & likely(len > (L->allocated >> 1))) {
+        Py_INCREF(x);
+        __Pyx__ListComp_AppendAndDecref(list, len, x);
+        return 0;
+    }
+    return PyList_Append(list, x);
+}
+#endif
+
 /* decode_c_string */
 static CYTHON_INLINE PyObject* __Pyx_decode_c_string(
          const char* cstring, Py_ssize_t start, Py_ssize_t stop,
@@ -50047,17 +50796,51 @@ static CYTHON_INLINE PyObject* __Pyx_decode_c_string(
     }
 }
 
-/* ListAppend */
-#if CYTHON_USE_PYLIST_INTERNALS && CYTHON_ASSUME_SAFE_MACROS && CYTHON_ASSUME_SAFE_SIZE
-static CYTHON_INLINE int __Pyx_PyList_Append(PyObject* list, PyObject* x) {
-    PyListObject* L = (PyListObject*) list;
-    Py_ssize_t len = Py_SIZE(list);
-    if (likely(L->allocated > len) & likely(len > (L->allocated >> 1))) {
-        Py_INCREF(x);
-        __Pyx__ListComp_AppendAndDecref(list, len, x);
-        return 0;
+/* PyObjectVectorcallKwds (used by PyObjectVectorcallMethodKwds) */
+#if CYTHON_VECTORCALL
+CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject *kwnames, Py_ssize_t i) {
+    PyObject *key = __Pyx_PyTuple_GET_ITEM(kwnames, i);
+#if !CYTHON_ASSUME_SAFE_MACROS
+    if (unlikely(!key)) return -1;
+#endif
+    if (unlikely(!PyUnicode_Check(key))) {
+        PyErr_SetString(PyExc_TypeError, "keywords must be strings");
+        return -1;
     }
-    return PyList_Append(list, x);
+    return 0;
+}
+#else
+CYTHON_UNUSED static PyObject *__Pyx_MakeKwargDict(PyObject **keys, PyObject **values, Py_ssize_t n) {
+    PyObject *out = PyDict_New();
+    if (unlikely(!out)) return NULL;
+    for (Py_ssize_t i=0; i<n; ++i) {
+        if (unlikely(PyDict_SetItem(out, keys[i], values[i]) < 0)) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject **kwnames, Py_ssize_t i) {
+    PyObject *key = kwnames[i];
+    if (unlikely(!PyUnicode_Check(key))) {
+        PyErr_SetString(PyExc_TypeError, "keywords must be strings");
+        return -1;
+    }
+    return 0;
+}
+#endif
+
+/* PyObjectVectorcallMethodKwds */
+#if !CYTHON_VECTORCALL
+static PyObject *__Pyx_Object_VectorcallMethodKwds(PyObject *name, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    PyObject *result;
+    PyObject *obj = PyObject_GetAttr(args[0], name);
+    if (unlikely(!obj))
+        return NULL;
+    result = __Pyx_Object_VectorcallKwds(obj, args+1, nargsf-1, kwnames);
+    Py_DECREF(obj);
+    return result;
 }
 #endif
 
@@ -50661,41 +51444,6 @@ static CYTHON_INLINE PyObject* __Pyx____Pyx_PyUnicode_From_fi_dim_t(fi_dim_t val
     }
     return __Pyx_PyUnicode_BuildFromAscii(ulength, dpos, (int) length, prepend_sign, padding_char);
 }
-
-/* PyObjectVectorcallKwds */
-#if CYTHON_VECTORCALL
-CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject *kwnames, Py_ssize_t i) {
-    PyObject *key = __Pyx_PyTuple_GET_ITEM(kwnames, i);
-#if !CYTHON_ASSUME_SAFE_MACROS
-    if (unlikely(!key)) return -1;
-#endif
-    if (unlikely(!PyUnicode_Check(key))) {
-        PyErr_SetString(PyExc_TypeError, "keywords must be strings");
-        return -1;
-    }
-    return 0;
-}
-#else
-CYTHON_UNUSED static PyObject *__Pyx_MakeKwargDict(PyObject **keys, PyObject **values, Py_ssize_t n) {
-    PyObject *out = PyDict_New();
-    if (unlikely(!out)) return NULL;
-    for (Py_ssize_t i=0; i<n; ++i) {
-        if (unlikely(PyDict_SetItem(out, keys[i], values[i]) < 0)) {
-            Py_DECREF(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject **kwnames, Py_ssize_t i) {
-    PyObject *key = kwnames[i];
-    if (unlikely(!PyUnicode_Check(key))) {
-        PyErr_SetString(PyExc_TypeError, "keywords must be strings");
-        return -1;
-    }
-    return 0;
-}
-#endif
 
 /* pybuiltin_invalid (used by pyint_simplify) */
 static void __Pyx_PyBuiltin_Invalid(PyObject *obj, const char *builtin_type_name, const char *argname) {
@@ -56064,19 +56812,6 @@ static CYTHON_INLINE int __Pyx_PyLong_As_int(PyObject *x) {
     }
 }
 
-/* PyObjectVectorcallMethodKwds (used by CIntToPy) */
-#if !CYTHON_VECTORCALL
-static PyObject *__Pyx_Object_VectorcallMethodKwds(PyObject *name, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-    PyObject *result;
-    PyObject *obj = PyObject_GetAttr(args[0], name);
-    if (unlikely(!obj))
-        return NULL;
-    result = __Pyx_Object_VectorcallKwds(obj, args+1, nargsf-1, kwnames);
-    Py_DECREF(obj);
-    return result;
-}
-#endif
-
 /* CIntToPy */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_fi_bias_kind_t(fi_bias_kind_t value) {
 #ifdef __Pyx_HAS_GCC_DIAGNOSTIC
@@ -57198,6 +57933,85 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value) {
         PyObject *result = NULL, *kwds = NULL;
         PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
         py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(int));
+        if (!py_bytes) goto limited_bad;
+        from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
+        if (!from_bytes_str) goto limited_bad;
+        order_str = PyUnicode_FromString(little ? "little" : "big");
+        if (!order_str) goto limited_bad;
+        {
+            PyObject *args[] = { (PyObject*)&PyLong_Type, py_bytes, order_str, Py_True };
+            if (!is_unsigned) {
+                PyObject *signed_str = PyUnicode_FromStringAndSize("signed", 6);
+                if (!signed_str) goto limited_bad;
+#if CYTHON_VECTORCALL
+                kwds = PyTuple_Pack(1, signed_str);
+#else
+                {
+                    PyObject *keys[] = {signed_str};
+                    PyObject *values[] = {Py_True};
+                    kwds = __Pyx_MakeKwargDict(keys, values, 1);
+                }
+#endif
+                Py_DECREF(signed_str);
+                if (unlikely(!kwds)) goto limited_bad;
+            }
+            result = __Pyx_Object_VectorcallMethodKwds(from_bytes_str, args, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET, kwds);
+        }
+        limited_bad:
+        Py_XDECREF(kwds);
+        Py_XDECREF(order_str);
+        Py_XDECREF(py_bytes);
+        Py_XDECREF(from_bytes_str);
+        return result;
+#endif
+    }
+}
+
+/* CIntToPy */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_PY_LONG_LONG(PY_LONG_LONG value) {
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#endif
+    const PY_LONG_LONG neg_one = (PY_LONG_LONG) -1, const_zero = (PY_LONG_LONG) 0;
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
+    const int is_unsigned = neg_one > const_zero;
+    if (is_unsigned) {
+        if (sizeof(PY_LONG_LONG) < sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(PY_LONG_LONG) <= sizeof(unsigned long)) {
+            return PyLong_FromUnsignedLong((unsigned long) value);
+#if !CYTHON_COMPILING_IN_PYPY
+        } else if (sizeof(PY_LONG_LONG) <= sizeof(unsigned PY_LONG_LONG)) {
+            return PyLong_FromUnsignedLongLong((unsigned PY_LONG_LONG) value);
+#endif
+        }
+    } else {
+        if (sizeof(PY_LONG_LONG) <= sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(PY_LONG_LONG) <= sizeof(PY_LONG_LONG)) {
+            return PyLong_FromLongLong((PY_LONG_LONG) value);
+        }
+    }
+    {
+        unsigned char *bytes = (unsigned char *)&value;
+#if !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x030d00A4
+        if (is_unsigned) {
+            return PyLong_FromUnsignedNativeBytes(bytes, sizeof(value), -1);
+        } else {
+            return PyLong_FromNativeBytes(bytes, sizeof(value), -1);
+        }
+#elif !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x030d0000
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        return _PyLong_FromByteArray(bytes, sizeof(PY_LONG_LONG),
+                                     little, !is_unsigned);
+#else
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        PyObject *result = NULL, *kwds = NULL;
+        PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
+        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(PY_LONG_LONG));
         if (!py_bytes) goto limited_bad;
         from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
         if (!from_bytes_str) goto limited_bad;

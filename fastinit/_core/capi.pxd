@@ -15,6 +15,35 @@ cdef extern from "fi_cpu.h" nogil:
     void fi_set_num_threads(int n)
     void fi_cpu_init()
     const char *fi_build_flags()
+    double fi_parallel_min_flops(int nt)
+    void fi_set_parallel_min_flops(double flops)
+    ctypedef struct fi_cpu_info_t:
+        char vendor[13]
+        char brand[49]
+        int family, model
+        int has_avx2_fma, has_avx512
+        long long l1d, l2, l3
+        int l3_sharing
+        const char *cache_source
+        double fma256_gflops, fma512_gflops
+        int fma512_full_rate
+        double parallel_overhead_us
+        int parallel_threads
+    const fi_cpu_info_t *fi_cpu_info()
+    ctypedef enum fi_kernel_set_t:
+        FI_KERNEL_REF
+        FI_KERNEL_AVX2
+        FI_KERNEL_AVX512
+        FI_KERNEL_NEON
+    ctypedef enum fi_kernel_family_t:
+        FI_FAMILY_GEMM
+        FI_FAMILY_ACT
+    int fi_kernel_select(const char *name)
+    fi_kernel_set_t fi_kernel_set()
+    const char *fi_kernel_name(fi_kernel_set_t s)
+    int fi_kernel_forced()
+    int fi_kernel_override(fi_kernel_family_t family, const char *name)
+    const char *const *fi_kernel_available()
 
 cdef extern from "fi_act.h" nogil:
     ctypedef enum fi_act_t:
@@ -39,7 +68,6 @@ cdef extern from "fi_act.h" nogil:
                            fi_dim_t n, fi_act_t act, double param)
     void fi_exp_s(float *y, const float *x, fi_dim_t n)
     void fi_exp_d(double *y, const double *x, fi_dim_t n)
-    int fi_act_select(const char *name)
     const char *fi_act_kernel()
     int fi_act_needs_pre(fi_act_t act)
 
@@ -60,15 +88,19 @@ cdef extern from "gemm/fi_gemm.h" nogil:
         int s_mr, s_nr, d_mr, d_nr
         fi_dim_t s_mc, s_kc, s_nc, d_mc, d_kc, d_nc
         fi_dim_t small_mnk, small_ldb_bytes
+        const char *blocked_set
+        const char *narrow_set
+        const char *blocking_reason
+        const char *large_reason
     void fi_sgemm(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k, float alpha,
                   const float *a, fi_dim_t lda, const float *b, fi_dim_t ldb, float beta,
                   float *c, fi_dim_t ldc, const fi_epilogue_t *ep)
     void fi_dgemm(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k, double alpha,
                   const double *a, fi_dim_t lda, const double *b, fi_dim_t ldb, double beta,
                   double *c, fi_dim_t ldc, const fi_epilogue_t *ep)
-    int fi_gemm_select(const char *name)
+    void fi_gemm_init()
+    void fi_gemm_assume_fma512(int full_rate)
     void fi_gemm_get_info(fi_gemm_info_t *info)
-    const char *const *fi_gemm_available()
 
 cdef extern from "fi_rng.h" nogil:
     void fi_rng_block(uint32_t *out, uint64_t seed, uint64_t stream, uint64_t block)

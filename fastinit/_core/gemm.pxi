@@ -1,4 +1,4 @@
-# GEMM (csrc/gemm/fi_gemm.h): the product with its fused epilogue, kernel selection, its report.
+# GEMM (csrc/gemm/fi_gemm.h): the product with its fused epilogue, and the report of its kernels.
 cimport numpy as cnp
 
 from fastinit._core cimport capi
@@ -7,27 +7,6 @@ from fastinit._core.capi cimport fi_dim_t
 cnp.import_array()
 
 BIAS_NONE, BIAS_ROW, BIAS_COL = capi.FI_BIAS_NONE, capi.FI_BIAS_ROW, capi.FI_BIAS_COL
-
-
-def available_kernels():
-    """Names of the GEMM kernel sets this CPU can run."""
-    cdef const char *const *names = capi.fi_gemm_available()
-    cdef int i = 0
-    out = []
-    while names[i] != NULL:
-        out.append(names[i].decode())
-        i += 1
-    return out
-
-
-def select_kernel(str name):
-    """Switch every kernel family to the set `name` ("auto", "ref", "avx2", "avx512", "neon");
-    0 on success, -1 for an unknown name, -2 if the CPU lacks its ISA. Not thread-safe."""
-    cdef bytes b = name.encode()
-    cdef int rc = capi.fi_gemm_select(b)
-    if rc == 0:
-        rc = capi.fi_act_select(b)
-    return rc
 
 
 def gemm_info():
@@ -41,6 +20,8 @@ def gemm_info():
         "float64": {"micro_kernel": i.d_ukr.decode(), "tile": f"{i.d_mr}x{i.d_nr}",
                     "mc": i.d_mc, "kc": i.d_kc, "nc": i.d_nc},
         "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes},
+        "gemm_choice": {"blocked_path_set": i.blocked_set.decode(), "narrow_set": i.narrow_set.decode(),
+                        "blocking": i.blocking_reason.decode(), "large_products": i.large_reason.decode()},
     }
 
 

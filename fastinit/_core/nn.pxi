@@ -309,7 +309,7 @@ def select_act_kernel(str name):
     """Test hook: switch the activation family alone ("auto", "ref", "avx2", "avx512"; "neon"
     runs the portable code), to compare its kernels under one GEMM. runtime.select_kernel
     switches every family together."""
-    rc = capi.fi_act_select(name.encode())
+    rc = capi.fi_kernel_override(capi.FI_FAMILY_ACT, name.encode())
     if rc == -1:
         raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512, neon")
     if rc == -2:

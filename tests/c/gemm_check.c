@@ -107,7 +107,7 @@ DEFINE_CASE(d, double, fi_dgemm, 0x1p-53)
 int main(int argc, char **argv)
 {
     fi_cpu_init();
-    const int rc = fi_gemm_select(argc > 1 ? argv[1] : "auto");
+    const int rc = fi_kernel_select(argc > 1 ? argv[1] : "auto");
     if (rc) {
         printf("cannot select kernel %s (%d)\n", argc > 1 ? argv[1] : "auto", rc);
         return 1;
