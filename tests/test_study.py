@@ -134,7 +134,12 @@ def test_a_script_gets_its_study_whether_or_not_it_guards_the_call(tmp_path, gua
     script = tmp_path / "study_script.py"
     script.write_text(SCRIPT.format(guard='if __name__ == "__main__":\n    ' if guarded else "",
                                     indent="    " if guarded else ""))
-    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # this checkout's fastinit, not another
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p])}
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     serial = study.compare("circles", ["zeros", "he_normal"], sizes=[8], steps=30, seeds=2, n_jobs=1, target=0.99,
                            progress=False)

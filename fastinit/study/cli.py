@@ -11,6 +11,7 @@ import warnings
 from fastinit import runtime
 from fastinit._version import __version__
 from fastinit.study import executor, plot, report
+from fastinit.study import presets
 from fastinit.study.presets import PRESETS
 
 __all__ = ["main"]
@@ -125,6 +126,7 @@ def _compare(args):
     try:
         with warnings.catch_warnings():  # said below, in the CLI's words
             warnings.filterwarnings("ignore", message="fastinit.study.compare: interrupted")
+            warnings.filterwarnings("ignore", message=r"fastinit.study.compare: \d+ warning")
             result = executor.compare(inits=inits, executor=pool, n_jobs=args.jobs, **kw)
     finally:
         if client is not None:
@@ -133,6 +135,11 @@ def _compare(args):
     print(f"{result.settings['dataset']}; target: test accuracy {result.settings['target']}; "
           f"{len(result.runs)} runs in {elapsed:.1f} s\n")
     print(result.format_table())
+    if args.preset:
+        print("\n" + presets.beside(args.preset, result))
+    said = result.warnings()
+    if said:  # after the table, never inside it
+        print(f"\n{len(said)} warning(s) from the runs:\n" + "\n".join(f"  {w}" for w in said))
     paths = result.save(args.out)
     written = [paths["json"], paths["csv"]]
     if not args.no_plots:

@@ -19,8 +19,13 @@ COLUMNS = {
     "gradient_ratio": ("grad ratio", "at initialization, the rms gradient of the loss with respect to "
                        "the first layer's input over the last layer's: below 1e-2 vanishing, above 1e2 "
                        "exploding"),
+    "growth": ("growth/layer", "at initialization, the geometric growth per layer of the activations' rms (first "
+               "layer's output to the logits) / of the input gradients' rms (last layer's to the first's): above "
+               f"{1 + diagnostics.GROWTH_TOL:g} exploding, below 1/{1 + diagnostics.GROWTH_TOL:g} vanishing"),
     "saturated": ("saturated", "at initialization, the largest fraction of a tanh/sigmoid layer's "
                   "outputs in the flat tails (tanh |a| > 0.99, sigmoid < 0.01 or > 0.99)"),
+    "saturated_train": ("sat. in training", "the largest fraction of a tanh/sigmoid layer's outputs in the flat "
+                        "tails at any check during training (every eval_every steps; Glorot & Bengio's Figure 2)"),
     "dead": ("dead", "at initialization, the largest fraction of a ReLU layer's units that are zero "
              "on the whole batch"),
     "reached": ("reached", "seeds that reached the target"),
@@ -41,8 +46,14 @@ VERDICTS = {
     "exploded": "no run reached the target (or none was set) and the loss rose above 100 times its first value",
     "vanishing": "no run reached the target (or none was set) and at initialization the gradient reaching the first "
                  "layer was below 1/100 of the last layer's (median over seeds)",
-    "exploding": "no run reached the target (or none was set) and at initialization the gradient reaching the first "
-                 "layer was above 100 times the last layer's (median over seeds)",
+    "vanishing": "at initialization the activations or the gradients shrink per layer faster than "
+                 f"1/{1 + diagnostics.GROWTH_TOL:g} (median over seeds; the growth column), whether or not it "
+                 f"trained; in nets of fewer than {diagnostics.GROWTH_MIN_STEPS + 1} layers, where a rate is noise, "
+                 "no run reached the target and the gradient reaching the first layer was below 1/100 of the last's",
+    "exploding": "at initialization the activations or the gradients grow per layer faster than "
+                 f"{1 + diagnostics.GROWTH_TOL:g} (median over seeds; the growth column), whether or not it "
+                 f"trained; in nets of fewer than {diagnostics.GROWTH_MIN_STEPS + 1} layers, no run reached the "
+                 "target and the gradient reaching the first layer was above 100 times the last's",
     "dead units": "no run reached the target (or none was set) and at the end half or more of some layer's ReLUs were "
                   "zero on the whole batch (median over seeds)",
     "saturated": "no run reached the target (or none was set) and, at initialization or at the end, more than half "
@@ -67,15 +78,30 @@ def _verdict(rows_for_init, best_steps, has_target=True):
         return "symmetric"
     if any(r["diverged"] for r in rows_for_init):
         return "diverged"
+    # The per-layer rate (median over seeds, as the table shows it) names the cause whether or
+    # not the runs trained: 1.5 per layer explodes at any depth. Over fewer than
+    # GROWTH_MIN_STEPS layer-to-layer steps one narrow layer's noise swamps a rate, and results
+    # saved before it was recorded lack it: there, as before, the gradient ratio over the whole
+    # depth, for runs that did not reach the target.
+    act = median(r["diag_init"].get("activation_growth") for r in rows_for_init)
+    grad = median(r["diag_init"].get("gradient_growth") for r in rows_for_init)
+    steps = min(len(r.get("layers_init", ())) for r in rows_for_init) - 1
+    if (act is not None or grad is not None) and steps >= diagnostics.GROWTH_MIN_STEPS:
+        flow = diagnostics.growth_flow(act, grad)
+    elif reached:
+        flow = "ok"
+    else:
+        ratio = median(r["diag_init"]["gradient_ratio"] for r in rows_for_init)
+        flow = "ok" if ratio is None else diagnostics._gradient_flow(ratio, 1.0, diagnostics.VANISHING,
+                                                                        diagnostics.EXPLODING)[1]
     if not reached:
         curve = [v for r in rows_for_init for v in r["loss_curve"]["loss"][:1]]
         peak = max((max(r["loss_curve"]["loss"], default=0) for r in rows_for_init), default=0)
         if curve and peak > 100 * max(curve):
             return "exploded"
-        # Over seeds, the median, as the table shows them; the cause at init before its effects.
-        ratio = median(r["diag_init"]["gradient_ratio"] for r in rows_for_init)
-        if ratio is not None and (ratio < diagnostics.VANISHING or ratio > diagnostics.EXPLODING):
-            return "vanishing" if ratio < diagnostics.VANISHING else "exploding"
+    if flow in ("vanishing", "exploding"):
+        return flow
+    if not reached:
         if (median(r["diag_end"]["dead"] for r in rows_for_init) or 0) >= 0.5:
             return "dead units"
         if (median(max(r["diag_init"]["saturated"] or 0, r["diag_end"]["saturated"] or 0)
@@ -118,17 +144,30 @@ class StudyResult:
                 **dict(key), "seeds": len(g),
                 "symmetry_broken": all(r["diag_init"]["symmetry_broken"] for r in g),
                 "gradient_ratio": med(opt([r["diag_init"]["gradient_ratio"] for r in g])),
+                "activation_growth": med(opt([r["diag_init"].get("activation_growth") for r in g])),
+                "gradient_growth": med(opt([r["diag_init"].get("gradient_growth") for r in g])),
                 "saturated": med(opt([r["diag_init"]["saturated"] for r in g])),
+                "saturated_train": med(opt([max((m["saturated"] for m in r.get("monitor", ())
+                                                 if m.get("saturated") is not None), default=None) for r in g])),
                 "dead": med(opt([r["diag_init"]["dead"] for r in g])),
                 "reached": f"{len(steps)}/{len(g)}" if has_target else "-",
                 "steps_to_target": med(steps) if len(steps) == len(g) else None,
                 "steps_min": min(steps) if steps else None, "steps_max": max(steps) if steps else None,
                 "seconds_to_target": med(secs) if len(secs) == len(g) else None,
+                "train_acc": med(opt([r["final"]["train_acc"] for r in g])),
                 "test_acc": med(opt([r["final"]["val_acc"] for r in g])),
+                "test_acc_min": min(opt([r["final"]["val_acc"] for r in g]), default=None),
+                "test_acc_max": max(opt([r["final"]["val_acc"] for r in g]), default=None),
                 "test_loss": med(opt([r["final"]["val_loss"] for r in g])),
                 "verdict": _verdict(g, best, has_target),
             })
         return rows
+
+    def warnings(self) -> list[str]:
+        """Every run's warnings, "init (seed s): message", in run order (runs keep theirs instead
+        of printing them from a worker)."""
+        return [f"{r['config']['init']} (seed {r['config']['seed']}): {w}" for r in self.runs
+                for w in r.get("warnings", [])]
 
     def table_cells(self) -> tuple[list[str], list[str], list[list[str]]]:
         """(column keys, headers, rows of formatted cells) of the table: the grid keys that vary
@@ -138,13 +177,16 @@ class StudyResult:
         cols = varying + list(COLUMNS)
 
         def fmt(k, v, row):
+            if k == "growth":
+                a, b = row.get("activation_growth"), row.get("gradient_growth")
+                return "-" if a is None and b is None else "/".join("-" if x is None else f"{x:.3g}" for x in (a, b))
             if v is None:
                 return "never" if k in ("steps_to_target", "seconds_to_target") and row["reached"] != "-" else "-"
             if isinstance(v, bool):
                 return "yes" if v else "NO"
             if k == "gradient_ratio":
                 return f"{v:.2e}"
-            if k in ("saturated", "dead", "test_acc"):
+            if k in ("saturated", "saturated_train", "dead", "test_acc"):
                 return f"{100 * v:.1f}%"
             if k == "seconds_to_target":
                 return f"{v:.3f}"
