@@ -149,3 +149,77 @@ def test_warnings_of_runs_are_kept_and_printed_after_the_table(tmp_path, capsys)
     assert rc == 0 and "diverged" not in err  # nothing printed from inside the runs
     table_end = out.index("source:")
     assert out.index("warning(s) from the runs") > table_end and "loss became nan" in out[table_end:]
+
+
+# ----------------------------------------------------------------------------- items 4, 6, 9, 10: plots
+
+@pytest.fixture
+def figures(monkeypatch):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    kept = []
+    monkeypatch.setattr(plt, "close", kept.append)
+    return kept
+
+
+@pytest.fixture(scope="module")
+def sigmoid_study():
+    return executor.compare("digits" if _has("sklearn") else "spirals", ["torch_default", "xavier_uniform"], depth=4,
+                            width=32, activation="sigmoid", lr=0.1, batch_size=32, steps=150, eval_every=25, seeds=2,
+                            target=0.9, n_jobs=1, progress=False)
+
+
+def _has(mod):
+    import importlib.util
+    return importlib.util.find_spec(mod) is not None
+
+
+def test_diagnostics_over_training_reach_the_table_and_a_plot(sigmoid_study, tmp_path, figures):
+    from fastinit.study import plot
+
+    run = sigmoid_study.runs[0]
+    assert [m["step"] for m in run["monitor"]][:3] == [0, 25, 50] and len(run["monitor"][0]["layer_mean"]) == 4
+    assert all(0 <= v <= 1 for m in run["monitor"] for v in m["layer_saturated"])
+    row = sigmoid_study.table[0]
+    peak = np.median([max(m["saturated"] for m in r["monitor"]) for r in sigmoid_study.groups()[
+        next(iter(sigmoid_study.groups()))]])
+    assert row["saturated_train"] == pytest.approx(peak)
+    plot.layer_means(sigmoid_study, tmp_path / "m.png")
+    mean_ax = figures[0].axes[0]
+    assert len(mean_ax.get_lines()) == 4
+    assert "over 2 seeds" in figures[0]._suptitle.get_text()
+
+
+def test_plots_say_the_true_number_of_seeds(sigmoid_study, tmp_path, figures):
+    from fastinit.study import plot
+
+    plot.loss_curves(sigmoid_study, tmp_path / "l.png")
+    assert "median over 2 seeds, band: min-max" in figures[-1].axes[0].get_title()
+    one = _preset("course", steps=10, eval_every=5, inits=["course:kind=he"])
+    plot.accuracy_curves(one, tmp_path / "a.png")
+    assert "(1 seed)" in figures[-1].axes[0].get_title()
+
+
+def test_histograms_give_each_layer_its_own_range(sigmoid_study, tmp_path, figures):
+    from fastinit.study import plot
+
+    plot.activation_histograms(sigmoid_study, tmp_path / "h.png")
+    axes = figures[0].axes
+    ranges = {tuple(np.round(ax.get_xlim(), 6)) for ax in axes}
+    assert len(ranges) > 2  # not one per row
+    assert any("sat." in t.get_text() for ax in axes for t in ax.texts)
+
+
+def test_overlapping_curves_get_markers_and_never_is_no_bar(tmp_path, figures):
+    from fastinit.study import plot
+
+    res = executor.compare("circles", ["zeros", "random_small", "he_normal"], sizes=[8, 8], steps=20, seeds=1,
+                           n_jobs=1, progress=False, target=0.99)
+    plot.loss_curves(res, tmp_path / "l.png")
+    markers = [l.get_marker() for l in figures[-1].axes[0].get_lines()]
+    assert len(set(markers)) == 3
+    plot.steps_to_target(res, tmp_path / "s.png")
+    ax = figures[-1].axes[0]
+    assert all(b.get_height() == 0 for b in ax.patches)  # none reached: no bar pretends a value
+    assert [t.get_text() for t in ax.texts] == ["never"] * 3

@@ -23,7 +23,7 @@ FIGURES = {
                        "seed's steps to target (the table gives their median); a curve that stays at "
                        "chance never learned.",
     "activation_histograms": "Each layer's outputs at initialization on a training batch, one row per "
-                             "initialization, one x range per row. Healthy: a spread that holds across "
+                             "initialization, each panel its own x range (printed in it, with the saturated fraction). Healthy: a spread that holds across "
                              "the layers. Shrinking to a spike at 0: the signal vanishes; spreading "
                              "wider and wider, or piling up at the tails of tanh/sigmoid: it explodes "
                              "or saturates.",
@@ -31,8 +31,10 @@ FIGURES = {
                      "the rms gradient reaching the layer's input (the grad ratio of the table is "
                      "first over last of the right panel). Lines that fall towards layer 1 vanish, "
                      "lines that rise explode.",
-    "steps_to_target": "Median training steps to the target per initialization; grey bars never "
-                       "reached it in every seed.",
+    "steps_to_target": "Median training steps to the target per initialization; 'never' (no bar): not "
+                       "reached in every seed.",
+    "layer_means": "Per hidden layer over training: the mean output and the fraction of saturated "
+                   "tanh/sigmoid outputs (Glorot & Bengio 2010, Figure 2).",
 }
 
 _GOOD, _MIXED = {"fastest", "trains"}, {"unreliable", "slow"}
