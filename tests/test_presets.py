@@ -223,3 +223,16 @@ def test_overlapping_curves_get_markers_and_never_is_no_bar(tmp_path, figures):
     ax = figures[-1].axes[0]
     assert all(b.get_height() == 0 for b in ax.patches)  # none reached: no bar pretends a value
     assert [t.get_text() for t in ax.texts] == ["never"] * 3
+
+
+def test_glorot2010_fig2_top_sigmoid_layer_falls_towards_0_early_and_recovers_slowly():
+    pytest.importorskip("sklearn")
+    res = _preset("glorot2010-fig2", steps=2000, seeds=[1], inits=["torch_default"])
+    mon = res.runs[0]["monitor"]
+    top = np.array([m["layer_mean"][-1] for m in mon])
+    low = np.array([m["layer_mean"][:2] for m in mon])
+    steps = np.array([m["step"] for m in mon])
+    assert top[0] == pytest.approx(0.5, abs=0.05)
+    assert top[steps == 300][0] < 0.05  # early: the top layer sits near 0 ...
+    assert np.all(np.abs(low - 0.5) < 0.15)  # ... while the lower layers stay near 0.5
+    assert top[-1] > 2 * top.min()  # and it has begun to recover by step 2000

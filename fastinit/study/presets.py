@@ -25,6 +25,11 @@ PRESETS = {
     "glorot2010": dict(  # Glorot & Bengio 2010: U(+-1/sqrt(n)) vs normalized init, tanh and sigmoid
         dataset="digits", depth=5, width=100, activation=["tanh", "sigmoid"], optimizer="sgd", lr=0.1,
         batch_size=32, steps=1500, inits=["torch_default", "xavier_uniform"], seeds=2, target=0.9, eval_every=50),
+    # Glorot & Bengio's Figure 2: 4 sigmoid layers over training; the top one falls towards 0 early
+    # and recovers slowly (plot.layer_means; the rate needs lr 1: at 0.1 the fall takes the whole run).
+    "glorot2010-fig2": dict(
+        dataset="digits", depth=4, width=100, activation="sigmoid", optimizer="sgd", lr=1.0, batch_size=32,
+        steps=6000, inits=["torch_default", "xavier_uniform"], seeds=2, target=0.9, eval_every=50),
     "linear-depth": dict(  # 10 linear layers of width 2: W = 1.5 I explodes, 0.5 I vanishes
         dataset="blobs", dataset_params={"classes": 2, "features": 2}, depth=10, width=2, activation="identity",
         optimizer="sgd", lr=0.01, batch_size=None, steps=300, inits=["identity:gain=1.5", "identity:gain=0.5",
@@ -63,6 +68,11 @@ SOURCES = {
                             "torch_default, tanh": "trains; the normalized init keeps activations' spread",
                             "xavier_uniform, tanh": "trains, faster than the standard init",
                             "xavier_uniform, sigmoid": "(the paper pairs its init with tanh and softsign)"}},
+    "glorot2010-fig2": {"citation": "Glorot & Bengio 2010, Figure 2: mean activation of 4 sigmoid layers (standard "
+                                    "init) over training; the top hidden layer saturates at 0 early and desaturates "
+                                    "slowly (around epoch 100)",
+                        "rows": {"torch_default": "top layer's mean falls to about 0, then recovers slowly",
+                                 "xavier_uniform": "(Figure 2 is the standard init's)"}},
     "linear-depth": _LINEAR,
     "linear-depth-40": _LINEAR,
     "mnist1d": {"citation": "Greydanus 2020 (arXiv:2011.14439): the MLP's test accuracy (a residual MLP, "
