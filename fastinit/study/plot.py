@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import warnings
 
 import numpy as np
 
@@ -70,9 +71,12 @@ def _median_band(ax, steps, values, style, label, k=0):
     other (zeros and tiny random weights at ln 2) stay told apart."""
     n = values.shape[1]
     every = max(1, n // 8)
-    line, = ax.plot(steps, np.nanmedian(values, axis=0), ls=style, label=label, marker=_MARKERS[k % len(_MARKERS)],
+    with warnings.catch_warnings():  # a diverged run's NaN loss: a gap in the line, said in the table
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med, lo, hi = np.nanmedian(values, axis=0), np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+    line, = ax.plot(steps, med, ls=style, label=label, marker=_MARKERS[k % len(_MARKERS)],
                     markevery=(min(n - 1, (k * every) // 4 % every), every), markersize=5, fillstyle="none")
-    ax.fill_between(steps, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=line.get_color(), alpha=0.2)
+    ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.2)
 
 
 def loss_curves(result, path):

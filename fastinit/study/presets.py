@@ -64,7 +64,8 @@ SOURCES = {
                   "rows": {"he_normal": "converges", "xavier_normal": "stalls, no learning",
                            "torch_default": "(not in the paper; a third of He's variance)"}},
     "glorot2010": {"citation": "Glorot & Bengio 2010, Figure 2 (sigmoid) and Section 4.2.1",
-                   "rows": {"torch_default, sigmoid": "top hidden layer saturates at 0 early, recovers slowly",
+                   "rows": {"torch_default, sigmoid": "top hidden layer saturates at 0 early, recovers slowly (at lr 0.1 "
+                                                      "that takes longer than this run: see glorot2010-fig2)",
                             "torch_default, tanh": "trains; the normalized init keeps activations' spread",
                             "xavier_uniform, tanh": "trains, faster than the standard init",
                             "xavier_uniform, sigmoid": "(the paper pairs its init with tanh and softsign)"}},
