@@ -236,3 +236,15 @@ def test_glorot2010_fig2_top_sigmoid_layer_falls_towards_0_early_and_recovers_sl
     assert top[steps == 300][0] < 0.05  # early: the top layer sits near 0 ...
     assert np.all(np.abs(low - 0.5) < 0.15)  # ... while the lower layers stay near 0.5
     assert top[-1] > 2 * top.min()  # and it has begun to recover by step 2000
+
+
+def test_a_preset_records_its_source_beside_ours_in_the_files(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    import json
+
+    assert cli.main(["compare", "--preset", "linear-depth", "--steps", "3", "--jobs", "1", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "source: a linear chain" in out and "growth 1.5 per layer: explodes" in out
+    settings = json.loads((tmp_path / "results.json").read_text())["settings"]
+    assert settings["preset"] == "linear-depth" and "ours: train" in settings["source"]
+    assert "growth 1.5 per layer: explodes" in (tmp_path / "report.html").read_text()

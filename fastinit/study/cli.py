@@ -52,7 +52,7 @@ def _parser():
     d = executor.DEFAULTS  # the study's defaults, the same as compare()'s
     c.add_argument("--preset", choices=sorted(PRESETS), help="a study reproducing a published finding "
                    "(docs/presets.md); the options below change it")
-    c.add_argument("--dataset", help="circles, moons, spirals, xor, blobs, digits, mnist1d, or a file: .csv "
+    c.add_argument("--dataset", help="circles, course_circles, moons, spirals, xor, blobs, digits, mnist1d, or a file: .csv "
                    "(numeric features, the label in the last column as a number or class name, a header row "
                    "skipped), .npz (arrays X, y or X_train, y_train[, X_test, y_test]) or an MNIST IDX images "
                    f"file beside its labels file (default: {d['dataset']})")
@@ -136,7 +136,9 @@ def _compare(args):
           f"{len(result.runs)} runs in {elapsed:.1f} s\n")
     print(result.format_table())
     if args.preset:
-        print("\n" + presets.beside(args.preset, result))
+        result.settings["preset"] = args.preset  # recorded in results.json and the report
+        result.settings["source"] = presets.beside(args.preset, result)
+        print("\n" + result.settings["source"])
     said = result.warnings()
     if said:  # after the table, never inside it
         print(f"\n{len(said)} warning(s) from the runs:\n" + "\n".join(f"  {w}" for w in said))
