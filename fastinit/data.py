@@ -17,8 +17,8 @@ import numpy as np
 
 from fastinit._validate import unknown
 
-__all__ = ["Dataset", "load", "names", "split", "standardize", "circles", "moons", "spirals", "xor", "blobs",
-           "digits", "mnist1d", "load_idx", "from_arrays", "from_file", "encode_labels"]
+__all__ = ["Dataset", "load", "names", "split", "standardize", "circles", "course_circles", "moons", "spirals",
+           "xor", "blobs", "digits", "mnist1d", "load_idx", "from_arrays", "from_file", "encode_labels"]
 
 
 @dataclass
@@ -196,6 +196,25 @@ def circles(n_train=300, n_test=100, noise=0.05, factor=0.8, seed=1):
     return _two_parts(make_circles, n_train, n_test, seed, "circles", noise=noise, factor=factor)
 
 
+def course_circles():
+    """The deeplearning.ai "Initialization" notebook's data, exactly: scikit-learn's
+    make_circles(n_samples=300, noise=.05) after np.random.seed(1) (train) and (100, .05) after
+    np.random.seed(2) (test), in float64; (n, 2) here where the notebook transposes to (2, n).
+    The generators are RandomState(1) and (2), the states those seeds give NumPy's global one,
+    which is left alone. Without scikit-learn: the built-in circles, an approximation (other
+    draws), and the name says so."""
+    try:
+        from sklearn.datasets import make_circles as sk_circles
+    except ImportError:
+        ds = circles()
+        return Dataset("circles (built-in, approximates the course's data: install scikit-learn for the exact one)",
+                       ds.X_train.astype(np.float64), ds.y_train, ds.X_test.astype(np.float64), ds.y_test)
+    X, y = sk_circles(n_samples=300, noise=.05, random_state=np.random.RandomState(1))
+    Xt, yt = sk_circles(n_samples=100, noise=.05, random_state=np.random.RandomState(2))
+    return Dataset("course_circles (scikit-learn's make_circles, seeds 1 and 2: the course's data)",
+                   X.astype(np.float64), y.astype(np.int64), Xt.astype(np.float64), yt.astype(np.int64))
+
+
 def moons(n_train=300, n_test=100, noise=0.1, seed=1):
     return _two_parts(make_moons, n_train, n_test, seed, "moons", noise=noise)
 
@@ -353,7 +372,7 @@ def from_file(path, *, label_column=-1, test_fraction=0.25, seed=0) -> Dataset:
     raise ValueError(f"{path}: unknown dataset file type (use .npz, .csv or an IDX images file)")
 
 
-_BUILTIN = {"circles": circles, "moons": moons, "spirals": spirals, "xor": xor, "blobs": blobs,
+_BUILTIN = {"circles": circles, "course_circles": course_circles, "moons": moons, "spirals": spirals, "xor": xor, "blobs": blobs,
             "digits": digits, "mnist1d": mnist1d}
 
 

@@ -1,6 +1,7 @@
 import dataclasses
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -55,29 +56,34 @@ DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "presets.md"
 # What docs/presets.md says each preset runs: dataset (train / test rows), layer sizes,
 # activations, optimizer, lr, batch size (None: full batch), steps, seeds.
 DOCUMENTED = {
-    "course": ("circles", 300, 100, [2, 10, 5, 1], ["relu"], "sgd", 0.01, None, 15000, 1),
+    "course": ("course_circles", 300, 100, [2, 10, 5, 1], ["relu"], "sgd", 0.01, None, 15000, 1),
+    "course-seeds": ("course_circles", 300, 100, [2, 10, 5, 1], ["relu"], "sgd", 0.01, None, 15000, 10),
+    "glorot2010-fig2": ("digits", 1348, 449, [64] + [100] * 4 + [10], ["sigmoid"], "sgd", 1.0, 32, 6000, 2),
+    "linear-depth-40": ("blobs", 600, 300, [2] * 42, ["identity"], "sgd", 0.01, None, 300, 1),
     "deep-relu": ("spirals", 600, 300, [2] + [64] * 30 + [3], ["relu"], "sgd", 0.01, 64, 1500, 2),
     "glorot2010": ("digits", 1348, 449, [64] + [100] * 5 + [10], ["tanh", "sigmoid"], "sgd", 0.1, 32, 1500, 2),
     "linear-depth": ("blobs", 600, 300, [2] * 12, ["identity"], "sgd", 0.01, None, 300, 1),
     "mnist1d": ("mnist1d", 4000, 1000, [40, 100, 100, 10], ["relu"], "adam", 0.01, 100, 6000, 2),
     "lsuv": ("spirals", 600, 300, [2] + [64] * 12 + [3], ["tanh"], "sgd", 0.05, 64, 1500, 2),
 }
-NEEDS = {"glorot2010": "sklearn", "mnist1d": "mnist1d"}
+NEEDS = {"glorot2010": "sklearn", "glorot2010-fig2": "sklearn", "mnist1d": "mnist1d"}
 
 
 def _documented_sections():
-    """{preset: (its table's (init, activation or None) rows, the target the table names)} read
-    from docs/presets.md: sections "## name: ...", tables "| init | ... | steps to 90% test |"."""
+    """{preset: (its table's (init, activation or None) rows, the target the table names or
+    None)} read from docs/presets.md: sections "## name: ...", a variant's paragraph opening
+    "**name**", tables "| init | ... | steps to 90% test |" (or "reached 90%")."""
     out, name = {}, None
     for line in DOCS.read_text().splitlines():
-        if line.startswith("## "):
-            name = line[3:].split(":")[0].strip()
+        if line.startswith("## ") or re.match(r"\*\*[a-z0-9-]+\*\*", line):
+            name = line[3:].split(":")[0].strip() if line.startswith("## ") else line.split("**")[1]
             out[name] = [set(), None, None]
         elif name and line.startswith("| init |"):
             head = [c.strip() for c in line.strip("|").split("|")]
             out[name][2] = head
-            target = next(c for c in head if c.startswith("steps to "))
-            out[name][1] = int(target.split()[2].rstrip("%")) / 100
+            target = next((c for c in head if c.startswith(("steps to ", "reached "))), None)
+            if target is not None:
+                out[name][1] = int(next(w for w in target.split() if w.endswith("%")).rstrip("%")) / 100
         elif name and out[name][2] and line.startswith("| ") and not line.startswith("|---"):
             cells = [c.strip() for c in line.strip("|").split("|")]
             scheme = cells[0].split(" (")[0].replace(", gain ", ":gain=")
@@ -100,8 +106,9 @@ def test_presets_plan_what_docs_presets_md_says_and_train(preset):
     configs, settings = study.plan(**presets.PRESETS[preset])
     dataset, n_train, n_test, sizes, acts, opt, lr, batch, steps, n_seeds = DOCUMENTED[preset]
     rows, target = _documented_sections()[preset]
-    assert settings["dataset"].startswith(f"{dataset}: {n_train} train / {n_test} test")
+    assert re.match(rf"{dataset}( \(.*\))?: {n_train} train / {n_test} test", settings["dataset"])
     assert {c.sizes for c in configs} == {tuple(sizes)}
+    target = presets.PRESETS[preset]["target"] if target is None else target  # a table without one
     assert {(c.optimizer, c.lr, c.batch_size, c.steps, c.target) for c in configs} == {(opt, lr, batch, steps, target)}
     seeds = {c.seed for c in configs}
     assert len(seeds) == n_seeds
@@ -126,14 +133,14 @@ def _preset(name, **override):
 
 
 def test_preset_course_zeros_stay_symmetric_large_random_trains_poorly_he_trains():
-    rows, res = _preset("course", steps=9000)
-    zeros = next(r for r in res.runs if r["config"]["init"] == "zeros")
+    rows, res = _preset("course", steps=9000)  # the full course: tests/test_presets.py
+    zeros = next(r for r in res.runs if r["config"]["init"] == "course:kind=zeros")
     assert zeros["final"]["val_acc"] == 0.5 and zeros["final"]["train_acc"] == 0.5
     assert np.allclose(zeros["loss_curve"]["loss"], np.log(2), atol=1e-6)  # the flat cost of the course
-    assert rows[("zeros", "relu")]["verdict"] == "symmetric"
-    assert rows[("he_normal", "relu")]["test_acc"] >= 0.93 and rows[("he_normal", "relu")]["steps_to_target"]
-    assert 0.6 < rows[("random_large", "relu")]["test_acc"] < rows[("he_normal", "relu")]["test_acc"]
-    assert rows[("random_large", "relu")]["gradient_ratio"] > 1e2
+    he, rnd = rows[("course:kind=he", "relu")], rows[("course:kind=random", "relu")]
+    assert rows[("course:kind=zeros", "relu")]["verdict"] == "symmetric"
+    assert he["test_acc"] >= 0.93 and he["steps_to_target"]
+    assert 0.6 < rnd["test_acc"] < he["test_acc"] and rnd["gradient_ratio"] > 1e2
 
 
 def test_preset_linear_depth_explodes_and_vanishes_as_the_gain_to_the_depth():
@@ -145,6 +152,7 @@ def test_preset_linear_depth_explodes_and_vanishes_as_the_gain_to_the_depth():
     assert ratio["identity:gain=1.5"] == pytest.approx(1.5 ** 10, rel=1e-4)
     assert ratio["identity:gain=0.5"] == pytest.approx(0.5 ** 10, rel=1e-4)
     assert rows[("identity:gain=0.5", "identity")]["verdict"] == "vanishing"
+    assert rows[("identity:gain=1.5", "identity")]["verdict"] == "exploding"  # the rate, 1.5 per layer
 
 
 def test_preset_deep_relu_he_trains_xavier_and_torch_default_vanish():

@@ -29,8 +29,8 @@ def figures(monkeypatch):
 
 def test_save_all_writes_every_figure(result, tmp_path):
     paths = plot.save_all(result, tmp_path)
-    assert sorted(paths) == ["accuracy_curves", "activation_histograms", "gradient_flow", "loss_curves",
-                             "steps_to_target"]
+    assert sorted(paths) == ["accuracy_curves", "activation_histograms", "gradient_flow", "layer_means",
+                             "loss_curves", "steps_to_target"]
     for p in paths.values():
         with open(p, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -61,5 +61,5 @@ def test_every_figure_of_plot_is_described():
     from fastinit.study import plot
 
     assert set(report.FIGURES) == {"loss_curves", "accuracy_curves", "activation_histograms", "gradient_flow",
-                                   "steps_to_target"}
+                                   "steps_to_target", "layer_means"}
     assert set(report.FIGURES) <= set(plot.__all__)

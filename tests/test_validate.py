@@ -27,7 +27,7 @@ def test_three_suggestions_read_as_a_list():
     (lambda: init.get("glorot"), "unknown init scheme 'glorot' (did you mean"),
     (lambda: init.get("xavier"), "(did you mean 'xavier_normal' or 'xavier_uniform'?)"),
     (lambda: fastinit.MLP([2, 3, 2], activation="rellu"), "activation: unknown activation 'rellu' (did you mean 'relu'"),
-    (lambda: data.load("circle"), "unknown dataset 'circle' (did you mean 'circles'?); known: blobs, circles"),
+    (lambda: data.load("circle"), "unknown dataset 'circle' (did you mean 'circles' or 'course_circles'?); known: blobs, circles"),
     (lambda: study.make_optimizer("adm", 0.1, 0.0), "unknown optimizer 'adm' (did you mean 'adam' or 'adamw'?)"),
 ])
 def test_every_name_lookup_suggests(call, msg):

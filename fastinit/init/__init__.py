@@ -18,6 +18,7 @@ from fastinit.init.registry import (
 )
 from fastinit.init import schemes  # noqa: F401  (registers the built-in schemes)
 from fastinit.init.lsuv import lsuv
+from fastinit.init import course  # noqa: F401  (registers the course's layer-by-layer draw)
 
 __all__ = [
     "Initializer", "TRUNCATION_STD", "calculate_gain", "compute_fans", "get", "initialize", "lsuv", "module_of",

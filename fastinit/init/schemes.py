@@ -3,6 +3,7 @@ follow PyTorch (torch.nn.init) and Keras 3 / jax.nn.initializers where those def
 docs/init.md tabulates where the two differ (Keras's normal schemes are truncated)."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -179,6 +180,13 @@ def _identity_sample(gain):
     return sample
 
 
+@functools.lru_cache(maxsize=64)
+def _critical_sigma_w2(activation, sigma_b2: float) -> float:
+    """theory.critical_sigma_w2, once per (activation, sigma_b2): an MLP builds one Initializer per
+    layer for W and one for b, and each solve integrates for about a second."""
+    return theory.critical_sigma_w2(activation, sigma_b2, asymptotic=True)
+
+
 @register("edge_of_chaos", aliases=("critical", "eoc"),
           source="Poole et al. 2016, arXiv:1606.05340; Schoenholz et al. 2017, arXiv:1611.01232: "
                  "sigma_w2 on the critical line chi_1 = 1 (fastinit.theory.critical_sigma_w2)")
@@ -188,7 +196,7 @@ def edge_of_chaos(activation="tanh", sigma_b2=0.05):
     sb2 = float(sigma_b2) if isinstance(sigma_b2, (int, float, np.floating)) and not isinstance(sigma_b2, bool) else sigma_b2
     if not isinstance(sb2, float) or not (math.isfinite(sb2) and sb2 >= 0):
         raise ValueError(f"sigma_b2 must be a finite number >= 0, got {sigma_b2!r}")
-    sw2 = theory.critical_sigma_w2(activation, sb2, asymptotic=True)
+    sw2 = _critical_sigma_w2(activation, sb2)
 
     def sample(shape, fi, fo, seed, stream, dt):
         if len(shape) == 1:

@@ -13,7 +13,8 @@ on which executor ran it or in what order.
 from fastinit.study import plot, report
 from fastinit.study.executor import compare
 from fastinit.study.plan import DEFAULT_INITS, DEFAULTS, GRID_KEYS, OPTIMIZERS, RunConfig, make_optimizer, plan
-from fastinit.study.results import COLUMNS, VERDICTS, StudyResult
+from fastinit.study.columns import COLUMNS, VERDICTS
+from fastinit.study.results import StudyResult
 from fastinit.study.run import initial_model, run
 
 __all__ = ["COLUMNS", "DEFAULTS", "plot", "report", "DEFAULT_INITS", "GRID_KEYS", "OPTIMIZERS", "RunConfig", "StudyResult", "VERDICTS",

@@ -11,6 +11,7 @@ import warnings
 from fastinit import runtime
 from fastinit._version import __version__
 from fastinit.study import executor, plot, report
+from fastinit.study import presets
 from fastinit.study.presets import PRESETS
 
 __all__ = ["main"]
@@ -51,7 +52,7 @@ def _parser():
     d = executor.DEFAULTS  # the study's defaults, the same as compare()'s
     c.add_argument("--preset", choices=sorted(PRESETS), help="a study reproducing a published finding "
                    "(docs/presets.md); the options below change it")
-    c.add_argument("--dataset", help="circles, moons, spirals, xor, blobs, digits, mnist1d, or a file: .csv "
+    c.add_argument("--dataset", help="circles, course_circles, moons, spirals, xor, blobs, digits, mnist1d, or a file: .csv "
                    "(numeric features, the label in the last column as a number or class name, a header row "
                    "skipped), .npz (arrays X, y or X_train, y_train[, X_test, y_test]) or an MNIST IDX images "
                    f"file beside its labels file (default: {d['dataset']})")
@@ -125,6 +126,7 @@ def _compare(args):
     try:
         with warnings.catch_warnings():  # said below, in the CLI's words
             warnings.filterwarnings("ignore", message="fastinit.study.compare: interrupted")
+            warnings.filterwarnings("ignore", message=r"fastinit.study.compare: \d+ warning")
             result = executor.compare(inits=inits, executor=pool, n_jobs=args.jobs, **kw)
     finally:
         if client is not None:
@@ -133,6 +135,13 @@ def _compare(args):
     print(f"{result.settings['dataset']}; target: test accuracy {result.settings['target']}; "
           f"{len(result.runs)} runs in {elapsed:.1f} s\n")
     print(result.format_table())
+    if args.preset:
+        result.settings["preset"] = args.preset  # recorded in results.json and the report
+        result.settings["source"] = presets.beside(args.preset, result)
+        print("\n" + result.settings["source"])
+    said = result.warnings()
+    if said:  # after the table, never inside it
+        print(f"\n{len(said)} warning(s) from the runs:\n" + "\n".join(f"  {w}" for w in said))
     paths = result.save(args.out)
     written = [paths["json"], paths["csv"]]
     if not args.no_plots:

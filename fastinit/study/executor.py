@@ -67,7 +67,12 @@ def compare(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, executor=No
         warnings.warn(f"fastinit.study.compare: interrupted with {settings['interrupted']}; the result "
                       f"holds those", RuntimeWarning, stacklevel=2)
         runs = done
-    return StudyResult(runs, settings)
+    result = StudyResult(runs, settings)
+    said = result.warnings()
+    if said:  # once, after the runs (a worker's own would interleave with the progress bar)
+        warnings.warn(f"fastinit.study.compare: {len(said)} warning(s) from the runs (result.warnings()): "
+                      + "; ".join(said[:3]) + ("; ..." if len(said) > 3 else ""), RuntimeWarning, stacklevel=2)
+    return result
 
 
 def _run_importing(modules, cfg):

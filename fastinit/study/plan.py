@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fastinit import data, init, optim
+from fastinit import _validate
 from fastinit._validate import unknown
 
 DEFAULT_INITS = ("zeros", "random_small", "random_large", "xavier_normal", "he_normal")
@@ -39,6 +40,7 @@ class RunConfig:
     eval_every: int
     depth: int | None = None
     width: int | None = None
+    dtype: str = "float32"
 
     def label(self) -> dict:
         return {k: getattr(self, k) for k in GRID_KEYS}
@@ -82,7 +84,7 @@ def plan(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, sizes=None, de
          activation=DEFAULTS["activation"], output=DEFAULTS["output"], optimizer=DEFAULTS["optimizer"],
          lr=DEFAULTS["lr"], momentum=DEFAULTS["momentum"], batch_size=DEFAULTS["batch_size"], steps=None,
          epochs=None, seeds=DEFAULTS["seeds"], target=DEFAULTS["target"], eval_every=DEFAULTS["eval_every"],
-         dataset_params=None) -> tuple[list, dict]:
+         dataset_params=None, dtype="float32") -> tuple[list, dict]:
     """The runs of a study, checked before any starts: (RunConfigs, settings).
 
     The grid is init x seed x every list-valued option (depth, width, activation, lr,
@@ -91,9 +93,11 @@ def plan(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, sizes=None, de
     units. seeds: a count or a list. target: the test accuracy a run must reach (None: no
     target). batch_size None is full-batch gradient descent. steps or epochs: how long each run
     trains (default DEFAULTS["steps"]); an epoch is ceil(n_train / batch_size) steps.
+    dtype: "float32" (the fast path) or "float64" (a preset reproducing a float64 source).
     """
     if not isinstance(dataset, str):
         raise TypeError("dataset must be a built-in name or a file path (each worker rebuilds it from that)")
+    dtype = np.dtype(_validate.float_dtype("dtype", dtype)).name
     params = tuple(sorted((dataset_params or {}).items()))
     ds = _dataset(dataset, params)
     name = dataset
@@ -131,10 +135,10 @@ def plan(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, sizes=None, de
             layer_sizes = [ds.n_features] + [wid if wid is not None else DEFAULTS["width"]] * (dep if dep is not None else DEFAULTS["depth"]) + [n_out]
         configs.append(RunConfig(name, params, scheme, int(seed), tuple(layer_sizes), act, output, opt, float(rate),
                                  float(momentum), bs, _steps(steps, epochs, len(ds.X_train), bs), target,
-                                 int(eval_every), dep, wid))
+                                 int(eval_every), dep, wid, dtype))
     length = {"steps": steps} if epochs is None else {"epochs": epochs}
     settings = {"dataset": ds.describe(), **length, "target": target, "optimizer": _as_list(optimizer),
-                "lr": _as_list(lr), "batch_size": _as_list(batch_size), "output": output}
+                "lr": _as_list(lr), "batch_size": _as_list(batch_size), "output": output, "dtype": dtype}
     return configs, settings
 
 

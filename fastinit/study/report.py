@@ -9,7 +9,7 @@ import html
 
 from fastinit import runtime
 from fastinit._version import __version__
-from fastinit.study import columns as _results
+from fastinit.study import columns as _columns
 
 __all__ = ["write_html"]
 
@@ -23,7 +23,7 @@ FIGURES = {
                        "seed's steps to target (the table gives their median); a curve that stays at "
                        "chance never learned.",
     "activation_histograms": "Each layer's outputs at initialization on a training batch, one row per "
-                             "initialization, one x range per row. Healthy: a spread that holds across "
+                             "initialization, each panel its own x range (printed in it, with the saturated fraction). Healthy: a spread that holds across "
                              "the layers. Shrinking to a spike at 0: the signal vanishes; spreading "
                              "wider and wider, or piling up at the tails of tanh/sigmoid: it explodes "
                              "or saturates.",
@@ -31,8 +31,10 @@ FIGURES = {
                      "the rms gradient reaching the layer's input (the grad ratio of the table is "
                      "first over last of the right panel). Lines that fall towards layer 1 vanish, "
                      "lines that rise explode.",
-    "steps_to_target": "Median training steps to the target per initialization; grey bars never "
-                       "reached it in every seed.",
+    "steps_to_target": "Median training steps to the target per initialization; 'never' (no bar): not "
+                       "reached in every seed.",
+    "layer_means": "Per hidden layer over training: the mean output and the fraction of saturated "
+                   "tanh/sigmoid outputs (Glorot & Bengio 2010, Figure 2).",
 }
 
 _GOOD, _MIXED = {"fastest", "trains"}, {"unreliable", "slow"}
@@ -67,7 +69,7 @@ def _settings(result) -> dict:
 
 def _table(cols, heads, rows, inline=False) -> str:
     """The results table; inline: colours in style attributes (a notebook, no style sheet)."""
-    th = "".join(f'<th title="{html.escape(_results.COLUMNS[c][1])}">{html.escape(h)}</th>' if c in _results.COLUMNS
+    th = "".join(f'<th title="{html.escape(_columns.COLUMNS[c][1])}">{html.escape(h)}</th>' if c in _columns.COLUMNS
                  else f"<th>{html.escape(h)}</th>" for c, h in zip(cols, heads))
     body = []
     for row in rows:
@@ -90,7 +92,7 @@ def write_html(result, figures: dict, path) -> None:
     settings = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(v)}</li>" for k, v in _settings(result).items())
     cols, heads, rows = result.table_cells()
     shown = {row[-1] for row in rows}
-    verdicts = [(k, v) for k, v in _results.VERDICTS.items() if k in shown]
+    verdicts = [(k, v) for k, v in _columns.VERDICTS.items() if k in shown]
     figs = []
     for name, png in figures.items():
         with open(png, "rb") as f:
@@ -105,7 +107,7 @@ def write_html(result, figures: dict, path) -> None:
 <ul>{settings}</ul>
 <h2>Results</h2>{_table(cols, heads, rows)}
 <p class="note">Medians over seeds; hover a column header for its definition.</p>
-<h3>Columns</h3>{_definitions((h, _results.COLUMNS[c][1]) for c, h in zip(cols, heads) if c in _results.COLUMNS)}
+<h3>Columns</h3>{_definitions((h, _columns.COLUMNS[c][1]) for c, h in zip(cols, heads) if c in _columns.COLUMNS)}
 <h3>Verdicts in this table</h3>{_definitions(verdicts)}
 {''.join(figs)}
 <footer>fastinit {html.escape(__version__)}, kernel {html.escape(k['kernel'])}, {k['threads']} thread(s);

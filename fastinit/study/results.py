@@ -11,7 +11,7 @@ import numpy as np
 
 from fastinit import diagnostics
 from fastinit.study import frames
-from fastinit.study.columns import COLUMNS, VERDICTS
+from fastinit.study.columns import COLUMNS
 from fastinit.study.plan import GRID_KEYS
 
 def _verdict(rows_for_init, best_steps, has_target=True):
@@ -27,15 +27,30 @@ def _verdict(rows_for_init, best_steps, has_target=True):
         return "symmetric"
     if any(r["diverged"] for r in rows_for_init):
         return "diverged"
+    # The per-layer rate (median over seeds, as the table shows it) names the cause whether or
+    # not the runs trained: 1.5 per layer explodes at any depth. Over fewer than
+    # GROWTH_MIN_STEPS layer-to-layer steps one narrow layer's noise swamps a rate, and results
+    # saved before it was recorded lack it: there, as before, the gradient ratio over the whole
+    # depth, for runs that did not reach the target.
+    act = median(r["diag_init"].get("activation_growth") for r in rows_for_init)
+    grad = median(r["diag_init"].get("gradient_growth") for r in rows_for_init)
+    steps = min(len(r.get("layers_init", ())) for r in rows_for_init) - 1
+    if (act is not None or grad is not None) and steps >= diagnostics.GROWTH_MIN_STEPS:
+        flow = diagnostics.growth_flow(act, grad)
+    elif reached:
+        flow = "ok"
+    else:
+        ratio = median(r["diag_init"]["gradient_ratio"] for r in rows_for_init)
+        flow = "ok" if ratio is None else diagnostics._gradient_flow(ratio, 1.0, diagnostics.VANISHING,
+                                                                        diagnostics.EXPLODING)[1]
     if not reached:
         curve = [v for r in rows_for_init for v in r["loss_curve"]["loss"][:1]]
         peak = max((max(r["loss_curve"]["loss"], default=0) for r in rows_for_init), default=0)
         if curve and peak > 100 * max(curve):
             return "exploded"
-        # Over seeds, the median, as the table shows them; the cause at init before its effects.
-        ratio = median(r["diag_init"]["gradient_ratio"] for r in rows_for_init)
-        if ratio is not None and (ratio < diagnostics.VANISHING or ratio > diagnostics.EXPLODING):
-            return "vanishing" if ratio < diagnostics.VANISHING else "exploding"
+    if flow in ("vanishing", "exploding"):
+        return flow
+    if not reached:
         if (median(r["diag_end"]["dead"] for r in rows_for_init) or 0) >= 0.5:
             return "dead units"
         if (median(max(r["diag_init"]["saturated"] or 0, r["diag_end"]["saturated"] or 0)
@@ -78,17 +93,30 @@ class StudyResult:
                 **dict(key), "seeds": len(g),
                 "symmetry_broken": all(r["diag_init"]["symmetry_broken"] for r in g),
                 "gradient_ratio": med(opt([r["diag_init"]["gradient_ratio"] for r in g])),
+                "activation_growth": med(opt([r["diag_init"].get("activation_growth") for r in g])),
+                "gradient_growth": med(opt([r["diag_init"].get("gradient_growth") for r in g])),
                 "saturated": med(opt([r["diag_init"]["saturated"] for r in g])),
+                "saturated_train": med(opt([max((m["saturated"] for m in r.get("monitor", ())
+                                                 if m.get("saturated") is not None), default=None) for r in g])),
                 "dead": med(opt([r["diag_init"]["dead"] for r in g])),
                 "reached": f"{len(steps)}/{len(g)}" if has_target else "-",
                 "steps_to_target": med(steps) if len(steps) == len(g) else None,
                 "steps_min": min(steps) if steps else None, "steps_max": max(steps) if steps else None,
                 "seconds_to_target": med(secs) if len(secs) == len(g) else None,
+                "train_acc": med(opt([r["final"]["train_acc"] for r in g])),
                 "test_acc": med(opt([r["final"]["val_acc"] for r in g])),
+                "test_acc_min": min(opt([r["final"]["val_acc"] for r in g]), default=None),
+                "test_acc_max": max(opt([r["final"]["val_acc"] for r in g]), default=None),
                 "test_loss": med(opt([r["final"]["val_loss"] for r in g])),
                 "verdict": _verdict(g, best, has_target),
             })
         return rows
+
+    def warnings(self) -> list[str]:
+        """Every run's warnings, "init (seed s): message", in run order (runs keep theirs instead
+        of printing them from a worker)."""
+        return [f"{r['config']['init']} (seed {r['config']['seed']}): {w}" for r in self.runs
+                for w in r.get("warnings", [])]
 
     def table_cells(self) -> tuple[list[str], list[str], list[list[str]]]:
         """(column keys, headers, rows of formatted cells) of the table: the grid keys that vary
@@ -98,13 +126,16 @@ class StudyResult:
         cols = varying + list(COLUMNS)
 
         def fmt(k, v, row):
+            if k == "growth":
+                a, b = row.get("activation_growth"), row.get("gradient_growth")
+                return "-" if a is None and b is None else "/".join("-" if x is None else f"{x:.3g}" for x in (a, b))
             if v is None:
                 return "never" if k in ("steps_to_target", "seconds_to_target") and row["reached"] != "-" else "-"
             if isinstance(v, bool):
                 return "yes" if v else "NO"
             if k == "gradient_ratio":
                 return f"{v:.2e}"
-            if k in ("saturated", "dead", "test_acc"):
+            if k in ("saturated", "saturated_train", "dead", "test_acc"):
                 return f"{100 * v:.1f}%"
             if k == "seconds_to_target":
                 return f"{v:.3f}"

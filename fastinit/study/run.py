@@ -2,6 +2,7 @@
 measured."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, TypedDict
 
 from fastinit import diagnostics, train
@@ -21,6 +22,7 @@ class RunRecord(TypedDict):
     layers_init: list[dict[str, Any]]      # per layer at initialization: post stats, gradient norms
     loss_curve: LossCurve                  # at most ~500 points
     evals: list[train.EvalRecord]
+    monitor: list[dict[str, Any]]          # over training, every eval_every steps: per-layer mean, saturation
     steps_to_target: int | None
     seconds_to_target: float | None
     wall_seconds: float
@@ -33,7 +35,8 @@ def initial_model(cfg: RunConfig) -> tuple[Any, MLP]:
     """The dataset and the initialized model a run starts from: a data-dependent init is
     finished on the first batch of rows (before the diagnostics at initialization)."""
     ds = _dataset(cfg.dataset, cfg.dataset_params)
-    model = MLP(list(cfg.sizes), activation=cfg.activation, output=cfg.output, init=cfg.init, seed=cfg.seed)
+    model = MLP(list(cfg.sizes), activation=cfg.activation, output=cfg.output, init=cfg.init, seed=cfg.seed,
+                dtype=cfg.dtype)
     rows = slice(0, cfg.batch_size or len(ds.X_train))
     model.finish_init(ds.X_train[rows], ds.y_train[rows])
     return ds, model
@@ -41,23 +44,35 @@ def initial_model(cfg: RunConfig) -> tuple[Any, MLP]:
 
 def run(cfg: RunConfig) -> RunRecord:
     """Train one configuration; return a JSON-ready record (config, diagnostics at init and at
-    the end, the history's curves, steps and seconds to the target)."""
+    the end, the history's curves, steps and seconds to the target). Warnings are kept in the
+    record, not printed: a worker's would land in the middle of a progress bar or a table
+    (StudyResult.warnings() lists them; the CLI prints them after the table)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rec = _run(cfg)
+    said = set(rec["warnings"])
+    rec["warnings"] += [m for m in dict.fromkeys(str(w.message) for w in caught) if m not in said]
+    return rec
+
+
+def _run(cfg: RunConfig) -> RunRecord:
     ds, model = initial_model(cfg)
     output = cfg.output
     y_tr, y_te = ds.y_train, ds.y_test
     probe = slice(0, min(len(ds.X_train), 512))
     diag0 = diagnostics.diagnose(model, ds.X_train[probe], y_tr[probe])
+    monitor = diagnostics.Monitor(every=cfg.eval_every)  # read from the training steps: cheap
     hist = train.fit(model, ds.X_train, y_tr, optimizer=make_optimizer(cfg.optimizer, cfg.lr, cfg.momentum),
                         steps=cfg.steps, batch_size=cfg.batch_size, shuffle=cfg.batch_size is not None,
                         seed=cfg.seed, validation_data=(ds.X_test, y_te), target=cfg.target,
-                        eval_every=cfg.eval_every, progress=False)
+                        eval_every=cfg.eval_every, progress=False, callbacks=[monitor])
     if hist.interrupted:  # fit keeps a Ctrl-C to itself; a study stops on it
         raise KeyboardInterrupt
     diag1 = diagnostics.diagnose(model, ds.X_train[probe], y_tr[probe])
     stride = max(1, len(hist.loss) // 500)  # keep curves light: at most ~500 points
     return {
         "config": {**cfg.label(), "sizes": list(cfg.sizes), "dataset": cfg.dataset, "steps": cfg.steps,
-                   "target": cfg.target, "output": output},
+                   "target": cfg.target, "output": output, "dtype": cfg.dtype},
         "diag_init": diagnostics.summary(diag0),
         "diag_end": diagnostics.summary(diag1),
         "layers_init": [{"layer": l["layer"], "activation": l["activation"], "post": l["post"],
@@ -66,11 +81,13 @@ def run(cfg: RunConfig) -> RunRecord:
         "loss_curve": {"step": list(range(1, len(hist.loss) + 1, stride)),
                        "loss": [float(v) for v in hist.loss[::stride]]},
         "evals": hist.evals,
+        "monitor": [{k: m.get(k) for k in ("step", "loss", "layer_mean", "layer_saturated", "saturated")}
+                    for m in monitor.records],
         "steps_to_target": hist.target_step,
         "seconds_to_target": hist.target_time,
         "wall_seconds": hist.wall_time,
         "final": {k: (hist.evals[-1].get(k) if hist.evals else None)
                   for k in ("train_loss", "train_acc", "val_loss", "val_acc")},
         "diverged": hist.diverged,
-        "warnings": hist.warnings,
+        "warnings": list(hist.warnings),
     }
