@@ -232,3 +232,18 @@ def test_compare_without_matplotlib_writes_the_results_and_says_why_no_plots(tmp
                      "--out", str(tmp_path)]) == 0
     assert "(no plots: plots need matplotlib: pip install 'fastinit[plot]')" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv", "results.json"]
+
+
+def test_activation_parameters_and_defaults_on_the_command_line(tmp_path, capsys):
+    assert cli.main(["compare", "--activation", "leaky_relu:0.2", "--inits", "he_normal", "--seeds", "1",
+                     "--steps", "20", "--jobs", "1", "--no-plots", "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert {r["config"]["activation"] for r in doc["runs"]} == {"leaky_relu:0.2"}
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli.main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"(default: {study.DEFAULTS['lr']})" in text and f"(default: {study.DEFAULTS['steps']})" in text
+    assert ".npz" in text and ".csv" in text  # the file formats --dataset reads
+    assert cli.main(["compare", "--sizes", "8", "--depth", "2", "--no-plots", "--out", str(tmp_path)]) == 2
+    assert "not both" in capsys.readouterr().err

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -148,3 +150,15 @@ def test_bins_zero_skips_the_distribution_but_keeps_the_moments():
     assert light["layers"][0]["post"]["hist"] == [[], []] and light["layers"][0]["post"]["p50"] is None
     assert len(full["layers"][0]["post"]["hist"][0]) == 40
     assert diagnostics.summary(light) == diagnostics.summary(full)
+
+
+def test_diagnose_says_when_a_data_dependent_init_is_unfinished():
+    m = fastinit.MLP([4, 8, 8, 2], init="lsuv")
+    X = np.random.default_rng(0).normal(size=(32, 4))
+    y = np.arange(32) % 2
+    with pytest.warns(RuntimeWarning, match="'lsuv' init still needs data"):
+        diagnostics.diagnose(m, X, y)
+    m.finish_init(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        diagnostics.diagnose(m, X, y)

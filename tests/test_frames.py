@@ -109,3 +109,12 @@ def test_short_repr(result):
     text = repr(result)
     assert text == "StudyResult(4 runs, 2 grid points on circles; zeros: symmetric, he_normal: fastest)"
     assert repr(study.StudyResult([])) == "StudyResult(0 runs, 0 grid points)"
+
+
+def test_table_is_a_property_and_the_package_reaches_plot_and_report():
+    import fastinit
+
+    res = fastinit.study.compare("circles", ["he_normal"], sizes=[4], steps=5, seeds=1, n_jobs=1, progress=False)
+    assert res.table[0]["init"] == "he_normal"
+    assert fastinit.study.plot.save_all and fastinit.study.report.write_html
+    assert len(repr(res)) < 400 and "train" in repr(fastinit.data.load("circles"))

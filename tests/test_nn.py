@@ -438,3 +438,23 @@ def test_train_step_warns_when_a_data_dependent_init_was_never_finished():
         warnings.simplefilter("error")
         done.train_step(X, y, optim.SGD(0.1))
         fastinit.fit(fastinit.MLP([3, 4, 2], init="lsuv"), X, y, optimizer=optim.SGD(0.1), steps=2, progress=False)
+
+
+def test_default_bias_is_the_one_the_scheme_implies():
+    """torch_default draws its biases as torch.nn.Linear does (U(+-1/sqrt(fan_in))); schemes
+    without a bias rule keep zeros; an explicit bias_init wins."""
+    m = fastinit.MLP([5, 7, 3], init="torch_default", seed=4)
+    for layer in m.layers:
+        bound = 1 / np.sqrt(layer.fan_in)
+        assert np.abs(layer.b).max() <= bound and np.unique(layer.b).size == layer.b.size
+    want = fastinit.init.initialize("torch_default", (7,), seed=4, stream=1, fan_in=5, fan_out=7)
+    np.testing.assert_array_equal(m.layers[0].b, want)
+    assert m.bias_init == "torch_default"
+    assert not fastinit.MLP([5, 7, 3], init="he_normal").layers[0].b.any()
+    assert not fastinit.MLP([5, 7, 3], init="torch_default", bias_init="zeros").layers[0].b.any()
+
+
+def test_repr_names_one_activation_per_hidden_layer():
+    r = repr(fastinit.MLP([3, 4, 4, 2], activation=["tanh", "relu"]))
+    assert "activation=['tanh', 'relu']" in r
+    assert "activation='relu'" in repr(fastinit.MLP([3, 4, 4, 2]))
