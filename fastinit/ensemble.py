@@ -26,7 +26,7 @@ import numpy as np
 from fastinit import _core, _validate
 from fastinit.nn import MLP
 from fastinit.optim import Optimizer
-from fastinit.train import History, _parse_target, evaluate
+from fastinit.train import History, _evaluation, _meets, _parse_target
 from fastinit.train import _check_data as _check_fit_args
 
 __all__ = ["Ensemble", "fit_ensemble"]
@@ -257,19 +257,13 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
     step = 0
 
     def do_eval(j, epoch):
-        h, member, tg = hists[j], ens.members[j], tgts[j]
-        tl, ta = evaluate(member, X, y)
-        rec = {"step": step, "epoch": epoch, "time": float(train_time[j]), "train_loss": tl, "train_acc": ta,
-               "val_loss": None, "val_acc": None}
-        if Xv is not None:
-            rec["val_loss"], rec["val_acc"] = evaluate(member, Xv, yv)
+        h = hists[j]
+        rec = _evaluation(ens.members[j], (X, y, Xv, yv), step, epoch, float(train_time[j]))
         h.evals.append(rec)
-        if tg is not None and h.target_step is None and rec[tg[0]] is not None:
-            v = rec[tg[0]]
-            if (v >= tg[1]) if tg[2] == "ge" else (v <= tg[1]):
-                h.target_step, h.target_time = step, float(train_time[j])
-                if stop_at[j]:
-                    h.stop = True
+        if h.target_step is None and _meets(tgts[j], rec):
+            h.target_step, h.target_time = step, float(train_time[j])
+            if stop_at[j]:
+                h.stop = True
 
     def finish(j, at):
         h = hists[j]

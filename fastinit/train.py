@@ -119,6 +119,25 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, *, chunk: int = 4096) -> 
     return total / n, acc
 
 
+def _evaluation(model: Any, data: tuple, step: int, epoch: float, seconds: float) -> EvalRecord:
+    """One evaluation of `model` on data = (X, y, X_val or None, y_val or None), validated."""
+    X, y, Xv, yv = data
+    tl, ta = evaluate(model, X, y)
+    rec: EvalRecord = {"step": step, "epoch": epoch, "time": seconds, "train_loss": tl, "train_acc": ta,
+                       "val_loss": None, "val_acc": None}
+    if Xv is not None:
+        rec["val_loss"], rec["val_acc"] = evaluate(model, Xv, yv)
+    return rec
+
+
+def _meets(tgt: tuple | None, rec: EvalRecord) -> bool:
+    """Whether an evaluation meets a parsed target (see _parse_target)."""
+    if tgt is None or rec[tgt[0]] is None:
+        return False
+    v = rec[tgt[0]]
+    return (v >= tgt[1]) if tgt[2] == "ge" else (v <= tgt[1])
+
+
 def _parse_target(target, has_val):
     """(metric name, threshold, 'ge' or 'le') or None."""
     if target is None:
@@ -224,18 +243,12 @@ def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None 
     t_start = time.perf_counter()
 
     def do_eval(epoch):
-        tl, ta = evaluate(model, X, y)
-        rec = {"step": step, "epoch": epoch, "time": train_time, "train_loss": tl, "train_acc": ta,
-               "val_loss": None, "val_acc": None}
-        if Xv is not None:
-            rec["val_loss"], rec["val_acc"] = evaluate(model, Xv, yv)
+        rec = _evaluation(model, (X, y, Xv, yv), step, epoch, train_time)
         hist.evals.append(rec)
-        if tgt is not None and hist.target_step is None and rec[tgt[0]] is not None:
-            v = rec[tgt[0]]
-            if (v >= tgt[1]) if tgt[2] == "ge" else (v <= tgt[1]):
-                hist.target_step, hist.target_time = step, train_time
-                if stop_at_target:
-                    hist.stop = True
+        if hist.target_step is None and _meets(tgt, rec):
+            hist.target_step, hist.target_time = step, train_time
+            if stop_at_target:
+                hist.stop = True
         _call(callbacks, "on_eval", step, model, hist)
         return rec
 

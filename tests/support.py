@@ -2,6 +2,7 @@
 (also when the block fails), and the one numerical-gradient check (central differences in
 float64). tests/conftest.py wraps the first ones in fixtures."""
 import contextlib
+import html.parser
 import os
 from collections.abc import Callable, Iterator
 
@@ -111,3 +112,26 @@ def numerical_gradient(f: Callable[[], object], x: np.ndarray, eps: float = 1e-6
             flat[i] = old
         gf[i] = (fp - fm) / (2 * eps)
     return g
+
+
+class HtmlCells(html.parser.HTMLParser):
+    """Table cells (text, attributes) of a page, row by row, and every tag seen."""
+    def __init__(self):
+        super().__init__()
+        self.rows, self._cell, self.tags = [], None, []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = ["", dict(attrs)]
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(tuple(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[0] += data

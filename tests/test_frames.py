@@ -1,9 +1,10 @@
 """StudyResult.to_pandas (runs, summary, curves), its notebook table and its short repr."""
-import html.parser
 import sys
 
 import numpy as np
 import pytest
+
+from support import HtmlCells
 
 from fastinit import study
 from fastinit.study import report
@@ -67,31 +68,9 @@ def test_unknown_kind_and_missing_pandas(result, monkeypatch):
         result.to_pandas()
 
 
-class _Cells(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.rows, self._cell, self.tags = [], None, []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        if tag == "tr":
-            self.rows.append([])
-        elif tag in ("td", "th"):
-            self._cell = ["", dict(attrs)]
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self.rows[-1].append(tuple(self._cell))
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell[0] += data
-
-
 def test_notebook_table_is_the_report_table_with_inline_colours(result):
     page = result._repr_html_()
-    p = _Cells()
+    p = HtmlCells()
     p.feed(page)
     assert "style" not in p.tags and "script" not in p.tags  # nothing that restyles the notebook
     cols, heads, rows = result.table_cells()

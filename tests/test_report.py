@@ -1,6 +1,7 @@
-import html.parser
 
 import pytest
+
+from support import HtmlCells
 
 from fastinit import study
 from fastinit.study import report
@@ -12,36 +13,13 @@ def result():
                          seeds=2, lr=0.5, target=0.8, eval_every=20, n_jobs=1, progress=False)
 
 
-class _Cells(html.parser.HTMLParser):
-    """Table cells (text, attributes) of a page, row by row."""
-
-    def __init__(self):
-        super().__init__()
-        self.rows, self._cell = [], None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "tr":
-            self.rows.append([])
-        elif tag in ("td", "th"):
-            self._cell = ["", dict(attrs)]
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self.rows[-1].append(tuple(self._cell))
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell[0] += data
-
-
 def test_report_has_the_table_explained_and_the_figures_embedded(result, tmp_path):
     png = tmp_path / "f.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     path = tmp_path / "report.html"
     report.write_html(result, {"loss_curves": png}, path)
     page = path.read_text()
-    parser = _Cells()
+    parser = HtmlCells()
     parser.feed(page)
     head, *rows = parser.rows
     cols, heads, cells = result.table_cells()
