@@ -58,7 +58,7 @@
         fi_dim_t dead = 0;                                                                           \
         for (fi_dim_t j = 0; j < k; j++) {                                                           \
             fi_dim_t i = 0;                                                                          \
-            while (i < n && !(a[i * k + j] > 0)) i++;                                                \
+            while (i < n && a[i * k + j] <= 0) i++; /* a NaN unit is not dead */                     \
             dead += i == n;                                                                          \
         }                                                                                            \
         return dead;                                                                                 \

@@ -266,6 +266,11 @@ class MLP:
             o = self._opt = (optimizer, optimizer._state_for(self))
         return self._run(self._engine.step, X, y, record, o[1])
 
+    def _last_step_finite(self) -> bool:
+        """Whether every parameter was finite after the last training step (the C update
+        flags it as it writes them: no extra pass)."""
+        return self._opt is None or self._opt[1].finite
+
     def probe(self, X: Any, y: Any) -> dict:
         """What a training step on (X, y) would see, without updating the weights: a dict with
         "loss"; "outputs", each layer's output (copies); "grad_input_rms", per layer the rms

@@ -20,7 +20,13 @@ import numpy as np
 from fastinit import _progress, _validate, losses
 from fastinit.optim import Optimizer
 
-__all__ = ["History", "fit", "evaluate"]
+__all__ = ["History", "fit", "evaluate", "DIVERGENCE_FACTOR"]
+
+#: fit's divergence rule: a run has diverged when a batch loss is NaN or inf, when a parameter
+#: is NaN or inf after a step (the C update flags it), or when a batch loss exceeds
+#: DIVERGENCE_FACTOR times the first step's loss (floored at 1e-12): a finite blow-up such as
+#: Adam at lr=1e3 (losses near 1e11 from 0.7) is no training run that will come back.
+DIVERGENCE_FACTOR = 1e6
 
 
 class EvalRecord(TypedDict):
@@ -138,6 +144,17 @@ def _parse_target(target, has_val):
     raise TypeError(f"target must be an accuracy (float) or a dict like {{'loss': 0.1}}, got {target!r}")
 
 
+def _diverged(loss: float, blowup: float, model: Any) -> str:
+    """Why the step that returned `loss` counts as divergence (DIVERGENCE_FACTOR), or ''."""
+    if not math.isfinite(loss):
+        return f"loss became {loss}"
+    if not model._last_step_finite():
+        return "a parameter became NaN or inf"
+    if loss > blowup:
+        return f"loss became {loss:.4g}, over {DIVERGENCE_FACTOR:g} times the first step's"
+    return ""
+
+
 def _call(callbacks: list, name: str, *args: Any) -> None:
     for cb in callbacks:
         fn = getattr(cb, name, None)
@@ -189,7 +206,8 @@ def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None 
         and record_step(step) -> bool: True to have step number `step` (from 1) record what it
         sees into history.record (see MLP.train_step), read in on_step_end.
     progress: a tqdm bar on a terminal or in a Jupyter notebook.
-    A NaN/inf loss stops training (history.diverged, with a warning in history.warnings);
+    Divergence (DIVERGENCE_FACTOR: a NaN/inf loss or parameter, or a loss a million times the
+    first) stops training (history.diverged, with a warning in history.warnings);
     Ctrl-C stops cleanly (history.interrupted) keeping the model and History so far.
     Integer X is converted to the model's dtype (see MLP).
     """
@@ -268,9 +286,12 @@ def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None 
                     bar.update(1)
                     if step % 20 == 0:
                         bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
-                if not math.isfinite(loss):
+                if step == 1:
+                    blowup = DIVERGENCE_FACTOR * max(loss, 1e-12)
+                why = _diverged(loss, blowup, model)
+                if why:
                     hist.diverged = True
-                    msg = f"loss became {loss} at step {step}: diverged, training stopped"
+                    msg = f"{why} at step {step}: diverged, training stopped"
                     hist.warnings.append(msg)
                     warnings.warn(msg, RuntimeWarning, stacklevel=2)
                     break

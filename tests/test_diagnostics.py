@@ -148,3 +148,12 @@ def test_bins_zero_skips_the_distribution_but_keeps_the_moments():
     assert light["layers"][0]["post"]["hist"] == [[], []] and light["layers"][0]["post"]["p50"] is None
     assert len(full["layers"][0]["post"]["hist"][0]) == 40
     assert diagnostics.summary(light) == diagnostics.summary(full)
+
+
+# ---------------------------------------------------------------- issue 12, item 3
+def test_distinct_neurons_reads_byte_swapped_weights_by_value():
+    W = np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 1.0]], np.float32)
+    b = np.zeros(3, np.float32)
+    assert diagnostics.distinct_neurons(W, b) == 2
+    assert diagnostics.distinct_neurons(W.astype(">f4"), b.astype(">f4")) == 2
+    assert diagnostics.distinct_neurons(W.astype(">f8"), b.astype(">f8")) == 2

@@ -450,3 +450,72 @@ def test_train_step_warns_when_a_data_dependent_init_was_never_finished():
         warnings.simplefilter("error")
         done.train_step(X, y, optim.SGD(0.1))
         fastinit.fit(fastinit.MLP([3, 4, 2], init="lsuv"), X, y, optimizer=optim.SGD(0.1), steps=2, progress=False)
+
+
+# ---------------------------------------------------------------- issue 12, items 3, 4, 5
+@pytest.mark.parametrize("dt", ["f4", "f8"])
+def test_forward_and_train_step_read_byte_swapped_arrays_by_value(dt):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 3)).astype(dt)
+    y = np.array([0, 1, 2, 0, 1, 2])
+    a, b = fastinit.MLP([3, 5, 3], seed=2, dtype=dt), fastinit.MLP([3, 5, 3], seed=2, dtype=dt)
+    assert np.array_equal(a.forward(X), b.forward(X.astype(">" + dt)))
+    la = a.train_step(X, y, optim.SGD(0.1))
+    lb = b.train_step(X.astype(">" + dt), y.astype(">i8"), optim.SGD(0.1))
+    assert la == lb and np.array_equal(a.layers[0].W, b.layers[0].W)
+
+
+@pytest.mark.parametrize("y", [np.array([2**56, 0], ">i8"), np.array([2**63, 0], np.uint64),
+                               np.array([1e20, 0.0]), np.array([2.0**64, 0.0], ">f8")])
+def test_labels_out_of_range_in_any_byte_order_or_width_are_refused(y):
+    model = fastinit.MLP([2, 3])
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        model.train_step(np.ones((2, 2), np.float32), y, optim.SGD(0.1))
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("output, bad, msg", [
+    ("sigmoid", 2.0, r"targets must be in \[0, 1\]"), ("sigmoid", -0.5, r"targets must be in \[0, 1\]"),
+    ("sigmoid", np.nan, "NaN or inf"), ("identity", np.inf, "NaN or inf"), ("identity", np.nan, "NaN or inf")])
+def test_float_targets_are_checked_on_the_fast_path_too(dt, output, bad, msg):
+    model = fastinit.MLP([2, 1], output=output, dtype=dt)
+    W = model.layers[0].W.copy()
+    y = np.array([[bad], [0.0]], dt)  # exactly the engine's form: no conversion on the way
+    for call in (lambda: model.train_step(np.ones((2, 2), dt), y, optim.SGD(0.1)),
+                 lambda: model.loss(np.ones((2, 2), dt), y),
+                 lambda: fastinit.fit(model, np.ones((2, 2), dt), y, optimizer=optim.SGD(0.1), steps=1,
+                                      progress=False)):
+        with pytest.raises(ValueError, match=msg):
+            call()
+    assert np.array_equal(model.layers[0].W, W)
+
+
+# ---------------------------------------------------------------- issue 12, item 6
+@pytest.mark.parametrize("kernel", ["ref", "avx2", "avx512"])
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_a_nan_weight_reaches_the_logits_through_relu(kernel, dt):
+    from support import has_kernel, kernel_set
+    if not has_kernel(kernel):
+        pytest.skip(f"no {kernel} kernels here")
+    X = np.random.default_rng(0).standard_normal((9, 4)).astype(dt)
+    for width in (3, 40):  # edge tiles and full ones
+        model = fastinit.MLP([4, width, width, 2], dtype=dt)
+        model.layers[0].W[1, 2] = np.nan
+        with kernel_set(kernel):
+            z = model.forward(X)
+            loss = model.train_step(X, np.zeros(9, np.int64), optim.SGD(0.1))
+        assert np.isnan(z).all() and np.isnan(loss)
+        model.layers[0].W[:] = np.nan  # NaN units are not "dead" (relu used to give them 0)
+        rep = fastinit.diagnostics.diagnose(model, X, np.zeros(9, np.int64))
+        assert rep["layers"][0]["dead_fraction"] == 0 and np.isnan(rep["loss"])
+
+
+def test_a_step_flags_parameters_that_became_non_finite():
+    X = np.full((4, 2), 1e30, np.float32)
+    model = fastinit.MLP([2, 3, 1], output="identity", init="normal")
+    assert model._last_step_finite()
+    model.train_step(X, np.zeros(4, np.float32), optim.SGD(1e30))
+    assert not model._last_step_finite()
+    small = fastinit.MLP([2, 3, 1], output="identity")
+    small.train_step(np.ones((4, 2)), np.zeros(4), optim.SGD(0.1))
+    assert small._last_step_finite()

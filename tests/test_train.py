@@ -163,7 +163,8 @@ def test_divergence_stops_with_a_warning():
     m = fastinit.MLP([2, 64, 64, 1], output="identity", init="normal", seed=0)
     with pytest.warns(RuntimeWarning, match="diverged"):
         h = fastinit.fit(m, X * 100, y.astype(float), optimizer=optim.SGD(10.0), epochs=50, batch_size=20)
-    assert h.diverged and h.steps < 500 and not math.isfinite(h.loss[-1])
+    assert h.diverged and h.steps < 500
+    assert not math.isfinite(h.loss[-1]) or h.loss[-1] > fastinit.train.DIVERGENCE_FACTOR * h.loss[0]
     assert "diverged" in h.warnings[0]
 
 
@@ -203,3 +204,22 @@ def test_bad_data_is_reported_before_training():
     X, y = circles(50)
     with pytest.raises(ValueError, match=r"y \(shape \(49,\)"):
         fastinit.fit(course_net("he_normal"), X, y[:49], optimizer=optim.SGD(0.1), epochs=1)
+
+
+# ---------------------------------------------------------------- issue 12, items 6 and 14
+def test_a_parameter_turned_inf_is_divergence_even_when_the_loss_was_finite():
+    X = np.full((8, 2), 1e18, np.float32)
+    m = fastinit.MLP([2, 4, 1], output="identity", init="normal")
+    with pytest.warns(RuntimeWarning, match="a parameter became NaN or inf at step 1: diverged"):
+        h = fastinit.fit(m, X, np.zeros(8, np.float32), optimizer=optim.SGD(1e20), steps=5, progress=False)
+    assert h.diverged and h.steps == 1 and math.isfinite(h.loss[0])
+
+
+def test_a_finite_blow_up_is_divergence():
+    X, y = circles(200)
+    m = fastinit.MLP([2, 32, 2], seed=0)
+    with pytest.warns(RuntimeWarning, match="times the first step's"):
+        h = fastinit.fit(m, X, y, optimizer=optim.Adam(1e3), steps=300, batch_size=20, progress=False)
+    assert h.diverged and np.isfinite(h.loss).all()
+    assert h.loss[-1] > fastinit.train.DIVERGENCE_FACTOR * h.loss[0]
+    assert fastinit.History.from_dict(h.to_dict()).diverged

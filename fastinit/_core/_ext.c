@@ -2086,7 +2086,7 @@ struct __pyx_obj_8fastinit_5_core_4_ext__OptState {
 };
 
 
-/* "fastinit/_core/nn.pxi":150
+/* "fastinit/_core/nn.pxi":156
  * 
  * 
  * cdef class _Engine:             # <<<<<<<<<<<<<<
@@ -2204,7 +2204,7 @@ struct __pyx_memoryviewslice_obj {
 
 
 
-/* "fastinit/_core/nn.pxi":150
+/* "fastinit/_core/nn.pxi":156
  * 
  * 
  * cdef class _Engine:             # <<<<<<<<<<<<<<
@@ -4251,6 +4251,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_9_OptState_2__dealloc__(struct __pyx
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_2lr___get__(struct __pyx_obj_8fastinit_5_core_4_ext__OptState *__pyx_v_self); /* proto */
 static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState_2lr_2__set__(struct __pyx_obj_8fastinit_5_core_4_ext__OptState *__pyx_v_self, double __pyx_v_v); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_4step___get__(struct __pyx_obj_8fastinit_5_core_4_ext__OptState *__pyx_v_self); /* proto */
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_6finite___get__(struct __pyx_obj_8fastinit_5_core_4_ext__OptState *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_4__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__OptState *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_6__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_8fastinit_5_core_4_ext__OptState *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
 static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8fastinit_5_core_4_ext__Engine *__pyx_v_self, PyObject *__pyx_v_sizes, PyObject *__pyx_v_acts, PyObject *__pyx_v_act_params, int __pyx_v_loss, PyObject *__pyx_v_params, PyObject *__pyx_v_grads); /* proto */
@@ -21988,7 +21989,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
   return __pyx_r;
 }
 
-/* "capi.pxd":152
+/* "capi.pxd":153
  * # --- one name per operation: `floating` is float (the _s kernel) or double (the _d kernel)
  * 
  * cdef inline void gemm(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, double alpha,             # <<<<<<<<<<<<<<
@@ -21998,7 +21999,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_gemm(int __pyx_v_ta, int __pyx_v_tb, fi_dim_t __pyx_v_m, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k, double __pyx_v_alpha, float const *__pyx_v_a, fi_dim_t __pyx_v_lda, float const *__pyx_v_b, fi_dim_t __pyx_v_ldb, double __pyx_v_beta, float *__pyx_v_c, fi_dim_t __pyx_v_ldc, fi_epilogue_t const *__pyx_v_ep) {
 
-  /* "capi.pxd":156
+  /* "capi.pxd":157
  *                       floating *c, fi_dim_t ldc, const fi_epilogue_t *ep) noexcept nogil:
  *     if floating is float:
  *         fi_sgemm(ta, tb, m, n, k, <float>alpha, a, lda, b, ldb, <float>beta, c, ldc, ep)             # <<<<<<<<<<<<<<
@@ -22007,7 +22008,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_gemm(int __
 */
   fi_sgemm(__pyx_v_ta, __pyx_v_tb, __pyx_v_m, __pyx_v_n, __pyx_v_k, ((float)__pyx_v_alpha), __pyx_v_a, __pyx_v_lda, __pyx_v_b, __pyx_v_ldb, ((float)__pyx_v_beta), __pyx_v_c, __pyx_v_ldc, __pyx_v_ep);
 
-  /* "capi.pxd":152
+  /* "capi.pxd":153
  * # --- one name per operation: `floating` is float (the _s kernel) or double (the _d kernel)
  * 
  * cdef inline void gemm(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, double alpha,             # <<<<<<<<<<<<<<
@@ -22020,7 +22021,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_gemm(int __
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __pyx_v_ta, int __pyx_v_tb, fi_dim_t __pyx_v_m, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k, double __pyx_v_alpha, double const *__pyx_v_a, fi_dim_t __pyx_v_lda, double const *__pyx_v_b, fi_dim_t __pyx_v_ldb, double __pyx_v_beta, double *__pyx_v_c, fi_dim_t __pyx_v_ldc, fi_epilogue_t const *__pyx_v_ep) {
 
-  /* "capi.pxd":158
+  /* "capi.pxd":159
  *         fi_sgemm(ta, tb, m, n, k, <float>alpha, a, lda, b, ldb, <float>beta, c, ldc, ep)
  *     else:
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)             # <<<<<<<<<<<<<<
@@ -22029,7 +22030,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __
 */
   fi_dgemm(__pyx_v_ta, __pyx_v_tb, __pyx_v_m, __pyx_v_n, __pyx_v_k, __pyx_v_alpha, __pyx_v_a, __pyx_v_lda, __pyx_v_b, __pyx_v_ldb, __pyx_v_beta, __pyx_v_c, __pyx_v_ldc, __pyx_v_ep);
 
-  /* "capi.pxd":152
+  /* "capi.pxd":153
  * # --- one name per operation: `floating` is float (the _s kernel) or double (the _d kernel)
  * 
  * cdef inline void gemm(int ta, int tb, fi_dim_t m, fi_dim_t n, fi_dim_t k, double alpha,             # <<<<<<<<<<<<<<
@@ -22040,7 +22041,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __
   /* function exit code */
 }
 
-/* "capi.pxd":160
+/* "capi.pxd":161
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
  * 
  * cdef inline void act_forward(floating *y, const floating *x, fi_dim_t n, fi_act_t act,             # <<<<<<<<<<<<<<
@@ -22050,7 +22051,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_gemm(int __
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_forward(float *__pyx_v_y, float const *__pyx_v_x, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":163
+  /* "capi.pxd":164
  *                              double param) noexcept nogil:
  *     if floating is float:
  *         fi_act_forward_s(y, x, n, act, param)             # <<<<<<<<<<<<<<
@@ -22059,7 +22060,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_forward
 */
   fi_act_forward_s(__pyx_v_y, __pyx_v_x, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":160
+  /* "capi.pxd":161
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
  * 
  * cdef inline void act_forward(floating *y, const floating *x, fi_dim_t n, fi_act_t act,             # <<<<<<<<<<<<<<
@@ -22072,7 +22073,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_forward
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward(double *__pyx_v_y, double const *__pyx_v_x, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":165
+  /* "capi.pxd":166
  *         fi_act_forward_s(y, x, n, act, param)
  *     else:
  *         fi_act_forward_d(y, x, n, act, param)             # <<<<<<<<<<<<<<
@@ -22081,7 +22082,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward
 */
   fi_act_forward_d(__pyx_v_y, __pyx_v_x, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":160
+  /* "capi.pxd":161
  *         fi_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
  * 
  * cdef inline void act_forward(floating *y, const floating *x, fi_dim_t n, fi_act_t act,             # <<<<<<<<<<<<<<
@@ -22092,7 +22093,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward
   /* function exit code */
 }
 
-/* "capi.pxd":167
+/* "capi.pxd":168
  *         fi_act_forward_d(y, x, n, act, param)
  * 
  * cdef inline void act_backward(floating *dz, const floating *dy, const floating *z,             # <<<<<<<<<<<<<<
@@ -22102,7 +22103,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_forward
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_backward(float *__pyx_v_dz, float const *__pyx_v_dy, float const *__pyx_v_z, float const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":170
+  /* "capi.pxd":171
  *                               const floating *y, fi_dim_t n, fi_act_t act, double param) noexcept nogil:
  *     if floating is float:
  *         fi_act_backward_s(dz, dy, z, y, n, act, param)             # <<<<<<<<<<<<<<
@@ -22111,7 +22112,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_backwar
 */
   fi_act_backward_s(__pyx_v_dz, __pyx_v_dy, __pyx_v_z, __pyx_v_y, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":167
+  /* "capi.pxd":168
  *         fi_act_forward_d(y, x, n, act, param)
  * 
  * cdef inline void act_backward(floating *dz, const floating *dy, const floating *z,             # <<<<<<<<<<<<<<
@@ -22124,7 +22125,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_act_backwar
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backward(double *__pyx_v_dz, double const *__pyx_v_dy, double const *__pyx_v_z, double const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_act_t __pyx_v_act, double __pyx_v_param) {
 
-  /* "capi.pxd":172
+  /* "capi.pxd":173
  *         fi_act_backward_s(dz, dy, z, y, n, act, param)
  *     else:
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)             # <<<<<<<<<<<<<<
@@ -22133,7 +22134,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backwar
 */
   fi_act_backward_d(__pyx_v_dz, __pyx_v_dy, __pyx_v_z, __pyx_v_y, __pyx_v_n, __pyx_v_act, __pyx_v_param);
 
-  /* "capi.pxd":167
+  /* "capi.pxd":168
  *         fi_act_forward_d(y, x, n, act, param)
  * 
  * cdef inline void act_backward(floating *dz, const floating *dy, const floating *z,             # <<<<<<<<<<<<<<
@@ -22144,7 +22145,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backwar
   /* function exit code */
 }
 
-/* "capi.pxd":174
+/* "capi.pxd":175
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)
  * 
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22154,7 +22155,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_act_backwar
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_exp(float *__pyx_v_y, float const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":176
+  /* "capi.pxd":177
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:
  *     if floating is float:
  *         fi_exp_s(y, x, n)             # <<<<<<<<<<<<<<
@@ -22163,7 +22164,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_exp(float *
 */
   fi_exp_s(__pyx_v_y, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":174
+  /* "capi.pxd":175
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)
  * 
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22176,7 +22177,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_exp(float *
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_exp(double *__pyx_v_y, double const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":178
+  /* "capi.pxd":179
  *         fi_exp_s(y, x, n)
  *     else:
  *         fi_exp_d(y, x, n)             # <<<<<<<<<<<<<<
@@ -22185,7 +22186,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_exp(double 
 */
   fi_exp_d(__pyx_v_y, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":174
+  /* "capi.pxd":175
  *         fi_act_backward_d(dz, dy, z, y, n, act, param)
  * 
  * cdef inline void exp(floating *y, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22196,7 +22197,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_exp(double 
   /* function exit code */
 }
 
-/* "capi.pxd":180
+/* "capi.pxd":181
  *         fi_exp_d(y, x, n)
  * 
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,             # <<<<<<<<<<<<<<
@@ -22208,7 +22209,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   double __pyx_r;
   int __pyx_t_1;
 
-  /* "capi.pxd":182
+  /* "capi.pxd":183
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22220,7 +22221,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":184
+    /* "capi.pxd":185
  *     if kind == FI_LOSS_SOFTMAX_XENT:
  *         if floating is float:
  *             return fi_loss_xent_s(dz, z, <const int64_t *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22233,7 +22234,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":182
+    /* "capi.pxd":183
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22242,7 +22243,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":187
+  /* "capi.pxd":188
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22254,7 +22255,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":189
+    /* "capi.pxd":190
  *     if kind == FI_LOSS_BCE_LOGITS:
  *         if floating is float:
  *             return fi_loss_bce_s(dz, z, <const float *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22267,7 +22268,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":187
+    /* "capi.pxd":188
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22276,7 +22277,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":193
+  /* "capi.pxd":194
  *             return fi_loss_bce_d(dz, z, <const double *>y, n, c)
  *     if floating is float:
  *         return fi_loss_mse_s(dz, z, <const float *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22289,7 +22290,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":180
+  /* "capi.pxd":181
  *         fi_exp_d(y, x, n)
  * 
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,             # <<<<<<<<<<<<<<
@@ -22306,7 +22307,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   double __pyx_r;
   int __pyx_t_1;
 
-  /* "capi.pxd":182
+  /* "capi.pxd":183
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22318,7 +22319,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":186
+    /* "capi.pxd":187
  *             return fi_loss_xent_s(dz, z, <const int64_t *>y, n, c)
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22331,7 +22332,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":182
+    /* "capi.pxd":183
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,
  *                         fi_dim_t c) noexcept nogil:
  *     if kind == FI_LOSS_SOFTMAX_XENT:             # <<<<<<<<<<<<<<
@@ -22340,7 +22341,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":187
+  /* "capi.pxd":188
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22352,7 +22353,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   if (__pyx_t_1) {
 
 
-    /* "capi.pxd":191
+    /* "capi.pxd":192
  *             return fi_loss_bce_s(dz, z, <const float *>y, n, c)
  *         else:
  *             return fi_loss_bce_d(dz, z, <const double *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22365,7 +22366,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
     }
     goto __pyx_L0;
 
-    /* "capi.pxd":187
+    /* "capi.pxd":188
  *         else:
  *             return fi_loss_xent_d(dz, z, <const int64_t *>y, n, c)
  *     if kind == FI_LOSS_BCE_LOGITS:             # <<<<<<<<<<<<<<
@@ -22374,7 +22375,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 */
   }
 
-  /* "capi.pxd":195
+  /* "capi.pxd":196
  *         return fi_loss_mse_s(dz, z, <const float *>y, n, c)
  *     else:
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)             # <<<<<<<<<<<<<<
@@ -22387,7 +22388,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":180
+  /* "capi.pxd":181
  *         fi_exp_d(y, x, n)
  * 
  * cdef inline double loss(fi_loss_t kind, floating *dz, const floating *z, const void *y, fi_dim_t n,             # <<<<<<<<<<<<<<
@@ -22400,7 +22401,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
   return __pyx_r;
 }
 
-/* "capi.pxd":197
+/* "capi.pxd":198
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)
  * 
  * cdef inline void rng_fill(int kind, floating *out, fi_dim_t n, uint64_t seed, uint64_t stream,             # <<<<<<<<<<<<<<
@@ -22410,7 +22411,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_loss(fi_l
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(int __pyx_v_kind, float *__pyx_v_out, fi_dim_t __pyx_v_n, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3) {
 
-  /* "capi.pxd":200
+  /* "capi.pxd":201
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22420,7 +22421,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
   switch (__pyx_v_kind) {
     case 0:
 
-    /* "capi.pxd":202
+    /* "capi.pxd":203
  *     if kind == 0:
  *         if floating is float:
  *             fi_rng_uniform_s(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22429,7 +22430,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_uniform_s(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":200
+    /* "capi.pxd":201
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22439,7 +22440,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     case 1:
 
-    /* "capi.pxd":207
+    /* "capi.pxd":208
  *     elif kind == 1:
  *         if floating is float:
  *             fi_rng_normal_s(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22448,7 +22449,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_normal_s(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":205
+    /* "capi.pxd":206
  *         else:
  *             fi_rng_uniform_d(out, n, seed, stream, p0, p1)
  *     elif kind == 1:             # <<<<<<<<<<<<<<
@@ -22458,7 +22459,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     default:
 
-    /* "capi.pxd":212
+    /* "capi.pxd":213
  *     else:
  *         if floating is float:
  *             fi_rng_truncnormal_s(out, n, seed, stream, p0, p1, p2, p3)             # <<<<<<<<<<<<<<
@@ -22469,7 +22470,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
   }
 
-  /* "capi.pxd":197
+  /* "capi.pxd":198
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)
  * 
  * cdef inline void rng_fill(int kind, floating *out, fi_dim_t n, uint64_t seed, uint64_t stream,             # <<<<<<<<<<<<<<
@@ -22482,7 +22483,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(int __pyx_v_kind, double *__pyx_v_out, fi_dim_t __pyx_v_n, uint64_t __pyx_v_seed, uint64_t __pyx_v_stream, double __pyx_v_p0, double __pyx_v_p1, double __pyx_v_p2, double __pyx_v_p3) {
 
-  /* "capi.pxd":200
+  /* "capi.pxd":201
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22492,7 +22493,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
   switch (__pyx_v_kind) {
     case 0:
 
-    /* "capi.pxd":204
+    /* "capi.pxd":205
  *             fi_rng_uniform_s(out, n, seed, stream, p0, p1)
  *         else:
  *             fi_rng_uniform_d(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22501,7 +22502,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_uniform_d(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":200
+    /* "capi.pxd":201
  *                           double p0, double p1, double p2, double p3) noexcept nogil:
  *     """kind 0: uniform [p0, p1); 1: normal (mean p0, std p1); 2: truncated normal on [p2, p3]."""
  *     if kind == 0:             # <<<<<<<<<<<<<<
@@ -22511,7 +22512,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     case 1:
 
-    /* "capi.pxd":209
+    /* "capi.pxd":210
  *             fi_rng_normal_s(out, n, seed, stream, p0, p1)
  *         else:
  *             fi_rng_normal_d(out, n, seed, stream, p0, p1)             # <<<<<<<<<<<<<<
@@ -22520,7 +22521,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 */
     fi_rng_normal_d(__pyx_v_out, __pyx_v_n, __pyx_v_seed, __pyx_v_stream, __pyx_v_p0, __pyx_v_p1);
 
-    /* "capi.pxd":205
+    /* "capi.pxd":206
  *         else:
  *             fi_rng_uniform_d(out, n, seed, stream, p0, p1)
  *     elif kind == 1:             # <<<<<<<<<<<<<<
@@ -22530,7 +22531,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
     default:
 
-    /* "capi.pxd":214
+    /* "capi.pxd":215
  *             fi_rng_truncnormal_s(out, n, seed, stream, p0, p1, p2, p3)
  *         else:
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)             # <<<<<<<<<<<<<<
@@ -22541,7 +22542,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
     break;
   }
 
-  /* "capi.pxd":197
+  /* "capi.pxd":198
  *         return fi_loss_mse_d(dz, z, <const double *>y, n, c)
  * 
  * cdef inline void rng_fill(int kind, floating *out, fi_dim_t n, uint64_t seed, uint64_t stream,             # <<<<<<<<<<<<<<
@@ -22552,7 +22553,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
   /* function exit code */
 }
 
-/* "capi.pxd":216
+/* "capi.pxd":217
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)
  * 
  * cdef inline void stats(fi_stats_t *out, int64_t *hist, const floating *x, fi_dim_t n, double lo,             # <<<<<<<<<<<<<<
@@ -22562,7 +22563,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_rng_fill(in
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_stats(fi_stats_t *__pyx_v_out, int64_t *__pyx_v_hist, float const *__pyx_v_x, fi_dim_t __pyx_v_n, double __pyx_v_lo, double __pyx_v_hi, int __pyx_v_bins) {
 
-  /* "capi.pxd":219
+  /* "capi.pxd":220
  *                        double hi, int bins) noexcept nogil:
  *     if floating is float:
  *         fi_stats_s(out, hist, x, n, lo, hi, bins)             # <<<<<<<<<<<<<<
@@ -22571,7 +22572,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 */
   fi_stats_s(__pyx_v_out, __pyx_v_hist, __pyx_v_x, __pyx_v_n, __pyx_v_lo, __pyx_v_hi, __pyx_v_bins);
 
-  /* "capi.pxd":216
+  /* "capi.pxd":217
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)
  * 
  * cdef inline void stats(fi_stats_t *out, int64_t *hist, const floating *x, fi_dim_t n, double lo,             # <<<<<<<<<<<<<<
@@ -22584,7 +22585,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_stats_t *__pyx_v_out, int64_t *__pyx_v_hist, double const *__pyx_v_x, fi_dim_t __pyx_v_n, double __pyx_v_lo, double __pyx_v_hi, int __pyx_v_bins) {
 
-  /* "capi.pxd":221
+  /* "capi.pxd":222
  *         fi_stats_s(out, hist, x, n, lo, hi, bins)
  *     else:
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)             # <<<<<<<<<<<<<<
@@ -22593,7 +22594,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 */
   fi_stats_d(__pyx_v_out, __pyx_v_hist, __pyx_v_x, __pyx_v_n, __pyx_v_lo, __pyx_v_hi, __pyx_v_bins);
 
-  /* "capi.pxd":216
+  /* "capi.pxd":217
  *             fi_rng_truncnormal_d(out, n, seed, stream, p0, p1, p2, p3)
  * 
  * cdef inline void stats(fi_stats_t *out, int64_t *hist, const floating *x, fi_dim_t n, double lo,             # <<<<<<<<<<<<<<
@@ -22604,7 +22605,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_st
   /* function exit code */
 }
 
-/* "capi.pxd":223
+/* "capi.pxd":224
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)
  * 
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22615,7 +22616,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_stats(fi_st
 static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_dead_units(float const *__pyx_v_a, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":225
+  /* "capi.pxd":226
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:
  *     if floating is float:
  *         return fi_dead_units_s(a, n, k)             # <<<<<<<<<<<<<<
@@ -22628,7 +22629,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_dead_un
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":223
+  /* "capi.pxd":224
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)
  * 
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22644,7 +22645,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_dead_un
 static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_units(double const *__pyx_v_a, fi_dim_t __pyx_v_n, fi_dim_t __pyx_v_k) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":227
+  /* "capi.pxd":228
  *         return fi_dead_units_s(a, n, k)
  *     else:
  *         return fi_dead_units_d(a, n, k)             # <<<<<<<<<<<<<<
@@ -22657,7 +22658,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_un
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":223
+  /* "capi.pxd":224
  *         fi_stats_d(out, hist, x, n, lo, hi, bins)
  * 
  * cdef inline fi_dim_t dead_units(const floating *a, fi_dim_t n, fi_dim_t k) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22670,7 +22671,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_un
   return __pyx_r;
 }
 
-/* "capi.pxd":229
+/* "capi.pxd":230
  *         return fi_dead_units_d(a, n, k)
  * 
  * cdef inline fi_dim_t distinct_rows(const floating *w, const floating *b, fi_dim_t r, fi_dim_t k,             # <<<<<<<<<<<<<<
@@ -22681,7 +22682,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_dead_un
 static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_distinct_rows(float const *__pyx_v_w, float const *__pyx_v_b, fi_dim_t __pyx_v_r, fi_dim_t __pyx_v_k, double __pyx_v_tol) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":232
+  /* "capi.pxd":233
  *                                    double tol) noexcept nogil:
  *     if floating is float:
  *         return fi_distinct_rows_s(w, b, r, k, tol)             # <<<<<<<<<<<<<<
@@ -22694,7 +22695,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_distinc
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":229
+  /* "capi.pxd":230
  *         return fi_dead_units_d(a, n, k)
  * 
  * cdef inline fi_dim_t distinct_rows(const floating *w, const floating *b, fi_dim_t r, fi_dim_t k,             # <<<<<<<<<<<<<<
@@ -22710,7 +22711,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_distinc
 static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinct_rows(double const *__pyx_v_w, double const *__pyx_v_b, fi_dim_t __pyx_v_r, fi_dim_t __pyx_v_k, double __pyx_v_tol) {
   fi_dim_t __pyx_r;
 
-  /* "capi.pxd":234
+  /* "capi.pxd":235
  *         return fi_distinct_rows_s(w, b, r, k, tol)
  *     else:
  *         return fi_distinct_rows_d(w, b, r, k, tol)             # <<<<<<<<<<<<<<
@@ -22723,7 +22724,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinc
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":229
+  /* "capi.pxd":230
  *         return fi_dead_units_d(a, n, k)
  * 
  * cdef inline fi_dim_t distinct_rows(const floating *w, const floating *b, fi_dim_t r, fi_dim_t k,             # <<<<<<<<<<<<<<
@@ -22736,7 +22737,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinc
   return __pyx_r;
 }
 
-/* "capi.pxd":236
+/* "capi.pxd":237
  *         return fi_distinct_rows_d(w, b, r, k, tol)
  * 
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22747,7 +22748,7 @@ static CYTHON_INLINE fi_dim_t __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_distinc
 static CYTHON_INLINE int __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_all_finite(float const *__pyx_v_x, fi_dim_t __pyx_v_n) {
   int __pyx_r;
 
-  /* "capi.pxd":238
+  /* "capi.pxd":239
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:
  *     if floating is float:
  *         return fi_all_finite_s(x, n)             # <<<<<<<<<<<<<<
@@ -22760,7 +22761,7 @@ static CYTHON_INLINE int __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_all_finite(f
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":236
+  /* "capi.pxd":237
  *         return fi_distinct_rows_d(w, b, r, k, tol)
  * 
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22776,7 +22777,7 @@ static CYTHON_INLINE int __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_all_finite(f
 static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(double const *__pyx_v_x, fi_dim_t __pyx_v_n) {
   int __pyx_r;
 
-  /* "capi.pxd":240
+  /* "capi.pxd":241
  *         return fi_all_finite_s(x, n)
  *     else:
  *         return fi_all_finite_d(x, n)             # <<<<<<<<<<<<<<
@@ -22789,7 +22790,7 @@ static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(d
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":236
+  /* "capi.pxd":237
  *         return fi_distinct_rows_d(w, b, r, k, tol)
  * 
  * cdef inline int all_finite(const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22802,7 +22803,7 @@ static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(d
   return __pyx_r;
 }
 
-/* "capi.pxd":242
+/* "capi.pxd":243
  *         return fi_all_finite_d(x, n)
  * 
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22812,7 +22813,7 @@ static CYTHON_INLINE int __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_all_finite(d
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_forward(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, float const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":244
+  /* "capi.pxd":245
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:
  *     if floating is float:
  *         fi_mlp_forward_s(m, ws, x, n)             # <<<<<<<<<<<<<<
@@ -22821,7 +22822,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_forward
 */
   fi_mlp_forward_s(__pyx_v_m, __pyx_v_ws, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":242
+  /* "capi.pxd":243
  *         return fi_all_finite_d(x, n)
  * 
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22834,7 +22835,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_forward
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, double const *__pyx_v_x, fi_dim_t __pyx_v_n) {
 
-  /* "capi.pxd":246
+  /* "capi.pxd":247
  *         fi_mlp_forward_s(m, ws, x, n)
  *     else:
  *         fi_mlp_forward_d(m, ws, x, n)             # <<<<<<<<<<<<<<
@@ -22843,7 +22844,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward
 */
   fi_mlp_forward_d(__pyx_v_m, __pyx_v_ws, __pyx_v_x, __pyx_v_n);
 
-  /* "capi.pxd":242
+  /* "capi.pxd":243
  *         return fi_all_finite_d(x, n)
  * 
  * cdef inline void mlp_forward(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, fi_dim_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -22854,7 +22855,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward
   /* function exit code */
 }
 
-/* "capi.pxd":248
+/* "capi.pxd":249
  *         fi_mlp_forward_d(m, ws, x, n)
  * 
  * cdef inline double mlp_backprop(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -22865,7 +22866,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_forward
 static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backprop(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, float const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":251
+  /* "capi.pxd":252
  *                                 fi_dim_t n, double *gin_ss) noexcept nogil:
  *     if floating is float:
  *         return fi_mlp_backprop_s(m, ws, x, y, n, gin_ss)             # <<<<<<<<<<<<<<
@@ -22878,7 +22879,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backp
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":248
+  /* "capi.pxd":249
  *         fi_mlp_forward_d(m, ws, x, n)
  * 
  * cdef inline double mlp_backprop(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -22894,7 +22895,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backp
 static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backprop(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, double const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":253
+  /* "capi.pxd":254
  *         return fi_mlp_backprop_s(m, ws, x, y, n, gin_ss)
  *     else:
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)             # <<<<<<<<<<<<<<
@@ -22907,7 +22908,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backp
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":248
+  /* "capi.pxd":249
  *         fi_mlp_forward_d(m, ws, x, n)
  * 
  * cdef inline double mlp_backprop(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -22920,7 +22921,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backp
   return __pyx_r;
 }
 
-/* "capi.pxd":255
+/* "capi.pxd":256
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)
  * 
  * cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -22931,7 +22932,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_backp
 static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, float const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_optim_t *__pyx_v_opt, void **__pyx_v_s1, void **__pyx_v_s2, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":258
+  /* "capi.pxd":259
  *                             fi_dim_t n, fi_optim_t *opt, void **s1, void **s2, double *gin_ss) noexcept nogil:
  *     if floating is float:
  *         return fi_mlp_step_s(m, ws, x, y, n, opt, <float **>s1, <float **>s2, gin_ss)             # <<<<<<<<<<<<<<
@@ -22944,7 +22945,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step(
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":255
+  /* "capi.pxd":256
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)
  * 
  * cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -22960,7 +22961,7 @@ static CYTHON_INLINE double __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step(
 static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(fi_mlp_t const *__pyx_v_m, fi_mlp_ws_t *__pyx_v_ws, double const *__pyx_v_x, void const *__pyx_v_y, fi_dim_t __pyx_v_n, fi_optim_t *__pyx_v_opt, void **__pyx_v_s1, void **__pyx_v_s2, double *__pyx_v_gin_ss) {
   double __pyx_r;
 
-  /* "capi.pxd":260
+  /* "capi.pxd":261
  *         return fi_mlp_step_s(m, ws, x, y, n, opt, <float **>s1, <float **>s2, gin_ss)
  *     else:
  *         return fi_mlp_step_d(m, ws, x, y, n, opt, <double **>s1, <double **>s2, gin_ss)             # <<<<<<<<<<<<<<
@@ -22971,7 +22972,7 @@ static CYTHON_INLINE double __pyx_fuse_1__pyx_f_8fastinit_5_core_4capi_mlp_step(
   }
   goto __pyx_L0;
 
-  /* "capi.pxd":255
+  /* "capi.pxd":256
  *         return fi_mlp_backprop_d(m, ws, x, y, n, gin_ss)
  * 
  * cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *x, const void *y,             # <<<<<<<<<<<<<<
@@ -33933,7 +33934,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
  *         self.opt.eps = eps
  *         self.opt.clip_norm = clip_norm             # <<<<<<<<<<<<<<
  *         self.opt.step = 0
- *         self._refs = list(s1) + list(s2)
+ *         self.opt.finite = 1
 */
   __pyx_v_self->opt.clip_norm = __pyx_v_clip_norm;
 
@@ -33941,23 +33942,32 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
  *         self.opt.eps = eps
  *         self.opt.clip_norm = clip_norm
  *         self.opt.step = 0             # <<<<<<<<<<<<<<
+ *         self.opt.finite = 1
  *         self._refs = list(s1) + list(s2)
- *         self.s1 = <void **>malloc(max(len(s1), 1) * sizeof(void *))
 */
   __pyx_v_self->opt.step = 0;
 
   /* "fastinit/_core/nn.pxi":123
  *         self.opt.clip_norm = clip_norm
  *         self.opt.step = 0
+ *         self.opt.finite = 1             # <<<<<<<<<<<<<<
+ *         self._refs = list(s1) + list(s2)
+ *         self.s1 = <void **>malloc(max(len(s1), 1) * sizeof(void *))
+*/
+  __pyx_v_self->opt.finite = 1;
+
+  /* "fastinit/_core/nn.pxi":124
+ *         self.opt.step = 0
+ *         self.opt.finite = 1
  *         self._refs = list(s1) + list(s2)             # <<<<<<<<<<<<<<
  *         self.s1 = <void **>malloc(max(len(s1), 1) * sizeof(void *))
  *         self.s2 = <void **>malloc(max(len(s2), 1) * sizeof(void *))
 */
-  __pyx_t_1 = PySequence_List(__pyx_v_s1); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 123, __pyx_L1_error)
+  __pyx_t_1 = PySequence_List(__pyx_v_s1); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 124, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = PySequence_List(__pyx_v_s2); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 123, __pyx_L1_error)
+  __pyx_t_2 = PySequence_List(__pyx_v_s2); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 124, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = PyNumber_Add(__pyx_t_1, __pyx_t_2); if (unlikely(!__pyx_t_3)) __PYX_ERR(7, 123, __pyx_L1_error)
+  __pyx_t_3 = PyNumber_Add(__pyx_t_1, __pyx_t_2); if (unlikely(!__pyx_t_3)) __PYX_ERR(7, 124, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
@@ -33966,8 +33976,8 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
   __Pyx_DECREF_SET(__pyx_v_self->_refs, ((PyObject*)__pyx_t_3));
   __pyx_t_3 = 0;
 
-  /* "fastinit/_core/nn.pxi":124
- *         self.opt.step = 0
+  /* "fastinit/_core/nn.pxi":125
+ *         self.opt.finite = 1
  *         self._refs = list(s1) + list(s2)
  *         self.s1 = <void **>malloc(max(len(s1), 1) * sizeof(void *))             # <<<<<<<<<<<<<<
  *         self.s2 = <void **>malloc(max(len(s2), 1) * sizeof(void *))
@@ -33977,9 +33987,9 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
   __pyx_t_4 = 1;
   if (unlikely(__pyx_v_s1 == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(7, 124, __pyx_L1_error)
+    __PYX_ERR(7, 125, __pyx_L1_error)
   }
-  __pyx_t_5 = __Pyx_PyList_GET_SIZE(__pyx_v_s1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(7, 124, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyList_GET_SIZE(__pyx_v_s1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(7, 125, __pyx_L1_error)
   __pyx_t_7 = (__pyx_t_4 > __pyx_t_5);
 
   if (__pyx_t_7) {
@@ -33994,7 +34004,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
   __pyx_v_self->s1 = ((void **)malloc((__pyx_t_6 * (sizeof(void *)))));
 
 
-  /* "fastinit/_core/nn.pxi":125
+  /* "fastinit/_core/nn.pxi":126
  *         self._refs = list(s1) + list(s2)
  *         self.s1 = <void **>malloc(max(len(s1), 1) * sizeof(void *))
  *         self.s2 = <void **>malloc(max(len(s2), 1) * sizeof(void *))             # <<<<<<<<<<<<<<
@@ -34005,9 +34015,9 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
   __pyx_t_4 = 1;
   if (unlikely(__pyx_v_s2 == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(7, 125, __pyx_L1_error)
+    __PYX_ERR(7, 126, __pyx_L1_error)
   }
-  __pyx_t_6 = __Pyx_PyList_GET_SIZE(__pyx_v_s2); if (unlikely(__pyx_t_6 == ((Py_ssize_t)-1))) __PYX_ERR(7, 125, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyList_GET_SIZE(__pyx_v_s2); if (unlikely(__pyx_t_6 == ((Py_ssize_t)-1))) __PYX_ERR(7, 126, __pyx_L1_error)
   __pyx_t_7 = (__pyx_t_4 > __pyx_t_6);
 
   if (__pyx_t_7) {
@@ -34022,7 +34032,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
   __pyx_v_self->s2 = ((void **)malloc((__pyx_t_5 * (sizeof(void *)))));
 
 
-  /* "fastinit/_core/nn.pxi":126
+  /* "fastinit/_core/nn.pxi":127
  *         self.s1 = <void **>malloc(max(len(s1), 1) * sizeof(void *))
  *         self.s2 = <void **>malloc(max(len(s2), 1) * sizeof(void *))
  *         if self.s1 == NULL or self.s2 == NULL:             # <<<<<<<<<<<<<<
@@ -34048,16 +34058,16 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
   if (unlikely(__pyx_t_7)) {
 
 
-    /* "fastinit/_core/nn.pxi":127
+    /* "fastinit/_core/nn.pxi":128
  *         self.s2 = <void **>malloc(max(len(s2), 1) * sizeof(void *))
  *         if self.s1 == NULL or self.s2 == NULL:
  *             raise MemoryError()             # <<<<<<<<<<<<<<
  *         for k in range(len(s1)):
  *             self.s1[k] = cnp.PyArray_DATA(<cnp.ndarray>s1[k]) if s1[k] is not None else NULL
 */
-    PyErr_NoMemory(); __PYX_ERR(7, 127, __pyx_L1_error)
+    PyErr_NoMemory(); __PYX_ERR(7, 128, __pyx_L1_error)
 
-    /* "fastinit/_core/nn.pxi":126
+    /* "fastinit/_core/nn.pxi":127
  *         self.s1 = <void **>malloc(max(len(s1), 1) * sizeof(void *))
  *         self.s2 = <void **>malloc(max(len(s2), 1) * sizeof(void *))
  *         if self.s1 == NULL or self.s2 == NULL:             # <<<<<<<<<<<<<<
@@ -34066,7 +34076,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
 */
   }
 
-  /* "fastinit/_core/nn.pxi":128
+  /* "fastinit/_core/nn.pxi":129
  *         if self.s1 == NULL or self.s2 == NULL:
  *             raise MemoryError()
  *         for k in range(len(s1)):             # <<<<<<<<<<<<<<
@@ -34075,15 +34085,15 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
 */
   if (unlikely(__pyx_v_s1 == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(7, 128, __pyx_L1_error)
+    __PYX_ERR(7, 129, __pyx_L1_error)
   }
-  __pyx_t_5 = __Pyx_PyList_GET_SIZE(__pyx_v_s1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(7, 128, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyList_GET_SIZE(__pyx_v_s1); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(7, 129, __pyx_L1_error)
   __pyx_t_6 = __pyx_t_5;
 
   for (__pyx_t_9 = 0; __pyx_t_9 < __pyx_t_6; __pyx_t_9+=1) {
     __pyx_v_k = __pyx_t_9;
 
-    /* "fastinit/_core/nn.pxi":129
+    /* "fastinit/_core/nn.pxi":130
  *             raise MemoryError()
  *         for k in range(len(s1)):
  *             self.s1[k] = cnp.PyArray_DATA(<cnp.ndarray>s1[k]) if s1[k] is not None else NULL             # <<<<<<<<<<<<<<
@@ -34092,13 +34102,13 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
 */
     if (unlikely(__pyx_v_s1 == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(7, 129, __pyx_L1_error)
+      __PYX_ERR(7, 130, __pyx_L1_error)
     }
     __pyx_t_7 = (__Pyx_PyList_GET_ITEM(__pyx_v_s1, __pyx_v_k) != Py_None);
     if (__pyx_t_7) {
       if (unlikely(__pyx_v_s1 == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-        __PYX_ERR(7, 129, __pyx_L1_error)
+        __PYX_ERR(7, 130, __pyx_L1_error)
       }
       __pyx_t_3 = __Pyx_PyList_GET_ITEM(__pyx_v_s1, __pyx_v_k);
       __Pyx_INCREF(__pyx_t_3);
@@ -34116,7 +34126,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
 
 
 
-  /* "fastinit/_core/nn.pxi":130
+  /* "fastinit/_core/nn.pxi":131
  *         for k in range(len(s1)):
  *             self.s1[k] = cnp.PyArray_DATA(<cnp.ndarray>s1[k]) if s1[k] is not None else NULL
  *         for k in range(len(s2)):             # <<<<<<<<<<<<<<
@@ -34125,15 +34135,15 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
 */
   if (unlikely(__pyx_v_s2 == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(7, 130, __pyx_L1_error)
+    __PYX_ERR(7, 131, __pyx_L1_error)
   }
-  __pyx_t_5 = __Pyx_PyList_GET_SIZE(__pyx_v_s2); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(7, 130, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyList_GET_SIZE(__pyx_v_s2); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(7, 131, __pyx_L1_error)
   __pyx_t_6 = __pyx_t_5;
 
   for (__pyx_t_9 = 0; __pyx_t_9 < __pyx_t_6; __pyx_t_9+=1) {
     __pyx_v_k = __pyx_t_9;
 
-    /* "fastinit/_core/nn.pxi":131
+    /* "fastinit/_core/nn.pxi":132
  *             self.s1[k] = cnp.PyArray_DATA(<cnp.ndarray>s1[k]) if s1[k] is not None else NULL
  *         for k in range(len(s2)):
  *             self.s2[k] = cnp.PyArray_DATA(<cnp.ndarray>s2[k]) if s2[k] is not None else NULL             # <<<<<<<<<<<<<<
@@ -34142,13 +34152,13 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
 */
     if (unlikely(__pyx_v_s2 == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(7, 131, __pyx_L1_error)
+      __PYX_ERR(7, 132, __pyx_L1_error)
     }
     __pyx_t_7 = (__Pyx_PyList_GET_ITEM(__pyx_v_s2, __pyx_v_k) != Py_None);
     if (__pyx_t_7) {
       if (unlikely(__pyx_v_s2 == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-        __PYX_ERR(7, 131, __pyx_L1_error)
+        __PYX_ERR(7, 132, __pyx_L1_error)
       }
       __pyx_t_3 = __Pyx_PyList_GET_ITEM(__pyx_v_s2, __pyx_v_k);
       __Pyx_INCREF(__pyx_t_3);
@@ -34190,7 +34200,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState___cinit__(struct __pyx_obj
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":133
+/* "fastinit/_core/nn.pxi":134
  *             self.s2[k] = cnp.PyArray_DATA(<cnp.ndarray>s2[k]) if s2[k] is not None else NULL
  * 
  *     def __dealloc__(self):             # <<<<<<<<<<<<<<
@@ -34213,7 +34223,7 @@ static void __pyx_pw_8fastinit_5_core_4_ext_9_OptState_3__dealloc__(PyObject *__
 
 static void __pyx_pf_8fastinit_5_core_4_ext_9_OptState_2__dealloc__(struct __pyx_obj_8fastinit_5_core_4_ext__OptState *__pyx_v_self) {
 
-  /* "fastinit/_core/nn.pxi":134
+  /* "fastinit/_core/nn.pxi":135
  * 
  *     def __dealloc__(self):
  *         free(self.s1)             # <<<<<<<<<<<<<<
@@ -34222,7 +34232,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_9_OptState_2__dealloc__(struct __pyx
 */
   free(__pyx_v_self->s1);
 
-  /* "fastinit/_core/nn.pxi":135
+  /* "fastinit/_core/nn.pxi":136
  *     def __dealloc__(self):
  *         free(self.s1)
  *         free(self.s2)             # <<<<<<<<<<<<<<
@@ -34231,7 +34241,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_9_OptState_2__dealloc__(struct __pyx
 */
   free(__pyx_v_self->s2);
 
-  /* "fastinit/_core/nn.pxi":133
+  /* "fastinit/_core/nn.pxi":134
  *             self.s2[k] = cnp.PyArray_DATA(<cnp.ndarray>s2[k]) if s2[k] is not None else NULL
  * 
  *     def __dealloc__(self):             # <<<<<<<<<<<<<<
@@ -34243,7 +34253,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_9_OptState_2__dealloc__(struct __pyx
 
 }
 
-/* "fastinit/_core/nn.pxi":137
+/* "fastinit/_core/nn.pxi":138
  *         free(self.s2)
  * 
  *     @property             # <<<<<<<<<<<<<<
@@ -34275,14 +34285,14 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_2lr___get__(struct _
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "fastinit/_core/nn.pxi":139
+  /* "fastinit/_core/nn.pxi":140
  *     @property
  *     def lr(self):
  *         return self.opt.lr             # <<<<<<<<<<<<<<
  * 
  *     @lr.setter
 */
-  __pyx_t_1 = PyFloat_FromDouble(__pyx_v_self->opt.lr); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 139, __pyx_L1_error)
+  __pyx_t_1 = PyFloat_FromDouble(__pyx_v_self->opt.lr); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 140, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -34295,7 +34305,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_2lr___get__(struct _
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "fastinit/_core/nn.pxi":137
+  /* "fastinit/_core/nn.pxi":138
  *         free(self.s2)
  * 
  *     @property             # <<<<<<<<<<<<<<
@@ -34314,7 +34324,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_2lr___get__(struct _
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":141
+/* "fastinit/_core/nn.pxi":142
  *         return self.opt.lr
  * 
  *     @lr.setter             # <<<<<<<<<<<<<<
@@ -34335,7 +34345,7 @@ static int __pyx_pw_8fastinit_5_core_4_ext_9_OptState_2lr_3__set__(PyObject *__p
   __Pyx_RefNannySetupContext("__set__ (wrapper)", 0);
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   assert(__pyx_arg_v); {
-    __pyx_v_v = __Pyx_PyFloat_AsDouble(__pyx_arg_v); if (unlikely((__pyx_v_v == (double)-1) && PyErr_Occurred())) __PYX_ERR(7, 142, __pyx_L3_error)
+    __pyx_v_v = __Pyx_PyFloat_AsDouble(__pyx_arg_v); if (unlikely((__pyx_v_v == (double)-1) && PyErr_Occurred())) __PYX_ERR(7, 143, __pyx_L3_error)
   }
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -34354,7 +34364,7 @@ static int __pyx_pw_8fastinit_5_core_4_ext_9_OptState_2lr_3__set__(PyObject *__p
 static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState_2lr_2__set__(struct __pyx_obj_8fastinit_5_core_4_ext__OptState *__pyx_v_self, double __pyx_v_v) {
   int __pyx_r;
 
-  /* "fastinit/_core/nn.pxi":143
+  /* "fastinit/_core/nn.pxi":144
  *     @lr.setter
  *     def lr(self, double v):
  *         self.opt.lr = v             # <<<<<<<<<<<<<<
@@ -34363,7 +34373,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState_2lr_2__set__(struct __pyx_
 */
   __pyx_v_self->opt.lr = __pyx_v_v;
 
-  /* "fastinit/_core/nn.pxi":141
+  /* "fastinit/_core/nn.pxi":142
  *         return self.opt.lr
  * 
  *     @lr.setter             # <<<<<<<<<<<<<<
@@ -34378,7 +34388,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_9_OptState_2lr_2__set__(struct __pyx_
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":145
+/* "fastinit/_core/nn.pxi":146
  *         self.opt.lr = v
  * 
  *     @property             # <<<<<<<<<<<<<<
@@ -34410,14 +34420,14 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_4step___get__(struct
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "fastinit/_core/nn.pxi":147
+  /* "fastinit/_core/nn.pxi":148
  *     @property
  *     def step(self):
  *         return self.opt.step             # <<<<<<<<<<<<<<
  * 
- * 
+ *     @property
 */
-  __pyx_t_1 = __Pyx_PyLong_From_int64_t(__pyx_v_self->opt.step); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 147, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_int64_t(__pyx_v_self->opt.step); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 148, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -34430,7 +34440,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_4step___get__(struct
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "fastinit/_core/nn.pxi":145
+  /* "fastinit/_core/nn.pxi":146
  *         self.opt.lr = v
  * 
  *     @property             # <<<<<<<<<<<<<<
@@ -34442,6 +34452,77 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_4step___get__(struct
   __pyx_L1_error:;
   __Pyx_XDECREF(__pyx_t_1);
   __Pyx_AddTraceback("fastinit._core._ext._OptState.step.__get__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "fastinit/_core/nn.pxi":150
+ *         return self.opt.step
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def finite(self):
+ *         """Whether every parameter was finite after the last step (flagged by the C update)."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_OptState_6finite_1__get__(PyObject *__pyx_v_self); /*proto*/
+static PyObject *__pyx_pw_8fastinit_5_core_4_ext_9_OptState_6finite_1__get__(PyObject *__pyx_v_self) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_9_OptState_6finite___get__(((struct __pyx_obj_8fastinit_5_core_4_ext__OptState *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_6finite___get__(struct __pyx_obj_8fastinit_5_core_4_ext__OptState *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__get__", 0);
+
+  /* "fastinit/_core/nn.pxi":153
+ *     def finite(self):
+ *         """Whether every parameter was finite after the last step (flagged by the C update)."""
+ *         return bool(self.opt.finite)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_1 = __Pyx_PyBool_FromLong((!(!(__pyx_v_self->opt.finite != 0)))); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 153, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_1;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "fastinit/_core/nn.pxi":150
+ *         return self.opt.step
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def finite(self):
+ *         """Whether every parameter was finite after the last step (flagged by the C update)."""
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_AddTraceback("fastinit._core._ext._OptState.finite.__get__", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
   __Pyx_XGIVEREF(__pyx_r);
@@ -34653,7 +34734,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_9_OptState_6__setstate_cython__
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":169
+/* "fastinit/_core/nn.pxi":175
  *     cdef readonly object dtype
  * 
  *     def __cinit__(self, sizes, acts, act_params, int loss, params, grads):             # <<<<<<<<<<<<<<
@@ -34704,67 +34785,67 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_sizes,&__pyx_mstate_global->__pyx_n_u_acts,&__pyx_mstate_global->__pyx_n_u_act_params,&__pyx_mstate_global->__pyx_n_u_loss,&__pyx_mstate_global->__pyx_n_u_params,&__pyx_mstate_global->__pyx_n_u_grads,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL_TPNEW(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(7, 169, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(7, 175, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(7, 169, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(7, 175, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(7, 169, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(7, 175, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(7, 169, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(7, 175, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 169, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 175, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 169, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 175, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 169, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 175, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__cinit__", 0) < (0)) __PYX_ERR(7, 169, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__cinit__", 0) < (0)) __PYX_ERR(7, 175, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 6; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 6, 6, i); __PYX_ERR(7, 169, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 6, 6, i); __PYX_ERR(7, 175, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 6)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 169, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 175, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 169, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 175, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 169, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 175, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(7, 169, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(7, 175, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(7, 169, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(7, 175, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(7, 169, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(7, 175, __pyx_L3_error)
     }
     __pyx_v_sizes = values[0];
     __pyx_v_acts = values[1];
     __pyx_v_act_params = values[2];
-    __pyx_v_loss = __Pyx_PyLong_As_int(values[3]); if (unlikely((__pyx_v_loss == (int)-1) && PyErr_Occurred())) __PYX_ERR(7, 169, __pyx_L3_error)
+    __pyx_v_loss = __Pyx_PyLong_As_int(values[3]); if (unlikely((__pyx_v_loss == (int)-1) && PyErr_Occurred())) __PYX_ERR(7, 175, __pyx_L3_error)
     __pyx_v_params = values[4];
     __pyx_v_grads = values[5];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 6, 6, __pyx_nargs); __PYX_ERR(7, 169, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__cinit__", 1, 6, 6, __pyx_nargs); __PYX_ERR(7, 175, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -34815,18 +34896,18 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__cinit__", 0);
 
-  /* "fastinit/_core/nn.pxi":170
+  /* "fastinit/_core/nn.pxi":176
  * 
  *     def __cinit__(self, sizes, acts, act_params, int loss, params, grads):
  *         cdef int L = len(sizes) - 1, l, k             # <<<<<<<<<<<<<<
  *         self.sizes = <fi_dim_t *>malloc((L + 1) * sizeof(fi_dim_t))
  *         self.acts = <capi.fi_act_t *>malloc(L * sizeof(capi.fi_act_t))
 */
-  __pyx_t_1 = PyObject_Length(__pyx_v_sizes); if (unlikely(__pyx_t_1 == ((Py_ssize_t)-1))) __PYX_ERR(7, 170, __pyx_L1_error)
+  __pyx_t_1 = PyObject_Length(__pyx_v_sizes); if (unlikely(__pyx_t_1 == ((Py_ssize_t)-1))) __PYX_ERR(7, 176, __pyx_L1_error)
   __pyx_v_L = (__pyx_t_1 - 1);
 
 
-  /* "fastinit/_core/nn.pxi":171
+  /* "fastinit/_core/nn.pxi":177
  *     def __cinit__(self, sizes, acts, act_params, int loss, params, grads):
  *         cdef int L = len(sizes) - 1, l, k
  *         self.sizes = <fi_dim_t *>malloc((L + 1) * sizeof(fi_dim_t))             # <<<<<<<<<<<<<<
@@ -34835,7 +34916,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 */
   __pyx_v_self->sizes = ((fi_dim_t *)malloc(((__pyx_v_L + 1) * (sizeof(fi_dim_t)))));
 
-  /* "fastinit/_core/nn.pxi":172
+  /* "fastinit/_core/nn.pxi":178
  *         cdef int L = len(sizes) - 1, l, k
  *         self.sizes = <fi_dim_t *>malloc((L + 1) * sizeof(fi_dim_t))
  *         self.acts = <capi.fi_act_t *>malloc(L * sizeof(capi.fi_act_t))             # <<<<<<<<<<<<<<
@@ -34844,7 +34925,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 */
   __pyx_v_self->acts = ((fi_act_t *)malloc((__pyx_v_L * (sizeof(fi_act_t)))));
 
-  /* "fastinit/_core/nn.pxi":173
+  /* "fastinit/_core/nn.pxi":179
  *         self.sizes = <fi_dim_t *>malloc((L + 1) * sizeof(fi_dim_t))
  *         self.acts = <capi.fi_act_t *>malloc(L * sizeof(capi.fi_act_t))
  *         self.act_params = <double *>malloc(L * sizeof(double))             # <<<<<<<<<<<<<<
@@ -34853,7 +34934,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 */
   __pyx_v_self->act_params = ((double *)malloc((__pyx_v_L * (sizeof(double)))));
 
-  /* "fastinit/_core/nn.pxi":174
+  /* "fastinit/_core/nn.pxi":180
  *         self.acts = <capi.fi_act_t *>malloc(L * sizeof(capi.fi_act_t))
  *         self.act_params = <double *>malloc(L * sizeof(double))
  *         self.count = <fi_dim_t *>malloc(2 * L * sizeof(fi_dim_t))             # <<<<<<<<<<<<<<
@@ -34862,7 +34943,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 */
   __pyx_v_self->count = ((fi_dim_t *)malloc(((2 * __pyx_v_L) * (sizeof(fi_dim_t)))));
 
-  /* "fastinit/_core/nn.pxi":175
+  /* "fastinit/_core/nn.pxi":181
  *         self.act_params = <double *>malloc(L * sizeof(double))
  *         self.count = <fi_dim_t *>malloc(2 * L * sizeof(fi_dim_t))
  *         self.p = <void **>malloc(2 * L * sizeof(void *))             # <<<<<<<<<<<<<<
@@ -34871,7 +34952,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 */
   __pyx_v_self->p = ((void **)malloc(((2 * __pyx_v_L) * (sizeof(void *)))));
 
-  /* "fastinit/_core/nn.pxi":176
+  /* "fastinit/_core/nn.pxi":182
  *         self.count = <fi_dim_t *>malloc(2 * L * sizeof(fi_dim_t))
  *         self.p = <void **>malloc(2 * L * sizeof(void *))
  *         self.g = <void **>malloc(2 * L * sizeof(void *))             # <<<<<<<<<<<<<<
@@ -34880,7 +34961,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 */
   __pyx_v_self->g = ((void **)malloc(((2 * __pyx_v_L) * (sizeof(void *)))));
 
-  /* "fastinit/_core/nn.pxi":177
+  /* "fastinit/_core/nn.pxi":183
  *         self.p = <void **>malloc(2 * L * sizeof(void *))
  *         self.g = <void **>malloc(2 * L * sizeof(void *))
  *         if not (self.sizes and self.acts and self.act_params and self.count and self.p and self.g):             # <<<<<<<<<<<<<<
@@ -34949,16 +35030,16 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
   if (unlikely(__pyx_t_3)) {
 
 
-    /* "fastinit/_core/nn.pxi":178
+    /* "fastinit/_core/nn.pxi":184
  *         self.g = <void **>malloc(2 * L * sizeof(void *))
  *         if not (self.sizes and self.acts and self.act_params and self.count and self.p and self.g):
  *             raise MemoryError()             # <<<<<<<<<<<<<<
  *         self._refs = list(params) + list(grads)
  *         self.dtype = params[0].dtype
 */
-    PyErr_NoMemory(); __PYX_ERR(7, 178, __pyx_L1_error)
+    PyErr_NoMemory(); __PYX_ERR(7, 184, __pyx_L1_error)
 
-    /* "fastinit/_core/nn.pxi":177
+    /* "fastinit/_core/nn.pxi":183
  *         self.p = <void **>malloc(2 * L * sizeof(void *))
  *         self.g = <void **>malloc(2 * L * sizeof(void *))
  *         if not (self.sizes and self.acts and self.act_params and self.count and self.p and self.g):             # <<<<<<<<<<<<<<
@@ -34967,18 +35048,18 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 */
   }
 
-  /* "fastinit/_core/nn.pxi":179
+  /* "fastinit/_core/nn.pxi":185
  *         if not (self.sizes and self.acts and self.act_params and self.count and self.p and self.g):
  *             raise MemoryError()
  *         self._refs = list(params) + list(grads)             # <<<<<<<<<<<<<<
  *         self.dtype = params[0].dtype
  *         self.f32 = self.dtype == np.float32
 */
-  __pyx_t_4 = PySequence_List(__pyx_v_params); if (unlikely(!__pyx_t_4)) __PYX_ERR(7, 179, __pyx_L1_error)
+  __pyx_t_4 = PySequence_List(__pyx_v_params); if (unlikely(!__pyx_t_4)) __PYX_ERR(7, 185, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = PySequence_List(__pyx_v_grads); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 179, __pyx_L1_error)
+  __pyx_t_5 = PySequence_List(__pyx_v_grads); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 185, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_6 = PyNumber_Add(__pyx_t_4, __pyx_t_5); if (unlikely(!__pyx_t_6)) __PYX_ERR(7, 179, __pyx_L1_error)
+  __pyx_t_6 = PyNumber_Add(__pyx_t_4, __pyx_t_5); if (unlikely(!__pyx_t_6)) __PYX_ERR(7, 185, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
@@ -34987,16 +35068,16 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
   __Pyx_DECREF_SET(__pyx_v_self->_refs, ((PyObject*)__pyx_t_6));
   __pyx_t_6 = 0;
 
-  /* "fastinit/_core/nn.pxi":180
+  /* "fastinit/_core/nn.pxi":186
  *             raise MemoryError()
  *         self._refs = list(params) + list(grads)
  *         self.dtype = params[0].dtype             # <<<<<<<<<<<<<<
  *         self.f32 = self.dtype == np.float32
  *         for l in range(L + 1):
 */
-  __pyx_t_6 = __Pyx_GetItemInt(__pyx_v_params, 0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_6)) __PYX_ERR(7, 180, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_GetItemInt(__pyx_v_params, 0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_6)) __PYX_ERR(7, 186, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 180, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 186, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
   __Pyx_GIVEREF(__pyx_t_5);
@@ -35004,25 +35085,25 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
   __Pyx_DECREF_SET(__pyx_v_self->dtype, __pyx_t_5);
   __pyx_t_5 = 0;
 
-  /* "fastinit/_core/nn.pxi":181
+  /* "fastinit/_core/nn.pxi":187
  *         self._refs = list(params) + list(grads)
  *         self.dtype = params[0].dtype
  *         self.f32 = self.dtype == np.float32             # <<<<<<<<<<<<<<
  *         for l in range(L + 1):
  *             self.sizes[l] = sizes[l]
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 181, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 187, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float32); if (unlikely(!__pyx_t_6)) __PYX_ERR(7, 181, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float32); if (unlikely(!__pyx_t_6)) __PYX_ERR(7, 187, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyObject_CompareEq_object_object(__pyx_v_self->dtype, __pyx_t_6, Py_EQ); __Pyx_XGOTREF(__pyx_t_5); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 181, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_CompareEq_object_object(__pyx_v_self->dtype, __pyx_t_6, Py_EQ); __Pyx_XGOTREF(__pyx_t_5); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 187, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_5); if (unlikely((__pyx_t_3 == (int)-1) && PyErr_Occurred())) __PYX_ERR(7, 181, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_IsTrue(__pyx_t_5); if (unlikely((__pyx_t_3 == (int)-1) && PyErr_Occurred())) __PYX_ERR(7, 187, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_v_self->f32 = __pyx_t_3;
 
-  /* "fastinit/_core/nn.pxi":182
+  /* "fastinit/_core/nn.pxi":188
  *         self.dtype = params[0].dtype
  *         self.f32 = self.dtype == np.float32
  *         for l in range(L + 1):             # <<<<<<<<<<<<<<
@@ -35036,23 +35117,23 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
   for (__pyx_t_9 = 0; __pyx_t_9 < __pyx_t_8; __pyx_t_9+=1) {
     __pyx_v_l = __pyx_t_9;
 
-    /* "fastinit/_core/nn.pxi":183
+    /* "fastinit/_core/nn.pxi":189
  *         self.f32 = self.dtype == np.float32
  *         for l in range(L + 1):
  *             self.sizes[l] = sizes[l]             # <<<<<<<<<<<<<<
  *         for l in range(L):
  *             self.acts[l] = <capi.fi_act_t>acts[l]
 */
-    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_sizes, __pyx_v_l, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 183, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_sizes, __pyx_v_l, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 189, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
-    __pyx_t_10 = __Pyx_PyLong_As_int64_t(__pyx_t_5); if (unlikely((__pyx_t_10 == ((fi_dim_t)-1)) && PyErr_Occurred())) __PYX_ERR(7, 183, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyLong_As_int64_t(__pyx_t_5); if (unlikely((__pyx_t_10 == ((fi_dim_t)-1)) && PyErr_Occurred())) __PYX_ERR(7, 189, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     (__pyx_v_self->sizes[__pyx_v_l]) = __pyx_t_10;
 
   }
 
 
-  /* "fastinit/_core/nn.pxi":184
+  /* "fastinit/_core/nn.pxi":190
  *         for l in range(L + 1):
  *             self.sizes[l] = sizes[l]
  *         for l in range(L):             # <<<<<<<<<<<<<<
@@ -35066,37 +35147,37 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
   for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
     __pyx_v_l = __pyx_t_12;
 
-    /* "fastinit/_core/nn.pxi":185
+    /* "fastinit/_core/nn.pxi":191
  *             self.sizes[l] = sizes[l]
  *         for l in range(L):
  *             self.acts[l] = <capi.fi_act_t>acts[l]             # <<<<<<<<<<<<<<
  *             self.act_params[l] = act_params[l]
  *         for k in range(2 * L):
 */
-    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_acts, __pyx_v_l, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 185, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_acts, __pyx_v_l, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 191, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
-    __pyx_t_13 = ((fi_act_t)__Pyx_PyLong_As_fi_act_t(__pyx_t_5)); if (unlikely(PyErr_Occurred())) __PYX_ERR(7, 185, __pyx_L1_error)
+    __pyx_t_13 = ((fi_act_t)__Pyx_PyLong_As_fi_act_t(__pyx_t_5)); if (unlikely(PyErr_Occurred())) __PYX_ERR(7, 191, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     (__pyx_v_self->acts[__pyx_v_l]) = ((fi_act_t)__pyx_t_13);
 
 
-    /* "fastinit/_core/nn.pxi":186
+    /* "fastinit/_core/nn.pxi":192
  *         for l in range(L):
  *             self.acts[l] = <capi.fi_act_t>acts[l]
  *             self.act_params[l] = act_params[l]             # <<<<<<<<<<<<<<
  *         for k in range(2 * L):
  *             self.p[k] = cnp.PyArray_DATA(<cnp.ndarray>params[k])
 */
-    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_act_params, __pyx_v_l, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 186, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_act_params, __pyx_v_l, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 192, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
-    __pyx_t_14 = __Pyx_PyFloat_AsDouble(__pyx_t_5); if (unlikely((__pyx_t_14 == (double)-1) && PyErr_Occurred())) __PYX_ERR(7, 186, __pyx_L1_error)
+    __pyx_t_14 = __Pyx_PyFloat_AsDouble(__pyx_t_5); if (unlikely((__pyx_t_14 == (double)-1) && PyErr_Occurred())) __PYX_ERR(7, 192, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     (__pyx_v_self->act_params[__pyx_v_l]) = __pyx_t_14;
 
   }
 
 
-  /* "fastinit/_core/nn.pxi":187
+  /* "fastinit/_core/nn.pxi":193
  *             self.acts[l] = <capi.fi_act_t>acts[l]
  *             self.act_params[l] = act_params[l]
  *         for k in range(2 * L):             # <<<<<<<<<<<<<<
@@ -35110,45 +35191,45 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
   for (__pyx_t_9 = 0; __pyx_t_9 < __pyx_t_8; __pyx_t_9+=1) {
     __pyx_v_k = __pyx_t_9;
 
-    /* "fastinit/_core/nn.pxi":188
+    /* "fastinit/_core/nn.pxi":194
  *             self.act_params[l] = act_params[l]
  *         for k in range(2 * L):
  *             self.p[k] = cnp.PyArray_DATA(<cnp.ndarray>params[k])             # <<<<<<<<<<<<<<
  *             self.g[k] = cnp.PyArray_DATA(<cnp.ndarray>grads[k])
  *             self.count[k] = cnp.PyArray_SIZE(<cnp.ndarray>params[k])
 */
-    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_params, __pyx_v_k, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 188, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_params, __pyx_v_k, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 194, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     (__pyx_v_self->p[__pyx_v_k]) = PyArray_DATA(((PyArrayObject *)__pyx_t_5));
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-    /* "fastinit/_core/nn.pxi":189
+    /* "fastinit/_core/nn.pxi":195
  *         for k in range(2 * L):
  *             self.p[k] = cnp.PyArray_DATA(<cnp.ndarray>params[k])
  *             self.g[k] = cnp.PyArray_DATA(<cnp.ndarray>grads[k])             # <<<<<<<<<<<<<<
  *             self.count[k] = cnp.PyArray_SIZE(<cnp.ndarray>params[k])
  *         self.m.nlayers = L
 */
-    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_grads, __pyx_v_k, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 189, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_grads, __pyx_v_k, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 195, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     (__pyx_v_self->g[__pyx_v_k]) = PyArray_DATA(((PyArrayObject *)__pyx_t_5));
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-    /* "fastinit/_core/nn.pxi":190
+    /* "fastinit/_core/nn.pxi":196
  *             self.p[k] = cnp.PyArray_DATA(<cnp.ndarray>params[k])
  *             self.g[k] = cnp.PyArray_DATA(<cnp.ndarray>grads[k])
  *             self.count[k] = cnp.PyArray_SIZE(<cnp.ndarray>params[k])             # <<<<<<<<<<<<<<
  *         self.m.nlayers = L
  *         self.m.sizes = self.sizes
 */
-    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_params, __pyx_v_k, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 190, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_params, __pyx_v_k, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 196, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     (__pyx_v_self->count[__pyx_v_k]) = PyArray_SIZE(((PyArrayObject *)__pyx_t_5));
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   }
 
 
-  /* "fastinit/_core/nn.pxi":191
+  /* "fastinit/_core/nn.pxi":197
  *             self.g[k] = cnp.PyArray_DATA(<cnp.ndarray>grads[k])
  *             self.count[k] = cnp.PyArray_SIZE(<cnp.ndarray>params[k])
  *         self.m.nlayers = L             # <<<<<<<<<<<<<<
@@ -35157,7 +35238,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 */
   __pyx_v_self->m.nlayers = __pyx_v_L;
 
-  /* "fastinit/_core/nn.pxi":192
+  /* "fastinit/_core/nn.pxi":198
  *             self.count[k] = cnp.PyArray_SIZE(<cnp.ndarray>params[k])
  *         self.m.nlayers = L
  *         self.m.sizes = self.sizes             # <<<<<<<<<<<<<<
@@ -35168,7 +35249,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 
   __pyx_v_self->m.sizes = __pyx_t_15;
 
-  /* "fastinit/_core/nn.pxi":193
+  /* "fastinit/_core/nn.pxi":199
  *         self.m.nlayers = L
  *         self.m.sizes = self.sizes
  *         self.m.acts = self.acts             # <<<<<<<<<<<<<<
@@ -35179,7 +35260,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 
   __pyx_v_self->m.acts = __pyx_t_16;
 
-  /* "fastinit/_core/nn.pxi":194
+  /* "fastinit/_core/nn.pxi":200
  *         self.m.sizes = self.sizes
  *         self.m.acts = self.acts
  *         self.m.act_params = self.act_params             # <<<<<<<<<<<<<<
@@ -35190,7 +35271,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 
   __pyx_v_self->m.act_params = __pyx_t_17;
 
-  /* "fastinit/_core/nn.pxi":195
+  /* "fastinit/_core/nn.pxi":201
  *         self.m.acts = self.acts
  *         self.m.act_params = self.act_params
  *         self.m.loss = <capi.fi_loss_t>loss             # <<<<<<<<<<<<<<
@@ -35199,7 +35280,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 */
   __pyx_v_self->m.loss = ((fi_loss_t)__pyx_v_loss);
 
-  /* "fastinit/_core/nn.pxi":196
+  /* "fastinit/_core/nn.pxi":202
  *         self.m.act_params = self.act_params
  *         self.m.loss = <capi.fi_loss_t>loss
  *         self.m.p = self.p             # <<<<<<<<<<<<<<
@@ -35210,7 +35291,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 
   __pyx_v_self->m.p = __pyx_t_18;
 
-  /* "fastinit/_core/nn.pxi":197
+  /* "fastinit/_core/nn.pxi":203
  *         self.m.loss = <capi.fi_loss_t>loss
  *         self.m.p = self.p
  *         self.m.g = self.g             # <<<<<<<<<<<<<<
@@ -35221,7 +35302,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 
   __pyx_v_self->m.g = __pyx_t_18;
 
-  /* "fastinit/_core/nn.pxi":198
+  /* "fastinit/_core/nn.pxi":204
  *         self.m.p = self.p
  *         self.m.g = self.g
  *         self.m.count = self.count             # <<<<<<<<<<<<<<
@@ -35232,47 +35313,47 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
 
   __pyx_v_self->m.count = __pyx_t_15;
 
-  /* "fastinit/_core/nn.pxi":199
+  /* "fastinit/_core/nn.pxi":205
  *         self.m.g = self.g
  *         self.m.count = self.count
  *         self.n_in = sizes[0]             # <<<<<<<<<<<<<<
  *         self.n_out = sizes[L]
  *         self._ws = {}
 */
-  __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_sizes, 0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 199, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_sizes, 0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 205, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyLong_As_int64_t(__pyx_t_5); if (unlikely((__pyx_t_10 == ((fi_dim_t)-1)) && PyErr_Occurred())) __PYX_ERR(7, 199, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyLong_As_int64_t(__pyx_t_5); if (unlikely((__pyx_t_10 == ((fi_dim_t)-1)) && PyErr_Occurred())) __PYX_ERR(7, 205, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_v_self->n_in = __pyx_t_10;
 
-  /* "fastinit/_core/nn.pxi":200
+  /* "fastinit/_core/nn.pxi":206
  *         self.m.count = self.count
  *         self.n_in = sizes[0]
  *         self.n_out = sizes[L]             # <<<<<<<<<<<<<<
  *         self._ws = {}
  *         self._last = None
 */
-  __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_sizes, __pyx_v_L, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 200, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_sizes, __pyx_v_L, int, 1, __Pyx_PyLong_From_int, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 206, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyLong_As_int64_t(__pyx_t_5); if (unlikely((__pyx_t_10 == ((fi_dim_t)-1)) && PyErr_Occurred())) __PYX_ERR(7, 200, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyLong_As_int64_t(__pyx_t_5); if (unlikely((__pyx_t_10 == ((fi_dim_t)-1)) && PyErr_Occurred())) __PYX_ERR(7, 206, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_v_self->n_out = __pyx_t_10;
 
-  /* "fastinit/_core/nn.pxi":201
+  /* "fastinit/_core/nn.pxi":207
  *         self.n_in = sizes[0]
  *         self.n_out = sizes[L]
  *         self._ws = {}             # <<<<<<<<<<<<<<
  *         self._last = None
  * 
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 201, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 207, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_5);
   __Pyx_GOTREF(__pyx_v_self->_ws);
   __Pyx_DECREF_SET(__pyx_v_self->_ws, ((PyObject*)__pyx_t_5));
   __pyx_t_5 = 0;
 
-  /* "fastinit/_core/nn.pxi":202
+  /* "fastinit/_core/nn.pxi":208
  *         self.n_out = sizes[L]
  *         self._ws = {}
  *         self._last = None             # <<<<<<<<<<<<<<
@@ -35284,7 +35365,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
   __Pyx_GOTREF((PyObject *)__pyx_v_self->_last);
   __Pyx_DECREF_SET(__pyx_v_self->_last, ((struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *)Py_None));
 
-  /* "fastinit/_core/nn.pxi":169
+  /* "fastinit/_core/nn.pxi":175
  *     cdef readonly object dtype
  * 
  *     def __cinit__(self, sizes, acts, act_params, int loss, params, grads):             # <<<<<<<<<<<<<<
@@ -35310,7 +35391,7 @@ static int __pyx_pf_8fastinit_5_core_4_ext_7_Engine___cinit__(struct __pyx_obj_8
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":204
+/* "fastinit/_core/nn.pxi":210
  *         self._last = None
  * 
  *     def __dealloc__(self):             # <<<<<<<<<<<<<<
@@ -35333,7 +35414,7 @@ static void __pyx_pw_8fastinit_5_core_4_ext_7_Engine_3__dealloc__(PyObject *__py
 
 static void __pyx_pf_8fastinit_5_core_4_ext_7_Engine_2__dealloc__(struct __pyx_obj_8fastinit_5_core_4_ext__Engine *__pyx_v_self) {
 
-  /* "fastinit/_core/nn.pxi":205
+  /* "fastinit/_core/nn.pxi":211
  * 
  *     def __dealloc__(self):
  *         free(self.sizes)             # <<<<<<<<<<<<<<
@@ -35342,7 +35423,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_7_Engine_2__dealloc__(struct __pyx_o
 */
   free(__pyx_v_self->sizes);
 
-  /* "fastinit/_core/nn.pxi":206
+  /* "fastinit/_core/nn.pxi":212
  *     def __dealloc__(self):
  *         free(self.sizes)
  *         free(self.acts)             # <<<<<<<<<<<<<<
@@ -35351,7 +35432,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_7_Engine_2__dealloc__(struct __pyx_o
 */
   free(__pyx_v_self->acts);
 
-  /* "fastinit/_core/nn.pxi":207
+  /* "fastinit/_core/nn.pxi":213
  *         free(self.sizes)
  *         free(self.acts)
  *         free(self.act_params)             # <<<<<<<<<<<<<<
@@ -35360,7 +35441,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_7_Engine_2__dealloc__(struct __pyx_o
 */
   free(__pyx_v_self->act_params);
 
-  /* "fastinit/_core/nn.pxi":208
+  /* "fastinit/_core/nn.pxi":214
  *         free(self.acts)
  *         free(self.act_params)
  *         free(self.count)             # <<<<<<<<<<<<<<
@@ -35369,7 +35450,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_7_Engine_2__dealloc__(struct __pyx_o
 */
   free(__pyx_v_self->count);
 
-  /* "fastinit/_core/nn.pxi":209
+  /* "fastinit/_core/nn.pxi":215
  *         free(self.act_params)
  *         free(self.count)
  *         free(self.p)             # <<<<<<<<<<<<<<
@@ -35378,7 +35459,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_7_Engine_2__dealloc__(struct __pyx_o
 */
   free(__pyx_v_self->p);
 
-  /* "fastinit/_core/nn.pxi":210
+  /* "fastinit/_core/nn.pxi":216
  *         free(self.count)
  *         free(self.p)
  *         free(self.g)             # <<<<<<<<<<<<<<
@@ -35387,7 +35468,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_7_Engine_2__dealloc__(struct __pyx_o
 */
   free(__pyx_v_self->g);
 
-  /* "fastinit/_core/nn.pxi":204
+  /* "fastinit/_core/nn.pxi":210
  *         self._last = None
  * 
  *     def __dealloc__(self):             # <<<<<<<<<<<<<<
@@ -35399,7 +35480,7 @@ static void __pyx_pf_8fastinit_5_core_4_ext_7_Engine_2__dealloc__(struct __pyx_o
 
 }
 
-/* "fastinit/_core/nn.pxi":212
+/* "fastinit/_core/nn.pxi":218
  *         free(self.g)
  * 
  *     cdef _Workspace _workspace(self, fi_dim_t n):             # <<<<<<<<<<<<<<
@@ -35426,7 +35507,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_workspace", 0);
 
-  /* "fastinit/_core/nn.pxi":214
+  /* "fastinit/_core/nn.pxi":220
  *     cdef _Workspace _workspace(self, fi_dim_t n):
  *         """The workspace for batches of n rows (allocated once per n; a few sizes are kept)."""
  *         cdef _Workspace w = self._last             # <<<<<<<<<<<<<<
@@ -35438,7 +35519,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
   __pyx_v_w = ((struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *)__pyx_t_1);
   __pyx_t_1 = 0;
 
-  /* "fastinit/_core/nn.pxi":215
+  /* "fastinit/_core/nn.pxi":221
  *         """The workspace for batches of n rows (allocated once per n; a few sizes are kept)."""
  *         cdef _Workspace w = self._last
  *         if w is not None and w.ws.n == n:             # <<<<<<<<<<<<<<
@@ -35463,7 +35544,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
   if (__pyx_t_2) {
 
 
-    /* "fastinit/_core/nn.pxi":216
+    /* "fastinit/_core/nn.pxi":222
  *         cdef _Workspace w = self._last
  *         if w is not None and w.ws.n == n:
  *             return w             # <<<<<<<<<<<<<<
@@ -35481,7 +35562,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
     }
     goto __pyx_L0;
 
-    /* "fastinit/_core/nn.pxi":215
+    /* "fastinit/_core/nn.pxi":221
  *         """The workspace for batches of n rows (allocated once per n; a few sizes are kept)."""
  *         cdef _Workspace w = self._last
  *         if w is not None and w.ws.n == n:             # <<<<<<<<<<<<<<
@@ -35490,7 +35571,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
 */
   }
 
-  /* "fastinit/_core/nn.pxi":217
+  /* "fastinit/_core/nn.pxi":223
  *         if w is not None and w.ws.n == n:
  *             return w
  *         w = self._ws.get(n)             # <<<<<<<<<<<<<<
@@ -35499,18 +35580,18 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
 */
   if (unlikely(__pyx_v_self->_ws == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "get");
-    __PYX_ERR(7, 217, __pyx_L1_error)
+    __PYX_ERR(7, 223, __pyx_L1_error)
   }
-  __pyx_t_1 = __Pyx_PyLong_From_int64_t(__pyx_v_n); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 217, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_int64_t(__pyx_v_n); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 223, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_PyDict_GetItemDefault(__pyx_v_self->_ws, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_4)) __PYX_ERR(7, 217, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_GetItemDefault(__pyx_v_self->_ws, __pyx_t_1, Py_None); if (unlikely(!__pyx_t_4)) __PYX_ERR(7, 223, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  if (!(likely(((__pyx_t_4) == Py_None) || likely(__Pyx_TypeTest(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Workspace))))) __PYX_ERR(7, 217, __pyx_L1_error)
+  if (!(likely(((__pyx_t_4) == Py_None) || likely(__Pyx_TypeTest(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Workspace))))) __PYX_ERR(7, 223, __pyx_L1_error)
   __Pyx_DECREF_SET(__pyx_v_w, ((struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *)__pyx_t_4));
   __pyx_t_4 = 0;
 
-  /* "fastinit/_core/nn.pxi":218
+  /* "fastinit/_core/nn.pxi":224
  *             return w
  *         w = self._ws.get(n)
  *         if w is None:             # <<<<<<<<<<<<<<
@@ -35521,7 +35602,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
   if (__pyx_t_2) {
 
 
-    /* "fastinit/_core/nn.pxi":219
+    /* "fastinit/_core/nn.pxi":225
  *         w = self._ws.get(n)
  *         if w is None:
  *             if len(self._ws) >= 4:             # <<<<<<<<<<<<<<
@@ -35532,9 +35613,9 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
     __Pyx_INCREF(__pyx_t_4);
     if (unlikely(__pyx_t_4 == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-      __PYX_ERR(7, 219, __pyx_L1_error)
+      __PYX_ERR(7, 225, __pyx_L1_error)
     }
-    __pyx_t_5 = PyDict_Size(__pyx_t_4); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(7, 219, __pyx_L1_error)
+    __pyx_t_5 = PyDict_Size(__pyx_t_4); if (unlikely(__pyx_t_5 == ((Py_ssize_t)-1))) __PYX_ERR(7, 225, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_2 = (__pyx_t_5 >= 4);
 
@@ -35542,7 +35623,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
     if (__pyx_t_2) {
 
 
-      /* "fastinit/_core/nn.pxi":220
+      /* "fastinit/_core/nn.pxi":226
  *         if w is None:
  *             if len(self._ws) >= 4:
  *                 self._ws.pop(next(iter(self._ws)))             # <<<<<<<<<<<<<<
@@ -35551,22 +35632,22 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
 */
       if (unlikely(__pyx_v_self->_ws == Py_None)) {
         PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "pop");
-        __PYX_ERR(7, 220, __pyx_L1_error)
+        __PYX_ERR(7, 226, __pyx_L1_error)
       }
       __pyx_t_4 = __pyx_v_self->_ws;
       __Pyx_INCREF(__pyx_t_4);
-      __pyx_t_1 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 220, __pyx_L1_error)
+      __pyx_t_1 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 226, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-      __pyx_t_4 = __Pyx_PyIter_Next(__pyx_t_1); if (unlikely(!__pyx_t_4)) __PYX_ERR(7, 220, __pyx_L1_error)
+      __pyx_t_4 = __Pyx_PyIter_Next(__pyx_t_1); if (unlikely(!__pyx_t_4)) __PYX_ERR(7, 226, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      __pyx_t_1 = __Pyx_PyDict_Pop(__pyx_v_self->_ws, __pyx_t_4, ((PyObject *)NULL)); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 220, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PyDict_Pop(__pyx_v_self->_ws, __pyx_t_4, ((PyObject *)NULL)); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 226, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
       __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-      /* "fastinit/_core/nn.pxi":219
+      /* "fastinit/_core/nn.pxi":225
  *         w = self._ws.get(n)
  *         if w is None:
  *             if len(self._ws) >= 4:             # <<<<<<<<<<<<<<
@@ -35575,7 +35656,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
 */
     }
 
-    /* "fastinit/_core/nn.pxi":221
+    /* "fastinit/_core/nn.pxi":227
  *             if len(self._ws) >= 4:
  *                 self._ws.pop(next(iter(self._ws)))
  *             w = _Workspace()             # <<<<<<<<<<<<<<
@@ -35588,22 +35669,22 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
       PyObject *__pyx_callargs[2] = {__pyx_t_4, NULL};
       __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Workspace, __pyx_callargs+__pyx_t_6, (1-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 221, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 227, __pyx_L1_error)
       __Pyx_GOTREF((PyObject *)__pyx_t_1);
     }
     __Pyx_DECREF_SET(__pyx_v_w, ((struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *)__pyx_t_1));
     __pyx_t_1 = 0;
 
-    /* "fastinit/_core/nn.pxi":222
+    /* "fastinit/_core/nn.pxi":228
  *                 self._ws.pop(next(iter(self._ws)))
  *             w = _Workspace()
  *             if capi.fi_mlp_ws_init(&w.ws, &self.m, n, self.dtype.itemsize) != 0:             # <<<<<<<<<<<<<<
  *                 raise MemoryError(f"cannot allocate the workspace for a batch of {n} rows")
  *             self._ws[n] = w
 */
-    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_self->dtype, __pyx_mstate_global->__pyx_n_u_itemsize); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 222, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_self->dtype, __pyx_mstate_global->__pyx_n_u_itemsize); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 228, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_6 = __Pyx_PyLong_As_size_t(__pyx_t_1); if (unlikely((__pyx_t_6 == (size_t)-1) && PyErr_Occurred())) __PYX_ERR(7, 222, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_PyLong_As_size_t(__pyx_t_1); if (unlikely((__pyx_t_6 == (size_t)-1) && PyErr_Occurred())) __PYX_ERR(7, 228, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_2 = (fi_mlp_ws_init((&__pyx_v_w->ws), (&__pyx_v_self->m), __pyx_v_n, __pyx_t_6) != 0);
 
@@ -35611,7 +35692,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
     if (unlikely(__pyx_t_2)) {
 
 
-      /* "fastinit/_core/nn.pxi":223
+      /* "fastinit/_core/nn.pxi":229
  *             w = _Workspace()
  *             if capi.fi_mlp_ws_init(&w.ws, &self.m, n, self.dtype.itemsize) != 0:
  *                 raise MemoryError(f"cannot allocate the workspace for a batch of {n} rows")             # <<<<<<<<<<<<<<
@@ -35619,7 +35700,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
  *         self._last = w
 */
       __pyx_t_4 = NULL;
-      __pyx_t_7 = __Pyx_PyUnicode_From_fi_dim_t(__pyx_v_n, 0, ' ', 'd'); if (unlikely(!__pyx_t_7)) __PYX_ERR(7, 223, __pyx_L1_error)
+      __pyx_t_7 = __Pyx_PyUnicode_From_fi_dim_t(__pyx_v_n, 0, ' ', 'd'); if (unlikely(!__pyx_t_7)) __PYX_ERR(7, 229, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_7);
       __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u_cannot_allocate_the_workspace_fo;
       __pyx_t_8[1] = __pyx_t_7;
@@ -35630,7 +35711,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
       #endif
       __pyx_t_9 = 0;
       __pyx_t_10 = __Pyx_PyUnicode_Join(__pyx_t_8, 3, __pyx_t_5, __pyx_t_9);
-      if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 223, __pyx_L1_error)
+      if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 229, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_10);
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
       __pyx_t_6 = 1;
@@ -35639,14 +35720,14 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
         __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_MemoryError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
         __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-        if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 223, __pyx_L1_error)
+        if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 229, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_1);
       }
       __Pyx_Raise(__pyx_t_1, 0, 0, 0);
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      __PYX_ERR(7, 223, __pyx_L1_error)
+      __PYX_ERR(7, 229, __pyx_L1_error)
 
-      /* "fastinit/_core/nn.pxi":222
+      /* "fastinit/_core/nn.pxi":228
  *                 self._ws.pop(next(iter(self._ws)))
  *             w = _Workspace()
  *             if capi.fi_mlp_ws_init(&w.ws, &self.m, n, self.dtype.itemsize) != 0:             # <<<<<<<<<<<<<<
@@ -35655,7 +35736,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
 */
     }
 
-    /* "fastinit/_core/nn.pxi":224
+    /* "fastinit/_core/nn.pxi":230
  *             if capi.fi_mlp_ws_init(&w.ws, &self.m, n, self.dtype.itemsize) != 0:
  *                 raise MemoryError(f"cannot allocate the workspace for a batch of {n} rows")
  *             self._ws[n] = w             # <<<<<<<<<<<<<<
@@ -35664,14 +35745,14 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
 */
     if (unlikely(__pyx_v_self->_ws == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(7, 224, __pyx_L1_error)
+      __PYX_ERR(7, 230, __pyx_L1_error)
     }
-    __pyx_t_1 = __Pyx_PyLong_From_int64_t(__pyx_v_n); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 224, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PyLong_From_int64_t(__pyx_v_n); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 230, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    if (unlikely((PyDict_SetItem(__pyx_v_self->_ws, __pyx_t_1, ((PyObject *)__pyx_v_w)) < 0))) __PYX_ERR(7, 224, __pyx_L1_error)
+    if (unlikely((PyDict_SetItem(__pyx_v_self->_ws, __pyx_t_1, ((PyObject *)__pyx_v_w)) < 0))) __PYX_ERR(7, 230, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-    /* "fastinit/_core/nn.pxi":218
+    /* "fastinit/_core/nn.pxi":224
  *             return w
  *         w = self._ws.get(n)
  *         if w is None:             # <<<<<<<<<<<<<<
@@ -35680,7 +35761,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
 */
   }
 
-  /* "fastinit/_core/nn.pxi":225
+  /* "fastinit/_core/nn.pxi":231
  *                 raise MemoryError(f"cannot allocate the workspace for a batch of {n} rows")
  *             self._ws[n] = w
  *         self._last = w             # <<<<<<<<<<<<<<
@@ -35692,7 +35773,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
   __Pyx_GOTREF((PyObject *)__pyx_v_self->_last);
   __Pyx_DECREF_SET(__pyx_v_self->_last, __pyx_v_w);
 
-  /* "fastinit/_core/nn.pxi":226
+  /* "fastinit/_core/nn.pxi":232
  *             self._ws[n] = w
  *         self._last = w
  *         return w             # <<<<<<<<<<<<<<
@@ -35710,7 +35791,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
   }
   goto __pyx_L0;
 
-  /* "fastinit/_core/nn.pxi":212
+  /* "fastinit/_core/nn.pxi":218
  *         free(self.g)
  * 
  *     cdef _Workspace _workspace(self, fi_dim_t n):             # <<<<<<<<<<<<<<
@@ -35733,7 +35814,7 @@ static struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *__pyx_f_8fastinit_5_c
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":228
+/* "fastinit/_core/nn.pxi":234
  *         return w
  * 
  *     def clear_workspaces(self):             # <<<<<<<<<<<<<<
@@ -35792,7 +35873,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_4clear_workspaces(stru
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("clear_workspaces", 0);
 
-  /* "fastinit/_core/nn.pxi":229
+  /* "fastinit/_core/nn.pxi":235
  * 
  *     def clear_workspaces(self):
  *         self._ws.clear()             # <<<<<<<<<<<<<<
@@ -35801,12 +35882,12 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_4clear_workspaces(stru
 */
   if (unlikely(__pyx_v_self->_ws == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "clear");
-    __PYX_ERR(7, 229, __pyx_L1_error)
+    __PYX_ERR(7, 235, __pyx_L1_error)
   }
-  __pyx_t_1 = __Pyx_PyDict_Clear(__pyx_v_self->_ws); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(7, 229, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_Clear(__pyx_v_self->_ws); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(7, 235, __pyx_L1_error)
 
 
-  /* "fastinit/_core/nn.pxi":230
+  /* "fastinit/_core/nn.pxi":236
  *     def clear_workspaces(self):
  *         self._ws.clear()
  *         self._last = None             # <<<<<<<<<<<<<<
@@ -35818,7 +35899,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_4clear_workspaces(stru
   __Pyx_GOTREF((PyObject *)__pyx_v_self->_last);
   __Pyx_DECREF_SET(__pyx_v_self->_last, ((struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *)Py_None));
 
-  /* "fastinit/_core/nn.pxi":228
+  /* "fastinit/_core/nn.pxi":234
  *         return w
  * 
  *     def clear_workspaces(self):             # <<<<<<<<<<<<<<
@@ -35838,7 +35919,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_4clear_workspaces(stru
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":232
+/* "fastinit/_core/nn.pxi":238
  *         self._last = None
  * 
  *     def forward(self, cnp.ndarray x, fi_dim_t chunk=2048):             # <<<<<<<<<<<<<<
@@ -35887,48 +35968,48 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_x,&__pyx_mstate_global->__pyx_n_u_chunk,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(7, 232, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(7, 238, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 232, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 238, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 232, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 238, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "forward", 0) < (0)) __PYX_ERR(7, 232, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "forward", 0) < (0)) __PYX_ERR(7, 238, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("forward", 0, 1, 2, i); __PYX_ERR(7, 232, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("forward", 0, 1, 2, i); __PYX_ERR(7, 238, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 232, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 238, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 232, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 238, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
     }
     __pyx_v_x = ((PyArrayObject *)values[0]);
     if (values[1]) {
-      __pyx_v_chunk = __Pyx_PyLong_As_int64_t(values[1]); if (unlikely((__pyx_v_chunk == ((fi_dim_t)-1)) && PyErr_Occurred())) __PYX_ERR(7, 232, __pyx_L3_error)
+      __pyx_v_chunk = __Pyx_PyLong_As_int64_t(values[1]); if (unlikely((__pyx_v_chunk == ((fi_dim_t)-1)) && PyErr_Occurred())) __PYX_ERR(7, 238, __pyx_L3_error)
     } else {
       __pyx_v_chunk = ((fi_dim_t)0x800);
     }
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("forward", 0, 1, 2, __pyx_nargs); __PYX_ERR(7, 232, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("forward", 0, 1, 2, __pyx_nargs); __PYX_ERR(7, 238, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -35939,7 +36020,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_x), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "x", 0))) __PYX_ERR(7, 232, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_x), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "x", 0))) __PYX_ERR(7, 238, __pyx_L1_error)
   __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(((struct __pyx_obj_8fastinit_5_core_4_ext__Engine *)__pyx_v_self), __pyx_v_x, __pyx_v_chunk);
 
   /* function exit code */
@@ -35989,7 +36070,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("forward", 0);
 
-  /* "fastinit/_core/nn.pxi":234
+  /* "fastinit/_core/nn.pxi":240
  *     def forward(self, cnp.ndarray x, fi_dim_t chunk=2048):
  *         """Logits of x (n >= 1, n_in) as a new (n, n_out) array, in chunks of rows."""
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0], start, rows = 0             # <<<<<<<<<<<<<<
@@ -35999,7 +36080,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
   __pyx_v_n = (PyArray_DIMS(__pyx_v_x)[0]);
   __pyx_v_rows = 0;
 
-  /* "fastinit/_core/nn.pxi":235
+  /* "fastinit/_core/nn.pxi":241
  *         """Logits of x (n >= 1, n_in) as a new (n, n_out) array, in chunks of rows."""
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0], start, rows = 0
  *         cdef cnp.ndarray res = np.empty((n, self.n_out), dtype=self.dtype)             # <<<<<<<<<<<<<<
@@ -36007,21 +36088,21 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
  *         cdef size_t isz = cnp.PyArray_ITEMSIZE(x)
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(7, 235, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(7, 241, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_4)) __PYX_ERR(7, 235, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_4)) __PYX_ERR(7, 241, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyLong_From_int64_t(__pyx_v_n); if (unlikely(!__pyx_t_3)) __PYX_ERR(7, 235, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyLong_From_int64_t(__pyx_v_n); if (unlikely(!__pyx_t_3)) __PYX_ERR(7, 241, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_5 = __Pyx_PyLong_From_int64_t(__pyx_v_self->n_out); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 235, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_int64_t(__pyx_v_self->n_out); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 241, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_6 = PyTuple_New(2); if (unlikely(!__pyx_t_6)) __PYX_ERR(7, 235, __pyx_L1_error)
+  __pyx_t_6 = PyTuple_New(2); if (unlikely(!__pyx_t_6)) __PYX_ERR(7, 241, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
   __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 0, __pyx_t_3) != (0)) __PYX_ERR(7, 235, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 0, __pyx_t_3) != (0)) __PYX_ERR(7, 241, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_5);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 1, __pyx_t_5) != (0)) __PYX_ERR(7, 235, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_6, 1, __pyx_t_5) != (0)) __PYX_ERR(7, 241, __pyx_L1_error);
   __pyx_t_3 = 0;
   __pyx_t_5 = 0;
   #if CYTHON_VECTORCALL
@@ -36042,13 +36123,13 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
     PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_6, __pyx_v_self->dtype};
     #if CYTHON_VECTORCALL
     __pyx_t_5 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 235, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 241, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_5);
     #else
     {
       PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
       __pyx_t_5 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 235, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 241, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     #endif
@@ -36059,14 +36140,14 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
     #endif
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 235, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 241, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
-  if (!(likely(((__pyx_t_1) == Py_None) || likely(__Pyx_TypeTest(__pyx_t_1, __pyx_mstate_global->__pyx_ptype_5numpy_ndarray))))) __PYX_ERR(7, 235, __pyx_L1_error)
+  if (!(likely(((__pyx_t_1) == Py_None) || likely(__Pyx_TypeTest(__pyx_t_1, __pyx_mstate_global->__pyx_ptype_5numpy_ndarray))))) __PYX_ERR(7, 241, __pyx_L1_error)
   __pyx_v_res = ((PyArrayObject *)__pyx_t_1);
   __pyx_t_1 = 0;
 
-  /* "fastinit/_core/nn.pxi":236
+  /* "fastinit/_core/nn.pxi":242
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0], start, rows = 0
  *         cdef cnp.ndarray res = np.empty((n, self.n_out), dtype=self.dtype)
  *         cdef _Workspace w = self._workspace(min(n, chunk))             # <<<<<<<<<<<<<<
@@ -36087,13 +36168,13 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
     __pyx_t_10 = __pyx_t_9;
   }
 
-  __pyx_t_1 = ((PyObject *)((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *)__pyx_v_self->__pyx_vtab)->_workspace(__pyx_v_self, __pyx_t_10)); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 236, __pyx_L1_error)
+  __pyx_t_1 = ((PyObject *)((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *)__pyx_v_self->__pyx_vtab)->_workspace(__pyx_v_self, __pyx_t_10)); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 242, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
 
   __pyx_v_w = ((struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *)__pyx_t_1);
   __pyx_t_1 = 0;
 
-  /* "fastinit/_core/nn.pxi":237
+  /* "fastinit/_core/nn.pxi":243
  *         cdef cnp.ndarray res = np.empty((n, self.n_out), dtype=self.dtype)
  *         cdef _Workspace w = self._workspace(min(n, chunk))
  *         cdef size_t isz = cnp.PyArray_ITEMSIZE(x)             # <<<<<<<<<<<<<<
@@ -36102,7 +36183,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
 */
   __pyx_v_isz = PyArray_ITEMSIZE(__pyx_v_x);
 
-  /* "fastinit/_core/nn.pxi":238
+  /* "fastinit/_core/nn.pxi":244
  *         cdef _Workspace w = self._workspace(min(n, chunk))
  *         cdef size_t isz = cnp.PyArray_ITEMSIZE(x)
  *         cdef char *px = <char *>cnp.PyArray_DATA(x)             # <<<<<<<<<<<<<<
@@ -36111,7 +36192,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
 */
   __pyx_v_px = ((char *)PyArray_DATA(__pyx_v_x));
 
-  /* "fastinit/_core/nn.pxi":239
+  /* "fastinit/_core/nn.pxi":245
  *         cdef size_t isz = cnp.PyArray_ITEMSIZE(x)
  *         cdef char *px = <char *>cnp.PyArray_DATA(x)
  *         cdef char *pr = <char *>cnp.PyArray_DATA(res)             # <<<<<<<<<<<<<<
@@ -36120,7 +36201,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
 */
   __pyx_v_pr = ((char *)PyArray_DATA(__pyx_v_res));
 
-  /* "fastinit/_core/nn.pxi":240
+  /* "fastinit/_core/nn.pxi":246
  *         cdef char *px = <char *>cnp.PyArray_DATA(x)
  *         cdef char *pr = <char *>cnp.PyArray_DATA(res)
  *         cdef int L = self.m.nlayers             # <<<<<<<<<<<<<<
@@ -36131,7 +36212,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
 
   __pyx_v_L = __pyx_t_12;
 
-  /* "fastinit/_core/nn.pxi":241
+  /* "fastinit/_core/nn.pxi":247
  *         cdef char *pr = <char *>cnp.PyArray_DATA(res)
  *         cdef int L = self.m.nlayers
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -36144,7 +36225,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "fastinit/_core/nn.pxi":242
+        /* "fastinit/_core/nn.pxi":248
  *         cdef int L = self.m.nlayers
  *         with nogil:
  *             start = 0             # <<<<<<<<<<<<<<
@@ -36153,7 +36234,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
 */
         __pyx_v_start = 0;
 
-        /* "fastinit/_core/nn.pxi":243
+        /* "fastinit/_core/nn.pxi":249
  *         with nogil:
  *             start = 0
  *             while start < n:             # <<<<<<<<<<<<<<
@@ -36166,7 +36247,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
 
           if (!__pyx_t_11) break;
 
-          /* "fastinit/_core/nn.pxi":244
+          /* "fastinit/_core/nn.pxi":250
  *             start = 0
  *             while start < n:
  *                 rows = min(chunk, n - start)             # <<<<<<<<<<<<<<
@@ -36190,7 +36271,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
           __pyx_v_rows = __pyx_t_9;
 
 
-          /* "fastinit/_core/nn.pxi":245
+          /* "fastinit/_core/nn.pxi":251
  *             while start < n:
  *                 rows = min(chunk, n - start)
  *                 if self.f32:             # <<<<<<<<<<<<<<
@@ -36199,7 +36280,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
 */
           if (__pyx_v_self->f32) {
 
-            /* "fastinit/_core/nn.pxi":246
+            /* "fastinit/_core/nn.pxi":252
  *                 rows = min(chunk, n - start)
  *                 if self.f32:
  *                     capi.mlp_forward(&self.m, &w.ws, <const float *>(px + start * self.n_in * isz), rows)             # <<<<<<<<<<<<<<
@@ -36208,7 +36289,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
 */
             __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_forward((&__pyx_v_self->m), (&__pyx_v_w->ws), ((float const *)(__pyx_v_px + ((__pyx_v_start * __pyx_v_self->n_in) * __pyx_v_isz))), __pyx_v_rows);
 
-            /* "fastinit/_core/nn.pxi":245
+            /* "fastinit/_core/nn.pxi":251
  *             while start < n:
  *                 rows = min(chunk, n - start)
  *                 if self.f32:             # <<<<<<<<<<<<<<
@@ -36218,7 +36299,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
             goto __pyx_L8;
           }
 
-          /* "fastinit/_core/nn.pxi":248
+          /* "fastinit/_core/nn.pxi":254
  *                     capi.mlp_forward(&self.m, &w.ws, <const float *>(px + start * self.n_in * isz), rows)
  *                 else:
  *                     capi.mlp_forward(&self.m, &w.ws, <const double *>(px + start * self.n_in * isz), rows)             # <<<<<<<<<<<<<<
@@ -36230,7 +36311,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
           }
           __pyx_L8:;
 
-          /* "fastinit/_core/nn.pxi":249
+          /* "fastinit/_core/nn.pxi":255
  *                 else:
  *                     capi.mlp_forward(&self.m, &w.ws, <const double *>(px + start * self.n_in * isz), rows)
  *                 memcpy(pr + start * self.n_out * isz, w.ws.a[L - 1], rows * self.n_out * isz)             # <<<<<<<<<<<<<<
@@ -36239,7 +36320,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
 */
           (void)(memcpy((__pyx_v_pr + ((__pyx_v_start * __pyx_v_self->n_out) * __pyx_v_isz)), (__pyx_v_w->ws.a[(__pyx_v_L - 1)]), ((__pyx_v_rows * __pyx_v_self->n_out) * __pyx_v_isz)));
 
-          /* "fastinit/_core/nn.pxi":250
+          /* "fastinit/_core/nn.pxi":256
  *                     capi.mlp_forward(&self.m, &w.ws, <const double *>(px + start * self.n_in * isz), rows)
  *                 memcpy(pr + start * self.n_out * isz, w.ws.a[L - 1], rows * self.n_out * isz)
  *                 start += rows             # <<<<<<<<<<<<<<
@@ -36250,7 +36331,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
         }
       }
 
-      /* "fastinit/_core/nn.pxi":241
+      /* "fastinit/_core/nn.pxi":247
  *         cdef char *pr = <char *>cnp.PyArray_DATA(res)
  *         cdef int L = self.m.nlayers
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -36267,7 +36348,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
       }
   }
 
-  /* "fastinit/_core/nn.pxi":251
+  /* "fastinit/_core/nn.pxi":257
  *                 memcpy(pr + start * self.n_out * isz, w.ws.a[L - 1], rows * self.n_out * isz)
  *                 start += rows
  *         self._rows = rows             # <<<<<<<<<<<<<<
@@ -36276,7 +36357,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
 */
   __pyx_v_self->_rows = __pyx_v_rows;
 
-  /* "fastinit/_core/nn.pxi":252
+  /* "fastinit/_core/nn.pxi":258
  *                 start += rows
  *         self._rows = rows
  *         return res             # <<<<<<<<<<<<<<
@@ -36294,7 +36375,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
   }
   goto __pyx_L0;
 
-  /* "fastinit/_core/nn.pxi":232
+  /* "fastinit/_core/nn.pxi":238
  *         self._last = None
  * 
  *     def forward(self, cnp.ndarray x, fi_dim_t chunk=2048):             # <<<<<<<<<<<<<<
@@ -36327,7 +36408,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_6forward(struct __pyx_
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":254
+/* "fastinit/_core/nn.pxi":260
  *         return res
  * 
  *     cdef double *_gin_ss_ptr(self, double[::1] gin_ss):             # <<<<<<<<<<<<<<
@@ -36341,7 +36422,7 @@ static double *__pyx_f_8fastinit_5_core_4_ext_7_Engine__gin_ss_ptr(CYTHON_UNUSED
   int __pyx_t_2;
   Py_ssize_t __pyx_t_3;
 
-  /* "fastinit/_core/nn.pxi":255
+  /* "fastinit/_core/nn.pxi":261
  * 
  *     cdef double *_gin_ss_ptr(self, double[::1] gin_ss):
  *         return &gin_ss[0] if gin_ss is not None else NULL             # <<<<<<<<<<<<<<
@@ -36364,7 +36445,7 @@ static double *__pyx_f_8fastinit_5_core_4_ext_7_Engine__gin_ss_ptr(CYTHON_UNUSED
   }
   goto __pyx_L0;
 
-  /* "fastinit/_core/nn.pxi":254
+  /* "fastinit/_core/nn.pxi":260
  *         return res
  * 
  *     cdef double *_gin_ss_ptr(self, double[::1] gin_ss):             # <<<<<<<<<<<<<<
@@ -36378,7 +36459,7 @@ static double *__pyx_f_8fastinit_5_core_4_ext_7_Engine__gin_ss_ptr(CYTHON_UNUSED
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":257
+/* "fastinit/_core/nn.pxi":263
  *         return &gin_ss[0] if gin_ss is not None else NULL
  * 
  *     def backprop(self, cnp.ndarray x, cnp.ndarray y, double[::1] gin_ss=None):             # <<<<<<<<<<<<<<
@@ -36428,40 +36509,40 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_x,&__pyx_mstate_global->__pyx_n_u_y,&__pyx_mstate_global->__pyx_n_u_gin_ss,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(7, 257, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(7, 263, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 257, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 263, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 257, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 263, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 257, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 263, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "backprop", 0) < (0)) __PYX_ERR(7, 257, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "backprop", 0) < (0)) __PYX_ERR(7, 263, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 2; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("backprop", 0, 2, 3, i); __PYX_ERR(7, 257, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("backprop", 0, 2, 3, i); __PYX_ERR(7, 263, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 257, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 263, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 257, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 263, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 257, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 263, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -36469,7 +36550,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
     __pyx_v_x = ((PyArrayObject *)values[0]);
     __pyx_v_y = ((PyArrayObject *)values[1]);
     if (values[2]) {
-      __pyx_v_gin_ss = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gin_ss.memview)) __PYX_ERR(7, 257, __pyx_L3_error)
+      __pyx_v_gin_ss = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gin_ss.memview)) __PYX_ERR(7, 263, __pyx_L3_error)
     } else {
       __pyx_v_gin_ss = __pyx_mstate_global->__pyx_k__5;
       __PYX_INC_MEMVIEW(&__pyx_v_gin_ss, 1);
@@ -36477,7 +36558,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("backprop", 0, 2, 3, __pyx_nargs); __PYX_ERR(7, 257, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("backprop", 0, 2, 3, __pyx_nargs); __PYX_ERR(7, 263, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -36489,8 +36570,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_x), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "x", 0))) __PYX_ERR(7, 257, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_y), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "y", 0))) __PYX_ERR(7, 257, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_x), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "x", 0))) __PYX_ERR(7, 263, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_y), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "y", 0))) __PYX_ERR(7, 263, __pyx_L1_error)
   __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(((struct __pyx_obj_8fastinit_5_core_4_ext__Engine *)__pyx_v_self), __pyx_v_x, __pyx_v_y, __pyx_v_gin_ss);
 
   /* function exit code */
@@ -36527,7 +36608,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("backprop", 0);
 
-  /* "fastinit/_core/nn.pxi":260
+  /* "fastinit/_core/nn.pxi":266
  *         """Forward + loss + backward into the gradient arrays; returns the loss. gin_ss: as in
  *         step."""
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0]             # <<<<<<<<<<<<<<
@@ -36536,29 +36617,29 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
 */
   __pyx_v_n = (PyArray_DIMS(__pyx_v_x)[0]);
 
-  /* "fastinit/_core/nn.pxi":261
+  /* "fastinit/_core/nn.pxi":267
  *         step."""
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0]
  *         cdef double *pss = self._gin_ss_ptr(gin_ss)             # <<<<<<<<<<<<<<
  *         cdef _Workspace w = self._workspace(n)
  *         cdef void *px = cnp.PyArray_DATA(x)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *)__pyx_v_self->__pyx_vtab)->_gin_ss_ptr(__pyx_v_self, __pyx_v_gin_ss); if (unlikely(PyErr_Occurred())) __PYX_ERR(7, 261, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *)__pyx_v_self->__pyx_vtab)->_gin_ss_ptr(__pyx_v_self, __pyx_v_gin_ss); if (unlikely(PyErr_Occurred())) __PYX_ERR(7, 267, __pyx_L1_error)
   __pyx_v_pss = __pyx_t_1;
 
-  /* "fastinit/_core/nn.pxi":262
+  /* "fastinit/_core/nn.pxi":268
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0]
  *         cdef double *pss = self._gin_ss_ptr(gin_ss)
  *         cdef _Workspace w = self._workspace(n)             # <<<<<<<<<<<<<<
  *         cdef void *px = cnp.PyArray_DATA(x)
  *         cdef void *py = cnp.PyArray_DATA(y)
 */
-  __pyx_t_2 = ((PyObject *)((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *)__pyx_v_self->__pyx_vtab)->_workspace(__pyx_v_self, __pyx_v_n)); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 262, __pyx_L1_error)
+  __pyx_t_2 = ((PyObject *)((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *)__pyx_v_self->__pyx_vtab)->_workspace(__pyx_v_self, __pyx_v_n)); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 268, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_v_w = ((struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *)__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "fastinit/_core/nn.pxi":263
+  /* "fastinit/_core/nn.pxi":269
  *         cdef double *pss = self._gin_ss_ptr(gin_ss)
  *         cdef _Workspace w = self._workspace(n)
  *         cdef void *px = cnp.PyArray_DATA(x)             # <<<<<<<<<<<<<<
@@ -36567,7 +36648,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
 */
   __pyx_v_px = PyArray_DATA(__pyx_v_x);
 
-  /* "fastinit/_core/nn.pxi":264
+  /* "fastinit/_core/nn.pxi":270
  *         cdef _Workspace w = self._workspace(n)
  *         cdef void *px = cnp.PyArray_DATA(x)
  *         cdef void *py = cnp.PyArray_DATA(y)             # <<<<<<<<<<<<<<
@@ -36576,7 +36657,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
 */
   __pyx_v_py = PyArray_DATA(__pyx_v_y);
 
-  /* "fastinit/_core/nn.pxi":266
+  /* "fastinit/_core/nn.pxi":272
  *         cdef void *py = cnp.PyArray_DATA(y)
  *         cdef double out
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -36589,7 +36670,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "fastinit/_core/nn.pxi":267
+        /* "fastinit/_core/nn.pxi":273
  *         cdef double out
  *         with nogil:
  *             if self.f32:             # <<<<<<<<<<<<<<
@@ -36598,7 +36679,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
 */
         if (__pyx_v_self->f32) {
 
-          /* "fastinit/_core/nn.pxi":268
+          /* "fastinit/_core/nn.pxi":274
  *         with nogil:
  *             if self.f32:
  *                 out = capi.mlp_backprop(&self.m, &w.ws, <const float *>px, py, n, pss)             # <<<<<<<<<<<<<<
@@ -36607,7 +36688,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
 */
           __pyx_v_out = __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_backprop((&__pyx_v_self->m), (&__pyx_v_w->ws), ((float const *)__pyx_v_px), __pyx_v_py, __pyx_v_n, __pyx_v_pss);
 
-          /* "fastinit/_core/nn.pxi":267
+          /* "fastinit/_core/nn.pxi":273
  *         cdef double out
  *         with nogil:
  *             if self.f32:             # <<<<<<<<<<<<<<
@@ -36617,7 +36698,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
           goto __pyx_L6;
         }
 
-        /* "fastinit/_core/nn.pxi":270
+        /* "fastinit/_core/nn.pxi":276
  *                 out = capi.mlp_backprop(&self.m, &w.ws, <const float *>px, py, n, pss)
  *             else:
  *                 out = capi.mlp_backprop(&self.m, &w.ws, <const double *>px, py, n, pss)             # <<<<<<<<<<<<<<
@@ -36630,7 +36711,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
         __pyx_L6:;
       }
 
-      /* "fastinit/_core/nn.pxi":266
+      /* "fastinit/_core/nn.pxi":272
  *         cdef void *py = cnp.PyArray_DATA(y)
  *         cdef double out
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -36647,7 +36728,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
       }
   }
 
-  /* "fastinit/_core/nn.pxi":271
+  /* "fastinit/_core/nn.pxi":277
  *             else:
  *                 out = capi.mlp_backprop(&self.m, &w.ws, <const double *>px, py, n, pss)
  *         self._rows = n             # <<<<<<<<<<<<<<
@@ -36656,14 +36737,14 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
 */
   __pyx_v_self->_rows = __pyx_v_n;
 
-  /* "fastinit/_core/nn.pxi":272
+  /* "fastinit/_core/nn.pxi":278
  *                 out = capi.mlp_backprop(&self.m, &w.ws, <const double *>px, py, n, pss)
  *         self._rows = n
  *         return out             # <<<<<<<<<<<<<<
  * 
  *     def step(self, cnp.ndarray x, cnp.ndarray y, _OptState st, double[::1] gin_ss=None):
 */
-  __pyx_t_2 = PyFloat_FromDouble(__pyx_v_out); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 272, __pyx_L1_error)
+  __pyx_t_2 = PyFloat_FromDouble(__pyx_v_out); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 278, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   {
     PyObject *__pyx_temp;
@@ -36676,7 +36757,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "fastinit/_core/nn.pxi":257
+  /* "fastinit/_core/nn.pxi":263
  *         return &gin_ss[0] if gin_ss is not None else NULL
  * 
  *     def backprop(self, cnp.ndarray x, cnp.ndarray y, double[::1] gin_ss=None):             # <<<<<<<<<<<<<<
@@ -36701,7 +36782,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_8backprop(struct __pyx
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":274
+/* "fastinit/_core/nn.pxi":280
  *         return out
  * 
  *     def step(self, cnp.ndarray x, cnp.ndarray y, _OptState st, double[::1] gin_ss=None):             # <<<<<<<<<<<<<<
@@ -36752,46 +36833,46 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_x,&__pyx_mstate_global->__pyx_n_u_y,&__pyx_mstate_global->__pyx_n_u_st,&__pyx_mstate_global->__pyx_n_u_gin_ss,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(7, 274, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(7, 280, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(7, 274, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(7, 280, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 274, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 280, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 274, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 280, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 274, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 280, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "step", 0) < (0)) __PYX_ERR(7, 274, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "step", 0) < (0)) __PYX_ERR(7, 280, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("step", 0, 3, 4, i); __PYX_ERR(7, 274, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("step", 0, 3, 4, i); __PYX_ERR(7, 280, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(7, 274, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(7, 280, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 274, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(7, 280, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 274, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(7, 280, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 274, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 280, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -36800,7 +36881,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
     __pyx_v_y = ((PyArrayObject *)values[1]);
     __pyx_v_st = ((struct __pyx_obj_8fastinit_5_core_4_ext__OptState *)values[2]);
     if (values[3]) {
-      __pyx_v_gin_ss = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gin_ss.memview)) __PYX_ERR(7, 274, __pyx_L3_error)
+      __pyx_v_gin_ss = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gin_ss.memview)) __PYX_ERR(7, 280, __pyx_L3_error)
     } else {
       __pyx_v_gin_ss = __pyx_mstate_global->__pyx_k__6;
       __PYX_INC_MEMVIEW(&__pyx_v_gin_ss, 1);
@@ -36808,7 +36889,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("step", 0, 3, 4, __pyx_nargs); __PYX_ERR(7, 274, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("step", 0, 3, 4, __pyx_nargs); __PYX_ERR(7, 280, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -36820,9 +36901,9 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_x), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "x", 0))) __PYX_ERR(7, 274, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_y), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "y", 0))) __PYX_ERR(7, 274, __pyx_L1_error)
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_st), __pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__OptState, 1, "st", 0))) __PYX_ERR(7, 274, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_x), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "x", 0))) __PYX_ERR(7, 280, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_y), __pyx_mstate_global->__pyx_ptype_5numpy_ndarray, 1, "y", 0))) __PYX_ERR(7, 280, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_st), __pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__OptState, 1, "st", 0))) __PYX_ERR(7, 280, __pyx_L1_error)
   __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(((struct __pyx_obj_8fastinit_5_core_4_ext__Engine *)__pyx_v_self), __pyx_v_x, __pyx_v_y, __pyx_v_st, __pyx_v_gin_ss);
 
   /* function exit code */
@@ -36859,7 +36940,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("step", 0);
 
-  /* "fastinit/_core/nn.pxi":278
+  /* "fastinit/_core/nn.pxi":284
  *         gin_ss (one float64 per layer, or None) receives the sum of squares of each layer's
  *         input gradient (the first layer's is computed for it)."""
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0]             # <<<<<<<<<<<<<<
@@ -36868,29 +36949,29 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
 */
   __pyx_v_n = (PyArray_DIMS(__pyx_v_x)[0]);
 
-  /* "fastinit/_core/nn.pxi":279
+  /* "fastinit/_core/nn.pxi":285
  *         input gradient (the first layer's is computed for it)."""
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0]
  *         cdef double *pss = self._gin_ss_ptr(gin_ss)             # <<<<<<<<<<<<<<
  *         cdef _Workspace w = self._workspace(n)
  *         cdef void *px = cnp.PyArray_DATA(x)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *)__pyx_v_self->__pyx_vtab)->_gin_ss_ptr(__pyx_v_self, __pyx_v_gin_ss); if (unlikely(PyErr_Occurred())) __PYX_ERR(7, 279, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *)__pyx_v_self->__pyx_vtab)->_gin_ss_ptr(__pyx_v_self, __pyx_v_gin_ss); if (unlikely(PyErr_Occurred())) __PYX_ERR(7, 285, __pyx_L1_error)
   __pyx_v_pss = __pyx_t_1;
 
-  /* "fastinit/_core/nn.pxi":280
+  /* "fastinit/_core/nn.pxi":286
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0]
  *         cdef double *pss = self._gin_ss_ptr(gin_ss)
  *         cdef _Workspace w = self._workspace(n)             # <<<<<<<<<<<<<<
  *         cdef void *px = cnp.PyArray_DATA(x)
  *         cdef void *py = cnp.PyArray_DATA(y)
 */
-  __pyx_t_2 = ((PyObject *)((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *)__pyx_v_self->__pyx_vtab)->_workspace(__pyx_v_self, __pyx_v_n)); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 280, __pyx_L1_error)
+  __pyx_t_2 = ((PyObject *)((struct __pyx_vtabstruct_8fastinit_5_core_4_ext__Engine *)__pyx_v_self->__pyx_vtab)->_workspace(__pyx_v_self, __pyx_v_n)); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 286, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_v_w = ((struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *)__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "fastinit/_core/nn.pxi":281
+  /* "fastinit/_core/nn.pxi":287
  *         cdef double *pss = self._gin_ss_ptr(gin_ss)
  *         cdef _Workspace w = self._workspace(n)
  *         cdef void *px = cnp.PyArray_DATA(x)             # <<<<<<<<<<<<<<
@@ -36899,7 +36980,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
 */
   __pyx_v_px = PyArray_DATA(__pyx_v_x);
 
-  /* "fastinit/_core/nn.pxi":282
+  /* "fastinit/_core/nn.pxi":288
  *         cdef _Workspace w = self._workspace(n)
  *         cdef void *px = cnp.PyArray_DATA(x)
  *         cdef void *py = cnp.PyArray_DATA(y)             # <<<<<<<<<<<<<<
@@ -36908,7 +36989,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
 */
   __pyx_v_py = PyArray_DATA(__pyx_v_y);
 
-  /* "fastinit/_core/nn.pxi":284
+  /* "fastinit/_core/nn.pxi":290
  *         cdef void *py = cnp.PyArray_DATA(y)
  *         cdef double out
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -36921,7 +37002,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "fastinit/_core/nn.pxi":285
+        /* "fastinit/_core/nn.pxi":291
  *         cdef double out
  *         with nogil:
  *             if self.f32:             # <<<<<<<<<<<<<<
@@ -36930,7 +37011,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
 */
         if (__pyx_v_self->f32) {
 
-          /* "fastinit/_core/nn.pxi":286
+          /* "fastinit/_core/nn.pxi":292
  *         with nogil:
  *             if self.f32:
  *                 out = capi.mlp_step(&self.m, &w.ws, <const float *>px, py, n, &st.opt, st.s1, st.s2, pss)             # <<<<<<<<<<<<<<
@@ -36939,7 +37020,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
 */
           __pyx_v_out = __pyx_fuse_0__pyx_f_8fastinit_5_core_4capi_mlp_step((&__pyx_v_self->m), (&__pyx_v_w->ws), ((float const *)__pyx_v_px), __pyx_v_py, __pyx_v_n, (&__pyx_v_st->opt), __pyx_v_st->s1, __pyx_v_st->s2, __pyx_v_pss);
 
-          /* "fastinit/_core/nn.pxi":285
+          /* "fastinit/_core/nn.pxi":291
  *         cdef double out
  *         with nogil:
  *             if self.f32:             # <<<<<<<<<<<<<<
@@ -36949,7 +37030,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
           goto __pyx_L6;
         }
 
-        /* "fastinit/_core/nn.pxi":288
+        /* "fastinit/_core/nn.pxi":294
  *                 out = capi.mlp_step(&self.m, &w.ws, <const float *>px, py, n, &st.opt, st.s1, st.s2, pss)
  *             else:
  *                 out = capi.mlp_step(&self.m, &w.ws, <const double *>px, py, n, &st.opt, st.s1, st.s2, pss)             # <<<<<<<<<<<<<<
@@ -36962,7 +37043,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
         __pyx_L6:;
       }
 
-      /* "fastinit/_core/nn.pxi":284
+      /* "fastinit/_core/nn.pxi":290
  *         cdef void *py = cnp.PyArray_DATA(y)
  *         cdef double out
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -36979,7 +37060,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
       }
   }
 
-  /* "fastinit/_core/nn.pxi":289
+  /* "fastinit/_core/nn.pxi":295
  *             else:
  *                 out = capi.mlp_step(&self.m, &w.ws, <const double *>px, py, n, &st.opt, st.s1, st.s2, pss)
  *         self._rows = n             # <<<<<<<<<<<<<<
@@ -36988,14 +37069,14 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
 */
   __pyx_v_self->_rows = __pyx_v_n;
 
-  /* "fastinit/_core/nn.pxi":290
+  /* "fastinit/_core/nn.pxi":296
  *                 out = capi.mlp_step(&self.m, &w.ws, <const double *>px, py, n, &st.opt, st.s1, st.s2, pss)
  *         self._rows = n
  *         return out             # <<<<<<<<<<<<<<
  * 
  *     def outputs(self):
 */
-  __pyx_t_2 = PyFloat_FromDouble(__pyx_v_out); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 290, __pyx_L1_error)
+  __pyx_t_2 = PyFloat_FromDouble(__pyx_v_out); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 296, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   {
     PyObject *__pyx_temp;
@@ -37008,7 +37089,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "fastinit/_core/nn.pxi":274
+  /* "fastinit/_core/nn.pxi":280
  *         return out
  * 
  *     def step(self, cnp.ndarray x, cnp.ndarray y, _OptState st, double[::1] gin_ss=None):             # <<<<<<<<<<<<<<
@@ -37033,7 +37114,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_10step(struct __pyx_ob
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":292
+/* "fastinit/_core/nn.pxi":298
  *         return out
  * 
  *     def outputs(self):             # <<<<<<<<<<<<<<
@@ -37110,7 +37191,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("outputs", 0);
 
-  /* "fastinit/_core/nn.pxi":295
+  /* "fastinit/_core/nn.pxi":301
  *         """Copies of each layer's output (activation; logits for the last) on the last batch
  *         through step or backprop (or the last chunk of forward)."""
  *         if self._last is None:             # <<<<<<<<<<<<<<
@@ -37121,7 +37202,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
   if (unlikely(__pyx_t_1)) {
 
 
-    /* "fastinit/_core/nn.pxi":296
+    /* "fastinit/_core/nn.pxi":302
  *         through step or backprop (or the last chunk of forward)."""
  *         if self._last is None:
  *             raise RuntimeError("no batch has gone through the model yet")             # <<<<<<<<<<<<<<
@@ -37134,14 +37215,14 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
       PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_no_batch_has_gone_through_the_mo};
       __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_RuntimeError)), __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 296, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 302, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     __Pyx_Raise(__pyx_t_2, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __PYX_ERR(7, 296, __pyx_L1_error)
+    __PYX_ERR(7, 302, __pyx_L1_error)
 
-    /* "fastinit/_core/nn.pxi":295
+    /* "fastinit/_core/nn.pxi":301
  *         """Copies of each layer's output (activation; logits for the last) on the last batch
  *         through step or backprop (or the last chunk of forward)."""
  *         if self._last is None:             # <<<<<<<<<<<<<<
@@ -37150,7 +37231,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
 */
   }
 
-  /* "fastinit/_core/nn.pxi":297
+  /* "fastinit/_core/nn.pxi":303
  *         if self._last is None:
  *             raise RuntimeError("no batch has gone through the model yet")
  *         cdef _Workspace w = self._last             # <<<<<<<<<<<<<<
@@ -37162,32 +37243,32 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
   __pyx_v_w = ((struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *)__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "fastinit/_core/nn.pxi":298
+  /* "fastinit/_core/nn.pxi":304
  *             raise RuntimeError("no batch has gone through the model yet")
  *         cdef _Workspace w = self._last
  *         cdef size_t isz = self.dtype.itemsize             # <<<<<<<<<<<<<<
  *         cdef cnp.ndarray out
  *         res = []
 */
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_self->dtype, __pyx_mstate_global->__pyx_n_u_itemsize); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 298, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_self->dtype, __pyx_mstate_global->__pyx_n_u_itemsize); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 304, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_4 = __Pyx_PyLong_As_size_t(__pyx_t_2); if (unlikely((__pyx_t_4 == (size_t)-1) && PyErr_Occurred())) __PYX_ERR(7, 298, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyLong_As_size_t(__pyx_t_2); if (unlikely((__pyx_t_4 == (size_t)-1) && PyErr_Occurred())) __PYX_ERR(7, 304, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_v_isz = __pyx_t_4;
 
-  /* "fastinit/_core/nn.pxi":300
+  /* "fastinit/_core/nn.pxi":306
  *         cdef size_t isz = self.dtype.itemsize
  *         cdef cnp.ndarray out
  *         res = []             # <<<<<<<<<<<<<<
  *         for l in range(self.m.nlayers):
  *             out = np.empty((self._rows, self.sizes[l + 1]), dtype=self.dtype)
 */
-  __pyx_t_2 = PyList_New(0); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 300, __pyx_L1_error)
+  __pyx_t_2 = PyList_New(0); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 306, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_v_res = ((PyObject*)__pyx_t_2);
   __pyx_t_2 = 0;
 
-  /* "fastinit/_core/nn.pxi":301
+  /* "fastinit/_core/nn.pxi":307
  *         cdef cnp.ndarray out
  *         res = []
  *         for l in range(self.m.nlayers):             # <<<<<<<<<<<<<<
@@ -37195,7 +37276,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
  *             memcpy(cnp.PyArray_DATA(out), w.ws.a[l], self._rows * self.sizes[l + 1] * isz)
 */
   __pyx_t_3 = NULL;
-  __pyx_t_5 = __Pyx_PyLong_From_int(__pyx_v_self->m.nlayers); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 301, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_int(__pyx_v_self->m.nlayers); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 307, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_4 = 1;
   {
@@ -37203,12 +37284,12 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
     __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)(&PyRange_Type), __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 301, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 307, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
-  __pyx_t_5 = PyObject_GetIter(__pyx_t_2); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 301, __pyx_L1_error)
+  __pyx_t_5 = PyObject_GetIter(__pyx_t_2); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 307, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5); if (unlikely(!__pyx_t_6)) __PYX_ERR(7, 301, __pyx_L1_error)
+  __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5); if (unlikely(!__pyx_t_6)) __PYX_ERR(7, 307, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   for (;;) {
     {
@@ -37216,18 +37297,18 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
       if (unlikely(!__pyx_t_2)) {
         PyObject* exc_type = PyErr_Occurred();
         if (exc_type) {
-          if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(7, 301, __pyx_L1_error)
+          if (unlikely(!__Pyx_PyErr_GivenExceptionMatches(exc_type, PyExc_StopIteration))) __PYX_ERR(7, 307, __pyx_L1_error)
           PyErr_Clear();
         }
         break;
       }
     }
     __Pyx_GOTREF(__pyx_t_2);
-    if (__Pyx_PyInt_FromNumber(&__pyx_t_2, NULL, 1) < (0)) __PYX_ERR(7, 301, __pyx_L1_error)
+    if (__Pyx_PyInt_FromNumber(&__pyx_t_2, NULL, 1) < (0)) __PYX_ERR(7, 307, __pyx_L1_error)
     __Pyx_XDECREF_SET(__pyx_v_l, ((PyObject*)__pyx_t_2));
     __pyx_t_2 = 0;
 
-    /* "fastinit/_core/nn.pxi":302
+    /* "fastinit/_core/nn.pxi":308
  *         res = []
  *         for l in range(self.m.nlayers):
  *             out = np.empty((self._rows, self.sizes[l + 1]), dtype=self.dtype)             # <<<<<<<<<<<<<<
@@ -37235,26 +37316,26 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
  *             res.append(out)
 */
     __pyx_t_3 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_7, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_7)) __PYX_ERR(7, 302, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_7, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_7)) __PYX_ERR(7, 308, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
-    __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_7, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_8)) __PYX_ERR(7, 302, __pyx_L1_error)
+    __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_7, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_8)) __PYX_ERR(7, 308, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
     __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-    __pyx_t_7 = __Pyx_PyLong_From_int64_t(__pyx_v_self->_rows); if (unlikely(!__pyx_t_7)) __PYX_ERR(7, 302, __pyx_L1_error)
+    __pyx_t_7 = __Pyx_PyLong_From_int64_t(__pyx_v_self->_rows); if (unlikely(!__pyx_t_7)) __PYX_ERR(7, 308, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
-    __pyx_t_9 = __Pyx_PyLong_AddObjC(__pyx_v_l, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 302, __pyx_L1_error)
+    __pyx_t_9 = __Pyx_PyLong_AddObjC(__pyx_v_l, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 308, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
-    __pyx_t_10 = __Pyx_PyIndex_AsSsize_t(__pyx_t_9); if (unlikely((__pyx_t_10 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(7, 302, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyIndex_AsSsize_t(__pyx_t_9); if (unlikely((__pyx_t_10 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(7, 308, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __pyx_t_9 = __Pyx_PyLong_From_int64_t((__pyx_v_self->sizes[__pyx_t_10])); if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 302, __pyx_L1_error)
+    __pyx_t_9 = __Pyx_PyLong_From_int64_t((__pyx_v_self->sizes[__pyx_t_10])); if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 308, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
 
-    __pyx_t_11 = PyTuple_New(2); if (unlikely(!__pyx_t_11)) __PYX_ERR(7, 302, __pyx_L1_error)
+    __pyx_t_11 = PyTuple_New(2); if (unlikely(!__pyx_t_11)) __PYX_ERR(7, 308, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_11);
     __Pyx_GIVEREF(__pyx_t_7);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_t_7) != (0)) __PYX_ERR(7, 302, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_t_7) != (0)) __PYX_ERR(7, 308, __pyx_L1_error);
     __Pyx_GIVEREF(__pyx_t_9);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_t_9) != (0)) __PYX_ERR(7, 302, __pyx_L1_error);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_t_9) != (0)) __PYX_ERR(7, 308, __pyx_L1_error);
     __pyx_t_7 = 0;
     __pyx_t_9 = 0;
     #if CYTHON_VECTORCALL
@@ -37275,13 +37356,13 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
       PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_11, __pyx_v_self->dtype};
       #if CYTHON_VECTORCALL
       __pyx_t_9 = __pyx_mstate_global->__pyx_tuple[2];
-      if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 302, __pyx_L1_error)
+      if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 308, __pyx_L1_error)
       __Pyx_INCREF(__pyx_t_9);
       #else
       {
         PyObject *__pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
         __pyx_t_9 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 1);
-        if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 302, __pyx_L1_error)
+        if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 308, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_9);
       }
       #endif
@@ -37292,40 +37373,40 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
       #endif
       __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 302, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 308, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
-    if (!(likely(((__pyx_t_2) == Py_None) || likely(__Pyx_TypeTest(__pyx_t_2, __pyx_mstate_global->__pyx_ptype_5numpy_ndarray))))) __PYX_ERR(7, 302, __pyx_L1_error)
+    if (!(likely(((__pyx_t_2) == Py_None) || likely(__Pyx_TypeTest(__pyx_t_2, __pyx_mstate_global->__pyx_ptype_5numpy_ndarray))))) __PYX_ERR(7, 308, __pyx_L1_error)
     __Pyx_XDECREF_SET(__pyx_v_out, ((PyArrayObject *)__pyx_t_2));
     __pyx_t_2 = 0;
 
-    /* "fastinit/_core/nn.pxi":303
+    /* "fastinit/_core/nn.pxi":309
  *         for l in range(self.m.nlayers):
  *             out = np.empty((self._rows, self.sizes[l + 1]), dtype=self.dtype)
  *             memcpy(cnp.PyArray_DATA(out), w.ws.a[l], self._rows * self.sizes[l + 1] * isz)             # <<<<<<<<<<<<<<
  *             res.append(out)
  *         return res
 */
-    __pyx_t_10 = __Pyx_PyIndex_AsSsize_t(__pyx_v_l); if (unlikely((__pyx_t_10 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(7, 303, __pyx_L1_error)
-    __pyx_t_2 = __Pyx_PyLong_AddObjC(__pyx_v_l, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 303, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyIndex_AsSsize_t(__pyx_v_l); if (unlikely((__pyx_t_10 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(7, 309, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PyLong_AddObjC(__pyx_v_l, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(7, 309, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_12 = __Pyx_PyIndex_AsSsize_t(__pyx_t_2); if (unlikely((__pyx_t_12 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(7, 303, __pyx_L1_error)
+    __pyx_t_12 = __Pyx_PyIndex_AsSsize_t(__pyx_t_2); if (unlikely((__pyx_t_12 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(7, 309, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     (void)(memcpy(PyArray_DATA(__pyx_v_out), (__pyx_v_w->ws.a[__pyx_t_10]), ((__pyx_v_self->_rows * (__pyx_v_self->sizes[__pyx_t_12])) * __pyx_v_isz)));
 
 
 
-    /* "fastinit/_core/nn.pxi":304
+    /* "fastinit/_core/nn.pxi":310
  *             out = np.empty((self._rows, self.sizes[l + 1]), dtype=self.dtype)
  *             memcpy(cnp.PyArray_DATA(out), w.ws.a[l], self._rows * self.sizes[l + 1] * isz)
  *             res.append(out)             # <<<<<<<<<<<<<<
  *         return res
  * 
 */
-    __pyx_t_13 = __Pyx_PyList_Append(__pyx_v_res, ((PyObject *)__pyx_v_out)); if (unlikely(__pyx_t_13 == ((int)-1))) __PYX_ERR(7, 304, __pyx_L1_error)
+    __pyx_t_13 = __Pyx_PyList_Append(__pyx_v_res, ((PyObject *)__pyx_v_out)); if (unlikely(__pyx_t_13 == ((int)-1))) __PYX_ERR(7, 310, __pyx_L1_error)
 
 
-    /* "fastinit/_core/nn.pxi":301
+    /* "fastinit/_core/nn.pxi":307
  *         cdef cnp.ndarray out
  *         res = []
  *         for l in range(self.m.nlayers):             # <<<<<<<<<<<<<<
@@ -37335,7 +37416,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
   }
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "fastinit/_core/nn.pxi":305
+  /* "fastinit/_core/nn.pxi":311
  *             memcpy(cnp.PyArray_DATA(out), w.ws.a[l], self._rows * self.sizes[l + 1] * isz)
  *             res.append(out)
  *         return res             # <<<<<<<<<<<<<<
@@ -37353,7 +37434,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
   }
   goto __pyx_L0;
 
-  /* "fastinit/_core/nn.pxi":292
+  /* "fastinit/_core/nn.pxi":298
  *         return out
  * 
  *     def outputs(self):             # <<<<<<<<<<<<<<
@@ -37383,7 +37464,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_12outputs(struct __pyx
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":167
+/* "fastinit/_core/nn.pxi":173
  *     cdef fi_dim_t n_in, n_out
  *     cdef bint f32
  *     cdef readonly object dtype             # <<<<<<<<<<<<<<
@@ -37654,7 +37735,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_7_Engine_16__setstate_cython__(
   return __pyx_r;
 }
 
-/* "fastinit/_core/nn.pxi":308
+/* "fastinit/_core/nn.pxi":314
  * 
  * 
  * def select_act_kernel(str name):             # <<<<<<<<<<<<<<
@@ -37702,32 +37783,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(7, 308, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(7, 314, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 308, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 314, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "select_act_kernel", 0) < (0)) __PYX_ERR(7, 308, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "select_act_kernel", 0) < (0)) __PYX_ERR(7, 314, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("select_act_kernel", 1, 1, 1, i); __PYX_ERR(7, 308, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("select_act_kernel", 1, 1, 1, i); __PYX_ERR(7, 314, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 308, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(7, 314, __pyx_L3_error)
     }
     __pyx_v_name = ((PyObject*)values[0]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("select_act_kernel", 1, 1, 1, __pyx_nargs); __PYX_ERR(7, 308, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("select_act_kernel", 1, 1, 1, __pyx_nargs); __PYX_ERR(7, 314, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -37738,7 +37819,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 1, "name", 1))) __PYX_ERR(7, 308, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_name), (&PyUnicode_Type), 1, "name", 1))) __PYX_ERR(7, 314, __pyx_L1_error)
   __pyx_r = __pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(__pyx_self, __pyx_v_name);
 
   /* function exit code */
@@ -37777,7 +37858,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("select_act_kernel", 0);
 
-  /* "fastinit/_core/nn.pxi":312
+  /* "fastinit/_core/nn.pxi":318
  *     runs the portable code), to compare its kernels under one GEMM. runtime.select_kernel
  *     switches every family together."""
  *     rc = capi.fi_act_select(name.encode())             # <<<<<<<<<<<<<<
@@ -37786,16 +37867,16 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
 */
   if (unlikely(__pyx_v_name == Py_None)) {
     PyErr_Format(PyExc_AttributeError, "\047NoneType\047 object has no attribute \047%.30s\047", "encode");
-    __PYX_ERR(7, 312, __pyx_L1_error)
+    __PYX_ERR(7, 318, __pyx_L1_error)
   }
-  __pyx_t_1 = PyUnicode_AsEncodedString(__pyx_v_name, NULL, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 312, __pyx_L1_error)
+  __pyx_t_1 = PyUnicode_AsEncodedString(__pyx_v_name, NULL, NULL); if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 318, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyBytes_AsString(__pyx_t_1); if (unlikely((!__pyx_t_2) && PyErr_Occurred())) __PYX_ERR(7, 312, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyBytes_AsString(__pyx_t_1); if (unlikely((!__pyx_t_2) && PyErr_Occurred())) __PYX_ERR(7, 318, __pyx_L1_error)
   __pyx_v_rc = fi_act_select(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
 
-  /* "fastinit/_core/nn.pxi":313
+  /* "fastinit/_core/nn.pxi":319
  *     switches every family together."""
  *     rc = capi.fi_act_select(name.encode())
  *     if rc == -1:             # <<<<<<<<<<<<<<
@@ -37807,7 +37888,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
   if (unlikely(__pyx_t_3)) {
 
 
-    /* "fastinit/_core/nn.pxi":314
+    /* "fastinit/_core/nn.pxi":320
  *     rc = capi.fi_act_select(name.encode())
  *     if rc == -1:
  *         raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512, neon")             # <<<<<<<<<<<<<<
@@ -37815,7 +37896,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
  *         raise ValueError(f"activation kernel {name!r} needs a CPU feature this machine lacks")
 */
     __pyx_t_4 = NULL;
-    __pyx_t_5 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_name), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 314, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_name), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 320, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_t_6[0] = __pyx_mstate_global->__pyx_kp_u_unknown_activation_kernel;
     __pyx_t_6[1] = __pyx_t_5;
@@ -37829,7 +37910,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
     __pyx_t_8 |= __Pyx_PyUnicode_KIND_04(__pyx_t_6[1]);
     #endif
     __pyx_t_9 = __Pyx_PyUnicode_Join(__pyx_t_6, 3, __pyx_t_7, __pyx_t_8);
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 314, __pyx_L1_error)
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(7, 320, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_10 = 1;
@@ -37838,14 +37919,14 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
       __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_ValueError)), __pyx_callargs+__pyx_t_10, (2-__pyx_t_10) | (__pyx_t_10*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 314, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 320, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
     __Pyx_Raise(__pyx_t_1, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __PYX_ERR(7, 314, __pyx_L1_error)
+    __PYX_ERR(7, 320, __pyx_L1_error)
 
-    /* "fastinit/_core/nn.pxi":313
+    /* "fastinit/_core/nn.pxi":319
  *     switches every family together."""
  *     rc = capi.fi_act_select(name.encode())
  *     if rc == -1:             # <<<<<<<<<<<<<<
@@ -37854,7 +37935,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
 */
   }
 
-  /* "fastinit/_core/nn.pxi":315
+  /* "fastinit/_core/nn.pxi":321
  *     if rc == -1:
  *         raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512, neon")
  *     if rc == -2:             # <<<<<<<<<<<<<<
@@ -37865,13 +37946,13 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
   if (unlikely(__pyx_t_3)) {
 
 
-    /* "fastinit/_core/nn.pxi":316
+    /* "fastinit/_core/nn.pxi":322
  *         raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512, neon")
  *     if rc == -2:
  *         raise ValueError(f"activation kernel {name!r} needs a CPU feature this machine lacks")             # <<<<<<<<<<<<<<
 */
     __pyx_t_9 = NULL;
-    __pyx_t_4 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_name), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_4)) __PYX_ERR(7, 316, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_name), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_4)) __PYX_ERR(7, 322, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __pyx_t_6[0] = __pyx_mstate_global->__pyx_kp_u_activation_kernel;
     __pyx_t_6[1] = __pyx_t_4;
@@ -37885,7 +37966,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
     __pyx_t_8 |= __Pyx_PyUnicode_KIND_04(__pyx_t_6[1]);
     #endif
     __pyx_t_5 = __Pyx_PyUnicode_Join(__pyx_t_6, 3, __pyx_t_7, __pyx_t_8);
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 316, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 322, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_10 = 1;
@@ -37894,14 +37975,14 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
       __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_ValueError)), __pyx_callargs+__pyx_t_10, (2-__pyx_t_10) | (__pyx_t_10*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 316, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(7, 322, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
     __Pyx_Raise(__pyx_t_1, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __PYX_ERR(7, 316, __pyx_L1_error)
+    __PYX_ERR(7, 322, __pyx_L1_error)
 
-    /* "fastinit/_core/nn.pxi":315
+    /* "fastinit/_core/nn.pxi":321
  *     if rc == -1:
  *         raise ValueError(f"unknown activation kernel {name!r}; choose one of: auto, ref, avx2, avx512, neon")
  *     if rc == -2:             # <<<<<<<<<<<<<<
@@ -37909,7 +37990,7 @@ static PyObject *__pyx_pf_8fastinit_5_core_4_ext_40select_act_kernel(CYTHON_UNUS
 */
   }
 
-  /* "fastinit/_core/nn.pxi":308
+  /* "fastinit/_core/nn.pxi":314
  * 
  * 
  * def select_act_kernel(str name):             # <<<<<<<<<<<<<<
@@ -38249,6 +38330,10 @@ static PyObject *__pyx_getprop_8fastinit_5_core_4_ext_9_OptState_step(PyObject *
   return __pyx_pw_8fastinit_5_core_4_ext_9_OptState_4step_1__get__(o);
 }
 
+static PyObject *__pyx_getprop_8fastinit_5_core_4_ext_9_OptState_finite(PyObject *o, CYTHON_UNUSED void *x) {
+  return __pyx_pw_8fastinit_5_core_4_ext_9_OptState_6finite_1__get__(o);
+}
+
 static PyMethodDef __pyx_methods_8fastinit_5_core_4_ext__OptState[] = {
   {"__reduce_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_OptState_5__reduce_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0},
   {"__setstate_cython__", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_8fastinit_5_core_4_ext_9_OptState_7__setstate_cython__, __Pyx_METH_FASTCALL|METH_KEYWORDS, 0},
@@ -38258,6 +38343,7 @@ static PyMethodDef __pyx_methods_8fastinit_5_core_4_ext__OptState[] = {
 static struct PyGetSetDef __pyx_getsets_8fastinit_5_core_4_ext__OptState[] = {
   {"lr", __pyx_getprop_8fastinit_5_core_4_ext_9_OptState_lr, __pyx_setprop_8fastinit_5_core_4_ext_9_OptState_lr, 0, 0},
   {"step", __pyx_getprop_8fastinit_5_core_4_ext_9_OptState_step, 0, 0, 0},
+  {"finite", __pyx_getprop_8fastinit_5_core_4_ext_9_OptState_finite, 0, PyDoc_STR("Whether every parameter was finite after the last step (flagged by the C update)."), 0},
   {0, 0, 0, 0, 0}
 };
 #if CYTHON_USE_TYPE_SPECS
@@ -40055,14 +40141,14 @@ static int __Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Engine(__pyx_
   __pyx_vtable_8fastinit_5_core_4_ext__Engine._workspace = (struct __pyx_obj_8fastinit_5_core_4_ext__Workspace *(*)(struct __pyx_obj_8fastinit_5_core_4_ext__Engine *, fi_dim_t))__pyx_f_8fastinit_5_core_4_ext_7_Engine__workspace;
   __pyx_vtable_8fastinit_5_core_4_ext__Engine._gin_ss_ptr = (double *(*)(struct __pyx_obj_8fastinit_5_core_4_ext__Engine *, __Pyx_memviewslice))__pyx_f_8fastinit_5_core_4_ext_7_Engine__gin_ss_ptr;
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_8fastinit_5_core_4_ext__Engine_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine)) __PYX_ERR(7, 150, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_8fastinit_5_core_4_ext__Engine_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine)) __PYX_ERR(7, 156, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine = &__pyx_type_8fastinit_5_core_4_ext__Engine;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 150, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 156, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine);
@@ -40072,9 +40158,9 @@ static int __Pyx_modinit_Exttype___pyx_obj_8fastinit_5_core_4_ext__Engine(__pyx_
     __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine->tp_getattro = PyObject_GenericGetAttr;
   }
   #endif
-  if (__Pyx_SetVtable(__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_vtabptr_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 150, __pyx_L1_error)
-  if (PyObject_SetAttr(__pyx_m, __pyx_mstate_global->__pyx_n_u_Engine, (PyObject *) __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 150, __pyx_L1_error)
-  if (__Pyx_setup_reduce((PyObject *) __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 150, __pyx_L1_error)
+  if (__Pyx_SetVtable(__pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_vtabptr_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 156, __pyx_L1_error)
+  if (PyObject_SetAttr(__pyx_m, __pyx_mstate_global->__pyx_n_u_Engine, (PyObject *) __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 156, __pyx_L1_error)
+  if (__Pyx_setup_reduce((PyObject *) __pyx_mstate->__pyx_ptype_8fastinit_5_core_4_ext__Engine) < (0)) __PYX_ERR(7, 156, __pyx_L1_error)
   __Pyx_RefNannyFinishContext();
   return 0;
   __pyx_L1_error:;
@@ -42158,114 +42244,114 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_setstate_cython, __pyx_t_5) < (0)) __PYX_ERR(1, 3, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "fastinit/_core/nn.pxi":228
+  /* "fastinit/_core/nn.pxi":234
  *         return w
  * 
  *     def clear_workspaces(self):             # <<<<<<<<<<<<<<
  *         self._ws.clear()
  *         self._last = None
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_5clear_workspaces, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_clear_workspaces, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[42])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 228, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_5clear_workspaces, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_clear_workspaces, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[42])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 234, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_clear_workspaces, __pyx_t_5) < (0)) __PYX_ERR(7, 228, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_clear_workspaces, __pyx_t_5) < (0)) __PYX_ERR(7, 234, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "fastinit/_core/nn.pxi":232
+  /* "fastinit/_core/nn.pxi":238
  *         self._last = None
  * 
  *     def forward(self, cnp.ndarray x, fi_dim_t chunk=2048):             # <<<<<<<<<<<<<<
  *         """Logits of x (n >= 1, n_in) as a new (n, n_out) array, in chunks of rows."""
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0], start, rows = 0
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_7forward, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_forward, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[43])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 232, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_7forward, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_forward, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[43])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 238, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_tuple[4]);
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_5) < (0)) __PYX_ERR(7, 232, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_5) < (0)) __PYX_ERR(7, 238, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "fastinit/_core/nn.pxi":257
+  /* "fastinit/_core/nn.pxi":263
  *         return &gin_ss[0] if gin_ss is not None else NULL
  * 
  *     def backprop(self, cnp.ndarray x, cnp.ndarray y, double[::1] gin_ss=None):             # <<<<<<<<<<<<<<
  *         """Forward + loss + backward into the gradient arrays; returns the loss. gin_ss: as in
  *         step."""
 */
-  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(Py_None, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(7, 257, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(Py_None, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(7, 263, __pyx_L1_error)
   __pyx_mstate_global->__pyx_k__5 = __pyx_t_12;
 
   __pyx_t_12.memview = NULL;
   __pyx_t_12.data = NULL;
-  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(Py_None, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(7, 257, __pyx_L1_error)
-  __pyx_t_5 = __pyx_memoryview_fromslice(__pyx_t_12, 1, (PyObject *(*)(char *)) __pyx_memview_get_double, (int (*)(char *, PyObject *)) __pyx_memview_set_double, 0);; if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 257, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(Py_None, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(7, 263, __pyx_L1_error)
+  __pyx_t_5 = __pyx_memoryview_fromslice(__pyx_t_12, 1, (PyObject *(*)(char *)) __pyx_memview_get_double, (int (*)(char *, PyObject *)) __pyx_memview_set_double, 0);; if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 263, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __PYX_XCLEAR_MEMVIEW(&__pyx_t_12, 1);; __pyx_t_12.memview = NULL; __pyx_t_12.data = NULL;
   {
     PyObject* __pyx_temp[1] = {__pyx_t_5};
-    __pyx_t_10 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 257, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 263, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_10);
   }
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_9backprop, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_backprop, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[44])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 257, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_9backprop, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_backprop, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[44])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 263, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_t_10);
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_backprop, __pyx_t_5) < (0)) __PYX_ERR(7, 257, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_backprop, __pyx_t_5) < (0)) __PYX_ERR(7, 263, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "fastinit/_core/nn.pxi":274
+  /* "fastinit/_core/nn.pxi":280
  *         return out
  * 
  *     def step(self, cnp.ndarray x, cnp.ndarray y, _OptState st, double[::1] gin_ss=None):             # <<<<<<<<<<<<<<
  *         """One training step (forward, loss, backward, update); the loss before the update.
  *         gin_ss (one float64 per layer, or None) receives the sum of squares of each layer's
 */
-  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(Py_None, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(7, 274, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(Py_None, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(7, 280, __pyx_L1_error)
   __pyx_mstate_global->__pyx_k__6 = __pyx_t_12;
 
   __pyx_t_12.memview = NULL;
   __pyx_t_12.data = NULL;
-  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(Py_None, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(7, 274, __pyx_L1_error)
-  __pyx_t_5 = __pyx_memoryview_fromslice(__pyx_t_12, 1, (PyObject *(*)(char *)) __pyx_memview_get_double, (int (*)(char *, PyObject *)) __pyx_memview_set_double, 0);; if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 274, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(Py_None, PyBUF_WRITABLE); if (unlikely(!__pyx_t_12.memview)) __PYX_ERR(7, 280, __pyx_L1_error)
+  __pyx_t_5 = __pyx_memoryview_fromslice(__pyx_t_12, 1, (PyObject *(*)(char *)) __pyx_memview_get_double, (int (*)(char *, PyObject *)) __pyx_memview_set_double, 0);; if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 280, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __PYX_XCLEAR_MEMVIEW(&__pyx_t_12, 1);; __pyx_t_12.memview = NULL; __pyx_t_12.data = NULL;
   {
     PyObject* __pyx_temp[1] = {__pyx_t_5};
-    __pyx_t_10 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 274, __pyx_L1_error)
+    __pyx_t_10 = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_t_10)) __PYX_ERR(7, 280, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_10);
   }
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_11step, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_step, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[45])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 274, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_11step, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_step, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[45])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 280, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_t_10);
   __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_step, __pyx_t_5) < (0)) __PYX_ERR(7, 274, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_step, __pyx_t_5) < (0)) __PYX_ERR(7, 280, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "fastinit/_core/nn.pxi":292
+  /* "fastinit/_core/nn.pxi":298
  *         return out
  * 
  *     def outputs(self):             # <<<<<<<<<<<<<<
  *         """Copies of each layer's output (activation; logits for the last) on the last batch
  *         through step or backprop (or the last chunk of forward)."""
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_13outputs, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_outputs, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[46])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 292, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_7_Engine_13outputs, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Engine_outputs, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[46])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 298, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_outputs, __pyx_t_5) < (0)) __PYX_ERR(7, 292, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_8fastinit_5_core_4_ext__Engine, __pyx_mstate_global->__pyx_n_u_outputs, __pyx_t_5) < (0)) __PYX_ERR(7, 298, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
   /* "(tree fragment)":1
@@ -42295,19 +42381,19 @@ __Pyx_RefNannySetupContext("PyInit__ext", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_setstate_cython, __pyx_t_5) < (0)) __PYX_ERR(1, 3, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "fastinit/_core/nn.pxi":308
+  /* "fastinit/_core/nn.pxi":314
  * 
  * 
  * def select_act_kernel(str name):             # <<<<<<<<<<<<<<
  *     """Test hook: switch the activation family alone ("auto", "ref", "avx2", "avx512"; "neon"
  *     runs the portable code), to compare its kernels under one GEMM. runtime.select_kernel
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_41select_act_kernel, 0, __pyx_mstate_global->__pyx_n_u_select_act_kernel, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[49])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 308, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_8fastinit_5_core_4_ext_41select_act_kernel, 0, __pyx_mstate_global->__pyx_n_u_select_act_kernel, NULL, __pyx_mstate_global->__pyx_n_u_fastinit__core__ext, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[49])); if (unlikely(!__pyx_t_5)) __PYX_ERR(7, 314, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_select_act_kernel, __pyx_t_5) < (0)) __PYX_ERR(7, 308, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_select_act_kernel, __pyx_t_5) < (0)) __PYX_ERR(7, 314, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
   /* "fastinit/_core/_ext.pyx":1
@@ -42429,7 +42515,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "fastinit/_core/nn.pxi":235
+  /* "fastinit/_core/nn.pxi":241
  *         """Logits of x (n >= 1, n_in) as a new (n, n_out) array, in chunks of rows."""
  *         cdef fi_dim_t n = cnp.PyArray_DIMS(x)[0], start, rows = 0
  *         cdef cnp.ndarray res = np.empty((n, self.n_out), dtype=self.dtype)             # <<<<<<<<<<<<<<
@@ -42438,7 +42524,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[1] = {__pyx_mstate_global->__pyx_n_u_dtype};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(7, 235, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(7, 241, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
@@ -42457,7 +42543,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
 
-  /* "fastinit/_core/nn.pxi":232
+  /* "fastinit/_core/nn.pxi":238
  *         self._last = None
  * 
  *     def forward(self, cnp.ndarray x, fi_dim_t chunk=2048):             # <<<<<<<<<<<<<<
@@ -42466,7 +42552,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[1] = {__pyx_mstate_global->__pyx_int_2048};
-    __pyx_mstate_global->__pyx_tuple[4] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[4])) __PYX_ERR(7, 232, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[4] = __Pyx_PyTuple_FromArray(__pyx_temp, 1); if (unlikely(!__pyx_mstate_global->__pyx_tuple[4])) __PYX_ERR(7, 238, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[4]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[4]);
@@ -42897,27 +42983,27 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[41] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[41])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 228};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 234};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
     __pyx_mstate_global->__pyx_codeobj_tab[42] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_clear_workspaces, __pyx_mstate->__pyx_kp_b_iso88591_A_D_a_IQ, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[42])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 232};
+    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 238};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_chunk, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_start, __pyx_mstate->__pyx_n_u_rows_2, __pyx_mstate->__pyx_n_u_res, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_isz, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_pr, __pyx_mstate->__pyx_n_u_L};
     __pyx_mstate_global->__pyx_codeobj_tab[43] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_forward, __pyx_mstate->__pyx_kp_b_iso88591_4A_2Q_r_r_D_t1_D_5_1_aq_T_1_A_7, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[43])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 257};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 263};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_gin_ss, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_pss, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_py, __pyx_mstate->__pyx_n_u_out};
     __pyx_mstate_global->__pyx_codeobj_tab[44] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_backprop, __pyx_mstate->__pyx_kp_b_iso88591_H_2Qa_4_1A_D_1A_t1_q_T_5_t4sRS, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[44])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 274};
+    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 280};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_x, __pyx_mstate->__pyx_n_u_y, __pyx_mstate->__pyx_n_u_st, __pyx_mstate->__pyx_n_u_gin_ss, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_pss, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_px, __pyx_mstate->__pyx_n_u_py, __pyx_mstate->__pyx_n_u_out};
     __pyx_mstate_global->__pyx_codeobj_tab[45] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_step, __pyx_mstate->__pyx_kp_b_iso88591_RRS_2Qa_4_1A_D_1A_t1_1AT_QauO4t, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[45])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 292};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 298};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_w, __pyx_mstate->__pyx_n_u_isz, __pyx_mstate->__pyx_n_u_out, __pyx_mstate->__pyx_n_u_res, __pyx_mstate->__pyx_n_u_l};
     __pyx_mstate_global->__pyx_codeobj_tab[46] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_outputs, __pyx_mstate->__pyx_kp_b_iso88591_A_4wc_aq_D_fA_a_E_at2Q_F_D_F_2Ru, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[46])) goto bad;
   }
@@ -42932,7 +43018,7 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[48] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[48])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 308};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 314};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_name, __pyx_mstate->__pyx_n_u_rc};
     __pyx_mstate_global->__pyx_codeobj_tab[49] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_fastinit__core_nn_pxi, __pyx_mstate->__pyx_n_u_select_act_kernel, __pyx_mstate->__pyx_kp_b_iso88591_1D_q_s_a_j_5Qa_s_a_j_Qa, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[49])) goto bad;
   }

@@ -116,6 +116,7 @@ cdef extern from "fi_optim.h" nogil:
         int nesterov
         double weight_decay, beta1, beta2, eps, clip_norm
         int64_t step
+        int finite
 
 cdef extern from "fi_mlp.h" nogil:
     ctypedef struct fi_mlp_t:
