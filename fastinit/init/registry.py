@@ -57,6 +57,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         slope = 0.01 if param is None else param
         if isinstance(slope, bool) or not isinstance(slope, (int, float)):
             raise ValueError(f"negative_slope {slope!r} is not a valid number")
+        slope = _validate.finite("negative_slope", slope)
+        if abs(slope) > 1e150:  # slope**2 overflows: the gain would be 0
+            raise ValueError(f"negative_slope must be a finite number of magnitude <= 1e150, got {slope!r}")
         return math.sqrt(2.0 / (1 + slope**2))
     if name in _GAINS:
         return _GAINS[name]
@@ -147,7 +150,10 @@ class Initializer:
         fo = fo if fan_out is None else _validate.integer("fan_out", fan_out, low=1)
         if math.prod(shape) and (fi <= 0 or fo <= 0):
             raise ValueError(f"{self.name}: fans must be positive, got fan_in={fi}, fan_out={fo} for shape {shape}")
-        return self.draw.sample(shape, fi, fo, seed, stream, dt)
+        if not math.prod(shape):  # nothing to draw (and a fan of 0 would divide by zero)
+            _validate.seed("seed", seed), _validate.seed("stream", stream)
+            return np.zeros(shape, dt)
+        return _checked_draw(self, shape, fi, fo, seed, stream, dt)
 
     def describe(self, fan_in: int | None = None, fan_out: int | None = None) -> dict:
         """Formula, source and parameters; with fans, the std of the values it produces."""
@@ -271,15 +277,35 @@ def initialize(name: str | Initializer, shape, *, seed: int = 0, stream: int = 0
 
 
 def _check_shape(shape) -> tuple:
-    if isinstance(shape, (int, np.integer)):
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
         shape = (int(shape),)
-    try:
-        shape = tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"shape must be a tuple of ints, got {shape!r}") from None
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"shape must be a tuple of ints, got {shape!r}")
+    shape = tuple(shape)
+    for i, s in enumerate(shape):  # 2.5 or np.float32(2.5) was truncated to 2
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"shape must be a tuple of ints, got {shape!r} (shape[{i}] is {type(s).__name__})")
+    shape = tuple(int(s) for s in shape)
     if any(s < 0 for s in shape):
         raise ValueError(f"shape must not have negative sizes, got {shape}")
     return shape
+
+
+def _checked_draw(ini: "Initializer", shape: tuple, fi: int, fo: int, seed, stream, dt: np.dtype) -> np.ndarray:
+    """ini's draw, checked: an ndarray of the shape and dtype asked for (a user scheme may
+    return anything), every value finite (a std, gain or bound past the dtype's range gave
+    inf or NaN weights)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = ini.draw.sample(shape, fi, fo, seed, stream, dt)
+    if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dt:
+        got = _validate.describe("it", out)
+        raise TypeError(f"init scheme {ini.name!r} returned {got}; expected an ndarray of shape {shape}, "
+                        f"dtype {dt.name}")
+    if not _validate.all_finite(out):
+        params = ", ".join(f"{k}={v!r}" for k, v in ini.params.items())
+        raise ValueError(f"init scheme {ini.name!r}{f' ({params})' if params else ''} drew NaN or inf for shape "
+                         f"{shape} in {dt.name}: its scale (std, gain, bounds) is past {dt.name}'s range")
+    return out
 
 
 # --------------------------------------------------------------------------- parameter checks
