@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fastinit import _validate
 from fastinit._validate import unknown
 
 __all__ = ["Dataset", "load", "names", "split", "standardize", "circles", "moons", "spirals", "xor", "blobs",
@@ -42,9 +43,13 @@ class Dataset:
 
     def class_balance(self) -> dict:
         """Fraction of the training set in each class."""
-        counts = np.bincount(self.y_train, minlength=self.n_classes)
         key = (lambda c: self.classes[c]) if self.classes else int
-        return {key(c): round(float(v) / max(1, len(self.y_train)), 4) for c, v in enumerate(counts)}
+        n = max(1, len(self.y_train))
+        if self.n_classes > 4 * len(self.y_train) + 1024:  # sparse ids (a label of 10**12): the present ones
+            ids, counts = np.unique(self.y_train, return_counts=True)
+            return {key(int(c)): round(float(v) / n, 4) for c, v in zip(ids, counts)}
+        counts = np.bincount(self.y_train, minlength=self.n_classes)
+        return {key(c): round(float(v) / n, 4) for c, v in enumerate(counts)}
 
     def describe(self) -> str:
         return (f"{self.name}: {len(self.X_train)} train / {len(self.X_test)} test, {self.n_features} features, "
@@ -105,10 +110,12 @@ def split(X, y, test_fraction=0.25, seed=0, name="data") -> Dataset:
     (y,), classes = encode_labels(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    if len(X) < 2:  # one row went to the test set, leaving no training rows
+        raise ValueError(f"{name}: a split needs at least 2 rows (one to train on, one to test), got {len(X)}")
+    test_fraction = _validate.real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    _validate.seed("seed", seed)
     order = np.random.default_rng(seed).permutation(len(X))
-    n_test = max(1, int(round(test_fraction * len(X))))
+    n_test = min(len(X) - 1, max(1, int(round(test_fraction * len(X)))))
     te, tr = order[:n_test], order[n_test:]
     return Dataset(name, X[tr], y[tr], X[te], y[te], classes)
 
@@ -132,14 +139,24 @@ def _two_parts(make, n_train, n_test, seed, name, **kw):
 def _check_n(n):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ValueError(f"a dataset needs n >= 2 points, got {n!r}")
+    if n > 1 << 31:  # a generator's arrays are a few values per point: never gigabytes by accident
+        raise ValueError(f"a generated dataset holds at most 2**31 points, got {n}")
+
+
+def _check_noise(name, v):
+    return _validate.real(name, v, low=0.0)
+
+
+def _check_classes(classes, low=2):
+    return _validate.integer("classes", classes, low=low, high=1 << 16)
 
 
 def make_circles(n, *, noise=0.05, factor=0.8, seed=0):
     """Two concentric circles (outer radius 1, inner `factor`; 0.8 as in scikit-learn's
     make_circles, which the course uses with its default), Gaussian noise; balanced."""
     _check_n(n)
-    if not 0 < factor < 1:
-        raise ValueError(f"factor must be in (0, 1), got {factor}")
+    noise = _check_noise("noise", noise)
+    factor = _validate.real("factor", factor, low=0.0, high=1.0, low_open=True, high_open=True)
     rng = np.random.default_rng(seed)
     y = np.arange(n) % 2
     t = rng.uniform(0, 2 * np.pi, n)
@@ -151,6 +168,7 @@ def make_circles(n, *, noise=0.05, factor=0.8, seed=0):
 def make_moons(n, *, noise=0.1, seed=0):
     """Two interleaved half circles; balanced."""
     _check_n(n)
+    noise = _check_noise("noise", noise)
     rng = np.random.default_rng(seed)
     y = np.arange(n) % 2
     t = rng.uniform(0, np.pi, n)
@@ -161,6 +179,7 @@ def make_moons(n, *, noise=0.1, seed=0):
 def make_spirals(n, *, classes=3, noise=0.2, seed=0):
     """`classes` interleaved spiral arms (the CS231n toy set)."""
     _check_n(n)
+    classes, noise = _check_classes(classes), _check_noise("noise", noise)
     rng = np.random.default_rng(seed)
     y = np.arange(n) % classes
     r = rng.uniform(0, 1, n)
@@ -171,6 +190,7 @@ def make_spirals(n, *, classes=3, noise=0.2, seed=0):
 def make_xor(n, *, noise=0.1, seed=0):
     """Four Gaussian clusters at (+-1, +-1): class = sign(x) xor sign(y)."""
     _check_n(n)
+    noise = _check_noise("noise", noise)
     rng = np.random.default_rng(seed)
     c = rng.integers(0, 4, n)
     centres = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]], float)
@@ -181,6 +201,8 @@ def make_blobs(n, *, classes=3, features=2, spread=1.0, seed=0):
     """Gaussian blobs around `classes` centres drawn in [-5, 5]^features (centres from `seed`
     alone, so train and test share them)."""
     _check_n(n)
+    classes, spread = _check_classes(classes), _check_noise("spread", spread)
+    features = _validate.integer("features", features, low=1, high=1 << 16)
     centres = np.random.default_rng(12345).uniform(-5, 5, (classes, features))
     rng = np.random.default_rng(seed)
     y = np.arange(n) % classes
@@ -254,13 +276,28 @@ def load_idx(path) -> np.ndarray:
     return np.frombuffer(data, dtype, offset=offset).reshape(dims).astype(dtype.newbyteorder("="))
 
 
+def _rows(name, X):
+    """X as float32 rows (n >= 1, features >= 1)."""
+    X = np.asarray(X, np.float32)
+    if X.ndim == 0 or len(X) == 0 or X.size == 0:
+        raise ValueError(f"{_validate.describe(name, X)}: expected at least one row of features")
+    return X.reshape(len(X), -1)
+
+
 def from_arrays(X_train, y_train, X_test=None, y_test=None, *, name="arrays", test_fraction=0.25, seed=0):
     """A Dataset from arrays; without a test set, a seeded split of the training arrays."""
-    X_train = np.asarray(X_train, np.float32).reshape(len(X_train), -1)
+    X_train = _rows(f"{name}: X_train", X_train)
     if X_test is None:
         return split(X_train, y_train, test_fraction, seed, name)
     (y_train, y_test), classes = encode_labels(y_train, y_test)
-    return Dataset(name, X_train, y_train, np.asarray(X_test, np.float32).reshape(len(X_test), -1), y_test, classes)
+    X_test = _rows(f"{name}: X_test", X_test)
+    for part, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
+        if len(X) == 0 or len(X) != len(y):
+            raise ValueError(f"{name}: the {part} set has {len(X)} rows of X and {len(y)} labels; "
+                             f"it needs at least one row and a label per row")
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(f"{name}: {X_train.shape[1]} features in the train set, {X_test.shape[1]} in the test set")
+    return Dataset(name, X_train, y_train, X_test, y_test, classes)
 
 
 def _read_csv(path, label_column):

@@ -131,8 +131,8 @@ def _parse_target(target, has_val):
         return None
     if isinstance(target, bool):
         raise TypeError(f"target must be an accuracy (float) or a dict like {{'loss': 0.1}}, got {target!r}")
-    if isinstance(target, (int, float)):
-        return ("val_acc" if has_val else "train_acc", float(target), "ge")
+    if isinstance(target, (int, float, np.integer, np.floating)):  # an accuracy that can be met
+        return ("val_acc" if has_val else "train_acc", _validate.real("target", target, low=0.0, high=1.0), "ge")
     if isinstance(target, dict) and len(target) == 1:
         (k, v), = target.items()
         names = {"loss": "train_loss", "val_loss": "val_loss", "acc": "train_acc", "val_acc": "val_acc"}
@@ -140,7 +140,9 @@ def _parse_target(target, has_val):
             raise ValueError(f"target key must be one of {sorted(names)}, got {k!r}")
         if k.startswith("val") and not has_val:
             raise ValueError(f"target {target!r} needs validation_data")
-        return (names[k], float(v), "le" if k.endswith("loss") else "ge")
+        loss = k.endswith("loss")
+        v = _validate.real(f"target[{k!r}]", v, low=0.0, high=None if loss else 1.0)
+        return (names[k], v, "le" if loss else "ge")
     raise TypeError(f"target must be an accuracy (float) or a dict like {{'loss': 0.1}}, got {target!r}")
 
 
@@ -215,7 +217,12 @@ def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None 
                                    validation_data)
     n = X.shape[0]
     tgt = _parse_target(target, Xv is not None)
-    callbacks = list(callbacks) if callbacks is not None else []
+    _validate.seed("seed", seed)
+    if callbacks is None:
+        callbacks = []
+    elif isinstance(callbacks, (str, bytes, dict)) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(f"callbacks must be a list of callback objects, got {type(callbacks).__name__}")
+    callbacks = list(callbacks)  # objects with any of the hooks (one with none is allowed)
     recorders = [cb for cb in callbacks if hasattr(cb, "record_step")]
 
     # The loop below stays one piece on purpose (fit is ~100 lines): its state (step, epoch,
@@ -227,7 +234,7 @@ def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None 
     rng = np.random.default_rng(seed)
     hist = History()
     hist.target = target
-    losses = np.empty(total, dtype=np.float64)
+    losses = np.empty(min(total, 4096), dtype=np.float64)  # grown as it fills: steps=10**12 allocates nothing up front
 
     buf = np.empty((bs,) + X.shape[1:], dtype=X.dtype)
     ybuf = np.empty((bs,) + y.shape[1:], dtype=y.dtype)
@@ -280,6 +287,8 @@ def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None 
                 t0 = time.perf_counter()
                 loss = model._step(xb, yb, optimizer, hist.record)  # batches of validated data
                 train_time += time.perf_counter() - t0
+                if step == len(losses):
+                    losses = np.concatenate([losses, np.empty(min(len(losses), total - step))])
                 losses[step] = loss
                 step += 1
                 if bar is not None:

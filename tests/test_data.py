@@ -153,3 +153,40 @@ def test_labels_from_arrays_are_checked_never_truncated():
     for bad in ([0.0, 1.5], [0, -2], [np.nan, 1.0]):
         with pytest.raises(ValueError, match="class labels must be integers >= 0 or names"):
             data.from_arrays(np.zeros((2, 1)), bad, np.zeros((1, 1)), [0])
+
+
+# ---------------------------------------------------------------- issue 12, items 9 and 18
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: data.split(np.ones((1, 2)), [0]), ValueError, "at least 2 rows"),
+    (lambda: data.split(np.ones((0, 2)), []), ValueError, "at least 2 rows"),
+    (lambda: data.split(np.ones((4, 2)), [0, 1, 0, 1], test_fraction=float("nan")), ValueError, "test_fraction"),
+    (lambda: data.from_arrays(np.ones((0, 2)), [], np.ones((1, 2)), [0]), ValueError, "at least one row"),
+    (lambda: data.from_arrays(np.ones((2, 2)), [0, 1], np.ones((0, 2)), []), ValueError, "at least one row"),
+    (lambda: data.load("circles", noise=float("nan")), ValueError, "noise"),
+    (lambda: data.load("moons", noise=-1.0), ValueError, "noise"),
+    (lambda: data.load("circles", factor=float("inf")), ValueError, "factor"),
+    (lambda: data.load("spirals", classes=0), ValueError, "classes"),
+    (lambda: data.load("spirals", classes=-1), ValueError, "classes"),
+    (lambda: data.load("spirals", classes=2.5), TypeError, "classes"),
+    (lambda: data.load("blobs", classes=1), ValueError, "classes"),
+    (lambda: data.load("blobs", features=0), ValueError, "features"),
+    (lambda: data.load("blobs", spread=float("nan")), ValueError, "spread"),
+])
+def test_degenerate_datasets_and_generator_arguments_are_refused(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_two_rows_split_into_one_and_one():
+    ds = data.split(np.ones((2, 2)), [0, 1], test_fraction=0.9)
+    assert len(ds.X_train) == 1 and len(ds.X_test) == 1
+
+
+def test_a_huge_class_id_is_counted_sparsely():
+    # bincount over ids up to 10**12 allocated 7 TiB.
+    ds = data.split(np.ones((20, 2)), [10**12] + [0] * 19, seed=3)
+    bal = ds.class_balance()
+    assert set(bal) <= {0, 10**12} and abs(sum(bal.values()) - 1) < 1e-3
+    assert "1000000000001 classes" in ds.describe()
+    dense = data.split(np.ones((20, 2)), [0, 2] * 10, seed=3).class_balance()
+    assert list(dense) == [0, 1, 2] and dense[1] == 0.0  # dense ids keep their zero counts
