@@ -100,7 +100,15 @@ def kernel_info() -> dict[str, Any]:
             "cpu_avx512": cpu["avx512"], "compiler_flags": cpu["compiler_flags"]}
 
 
-select_kernel(os.environ.get("FASTINIT_KERNEL", "auto") or "auto")
+#: Why the FASTINIT_KERNEL of this process could not be honoured (None when it was): an import
+#: must not fail on it (`fastinit info` still says what is available); the CLI refuses to run.
+KERNEL_REQUEST_ERROR: str | None = None
+try:
+    select_kernel(os.environ.get("FASTINIT_KERNEL", "auto") or "auto")
+except ValueError as _e:
+    KERNEL_REQUEST_ERROR = f"FASTINIT_KERNEL={os.environ.get('FASTINIT_KERNEL')!r}: {_e}"
+    warnings.warn(f"fastinit: {KERNEL_REQUEST_ERROR}; using the automatic choice", RuntimeWarning, stacklevel=2)
+    select_kernel("auto")
 if get_num_threads() > thread_limit():  # OMP_NUM_THREADS=100000 would exit the process
     warnings.warn(f"fastinit: {get_num_threads()} threads (OMP_NUM_THREADS) is more than this process can "
                   f"start; using {thread_limit()}", RuntimeWarning, stacklevel=2)
