@@ -15,6 +15,7 @@ so is float64 ``X`` for a float32 model; float16, bool, complex and object array
 """
 from __future__ import annotations
 
+import threading
 import warnings
 from typing import Any
 
@@ -155,6 +156,9 @@ class MLP:
         self._engine = _core._Engine(self.sizes, [ACTIVATIONS[a] for a, _ in acts],
                                      [p for _, p in acts], self._loss_kind, params, grads)
         self._opt = None  # (optimizer, its C state for this model): the train_step fast path
+        # One workspace per batch size serves every call: calls from several Python threads
+        # (the engine runs without the GIL) take turns, or they would share its buffers.
+        self._lock = threading.RLock()
         self._warned_pending = False
 
     # ------------------------------------------------------------------ properties
@@ -208,7 +212,9 @@ class MLP:
     # ------------------------------------------------------------------ inference
     def forward(self, X: Any) -> np.ndarray:
         """Logits (n, outputs) of X (n, inputs): the last layer before the output nonlinearity."""
-        return self._engine.forward(self.check_X(X))
+        X = self.check_X(X)
+        with self._lock:
+            return self._engine.forward(X)
 
     __call__ = forward
 
@@ -233,13 +239,18 @@ class MLP:
     def loss(self, X: Any, y: Any) -> float:
         """Mean loss on (X, y): cross-entropy, binary cross-entropy or MSE by `output`."""
         X = self.check_X(X)
-        return _core.loss(self._loss_kind, self._engine.forward(X), self.check_y(y, X.shape[0]), None)
+        y = self.check_y(y, X.shape[0])
+        with self._lock:
+            z = self._engine.forward(X)
+        return _core.loss(self._loss_kind, z, y, None)
 
     def gradients(self, X: Any, y: Any) -> list[tuple[np.ndarray, np.ndarray]]:
         """[(dW, db), ...] of the mean loss on (X, y), as new arrays (no update)."""
         X = self.check_X(X)
-        self._engine.backprop(X, self.check_y(y, X.shape[0]))
-        return [(l.dW.copy(), l.db.copy()) for l in self.layers]
+        y = self.check_y(y, X.shape[0])
+        with self._lock:
+            self._engine.backprop(X, y)
+            return [(l.dW.copy(), l.db.copy()) for l in self.layers]
 
     def train_step(self, X: Any, y: Any, optimizer: Optimizer, *, record: dict | None = None) -> float:
         """One step of `optimizer` on the batch (X, y) in one C call; returns the batch loss
@@ -282,13 +293,16 @@ class MLP:
         return record
 
     def _run(self, call, X: np.ndarray, y: np.ndarray, record: dict | None, *args) -> float:
-        """call(X, y, *args, gin_ss) on validated X and y; fills record."""
+        """call(X, y, *args, gin_ss) on validated X and y; fills record. One call at a time per
+        model (self._lock)."""
         ss = None if record is None else np.empty(len(self.layers))
-        loss = call(X, y, *args, ss)
+        with self._lock:
+            loss = call(X, y, *args, ss)
+            outputs = self._engine.outputs() if record is not None else None
         if record is not None:
             n = len(X)
             record["loss"] = loss
-            record["outputs"] = self._engine.outputs()
+            record["outputs"] = outputs
             record["grad_input_rms"] = [float(np.sqrt(s / (n * l.fan_in))) for s, l in zip(ss, self.layers)]
         return loss
 

@@ -519,3 +519,23 @@ def test_a_step_flags_parameters_that_became_non_finite():
     small = fastinit.MLP([2, 3, 1], output="identity")
     small.train_step(np.ones((4, 2)), np.zeros(4), optim.SGD(0.1))
     assert small._last_step_finite()
+
+
+# ---------------------------------------------------------------- issue 12, item 13
+def test_one_model_called_from_eight_threads_gives_the_serial_bits():
+    # The calls shared one workspace: 94% of concurrent forwards were wrong at one batch size.
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(5)
+    model = fastinit.MLP([20, 64, 64, 3], seed=3)
+    batches = [rng.standard_normal((n, 20)).astype(np.float32) for n in (33, 33, 64, 7, 33, 128, 64, 33) * 4]
+    ys = [rng.integers(0, 3, len(X)) for X in batches]
+    want = [model.forward(X) for X in batches]
+    want_probe = [model.probe(X, y)["grad_input_rms"] for X, y in zip(batches, ys)]
+    want_loss = [model.loss(X, y) for X, y in zip(batches, ys)]
+    with ThreadPoolExecutor(8) as ex:
+        for _ in range(3):
+            got = list(ex.map(model.forward, batches))
+            got_probe = list(ex.map(lambda X, y: model.probe(X, y)["grad_input_rms"], batches, ys))
+            got_loss = list(ex.map(model.loss, batches, ys))
+            assert all(np.array_equal(a, b) for a, b in zip(got, want))
+            assert got_probe == want_probe and got_loss == want_loss
