@@ -338,9 +338,20 @@ def _spec_name(spec: Any) -> Any:
     return spec.name if isinstance(spec, init.Initializer) else spec if isinstance(spec, str) else str(spec)
 
 
+def _expected_arrays(meta: dict) -> dict:
+    """The arrays a model file's meta implies, {name: (shape, dtype)}; checked before MLP is
+    built or any array read (a meta of sizes [10**6, 10**6] next to small arrays is refused)."""
+    sizes = _check_sizes(meta["sizes"])
+    dtype = _validate.float_dtype("dtype", meta["dtype"])
+    out = {}
+    for i in range(len(sizes) - 1):
+        out[f"W{i}"], out[f"b{i}"] = ((sizes[i + 1], sizes[i]), dtype), ((sizes[i + 1],), dtype)
+    return out
+
+
 def load(path) -> MLP:
     """An MLP saved by MLP.save. Raises ValueError for a file that is not one."""
-    meta, data = persist.read(path, _FORMAT)
+    meta, data = persist.read(path, _FORMAT, _expected_arrays)
     try:
         model = MLP(meta["sizes"], activation=[tuple(a) if isinstance(a, list) else a for a in meta["activations"]],
                     output=meta["output"], init="zeros", bias_init="zeros", seed=meta["seed"],

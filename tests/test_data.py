@@ -190,3 +190,32 @@ def test_a_huge_class_id_is_counted_sparsely():
     assert "1000000000001 classes" in ds.describe()
     dense = data.split(np.ones((20, 2)), [0, 2] * 10, seed=3).class_balance()
     assert list(dense) == [0, 1, 2] and dense[1] == 0.0  # dense ids keep their zero counts
+
+
+# ---------------------------------------------------------------- issue 12, items 16, 17
+def test_an_idx_header_claiming_more_than_the_file_is_refused_before_inflating(tmp_path):
+    import tracemalloc
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as f:  # claims 60000 x 280 x 280 bytes (4.7 GB), holds 1 MB of zeros
+        f.write(bytes([0, 0, 8, 3]) + struct.pack(">III", 60000, 280, 280) + bytes(1 << 20))
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="more than the"):
+        data.load_idx(path)
+    assert tracemalloc.get_traced_memory()[1] < 8 << 20
+    tracemalloc.stop()
+    cut = tmp_path / "cut.idx"
+    cut.write_bytes(bytes([0, 0, 8, 2]) + struct.pack(">I", 5))
+    with pytest.raises(ValueError, match="cut short"):
+        data.load_idx(cut)
+
+
+def test_an_npz_dataset_is_checked_by_its_headers(tmp_path):
+    p = tmp_path / "d.npz"
+    np.savez(p, X=np.ones((4, 2)), y=np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match="one label per row"):
+        data.from_file(p)
+    np.savez(p, X=np.ones((4, 2)), y=np.zeros(4, np.int64), junk=np.zeros(10))
+    with pytest.raises(ValueError, match="no others"):
+        data.from_file(p)
+    np.savez(p, X=np.ones((4, 2)), y=np.array([0, 1, 0, 1]))
+    assert data.from_file(p).n_features == 2

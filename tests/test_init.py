@@ -310,3 +310,22 @@ def test_what_a_registered_scheme_returns_is_checked():
             return init.registry._Draw(lambda shape, fi, fo, seed, stream, dt: [[0.0]], lambda fi, fo: 0.0, "bad")
     with pytest.raises(TypeError, match=f"init scheme '{name}' returned it \\(list\\); expected an ndarray"):
         init.get(name)((2, 2))
+
+
+# ---------------------------------------------------------------- issue 12, item 15
+def test_zero_init_draws_only_the_hadamard_rows_it_needs():
+    import tracemalloc
+    def sylvester(m):
+        h = np.ones((1, 1))
+        for _ in range(m):
+            h = np.block([[h, h], [h, -h]])
+        return h
+    for shape in [(5, 3), (33, 7), (100, 64), (17, 16)]:
+        m = math.ceil(math.log2(shape[0]))
+        want = (2.0 ** (-(m - 1) / 2) * sylvester(m)[:shape[0], :shape[1]]).astype(np.float32)
+        assert init.get("zero_init")(shape).tobytes() == want.tobytes()
+    tracemalloc.start()
+    w = init.get("zero_init")((20000, 1))  # the whole H_15 was 8 GB in float64
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert w.shape == (20000, 1) and peak < 10 << 20

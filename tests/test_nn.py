@@ -539,3 +539,63 @@ def test_one_model_called_from_eight_threads_gives_the_serial_bits():
             got_loss = list(ex.map(model.loss, batches, ys))
             assert all(np.array_equal(a, b) for a, b in zip(got, want))
             assert got_probe == want_probe and got_loss == want_loss
+
+
+# ---------------------------------------------------------------- issue 12, items 16 and 21
+def _tamper(path, meta=None, extra=None, drop=()):
+    import io, json, zipfile
+    arrays = dict(np.load(path))
+    m = json.loads(str(arrays.pop("meta")[()]))
+    if meta is not None:
+        m = meta(m)
+    arrays = {k: v for k, v in arrays.items() if k not in drop}
+    arrays.update(extra or {})
+    buf = io.BytesIO()
+    np.savez_compressed(buf, meta=np.array(json.dumps(m)), **arrays)
+    path.write_bytes(buf.getvalue())
+
+
+@pytest.mark.parametrize("change, msg", [
+    (dict(meta=lambda m: {**m, "sizes": [100000, 100000]}), "unknown arrays|array .W0. is"),
+    (dict(meta=lambda m: {**m, "sizes": [2, 3, 10**12]}), "array .W1. is \\(2, 3\\) float32, its meta says"),
+    (dict(extra={"junk": np.zeros(10**7, np.float32)}), "unknown arrays \\['junk'\\]"),
+    (dict(drop=("b1",)), "missing arrays \\['b1'\\]"),
+    (dict(meta=lambda m: {**m, "dtype": "float16"}), "its meta entry"),
+])
+def test_load_checks_the_meta_against_the_headers_before_allocating(tmp_path, change, msg):
+    import tracemalloc
+    path = tmp_path / "m.npz"
+    fastinit.MLP([2, 3, 2]).save(path)
+    _tamper(path, **change)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=msg):
+            fastinit.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20  # a 10**7-float member is never inflated, no 10**10-float model built
+
+
+def test_a_member_claiming_more_than_its_compressed_bytes_is_refused(tmp_path):
+    import zipfile
+    path = tmp_path / "bomb.npz"
+    fastinit.MLP([2, 3, 2]).save(path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as z:  # 400 MB of zeros, ~400 KB
+        with z.open("W9.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": (10**8,)})
+            for _ in range(100):
+                f.write(bytes(4 * 10**6))
+    with pytest.raises(ValueError, match="unknown arrays|claims"):
+        fastinit.load(path)
+
+
+@pytest.mark.parametrize("meta", ["5", "[1, 2]", "null", '"text"', "{"])
+def test_load_of_a_meta_that_is_no_object_says_so(tmp_path, meta):
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.array(meta))
+    path = tmp_path / "m.npz"
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(ValueError, match="not a valid fastinit model file"):
+        fastinit.load(path)
