@@ -56,8 +56,12 @@ static int fi_act_avx512_usable(void) { return fi_act_avx2_usable() && fi_cpu_ha
 
 static int fi_act_level(void)
 {
-    if (g_act_level < 0) g_act_level = fi_act_avx512_usable() ? 2 : fi_act_avx2_usable();
-    return g_act_level;
+    int level = FI_LOAD_INT(&g_act_level);
+    if (level < 0) { /* first use: every thread computes the same level, any may store it */
+        level = fi_act_avx512_usable() ? 2 : fi_act_avx2_usable();
+        FI_STORE_INT(&g_act_level, level);
+    }
+    return level;
 }
 
 static int fi_act_use_avx2(void) { return fi_act_level() >= 1; }
@@ -65,27 +69,27 @@ static int fi_act_use_avx2(void) { return fi_act_level() >= 1; }
 int fi_act_select(const char *name)
 {
     if (!name || !strcmp(name, "auto")) {
-        g_act_level = -1;
+        FI_STORE_INT(&g_act_level, -1);
         fi_act_level();
         return 0;
     }
     if (!strcmp(name, "ref")) {
-        g_act_level = 0;
+        FI_STORE_INT(&g_act_level, 0);
         return 0;
     }
     if (!strcmp(name, "avx2")) {
         if (!fi_act_avx2_usable()) return -2;
-        g_act_level = 1;
+        FI_STORE_INT(&g_act_level, 1);
         return 0;
     }
     if (!strcmp(name, "avx512")) {
         if (!fi_act_avx512_usable()) return -2;
-        g_act_level = 2;
+        FI_STORE_INT(&g_act_level, 2);
         return 0;
     }
 #if defined(__aarch64__)
     if (!strcmp(name, "neon")) { /* no NEON activation set: the portable code, as "ref" */
-        g_act_level = 0;
+        FI_STORE_INT(&g_act_level, 0);
         return 0;
     }
 #endif

@@ -1,6 +1,7 @@
-/* CPU detection and thread count. The thread count is a plain global set under the GIL at
+/* CPU detection and thread count. The thread count is a global (relaxed atomic) set at
    import or by set_num_threads; kernels pass it to `num_threads(...)` so the setting holds
    for calls from any Python thread (omp_set_num_threads would be per calling thread). */
+#include "fi_common.h"
 #include "fi_cpu.h"
 
 #ifdef _OPENMP
@@ -45,20 +46,22 @@ int fi_openmp_enabled(void)
 void fi_cpu_init(void)
 {
 #ifdef _OPENMP
-    g_num_threads = omp_get_max_threads();
+    const int n = omp_get_max_threads();
+    FI_STORE_INT(&g_num_threads, n < 1 ? 1 : n);
+#else
+    FI_STORE_INT(&g_num_threads, 1);
 #endif
-    if (g_num_threads < 1) g_num_threads = 1;
 }
 
-int fi_get_num_threads(void) { return g_num_threads; }
+int fi_get_num_threads(void) { return FI_LOAD_INT(&g_num_threads); }
 
 void fi_set_num_threads(int n)
 {
 #ifdef _OPENMP
-    g_num_threads = n < 1 ? 1 : n;
+    FI_STORE_INT(&g_num_threads, n < 1 ? 1 : n);
 #else
     (void)n;
-    g_num_threads = 1;
+    FI_STORE_INT(&g_num_threads, 1);
 #endif
 }
 
