@@ -320,8 +320,13 @@ def _read_csv(path, label_column):
     """(features, labels) of a CSV file: features as finite floats; labels as class numbers
     (integers >= 0) or, if any is not a number, as names. A first row with text among its
     features, or a text label above number labels, is a header. Errors name the file's row."""
-    with open(path, newline="") as f:
-        rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at offset {e.start})") from None
+    except csv.Error as e:  # a NUL byte, a field over the size limit, a stray quote
+        raise ValueError(f"{path}: not a readable CSV file: {e}") from None
     if not rows:
         raise ValueError(f"{path}: no rows")
     width = len(rows[0])
@@ -409,6 +414,8 @@ def from_file(path, *, label_column=-1, test_fraction=0.25, seed=0) -> Dataset:
     if path.endswith(".npz"):
         return _from_npz(path, name, test_fraction, seed)
     if path.endswith(".csv"):
+        if isinstance(label_column, bool) or not isinstance(label_column, (int, np.integer)):
+            raise TypeError(f"label_column must be an int, got {label_column!r}")
         X, y = _read_csv(path, label_column)
         try:
             return from_arrays(X, y, name=name, test_fraction=test_fraction, seed=seed)

@@ -219,3 +219,26 @@ def test_an_npz_dataset_is_checked_by_its_headers(tmp_path):
         data.from_file(p)
     np.savez(p, X=np.ones((4, 2)), y=np.array([0, 1, 0, 1]))
     assert data.from_file(p).n_features == 2
+
+
+# ---------------------------------------------------------------- issue 12, item 20
+@pytest.mark.parametrize("content, msg", [
+    (b"1,2,\xe9\n3,4,a\n", "not UTF-8 text"),
+    (b"1," + b"9" * 200000 + b",0\n3,4,1\n", "not a readable CSV file: field larger than field limit"),
+    (b"1,2,0\n3,\x004,1\n", "row 2"),
+])
+def test_csv_codec_and_parser_errors_name_the_file(tmp_path, content, msg):
+    p = tmp_path / "bad.csv"
+    p.write_bytes(content)
+    with pytest.raises(ValueError, match=msg) as e:
+        data.from_file(p)
+    assert str(p) in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("content", [b"not gzip at all", b"\x1f\x8b\x08\x00broken"])
+def test_a_broken_gz_names_the_file(tmp_path, content):
+    p = tmp_path / "train-images-idx3-ubyte.gz"
+    p.write_bytes(content)
+    with pytest.raises(ValueError, match="not a readable IDX file") as e:
+        data.load_idx(p)
+    assert str(p) in str(e.value)

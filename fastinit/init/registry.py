@@ -26,7 +26,7 @@ def compute_fans(shape) -> tuple[int, int]:
     As torch and Keras compute them: for >2-D shapes the receptive field size multiplies both.
     A 1-D shape (a bias) has fan_in = fan_out = its length; a scalar has 1 and 1.
     """
-    shape = tuple(int(s) for s in shape)
+    shape = _check_shape(shape)
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -162,6 +162,7 @@ class Initializer:
         if fan_in is not None or fan_out is not None:
             fi = fan_in if fan_in is not None else fan_out
             fo = fan_out if fan_out is not None else fan_in
+            fi, fo = _validate.integer("fan_in", fi, low=1), _validate.integer("fan_out", fo, low=1)
             out.update(fan_in=fi, fan_out=fo, std=self.draw.std(fi, fo))
         return out
 
