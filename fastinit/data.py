@@ -148,8 +148,8 @@ def _check_noise(name, v):
     return _validate.real(name, v, low=0.0)
 
 
-def _check_classes(classes, low=2):
-    return _validate.integer("classes", classes, low=low, high=1 << 16)
+def _check_classes(classes):
+    return _validate.integer("classes", classes, low=2, high=1 << 16)
 
 
 def make_circles(n, *, noise=0.05, factor=0.8, seed=0):
@@ -271,21 +271,18 @@ def load_idx(path) -> np.ndarray:
             types = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
             if head[2] not in types:
                 raise ValueError(f"{path}: unknown IDX element type 0x{head[2]:02x}")
-            ndim = head[3]
-            raw = f.read(4 * ndim)
+            ndim, dtype, raw = head[3], np.dtype(types[head[2]]), f.read(4 * head[3])
             if len(raw) != 4 * ndim:
                 raise ValueError(f"{path}: the IDX header is cut short")
             dims = [int.from_bytes(raw[4 * i: 4 * i + 4], "big") for i in range(ndim)]
-            dtype = np.dtype(types[head[2]])
-            nbytes = math.prod(dims) * dtype.itemsize
-            on_disk = os.path.getsize(path)
+            nbytes, on_disk = math.prod(dims) * dtype.itemsize, os.path.getsize(path)
             if nbytes > (_npz.MAX_RATIO * on_disk + (1 << 20) if gz else on_disk):
                 raise ValueError(f"{path}: its header claims dims {dims} ({nbytes} bytes), more than the "
                                  f"{on_disk}-byte file can hold")
             data = f.read(nbytes + 1)
+    except FileNotFoundError:
+        raise
     except (OSError, EOFError, gzip.BadGzipFile) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
         raise ValueError(f"{path}: not a readable IDX file ({e})") from None
     if len(data) != nbytes:
         raise ValueError(f"{path}: size does not match its header dims {dims}")
@@ -308,9 +305,8 @@ def from_arrays(X_train, y_train, X_test=None, y_test=None, *, name="arrays", te
     (y_train, y_test), classes = encode_labels(y_train, y_test)
     X_test = _rows(f"{name}: X_test", X_test)
     for part, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
-        if len(X) == 0 or len(X) != len(y):
-            raise ValueError(f"{name}: the {part} set has {len(X)} rows of X and {len(y)} labels; "
-                             f"it needs at least one row and a label per row")
+        if len(X) != len(y):
+            raise ValueError(f"{name}: the {part} set has {len(X)} rows of X and {len(y)} labels")
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"{name}: {X_train.shape[1]} features in the train set, {X_test.shape[1]} in the test set")
     return Dataset(name, X_train, y_train, X_test, y_test, classes)
@@ -396,10 +392,9 @@ def _from_npz(path, name, test_fraction, seed) -> Dataset:
             arrays = [arc.read(k) for k in layout]
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise ValueError(f"{path}: a damaged .npz archive ({e})") from None
+    split_kw = dict(test_fraction=test_fraction, seed=seed) if len(arrays) == 2 else {}
     try:
-        if len(arrays) == 2:
-            return from_arrays(*arrays, name=name, test_fraction=test_fraction, seed=seed)
-        return from_arrays(*arrays, name=name)
+        return from_arrays(*arrays, name=name, **split_kw)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
 

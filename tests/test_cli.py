@@ -148,3 +148,30 @@ def test_a_run_without_plots_says_the_old_report_is_not_its_own(tmp_path, capsys
     assert "earlier run" not in capsys.readouterr().out
     assert cli.main(argv + ["--no-plots"]) == 0
     assert f"note: {tmp_path / 'report.html'} and its figures are from an earlier run" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- issue 12, item 19
+def test_an_unknown_kernel_env_is_one_line_and_info_still_reports():
+    import os
+
+    env = dict(os.environ, FASTINIT_KERNEL="bogus")
+    info = subprocess.run([sys.executable, "-m", "fastinit", "info"], capture_output=True, text=True, env=env)
+    assert info.returncode == 0 and "available: ref" in info.stdout and "error     FASTINIT_KERNEL='bogus'" in info.stdout
+    run = subprocess.run([sys.executable, "-m", "fastinit", "compare", "--steps", "1"], capture_output=True,
+                         text=True, env=env)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("fastinit: error: FASTINIT_KERNEL='bogus'")
+
+
+@pytest.mark.parametrize("option", ["--lr=", "--inits=", "--sizes=", "--activation=", "--depth=,"])
+def test_an_empty_option_is_one_line(option, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["compare", option])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and "got nothing" in err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("fastinit ")
