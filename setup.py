@@ -6,6 +6,7 @@ accepts it; otherwise the kernels run serially.
 """
 import glob
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -22,14 +23,18 @@ BASE_FLAGS = ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidde
 
 
 def _compiler_accepts(compiler, flags, ldflags):
-    """Compile and link a tiny OpenMP program with `flags`; True if that works."""
+    """Compile and link a tiny OpenMP program with `flags`; True if that works. The link gets
+    CFLAGS and LDFLAGS too: compile() applies CFLAGS but link_executable() does not, so with
+    -fsanitize=address in CFLAGS alone the probe failed to link and the build silently went
+    without OpenMP."""
     tmp = tempfile.mkdtemp()
     try:
         src = os.path.join(tmp, "omp_probe.c")
         with open(src, "w") as f:
             f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n")
         objs = compiler.compile([src], output_dir=tmp, extra_postargs=flags)
-        compiler.link_executable(objs, "omp_probe", output_dir=tmp, extra_postargs=ldflags)
+        env = shlex.split(os.environ.get("CFLAGS", "")) + shlex.split(os.environ.get("LDFLAGS", ""))
+        compiler.link_executable(objs, "omp_probe", output_dir=tmp, extra_postargs=ldflags + env)
         return True
     except Exception:
         return False

@@ -62,12 +62,12 @@ FI_AVX2 void fi_sigmoid_avx2_s(float *y, const float *x, fi_dim_t n) { map(y, x,
    dy * (...) would round differently from the portable loops of fi_act_impl.h. */
 #define FI_AVX2_NOFMA_INLINE __attribute__((target("avx2"), always_inline)) static inline
 
-/* dy * act'(.) from y, 8 lanes, as fi_act_backward computes it (relu: y > 0 ? dy : 0). */
+/* dy * act'(.) from y, 8 lanes, as fi_act_backward computes it (relu: y <= 0 ? 0 : dy, so NaN y passes dy). */
 FI_AVX2_NOFMA_INLINE __m256 dact8(int act, __m256 d, __m256 y)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
     switch (act) {
-    case FI_ACT_RELU: return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), d);
+    case FI_ACT_RELU: return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_NLE_UQ), d);
     case FI_ACT_TANH: return _mm256_mul_ps(d, _mm256_sub_ps(one, _mm256_mul_ps(y, y)));
     case FI_ACT_SIGMOID: return _mm256_mul_ps(d, _mm256_mul_ps(y, _mm256_sub_ps(one, y)));
     default: return d;
@@ -78,7 +78,7 @@ FI_AVX2_NOFMA_INLINE __m256 dact8(int act, __m256 d, __m256 y)
 FI_AVX2_NOFMA_INLINE float dact1(int act, float d, float y)
 {
     switch (act) {
-    case FI_ACT_RELU: return y > 0 ? d : 0.0f;
+    case FI_ACT_RELU: return y <= 0 ? 0.0f : d;
     case FI_ACT_TANH: return d * (1.0f - y * y);
     case FI_ACT_SIGMOID: return d * (y * (1.0f - y));
     default: return d;

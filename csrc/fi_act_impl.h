@@ -14,7 +14,7 @@ void FI_DT(fi_act_forward)(T *y, const T *x, fi_dim_t n, fi_act_t act, double pa
             for (fi_dim_t i = 0; i < n; i++) y[i] = x[i];
         break;
     case FI_ACT_RELU:
-        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)0;
+        for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? (T)0 : x[i]; /* NaN stays NaN */
         break;
     case FI_ACT_LEAKY_RELU:
         for (fi_dim_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : x[i] * p;
@@ -75,7 +75,7 @@ void FI_DT(fi_act_backward)(T *dz, const T *dy, const T *z, const T *y, fi_dim_t
     case FI_ACT_RELU: /* dy read unconditionally: a select, not a branch on random signs */
         for (fi_dim_t i = 0; i < n; i++) {
             const T d = dy[i];
-            dz[i] = y[i] > 0 ? d : (T)0;
+            dz[i] = y[i] <= 0 ? (T)0 : d; /* as torch: NaN y passes dy */
         }
         break;
     case FI_ACT_LEAKY_RELU:

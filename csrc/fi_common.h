@@ -23,6 +23,18 @@ typedef int64_t fi_dim_t;
 #define FI_CLONES_AVX2
 #endif
 
+/* Settings read by kernels on any thread and written by the selection calls (thread count,
+   activation kernel level): relaxed atomic ints, so concurrent calls are race-free (a
+   ThreadSanitizer harness over the C API found the plain ints). MSVC: an aligned int access
+   through volatile is atomic on the targets it builds for. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FI_LOAD_INT(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define FI_STORE_INT(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#else
+#define FI_LOAD_INT(p) (*(volatile int *)(p))
+#define FI_STORE_INT(p, v) (*(volatile int *)(p) = (v))
+#endif
+
 #define FI_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define FI_MAX(a, b) ((a) > (b) ? (a) : (b))
 

@@ -1,7 +1,9 @@
 /* CPU detection, the kernel context and the thread count (see fi_cpu.h). The thread count is a
-   plain global set under the GIL at import or by set_num_threads; kernels pass it to
+   relaxed atomic global set under the GIL at import or by set_num_threads; kernels pass it to
    `num_threads(...)` so the setting holds for calls from any Python thread (omp_set_num_threads
    would be per calling thread). */
+#include "fi_common.h"
+
 #include "fi_cpu.h"
 
 #include <stdio.h>
@@ -288,12 +290,15 @@ void fi_cpu_init(void)
     static int done = 0;
     (void)fi_cpu_info();
 #ifdef _OPENMP
-    g_num_threads = omp_get_max_threads();
+    const int n = omp_get_max_threads();
+    FI_STORE_INT(&g_num_threads, n < 1 ? 1 : n);
+#else
+    FI_STORE_INT(&g_num_threads, 1);
 #endif
-    if (g_num_threads < 1) g_num_threads = 1;
     if (!done) {
         /* at least 2 threads, so a later set_num_threads(2) on a 1-thread default has a figure */
-        g_info.parallel_threads = g_num_threads > 1 ? g_num_threads : 2;
+        const int nt = FI_LOAD_INT(&g_num_threads);
+        g_info.parallel_threads = nt > 1 ? nt : 2;
         g_info.parallel_overhead_us = fi_openmp_enabled() ? fi_pool_wake_us(g_info.parallel_threads) : 0.0;
         done = 1;
     }
@@ -321,16 +326,16 @@ int fi_get_num_threads(void)
 #ifdef _OPENMP
     if (omp_in_parallel()) return 1;
 #endif
-    return g_num_threads;
+    return FI_LOAD_INT(&g_num_threads);
 }
 
 void fi_set_num_threads(int n)
 {
 #ifdef _OPENMP
-    g_num_threads = n < 1 ? 1 : n;
+    FI_STORE_INT(&g_num_threads, n < 1 ? 1 : n);
 #else
     (void)n;
-    g_num_threads = 1;
+    FI_STORE_INT(&g_num_threads, 1);
 #endif
 }
 

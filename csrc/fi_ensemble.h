@@ -62,14 +62,19 @@ void fi_ens_step_d(const fi_ens_t *e, fi_ens_ws_t *w, const double *x, fi_dim_t 
    Batches hold 1 .. w->n rows; every row must exist (the caller checks).
    loss[j*nsteps + t] receives step t's loss. A member stops after a step whose loss is not
    finite; done[j] receives the steps it ran (0 if inactive). seconds[j], if not NULL, gets the
-   time member j's steps took added (its thread's wall clock, gathering included). */
+   time member j's steps took added (its thread's wall clock, gathering included). A member also
+   stops after a step whose update left a parameter non-finite (opt->finite 0), and, with
+   ceiling not NULL, after a step whose loss exceeds ceiling[j]: a negative ceiling[j] is set by
+   the member's next step to factor * max(its loss, 1e-12) (fit's blow-up rule). */
 void fi_ens_run_s(const fi_ens_t *e, fi_ens_ws_t *w, const float *x, fi_dim_t x_stride,
                   const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
                   const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
-                  const uint8_t *active, double *loss, fi_dim_t *done, double *seconds);
+                  const uint8_t *active, double *loss, fi_dim_t *done, double *seconds, double *ceiling,
+                  double factor);
 void fi_ens_run_d(const fi_ens_t *e, fi_ens_ws_t *w, const double *x, fi_dim_t x_stride,
                   const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
                   const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
-                  const uint8_t *active, double *loss, fi_dim_t *done, double *seconds);
+                  const uint8_t *active, double *loss, fi_dim_t *done, double *seconds, double *ceiling,
+                  double factor);
 
 #endif

@@ -22,10 +22,10 @@ void FI_DT(fi_ens_step)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t 
 }
 
 void FI_DT(fi_ens_run)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x_stride,
-                             const void *y, fi_dim_t y_stride, const int64_t *idx,
-                             fi_dim_t idx_stride, const fi_dim_t *off, const fi_dim_t *start,
-                             fi_dim_t nsteps, const uint8_t *active, double *loss, fi_dim_t *done,
-                             double *seconds)
+                       const void *y, fi_dim_t y_stride, const int64_t *idx,
+                       fi_dim_t idx_stride, const fi_dim_t *off, const fi_dim_t *start,
+                       fi_dim_t nsteps, const uint8_t *active, double *loss, fi_dim_t *done,
+                       double *seconds, double *ceiling, double factor)
 {
     const int k = e->k, nt = fi_ens_threads(k);
     const fi_mlp_t *m0 = &e->m[0];
@@ -77,7 +77,11 @@ void FI_DT(fi_ens_run)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x
                                                       NULL);
             loss[(fi_dim_t)j * nsteps + t] = l;
             t++;
-            if (!isfinite(l)) break; /* NaN or inf: the member diverged */
+            if (!isfinite(l) || !e->opt[j]->finite) break; /* a NaN/inf loss or parameter: diverged */
+            if (ceiling) { /* fit's finite blow-up rule: set by the member's first step, then kept */
+                if (ceiling[j] < 0) ceiling[j] = factor * (l > 1e-12 ? l : 1e-12);
+                else if (l > ceiling[j]) break;
+            }
         }
         done[j] = t;
         if (seconds) seconds[j] += fi_ens_now() - t0;

@@ -16,6 +16,7 @@ typedef struct fi_optim {
     double beta1, beta2, eps;
     double clip_norm;    /* > 0: scale all gradients by min(1, clip / (||g||_2 + 1e-6)) first */
     int64_t step;        /* updates done so far; incremented by each fi_optim_step */
+    int finite;          /* set by each fi_optim_step: 1 if every parameter is finite after it */
 } fi_optim_t;
 
 /* One update of nt tensors: p[k] (count[k] values) from gradient g[k]. State s1[k] is the

@@ -5,6 +5,7 @@ FI_CLONES_AVX2 void FI_DT(fi_optim_step)(fi_optim_t *opt, int nt, T *const *p, T
                                                T *const *s1, T *const *s2, const fi_dim_t *count)
 {
     opt->step++;
+    int ok = 1; /* p - p is 0 for finite p, NaN for inf/NaN: an int AND beside each update */
     if (opt->clip_norm > 0) {
         double ss = 0.0;
         for (int k = 0; k < nt; k++)
@@ -24,7 +25,10 @@ FI_CLONES_AVX2 void FI_DT(fi_optim_step)(fi_optim_t *opt, int nt, T *const *p, T
             const T *FI_RESTRICT gk = g[k];
             const fi_dim_t cnt = count[k];
             if (mom == 0) {
-                for (fi_dim_t i = 0; i < cnt; i++) pk[i] += -lr * (gk[i] + wd * pk[i]);
+                for (fi_dim_t i = 0; i < cnt; i++) {
+                    pk[i] += -lr * (gk[i] + wd * pk[i]);
+                    ok &= (pk[i] - pk[i]) == 0;
+                }
             } else {
                 T *FI_RESTRICT bk = s1[k];
                 /* torch starts the buffer at g; with dampening 0, mom*0 + g is exactly that. */
@@ -33,16 +37,19 @@ FI_CLONES_AVX2 void FI_DT(fi_optim_step)(fi_optim_t *opt, int nt, T *const *p, T
                         const T gi = gk[i] + wd * pk[i];
                         bk[i] = bk[i] * mom + gi;
                         pk[i] += -lr * (gi + mom * bk[i]);
+                        ok &= (pk[i] - pk[i]) == 0;
                     }
                 } else {
                     for (fi_dim_t i = 0; i < cnt; i++) {
                         const T gi = gk[i] + wd * pk[i];
                         bk[i] = bk[i] * mom + gi;
                         pk[i] += -lr * bk[i];
+                        ok &= (pk[i] - pk[i]) == 0;
                     }
                 }
             }
         }
+        opt->finite = ok;
         return;
     }
     /* Adam / AdamW, as torch's single-tensor path: m.lerp_(g, 1-b1); v = b2 v + (1-b2) g^2;
@@ -69,8 +76,10 @@ FI_CLONES_AVX2 void FI_DT(fi_optim_step)(fi_optim_t *opt, int nt, T *const *p, T
             mk[i] += w1 * (gi - mk[i]);
             vk[i] = vk[i] * b2 + w2 * (gi * gi);
             pk[i] += -step_size * (mk[i] / (FI_LIBM(sqrt)(vk[i]) / bc2s + eps));
+            ok &= (pk[i] - pk[i]) == 0;
         }
     }
+    opt->finite = ok;
 }
 
 #include "fi_dtype_end.h"

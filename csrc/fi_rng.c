@@ -227,20 +227,62 @@ static double ndtri(double p)
 
 static double phi_cdf(double z) { return 0.5 * erfc(-z / 1.4142135623730951); }
 
+/* log Phi(z), accurate where Phi(z) underflows: below -5 from Laplace's continued fraction of
+   the Mills ratio R(x) = Phi(-x) / phi(x) = 1 / (x + 1/(x + 2/(x + 3/(x + ...)))), x = -z
+   (80 terms: below 1e-16 relative from x = 5 on). */
+static double log_phi_cdf(double z)
+{
+    if (z > -5.0) return log(phi_cdf(z));
+    const double x = -z;
+    double t = x;
+    for (int k = 80; k >= 1; k--) t = x + k / t;
+    return -0.5 * z * z - 0.91893853320467274178 - log(t); /* log phi(z) + log R(x) */
+}
+
+/* The z <= -5 with log Phi(z) = lp: Newton's method on the concave log Phi from the
+   asymptotic start -sqrt(-2 lp - log(-2 lp) - log 2pi); a fixed cap on the iterations, so a
+   value depends on its uniform alone. */
+static double log_ndtri_tail(double lp)
+{
+    const double w = -2.0 * lp;
+    double z = -sqrt(w - log(w) - 1.8378770664093454836);
+    for (int it = 0; it < 40; it++) {
+        const double x = -z;
+        double t = x;
+        for (int k = 80; k >= 1; k--) t = x + k / t;
+        const double f = log_phi_cdf(z) - lp; /* d/dz log Phi = phi / Phi = t for z <= -5 */
+        const double dz = z > -5.0 ? f / exp(-0.5 * z * z - 0.91893853320467274178 - log_phi_cdf(z)) : f / t;
+        z -= dz;
+        if (fabs(dz) <= 1e-15 * fabs(z)) break;
+    }
+    return z;
+}
+
 /* Sample the standard normal restricted to [lo, hi] by inverting the CDF; intervals on the
-   right are mirrored to the left, where the CDF keeps its precision. T: the output type, PER:
-   draws per 4-word block (4 float, 2 double), UNIFORM: the (0, 1) draw i from `words`. */
+   right are mirrored to the left, where the CDF keeps its precision. An interval wholly
+   below -5 sigma (after mirroring) is sampled in log space: p = Phi(lo) + u (Phi(hi) - Phi(lo))
+   as log p = log Phi(hi) + log(u + (1 - u) Phi(lo) / Phi(hi)), inverted by log_ndtri_tail,
+   since Phi underflows there (40 sigma out, Phi is 1e-350: the plain inverse gave NaN).
+   T: the output type, PER: draws per 4-word block (4 float, 2 double), UNIFORM: the (0, 1)
+   draw i from `words`. */
 #define TRUNC_BODY(T, PER, UNIFORM)                                                             \
     {                                                                                        \
         const double al = (a - mean) / std, bl = (b - mean) / std;                           \
         const int mirror = al > 0;                                                           \
         const double lo = mirror ? -bl : al, hi = mirror ? -al : bl;                         \
-        const double pl = phi_cdf(lo), span = phi_cdf(hi) - pl;                              \
+        const int tail = hi < -5.0;                                                          \
+        const double pl = tail ? 0.0 : phi_cdf(lo), span = tail ? 0.0 : phi_cdf(hi) - pl;    \
+        const double lph = tail ? log_phi_cdf(hi) : 0.0;                                     \
+        const double ratio = tail ? exp(log_phi_cdf(lo) - lph) : 0.0;                        \
         FILL(T, PER, {                                                                       \
             for (fi_dim_t i = 0; i < cnt; i++) {                                             \
-                double z = ndtri(pl + span * (UNIFORM));                                     \
+                const double u = (UNIFORM);                                                  \
+                double z = tail ? log_ndtri_tail(lph + log(u + (1.0 - u) * ratio))           \
+                                : ndtri(pl + span * u);                                      \
                 z = z < lo ? lo : z > hi ? hi : z;                                           \
-                o[i] = (T)(mean + std * (mirror ? -z : z));                                  \
+                double v = mean + std * (mirror ? -z : z);                                   \
+                if (tail) v = v < a ? a : v > b ? b : v;                                     \
+                o[i] = (T)v;                                                                 \
             }                                                                                \
         })                                                                                   \
     }

@@ -45,12 +45,15 @@
             hist[bins / 2] = good;                                                                   \
             return;                                                                                  \
         }                                                                                            \
-        const double width = (mx - mn) / bins;                                                       \
+        /* A range past DBL_MAX (-1e308 .. 1e308) is binned in halves, which cannot overflow;  \
+           q is clamped before the conversion ((int) of NaN or of a huge q is undefined). */        \
+        const int halve = !isfinite(mx - mn);                                                        \
+        const double width = halve ? (mx * 0.5 - mn * 0.5) / bins : (mx - mn) / bins;                \
         for (fi_dim_t i = 0; i < n; i++) {                                                           \
             const double v = (double)x[i];                                                           \
             if (!isfinite(v)) continue;                                                              \
-            int b = (int)((v - mn) / width);                                                         \
-            hist[b >= bins ? bins - 1 : b < 0 ? 0 : b]++;                                            \
+            const double q = halve ? (v * 0.5 - mn * 0.5) / width : (v - mn) / width;                \
+            hist[q >= bins ? bins - 1 : !(q > 0) ? 0 : (int)q]++;                                    \
         }                                                                                            \
     }                                                                                                \
     fi_dim_t fi_dead_units_##SUF(const T *a, fi_dim_t n, fi_dim_t k)                                 \
@@ -58,7 +61,7 @@
         fi_dim_t dead = 0;                                                                           \
         for (fi_dim_t j = 0; j < k; j++) {                                                           \
             fi_dim_t i = 0;                                                                          \
-            while (i < n && !(a[i * k + j] > 0)) i++;                                                \
+            while (i < n && a[i * k + j] <= 0) i++; /* a NaN unit is not dead */                     \
             dead += i == n;                                                                          \
         }                                                                                            \
         return dead;                                                                                 \

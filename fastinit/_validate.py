@@ -176,6 +176,15 @@ def _reject_non_array(name: str, x: Any, what: str) -> None:
         raise TypeError(f"{name} must be {what}, got {type(x).__name__}")
 
 
+def _asarray(name: str, x: Any) -> np.ndarray:
+    """np.asarray(x), with a ragged or non-numeric nesting named instead of NumPy's message."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} must be a rectangular numeric array (rows of equal length), got a "
+                         f"{type(x).__name__} NumPy cannot read as one") from None
+
+
 def features(name: str, X: Any, dtype: np.dtype, n_in: int) -> np.ndarray:
     """X as the engine wants it: a C-contiguous (n >= 1, n_in) array of `dtype`, finite.
     Integers are converted, and so is float64 for a float32 model; float16, bool, complex
@@ -186,7 +195,7 @@ def features(name: str, X: Any, dtype: np.dtype, n_in: int) -> np.ndarray:
             return X
         raise ValueError(f"{describe(name, X)} contains NaN or inf")
     _reject_non_array(name, X, "a 2-D numeric array")
-    a = np.asarray(X)
+    a = _asarray(name, X)
     k = a.dtype.kind
     if k not in "iuf" or (k == "f" and a.dtype.itemsize < 4):
         raise TypeError(f"{describe(name, a)}: expected float32, float64 or integer values")
@@ -213,7 +222,7 @@ def labels(name: str, y: Any, n: int, classes: int) -> np.ndarray:
         lo, hi = y.min(), y.max()
         raise ValueError(f"{describe(name, y)}: labels must be in [0, {classes}), found {lo if lo < 0 else hi}")
     _reject_non_array(name, y, "an array of class labels")
-    a = np.asarray(y)
+    a = _asarray(name, y)
     if a.dtype.kind == "b":  # y = X[:, 0] > 0: classes 0 and 1
         a = a.astype(np.int64)
     if a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and a.dtype.itemsize < 4):
@@ -242,7 +251,7 @@ def targets(name: str, y: Any, n: int, outputs: int, dtype: np.dtype, *, unit_in
     A (n,) vector is accepted for one output."""
     if not (y.__class__ is np.ndarray and y.dtype is dtype and y.shape == (n, outputs) and y.flags.c_contiguous):
         _reject_non_array(name, y, "an array of targets")
-        a = np.asarray(y)
+        a = _asarray(name, y)
         if a.dtype.kind == "b":
             a = a.astype(dtype)
         if a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and a.dtype.itemsize < 4):

@@ -11,10 +11,13 @@ import csv
 import gzip
 import math
 import os
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 
+from fastinit import _npz, _validate
+from fastinit.generators import make_blobs, make_circles, make_moons, make_spirals, make_xor
 from fastinit._validate import unknown
 
 __all__ = ["Dataset", "load", "names", "split", "standardize", "circles", "course_circles", "moons", "spirals",
@@ -42,9 +45,13 @@ class Dataset:
 
     def class_balance(self) -> dict:
         """Fraction of the training set in each class."""
-        counts = np.bincount(self.y_train, minlength=self.n_classes)
         key = (lambda c: self.classes[c]) if self.classes else int
-        return {key(c): round(float(v) / max(1, len(self.y_train)), 4) for c, v in enumerate(counts)}
+        n = max(1, len(self.y_train))
+        if self.n_classes > 4 * len(self.y_train) + 1024:  # sparse ids (a label of 10**12): the present ones
+            ids, counts = np.unique(self.y_train, return_counts=True)
+            return {key(int(c)): round(float(v) / n, 4) for c, v in zip(ids, counts)}
+        counts = np.bincount(self.y_train, minlength=self.n_classes)
+        return {key(c): round(float(v) / n, 4) for c, v in enumerate(counts)}
 
     def __repr__(self) -> str:  # the arrays' shapes, never their contents
         return (f"Dataset({self.name!r}, train {self.X_train.shape}, test {self.X_test.shape}, "
@@ -109,10 +116,12 @@ def split(X, y, test_fraction=0.25, seed=0, name="data") -> Dataset:
     (y,), classes = encode_labels(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    if len(X) < 2:  # one row went to the test set, leaving no training rows
+        raise ValueError(f"{name}: a split needs at least 2 rows (one to train on, one to test), got {len(X)}")
+    test_fraction = _validate.real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    _validate.seed("seed", seed)
     order = np.random.default_rng(seed).permutation(len(X))
-    n_test = max(1, int(round(test_fraction * len(X))))
+    n_test = min(len(X) - 1, max(1, int(round(test_fraction * len(X)))))
     te, tr = order[:n_test], order[n_test:]
     return Dataset(name, X[tr], y[tr], X[te], y[te], classes)
 
@@ -131,64 +140,6 @@ def _two_parts(make, n_train, n_test, seed, name, **kw):
     X, y = make(n_train, seed=seed, **kw)
     Xt, yt = make(n_test, seed=seed + 1, **kw)
     return Dataset(name, X.astype(np.float32), y.astype(np.int64), Xt.astype(np.float32), yt.astype(np.int64))
-
-
-def _check_n(n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"a dataset needs n >= 2 points, got {n!r}")
-
-
-def make_circles(n, *, noise=0.05, factor=0.8, seed=0):
-    """Two concentric circles (outer radius 1, inner `factor`; 0.8 as in scikit-learn's
-    make_circles, which the course uses with its default), Gaussian noise; balanced."""
-    _check_n(n)
-    if not 0 < factor < 1:
-        raise ValueError(f"factor must be in (0, 1), got {factor}")
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % 2
-    t = rng.uniform(0, 2 * np.pi, n)
-    r = np.where(y == 0, 1.0, factor)
-    X = np.c_[r * np.cos(t), r * np.sin(t)] + rng.normal(0, noise, (n, 2))
-    return X, y
-
-
-def make_moons(n, *, noise=0.1, seed=0):
-    """Two interleaved half circles; balanced."""
-    _check_n(n)
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % 2
-    t = rng.uniform(0, np.pi, n)
-    X = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
-    return X + rng.normal(0, noise, (n, 2)), y
-
-
-def make_spirals(n, *, classes=3, noise=0.2, seed=0):
-    """`classes` interleaved spiral arms (the CS231n toy set)."""
-    _check_n(n)
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % classes
-    r = rng.uniform(0, 1, n)
-    t = y * 4.0 + r * 4.0 + rng.normal(0, noise, n)
-    return np.c_[r * np.sin(t), r * np.cos(t)], y
-
-
-def make_xor(n, *, noise=0.1, seed=0):
-    """Four Gaussian clusters at (+-1, +-1): class = sign(x) xor sign(y)."""
-    _check_n(n)
-    rng = np.random.default_rng(seed)
-    c = rng.integers(0, 4, n)
-    centres = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]], float)
-    return centres[c] + rng.normal(0, noise * 3, (n, 2)), (c >= 2).astype(np.int64)
-
-
-def make_blobs(n, *, classes=3, features=2, spread=1.0, seed=0):
-    """Gaussian blobs around `classes` centres drawn in [-5, 5]^features (centres from `seed`
-    alone, so train and test share them)."""
-    _check_n(n)
-    centres = np.random.default_rng(12345).uniform(-5, 5, (classes, features))
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % classes
-    return centres[y] + rng.normal(0, spread, (n, features)), y
 
 
 def circles(n_train=300, n_test=100, noise=0.05, factor=0.8, seed=1):
@@ -260,38 +211,69 @@ def mnist1d(seed=None):
 
 def load_idx(path) -> np.ndarray:
     """An IDX file (MNIST / Fashion-MNIST format), raw or gzipped, as an array."""
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise ValueError(f"{path}: not an IDX file (bad magic number)")
-    types = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-    if data[2] not in types:
-        raise ValueError(f"{path}: unknown IDX element type 0x{data[2]:02x}")
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    dtype = np.dtype(types[data[2]])
-    offset = 4 + 4 * ndim
-    if len(data) != offset + int(np.prod(dims)) * dtype.itemsize:
+    gz = str(path).endswith(".gz")
+    try:
+        with (gzip.open if gz else open)(path, "rb") as f:
+            # The header first: the sizes it claims are checked against the file before the
+            # body is read (a 1.6 MB .gz inflated to 3.1 GB before its header was looked at).
+            head = f.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0:
+                raise ValueError(f"{path}: not an IDX file (bad magic number)")
+            types = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+            if head[2] not in types:
+                raise ValueError(f"{path}: unknown IDX element type 0x{head[2]:02x}")
+            ndim, dtype, raw = head[3], np.dtype(types[head[2]]), f.read(4 * head[3])
+            if len(raw) != 4 * ndim:
+                raise ValueError(f"{path}: the IDX header is cut short")
+            dims = [int.from_bytes(raw[4 * i: 4 * i + 4], "big") for i in range(ndim)]
+            nbytes, on_disk = math.prod(dims) * dtype.itemsize, os.path.getsize(path)
+            if nbytes > (_npz.MAX_RATIO * on_disk + (1 << 20) if gz else on_disk):
+                raise ValueError(f"{path}: its header claims dims {dims} ({nbytes} bytes), more than the "
+                                 f"{on_disk}-byte file can hold")
+            data = f.read(nbytes + 1)
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise ValueError(f"{path}: not a readable IDX file ({e})") from None
+    if len(data) != nbytes:
         raise ValueError(f"{path}: size does not match its header dims {dims}")
-    return np.frombuffer(data, dtype, offset=offset).reshape(dims).astype(dtype.newbyteorder("="))
+    return np.frombuffer(data, dtype).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def _rows(name, X):
+    """X as float32 rows (n >= 1, features >= 1)."""
+    X = np.asarray(X, np.float32)
+    if X.ndim == 0 or len(X) == 0 or X.size == 0:
+        raise ValueError(f"{_validate.describe(name, X)}: expected at least one row of features")
+    return X.reshape(len(X), -1)
 
 
 def from_arrays(X_train, y_train, X_test=None, y_test=None, *, name="arrays", test_fraction=0.25, seed=0):
     """A Dataset from arrays; without a test set, a seeded split of the training arrays."""
-    X_train = np.asarray(X_train, np.float32).reshape(len(X_train), -1)
+    X_train = _rows(f"{name}: X_train", X_train)
     if X_test is None:
         return split(X_train, y_train, test_fraction, seed, name)
     (y_train, y_test), classes = encode_labels(y_train, y_test)
-    return Dataset(name, X_train, y_train, np.asarray(X_test, np.float32).reshape(len(X_test), -1), y_test, classes)
+    X_test = _rows(f"{name}: X_test", X_test)
+    for part, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
+        if len(X) != len(y):
+            raise ValueError(f"{name}: the {part} set has {len(X)} rows of X and {len(y)} labels")
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(f"{name}: {X_train.shape[1]} features in the train set, {X_test.shape[1]} in the test set")
+    return Dataset(name, X_train, y_train, X_test, y_test, classes)
 
 
 def _read_csv(path, label_column):
     """(features, labels) of a CSV file: features as finite floats; labels as class numbers
     (integers >= 0) or, if any is not a number, as names. A first row with text among its
     features, or a text label above number labels, is a header. Errors name the file's row."""
-    with open(path, newline="") as f:
-        rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at offset {e.start})") from None
+    except csv.Error as e:  # a NUL byte, a field over the size limit, a stray quote
+        raise ValueError(f"{path}: not a readable CSV file: {e}") from None
     if not rows:
         raise ValueError(f"{path}: no rows")
     width = len(rows[0])
@@ -336,6 +318,38 @@ def _read_csv(path, label_column):
     return np.array(X, np.float64), np.array(nums, np.int64)
 
 
+def _from_npz(path, name, test_fraction, seed) -> Dataset:
+    """An .npz dataset; members checked by their headers (rows of X and y agree, no unknown
+    member) before any is read: a small file cannot allocate gigabytes."""
+    try:
+        arc = _npz.Archive(path)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: not a readable .npz archive ({e})") from None
+    with arc:
+        keys = set(arc.headers)
+        for layout in (("X_train", "y_train", "X_test", "y_test"), ("X_train", "y_train"), ("X", "y")):
+            if keys == set(layout):
+                break
+        else:
+            raise ValueError(f"{path}: an .npz dataset needs arrays X_train, y_train (and X_test, y_test) or X, y, no others; "
+                             f"found {sorted(keys)}")
+        for X, y in zip(layout[::2], layout[1::2]):
+            (xs, _), (ys, _) = arc.headers[X], arc.headers[y]
+            if not xs or not ys or xs[0] != ys[0]:
+                raise ValueError(f"{path}: {X} has shape {xs} and {y} {ys}: one label per row of {X}")
+        try:
+            arrays = [arc.read(k) for k in layout]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            raise ValueError(f"{path}: a damaged .npz archive ({e})") from None
+    split_kw = dict(test_fraction=test_fraction, seed=seed) if len(arrays) == 2 else {}
+    try:
+        return from_arrays(*arrays, name=name, **split_kw)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
 def from_file(path, *, label_column=-1, test_fraction=0.25, seed=0) -> Dataset:
     """A Dataset from .npz (X_train, y_train[, X_test, y_test] or X, y), CSV (numeric features,
     the label in `label_column` as a class number or name, a header row skipped), or an MNIST
@@ -344,16 +358,10 @@ def from_file(path, *, label_column=-1, test_fraction=0.25, seed=0) -> Dataset:
     path = os.fspath(path)
     name = os.path.basename(path)
     if path.endswith(".npz"):
-        with np.load(path, allow_pickle=False) as f:
-            keys = set(f.files)
-            if {"X_train", "y_train"} <= keys:
-                return from_arrays(f["X_train"], f["y_train"], f.get("X_test"), f.get("y_test"), name=name,
-                                   test_fraction=test_fraction, seed=seed)
-            if {"X", "y"} <= keys:
-                return from_arrays(f["X"], f["y"], name=name, test_fraction=test_fraction, seed=seed)
-        raise ValueError(f"{path}: an .npz dataset needs arrays X_train, y_train (and X_test, y_test) or X, y; "
-                         f"found {sorted(keys)}")
+        return _from_npz(path, name, test_fraction, seed)
     if path.endswith(".csv"):
+        if isinstance(label_column, bool) or not isinstance(label_column, (int, np.integer)):
+            raise TypeError(f"label_column must be an int, got {label_column!r}")
         X, y = _read_csv(path, label_column)
         try:
             return from_arrays(X, y, name=name, test_fraction=test_fraction, seed=seed)

@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from fastinit import stats
+from fastinit import _validate, stats
 from fastinit.propagation import jacobian_spectrum, mean_field_twin, plot_jacobian_spectra, plot_twin
 
 __all__ = ["diagnose", "distinct_neurons", "growth_flow", "layer_growth", "jacobian_spectrum", "mean_field_twin",
@@ -162,6 +162,11 @@ def diagnose(model: Any, X: Any, y: Any, *, vanishing: float = VANISHING, explod
     W = 0); update_ratio: lr times that, the relative size of one SGD step of rate `lr` (None
     without lr; Monitor measures the real one over training).
     """
+    _check_options(vanishing, exploding, sym_tol)
+    bins = _validate.integer("bins", bins, low=0, high=1 << 24)
+    lr = None if lr is None else _validate.positive("lr", lr)
+    if y is None:  # the gradients need targets
+        raise TypeError("diagnose needs y (labels or targets) for the backward pass, got None")
     if getattr(model, "pending_init", None):
         warnings.warn(f"diagnose: the model's {model.pending_init!r} init still needs data (model.finish_init(X, y)); "
                       f"these are the weights before it", RuntimeWarning, stacklevel=2)
@@ -191,6 +196,14 @@ def diagnose(model: Any, X: Any, y: Any, *, vanishing: float = VANISHING, explod
             "thresholds": {"vanishing": vanishing, "exploding": exploding}}
 
 
+def _check_options(vanishing, exploding, sym_tol) -> None:
+    v = _validate.positive("vanishing", vanishing)
+    e = _validate.positive("exploding", exploding)
+    if not v < e:
+        raise ValueError(f"vanishing must be below exploding, got vanishing={v:g}, exploding={e:g}")
+    _validate.real("sym_tol", sym_tol, low=0.0)
+
+
 def _ratio(num: float, den: float) -> float | None:
     return float(num / den) if den > 0 else None
 
@@ -215,6 +228,10 @@ def _dead_fraction(a: np.ndarray, activation: str, hidden: bool) -> float | None
 def summary(report: Diagnosis) -> Summary:
     """The few numbers a table shows: loss, gradient ratio and flow, symmetry, worst
     saturated and dead fractions over the hidden layers, the per-layer growth (layer_growth)."""
+    if not isinstance(report, dict) or not isinstance(report.get("layers"), list) or not all(
+            k in report for k in ("loss", "gradient_ratio", "gradient_flow", "symmetry_broken")):
+        raise TypeError(f"summary takes what diagnose returned, got {type(report).__name__}"
+                        + (f" with keys {sorted(report)[:6]}" if isinstance(report, dict) else ""))
     sat = [l["saturated_fraction"] for l in report["layers"] if l["saturated_fraction"] is not None]
     dead = [l["dead_fraction"] for l in report["layers"] if l["dead_fraction"] is not None]
     act, grad = layer_growth(report)
@@ -249,6 +266,7 @@ class Monitor:
             raise ValueError(f"every must be a positive int, got {every!r}")
         if (X is None) != (y is None):
             raise ValueError("give both X and y for a probe batch, or neither to use the training batches")
+        _check_options(vanishing, exploding, sym_tol)
         self.X, self.y, self.every = X, y, int(every)
         self.vanishing, self.exploding, self.sym_tol = vanishing, exploding, sym_tol
         self.records = []

@@ -16,7 +16,6 @@ here and then through ``members[i].train_step`` with the same optimizer continue
 """
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ import numpy as np
 from fastinit import _core, _validate
 from fastinit.nn import MLP
 from fastinit.optim import Optimizer
-from fastinit.train import History, _evaluation, _meets, _parse_target
+from fastinit.train import DIVERGENCE_FACTOR, History, _diverged, _evaluation, _meets, _parse_target
 from fastinit.train import _check_data as _check_fit_args
 
 __all__ = ["Ensemble", "fit_ensemble"]
@@ -286,6 +285,8 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
             hists[j].init_report = member.finish_init(X[first], y[first])
             rngs[j] = np.random.default_rng(seeds[j])
     ens._bind(optimizer)
+    states = [o._state_for(m) for o, m in zip(opts, ens.members)]
+    ceiling = np.full(k, -1.0)  # fit's blow-up ceiling per member, set by its first step (in C)
     for j in range(k):
         do_eval(j, 0)
     stop_flagged()
@@ -313,14 +314,16 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
             if loss_buf.shape[1] != c:
                 loss_buf = np.empty((k, c))
             done = np.zeros(k, dtype=np.int64)
-            ens._core.run(xs, ys, idx, off, loss_buf, done, train_time, active)
+            ens._core.run(xs, ys, idx, off, loss_buf, done, train_time, active, ceiling=ceiling,
+                          factor=DIVERGENCE_FACTOR)
             for j in np.flatnonzero(active):
                 d = int(done[j])
                 losses[j, step:step + d] = loss_buf[j, :d]
-                if d < c or not math.isfinite(loss_buf[j, d - 1]):
+                why = _diverged(loss_buf[j, d - 1], ceiling[j], states[j].finite) if d else ""
+                if why:  # fit's rule, applied in C as the member trained (it stopped there)
                     h = hists[j]
                     h.diverged = True
-                    msg = f"loss became {loss_buf[j, d - 1]} at step {step + d}: diverged, training stopped"
+                    msg = f"{why} at step {step + d}: diverged, training stopped"
                     h.warnings.append(msg)
                     warnings.warn(f"member {j}: {msg}", RuntimeWarning, stacklevel=2)
                     finish(j, step + d)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import warnings
 from typing import IO, Any, Sequence, Union
 
@@ -170,6 +171,9 @@ class MLP:
         self._engine = _core._Engine(self.sizes, [ACTIVATIONS[a] for a, _ in acts],
                                      [p for _, p in acts], self._loss_kind, params, grads)
         self._opt = None  # (optimizer, its C state for this model): the train_step fast path
+        # One workspace per batch size serves every call: calls from several Python threads
+        # (the engine runs without the GIL) take turns, or they would share its buffers.
+        self._lock = threading.RLock()
         self._warned_pending = False
 
     @classmethod
@@ -181,6 +185,7 @@ class MLP:
         self.loss_name, self._loss_kind = like.loss_name, like._loss_kind
         self.seed, self.init, self.bias_init = like.seed, like.init, like.bias_init
         self._pending, self._warned_pending = like._pending, False
+        self._lock = threading.RLock()
         self.layers = [Dense(params[2 * i], params[2 * i + 1], grads[2 * i], grads[2 * i + 1],
                              l.activation, l.act_param) for i, l in enumerate(like.layers)]
         self._engine = _core._Engine(self.sizes, [ACTIVATIONS[l.activation] for l in like.layers],
@@ -239,7 +244,9 @@ class MLP:
     # ------------------------------------------------------------------ inference
     def forward(self, X: ArrayLike) -> Array:
         """Logits (n, outputs) of X (n, inputs): the last layer before the output nonlinearity."""
-        return self._engine.forward(self.check_X(X))
+        X = self.check_X(X)
+        with self._lock:
+            return self._engine.forward(X)
 
     __call__ = forward
 
@@ -264,13 +271,18 @@ class MLP:
     def loss(self, X: ArrayLike, y: ArrayLike) -> float:
         """Mean loss on (X, y): cross-entropy, binary cross-entropy or MSE by `output`."""
         X = self.check_X(X)
-        return _core.loss(self._loss_kind, self._engine.forward(X), self.check_y(y, X.shape[0]), None)
+        y = self.check_y(y, X.shape[0])
+        with self._lock:
+            z = self._engine.forward(X)
+        return _core.loss(self._loss_kind, z, y, None)
 
     def gradients(self, X: Any, y: Any) -> list[tuple[np.ndarray, np.ndarray]]:
         """[(dW, db), ...] of the mean loss on (X, y), as new arrays (no update)."""
         X = self.check_X(X)
-        self._engine.backprop(X, self.check_y(y, X.shape[0]))
-        return [(l.dW.copy(), l.db.copy()) for l in self.layers]
+        y = self.check_y(y, X.shape[0])
+        with self._lock:
+            self._engine.backprop(X, y)
+            return [(l.dW.copy(), l.db.copy()) for l in self.layers]
 
     def train_step(self, X: ArrayLike, y: ArrayLike, optimizer: Optimizer, *,
                    record: dict[str, Any] | None = None) -> float:
@@ -298,6 +310,11 @@ class MLP:
             o = self._opt = (optimizer, optimizer._state_for(self))
         return self._run(self._engine.step, X, y, record, o[1])
 
+    def _last_step_finite(self) -> bool:
+        """Whether every parameter was finite after the last training step (the C update
+        flags it as it writes them: no extra pass)."""
+        return self._opt is None or self._opt[1].finite
+
     def probe(self, X: Any, y: Any) -> dict:
         """What a training step on (X, y) would see, without updating the weights: a dict with
         "loss"; "outputs", each layer's output (copies); "grad_input_rms", per layer the rms
@@ -309,13 +326,16 @@ class MLP:
         return record
 
     def _run(self, call, X: np.ndarray, y: np.ndarray, record: dict | None, *args) -> float:
-        """call(X, y, *args, gin_ss) on validated X and y; fills record."""
+        """call(X, y, *args, gin_ss) on validated X and y; fills record. One call at a time per
+        model (self._lock)."""
         ss = None if record is None else np.empty(len(self.layers))
-        loss = call(X, y, *args, ss)
+        with self._lock:
+            loss = call(X, y, *args, ss)
+            outputs = self._engine.outputs() if record is not None else None
         if record is not None:
             n = len(X)
             record["loss"] = loss
-            record["outputs"] = self._engine.outputs()
+            record["outputs"] = outputs
             record["grad_input_rms"] = [float(np.sqrt(s / (n * l.fan_in))) for s, l in zip(ss, self.layers)]
         return loss
 
@@ -371,6 +391,17 @@ def _spec_name(spec: Any) -> Any:
     return spec.name if isinstance(spec, init.Initializer) else spec if isinstance(spec, str) else str(spec)
 
 
+def _expected_arrays(meta: dict) -> dict:
+    """The arrays a model file's meta implies, {name: (shape, dtype)}; checked before MLP is
+    built or any array read (a meta of sizes [10**6, 10**6] next to small arrays is refused)."""
+    sizes = _check_sizes(meta["sizes"])
+    dtype = _validate.float_dtype("dtype", meta["dtype"])
+    out = {}
+    for i in range(len(sizes) - 1):
+        out[f"W{i}"], out[f"b{i}"] = ((sizes[i + 1], sizes[i]), dtype), ((sizes[i + 1],), dtype)
+    return out
+
+
 def _from_bytes(data: bytes, pending: tuple[str, dict] | None = None) -> MLP:
     """The MLP of MLP.__reduce__: load() of the bytes save() wrote, its pending init again."""
     model = load(io.BytesIO(data))
@@ -381,7 +412,7 @@ def _from_bytes(data: bytes, pending: tuple[str, dict] | None = None) -> MLP:
 
 def load(path: str | os.PathLike[str] | IO[bytes]) -> MLP:
     """An MLP saved by MLP.save. Raises ValueError for a file that is not one."""
-    meta, data = persist.read(path, _FORMAT)
+    meta, data = persist.read(path, _FORMAT, _expected_arrays)
     try:
         model = MLP(meta["sizes"], activation=[tuple(a) if isinstance(a, list) else a for a in meta["activations"]],
                     output=meta["output"], init="zeros", bias_init="zeros", seed=meta["seed"],

@@ -7,20 +7,64 @@ the same bits; forcing one lets tests check every path on one machine.
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from typing import Any
+
+try:
+    import resource
+except ImportError:  # not on Windows: no address-space limit to respect there
+    resource = None
 
 from fastinit import _core, _omp_env, _validate
 
 __all__ = ["available_kernels", "get_num_threads", "kernel_info", "select_kernel", "set_num_threads",
-           "MAX_THREADS"]
+           "thread_limit", "MAX_THREADS"]
 
 #: More threads than this are refused: OpenMP runtimes abort the process (stack or thread
 #: creation failure) long before, and no CPU this library targets has more hardware threads.
 MAX_THREADS = 1024
 
 
+def _stack_bytes() -> int:
+    """The stack the OpenMP runtime gives each thread: OMP_STACKSIZE (K by default), else the
+    stack limit (glibc's thread default), else 32 MiB (glibc's default without a limit)."""
+    spec = os.environ.get("OMP_STACKSIZE") or os.environ.get("GOMP_STACKSIZE")
+    m = re.fullmatch(r"\s*(\d+)\s*([bkmgBKMG]?)\s*", spec or "")
+    if m:
+        return int(m.group(1)) << {"b": 0, "k": 10, "m": 20, "g": 30}[(m.group(2) or "k").lower()]
+    soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
+    return soft if 0 < soft != resource.RLIM_INFINITY else 32 << 20
+
+
+def _mapped_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def thread_limit() -> int:
+    """The most threads set_num_threads accepts: MAX_THREADS, fewer under an address-space
+    limit (RLIMIT_AS) that would not hold their stacks in half of what is left (the OpenMP
+    runtime exits the process when it cannot create a thread)."""
+    if resource is None:
+        return MAX_THREADS
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        return MAX_THREADS
+    room = max(0, soft - _mapped_bytes()) // 2
+    return max(1, min(MAX_THREADS, room // (_stack_bytes() + (64 << 10))))
+
+
 def set_num_threads(n: int) -> None:
-    """Threads the kernels use, 1 <= n <= MAX_THREADS. Results do not depend on it."""
+    """Threads the kernels use, 1 <= n <= thread_limit() (MAX_THREADS = 1024 unless an
+    address-space limit lowers it). Results do not depend on it."""
+    top = thread_limit()
+    if top < MAX_THREADS and not isinstance(n, bool) and isinstance(n, int) and n > top:
+        raise ValueError(f"set_num_threads: n must be an int in [1, {top}] (the address-space limit "
+                         f"holds no more thread stacks), got {n}")
     _core.set_num_threads(_validate.integer("set_num_threads: n", n, low=1, high=MAX_THREADS))
 
 
@@ -74,4 +118,16 @@ def kernel_info() -> dict[str, Any]:
     }
 
 
-select_kernel(os.environ.get("FASTINIT_KERNEL", "auto") or "auto")
+#: Why the FASTINIT_KERNEL of this process could not be honoured (None when it was): an import
+#: must not fail on it (`fastinit info` still says what is available); the CLI refuses to run.
+KERNEL_REQUEST_ERROR: str | None = None
+try:
+    select_kernel(os.environ.get("FASTINIT_KERNEL", "auto") or "auto")
+except ValueError as _e:
+    KERNEL_REQUEST_ERROR = f"FASTINIT_KERNEL={os.environ.get('FASTINIT_KERNEL')!r}: {_e}"
+    warnings.warn(f"fastinit: {KERNEL_REQUEST_ERROR}; using the automatic choice", RuntimeWarning, stacklevel=2)
+    select_kernel("auto")
+if get_num_threads() > thread_limit():  # OMP_NUM_THREADS=100000 would exit the process
+    warnings.warn(f"fastinit: {get_num_threads()} threads (OMP_NUM_THREADS) is more than this process can "
+                  f"start; using {thread_limit()}", RuntimeWarning, stacklevel=2)
+    _core.set_num_threads(thread_limit())

@@ -28,7 +28,13 @@ def tensor_stats(x: np.ndarray, sat_lo: float = -np.inf, sat_hi: float = np.inf,
     out = _core.tensor_stats(a.reshape(-1), float(sat_lo), float(sat_hi), counts, bins)
     if bins:
         lo, hi = (out["min"], out["max"]) if out["max"] > out["min"] else (out["min"] - 0.5, out["min"] + 0.5)
-        out["hist"] = (counts, np.linspace(lo, hi, bins + 1))
+        if np.isfinite(hi - lo):
+            edges = np.linspace(lo, hi, bins + 1)
+        else:  # a range past the float64 maximum: the same points without forming hi - lo
+            t = np.linspace(0.0, 1.0, bins + 1)
+            edges = lo * (1 - t) + hi * t
+            edges[0], edges[-1] = lo, hi
+        out["hist"] = (counts, edges)
     return out
 
 

@@ -20,7 +20,13 @@ import numpy as np
 from fastinit import _progress, _validate, losses
 from fastinit.optim import Optimizer
 
-__all__ = ["History", "fit", "evaluate"]
+__all__ = ["History", "fit", "evaluate", "DIVERGENCE_FACTOR"]
+
+#: fit's divergence rule: a run has diverged when a batch loss is NaN or inf, when a parameter
+#: is NaN or inf after a step (the C update flags it), or when a batch loss exceeds
+#: DIVERGENCE_FACTOR times the first step's loss (floored at 1e-12): a finite blow-up such as
+#: Adam at lr=1e3 (losses near 1e11 from 0.7) is no training run that will come back.
+DIVERGENCE_FACTOR = 1e6
 
 
 class EvalRecord(TypedDict):
@@ -144,8 +150,8 @@ def _parse_target(target, has_val):
         return None
     if isinstance(target, bool):
         raise TypeError(f"target must be an accuracy (float) or a dict like {{'loss': 0.1}}, got {target!r}")
-    if isinstance(target, (int, float)):
-        return ("val_acc" if has_val else "train_acc", float(target), "ge")
+    if isinstance(target, (int, float, np.integer, np.floating)):  # an accuracy that can be met
+        return ("val_acc" if has_val else "train_acc", _validate.real("target", target, low=0.0, high=1.0), "ge")
     if isinstance(target, dict) and len(target) == 1:
         (k, v), = target.items()
         names = {"loss": "train_loss", "val_loss": "val_loss", "acc": "train_acc", "val_acc": "val_acc"}
@@ -153,8 +159,22 @@ def _parse_target(target, has_val):
             raise ValueError(f"target key must be one of {sorted(names)}, got {k!r}")
         if k.startswith("val") and not has_val:
             raise ValueError(f"target {target!r} needs validation_data")
-        return (names[k], float(v), "le" if k.endswith("loss") else "ge")
+        loss = k.endswith("loss")
+        v = _validate.real(f"target[{k!r}]", v, low=0.0, high=None if loss else 1.0)
+        return (names[k], v, "le" if loss else "ge")
     raise TypeError(f"target must be an accuracy (float) or a dict like {{'loss': 0.1}}, got {target!r}")
+
+
+def _diverged(loss: float, blowup: float, finite: bool) -> str:
+    """Why the step that returned `loss` (its update leaving every parameter finite or not)
+    counts as divergence (DIVERGENCE_FACTOR), or ''."""
+    if not math.isfinite(loss):
+        return f"loss became {loss}"
+    if not finite:
+        return "a parameter became NaN or inf"
+    if loss > blowup:
+        return f"loss became {loss:.4g}, over {DIVERGENCE_FACTOR:g} times the first step's"
+    return ""
 
 
 def _call(callbacks: list, name: str, *args: Any) -> None:
@@ -208,7 +228,8 @@ def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None 
         and record_step(step) -> bool: True to have step number `step` (from 1) record what it
         sees into history.record (see MLP.train_step), read in on_step_end.
     progress: a tqdm bar on a terminal or in a Jupyter notebook.
-    A NaN/inf loss stops training (history.diverged, with a warning in history.warnings);
+    Divergence (DIVERGENCE_FACTOR: a NaN/inf loss or parameter, or a loss a million times the
+    first) stops training (history.diverged, with a warning in history.warnings);
     Ctrl-C stops cleanly (history.interrupted) keeping the model and History so far.
     Integer X is converted to the model's dtype (see MLP).
     """
@@ -216,7 +237,12 @@ def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None 
                                    validation_data)
     n = X.shape[0]
     tgt = _parse_target(target, Xv is not None)
-    callbacks = list(callbacks) if callbacks is not None else []
+    _validate.seed("seed", seed)
+    if callbacks is None:
+        callbacks = []
+    elif isinstance(callbacks, (str, bytes, dict)) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(f"callbacks must be a list of callback objects, got {type(callbacks).__name__}")
+    callbacks = list(callbacks)  # objects with any of the hooks (one with none is allowed)
     recorders = [cb for cb in callbacks if hasattr(cb, "record_step")]
 
     # The loop below stays one piece on purpose (fit is ~100 lines): its state (step, epoch,
@@ -228,7 +254,7 @@ def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None 
     rng = np.random.default_rng(seed)
     hist = History()
     hist.target = target
-    losses = np.empty(total, dtype=np.float64)
+    losses = np.empty(min(total, 4096), dtype=np.float64)  # grown as it fills: steps=10**12 allocates nothing up front
 
     buf = np.empty((bs,) + X.shape[1:], dtype=X.dtype)
     ybuf = np.empty((bs,) + y.shape[1:], dtype=y.dtype)
@@ -275,15 +301,20 @@ def fit(model: Any, X: Any, y: Any, *, optimizer: Optimizer, epochs: int | None 
                 t0 = time.perf_counter()
                 loss = model._step(xb, yb, optimizer, hist.record)  # batches of validated data
                 train_time += time.perf_counter() - t0
+                if step == len(losses):
+                    losses = np.concatenate([losses, np.empty(min(len(losses), total - step))])
                 losses[step] = loss
                 step += 1
                 if bar is not None:
                     bar.update(1)
                     if step % 20 == 0:
                         bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
-                if not math.isfinite(loss):
+                if step == 1:
+                    blowup = DIVERGENCE_FACTOR * max(loss, 1e-12)
+                why = _diverged(loss, blowup, model._last_step_finite())
+                if why:
                     hist.diverged = True
-                    msg = f"loss became {loss} at step {step}: diverged, training stopped"
+                    msg = f"{why} at step {step}: diverged, training stopped"
                     hist.warnings.append(msg)
                     warnings.warn(msg, RuntimeWarning, stacklevel=2)
                     break

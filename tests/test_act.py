@@ -288,3 +288,23 @@ def test_silu_same_bits_on_every_kernel_set(dtype):
     for y, dz in out[1:]:
         np.testing.assert_array_equal(y, out[0][0])
         np.testing.assert_array_equal(dz, out[0][1])
+
+
+# ---------------------------------------------------------------- issue 12, item 6
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", NAMES)
+def test_nan_propagates_through_every_activation(act_kernel, name, dtype):
+    # relu(NaN) was 0: NaN weights and activations were masked and units read as dead.
+    x = np.full(37, np.nan, dtype)  # past a vector width, with a tail
+    y = fwd(name, x)
+    assert np.isnan(y).all(), name
+
+
+def test_relu_keeps_its_bits_for_finite_inputs(act_kernel):
+    x = np.array([-0.0, 0.0, -1e-45, 1e-45, -3.0, 2.5, np.inf, -np.inf], np.float32)
+    y = fwd("relu", x)
+    assert y.tobytes() == np.array([0, 0, 0, 1e-45, 0, 2.5, np.inf, 0], np.float32).tobytes()
+    dz = np.empty_like(x)
+    activations.backward(np.ones_like(x), x, np.array([np.nan, 0, -1, 2], np.float32).repeat(2), dz,
+                         ACTIVATIONS["relu"], 0.0)
+    assert dz.tolist() == [1, 1, 0, 0, 0, 0, 1, 1]  # as torch: a NaN output passes the gradient

@@ -185,10 +185,11 @@ def test_preset_lsuv_reaches_the_target():
     assert rows[("lsuv", "tanh")]["steps_to_target"] is not None
 
 
-@pytest.mark.parametrize("jobs, delay, group", [("1", 4, True), ("2", 4, True), ("2", 4, False), ("2", 0.3, True)])
+@pytest.mark.parametrize("jobs, delay, group", [("1", 4, True), ("2", 4, True), ("2", 4, False), ("2", 0, True)])
 def test_ctrl_c_writes_the_runs_that_finished_and_exits_130(tmp_path, jobs, delay, group):
-    """Ctrl-C reaches the whole process group; `kill -INT pid` the parent alone; at 0.3 s the
-    workers are still starting."""
+    """Ctrl-C reaches the whole process group; `kill -INT pid` the parent alone; delay 0: the
+    moment the study opens its journal, as the pool's workers start (a fixed 0.3 s landed in
+    Python's own start-up on a loaded machine, before any of our code runs)."""
     import os
     import signal
     import time
@@ -197,7 +198,12 @@ def test_ctrl_c_writes_the_runs_that_finished_and_exits_130(tmp_path, jobs, dela
                              "--steps", "1500", "--jobs", jobs, "--no-plots", "--out", str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env=python_env())
-    time.sleep(delay)
+    if delay:
+        time.sleep(delay)
+    else:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "runs.jsonl").exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
     (os.killpg if group else os.kill)(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err, err[-2000:]
@@ -231,7 +237,7 @@ def test_compare_without_matplotlib_writes_the_results_and_says_why_no_plots(tmp
     assert cli.main(["compare", "--inits", "he_normal", "--steps", "5", "--seeds", "1", "--jobs", "1",
                      "--out", str(tmp_path)]) == 0
     assert "(no plots: plots need matplotlib: pip install 'fastinit[plot]')" in capsys.readouterr().out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv", "results.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv", "results.json", "runs.jsonl"]
 
 
 def test_activation_parameters_and_defaults_on_the_command_line(tmp_path, capsys):
@@ -247,3 +253,30 @@ def test_activation_parameters_and_defaults_on_the_command_line(tmp_path, capsys
     assert ".npz" in text and ".csv" in text  # the file formats --dataset reads
     assert cli.main(["compare", "--sizes", "8", "--depth", "2", "--no-plots", "--out", str(tmp_path)]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- issue 12, item 19
+def test_an_unknown_kernel_env_is_one_line_and_info_still_reports():
+    import os
+
+    env = dict(os.environ, FASTINIT_KERNEL="bogus")
+    info = subprocess.run([sys.executable, "-m", "fastinit", "info"], capture_output=True, text=True, env=env)
+    assert info.returncode == 0 and "available: ref" in info.stdout and "error     FASTINIT_KERNEL='bogus'" in info.stdout
+    run = subprocess.run([sys.executable, "-m", "fastinit", "compare", "--steps", "1"], capture_output=True,
+                         text=True, env=env)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("fastinit: error: FASTINIT_KERNEL='bogus'")
+
+
+@pytest.mark.parametrize("option", ["--lr=", "--inits=", "--sizes=", "--activation=", "--depth=,"])
+def test_an_empty_option_is_one_line(option, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["compare", option])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and "got nothing" in err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("fastinit ")

@@ -17,3 +17,51 @@ def test_thread_count_roundtrip():
 def test_thread_count_rejects_nonpositive(n):
     with pytest.raises(ValueError, match=r"n must be an int in \[1, 1024\]"):
         fastinit.set_num_threads(n)
+
+
+# ---------------------------------------------------------------- issue 12, items 2 and 12
+@pytest.mark.parametrize("n, exc", [(2.9, TypeError), ("2", TypeError), (None, TypeError), (True, TypeError),
+                                    (0, ValueError), (-1, ValueError), (100000, ValueError)])
+def test_set_num_threads_refuses_fractions_strings_and_huge_counts(n, exc):
+    before = fastinit.get_num_threads()
+    with pytest.raises(exc, match="set_num_threads: n"):
+        fastinit.set_num_threads(n)
+    assert fastinit.get_num_threads() == before
+
+
+def test_the_thread_bound_is_stated_and_accepted():
+    from fastinit import runtime
+    assert "MAX_THREADS" in runtime.set_num_threads.__doc__ or str(runtime.MAX_THREADS) in str(
+        pytest.raises(ValueError, fastinit.set_num_threads, runtime.MAX_THREADS + 1).value)
+
+
+_UNDER_LIMIT = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+import numpy as np, fastinit
+from fastinit import runtime
+top = runtime.thread_limit()
+assert 1 <= top < runtime.MAX_THREADS, top
+try:
+    fastinit.set_num_threads(runtime.MAX_THREADS)
+except ValueError as e:
+    assert "address-space limit" in str(e), e
+else:
+    raise AssertionError("accepted more threads than the process can start")
+fastinit.set_num_threads(top)
+a = np.ones((768, 768), np.float32)
+assert fastinit.matmul(a, a)[0, 0] == 768
+print(fastinit.get_num_threads())
+"""
+
+
+@pytest.mark.parametrize("omp", [None, "100000"])
+def test_thread_counts_the_process_cannot_start_are_refused_not_fatal(omp):
+    # Under a 2 GiB address-space limit, 1024 thread stacks made libgomp exit the process.
+    import subprocess, sys, os
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(fastinit.__file__)))
+    if omp:
+        env["OMP_NUM_THREADS"] = omp
+    r = subprocess.run([sys.executable, "-c", _UNDER_LIMIT], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert ("more than this process can start" in r.stderr) == bool(omp)

@@ -153,3 +153,92 @@ def test_labels_from_arrays_are_checked_never_truncated():
     for bad in ([0.0, 1.5], [0, -2], [np.nan, 1.0]):
         with pytest.raises(ValueError, match="class labels must be integers >= 0 or names"):
             data.from_arrays(np.zeros((2, 1)), bad, np.zeros((1, 1)), [0])
+
+
+# ---------------------------------------------------------------- issue 12, items 9 and 18
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: data.split(np.ones((1, 2)), [0]), ValueError, "at least 2 rows"),
+    (lambda: data.split(np.ones((0, 2)), []), ValueError, "at least 2 rows"),
+    (lambda: data.split(np.ones((4, 2)), [0, 1, 0, 1], test_fraction=float("nan")), ValueError, "test_fraction"),
+    (lambda: data.from_arrays(np.ones((0, 2)), [], np.ones((1, 2)), [0]), ValueError, "at least one row"),
+    (lambda: data.from_arrays(np.ones((2, 2)), [0, 1], np.ones((0, 2)), []), ValueError, "at least one row"),
+    (lambda: data.load("circles", noise=float("nan")), ValueError, "noise"),
+    (lambda: data.load("moons", noise=-1.0), ValueError, "noise"),
+    (lambda: data.load("circles", factor=float("inf")), ValueError, "factor"),
+    (lambda: data.load("spirals", classes=0), ValueError, "classes"),
+    (lambda: data.load("spirals", classes=-1), ValueError, "classes"),
+    (lambda: data.load("spirals", classes=2.5), TypeError, "classes"),
+    (lambda: data.load("blobs", classes=1), ValueError, "classes"),
+    (lambda: data.load("blobs", features=0), ValueError, "features"),
+    (lambda: data.load("blobs", spread=float("nan")), ValueError, "spread"),
+])
+def test_degenerate_datasets_and_generator_arguments_are_refused(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_two_rows_split_into_one_and_one():
+    ds = data.split(np.ones((2, 2)), [0, 1], test_fraction=0.9)
+    assert len(ds.X_train) == 1 and len(ds.X_test) == 1
+
+
+def test_a_huge_class_id_is_counted_sparsely():
+    # bincount over ids up to 10**12 allocated 7 TiB.
+    ds = data.split(np.ones((20, 2)), [10**12] + [0] * 19, seed=3)
+    bal = ds.class_balance()
+    assert set(bal) <= {0, 10**12} and abs(sum(bal.values()) - 1) < 1e-3
+    assert "1000000000001 classes" in ds.describe()
+    dense = data.split(np.ones((20, 2)), [0, 2] * 10, seed=3).class_balance()
+    assert list(dense) == [0, 1, 2] and dense[1] == 0.0  # dense ids keep their zero counts
+
+
+# ---------------------------------------------------------------- issue 12, items 16, 17
+def test_an_idx_header_claiming_more_than_the_file_is_refused_before_inflating(tmp_path):
+    import tracemalloc
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as f:  # claims 60000 x 280 x 280 bytes (4.7 GB), holds 1 MB of zeros
+        f.write(bytes([0, 0, 8, 3]) + struct.pack(">III", 60000, 280, 280) + bytes(1 << 20))
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="more than the"):
+        data.load_idx(path)
+    assert tracemalloc.get_traced_memory()[1] < 8 << 20
+    tracemalloc.stop()
+    cut = tmp_path / "cut.idx"
+    cut.write_bytes(bytes([0, 0, 8, 2]) + struct.pack(">I", 5))
+    with pytest.raises(ValueError, match="cut short"):
+        data.load_idx(cut)
+
+
+def test_an_npz_dataset_is_checked_by_its_headers(tmp_path):
+    p = tmp_path / "d.npz"
+    np.savez(p, X=np.ones((4, 2)), y=np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match="one label per row"):
+        data.from_file(p)
+    np.savez(p, X=np.ones((4, 2)), y=np.zeros(4, np.int64), junk=np.zeros(10))
+    with pytest.raises(ValueError, match="no others"):
+        data.from_file(p)
+    np.savez(p, X=np.ones((4, 2)), y=np.array([0, 1, 0, 1]))
+    assert data.from_file(p).n_features == 2
+
+
+# ---------------------------------------------------------------- issue 12, item 20
+@pytest.mark.parametrize("content, msg", [
+    (b"1,2,\xe9\n3,4,a\n", "not UTF-8 text"),
+    (b"1," + b"9" * 200000 + b",0\n3,4,1\n", "not a readable CSV file: field larger than field limit"),
+    (b"1,2,0\n3,\x004,1\n", "row 2"),
+])
+def test_csv_codec_and_parser_errors_name_the_file(tmp_path, content, msg):
+    p = tmp_path / "bad.csv"
+    p.write_bytes(content)
+    with pytest.raises(ValueError, match=msg) as e:
+        data.from_file(p)
+    assert str(p) in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("content", [b"not gzip at all", b"\x1f\x8b\x08\x00broken"])
+def test_a_broken_gz_names_the_file(tmp_path, content):
+    p = tmp_path / "train-images-idx3-ubyte.gz"
+    p.write_bytes(content)
+    with pytest.raises(ValueError, match="not a readable IDX file") as e:
+        data.load_idx(p)
+    assert str(p) in str(e.value)

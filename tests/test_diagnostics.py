@@ -162,3 +162,32 @@ def test_diagnose_says_when_a_data_dependent_init_is_unfinished():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         diagnostics.diagnose(m, X, y)
+
+
+# ---------------------------------------------------------------- issue 12, item 3
+def test_distinct_neurons_reads_byte_swapped_weights_by_value():
+    W = np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 1.0]], np.float32)
+    b = np.zeros(3, np.float32)
+    assert diagnostics.distinct_neurons(W, b) == 2
+    assert diagnostics.distinct_neurons(W.astype(">f4"), b.astype(">f4")) == 2
+    assert diagnostics.distinct_neurons(W.astype(">f8"), b.astype(">f8")) == 2
+
+
+# ---------------------------------------------------------------- issue 12, items 22 and 23
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda m, X, y: diagnostics.diagnose(m, X, None), TypeError, "diagnose needs y"),
+    (lambda m, X, y: diagnostics.diagnose(m, X, y, bins=2.5), TypeError, "bins must be an int"),
+    (lambda m, X, y: diagnostics.diagnose(m, X, y, lr="a"), TypeError, "lr must be a number"),
+    (lambda m, X, y: diagnostics.diagnose(m, X, y, lr=-1.0), ValueError, "lr must be a finite number"),
+    (lambda m, X, y: diagnostics.diagnose(m, X, y, vanishing="a"), TypeError, "vanishing must be a number"),
+    (lambda m, X, y: diagnostics.diagnose(m, X, y, vanishing=10.0, exploding=1.0), ValueError, "below exploding"),
+    (lambda m, X, y: diagnostics.summary({}), TypeError, "summary takes what diagnose returned"),
+    (lambda m, X, y: diagnostics.summary(5), TypeError, "summary takes what diagnose returned"),
+    (lambda m, X, y: fastinit.init.get("he_normal").describe(-1, 3), ValueError, "fan_in must be an int"),
+    (lambda m, X, y: fastinit.init.get("he_normal").describe("a"), TypeError, "fan_in must be an int"),
+    (lambda m, X, y: fastinit.init.compute_fans((2.5, 3)), TypeError, "shape must be a tuple of ints"),
+])
+def test_diagnostics_and_init_arguments_are_checked(call, exc, match):
+    X, y = _batch()
+    with pytest.raises(exc, match=match):
+        call(fastinit.MLP([4, 8, 3]), X, y)

@@ -281,3 +281,75 @@ def test_fit_finishes_any_scheme_that_needs_data_on_its_first_batch():
     np.testing.assert_array_equal(labels, y[:32])
     z = X[:32] @ begin.W.T.astype(np.float64) + begin.b
     assert np.abs(z.mean(axis=0)).max() < 1e-5 < np.abs(begin.b).min()
+
+
+# ---------------------------------------------------------------- issue 12, items 7, 12, 23
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("name, params", [
+    ("normal", {"std": 1e39}), ("normal", {"std": 1e308}), ("uniform", {"low": -1e39, "high": 1e39}),
+    ("xavier_normal", {"gain": 1e40}), ("random_large", {"scale": 1e300}), ("constant", {"value": 1e39}),
+    ("orthogonal", {"gain": 1e39}), ("truncated_normal", {"std": 1e300, "a": -1e308, "b": 1e308}),
+    ("variance_scaling", {"scale": 1e300})])
+def test_schemes_never_return_inf_or_nan_weights(name, params, dt):
+    try:
+        w = init.get(name, **params)((3, 4), dtype=dt)
+    except ValueError as e:
+        assert name in str(e) and ("NaN or inf" in str(e) or "finite" in str(e))
+    else:
+        assert np.isfinite(w).all()
+
+
+@pytest.mark.parametrize("name, params", [("normal", {"std": float("inf")}), ("xavier_uniform", {"gain": float("inf")}),
+                                          ("uniform", {"low": -1e308, "high": 1e308}), ("he_normal", {"a": 1e200}),
+                                          ("he_normal", {"a": float("nan")})])
+def test_infinite_or_overflowing_parameters_are_refused(name, params):
+    with pytest.raises(ValueError, match="finite|width|negative_slope"):
+        init.get(name, **params)((3, 4))
+
+
+@pytest.mark.parametrize("name", init.names())
+@pytest.mark.parametrize("shape", [(3, 0), (0, 3), (0,), (0, 2, 3)])
+def test_zero_size_shapes_give_empty_tensors(name, shape):
+    if name in ("lsuv",):
+        pytest.skip("lsuv draws an orthogonal start: covered by orthogonal")
+    try:
+        w = init.get(name)(shape)
+    except ValueError as e:  # a scheme that needs a 2-D shape may say so
+        assert "shape" in str(e) or "dimensions" in str(e)
+    else:
+        assert w.shape == shape and w.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape", [(2.5, 3), (np.float32(2.5),), 2.5, "ab", (True, 2), None])
+def test_fractional_or_odd_shapes_are_refused(shape):
+    with pytest.raises(TypeError, match="shape must be a tuple of ints"):
+        init.get("he_normal")(shape)
+
+
+def test_what_a_registered_scheme_returns_is_checked():
+    name = "issue12_bad_scheme"
+    if name not in init.names():
+        @init.register(name, source="a test")
+        def bad():
+            return init.registry._Draw(lambda shape, fi, fo, seed, stream, dt: [[0.0]], lambda fi, fo: 0.0, "bad")
+    with pytest.raises(TypeError, match=f"init scheme '{name}' returned it \\(list\\); expected an ndarray"):
+        init.get(name)((2, 2))
+
+
+# ---------------------------------------------------------------- issue 12, item 15
+def test_zero_init_draws_only_the_hadamard_rows_it_needs():
+    import tracemalloc
+    def sylvester(m):
+        h = np.ones((1, 1))
+        for _ in range(m):
+            h = np.block([[h, h], [h, -h]])
+        return h
+    for shape in [(5, 3), (33, 7), (100, 64), (17, 16)]:
+        m = math.ceil(math.log2(shape[0]))
+        want = (2.0 ** (-(m - 1) / 2) * sylvester(m)[:shape[0], :shape[1]]).astype(np.float32)
+        assert init.get("zero_init")(shape).tobytes() == want.tobytes()
+    tracemalloc.start()
+    w = init.get("zero_init")((20000, 1))  # the whole H_15 was 8 GB in float64
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert w.shape == (20000, 1) and peak < 10 << 20

@@ -458,3 +458,152 @@ def test_repr_names_one_activation_per_hidden_layer():
     r = repr(fastinit.MLP([3, 4, 4, 2], activation=["tanh", "relu"]))
     assert "activation=['tanh', 'relu']" in r
     assert "activation='relu'" in repr(fastinit.MLP([3, 4, 4, 2]))
+
+
+# ---------------------------------------------------------------- issue 12, items 3, 4, 5
+@pytest.mark.parametrize("dt", ["f4", "f8"])
+def test_forward_and_train_step_read_byte_swapped_arrays_by_value(dt):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 3)).astype(dt)
+    y = np.array([0, 1, 2, 0, 1, 2])
+    a, b = fastinit.MLP([3, 5, 3], seed=2, dtype=dt), fastinit.MLP([3, 5, 3], seed=2, dtype=dt)
+    assert np.array_equal(a.forward(X), b.forward(X.astype(">" + dt)))
+    la = a.train_step(X, y, optim.SGD(0.1))
+    lb = b.train_step(X.astype(">" + dt), y.astype(">i8"), optim.SGD(0.1))
+    assert la == lb and np.array_equal(a.layers[0].W, b.layers[0].W)
+
+
+@pytest.mark.parametrize("y", [np.array([2**56, 0], ">i8"), np.array([2**63, 0], np.uint64),
+                               np.array([1e20, 0.0]), np.array([2.0**64, 0.0], ">f8")])
+def test_labels_out_of_range_in_any_byte_order_or_width_are_refused(y):
+    model = fastinit.MLP([2, 3])
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        model.train_step(np.ones((2, 2), np.float32), y, optim.SGD(0.1))
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("output, bad, msg", [
+    ("sigmoid", 2.0, r"targets must be in \[0, 1\]"), ("sigmoid", -0.5, r"targets must be in \[0, 1\]"),
+    ("sigmoid", np.nan, "NaN or inf"), ("identity", np.inf, "NaN or inf"), ("identity", np.nan, "NaN or inf")])
+def test_float_targets_are_checked_on_the_fast_path_too(dt, output, bad, msg):
+    model = fastinit.MLP([2, 1], output=output, dtype=dt)
+    W = model.layers[0].W.copy()
+    y = np.array([[bad], [0.0]], dt)  # exactly the engine's form: no conversion on the way
+    for call in (lambda: model.train_step(np.ones((2, 2), dt), y, optim.SGD(0.1)),
+                 lambda: model.loss(np.ones((2, 2), dt), y),
+                 lambda: fastinit.fit(model, np.ones((2, 2), dt), y, optimizer=optim.SGD(0.1), steps=1,
+                                      progress=False)):
+        with pytest.raises(ValueError, match=msg):
+            call()
+    assert np.array_equal(model.layers[0].W, W)
+
+
+# ---------------------------------------------------------------- issue 12, item 6
+@pytest.mark.parametrize("kernel", ["ref", "avx2", "avx512"])
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_a_nan_weight_reaches_the_logits_through_relu(kernel, dt):
+    from support import has_kernel, kernel_set
+    if not has_kernel(kernel):
+        pytest.skip(f"no {kernel} kernels here")
+    X = np.random.default_rng(0).standard_normal((9, 4)).astype(dt)
+    for width in (3, 40):  # edge tiles and full ones
+        model = fastinit.MLP([4, width, width, 2], dtype=dt)
+        model.layers[0].W[1, 2] = np.nan
+        with kernel_set(kernel):
+            z = model.forward(X)
+            loss = model.train_step(X, np.zeros(9, np.int64), optim.SGD(0.1))
+        assert np.isnan(z).all() and np.isnan(loss)
+        model.layers[0].W[:] = np.nan  # NaN units are not "dead" (relu used to give them 0)
+        rep = fastinit.diagnostics.diagnose(model, X, np.zeros(9, np.int64))
+        assert rep["layers"][0]["dead_fraction"] == 0 and np.isnan(rep["loss"])
+
+
+def test_a_step_flags_parameters_that_became_non_finite():
+    X = np.full((4, 2), 1e30, np.float32)
+    model = fastinit.MLP([2, 3, 1], output="identity", init="normal")
+    assert model._last_step_finite()
+    model.train_step(X, np.zeros(4, np.float32), optim.SGD(1e30))
+    assert not model._last_step_finite()
+    small = fastinit.MLP([2, 3, 1], output="identity")
+    small.train_step(np.ones((4, 2)), np.zeros(4), optim.SGD(0.1))
+    assert small._last_step_finite()
+
+
+# ---------------------------------------------------------------- issue 12, item 13
+def test_one_model_called_from_eight_threads_gives_the_serial_bits():
+    # The calls shared one workspace: 94% of concurrent forwards were wrong at one batch size.
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(5)
+    model = fastinit.MLP([20, 64, 64, 3], seed=3)
+    batches = [rng.standard_normal((n, 20)).astype(np.float32) for n in (33, 33, 64, 7, 33, 128, 64, 33) * 4]
+    ys = [rng.integers(0, 3, len(X)) for X in batches]
+    want = [model.forward(X) for X in batches]
+    want_probe = [model.probe(X, y)["grad_input_rms"] for X, y in zip(batches, ys)]
+    want_loss = [model.loss(X, y) for X, y in zip(batches, ys)]
+    with ThreadPoolExecutor(8) as ex:
+        for _ in range(3):
+            got = list(ex.map(model.forward, batches))
+            got_probe = list(ex.map(lambda X, y: model.probe(X, y)["grad_input_rms"], batches, ys))
+            got_loss = list(ex.map(model.loss, batches, ys))
+            assert all(np.array_equal(a, b) for a, b in zip(got, want))
+            assert got_probe == want_probe and got_loss == want_loss
+
+
+# ---------------------------------------------------------------- issue 12, items 16 and 21
+def _tamper(path, meta=None, extra=None, drop=()):
+    import io, json
+    arrays = dict(np.load(path))
+    m = json.loads(str(arrays.pop("meta")[()]))
+    if meta is not None:
+        m = meta(m)
+    arrays = {k: v for k, v in arrays.items() if k not in drop}
+    arrays.update(extra or {})
+    buf = io.BytesIO()
+    np.savez_compressed(buf, meta=np.array(json.dumps(m)), **arrays)
+    path.write_bytes(buf.getvalue())
+
+
+@pytest.mark.parametrize("change, msg", [
+    (dict(meta=lambda m: {**m, "sizes": [100000, 100000]}), "unknown arrays|array .W0. is"),
+    (dict(meta=lambda m: {**m, "sizes": [2, 3, 10**12]}), "array .W1. is \\(2, 3\\) float32, its meta says"),
+    (dict(extra={"junk": np.zeros(10**7, np.float32)}), "unknown arrays \\['junk'\\]"),
+    (dict(drop=("b1",)), "missing arrays \\['b1'\\]"),
+    (dict(meta=lambda m: {**m, "dtype": "float16"}), "its meta entry"),
+])
+def test_load_checks_the_meta_against_the_headers_before_allocating(tmp_path, change, msg):
+    import tracemalloc
+    path = tmp_path / "m.npz"
+    fastinit.MLP([2, 3, 2]).save(path)
+    _tamper(path, **change)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=msg):
+            fastinit.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20  # a 10**7-float member is never inflated, no 10**10-float model built
+
+
+def test_a_member_claiming_more_than_its_compressed_bytes_is_refused(tmp_path):
+    import zipfile
+    path = tmp_path / "bomb.npz"
+    fastinit.MLP([2, 3, 2]).save(path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as z:  # 400 MB of zeros, ~400 KB
+        with z.open("W9.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": (10**8,)})
+            for _ in range(100):
+                f.write(bytes(4 * 10**6))
+    with pytest.raises(ValueError, match="unknown arrays|claims"):
+        fastinit.load(path)
+
+
+@pytest.mark.parametrize("meta", ["5", "[1, 2]", "null", '"text"', "{"])
+def test_load_of_a_meta_that_is_no_object_says_so(tmp_path, meta):
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.array(meta))
+    path = tmp_path / "m.npz"
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(ValueError, match="not a valid fastinit model file"):
+        fastinit.load(path)

@@ -145,3 +145,34 @@ def test_bad_hyper_parameters(make, match):
 def test_repr():
     assert repr(optim.SGD(0.1, momentum=0.9)).startswith("SGD(lr=0.1, momentum=0.9")
     assert "weight_decay=0.01" in repr(optim.AdamW())
+
+
+# ---------------------------------------------------------------- issue 12, item 1
+@pytest.mark.parametrize("opt, name, value", [
+    (optim.SGD(0.1), "momentum", 0.9), (optim.SGD(0.1), "nesterov", True),
+    (optim.SGD(0.1), "weight_decay", 0.1), (optim.Adam(), "betas", (0.5, 0.5)),
+    (optim.Adam(), "eps", 1.0), (optim.AdamW(), "clip_norm", 1.0)])
+def test_hyper_parameters_other_than_lr_refuse_assignment(opt, name, value):
+    # A late momentum read buffers never allocated (a segfault); others were silently ignored.
+    with pytest.raises(AttributeError, match=f"{name} is fixed"):
+        setattr(opt, name, value)
+
+
+def test_a_changed_lr_is_honoured_by_the_next_step():
+    X = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    y = np.arange(8) % 2
+    changed, kept = fastinit.MLP([3, 4, 2], seed=1), fastinit.MLP([3, 4, 2], seed=1)
+    oc, ok = optim.SGD(0.1, momentum=0.9), optim.SGD(0.1, momentum=0.9)
+    changed.train_step(X, y, oc)
+    kept.train_step(X, y, ok)
+    oc.lr = 0.05
+    changed.train_step(X, y, oc)
+    kept.train_step(X, y, ok)
+    # By hand: p -= lr * buf, buf = 0.9 buf + g (torch's SGD): only the lr differs.
+    assert not np.array_equal(changed.layers[0].W, kept.layers[0].W)
+    ref = fastinit.MLP([3, 4, 2], seed=1)
+    o = optim.SGD(0.1, momentum=0.9)
+    ref.train_step(X, y, o)
+    o.lr = 0.05
+    ref.train_step(X, y, o)
+    assert np.array_equal(changed.layers[0].W, ref.layers[0].W)

@@ -106,3 +106,28 @@ def test_bad_arguments():
         rng.fill(np.zeros(3), "truncnormal", 0, 0, 0.0, 1.0, 2.0, 1.0)
     with pytest.raises(ValueError, match="dist must be"):
         rng.fill(np.zeros(3), "cauchy", 0)
+
+
+# ---------------------------------------------------------------- issue 12, item 7
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("a, b", [(40.0, 41.0), (-41.0, -40.0), (8.0, 9.0), (5.5, 6.0), (100.0, 1e300), (-1e300, -38.0)])
+def test_truncated_normal_is_stable_far_in_a_tail(dt, a, b):
+    # 40 sigma out, Phi underflows: the plain inverse CDF returned NaN.
+    from scipy.stats import truncnorm
+    out = np.empty(100_000, dt)
+    rng.fill(out, "truncnormal", 7, 0, 0.0, 1.0, a, b)
+    assert np.isfinite(out).all() and out.min() >= dt(a) and out.max() <= dt(min(b, 3e38))
+    lo, hi = max(a, -1e10), min(b, 1e10)
+    sd = truncnorm.std(lo, hi)
+    assert abs(out.astype(np.float64).mean() - truncnorm.mean(lo, hi)) < 6 * sd / np.sqrt(out.size) + 1e-6 * abs(a)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_truncated_normal_with_a_tiny_std_stays_within_ten_sigma(dt):
+    # torch.nn.init.trunc_normal_(std=0.001, a=-2, b=2) returned values near +-2 until 2026:
+    # the bounds are absolute, so the values are N(0, 0.001^2) and |x| > 0.01 is a 10-sigma event.
+    out = np.empty(4_000_000, dt)
+    for seed in range(3):
+        rng.fill(out, "truncnormal", seed, 0, 0.0, 0.001, -2.0, 2.0)
+        assert np.abs(out).max() < 0.01
+        assert abs(out.std() - 0.001) < 1e-5

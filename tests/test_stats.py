@@ -121,3 +121,21 @@ def test_bad_inputs_name_the_argument():
         stats.distinct_rows(np.ones((2, 3)), np.ones(3))
     with pytest.raises(ValueError, match=r"tol must be a finite number in \(0, inf\)"):
         stats.distinct_rows(np.ones((2, 3)), tol=0.0)
+
+
+# ---------------------------------------------------------------- issue 12, items 8 and 12
+@pytest.mark.parametrize("scale", [1.0, 1e300])
+def test_histogram_of_a_range_past_the_float64_maximum(scale):
+    # max - min overflowed: every value went to bin (int)NaN (undefined behaviour) with NaN edges.
+    x = np.array([-1.0, 0.1, 1.0, 0.6, 0.3, -0.7])  # none on an edge * (1.7e308 if scale > 1 else 1.0)
+    counts, edges = stats.tensor_stats(x, bins=4)["hist"]
+    want_counts, want_edges = np.histogram(x / (1.7e308 if scale > 1 else 1.0), bins=4)
+    assert counts.tolist() == want_counts.tolist()
+    assert np.isfinite(edges).all()
+    assert np.allclose(edges / (1.7e308 if scale > 1 else 1.0), want_edges)
+
+
+@pytest.mark.parametrize("bins, exc", [(2.5, TypeError), (np.float32(3), TypeError), ("4", TypeError), (-1, ValueError)])
+def test_histogram_bins_must_be_a_whole_count(bins, exc):
+    with pytest.raises(exc, match="bins"):
+        stats.tensor_stats(np.ones(3), bins=bins)

@@ -296,3 +296,36 @@ def test_a_script_read_from_standard_input_runs_its_study_in_process(tmp_path):
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert "<stdin> is no file; running the 4 runs in this process instead" in r.stderr
     assert r.stdout.startswith("init ")
+
+
+# ---------------------------------------------------------------- issue 12, items 10, 14, 26
+@pytest.mark.parametrize("doc, msg", [
+    ('{"runs": [1, 2]}', "run 0 is no object"), ('{"runs": [{"config": {}}]}', "lacks or garbles"),
+    ("[]", "no list of runs"), ('{"runs": [], "settings": 5}', "settings is no object"), ("{", "")])
+def test_a_malformed_result_file_is_named(tmp_path, doc, msg):
+    p = tmp_path / "results.json"
+    p.write_text(doc)
+    with pytest.raises(ValueError, match=msg) as e:
+        study.StudyResult.load(p)
+    assert str(p) in str(e.value)
+
+
+def test_an_empty_result_says_so_on_save(tmp_path):
+    with pytest.raises(ValueError, match="no runs"):
+        study.StudyResult([], {}).save(tmp_path)
+
+
+@pytest.mark.parametrize("options, exc, match", [
+    ({"depth": []}, ValueError, "depth is empty"), ({"lr": []}, ValueError, "lr is empty"),
+    ({"seeds": 1.5}, TypeError, "seeds must be a count"), ({"seeds": ["a"]}, TypeError, "seeds\\[0\\]"),
+    ({"sizes": []}, ValueError, "sizes must be a non-empty"), ({"executor": object()}, TypeError, "executor must be"),
+])
+def test_study_options_that_would_run_nothing_or_crash_are_refused(options, exc, match):
+    with pytest.raises(exc, match=match):
+        study.compare("circles", ["he_normal"], n_jobs=1, progress=False, **options)
+
+
+def test_a_finite_blow_up_is_the_study_verdict_diverged():
+    res = study.compare("circles", ["he_normal"], seeds=1, steps=300, optimizer="adam", lr=1e3, n_jobs=1,
+                        progress=False)
+    assert res.runs[0]["diverged"] and res.table[0]["verdict"] == "diverged"

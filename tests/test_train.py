@@ -163,7 +163,8 @@ def test_divergence_stops_with_a_warning():
     m = fastinit.MLP([2, 64, 64, 1], output="identity", init="normal", seed=0)
     with pytest.warns(RuntimeWarning, match="diverged"):
         h = fastinit.fit(m, X * 100, y.astype(float), optimizer=optim.SGD(10.0), epochs=50, batch_size=20)
-    assert h.diverged and h.steps < 500 and not math.isfinite(h.loss[-1])
+    assert h.diverged and h.steps < 500
+    assert not math.isfinite(h.loss[-1]) or h.loss[-1] > fastinit.train.DIVERGENCE_FACTOR * h.loss[0]
     assert "diverged" in h.warnings[0]
 
 
@@ -235,3 +236,62 @@ def test_bad_data_is_reported_before_training():
     X, y = circles(50)
     with pytest.raises(ValueError, match=r"y \(shape \(49,\)"):
         fastinit.fit(course_net("he_normal"), X, y[:49], optimizer=optim.SGD(0.1), epochs=1)
+
+
+# ---------------------------------------------------------------- issue 12, items 6 and 14
+def test_a_parameter_turned_inf_is_divergence_even_when_the_loss_was_finite():
+    X = np.full((8, 2), 1e18, np.float32)
+    m = fastinit.MLP([2, 4, 1], output="identity", init="normal")
+    with pytest.warns(RuntimeWarning, match="a parameter became NaN or inf at step 1: diverged"):
+        h = fastinit.fit(m, X, np.zeros(8, np.float32), optimizer=optim.SGD(1e20), steps=5, progress=False)
+    assert h.diverged and h.steps == 1 and math.isfinite(h.loss[0])
+
+
+def test_a_finite_blow_up_is_divergence():
+    X, y = circles(200)
+    m = fastinit.MLP([2, 32, 2], seed=0)
+    with pytest.warns(RuntimeWarning, match="times the first step's"):
+        h = fastinit.fit(m, X, y, optimizer=optim.Adam(1e3), steps=300, batch_size=20, progress=False)
+    assert h.diverged and np.isfinite(h.loss).all()
+    assert h.loss[-1] > fastinit.train.DIVERGENCE_FACTOR * h.loss[0]
+    assert fastinit.History.from_dict(h.to_dict()).diverged
+
+
+# ---------------------------------------------------------------- issue 12, items 11, 18, 25
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"target": float("nan")}, ValueError, "target must be a finite number in \\[0, 1\\]"),
+    ({"target": 1.5}, ValueError, "target must be a finite number in \\[0, 1\\]"),
+    ({"target": {"acc": 2}}, ValueError, "target\\['acc'\\]"),
+    ({"target": {"loss": "a"}}, TypeError, "target\\['loss'\\] must be a number"),
+    ({"target": {"loss": float("nan")}}, ValueError, "target\\['loss'\\]"),
+    ({"callbacks": 5}, TypeError, "callbacks must be a list"),
+    ({"seed": -1}, ValueError, "seed must be an int in \\[0, 2\\*\\*64\\)"),
+    ({"seed": 2.5}, TypeError, "seed must be an int"),
+])
+def test_targets_that_cannot_be_met_and_odd_arguments_are_refused(kwargs, exc, match):
+    X, y = circles(20)
+    with pytest.raises(exc, match=match):
+        fastinit.fit(course_net("he_normal"), X, y, optimizer=optim.SGD(0.1), steps=2, progress=False, **kwargs)
+
+
+def test_the_loss_history_grows_as_it_goes():
+    # fit(steps=10**12) preallocated 8 TB of loss history; steps past the first block still count.
+    X, y = circles(20)
+    h = fastinit.fit(course_net("he_normal"), X, y, optimizer=optim.SGD(0.1), steps=5000, batch_size=20,
+                     progress=False)
+    assert h.steps == 5000 and h.loss.shape == (5000,) and np.isfinite(h.loss).all()
+    import tracemalloc
+    tracemalloc.start()
+    h = fastinit.fit(course_net("he_normal"), X, y, optimizer=optim.SGD(0.1), steps=10**12, batch_size=20,
+                     progress=False, callbacks=[_StopAt(3)])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert h.steps == 3 and peak < 50 << 20
+
+
+class _StopAt:
+    def __init__(self, n):
+        self.n = n
+
+    def on_step_end(self, step, model, history, X_batch, y_batch):
+        history.stop = step >= self.n

@@ -104,7 +104,7 @@ static inline void FN(tile_)(UKR_T ukr, int nr, fi_dim_t mr_e, fi_dim_t nr_e, fi
         for (fi_dim_t j = 0; j < nr_e; j++) {
             T v = beta * c[i * ldc + j] + tile[i * nr + j];
             if (bias) v += tep->bias_kind == FI_BIAS_ROW ? bias[i] : bias[j];
-            c[i * ldc + j] = relu ? (v > 0 ? v : (T)0) : v;
+            c[i * ldc + j] = relu ? (v <= 0 ? (T)0 : v) : v;
         }
 }
 

@@ -23,7 +23,7 @@
 #define VFMA _mm256_fmadd_ps
 #define VMUL _mm256_mul_ps
 #define VADD _mm256_add_ps
-#define VMAX _mm256_max_ps
+#define VRELU(t) _mm256_and_ps(_mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_NLE_UQ), t)
 #define VSET1 _mm256_set1_ps
 #define PACK_A_NAME pack_a_avx2_s
 #define PACK_B_NAME pack_b_avx2_s
@@ -43,7 +43,7 @@
 #define VFMA _mm256_fmadd_pd
 #define VMUL _mm256_mul_pd
 #define VADD _mm256_add_pd
-#define VMAX _mm256_max_pd
+#define VRELU(t) _mm256_and_pd(_mm256_cmp_pd(t, _mm256_setzero_pd(), _CMP_NLE_UQ), t)
 #define VSET1 _mm256_set1_pd
 #define PACK_A_NAME pack_a_avx2_d
 #define PACK_B_NAME pack_b_avx2_d

@@ -29,7 +29,7 @@
 #define VFMA _mm512_fmadd_ps
 #define VMUL _mm512_mul_ps
 #define VADD _mm512_add_ps
-#define VMAX _mm512_max_ps
+#define VRELU(t) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(t, _mm512_setzero_ps(), _CMP_NLE_UQ), t)
 #define VSET1 _mm512_set1_ps
 #define PACK_A_NAME pack_a_avx512_s
 #define PACK_B_NAME pack_b_avx512_s
@@ -49,7 +49,7 @@
 #define VFMA _mm512_fmadd_pd
 #define VMUL _mm512_mul_pd
 #define VADD _mm512_add_pd
-#define VMAX _mm512_max_pd
+#define VRELU(t) _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(t, _mm512_setzero_pd(), _CMP_NLE_UQ), t)
 #define VSET1 _mm512_set1_pd
 #define PACK_A_NAME pack_a_avx512_d
 #define PACK_B_NAME pack_b_avx512_d

@@ -22,7 +22,7 @@
 #define VFMA(a, b, c) vfmaq_f32(c, a, b)
 #define VMUL vmulq_f32
 #define VADD vaddq_f32
-#define VMAX vmaxnmq_f32
+#define VRELU(t) vbslq_f32(vcleq_f32(t, vdupq_n_f32(0.0f)), vdupq_n_f32(0.0f), t)
 #define VSET1 vdupq_n_f32
 #define PACK_A_NAME pack_a_neon_s
 #define PACK_B_NAME pack_b_neon_s
@@ -40,7 +40,7 @@
 #define VFMA(a, b, c) vfmaq_f64(c, a, b)
 #define VMUL vmulq_f64
 #define VADD vaddq_f64
-#define VMAX vmaxnmq_f64
+#define VRELU(t) vbslq_f64(vcleq_f64(t, vdupq_n_f64(0.0)), vdupq_n_f64(0.0), t)
 #define VSET1 vdupq_n_f64
 #define PACK_A_NAME pack_a_neon_d
 #define PACK_B_NAME pack_b_neon_d

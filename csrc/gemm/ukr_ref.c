@@ -26,7 +26,7 @@
                 T v = alpha * acc[i][j];                                                       \
                 if (beta != (T)0) v = beta * c[i * ldc + j] + v;                               \
                 if (bias) v += ep->bias_kind == FI_BIAS_ROW ? bias[i] : bias[j];               \
-                if (ep && ep->relu) v = v > 0 ? v : (T)0;                                      \
+                if (ep && ep->relu) v = v <= 0 ? (T)0 : v;                                      \
                 c[i * ldc + j] = v;                                                            \
             }                                                                                  \
     }

@@ -42,9 +42,9 @@
             t0 = VADD(t0, bc0);                                                   \
             t1 = VADD(t1, bc1);                                                   \
         }                                                                         \
-        if (relu) { /* max(t, 0) is 0 for NaN t, like the epilogue's t > 0 ? t : 0 */ \
-            t0 = VMAX(t0, VZERO());                                               \
-            t1 = VMAX(t1, VZERO());                                               \
+        if (relu) { /* t <= 0 ? 0 : t (NaN kept, -0 -> +0) as the scalar epilogue */ \
+            t0 = VRELU(t0);                                                       \
+            t1 = VRELU(t1);                                                       \
         }                                                                         \
         VSTOREU(ci, t0);                                                          \
         VSTOREU(ci + VL, t1);                                                     \

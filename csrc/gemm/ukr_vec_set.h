@@ -37,5 +37,5 @@
 #undef VFMA
 #undef VMUL
 #undef VADD
-#undef VMAX
+#undef VRELU
 #undef VSET1

@@ -149,6 +149,7 @@ cdef extern from "fi_optim.h" nogil:
         int nesterov
         double weight_decay, beta1, beta2, eps, clip_norm
         int64_t step
+        int finite
 
 cdef extern from "fi_mlp.h" nogil:
     ctypedef struct fi_mlp_t:
@@ -315,11 +316,13 @@ cdef extern from "fi_ensemble.h" nogil:
     void fi_ens_run_s(const fi_ens_t *e, fi_ens_ws_t *w, const float *x, fi_dim_t x_stride,
                       const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
                       const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
-                      const uint8_t *active, double *loss, fi_dim_t *done, double *seconds)
+                      const uint8_t *active, double *loss, fi_dim_t *done, double *seconds, double *ceiling,
+                      double factor)
     void fi_ens_run_d(const fi_ens_t *e, fi_ens_ws_t *w, const double *x, fi_dim_t x_stride,
                       const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
                       const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
-                      const uint8_t *active, double *loss, fi_dim_t *done, double *seconds)
+                      const uint8_t *active, double *loss, fi_dim_t *done, double *seconds, double *ceiling,
+                      double factor)
 
 cdef inline void ens_step(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,
                           const void *y, fi_dim_t y_stride, fi_dim_t n, const uint8_t *active,
@@ -332,8 +335,9 @@ cdef inline void ens_step(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, 
 cdef inline void ens_run(const fi_ens_t *e, fi_ens_ws_t *w, const floating *x, fi_dim_t x_stride,
                          const void *y, fi_dim_t y_stride, const int64_t *idx, fi_dim_t idx_stride,
                          const fi_dim_t *off, const fi_dim_t *start, fi_dim_t nsteps,
-                         const uint8_t *active, double *loss, fi_dim_t *done, double *seconds) noexcept nogil:
+                         const uint8_t *active, double *loss, fi_dim_t *done, double *seconds, double *ceiling,
+                         double factor) noexcept nogil:
     if floating is float:
-        fi_ens_run_s(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)
+        fi_ens_run_s(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds, ceiling, factor)
     else:
-        fi_ens_run_d(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds)
+        fi_ens_run_d(e, w, x, x_stride, y, y_stride, idx, idx_stride, off, start, nsteps, active, loss, done, seconds, ceiling, factor)

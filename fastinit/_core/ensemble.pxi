@@ -113,10 +113,13 @@ cdef class _Ensemble:
 
     def run(self, cnp.ndarray x, cnp.ndarray y, cnp.ndarray idx, const int64_t[::1] off,
             double[:, ::1] loss, int64_t[::1] done, double[::1] seconds=None,
-            const uint8_t[::1] active=None, const int64_t[::1] start=None):
+            const uint8_t[::1] active=None, const int64_t[::1] start=None, double[::1] ceiling=None,
+            double factor=0.0):
         """len(off) - 1 steps of every (active) member: step t on rows idx[..., off[t]:off[t+1]]
         (idx (total,) shared or (k, total) per member), or, idx None, on off[t+1] - off[t] rows
-        from row start[t] (start None: off[t]) read in place. bmax: the largest batch."""
+        from row start[t] (start None: off[t]) read in place. A member stops at a NaN/inf loss
+        or parameter, and past ceiling[j] when given (a negative one is set by its next step to
+        factor times that step's loss: fit's blow-up rule)."""
         cdef bint per = x.ndim == 3
         cdef fi_dim_t n = x.shape[x.ndim - 2], t, nsteps = off.shape[0] - 1, bmax = 0
         cdef fi_dim_t xs = n * x.shape[x.ndim - 1] if per else 0
@@ -128,13 +131,14 @@ cdef class _Ensemble:
         cdef const fi_dim_t *pstart = <const fi_dim_t *>&start[0] if start is not None else NULL
         cdef const uint8_t *act = &active[0] if active is not None else NULL
         cdef double *psec = &seconds[0] if seconds is not None else NULL
+        cdef double *pceil = &ceiling[0] if ceiling is not None else NULL
         cdef capi.fi_ens_ws_t *w = self._workspace(bmax)
         cdef void *px = cnp.PyArray_DATA(x)
         cdef void *py = cnp.PyArray_DATA(y)
         with nogil:
             if self.f32:
                 capi.ens_run(&self.e, w, <const float *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,
-                             act, &loss[0, 0], <fi_dim_t *>&done[0], psec)
+                             act, &loss[0, 0], <fi_dim_t *>&done[0], psec, pceil, factor)
             else:
                 capi.ens_run(&self.e, w, <const double *>px, xs, py, ys, pidx, ist, &off[0], pstart, nsteps,
-                             act, &loss[0, 0], <fi_dim_t *>&done[0], psec)
+                             act, &loss[0, 0], <fi_dim_t *>&done[0], psec, pceil, factor)

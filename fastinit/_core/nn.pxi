@@ -120,6 +120,7 @@ cdef class _OptState:
         self.opt.eps = eps
         self.opt.clip_norm = clip_norm
         self.opt.step = 0
+        self.opt.finite = 1
         self._refs = list(s1) + list(s2)
         self.s1 = <void **>malloc(max(len(s1), 1) * sizeof(void *))
         self.s2 = <void **>malloc(max(len(s2), 1) * sizeof(void *))
@@ -145,6 +146,11 @@ cdef class _OptState:
     @property
     def step(self):
         return self.opt.step
+
+    @property
+    def finite(self):
+        """Whether every parameter was finite after the last step (flagged by the C update)."""
+        return bool(self.opt.finite)
 
 
 cdef class _Engine:

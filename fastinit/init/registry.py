@@ -26,7 +26,7 @@ def compute_fans(shape) -> tuple[int, int]:
     As torch and Keras compute them: for >2-D shapes the receptive field size multiplies both.
     A 1-D shape (a bias) has fan_in = fan_out = its length; a scalar has 1 and 1.
     """
-    shape = tuple(int(s) for s in shape)
+    shape = _check_shape(shape)
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -76,7 +76,10 @@ def calculate_gain(nonlinearity: str, param: float | None = None, method: str = 
         slope = default if param is None else param
         if isinstance(slope, bool) or not isinstance(slope, (int, float)):
             raise ValueError(f"{'negative_slope' if name == 'leaky_relu' else 'alpha'} {slope!r} is not a valid number")
+        slope = _validate.finite("negative_slope" if name == "leaky_relu" else "alpha", slope)
         if method == "torch":
+            if abs(slope) > 1e150:  # slope**2 overflows: the gain would be 0
+                raise ValueError(f"negative_slope must be a finite number of magnitude <= 1e150, got {slope!r}")
             return math.sqrt(2.0 / (1 + slope**2))
         spec = (name, float(slope))
     elif method == "torch":
@@ -183,7 +186,10 @@ class Initializer:
         fo = fo if fan_out is None else _validate.integer("fan_out", fan_out, low=1)
         if math.prod(shape) and (fi <= 0 or fo <= 0):
             raise ValueError(f"{self.name}: fans must be positive, got fan_in={fi}, fan_out={fo} for shape {shape}")
-        return self.draw.sample(shape, fi, fo, seed, stream, dt)
+        if not math.prod(shape):  # nothing to draw (and a fan of 0 would divide by zero)
+            _validate.seed("seed", seed), _validate.seed("stream", stream)
+            return np.zeros(shape, dt)
+        return _checked_draw(self, shape, fi, fo, seed, stream, dt)
 
     def describe(self, fan_in: int | None = None, fan_out: int | None = None) -> dict:
         """Formula, source and parameters; with fans, the std of the values it produces."""
@@ -192,6 +198,7 @@ class Initializer:
         if fan_in is not None or fan_out is not None:
             fi = fan_in if fan_in is not None else fan_out
             fo = fan_out if fan_out is not None else fan_in
+            fi, fo = _validate.integer("fan_in", fi, low=1), _validate.integer("fan_out", fo, low=1)
             out.update(fan_in=fi, fan_out=fo, std=self.draw.std(fi, fo))
         return out
 
@@ -307,15 +314,35 @@ def initialize(name: str | Initializer, shape, *, seed: int = 0, stream: int = 0
 
 
 def _check_shape(shape) -> tuple:
-    if isinstance(shape, (int, np.integer)):
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
         shape = (int(shape),)
-    try:
-        shape = tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"shape must be a tuple of ints, got {shape!r}") from None
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"shape must be a tuple of ints, got {shape!r}")
+    shape = tuple(shape)
+    for i, s in enumerate(shape):  # 2.5 or np.float32(2.5) was truncated to 2
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"shape must be a tuple of ints, got {shape!r} (shape[{i}] is {type(s).__name__})")
+    shape = tuple(int(s) for s in shape)
     if any(s < 0 for s in shape):
         raise ValueError(f"shape must not have negative sizes, got {shape}")
     return shape
+
+
+def _checked_draw(ini: "Initializer", shape: tuple, fi: int, fo: int, seed, stream, dt: np.dtype) -> np.ndarray:
+    """ini's draw, checked: an ndarray of the shape and dtype asked for (a user scheme may
+    return anything), every value finite (a std, gain or bound past the dtype's range gave
+    inf or NaN weights)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = ini.draw.sample(shape, fi, fo, seed, stream, dt)
+    if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dt:
+        got = _validate.describe("it", out)
+        raise TypeError(f"init scheme {ini.name!r} returned {got}; expected an ndarray of shape {shape}, "
+                        f"dtype {dt.name}")
+    if not _validate.all_finite(out):
+        params = ", ".join(f"{k}={v!r}" for k, v in ini.params.items())
+        raise ValueError(f"init scheme {ini.name!r}{f' ({params})' if params else ''} drew NaN or inf for shape "
+                         f"{shape} in {dt.name}: its scale (std, gain, bounds) is past {dt.name}'s range")
+    return out
 
 
 # --------------------------------------------------------------------------- parameter checks

@@ -10,8 +10,7 @@ import warnings
 
 from fastinit import runtime
 from fastinit._version import __version__
-from fastinit.study import executor, plot, report
-from fastinit.study import presets
+from fastinit.study import executor, journal, plot, presets, report
 from fastinit.study.presets import PRESETS
 
 __all__ = ["main"]
@@ -23,26 +22,34 @@ class _Parser(argparse.ArgumentParser):
 
 def _ints(text):
     try:
-        return [int(x) for x in text.split(",") if x]
+        vals = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not vals:  # --sizes '' ended in an IndexError
+        raise argparse.ArgumentTypeError("expected comma-separated integers, got nothing")
+    return vals
 
 
 def _floats(text):
     try:
-        vals = [float(x) for x in text.split(",") if x]
+        vals = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not vals:
+        raise argparse.ArgumentTypeError("expected comma-separated numbers, got nothing")
     return vals if len(vals) > 1 else vals[0]
 
 
 def _names(text):
     vals = [x.strip() for x in text.split(",") if x.strip()]
+    if not vals:
+        raise argparse.ArgumentTypeError("expected comma-separated names, got nothing")
     return vals if len(vals) > 1 else vals[0]
 
 
 def _parser():
     p = _Parser(prog="fastinit", description="Measure what weight initialization does to how a network learns.")
+    p.add_argument("--version", action="version", version=f"fastinit {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     c = sub.add_parser("compare", help="train one network from several inits and seeds; table, JSON, CSV, plots",
                        description="Train the same network from several initializations and seeds and report, "
@@ -74,7 +81,10 @@ def _parser():
     c.add_argument("--eval-every", type=int, help=f"steps between evaluations (default: {d['eval_every']})")
     c.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     c.add_argument("--scheduler", help="address of a Dask scheduler to run on (tcp://host:8786)")
-    c.add_argument("--out", default="fastinit_results", help="results folder (default: %(default)s)")
+    c.add_argument("--out", default="fastinit_results", help="results folder (default: %(default)s); each "
+                   "finished run is written there at once (runs.jsonl)")
+    c.add_argument("--resume", metavar="FOLDER", help="finish the study whose runs.jsonl is in FOLDER: the runs "
+                   "there are kept, the others run (give the same study options); results go to FOLDER")
     c.add_argument("--no-plots", action="store_true", help="skip the PNG figures and HTML report")
     sub.add_parser("info", help="version, kernel, threads, optional extras found")
     return p
@@ -86,6 +96,8 @@ def _info():
     print(f"kernel    {k['kernel']} (available: {', '.join(k['available'])}); float32 {k['float32']['micro_kernel']}"
           f" {k['float32']['tile']}")
     print(f"threads   {k['threads']} (OpenMP {'on' if k['openmp'] else 'off'})")
+    if runtime.KERNEL_REQUEST_ERROR:
+        print(f"error     {runtime.KERNEL_REQUEST_ERROR}")
     print(f"build     {k['compiler_flags']}")
     for extra, mods in [("plot", ["matplotlib"]), ("progress", ["tqdm"]), ("data", ["sklearn", "mnist1d"]),
                         ("dask", ["distributed"]), ("torch", ["torch"])]:
@@ -95,6 +107,11 @@ def _info():
 
 
 def _compare(args):
+    if runtime.KERNEL_REQUEST_ERROR:
+        raise ValueError(runtime.KERNEL_REQUEST_ERROR)
+    if args.resume is not None:
+        args.out = args.resume
+    journal.check_folder(args.out, "--resume" if args.resume is not None else "--out")  # before any run
     kw = dict(PRESETS[args.preset]) if args.preset else {}
     if args.epochs is not None:
         kw.pop("steps", None)
@@ -127,7 +144,8 @@ def _compare(args):
         with warnings.catch_warnings():  # said below, in the CLI's words
             warnings.filterwarnings("ignore", message="fastinit.study.compare: interrupted")
             warnings.filterwarnings("ignore", message=r"fastinit.study.compare: \d+ warning")
-            result = executor.compare(inits=inits, executor=pool, n_jobs=args.jobs, **kw)
+            where = {"resume": args.resume} if args.resume is not None else {"journal": args.out}
+            result = executor.compare(inits=inits, executor=pool, n_jobs=args.jobs, **where, **kw)
     finally:
         if client is not None:
             client.close()

@@ -34,7 +34,7 @@ COLUMNS = {
 VERDICTS = {
     "symmetric": "some hidden layer starts with all its neurons alike (zeros, constant): they get "
                  "the same gradient and stay alike, so the layer acts as one unit",
-    "diverged": "the loss became NaN or inf in some run",
+    "diverged": "the loss or a weight became NaN or inf, or the loss a million times the first, in some run",
     "exploded": "no run reached the target (or none was set) and the loss rose above 100 times its first value",
     "vanishing": "at initialization the activations or the gradients shrink per layer faster than "
                  f"1/{1 + diagnostics.GROWTH_TOL:g} (median over seeds; the growth column), whether or not it "

@@ -19,6 +19,7 @@ import warnings
 from fastinit import _progress as _progress_bar
 from fastinit import _validate, init, runtime
 from fastinit.study.plan import DEFAULTS, plan  # noqa: F401  (DEFAULTS: the CLI reads it here)
+from fastinit.study.journal import Journal
 from fastinit.study.results import StudyResult
 from fastinit.study.run import run
 
@@ -36,7 +37,7 @@ def _worker_init():
 
 
 def compare(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, executor=None, n_jobs=None, progress=True,
-            **options) -> StudyResult:
+            journal=None, resume=None, **options) -> StudyResult:
     """Run the study `plan(dataset, inits, **options)` describes and return a StudyResult.
 
     options: sizes or depth/width, activation, output, optimizer, lr, momentum, batch_size,
@@ -48,6 +49,10 @@ def compare(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, executor=No
     Ctrl-C (KeyboardInterrupt) stops the study and keeps what finished: the result holds the
     finished runs, settings["interrupted"] says how many (a RuntimeWarning too); with none
     finished, the KeyboardInterrupt propagates.
+    journal: a folder (checked and created before the first run) where each finished run is
+    appended to runs.jsonl as it finishes; resume: such a folder, whose runs are taken as done
+    (the others run and are appended): a study killed halfway resumes, with the result an
+    uninterrupted one gives (runs are fully seeded).
     """
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # A worker of our pool is importing the script that started it (spawn does), and the
@@ -57,8 +62,20 @@ def compare(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, executor=No
         raise SystemExit(1)
     if n_jobs is not None:
         _validate.integer("n_jobs", n_jobs, low=1)
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor must be a concurrent.futures.Executor (with submit), got {type(executor).__name__}")
+    if journal is not None and resume is not None:
+        raise ValueError("give journal (a new study) or resume (a study to finish), not both")
     configs, settings = plan(dataset, inits, **options)
-    runs = _execute(configs, executor, n_jobs, progress)
+    jr = None if journal is None and resume is None else Journal(resume if resume is not None else journal,
+                                                                 resume=resume is not None)
+    try:
+        done = [None] * len(configs) if jr is None else [jr.done(c) for c in configs]
+        runs = _execute(configs, executor, n_jobs, progress, done, None if jr is None else
+                        (lambda i, rec: jr.add(configs[i], rec)))
+    finally:
+        if jr is not None:
+            jr.close()
     if None in runs:
         done = [r for r in runs if r is not None]
         if not done:
@@ -98,22 +115,27 @@ def _run_importing(modules, cfg):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _execute(configs, executor, n_jobs, progress):
-    """The runs' records in config order; None for a run that never finished (Ctrl-C)."""
-    results = [None] * len(configs)
+def _execute(configs, executor, n_jobs, progress, done=None, on_done=None):
+    """The runs' records in config order; None for a run that never finished (Ctrl-C). done:
+    records known already (None for the runs to do); on_done(i, record) as each run finishes."""
+    results = list(done) if done is not None else [None] * len(configs)
+    on_done = on_done or (lambda i, rec: None)
 
     def serial():  # the runs not done yet, here; Ctrl-C keeps what finished
         try:
             for i, c in enumerate(_progress(configs, progress, len(configs))):
                 if results[i] is None:
                     results[i] = run(c)
+                    on_done(i, results[i])
         except KeyboardInterrupt:
             pass
         return results
 
     modules = tuple(sorted(m for m in {init.module_of(c.init) for c in configs} if not m.startswith("fastinit.")))
+    if all(r is not None for r in results):
+        return results
     if executor is not None:
-        return _collect(executor, modules, configs, results, progress)
+        return _collect(executor, modules, configs, results, progress, on_done=on_done)
     n_jobs = n_jobs or os.cpu_count() or 1
     if n_jobs == 1:
         return serial()
@@ -134,7 +156,7 @@ def _execute(configs, executor, n_jobs, progress):
     mark_dir = tempfile.mkdtemp(prefix="fastinit-")
     mark = os.path.join(mark_dir, "unguarded")
     try:
-        return _collect(None, modules, configs, results, progress, n_jobs=n_jobs, mark=mark)
+        return _collect(None, modules, configs, results, progress, n_jobs=n_jobs, mark=mark, on_done=on_done)
     except cf.process.BrokenProcessPool:
         if not os.path.exists(mark):
             raise
@@ -147,9 +169,12 @@ def _execute(configs, executor, n_jobs, progress):
         shutil.rmtree(mark_dir, ignore_errors=True)
 
 
-def _collect(executor, modules, configs, results, progress, *, n_jobs=None, mark=None):
-    """Run the configs on `executor`, or on a pool of our own (n_jobs spawned processes), into
-    results. Ctrl-C cancels what has not started and keeps what finished."""
+def _collect(executor, modules, configs, results, progress, *, n_jobs=None, mark=None, on_done=None):
+    """Run the configs whose result is None on `executor`, or on a pool of our own (n_jobs
+    spawned processes), into results. Ctrl-C cancels what has not started and keeps what
+    finished."""
+    on_done = on_done or (lambda i, rec: None)
+    todo = [i for i, r in enumerate(results) if r is None]
     own = None
     futures = {}
     try:
@@ -162,15 +187,16 @@ def _collect(executor, modules, configs, results, progress, *, n_jobs=None, mark
             try:
                 own = executor = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init,
                                                         mp_context=multiprocessing.get_context("spawn"))
-                futures = {executor.submit(_run_importing, modules, c): i for i, c in enumerate(configs)}
+                futures = {executor.submit(_run_importing, modules, configs[i]): i for i in todo}
             finally:
                 del os.environ[_UNGUARDED_MARK]
                 if old is not None:
                     signal.signal(signal.SIGINT, old)
         else:
-            futures = {executor.submit(_run_importing, modules, c): i for i, c in enumerate(configs)}
-        for fut in _progress(cf.as_completed(futures), progress, len(configs)):
+            futures = {executor.submit(_run_importing, modules, configs[i]): i for i in todo}
+        for fut in _progress(cf.as_completed(futures), progress, len(futures)):
             results[futures[fut]] = fut.result()
+            on_done(futures[fut], results[futures[fut]])
         return results
     except KeyboardInterrupt:
         if own is not None:  # Ctrl-C sent to this process alone still stops the runs under way
@@ -178,8 +204,9 @@ def _collect(executor, modules, configs, results, progress, *, n_jobs=None, mark
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGINT)
         for fut, i in futures.items():
-            if not fut.cancel() and fut.done() and fut.exception() is None:
+            if not fut.cancel() and fut.done() and fut.exception() is None and results[i] is None:
                 results[i] = fut.result()
+                on_done(i, results[i])
         return results
     finally:
         if own is not None:  # after a failure, do not wait for the runs still queued

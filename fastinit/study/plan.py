@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fastinit import data, init, optim
-from fastinit import _validate
+from fastinit import _validate, activations, data, init, losses, optim
 from fastinit._validate import unknown
 
 DEFAULT_INITS = ("zeros", "random_small", "random_large", "xavier_normal", "he_normal")
@@ -97,15 +96,30 @@ def plan(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, sizes=None, de
     """
     if not isinstance(dataset, str):
         raise TypeError("dataset must be a built-in name or a file path (each worker rebuilds it from that)")
+    if dataset_params is not None and not isinstance(dataset_params, dict):
+        raise TypeError(f"dataset_params must be a dict, got {type(dataset_params).__name__}")
+    for axis, values in (("inits", inits), ("depth", depth), ("width", width), ("activation", activation),
+                         ("lr", lr), ("batch_size", batch_size), ("optimizer", optimizer), ("seeds", seeds)):
+        if isinstance(values, (list, tuple)) and not values:  # an empty axis ran nothing, silently
+            raise ValueError(f"{axis} is empty: a grid axis needs at least one value")
+    seeds = _seeds(seeds)
+    if sizes is not None:
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (list, tuple)) or not sizes:
+            raise ValueError(f"sizes must be a non-empty list of layer widths, got {sizes!r}")
+        sizes = [_validate.integer(f"sizes[{i}]", s, low=1, high=1 << 24) for i, s in enumerate(sizes)]
+    if not isinstance(output, str) or output not in losses.OUTPUTS:
+        raise ValueError(f"output must be one of {sorted(losses.OUTPUTS)}, got {output!r}")
+    for a in _as_list(activation):
+        activations.parse(a, "activation")
     dtype = np.dtype(_validate.float_dtype("dtype", dtype)).name
     params = tuple(sorted((dataset_params or {}).items()))
     ds = _dataset(dataset, params)
     name = dataset
     n_out = ds.n_classes if output == "softmax" else 1
-    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if n_out > 4 * len(ds.X_train) + 1024:  # a stray label of 10**12 would size a 10**12-unit output layer
+        raise ValueError(f"{name}: class ids go up to {n_out - 1} for {len(ds.X_train)} training rows; "
+                         f"label the classes 0 .. k-1 (or by name)")
     inits = _as_list(inits)
-    if not inits or not seeds:
-        raise ValueError("a study needs at least one init and one seed")
     for i in inits:
         init.get(i)  # unknown names fail here, before any run starts
     for opt, rate in itertools.product(_as_list(optimizer), _as_list(lr)):
@@ -140,6 +154,15 @@ def plan(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, sizes=None, de
     settings = {"dataset": ds.describe(), **length, "target": target, "optimizer": _as_list(optimizer),
                 "lr": _as_list(lr), "batch_size": _as_list(batch_size), "output": output, "dtype": dtype}
     return configs, settings
+
+
+def _seeds(seeds) -> list[int]:
+    """A count (int >= 1) or a list of seeds, as a list of seeds."""
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, (bool, np.bool_)):
+        return list(range(_validate.integer("seeds", seeds, low=1, high=1 << 20)))
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (list, tuple, range)):
+        raise TypeError(f"seeds must be a count or a list of seeds, got {seeds!r} ({type(seeds).__name__})")
+    return [_validate.seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
 
 
 def _steps(steps, epochs, n_train, batch_size) -> int:

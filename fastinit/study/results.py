@@ -175,10 +175,22 @@ class StudyResult:
         d = json.loads(text)
         if not isinstance(d, dict) or not isinstance(d.get("runs"), list):
             raise ValueError("not a fastinit study result (no list of runs)")
-        return cls(d["runs"], d.get("settings", {}))
+        if not isinstance(d.get("settings", {}), dict):
+            raise ValueError("not a fastinit study result (settings is no object)")
+        for i, r in enumerate(d["runs"]):
+            if not isinstance(r, dict) or not isinstance(r.get("config"), dict):
+                raise ValueError(f"not a fastinit study result (run {i} is no object with a config)")
+        res = cls(d["runs"], d.get("settings", {}))
+        try:
+            res.table  # every field the table reads is there and of its type
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+            raise ValueError(f"not a fastinit study result (a run lacks or garbles {e})") from None
+        return res
 
     def save(self, folder) -> dict:
         """Write results.json and results.csv into folder; returns their paths."""
+        if not self.runs:
+            raise ValueError("this study result holds no runs: nothing to save")
         os.makedirs(folder, exist_ok=True)
         paths = {"json": os.path.join(folder, "results.json"), "csv": os.path.join(folder, "results.csv")}
         with open(paths["json"], "w") as f:
