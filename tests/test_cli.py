@@ -12,7 +12,7 @@ from support import kernel_set, num_threads, python_env
 import fastinit
 from fastinit import runtime, study
 from fastinit.study import cli
-from fastinit.study import phase, presets
+from fastinit.study import gains, phase, presets
 
 
 def test_compare_end_to_end(tmp_path, capsys):
@@ -93,8 +93,10 @@ def _documented_sections():
 
 
 def test_every_preset_is_documented_and_every_documented_one_exists():
-    assert set(_documented_sections()) == set(presets.PRESETS) | set(phase.PRESETS)
-    assert set(presets.PRESETS) == set(DOCUMENTED) and not set(presets.PRESETS) & set(phase.PRESETS)
+    assert set(_documented_sections()) == set(presets.PRESETS) | set(phase.PRESETS) | set(gains.PRESETS)
+    assert set(presets.PRESETS) == set(DOCUMENTED)
+    assert len(set(presets.PRESETS) | set(phase.PRESETS) | set(gains.PRESETS)) == \
+        len(presets.PRESETS) + len(phase.PRESETS) + len(gains.PRESETS)
 
 
 # What docs/presets.md says each phase-diagram preset runs: sigma_w^2 values (its table's rows),
