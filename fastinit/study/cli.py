@@ -11,7 +11,7 @@ import warnings
 from fastinit import runtime
 from fastinit._version import __version__
 from fastinit.study import executor, plot, report
-from fastinit.study import gains, phase, presets
+from fastinit.study import gains, isometry, phase, presets
 from fastinit.study.presets import PRESETS
 
 __all__ = ["main"]
@@ -50,7 +50,7 @@ def _parser():
                                    "to a target, final accuracy. Without options: circles data, a small ReLU net, "
                                    "five classic inits, three seeds.")
     d = executor.DEFAULTS  # the study's defaults, the same as compare()'s
-    c.add_argument("--preset", choices=sorted([*PRESETS, *phase.PRESETS, *gains.PRESETS]), help="a study reproducing a published finding "
+    c.add_argument("--preset", choices=sorted([*PRESETS, *phase.PRESETS, *gains.PRESETS, *isometry.PRESETS]), help="a study reproducing a published finding "
                    "(docs/presets.md); the options below change it")
     c.add_argument("--dataset", help="circles, course_circles, moons, spirals, xor, blobs, digits, mnist1d, or a file: .csv "
                    "(numeric features, the label in the last column as a number or class name, a header row "
@@ -128,7 +128,28 @@ def _gains(args):
     return 0
 
 
+def _isometry(args):
+    """The isometry preset (fastinit.study.isometry): Jacobian spectra and steps to a target;
+    --steps and --seeds change it."""
+    kw = dict(isometry.PRESETS[args.preset])
+    if args.steps is not None:
+        kw["steps"] = args.steps
+    if args.seeds is not None:
+        kw["seeds"] = tuple(range(args.seeds))
+    result = isometry.isometry_study(**kw)
+    print(isometry.summary(result))
+    if not args.no_plots:
+        os.makedirs(args.out, exist_ok=True)
+        try:
+            print("\nwrote " + isometry.plot_isometry(result, os.path.join(args.out, "isometry_spectra.png")))
+        except ImportError as e:
+            print(f"\nno figure: {e}")
+    return 0
+
+
 def _compare(args):
+    if args.preset in isometry.PRESETS:
+        return _isometry(args)
     if args.preset in phase.PRESETS:
         return _phase(args)
     if args.preset in gains.PRESETS:
