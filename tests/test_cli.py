@@ -12,7 +12,7 @@ from support import kernel_set, num_threads, python_env
 import fastinit
 from fastinit import runtime, study
 from fastinit.study import cli
-from fastinit.study import presets
+from fastinit.study import gains, isometry, phase, presets
 
 
 def test_compare_end_to_end(tmp_path, capsys):
@@ -93,7 +93,29 @@ def _documented_sections():
 
 
 def test_every_preset_is_documented_and_every_documented_one_exists():
-    assert set(_documented_sections()) == set(presets.PRESETS) == set(DOCUMENTED)
+    others = (phase.PRESETS, gains.PRESETS, isometry.PRESETS)  # presets with their own runners
+    assert set(_documented_sections()) == set(presets.PRESETS).union(*others)
+    assert set(presets.PRESETS) == set(DOCUMENTED)
+    assert len(set(presets.PRESETS).union(*others)) == len(presets.PRESETS) + sum(map(len, others))
+
+
+# What docs/presets.md says each phase-diagram preset runs: sigma_w^2 values (its table's rows),
+# depths (its columns), width, steps, lr.
+PHASE_DOCUMENTED = {
+    "edge-of-chaos": ((1.0, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0), (10, 20, 40, 70, 100), 100, 1000, 0.0005),
+}
+
+
+@pytest.mark.parametrize("preset", sorted(phase.PRESETS))
+def test_phase_presets_run_the_grid_docs_presets_md_tabulates(preset):
+    sw2, depths, width, steps, lr = PHASE_DOCUMENTED[preset]
+    kw = phase.PRESETS[preset]
+    assert (tuple(kw["sigma_w2"]), tuple(kw["depths"]), kw["width"], kw["steps"], kw["lr"]) == PHASE_DOCUMENTED[preset]
+    text = DOCS.read_text().split(f"## {preset}:")[1].split("\n## ")[0]
+    head = next(line for line in text.splitlines() if line.startswith("| init |"))
+    assert [int(c) for c in head.strip("|").split("|")[2:]] == list(depths)
+    rows = [float(line.split("|")[1].split("=")[1]) for line in text.splitlines() if line.startswith("| sigma_w^2 =")]
+    assert rows == list(sw2)
 
 
 @pytest.mark.parametrize("preset", sorted(presets.PRESETS))

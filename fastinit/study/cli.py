@@ -10,7 +10,7 @@ import warnings
 
 from fastinit import runtime
 from fastinit._version import __version__
-from fastinit.study import executor, journal, plot, presets, report
+from fastinit.study import executor, gains, isometry, journal, phase, plot, presets, report
 from fastinit.study.presets import PRESETS
 
 __all__ = ["main"]
@@ -57,7 +57,7 @@ def _parser():
                                    "to a target, final accuracy. Without options: circles data, a small ReLU net, "
                                    "five classic inits, three seeds.")
     d = executor.DEFAULTS  # the study's defaults, the same as compare()'s
-    c.add_argument("--preset", choices=sorted(PRESETS), help="a study reproducing a published finding "
+    c.add_argument("--preset", choices=sorted([*PRESETS, *phase.PRESETS, *gains.PRESETS, *isometry.PRESETS]), help="a study reproducing a published finding "
                    "(docs/presets.md); the options below change it")
     c.add_argument("--dataset", help="circles, course_circles, moons, spirals, xor, blobs, digits, mnist1d, or a file: .csv "
                    "(numeric features, the label in the last column as a number or class name, a header row "
@@ -106,9 +106,68 @@ def _info():
     return 0
 
 
+def _phase(args):
+    """A phase-diagram preset (fastinit.study.phase): its grid, its figure; --steps and --seeds change it."""
+    kw = {}
+    if args.steps is not None:
+        kw["steps"] = args.steps
+    if args.seeds is not None:
+        kw["seeds"] = tuple(range(args.seeds))
+    result = phase.run_preset(args.preset, **kw)
+    print(phase.summary(result))
+    if not args.no_plots:
+        os.makedirs(args.out, exist_ok=True)
+        try:
+            print("\nwrote " + phase.plot_phase(result, os.path.join(args.out, f"{args.preset}_phase.png")))
+        except ImportError as e:
+            print(f"\nno figure: {e}")
+    return 0
+
+
+def _gains(args):
+    """The gains preset (fastinit.study.gains): per-layer variance at init; --seeds changes it."""
+    kw = dict(gains.PRESETS[args.preset])
+    if args.seeds is not None:
+        kw["seeds"] = tuple(range(args.seeds))
+    result = gains.gain_study(**kw)
+    print(gains.summary(result))
+    if not args.no_plots:
+        os.makedirs(args.out, exist_ok=True)
+        try:
+            print("\nwrote " + gains.plot_gains(result, os.path.join(args.out, "gains_variance.png")))
+        except ImportError as e:
+            print(f"\nno figure: {e}")
+    return 0
+
+
+def _isometry(args):
+    """The isometry preset (fastinit.study.isometry): Jacobian spectra and steps to a target;
+    --steps and --seeds change it."""
+    kw = dict(isometry.PRESETS[args.preset])
+    if args.steps is not None:
+        kw["steps"] = args.steps
+    if args.seeds is not None:
+        kw["seeds"] = tuple(range(args.seeds))
+    result = isometry.isometry_study(**kw)
+    print(isometry.summary(result))
+    if not args.no_plots:
+        os.makedirs(args.out, exist_ok=True)
+        try:
+            print("\nwrote " + isometry.plot_isometry(result, os.path.join(args.out, "isometry_spectra.png")))
+        except ImportError as e:
+            print(f"\nno figure: {e}")
+    return 0
+
+
 def _compare(args):
     if runtime.KERNEL_REQUEST_ERROR:
         raise ValueError(runtime.KERNEL_REQUEST_ERROR)
+    if args.preset in isometry.PRESETS:
+        return _isometry(args)
+    if args.preset in phase.PRESETS:
+        return _phase(args)
+    if args.preset in gains.PRESETS:
+        return _gains(args)
     if args.resume is not None:
         args.out = args.resume
     journal.check_folder(args.out, "--resume" if args.resume is not None else "--out")  # before any run
