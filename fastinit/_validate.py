@@ -165,7 +165,7 @@ def overlaps(x: np.ndarray, y: np.ndarray) -> bool:
 def all_finite(a: np.ndarray) -> bool:
     """Whether every value of a float ndarray is finite (C pass over contiguous data)."""
     if a.flags.c_contiguous:
-        return _core.all_finite(a.reshape(-1))
+        return _core.all_finite(a)
     return bool(np.isfinite(a).all())
 
 
@@ -191,7 +191,7 @@ def features(name: str, X: Any, dtype: np.dtype, n_in: int) -> np.ndarray:
     and object arrays are rejected."""
     if (X.__class__ is np.ndarray and X.dtype is dtype and X.ndim == 2 and X.shape[1] == n_in
             and X.shape[0] and X.flags.c_contiguous):
-        if _core.all_finite(X.reshape(-1)):
+        if _core.all_finite(X):
             return X
         raise ValueError(f"{describe(name, X)} contains NaN or inf")
     _reject_non_array(name, X, "a 2-D numeric array")
@@ -206,7 +206,7 @@ def features(name: str, X: Any, dtype: np.dtype, n_in: int) -> np.ndarray:
     if a.shape[0] == 0:
         raise ValueError(f"{describe(name, a)} is empty")
     out = np.ascontiguousarray(a, dtype=dtype)
-    if not _core.all_finite(out.reshape(-1)):
+    if not _core.all_finite(out):
         raise ValueError(f"{describe(name, a)} contains NaN or inf"
                          + (" (after conversion to the model's float32)" if np.isfinite(a).all() else ""))
     return out
@@ -263,7 +263,7 @@ def targets(name: str, y: Any, n: int, outputs: int, dtype: np.dtype, *, unit_in
         if a.ndim != 2 or a.shape[1] != outputs:
             raise ValueError(f"{describe(name, a)}: expected targets of shape ({n}, {outputs})")
         y = np.ascontiguousarray(a, dtype=dtype)
-    if not _core.all_finite(y.reshape(-1)):
+    if not _core.all_finite(y):
         raise ValueError(f"{describe(name, y)} contains NaN or inf")
     if unit_interval and ((y < 0).any() or (y > 1).any()):
         raise ValueError(f"{describe(name, y)}: binary cross-entropy targets must be in [0, 1]")

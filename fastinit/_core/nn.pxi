@@ -71,22 +71,29 @@ def loss(int kind, const floating[:, ::1] z, cnp.ndarray y, floating[:, ::1] dz)
     return out
 
 
-def all_finite(const floating[::1] x):
-    """Whether every value of x is finite."""
+def all_finite(cnp.ndarray x):
+    """Whether every value of x (C-contiguous float32/float64, any shape) is finite. Raw
+    pointers, not a memoryview: the per-batch checks of train_step run through here."""
+    cdef fi_dim_t n = cnp.PyArray_SIZE(x)
+    cdef void *p = cnp.PyArray_DATA(x)
     cdef int ok = 1
-    if x.shape[0]:
+    if n:
         with nogil:
-            ok = capi.all_finite(&x[0], x.shape[0])
+            if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+                ok = capi.all_finite(<const float *>p, n)
+            else:
+                ok = capi.all_finite(<const double *>p, n)
     return bool(ok)
 
 
-def labels_in_range(const int64_t[::1] y, int64_t c):
-    """Whether every label is in [0, c)."""
-    cdef fi_dim_t i
+def labels_in_range(cnp.ndarray y, int64_t c):
+    """Whether every label of y (C-contiguous int64) is in [0, c)."""
+    cdef const int64_t *p = <const int64_t *>cnp.PyArray_DATA(y)
+    cdef fi_dim_t i, n = cnp.PyArray_SIZE(y)
     cdef bint ok = True
     with nogil:
-        for i in range(y.shape[0]):
-            if y[i] < 0 or y[i] >= c:
+        for i in range(n):
+            if p[i] < 0 or p[i] >= c:
                 ok = False
                 break
     return ok
