@@ -159,7 +159,7 @@ def rows_contiguous(a: np.ndarray) -> bool:
 
 def overlaps(x: np.ndarray, y: np.ndarray) -> bool:
     """Whether the memory extents of x and y intersect (bounds only)."""
-    return x.size > 0 and y.size > 0 and bool(np.may_share_memory(x, y))
+    return _core.overlaps(x, y)
 
 
 def all_finite(a: np.ndarray) -> bool:

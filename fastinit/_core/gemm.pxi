@@ -58,13 +58,34 @@ def gemm(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, bint trans_a, bint trans_b
                               <const double *>pb, ldb, beta, <double *>pc, ldc, pep)
 
 
-def product(cnp.ndarray a, cnp.ndarray b):
-    """a @ b as a new array, a (m, k) and b (k, n) C-contiguous of one float dtype (checked by
-    the caller): matmul's common case, with the least work between Python and the kernel."""
+def overlaps(cnp.ndarray x, cnp.ndarray y):
+    """Whether the memory extents of x and y intersect (their bounds, as np.may_share_memory's
+    cheap test; computed here because matmul asks it twice per call with out=)."""
+    if cnp.PyArray_SIZE(x) == 0 or cnp.PyArray_SIZE(y) == 0:
+        return False
+    cdef char *x0 = <char *>cnp.PyArray_DATA(x)
+    cdef char *y0 = <char *>cnp.PyArray_DATA(y)
+    cdef char *x1 = x0 + cnp.PyArray_NBYTES(x)
+    cdef char *y1 = y0 + cnp.PyArray_NBYTES(y)
+    cdef int i
+    for i in range(cnp.PyArray_NDIM(x)):  # strided views reach past size * itemsize
+        x1 = max(x1, x0 + (cnp.PyArray_DIMS(x)[i] - 1) * cnp.PyArray_STRIDES(x)[i] + cnp.PyArray_ITEMSIZE(x))
+        x0 = min(x0, x0 + (cnp.PyArray_DIMS(x)[i] - 1) * cnp.PyArray_STRIDES(x)[i])
+    for i in range(cnp.PyArray_NDIM(y)):
+        y1 = max(y1, y0 + (cnp.PyArray_DIMS(y)[i] - 1) * cnp.PyArray_STRIDES(y)[i] + cnp.PyArray_ITEMSIZE(y))
+        y0 = min(y0, y0 + (cnp.PyArray_DIMS(y)[i] - 1) * cnp.PyArray_STRIDES(y)[i])
+    return x0 < y1 and y0 < x1
+
+
+def product(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c=None):
+    """a @ b into c (a new array if None): a (m, k), b (k, n) and c (m, n) C-contiguous of one
+    float dtype, c apart from a and b (checked by the caller): matmul's common case, with the
+    least work between Python and the kernel."""
     cdef cnp.npy_intp dims[2]
     dims[0] = cnp.PyArray_DIMS(a)[0]
     dims[1] = cnp.PyArray_DIMS(b)[1]
-    cdef cnp.ndarray c = cnp.PyArray_EMPTY(2, dims, cnp.PyArray_TYPE(a), 0)
+    if c is None:
+        c = cnp.PyArray_EMPTY(2, dims, cnp.PyArray_TYPE(a), 0)
     cdef fi_dim_t m = dims[0], n = dims[1], k = cnp.PyArray_DIMS(a)[1]
     cdef void *pa = cnp.PyArray_DATA(a)
     cdef void *pb = cnp.PyArray_DATA(b)
