@@ -106,57 +106,42 @@ def _info():
     return 0
 
 
-def _phase(args):
-    """A phase-diagram preset (fastinit.study.phase): its grid, its figure; --steps and --seeds change it."""
+def _own_runner(args, study_fn, summary, plot, figure, takes_steps=True):
+    """A preset with a runner of its own (phase diagram, gains, isometry): its study with
+    --steps/--seeds applied, the summary printed, its figure written unless --no-plots."""
     kw = {}
-    if args.steps is not None:
+    if takes_steps and args.steps is not None:
         kw["steps"] = args.steps
     if args.seeds is not None:
         kw["seeds"] = tuple(range(args.seeds))
-    result = phase.run_preset(args.preset, **kw)
-    print(phase.summary(result))
+    result = study_fn(**kw)
+    print(summary(result))
     if not args.no_plots:
         os.makedirs(args.out, exist_ok=True)
         try:
-            print("\nwrote " + phase.plot_phase(result, os.path.join(args.out, f"{args.preset}_phase.png")))
+            print("\nwrote " + plot(result, os.path.join(args.out, figure)))
         except ImportError as e:
             print(f"\nno figure: {e}")
     return 0
+
+
+def _phase(args):
+    """A phase-diagram preset (fastinit.study.phase): its grid, its figure; --steps and --seeds change it."""
+    return _own_runner(args, lambda **kw: phase.run_preset(args.preset, **kw), phase.summary, phase.plot_phase,
+                       f"{args.preset}_phase.png")
 
 
 def _gains(args):
     """The gains preset (fastinit.study.gains): per-layer variance at init; --seeds changes it."""
-    kw = dict(gains.PRESETS[args.preset])
-    if args.seeds is not None:
-        kw["seeds"] = tuple(range(args.seeds))
-    result = gains.gain_study(**kw)
-    print(gains.summary(result))
-    if not args.no_plots:
-        os.makedirs(args.out, exist_ok=True)
-        try:
-            print("\nwrote " + gains.plot_gains(result, os.path.join(args.out, "gains_variance.png")))
-        except ImportError as e:
-            print(f"\nno figure: {e}")
-    return 0
+    return _own_runner(args, lambda **kw: gains.gain_study(**{**gains.PRESETS[args.preset], **kw}), gains.summary,
+                       gains.plot_gains, "gains_variance.png", takes_steps=False)
 
 
 def _isometry(args):
     """The isometry preset (fastinit.study.isometry): Jacobian spectra and steps to a target;
     --steps and --seeds change it."""
-    kw = dict(isometry.PRESETS[args.preset])
-    if args.steps is not None:
-        kw["steps"] = args.steps
-    if args.seeds is not None:
-        kw["seeds"] = tuple(range(args.seeds))
-    result = isometry.isometry_study(**kw)
-    print(isometry.summary(result))
-    if not args.no_plots:
-        os.makedirs(args.out, exist_ok=True)
-        try:
-            print("\nwrote " + isometry.plot_isometry(result, os.path.join(args.out, "isometry_spectra.png")))
-        except ImportError as e:
-            print(f"\nno figure: {e}")
-    return 0
+    return _own_runner(args, lambda **kw: isometry.isometry_study(**{**isometry.PRESETS[args.preset], **kw}),
+                       isometry.summary, isometry.plot_isometry, "isometry_spectra.png")
 
 
 def _compare(args):
