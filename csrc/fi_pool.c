@@ -25,7 +25,10 @@ double fi_pool_wake_us(int nt)
 #include <time.h>
 
 #define FI_POOL_MAX 64 /* helper threads at most */
-#define GEN_SHIFT 40   /* ticket = generation << GEN_SHIFT | next task */
+/* ticket = generation << GEN_SHIFT | next task: 2^24 tasks a job (a GEMM has a few hundred)
+   and 2^40 generations, so a helper stalled with an old job would need 10^12 jobs to pass
+   before its generation could match again. */
+#define GEN_SHIFT 24
 #define IDX_MASK ((UINT64_C(1) << GEN_SHIFT) - 1)
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -114,7 +117,7 @@ void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg)
 {
     if (ntasks <= 0) return;
     if (nt > ntasks) nt = (int)ntasks;
-    if (nt <= 1 || pthread_mutex_trylock(&g_busy) != 0) {
+    if (nt <= 1 || ntasks > (long)IDX_MASK || pthread_mutex_trylock(&g_busy) != 0) {
         for (long i = 0; i < ntasks; i++) fn(arg, i, 0);
         return;
     }
