@@ -16,6 +16,7 @@ here and then through ``members[i].train_step`` with the same optimizer continue
 """
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from collections.abc import Sequence
@@ -215,7 +216,7 @@ def _per_member(name, value, k):
 def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, steps: int | None = None,
                  batch_size: int | None = 32, shuffle: bool = True, seed: int | Sequence[int] = 0,
                  validation_data=None, target=None, eval_every: int | None = None,
-                 stop_at_target: bool | Sequence[bool] = False) -> list[History]:
+                 stop_at_target: bool | Sequence[bool] = False, monitors=None) -> list[History]:
     """Train every member of `ens` on (X, y) as fastinit.fit would train it alone; one History
     per member, equal to fit's for that member (times aside).
 
@@ -225,8 +226,13 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
     target with stop_at_target stops there and costs nothing more. optimizer: one (a state per
     member) or a list of one per member. Times in a History (target_time, evals' "time") are
     the seconds the member's own steps took in C, on whichever thread ran them; wall_time is
-    the whole call's, up to the member's end. Not supported here (use fit): callbacks, the
-    progress bar, Ctrl-C keeping a partial History.
+    the whole call's, up to the member's end. monitors: one diagnostics.Monitor (or None) per
+    member, fed as fit feeds it as a callback, so its records equal fit's: the C calls also
+    end at its checks (multiples of its `every`) and at the step after each, whose record is
+    MLP.probe of the member on that step's batch before the step (the same forward and
+    backward pass in C). A warning raised while working on member j (its evaluations, its
+    Monitor) is said again as "member j: ...". Not supported here (use fit): other callbacks,
+    the progress bar, Ctrl-C keeping a partial History.
     """
     if not isinstance(ens, Ensemble):
         raise TypeError(f"ens must be a fastinit.Ensemble, got {type(ens).__name__}")
@@ -240,6 +246,10 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
     targets = [target] * k if target is None or isinstance(target, (int, float, dict)) else _per_member("target", target, k)
     tgts = [_parse_target(t, Xv is not None) for t in targets]
     stop_at = [bool(v) for v in _per_member("stop_at_target", stop_at_target, k)]
+    mons = [None] * k if monitors is None else _per_member("monitors", monitors, k)
+    for i, mon in enumerate(mons):
+        if mon is not None and not (isinstance(getattr(mon, "every", None), int) and callable(getattr(mon, "record_step", None))):
+            raise TypeError(f"monitors[{i}] must be a fastinit.diagnostics.Monitor or None, got {type(mon).__name__}")
 
     # One function on purpose, as fit: the per-member state (histories, times, active flags,
     # random orders) is shared by the evaluation points, the C calls between them and the stops.
@@ -257,7 +267,8 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
 
     def do_eval(j, epoch):
         h = hists[j]
-        rec = _evaluation(ens.members[j], (X, y, Xv, yv), step, epoch, float(train_time[j]))
+        with _said_by(j):
+            rec = _evaluation(ens.members[j], (X, y, Xv, yv), step, epoch, float(train_time[j]))
         h.evals.append(rec)
         if h.target_step is None and _meets(tgts[j], rec):
             h.target_step, h.target_time = step, float(train_time[j])
@@ -272,7 +283,15 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
         h.loss = losses[j, :at].copy()
         if not h.diverged and (not h.evals or h.evals[-1]["step"] != at):
             do_eval(j, h.epochs)
+        if mons[j] is not None:
+            with _said_by(j):
+                mons[j].on_train_end(ens.members[j], h)
+        h.record = None
         h.wall_time = time.perf_counter() - t_start
+
+    def mon_record(j, xb, yb):
+        with _said_by(j):
+            return ens.members[j].probe(xb, yb)
 
     def stop_flagged():
         for j in np.flatnonzero(active):
@@ -282,64 +301,94 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
     for j, member in enumerate(ens.members):
         if member.pending_init is not None:  # as fit: a data-dependent init finished on the first batch
             first = np.sort(rngs[j].permutation(n)[:bs]) if shuffle else np.arange(bs)
-            hists[j].init_report = member.finish_init(X[first], y[first])
+            with _said_by(j):
+                hists[j].init_report = member.finish_init(X[first], y[first])
             rngs[j] = np.random.default_rng(seeds[j])
     ens._bind(optimizer)
     states = [o._state_for(m) for o, m in zip(opts, ens.members)]
     ceiling = np.full(k, -1.0)  # fit's blow-up ceiling per member, set by its first step (in C)
+    watched = [j for j in range(k) if mons[j] is not None]
+    for j in watched:
+        with _said_by(j):
+            mons[j].on_train_begin(ens.members[j], hists[j])
     for j in range(k):
         do_eval(j, 0)
     stop_flagged()
-    epoch = 0
+    perms: list[dict] = [{} for _ in range(k)]  # member j's epoch orders, drawn in fit's sequence
+
+    def rows(j, t):  # the rows of member j's step t + 1: fit's batch t % per_epoch of epoch t // per_epoch
+        ep, b = divmod(t, per_epoch)
+        r = slice(b * bs, min(b * bs + bs, n))
+        if not shuffle:
+            return r
+        if ep not in perms[j]:
+            perms[j] = {ep: rngs[j].permutation(n)}  # epochs are drawn in order; older ones are done
+        return perms[j][ep][r]
+
+    def batch(j, t):
+        r = rows(j, t)
+        return X[r], y[r]
+
     loss_buf = np.empty((k, 0))
     while step < total and active.any():
-        orders = [rngs[j].permutation(n) if shuffle and active[j] else None for j in range(k)]
-        s = 0
-        while s < n:
-            # The batches up to the next evaluation (or the epoch's or the run's end), in one call.
-            c, e = 0, s
-            while e < n:
-                e = min(e + bs, n)
-                c += 1
-                if step + c >= total or (eval_every is not None and (step + c) % eval_every == 0):
-                    break
-            off = np.minimum(np.arange(c + 1, dtype=np.int64) * bs, e - s)
-            if shuffle:
-                idx = np.zeros((k, e - s), dtype=np.int64)
-                for j in np.flatnonzero(active):
-                    idx[j] = orders[j][s:e]
-                xs, ys = X, y
-            else:
-                idx, xs, ys = None, X[s:e], y[s:e]
-            if loss_buf.shape[1] != c:
-                loss_buf = np.empty((k, c))
-            done = np.zeros(k, dtype=np.int64)
-            ens._core.run(xs, ys, idx, off, loss_buf, done, train_time, active, ceiling=ceiling,
-                          factor=DIVERGENCE_FACTOR)
+        # The steps up to the next evaluation (or epoch end without eval_every, or the run's
+        # end), in one call; it spans epochs. A Monitor asking for the next step's record gets
+        # it before the step (a call of one step); its checks end a call too (they read weights).
+        asked = {j: mon_record(j, *batch(j, step)) for j in watched if active[j] and mons[j].record_step(step + 1)}
+        ends = [total - step, eval_every - step % eval_every if eval_every else per_epoch - step % per_epoch]
+        c = 1 if asked else min(ends + [mons[j].every - step % mons[j].every for j in watched if active[j]])
+        sizes = [min(bs, n - (t % per_epoch) * bs) for t in range(step, step + c)]
+        off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        if shuffle:
+            idx = np.zeros((k, int(off[-1])), dtype=np.int64)
             for j in np.flatnonzero(active):
-                d = int(done[j])
-                losses[j, step:step + d] = loss_buf[j, :d]
-                why = _diverged(loss_buf[j, d - 1], ceiling[j], states[j].finite) if d else ""
-                if why:  # fit's rule, applied in C as the member trained (it stopped there)
-                    h = hists[j]
-                    h.diverged = True
-                    msg = f"{why} at step {step + d}: diverged, training stopped"
-                    h.warnings.append(msg)
-                    warnings.warn(f"member {j}: {msg}", RuntimeWarning, stacklevel=2)
-                    finish(j, step + d)
-            step += c
-            s = e
-            if eval_every is not None and step % eval_every == 0:
-                for j in np.flatnonzero(active):
-                    do_eval(j, epoch + e / n)
-                stop_flagged()
-            if step >= total or not active.any():
-                break
-        epoch += 1
-        if eval_every is None and step < total:
+                idx[j] = np.concatenate([rows(j, t) for t in range(step, step + c)])
+            start = None
+        else:
+            idx, start = None, np.array([(t % per_epoch) * bs for t in range(step, step + c)], dtype=np.int64)
+        if loss_buf.shape[1] != c:
+            loss_buf = np.empty((k, c))
+        done = np.zeros(k, dtype=np.int64)
+        ens._core.run(X, y, idx, off, loss_buf, done, train_time, active, start=start, ceiling=ceiling,
+                      factor=DIVERGENCE_FACTOR)
+        for j in np.flatnonzero(active):
+            d = int(done[j])
+            losses[j, step:step + d] = loss_buf[j, :d]
+            why = _diverged(loss_buf[j, d - 1], ceiling[j], states[j].finite) if d else ""
+            if why:  # fit's rule, applied in C as the member trained (it stopped there)
+                h = hists[j]
+                h.diverged = True
+                msg = f"{why} at step {step + d}: diverged, training stopped"
+                h.warnings.append(msg)
+                warnings.warn(f"member {j}: {msg}", RuntimeWarning, stacklevel=2)
+                h.record = asked.get(j)  # as fit leaves it: what the diverging step recorded
+                finish(j, step + d)
+        for j in watched:
+            if active[j]:
+                hists[j].record = asked.get(j)
+                with _said_by(j):
+                    mons[j].on_step_end(step + c, ens.members[j], hists[j], *batch(j, step + c - 1))
+                hists[j].record = None
+        step += c
+        ep, b = divmod(step - 1, per_epoch)
+        if eval_every is not None and step % eval_every == 0:
             for j in np.flatnonzero(active):
-                do_eval(j, epoch)
+                do_eval(j, ep + min(b * bs + bs, n) / n)
+            stop_flagged()
+        elif eval_every is None and step % per_epoch == 0 and step < total:
+            for j in np.flatnonzero(active):
+                do_eval(j, step // per_epoch)
             stop_flagged()
     for j in np.flatnonzero(active):
         finish(j, step)
     return hists
+
+
+@contextlib.contextmanager
+def _said_by(j):
+    """Warnings raised inside, said again as "member j: ..." (fit_ensemble's form), each one."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        warnings.warn(f"member {j}: {w.message}", w.category, stacklevel=4)
