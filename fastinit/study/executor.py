@@ -13,15 +13,20 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import warnings
 
 
 from fastinit import _progress as _progress_bar
-from fastinit import _validate, init, runtime
-from fastinit.study.plan import DEFAULTS, plan  # noqa: F401  (DEFAULTS: the CLI reads it here)
+from fastinit import _validate, diagnostics, init, runtime, train
+from fastinit.study.plan import DEFAULTS, group_key, groups, make_optimizer, plan  # noqa: F401  (DEFAULTS: the CLI)
 from fastinit.study.journal import Journal
 from fastinit.study.results import StudyResult
-from fastinit.study.run import run
+from fastinit.study.run import initial_model, run, run_group
+
+#: CPU seconds this process had spent when the study's code was imported: the interpreter's
+#: start and the imports, what each worker of a pool of our own repeats before its first run.
+_START_UP = time.process_time()
 
 _POOL_WORKER = False  # True in the processes of compare's own pool
 _UNGUARDED_MARK = "FASTINIT_UNGUARDED_MARK"  # environment: the file a worker leaves (see compare)
@@ -37,7 +42,7 @@ def _worker_init():
 
 
 def compare(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, executor=None, n_jobs=None, progress=True,
-            journal=None, resume=None, **options) -> StudyResult:
+            journal=None, resume=None, ensemble=True, **options) -> StudyResult:
     """Run the study `plan(dataset, inits, **options)` describes and return a StudyResult.
 
     options: sizes or depth/width, activation, output, optimizer, lr, momentum, batch_size,
@@ -53,6 +58,12 @@ def compare(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, executor=No
     appended to runs.jsonl as it finishes; resume: such a folder, whose runs are taken as done
     (the others run and are appended): a study killed halfway resumes, with the result an
     uninterrupted one gives (runs are fully seeded).
+    ensemble: train the runs that share architecture, data and batch schedule (plan.group_key)
+    as Ensembles (fastinit.ensemble.fit_ensemble), split into chunks over the workers
+    (plan.groups); each run's record is the one run(cfg) gives, seconds aside (a member's
+    seconds are its own steps' in C). False: one fit per run, as before ensembles. n_jobs None:
+    a pool of our own starts only when the measured start-up of its workers costs less than
+    the parallel part saves (a short calibration of the study's step and evaluation times).
     """
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # A worker of our pool is importing the script that started it (spawn does), and the
@@ -72,7 +83,7 @@ def compare(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, executor=No
     try:
         done = [None] * len(configs) if jr is None else [jr.done(c) for c in configs]
         runs = _execute(configs, executor, n_jobs, progress, done, None if jr is None else
-                        (lambda i, rec: jr.add(configs[i], rec)))
+                        (lambda done: jr.add([(configs[i], rec) for i, rec in done])), ensemble=ensemble)
     finally:
         if jr is not None:
             jr.close()
@@ -92,51 +103,104 @@ def compare(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, executor=No
     return result
 
 
-def _run_importing(modules, cfg):
-    """run(cfg) in a worker, after importing the modules that registered the user's init schemes
-    ("__main__" is left to the process start, which runs a main script again)."""
+def _run_importing(modules, cfgs, ensemble):
+    """The records of cfgs (one task) in a worker, after importing the modules that registered
+    the user's init schemes ("__main__" is left to the process start, which runs a main
+    script again)."""
     for m in modules:
         if m != "__main__":
             importlib.import_module(m)
-    try:
-        init.get(cfg.init)
-    except ValueError:
-        if "__main__" not in modules:
-            raise
-        raise ValueError(f"init scheme {cfg.init!r} is unknown in this worker: it was registered by the main "
-                         f"script or session that submitted the study, which a worker process cannot import. "
-                         f"Register it in a module the workers can import, or use a thread pool") from None
+    for cfg in cfgs:
+        try:
+            init.get(cfg.init)
+        except ValueError:
+            if "__main__" not in modules:
+                raise
+            raise ValueError(f"init scheme {cfg.init!r} is unknown in this worker: it was registered by the main "
+                             f"script or session that submitted the study, which a worker process cannot import. "
+                             f"Register it in a module the workers can import, or use a thread pool") from None
     if not _POOL_WORKER:
-        return run(cfg)
+        return _task(cfgs, ensemble)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return run(cfg)
+        return _task(cfgs, ensemble)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _execute(configs, executor, n_jobs, progress, done=None, on_done=None):
-    """The runs' records in config order; None for a run that never finished (Ctrl-C). done:
-    records known already (None for the runs to do); on_done(i, record) as each run finishes."""
-    results = list(done) if done is not None else [None] * len(configs)
-    on_done = on_done or (lambda i, rec: None)
+def _task(cfgs, ensemble):
+    """The records of one task: an ensemble of cfgs, or the one run of cfgs[0]."""
+    return run_group(cfgs) if ensemble else [run(cfgs[0])]
 
-    def serial():  # the runs not done yet, here; Ctrl-C keeps what finished
+
+def _pool_pays(configs, todo, n_jobs) -> bool:
+    """Whether a pool of n_jobs processes of our own finishes the runs `todo` sooner than this
+    process alone: its workers' start-up (from _START_UP, measured) against the time it saves,
+    the runs' time estimated from one training step, evaluation and diagnosis of a model of
+    each group, timed here (a few milliseconds)."""
+    members: dict = {}
+    for i in todo:
+        members.setdefault(group_key(configs[i]), []).append(i)
+    seconds = sum(len(runs) * _run_seconds(configs[runs[0]]) for runs in members.values())
+    # A worker repeats our start-up; spawning it, sending the records back and shutting the pool
+    # down cost about as much again (0.55 s to a ready pool of two for a start-up of 0.27 s).
+    return 2 * _START_UP + seconds / n_jobs < seconds
+
+
+def _run_seconds(cfg) -> float:
+    """About how long run(cfg) takes here: its steps, evaluations (with the Monitor's probe) and
+    two diagnoses, each timed once on a throwaway model (best of three steps)."""
+    ds, model = initial_model(cfg)
+    n = len(ds.X_train)
+    rows = slice(0, cfg.batch_size or n)
+    X, y = model.check_X(ds.X_train), model.check_y(ds.y_train, n)
+    Xv, yv = model.check_X(ds.X_test), model.check_y(ds.y_test, len(ds.X_test))
+    opt = make_optimizer(cfg.optimizer, cfg.lr, cfg.momentum)
+    step = min(_seconds(model.train_step, X[rows], y[rows], opt) for _ in range(3))
+    evaluation = (_seconds(train.evaluate, model, X, y) + _seconds(train.evaluate, model, Xv, yv)
+                  + _seconds(model.probe, X[rows], y[rows]))
+    diagnosis = _seconds(diagnostics.diagnose, model, X[:512], y[:512])
+    return cfg.steps * step + (cfg.steps // cfg.eval_every + 1) * evaluation + 2 * diagnosis
+
+
+def _seconds(fn, *args) -> float:
+    with warnings.catch_warnings():  # a throwaway model's warnings are nobody's
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        fn(*args)
+        return time.perf_counter() - t0
+
+
+def _execute(configs, executor, n_jobs, progress, done=None, on_done=None, ensemble=True):
+    """The runs' records in config order; None for a run that never finished (Ctrl-C). done:
+    records known already (None for the runs to do); on_done([(i, record), ...]) as each task
+    finishes. ensemble: the runs to do go in tasks of plan.groups (one Ensemble each), else one
+    a task."""
+    results = list(done) if done is not None else [None] * len(configs)
+    on_done = on_done or (lambda done: None)
+    todo = [i for i, r in enumerate(results) if r is None]
+    auto, n_jobs = n_jobs is None, n_jobs or (os.cpu_count() or 1)
+
+    def tasks(workers):
+        return groups(configs, todo, workers) if ensemble else [(i,) for i in todo]
+
+    def serial():  # the tasks not done yet, here; Ctrl-C keeps what finished
         try:
-            for i, c in enumerate(_progress(configs, progress, len(configs))):
-                if results[i] is None:
-                    results[i] = run(c)
-                    on_done(i, results[i])
+            for task in _progress(tasks(1), progress, len(todo)):
+                if results[task[0]] is None:
+                    finished = list(zip(task, _task([configs[i] for i in task], ensemble)))
+                    for i, rec in finished:
+                        results[i] = rec
+                    on_done(finished)
         except KeyboardInterrupt:
             pass
         return results
 
     modules = tuple(sorted(m for m in {init.module_of(c.init) for c in configs} if not m.startswith("fastinit.")))
-    if all(r is not None for r in results):
+    if not todo:
         return results
     if executor is not None:
-        return _collect(executor, modules, configs, results, progress, on_done=on_done)
-    n_jobs = n_jobs or os.cpu_count() or 1
+        return _collect(executor, modules, configs, tasks(n_jobs), results, progress, ensemble, on_done=on_done)
     if n_jobs == 1:
         return serial()
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
@@ -151,12 +215,15 @@ def _execute(configs, executor, n_jobs, progress, done=None, on_done=None):
                       f"{main_file} is no file; running the {len(configs)} runs in this process instead. "
                       f"Run a script file to use {n_jobs} processes.", RuntimeWarning, stacklevel=3)
         return serial()
+    if auto and not _pool_pays(configs, todo, n_jobs):
+        return serial()
     # A worker that finds the main script calling compare() unguarded (see compare) leaves this
     # mark before it exits, so a pool broken that way is told from one broken by a crash.
     mark_dir = tempfile.mkdtemp(prefix="fastinit-")
     mark = os.path.join(mark_dir, "unguarded")
     try:
-        return _collect(None, modules, configs, results, progress, n_jobs=n_jobs, mark=mark, on_done=on_done)
+        return _collect(None, modules, configs, tasks(n_jobs), results, progress, ensemble, n_jobs=n_jobs, mark=mark,
+                        on_done=on_done)
     except cf.process.BrokenProcessPool:
         if not os.path.exists(mark):
             raise
@@ -164,19 +231,30 @@ def _execute(configs, executor, n_jobs, progress, done=None, on_done=None):
                       f"{os.path.basename(main_file)} again, which calls compare() outside "
                       f"`if __name__ == \"__main__\":`; running the unfinished runs in this process instead. "
                       f"Guard the call to use {n_jobs} processes.", RuntimeWarning, stacklevel=3)
+        todo = [i for i, r in enumerate(results) if r is None]
         return serial()
     finally:
         shutil.rmtree(mark_dir, ignore_errors=True)
 
 
-def _collect(executor, modules, configs, results, progress, *, n_jobs=None, mark=None, on_done=None):
-    """Run the configs whose result is None on `executor`, or on a pool of our own (n_jobs
+def _collect(executor, modules, configs, tasks, results, progress, ensemble, *, n_jobs=None, mark=None,
+             on_done=None):
+    """Run the tasks (tuples of config indices) on `executor`, or on a pool of our own (n_jobs
     spawned processes), into results. Ctrl-C cancels what has not started and keeps what
     finished."""
-    on_done = on_done or (lambda i, rec: None)
-    todo = [i for i, r in enumerate(results) if r is None]
+    on_done = on_done or (lambda done: None)
     own = None
     futures = {}
+
+    def keep(fut):
+        finished = list(zip(futures[fut], fut.result()))
+        for i, rec in finished:
+            results[i] = rec
+        on_done(finished)
+
+    def submit(ex):
+        return {ex.submit(_run_importing, modules, [configs[i] for i in t], ensemble): t for t in tasks}
+
     try:
         if executor is None:
             # The workers start with Ctrl-C ignored (they inherit it), so one that arrives while
@@ -187,34 +265,33 @@ def _collect(executor, modules, configs, results, progress, *, n_jobs=None, mark
             try:
                 own = executor = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init,
                                                         mp_context=multiprocessing.get_context("spawn"))
-                futures = {executor.submit(_run_importing, modules, configs[i]): i for i in todo}
+                futures = submit(executor)
             finally:
                 del os.environ[_UNGUARDED_MARK]
                 if old is not None:
                     signal.signal(signal.SIGINT, old)
         else:
-            futures = {executor.submit(_run_importing, modules, configs[i]): i for i in todo}
-        for fut in _progress(cf.as_completed(futures), progress, len(futures)):
-            results[futures[fut]] = fut.result()
-            on_done(futures[fut], results[futures[fut]])
+            futures = submit(executor)
+        for fut in _progress(cf.as_completed(futures), progress, sum(len(t) for t in tasks), lambda f: len(futures[f])):
+            keep(fut)
         return results
     except KeyboardInterrupt:
         if own is not None:  # Ctrl-C sent to this process alone still stops the runs under way
             for pid in list(getattr(own, "_processes", None) or ()):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGINT)
-        for fut, i in futures.items():
-            if not fut.cancel() and fut.done() and fut.exception() is None and results[i] is None:
-                results[i] = fut.result()
-                on_done(i, results[i])
+        for fut, task in futures.items():
+            if not fut.cancel() and fut.done() and fut.exception() is None and results[task[0]] is None:
+                keep(fut)
         return results
     finally:
         if own is not None:  # after a failure, do not wait for the runs still queued
             own.shutdown(wait=all(f.done() for f in futures), cancel_futures=True)
 
 
-def _progress(it, enabled, total):
-    """`it`, counting its items on a progress bar where someone watches (see fastinit._progress)."""
+def _progress(it, enabled, total, size=lambda item: len(item)):
+    """`it`, counting its items' runs (size(item)) on a progress bar where someone watches (see
+    fastinit._progress)."""
     bar = _progress_bar.bar(enabled, total, "run")
     if bar is None:
         yield from it
@@ -222,6 +299,6 @@ def _progress(it, enabled, total):
     try:
         for x in it:
             yield x
-            bar.update(1)
+            bar.update(size(x))
     finally:
         bar.close()

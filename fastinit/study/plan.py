@@ -3,6 +3,7 @@ defaults that the Python API and the command line share."""
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -154,6 +155,36 @@ def plan(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, sizes=None, de
     settings = {"dataset": ds.describe(), **length, "target": target, "optimizer": _as_list(optimizer),
                 "lr": _as_list(lr), "batch_size": _as_list(batch_size), "output": output, "dtype": dtype}
     return configs, settings
+
+
+def group_key(cfg: RunConfig) -> tuple:
+    """What runs trained as one Ensemble share: the architecture and dtype, the data, the batch
+    schedule (batch size, hence shuffling; steps; evaluation points; target) and the optimizer
+    kind. Init, seed, lr and momentum are each member's own."""
+    return (cfg.dataset, cfg.dataset_params, cfg.sizes, cfg.activation, cfg.output, cfg.dtype, cfg.batch_size,
+            cfg.steps, cfg.eval_every, cfg.target, cfg.optimizer)
+
+
+def groups(configs, indices=None, workers: int = 1) -> list[tuple[int, ...]]:
+    """The indices of `configs` (or of its entries `indices`) as ensembles to train: the runs
+    of one group_key, in plan order, split into chunks of balanced size, so that there are at
+    least `workers` chunks in all (every process busy) and a group of n runs gives at least
+    sqrt(n) chunks (a Ctrl-C or a crash loses at most one chunk's work; the journal and the
+    progress bar move). The split changes no number: a member computes what it would alone."""
+    indices = list(range(len(configs))) if indices is None else list(indices)
+    by_key: dict = {}
+    for i in indices:
+        by_key.setdefault(group_key(configs[i]), []).append(i)
+    out = []
+    for runs in by_key.values():
+        share = -(-workers * len(runs) // max(1, len(indices)))
+        parts = min(len(runs), max(share, math.isqrt(len(runs) - 1) + 1))
+        size, extra = divmod(len(runs), parts)
+        at = 0
+        for p in range(parts):
+            out.append(tuple(runs[at:at + size + (p < extra)]))
+            at += size + (p < extra)
+    return out
 
 
 def _seeds(seeds) -> list[int]:
