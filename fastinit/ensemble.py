@@ -16,7 +16,6 @@ here and then through ``members[i].train_step`` with the same optimizer continue
 """
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings
 from collections.abc import Sequence
@@ -251,144 +250,161 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
         if mon is not None and not (isinstance(getattr(mon, "every", None), int) and callable(getattr(mon, "record_step", None))):
             raise TypeError(f"monitors[{i}] must be a fastinit.diagnostics.Monitor or None, got {type(mon).__name__}")
 
-    # One function on purpose, as fit: the per-member state (histories, times, active flags,
-    # random orders) is shared by the evaluation points, the C calls between them and the stops.
-    per_epoch = -(-n // bs)
-    total = min(v for v in (steps, None if epochs is None else epochs * per_epoch) if v is not None)
-    rngs = [np.random.default_rng(s) for s in seeds]
-    hists = [History() for _ in range(k)]
-    for h, t in zip(hists, targets):
-        h.target = t
-    losses = np.empty((k, total), dtype=np.float64)
-    train_time = np.zeros(k)
-    active = np.ones(k, dtype=np.uint8)
-    t_start = time.perf_counter()
-    step = 0
+    with _Said() as said:  # a member's warnings, said as "member j: ..." as the call ends
+        # One function on purpose, as fit: the per-member state (histories, times, active flags,
+        # random orders) is shared by the evaluation points, the C calls between them and the stops.
+        per_epoch = -(-n // bs)
+        total = min(v for v in (steps, None if epochs is None else epochs * per_epoch) if v is not None)
+        rngs = [np.random.default_rng(s) for s in seeds]
+        hists = [History() for _ in range(k)]
+        for h, t in zip(hists, targets):
+            h.target = t
+        losses = np.empty((k, total), dtype=np.float64)
+        train_time = np.zeros(k)
+        active = np.ones(k, dtype=np.uint8)
+        t_start = time.perf_counter()
+        step = 0
 
-    def do_eval(j, epoch):
-        h = hists[j]
-        with _said_by(j):
+        def do_eval(j, epoch):
+            h = hists[j]
+            said.by(j)
             rec = _evaluation(ens.members[j], (X, y, Xv, yv), step, epoch, float(train_time[j]))
-        h.evals.append(rec)
-        if h.target_step is None and _meets(tgts[j], rec):
-            h.target_step, h.target_time = step, float(train_time[j])
-            if stop_at[j]:
-                h.stop = True
+            h.evals.append(rec)
+            if h.target_step is None and _meets(tgts[j], rec):
+                h.target_step, h.target_time = step, float(train_time[j])
+                if stop_at[j]:
+                    h.stop = True
 
-    def finish(j, at):
-        h = hists[j]
-        active[j] = 0
-        h.steps = at
-        h.epochs = at / per_epoch if at % per_epoch else at // per_epoch
-        h.loss = losses[j, :at].copy()
-        if not h.diverged and (not h.evals or h.evals[-1]["step"] != at):
-            do_eval(j, h.epochs)
-        if mons[j] is not None:
-            with _said_by(j):
+        def finish(j, at):
+            h = hists[j]
+            active[j] = 0
+            h.steps = at
+            h.epochs = at / per_epoch if at % per_epoch else at // per_epoch
+            h.loss = losses[j, :at].copy()
+            if not h.diverged and (not h.evals or h.evals[-1]["step"] != at):
+                do_eval(j, h.epochs)
+            if mons[j] is not None:
+                said.by(j)
                 mons[j].on_train_end(ens.members[j], h)
-        h.record = None
-        h.wall_time = time.perf_counter() - t_start
+            h.record = None
+            h.wall_time = time.perf_counter() - t_start
 
-    def mon_record(j, xb, yb):
-        with _said_by(j):
+        def mon_record(j, xb, yb):
+            said.by(j)
             return ens.members[j].probe(xb, yb)
 
-    def stop_flagged():
-        for j in np.flatnonzero(active):
-            if hists[j].stop:
-                finish(j, step)
+        def stop_flagged():
+            for j in np.flatnonzero(active):
+                if hists[j].stop:
+                    finish(j, step)
 
-    for j, member in enumerate(ens.members):
-        if member.pending_init is not None:  # as fit: a data-dependent init finished on the first batch
-            first = np.sort(rngs[j].permutation(n)[:bs]) if shuffle else np.arange(bs)
-            with _said_by(j):
+        for j, member in enumerate(ens.members):
+            if member.pending_init is not None:  # as fit: a data-dependent init finished on the first batch
+                first = np.sort(rngs[j].permutation(n)[:bs]) if shuffle else np.arange(bs)
+                said.by(j)
                 hists[j].init_report = member.finish_init(X[first], y[first])
-            rngs[j] = np.random.default_rng(seeds[j])
-    ens._bind(optimizer)
-    states = [o._state_for(m) for o, m in zip(opts, ens.members)]
-    ceiling = np.full(k, -1.0)  # fit's blow-up ceiling per member, set by its first step (in C)
-    watched = [j for j in range(k) if mons[j] is not None]
-    for j in watched:
-        with _said_by(j):
-            mons[j].on_train_begin(ens.members[j], hists[j])
-    for j in range(k):
-        do_eval(j, 0)
-    stop_flagged()
-    perms: list[dict] = [{} for _ in range(k)]  # member j's epoch orders, drawn in fit's sequence
-
-    def rows(j, t):  # the rows of member j's step t + 1: fit's batch t % per_epoch of epoch t // per_epoch
-        ep, b = divmod(t, per_epoch)
-        r = slice(b * bs, min(b * bs + bs, n))
-        if not shuffle:
-            return r
-        if ep not in perms[j]:
-            perms[j] = {ep: rngs[j].permutation(n)}  # epochs are drawn in order; older ones are done
-        return perms[j][ep][r]
-
-    def batch(j, t):
-        r = rows(j, t)
-        return X[r], y[r]
-
-    loss_buf = np.empty((k, 0))
-    while step < total and active.any():
-        # The steps up to the next evaluation (or epoch end without eval_every, or the run's
-        # end), in one call; it spans epochs. A Monitor asking for the next step's record gets
-        # it before the step (a call of one step); its checks end a call too (they read weights).
-        asked = {j: mon_record(j, *batch(j, step)) for j in watched if active[j] and mons[j].record_step(step + 1)}
-        ends = [total - step, eval_every - step % eval_every if eval_every else per_epoch - step % per_epoch]
-        c = 1 if asked else min(ends + [mons[j].every - step % mons[j].every for j in watched if active[j]])
-        sizes = [min(bs, n - (t % per_epoch) * bs) for t in range(step, step + c)]
-        off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        if shuffle:
-            idx = np.zeros((k, int(off[-1])), dtype=np.int64)
-            for j in np.flatnonzero(active):
-                idx[j] = np.concatenate([rows(j, t) for t in range(step, step + c)])
-            start = None
-        else:
-            idx, start = None, np.array([(t % per_epoch) * bs for t in range(step, step + c)], dtype=np.int64)
-        if loss_buf.shape[1] != c:
-            loss_buf = np.empty((k, c))
-        done = np.zeros(k, dtype=np.int64)
-        ens._core.run(X, y, idx, off, loss_buf, done, train_time, active, start=start, ceiling=ceiling,
-                      factor=DIVERGENCE_FACTOR)
-        for j in np.flatnonzero(active):
-            d = int(done[j])
-            losses[j, step:step + d] = loss_buf[j, :d]
-            why = _diverged(loss_buf[j, d - 1], ceiling[j], states[j].finite) if d else ""
-            if why:  # fit's rule, applied in C as the member trained (it stopped there)
-                h = hists[j]
-                h.diverged = True
-                msg = f"{why} at step {step + d}: diverged, training stopped"
-                h.warnings.append(msg)
-                warnings.warn(f"member {j}: {msg}", RuntimeWarning, stacklevel=2)
-                h.record = asked.get(j)  # as fit leaves it: what the diverging step recorded
-                finish(j, step + d)
+                rngs[j] = np.random.default_rng(seeds[j])
+        said.by(None)
+        ens._bind(optimizer)
+        states = [o._state_for(m) for o, m in zip(opts, ens.members)]
+        ceiling = np.full(k, -1.0)  # fit's blow-up ceiling per member, set by its first step (in C)
+        watched = [j for j in range(k) if mons[j] is not None]
         for j in watched:
-            if active[j]:
-                hists[j].record = asked.get(j)
-                with _said_by(j):
+            said.by(j)
+            mons[j].on_train_begin(ens.members[j], hists[j])
+        for j in range(k):
+            do_eval(j, 0)
+        stop_flagged()
+        perms: list[dict] = [{} for _ in range(k)]  # member j's epoch orders, drawn in fit's sequence
+
+        def rows(j, t):  # the rows of member j's step t + 1: fit's batch t % per_epoch of epoch t // per_epoch
+            ep, b = divmod(t, per_epoch)
+            r = slice(b * bs, min(b * bs + bs, n))
+            if not shuffle:
+                return r
+            if ep not in perms[j]:
+                perms[j] = {ep: rngs[j].permutation(n)}  # epochs are drawn in order; older ones are done
+            return perms[j][ep][r]
+
+        def batch(j, t):
+            r = rows(j, t)
+            return X[r], y[r]
+
+        loss_buf = np.empty((k, 0))
+        while step < total and active.any():
+            # The steps up to the next evaluation (or epoch end without eval_every, or the run's
+            # end), in one call; it spans epochs. A Monitor asking for the next step's record gets
+            # it before the step (a call of one step); its checks end a call too (they read weights).
+            asked = {j: mon_record(j, *batch(j, step)) for j in watched if active[j] and mons[j].record_step(step + 1)}
+            ends = [total - step, eval_every - step % eval_every if eval_every else per_epoch - step % per_epoch]
+            c = 1 if asked else min(ends + [mons[j].every - step % mons[j].every for j in watched if active[j]])
+            sizes = [min(bs, n - (t % per_epoch) * bs) for t in range(step, step + c)]
+            off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+            if shuffle:
+                idx = np.zeros((k, int(off[-1])), dtype=np.int64)
+                for j in np.flatnonzero(active):
+                    idx[j] = np.concatenate([rows(j, t) for t in range(step, step + c)])
+                start = None
+            else:
+                idx, start = None, np.array([(t % per_epoch) * bs for t in range(step, step + c)], dtype=np.int64)
+            if loss_buf.shape[1] != c:
+                loss_buf = np.empty((k, c))
+            done = np.zeros(k, dtype=np.int64)
+            ens._core.run(X, y, idx, off, loss_buf, done, train_time, active, start=start, ceiling=ceiling,
+                          factor=DIVERGENCE_FACTOR)
+            for j in np.flatnonzero(active):
+                d = int(done[j])
+                losses[j, step:step + d] = loss_buf[j, :d]
+                why = _diverged(loss_buf[j, d - 1], ceiling[j], states[j].finite) if d else ""
+                if why:  # fit's rule, applied in C as the member trained (it stopped there)
+                    h = hists[j]
+                    h.diverged = True
+                    msg = f"{why} at step {step + d}: diverged, training stopped"
+                    h.warnings.append(msg)
+                    said.by(j)
+                    warnings.warn(msg, RuntimeWarning)
+                    h.record = asked.get(j)  # as fit leaves it: what the diverging step recorded
+                    finish(j, step + d)
+            for j in watched:
+                if active[j]:
+                    hists[j].record = asked.get(j)
+                    said.by(j)
                     mons[j].on_step_end(step + c, ens.members[j], hists[j], *batch(j, step + c - 1))
-                hists[j].record = None
-        step += c
-        ep, b = divmod(step - 1, per_epoch)
-        if eval_every is not None and step % eval_every == 0:
-            for j in np.flatnonzero(active):
-                do_eval(j, ep + min(b * bs + bs, n) / n)
-            stop_flagged()
-        elif eval_every is None and step % per_epoch == 0 and step < total:
-            for j in np.flatnonzero(active):
-                do_eval(j, step // per_epoch)
-            stop_flagged()
-    for j in np.flatnonzero(active):
-        finish(j, step)
-    return hists
+                    hists[j].record = None
+            step += c
+            ep, b = divmod(step - 1, per_epoch)
+            if eval_every is not None and step % eval_every == 0:
+                for j in np.flatnonzero(active):
+                    do_eval(j, ep + min(b * bs + bs, n) / n)
+                stop_flagged()
+            elif eval_every is None and step % per_epoch == 0 and step < total:
+                for j in np.flatnonzero(active):
+                    do_eval(j, step // per_epoch)
+                stop_flagged()
+        for j in np.flatnonzero(active):
+            finish(j, step)
+        return hists
 
 
-@contextlib.contextmanager
-def _said_by(j):
-    """Warnings raised inside, said again as "member j: ..." (fit_ensemble's form), each one."""
-    with warnings.catch_warnings(record=True) as caught:
+class _Said:
+    """Every warning raised inside, said again as it leaves, as "member j: ..." for those
+    raised after by(j) (the member being worked on), in order; one list, not a catch per call."""
+
+    def __enter__(self):
+        self._ctx = warnings.catch_warnings(record=True)
+        self._caught = self._ctx.__enter__()
         warnings.simplefilter("always")
-        yield
-    for w in caught:
-        warnings.warn(f"member {j}: {w.message}", w.category, stacklevel=4)
+        self._who, self._seen, self._said = None, 0, []
+        return self
+
+    def by(self, j):
+        if len(self._caught) != self._seen:
+            self._said += [(self._who, w) for w in self._caught[self._seen:]]
+            self._seen = len(self._caught)
+        self._who = j
+
+    def __exit__(self, *exc):
+        self.by(None)
+        self._ctx.__exit__(*exc)
+        for j, w in self._said:
+            warnings.warn(w.message if j is None else f"member {j}: {w.message}", w.category, stacklevel=3)

@@ -133,17 +133,12 @@ def _task(cfgs, ensemble):
     return run_group(cfgs) if ensemble else [run(cfgs[0])]
 
 
-def _pool_pays(configs, todo, n_jobs) -> bool:
-    """Whether a pool of n_jobs processes of our own finishes the runs `todo` sooner than this
-    process alone: its workers' start-up (from _START_UP, measured) against the time it saves,
-    the runs' time estimated from one training step, evaluation and diagnosis of a model of
-    each group, timed here (a few milliseconds)."""
-    members: dict = {}
-    for i in todo:
-        members.setdefault(group_key(configs[i]), []).append(i)
-    seconds = sum(len(runs) * _run_seconds(configs[runs[0]]) for runs in members.values())
-    # A worker repeats our start-up; spawning it, sending the records back and shutting the pool
-    # down cost about as much again (0.55 s to a ready pool of two for a start-up of 0.27 s).
+def _pool_pays(seconds, n_jobs) -> bool:
+    """Whether a pool of n_jobs processes of our own finishes `seconds` of runs (estimated by
+    _run_seconds) sooner than this process alone, against its measured start-up."""
+    # A worker repeats our start-up (_START_UP); spawning it, sending the records back and
+    # shutting the pool down cost about as much again (0.55 s to a ready pool of two here, for a
+    # start-up of 0.27 s).
     return 2 * _START_UP + seconds / n_jobs < seconds
 
 
@@ -181,8 +176,16 @@ def _execute(configs, executor, n_jobs, progress, done=None, on_done=None, ensem
     todo = [i for i, r in enumerate(results) if r is None]
     auto, n_jobs = n_jobs is None, n_jobs or (os.cpu_count() or 1)
 
-    def tasks(workers):
-        return groups(configs, todo, workers) if ensemble else [(i,) for i in todo]
+    estimates: dict = {}
+
+    def seconds(cfg):  # a run's time, estimated once per group (a few milliseconds)
+        key = group_key(cfg)
+        if key not in estimates:
+            estimates[key] = _run_seconds(cfg)
+        return estimates[key]
+
+    def tasks(workers):  # chunks of about a worker's start-up worth of work, at least one a worker
+        return groups(configs, todo, workers, seconds, _START_UP) if ensemble else [(i,) for i in todo]
 
     def serial():  # the tasks not done yet, here; Ctrl-C keeps what finished
         try:
@@ -215,7 +218,7 @@ def _execute(configs, executor, n_jobs, progress, done=None, on_done=None, ensem
                       f"{main_file} is no file; running the {len(configs)} runs in this process instead. "
                       f"Run a script file to use {n_jobs} processes.", RuntimeWarning, stacklevel=3)
         return serial()
-    if auto and not _pool_pays(configs, todo, n_jobs):
+    if auto and not _pool_pays(sum(seconds(configs[i]) for i in todo), n_jobs):
         return serial()
     # A worker that finds the main script calling compare() unguarded (see compare) leaves this
     # mark before it exits, so a pool broken that way is told from one broken by a crash.

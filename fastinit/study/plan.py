@@ -165,20 +165,23 @@ def group_key(cfg: RunConfig) -> tuple:
             cfg.steps, cfg.eval_every, cfg.target, cfg.optimizer)
 
 
-def groups(configs, indices=None, workers: int = 1) -> list[tuple[int, ...]]:
+def groups(configs, indices=None, workers: int = 1, seconds=None, quantum: float | None = None) -> list[tuple]:
     """The indices of `configs` (or of its entries `indices`) as ensembles to train: the runs
-    of one group_key, in plan order, split into chunks of balanced size, so that there are at
-    least `workers` chunks in all (every process busy) and a group of n runs gives at least
-    sqrt(n) chunks (a Ctrl-C or a crash loses at most one chunk's work; the journal and the
-    progress bar move). The split changes no number: a member computes what it would alone."""
+    of one group_key, in plan order, split into chunks of balanced size, at least `workers`
+    in all (every process busy) and, given seconds(cfg) (a run's estimated time) and a
+    quantum of seconds, none much longer than the quantum (a Ctrl-C or a crash loses little,
+    the journal and the progress bar move). The split changes no number: a member computes
+    what it would alone."""
     indices = list(range(len(configs))) if indices is None else list(indices)
     by_key: dict = {}
     for i in indices:
         by_key.setdefault(group_key(configs[i]), []).append(i)
     out = []
     for runs in by_key.values():
-        share = -(-workers * len(runs) // max(1, len(indices)))
-        parts = min(len(runs), max(share, math.isqrt(len(runs) - 1) + 1))
+        parts = -(-workers * len(runs) // max(1, len(indices)))
+        if seconds is not None and quantum:
+            parts = max(parts, math.ceil(len(runs) * seconds(configs[runs[0]]) / quantum))
+        parts = min(len(runs), parts)
         size, extra = divmod(len(runs), parts)
         at = 0
         for p in range(parts):
