@@ -19,7 +19,7 @@ import warnings
 
 from fastinit import _progress as _progress_bar
 from fastinit import _validate, diagnostics, init, runtime, train
-from fastinit.study.plan import DEFAULTS, group_key, groups, make_optimizer, plan  # noqa: F401  (DEFAULTS: the CLI)
+from fastinit.study.plan import DEFAULTS, adopt, group_key, groups, loaded, make_optimizer, plan  # noqa: F401 (DEFAULTS)
 from fastinit.study.journal import Journal
 from fastinit.study.results import StudyResult
 from fastinit.study.run import initial_model, run, run_group
@@ -32,10 +32,11 @@ _POOL_WORKER = False  # True in the processes of compare's own pool
 _UNGUARDED_MARK = "FASTINIT_UNGUARDED_MARK"  # environment: the file a worker leaves (see compare)
 
 
-def _worker_init():
+def _worker_init(datasets):
     global _POOL_WORKER
     runtime.set_num_threads(1)  # one process per core: no nested threading
     _POOL_WORKER = True
+    adopt(datasets)  # the parent's, not built again (plan.loaded)
     # Ctrl-C reaches every process of the terminal. An idle worker ignores it, so the pool never
     # breaks; a busy one stops its run (_run_importing) and the parent keeps what finished.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -267,6 +268,7 @@ def _collect(executor, modules, configs, tasks, results, progress, ensemble, *, 
             os.environ[_UNGUARDED_MARK] = mark
             try:
                 own = executor = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init,
+                                                        initargs=(loaded(configs),),
                                                         mp_context=multiprocessing.get_context("spawn"))
                 futures = submit(executor)
             finally:

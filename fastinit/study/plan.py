@@ -56,6 +56,17 @@ def _dataset(name, params):
     return _DATA_CACHE[key]
 
 
+def loaded(configs) -> dict:
+    """The datasets of configs as this process loaded them (plan does), to hand to workers:
+    some take seconds to build (mnist1d is generated) and every worker would build its own."""
+    return {k: _DATA_CACHE[k] for k in {(c.dataset, c.dataset_params) for c in configs} if k in _DATA_CACHE}
+
+
+def adopt(datasets: dict) -> None:
+    """Use datasets (from loaded) instead of loading them again."""
+    _DATA_CACHE.update(datasets)
+
+
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
 
 
