@@ -1,6 +1,7 @@
 """Nothing lost: a study's output folder checked before the first run, and each finished run
-appended to it as one JSON line (runs.jsonl) the moment it finishes, so that a study killed
-halfway (or whose machine died) resumes where it stopped: compare(..., resume=folder) and
+appended to it as one JSON line (runs.jsonl) the moment its task (an ensemble) finishes, so
+that a study killed halfway (or whose machine died) resumes where it stopped: compare(...,
+resume=folder) and
 `fastinit compare --resume FOLDER` skip the runs already there. Runs are fully seeded, so the
 resumed result equals an uninterrupted one."""
 from __future__ import annotations
