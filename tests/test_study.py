@@ -235,7 +235,7 @@ def test_ctrl_c_keeps_the_ensembles_that_finished(monkeypatch):
         return real(cfgs)
 
     monkeypatch.setattr(executor, "run_group", run_group)
-    monkeypatch.setattr(executor, "_run_seconds", lambda cfg: executor._START_UP / 2)  # two runs a chunk
+    monkeypatch.setattr(executor, "_run_seconds", lambda cfg, ensemble: executor._START_UP / 2)  # two runs a chunk
     with pytest.warns(RuntimeWarning, match="interrupted with 2 of 4 runs finished"):  # 4 runs: 2 ensembles of 2
         res = study.compare("circles", ["zeros", "he_normal"], n_jobs=1, **SMALL_USER)
     assert [len(t) for t in tasks] == [2, 2] and [r["config"]["init"] for r in res.runs] == ["zeros", "zeros"]

@@ -105,7 +105,7 @@ def test_a_pool_of_our_own_starts_only_when_it_pays(monkeypatch):
     small = dict(inits=["he_normal"], sizes=[4], steps=20, seeds=2, progress=False)
     study.compare(n_jobs=None, **small)
     assert started == []  # milliseconds of work: not worth a worker's start-up
-    monkeypatch.setattr(executor, "_run_seconds", lambda cfg: 10.0)  # as if each run took 10 s
+    monkeypatch.setattr(executor, "_run_seconds", lambda cfg, ensemble: 10.0)  # as if each run took 10 s
     study.compare(n_jobs=None, **small)
     assert len(started) == 1
     study.compare(n_jobs=2, **{**small, "inits": ["xavier_normal"]})  # asked for: always
@@ -122,7 +122,8 @@ def test_resume_runs_only_the_members_not_journaled(tmp_path, monkeypatch):
     path.write_text("\n".join(lines[:1] + lines[4:5]) + "\n")  # two members of different ensembles kept
     ran = []
     real = executor.run_group
-    monkeypatch.setattr(executor, "run_group", lambda cfgs: ran.append(len(cfgs)) or real(cfgs))
+    monkeypatch.setattr(executor, "run_group",  # counting the study's runs, not the calibration's short ones
+                        lambda cfgs: ran.append(sum(c.steps == 60 for c in cfgs)) or real(cfgs))
     resumed = study.compare(resume=str(tmp_path), **kw)
     assert sum(ran) == 4 and len(path.read_text().splitlines()) == 6
     assert _strip(resumed.runs) == _strip(whole.runs)

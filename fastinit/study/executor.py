@@ -19,11 +19,11 @@ import warnings
 
 
 from fastinit import _progress as _progress_bar
-from fastinit import _validate, diagnostics, init, runtime, train
-from fastinit.study.plan import DEFAULTS, adopt, group_key, groups, loaded, make_optimizer, plan  # noqa: F401 (DEFAULTS)
+from fastinit import _validate, init, runtime
+from fastinit.study.plan import DEFAULTS, adopt, group_key, groups, loaded, plan  # noqa: F401  (DEFAULTS: the CLI)
 from fastinit.study.journal import Journal
 from fastinit.study.results import StudyResult
-from fastinit.study.run import initial_model, run, run_group
+from fastinit.study.run import run, run_group
 
 #: CPU seconds this process had spent when the study's code was imported: the interpreter's
 #: start and the imports, what each worker of a pool of our own repeats before its first run.
@@ -65,7 +65,7 @@ def compare(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, executor=No
     (plan.groups); each run's record is the one run(cfg) gives, seconds aside (a member's
     seconds are its own steps' in C). False: one fit per run, as before ensembles. n_jobs None:
     a pool of our own starts only when the measured start-up of its workers costs less than
-    the parallel part saves (a short calibration of the study's step and evaluation times).
+    the parallel part saves (a short calibration: two short runs of each group, timed).
     """
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # A worker of our pool is importing the script that started it (spawn does), and the
@@ -136,37 +136,32 @@ def _task(cfgs, ensemble):
 
 
 def _pool_pays(seconds, n_jobs) -> bool:
-    """Whether a pool of n_jobs processes of our own finishes `seconds` of runs (estimated by
-    _run_seconds) sooner than this process alone, against its measured start-up."""
+    """Whether a pool of n_jobs processes of our own finishes `seconds` of runs (CPU seconds,
+    estimated by _run_seconds) sooner than this process alone, against its measured start-up."""
     # A worker repeats our start-up (_START_UP); spawning it, sending the records back and
     # shutting the pool down cost about as much again (0.55 s to a ready pool of two here, for a
     # start-up of 0.27 s).
     return 2 * _START_UP + seconds / n_jobs < seconds
 
 
-def _run_seconds(cfg) -> float:
-    """About how long run(cfg) takes here: its steps, evaluations (with the Monitor's probe) and
-    two diagnoses, each timed once on a throwaway model (best of three steps). Its init is
-    he_normal: the time does not depend on it, and a user's scheme runs in the workers only."""
-    ds, model = initial_model(dataclasses.replace(cfg, init="he_normal"))
-    n = len(ds.X_train)
-    rows = slice(0, cfg.batch_size or n)
-    X, y = model.check_X(ds.X_train), model.check_y(ds.y_train, n)
-    Xv, yv = model.check_X(ds.X_test), model.check_y(ds.y_test, len(ds.X_test))
-    opt = make_optimizer(cfg.optimizer, cfg.lr, cfg.momentum)
-    step = min(_seconds(model.train_step, X[rows], y[rows], opt) for _ in range(3))
-    evaluation = (_seconds(train.evaluate, model, X, y) + _seconds(train.evaluate, model, Xv, yv)
-                  + _seconds(model.probe, X[rows], y[rows]))
-    diagnosis = _seconds(diagnostics.diagnose, model, X[:512], y[:512])
-    return cfg.steps * step + (cfg.steps // cfg.eval_every + 1) * evaluation + 2 * diagnosis
+def _run_seconds(cfg, ensemble) -> float:
+    """About how many CPU seconds a run of cfg takes here, from two short runs of a twin (one
+    and two evaluation periods: the fixed cost and a period's) trained the way the study will
+    train it. Its init is he_normal: the time does not depend on it, and a user's scheme runs
+    in the workers only."""
+    period = min(cfg.eval_every, cfg.steps)
+    twin = dataclasses.replace(cfg, init="he_normal", steps=period)
+    one = min(_seconds(_task, [twin], ensemble) for _ in range(2))  # the first one warms caches up
+    each = max(_seconds(_task, [dataclasses.replace(twin, steps=2 * period)], ensemble) - one, 0.0)
+    return max(one - each, 0.0) + each * cfg.steps / period
 
 
 def _seconds(fn, *args) -> float:
     with warnings.catch_warnings():  # a throwaway model's warnings are nobody's
         warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
+        t0 = time.process_time()  # CPU time, as _START_UP: a loaded machine slows both alike
         fn(*args)
-        return time.perf_counter() - t0
+        return time.process_time() - t0
 
 
 def _execute(configs, executor, n_jobs, progress, done=None, on_done=None, ensemble=True):
@@ -181,10 +176,10 @@ def _execute(configs, executor, n_jobs, progress, done=None, on_done=None, ensem
 
     estimates: dict = {}
 
-    def seconds(cfg):  # a run's time, estimated once per group (a few milliseconds)
+    def seconds(cfg):  # a run's time, estimated once per group (3 evaluation periods of one run)
         key = group_key(cfg)
         if key not in estimates:
-            estimates[key] = _run_seconds(cfg)
+            estimates[key] = _run_seconds(cfg, ensemble)
         return estimates[key]
 
     def tasks(workers):  # chunks of about a worker's start-up worth of work, at least one a worker
