@@ -182,8 +182,10 @@ def _execute(configs, executor, n_jobs, progress, done=None, on_done=None, ensem
             estimates[key] = _run_seconds(cfg, ensemble)
         return estimates[key]
 
-    def tasks(workers):  # chunks of about a worker's start-up worth of work, at least one a worker
-        return groups(configs, todo, workers, seconds, _START_UP) if ensemble else [(i,) for i in todo]
+    def tasks(workers):  # chunks of about a worker's start-up worth of work, at least one a worker;
+        # here (one worker) as many members as threads, which the ensemble splits
+        threads = runtime.get_num_threads() if workers == 1 else 1
+        return groups(configs, todo, workers, seconds, _START_UP, threads) if ensemble else [(i,) for i in todo]
 
     def serial():  # the tasks not done yet, here; Ctrl-C keeps what finished
         try:

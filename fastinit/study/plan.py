@@ -176,13 +176,15 @@ def group_key(cfg: RunConfig) -> tuple:
             cfg.steps, cfg.eval_every, cfg.target, cfg.optimizer)
 
 
-def groups(configs, indices=None, workers: int = 1, seconds=None, quantum: float | None = None) -> list[tuple]:
+def groups(configs, indices=None, workers: int = 1, seconds=None, quantum: float | None = None,
+           min_size: int = 1) -> list[tuple]:
     """The indices of `configs` (or of its entries `indices`) as ensembles to train: the runs
     of one group_key, in plan order, split into chunks of balanced size, at least `workers`
     in all (every process busy) and, given seconds(cfg) (a run's estimated time) and a
     quantum of seconds, none much longer than the quantum (a Ctrl-C or a crash loses little,
-    the journal and the progress bar move). The split changes no number: a member computes
-    what it would alone."""
+    the journal and the progress bar move), but of min_size runs or more where the group has
+    them (an ensemble's threads split its members). The split changes no number: a member
+    computes what it would alone."""
     indices = list(range(len(configs))) if indices is None else list(indices)
     by_key: dict = {}
     for i in indices:
@@ -192,7 +194,7 @@ def groups(configs, indices=None, workers: int = 1, seconds=None, quantum: float
         parts = -(-workers * len(runs) // max(1, len(indices)))
         if seconds is not None and quantum:
             parts = max(parts, math.ceil(len(runs) * seconds(configs[runs[0]]) / quantum))
-        parts = min(len(runs), parts)
+        parts = max(1, min(len(runs) // max(1, min_size), parts))
         size, extra = divmod(len(runs), parts)
         at = 0
         for p in range(parts):
