@@ -335,11 +335,20 @@ def test_fit_ensemble_matches_fit(case):
     val = (X[:50] + 0.1, y[:50])
     mk = lambda: [fastinit.MLP([2, 12, 12, 2], seed=s) for s in range(3)]
     ens = fastinit.Ensemble(mk())
-    hists = fastinit.fit_ensemble(ens, X, y, optimizer=optim.SGD(0.2, momentum=0.9), validation_data=val, **kw)
+    mons = [fastinit.diagnostics.Monitor(every=3) for _ in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zero_steps: the Monitors say they saw no step
+        hists = fastinit.fit_ensemble(ens, X, y, optimizer=optim.SGD(0.2, momentum=0.9), validation_data=val,
+                                      monitors=mons, **kw)
     for j, m in enumerate(mk()):
         kj = {key: (v[j] if isinstance(v, list) else v) for key, v in kw.items()}
-        h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.2, momentum=0.9), validation_data=val, progress=False, **kj)
+        mon = fastinit.diagnostics.Monitor(every=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.2, momentum=0.9), validation_data=val, progress=False,
+                             callbacks=[mon], **kj)
         assert comparable(hists[j]) == comparable(h), f"member {j}"
+        assert repr(mons[j].records) == repr(mon.records), f"member {j}"
         assert all(same_bits(p, q) for p, q in zip(ens.members[j].parameters(), m.parameters()))
         assert (hists[j].target_time is None) == (h.target_time is None)
 
