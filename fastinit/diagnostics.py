@@ -290,7 +290,10 @@ class Monitor:
 
     def on_train_end(self, model, history):
         if self._pending is not None:
-            if self._batch is None:
+            if history.diverged and history.record:
+                # The diverging step recorded what this check reads (fit stops before on_step_end).
+                self._complete(model, history.record)
+            elif self._batch is None:
                 warnings.warn(f"Monitor: no training step ran, so the check at step {self._pending['step']} "
                               "has no batch to read and is not recorded; give Monitor(X, y) a probe batch",
                               RuntimeWarning, stacklevel=2)

@@ -215,7 +215,7 @@ def _per_member(name, value, k):
 def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, steps: int | None = None,
                  batch_size: int | None = 32, shuffle: bool = True, seed: int | Sequence[int] = 0,
                  validation_data=None, target=None, eval_every: int | None = None,
-                 stop_at_target: bool | Sequence[bool] = False) -> list[History]:
+                 stop_at_target: bool | Sequence[bool] = False, monitors=None) -> list[History]:
     """Train every member of `ens` on (X, y) as fastinit.fit would train it alone; one History
     per member, equal to fit's for that member (times aside).
 
@@ -225,8 +225,13 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
     target with stop_at_target stops there and costs nothing more. optimizer: one (a state per
     member) or a list of one per member. Times in a History (target_time, evals' "time") are
     the seconds the member's own steps took in C, on whichever thread ran them; wall_time is
-    the whole call's, up to the member's end. Not supported here (use fit): callbacks, the
-    progress bar, Ctrl-C keeping a partial History.
+    the whole call's, up to the member's end. monitors: one diagnostics.Monitor (or None) per
+    member, fed as fit feeds it as a callback, so its records equal fit's: the C calls also
+    end at its checks (multiples of its `every`) and at the step after each, whose record is
+    MLP.probe of the member on that step's batch before the step (the same forward and
+    backward pass in C). A warning raised while working on member j (its evaluations, its
+    Monitor) is said again as "member j: ...". Not supported here (use fit): other callbacks,
+    the progress bar, Ctrl-C keeping a partial History.
     """
     if not isinstance(ens, Ensemble):
         raise TypeError(f"ens must be a fastinit.Ensemble, got {type(ens).__name__}")
@@ -240,81 +245,112 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
     targets = [target] * k if target is None or isinstance(target, (int, float, dict)) else _per_member("target", target, k)
     tgts = [_parse_target(t, Xv is not None) for t in targets]
     stop_at = [bool(v) for v in _per_member("stop_at_target", stop_at_target, k)]
+    mons = [None] * k if monitors is None else _per_member("monitors", monitors, k)
+    for i, mon in enumerate(mons):
+        if mon is not None and not (isinstance(getattr(mon, "every", None), int) and callable(getattr(mon, "record_step", None))):
+            raise TypeError(f"monitors[{i}] must be a fastinit.diagnostics.Monitor or None, got {type(mon).__name__}")
 
-    # One function on purpose, as fit: the per-member state (histories, times, active flags,
-    # random orders) is shared by the evaluation points, the C calls between them and the stops.
-    per_epoch = -(-n // bs)
-    total = min(v for v in (steps, None if epochs is None else epochs * per_epoch) if v is not None)
-    rngs = [np.random.default_rng(s) for s in seeds]
-    hists = [History() for _ in range(k)]
-    for h, t in zip(hists, targets):
-        h.target = t
-    losses = np.empty((k, total), dtype=np.float64)
-    train_time = np.zeros(k)
-    active = np.ones(k, dtype=np.uint8)
-    t_start = time.perf_counter()
-    step = 0
+    with _Said() as said:  # a member's warnings, said as "member j: ..." as the call ends
+        # One function on purpose, as fit: the per-member state (histories, times, active flags,
+        # random orders) is shared by the evaluation points, the C calls between them and the stops.
+        per_epoch = -(-n // bs)
+        total = min(v for v in (steps, None if epochs is None else epochs * per_epoch) if v is not None)
+        rngs = [np.random.default_rng(s) for s in seeds]
+        hists = [History() for _ in range(k)]
+        for h, t in zip(hists, targets):
+            h.target = t
+        losses = np.empty((k, total), dtype=np.float64)
+        train_time = np.zeros(k)
+        active = np.ones(k, dtype=np.uint8)
+        t_start = time.perf_counter()
+        step = 0
 
-    def do_eval(j, epoch):
-        h = hists[j]
-        rec = _evaluation(ens.members[j], (X, y, Xv, yv), step, epoch, float(train_time[j]))
-        h.evals.append(rec)
-        if h.target_step is None and _meets(tgts[j], rec):
-            h.target_step, h.target_time = step, float(train_time[j])
-            if stop_at[j]:
-                h.stop = True
+        def do_eval(j, epoch):
+            h = hists[j]
+            said.by(j)
+            rec = _evaluation(ens.members[j], (X, y, Xv, yv), step, epoch, float(train_time[j]))
+            h.evals.append(rec)
+            if h.target_step is None and _meets(tgts[j], rec):
+                h.target_step, h.target_time = step, float(train_time[j])
+                if stop_at[j]:
+                    h.stop = True
 
-    def finish(j, at):
-        h = hists[j]
-        active[j] = 0
-        h.steps = at
-        h.epochs = at / per_epoch if at % per_epoch else at // per_epoch
-        h.loss = losses[j, :at].copy()
-        if not h.diverged and (not h.evals or h.evals[-1]["step"] != at):
-            do_eval(j, h.epochs)
-        h.wall_time = time.perf_counter() - t_start
+        def finish(j, at):
+            h = hists[j]
+            active[j] = 0
+            h.steps = at
+            h.epochs = at / per_epoch if at % per_epoch else at // per_epoch
+            h.loss = losses[j, :at].copy()
+            if not h.diverged and (not h.evals or h.evals[-1]["step"] != at):
+                do_eval(j, h.epochs)
+            if mons[j] is not None:
+                said.by(j)
+                mons[j].on_train_end(ens.members[j], h)
+            h.record = None
+            h.wall_time = time.perf_counter() - t_start
 
-    def stop_flagged():
-        for j in np.flatnonzero(active):
-            if hists[j].stop:
-                finish(j, step)
+        def mon_record(j, xb, yb):
+            said.by(j)
+            return ens.members[j].probe(xb, yb)
 
-    for j, member in enumerate(ens.members):
-        if member.pending_init is not None:  # as fit: a data-dependent init finished on the first batch
-            first = np.sort(rngs[j].permutation(n)[:bs]) if shuffle else np.arange(bs)
-            hists[j].init_report = member.finish_init(X[first], y[first])
-            rngs[j] = np.random.default_rng(seeds[j])
-    ens._bind(optimizer)
-    states = [o._state_for(m) for o, m in zip(opts, ens.members)]
-    ceiling = np.full(k, -1.0)  # fit's blow-up ceiling per member, set by its first step (in C)
-    for j in range(k):
-        do_eval(j, 0)
-    stop_flagged()
-    epoch = 0
-    loss_buf = np.empty((k, 0))
-    while step < total and active.any():
-        orders = [rngs[j].permutation(n) if shuffle and active[j] else None for j in range(k)]
-        s = 0
-        while s < n:
-            # The batches up to the next evaluation (or the epoch's or the run's end), in one call.
-            c, e = 0, s
-            while e < n:
-                e = min(e + bs, n)
-                c += 1
-                if step + c >= total or (eval_every is not None and (step + c) % eval_every == 0):
-                    break
-            off = np.minimum(np.arange(c + 1, dtype=np.int64) * bs, e - s)
+        def stop_flagged():
+            for j in np.flatnonzero(active):
+                if hists[j].stop:
+                    finish(j, step)
+
+        for j, member in enumerate(ens.members):
+            if member.pending_init is not None:  # as fit: a data-dependent init finished on the first batch
+                first = np.sort(rngs[j].permutation(n)[:bs]) if shuffle else np.arange(bs)
+                said.by(j)
+                hists[j].init_report = member.finish_init(X[first], y[first])
+                rngs[j] = np.random.default_rng(seeds[j])
+        said.by(None)
+        ens._bind(optimizer)
+        states = [o._state_for(m) for o, m in zip(opts, ens.members)]
+        ceiling = np.full(k, -1.0)  # fit's blow-up ceiling per member, set by its first step (in C)
+        watched = [j for j in range(k) if mons[j] is not None]
+        for j in watched:
+            said.by(j)
+            mons[j].on_train_begin(ens.members[j], hists[j])
+        for j in range(k):
+            do_eval(j, 0)
+        stop_flagged()
+        perms: list[dict] = [{} for _ in range(k)]  # member j's epoch orders, drawn in fit's sequence
+
+        def rows(j, t):  # the rows of member j's step t + 1: fit's batch t % per_epoch of epoch t // per_epoch
+            ep, b = divmod(t, per_epoch)
+            r = slice(b * bs, min(b * bs + bs, n))
+            if not shuffle:
+                return r
+            if ep not in perms[j]:
+                perms[j] = {ep: rngs[j].permutation(n)}  # epochs are drawn in order; older ones are done
+            return perms[j][ep][r]
+
+        def batch(j, t):
+            r = rows(j, t)
+            return X[r], y[r]
+
+        loss_buf = np.empty((k, 0))
+        while step < total and active.any():
+            # The steps up to the next evaluation (or epoch end without eval_every, or the run's
+            # end), in one call; it spans epochs. A Monitor asking for the next step's record gets
+            # it before the step (a call of one step); its checks end a call too (they read weights).
+            asked = {j: mon_record(j, *batch(j, step)) for j in watched if active[j] and mons[j].record_step(step + 1)}
+            ends = [total - step, eval_every - step % eval_every if eval_every else per_epoch - step % per_epoch]
+            c = 1 if asked else min(ends + [mons[j].every - step % mons[j].every for j in watched if active[j]])
+            sizes = [min(bs, n - (t % per_epoch) * bs) for t in range(step, step + c)]
+            off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
             if shuffle:
-                idx = np.zeros((k, e - s), dtype=np.int64)
+                idx = np.zeros((k, int(off[-1])), dtype=np.int64)
                 for j in np.flatnonzero(active):
-                    idx[j] = orders[j][s:e]
-                xs, ys = X, y
+                    idx[j] = np.concatenate([rows(j, t) for t in range(step, step + c)])
+                start = None
             else:
-                idx, xs, ys = None, X[s:e], y[s:e]
+                idx, start = None, np.array([(t % per_epoch) * bs for t in range(step, step + c)], dtype=np.int64)
             if loss_buf.shape[1] != c:
                 loss_buf = np.empty((k, c))
             done = np.zeros(k, dtype=np.int64)
-            ens._core.run(xs, ys, idx, off, loss_buf, done, train_time, active, ceiling=ceiling,
+            ens._core.run(X, y, idx, off, loss_buf, done, train_time, active, start=start, ceiling=ceiling,
                           factor=DIVERGENCE_FACTOR)
             for j in np.flatnonzero(active):
                 d = int(done[j])
@@ -325,21 +361,50 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
                     h.diverged = True
                     msg = f"{why} at step {step + d}: diverged, training stopped"
                     h.warnings.append(msg)
-                    warnings.warn(f"member {j}: {msg}", RuntimeWarning, stacklevel=2)
+                    said.by(j)
+                    warnings.warn(msg, RuntimeWarning)
+                    h.record = asked.get(j)  # as fit leaves it: what the diverging step recorded
                     finish(j, step + d)
+            for j in watched:
+                if active[j]:
+                    hists[j].record = asked.get(j)
+                    said.by(j)
+                    mons[j].on_step_end(step + c, ens.members[j], hists[j], *batch(j, step + c - 1))
+                    hists[j].record = None
             step += c
-            s = e
+            ep, b = divmod(step - 1, per_epoch)
             if eval_every is not None and step % eval_every == 0:
                 for j in np.flatnonzero(active):
-                    do_eval(j, epoch + e / n)
+                    do_eval(j, ep + min(b * bs + bs, n) / n)
                 stop_flagged()
-            if step >= total or not active.any():
-                break
-        epoch += 1
-        if eval_every is None and step < total:
-            for j in np.flatnonzero(active):
-                do_eval(j, epoch)
-            stop_flagged()
-    for j in np.flatnonzero(active):
-        finish(j, step)
-    return hists
+            elif eval_every is None and step % per_epoch == 0 and step < total:
+                for j in np.flatnonzero(active):
+                    do_eval(j, step // per_epoch)
+                stop_flagged()
+        for j in np.flatnonzero(active):
+            finish(j, step)
+        return hists
+
+
+class _Said:
+    """Every warning raised inside, said again as it leaves, as "member j: ..." for those
+    raised after by(j) (the member being worked on), in order; one list, not a catch per call."""
+
+    def __enter__(self):
+        self._ctx = warnings.catch_warnings(record=True)
+        self._caught = self._ctx.__enter__()
+        warnings.simplefilter("always")
+        self._who, self._seen, self._said = None, 0, []
+        return self
+
+    def by(self, j):
+        if len(self._caught) != self._seen:
+            self._said += [(self._who, w) for w in self._caught[self._seen:]]
+            self._seen = len(self._caught)
+        self._who = j
+
+    def __exit__(self, *exc):
+        self.by(None)
+        self._ctx.__exit__(*exc)
+        for j, w in self._said:
+            warnings.warn(w.message if j is None else f"member {j}: {w.message}", w.category, stacklevel=3)

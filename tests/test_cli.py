@@ -302,3 +302,20 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["--version"])
     assert e.value.code == 0 and capsys.readouterr().out.startswith("fastinit ")
+
+
+def test_no_ensemble_trains_each_run_alone_with_the_same_results(tmp_path):
+    docs = []
+    for flag in ([], ["--no-ensemble"]):
+        out = tmp_path / ("alone" if flag else "ensembles")
+        assert cli.main(["compare", "--inits", "zeros,he_normal", "--steps", "60", "--seeds", "2", "--jobs", "1",
+                         "--eval-every", "20", "--batch-size", "50", "--no-plots", "--out", str(out)] + flag) == 0
+        doc = json.loads((out / "results.json").read_text())
+        for r in doc["runs"]:
+            r.pop("seconds_to_target"), r.pop("wall_seconds")
+            for e in r["evals"]:
+                e.pop("time")
+        for row in doc["table"]:
+            row.pop("seconds_to_target")
+        docs.append(doc)
+    assert docs[0]["runs"] == docs[1]["runs"] and docs[0]["table"] == docs[1]["table"] and len(docs[0]["runs"]) == 4

@@ -191,3 +191,20 @@ def test_diagnostics_and_init_arguments_are_checked(call, exc, match):
     X, y = _batch()
     with pytest.raises(exc, match=match):
         call(fastinit.MLP([4, 8, 3]), X, y)
+
+
+def test_a_check_pending_when_training_diverges_is_read_from_the_diverging_step():
+    """fit stops before on_step_end on the step that diverged; that step recorded what the check
+    before it reads (the weights before the blow-up), not the blown-up weights after it."""
+    ds = fastinit.data.load("circles")
+    X, y = ds.X_train, ds.y_train
+    mk = lambda: fastinit.MLP([2, 16, 16, 2], init="he_normal", seed=0)  # noqa: E731
+    mon = diagnostics.Monitor(every=1)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        h = fastinit.fit(mk(), X, y, optimizer=fastinit.optim.Adam(1e3), steps=50, batch_size=None, shuffle=False,
+                         callbacks=[mon], progress=False)
+    assert h.diverged and h.steps == 2 and [r["step"] for r in mon.records] == [0, 1]
+    m = mk()
+    m.train_step(X, y, fastinit.optim.Adam(1e3))  # the weights after step 1
+    seen = m.probe(X, y)                          # what step 2 saw
+    assert mon.records[1]["loss"] == seen["loss"] and mon.records[1]["grad_input_rms"] == seen["grad_input_rms"]

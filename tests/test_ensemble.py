@@ -3,6 +3,7 @@ on the same batches (parameters, losses, optimizer state), for every activation,
 optimizer, both dtypes, K = 1, 3, 64, odd sizes, 1 and 2 threads and every kernel set; and
 fit_ensemble gives each member the History fit gives it alone."""
 import contextlib
+import warnings
 
 import numpy as np
 import pytest
@@ -334,11 +335,20 @@ def test_fit_ensemble_matches_fit(case):
     val = (X[:50] + 0.1, y[:50])
     mk = lambda: [fastinit.MLP([2, 12, 12, 2], seed=s) for s in range(3)]
     ens = fastinit.Ensemble(mk())
-    hists = fastinit.fit_ensemble(ens, X, y, optimizer=optim.SGD(0.2, momentum=0.9), validation_data=val, **kw)
+    mons = [fastinit.diagnostics.Monitor(every=3) for _ in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zero_steps: the Monitors say they saw no step
+        hists = fastinit.fit_ensemble(ens, X, y, optimizer=optim.SGD(0.2, momentum=0.9), validation_data=val,
+                                      monitors=mons, **kw)
     for j, m in enumerate(mk()):
         kj = {key: (v[j] if isinstance(v, list) else v) for key, v in kw.items()}
-        h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.2, momentum=0.9), validation_data=val, progress=False, **kj)
+        mon = fastinit.diagnostics.Monitor(every=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            h = fastinit.fit(m, X, y, optimizer=optim.SGD(0.2, momentum=0.9), validation_data=val, progress=False,
+                             callbacks=[mon], **kj)
         assert comparable(hists[j]) == comparable(h), f"member {j}"
+        assert repr(mons[j].records) == repr(mon.records), f"member {j}"
         assert all(same_bits(p, q) for p, q in zip(ens.members[j].parameters(), m.parameters()))
         assert (hists[j].target_time is None) == (h.target_time is None)
 
@@ -371,3 +381,65 @@ def test_fit_ensemble_counts_member_seconds():
         times = [e["time"] for e in h.evals]
         assert times[0] == 0.0 and all(b >= a for a, b in zip(times, times[1:])) and times[-1] > 0
         assert 0 < times[-1] <= h.wall_time and h.target_time is not None
+
+
+def _same(a, b):
+    """Equal values, NaN equal to NaN (a Monitor's records after a blow-up hold some)."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, z) for x, z in zip(a, b))
+    return (a != a and b != b) or a == b
+
+
+MONITOR_CASES = {  # (activation, batch_size, every, lrs, optimizer): member 2 or 1 diverges
+    "full_batch": ("relu", None, 25, [0.5, 0.1, 30.0], "sgd"),
+    "shuffled_odd_every": ("tanh", 32, 7, [0.05, 0.5, 5.0], "sgd"),
+    "every_step_divergence_after_a_check": ("relu", 50, 1, [0.01, 1e3, 0.1], "adam"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MONITOR_CASES))
+def test_fit_ensemble_feeds_monitors_as_fit_does(case):
+    act, bs, every, lrs, kind = MONITOR_CASES[case]
+    ds = fastinit.data.load("spirals")
+    mk = lambda: [fastinit.MLP([2, 16, 16, 3], activation=act, init=i, seed=s)
+                  for s, i in enumerate(["he_normal", "xavier_normal", "random_large"])]
+    opt = (lambda lr: optim.SGD(lr)) if kind == "sgd" else (lambda lr: optim.Adam(lr))
+    kw = dict(steps=150, batch_size=bs, shuffle=bs is not None, validation_data=(ds.X_test, ds.y_test), target=0.9,
+              eval_every=max(every, 10))
+    ens = fastinit.Ensemble(mk())
+    mons = [fastinit.diagnostics.Monitor(every=every) for _ in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the diverging member's
+        hists = fastinit.fit_ensemble(ens, ds.X_train, ds.y_train, optimizer=[opt(lr) for lr in lrs], seed=[0, 1, 2],
+                                      monitors=mons, **kw)
+        for j, m in enumerate(mk()):
+            mon = fastinit.diagnostics.Monitor(every=every)
+            h = fastinit.fit(m, ds.X_train, ds.y_train, optimizer=opt(lrs[j]), seed=j, progress=False, callbacks=[mon],
+                             **kw)
+            assert comparable(hists[j]) == comparable(h), f"member {j}"
+            assert mon.records and _same(mons[j].records, mon.records), f"member {j}"
+    assert any(h.diverged for h in hists) == (case != "shuffled_odd_every")
+    if case == "every_step_divergence_after_a_check":  # the check at step 1 is read from the diverging step 2
+        assert hists[1].diverged and hists[1].steps == 2 and [r["step"] for r in mons[1].records] == [0, 1]
+
+
+def test_fit_ensemble_says_whose_warning_it_is():
+    class Loud(fastinit.diagnostics.Monitor):
+        def on_train_end(self, model, history):
+            super().on_train_end(model, history)
+            warnings.warn(f"seen {len(self.records)} checks", UserWarning)
+
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(40, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    ens = fastinit.Ensemble.from_sizes([2, 8, 2], seeds=2)
+    with pytest.warns(UserWarning) as said:
+        fastinit.fit_ensemble(ens, X, y, optimizer=optim.SGD(0.1), steps=6, batch_size=20,
+                              monitors=[None, Loud(every=3)])
+    assert [str(w.message) for w in said] == ["member 1: seen 3 checks"]
+    with pytest.raises(TypeError, match=r"monitors\[0\] must be a fastinit.diagnostics.Monitor"):
+        fastinit.fit_ensemble(ens, X, y, optimizer=optim.SGD(0.1), steps=2, monitors=["no", None])
+    with pytest.raises(ValueError, match="monitors has 1 entries"):
+        fastinit.fit_ensemble(ens, X, y, optimizer=optim.SGD(0.1), steps=2, monitors=[None])

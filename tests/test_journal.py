@@ -14,7 +14,8 @@ import fastinit
 from fastinit import study
 from fastinit.study import cli, journal
 
-STUDY = dict(dataset="circles", inits=["zeros", "xavier_normal", "he_normal"], seeds=2, steps=400, eval_every=50)
+# 18 runs: several ensembles of a few, each journaled as it finishes (plan.groups)
+STUDY = dict(dataset="circles", inits=["zeros", "xavier_normal", "he_normal"], seeds=6, steps=1500, eval_every=50)
 ROOT = os.path.dirname(os.path.dirname(fastinit.__file__))
 
 
@@ -39,19 +40,19 @@ def test_a_study_killed_halfway_resumes_to_the_uninterrupted_result(tmp_path):
     path = folder / journal.JOURNAL
     deadline = time.time() + 120
     while time.time() < deadline:
-        if path.exists() and path.read_text().count("\n") >= 2:
+        if path.exists() and path.read_text().count("\n") >= 1:
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     kept = path.read_text()
     n_kept = kept.count("\n")
-    assert 2 <= n_kept < 6, f"killed after {n_kept} runs: not halfway"
+    assert 1 <= n_kept < 18, f"killed after {n_kept} runs: not halfway"
 
     done_before = [json.loads(line) for line in kept.splitlines() if line.strip()]
     resumed = study.compare(**STUDY, n_jobs=1, progress=False, resume=str(folder))
     lines = path.read_text().splitlines()
-    assert len(lines) == 6 and lines[:n_kept] == kept.splitlines()[:n_kept]  # kept runs not rerun
+    assert len(lines) == 18 and lines[:n_kept] == kept.splitlines()[:n_kept]  # kept runs not rerun
     whole = study.compare(**STUDY, n_jobs=1, progress=False)
     assert _runs(resumed) == _runs(whole)
     untimed = lambda res: [{k: v for k, v in row.items() if k != "seconds_to_target"} for row in res.table]  # noqa: E731

@@ -215,13 +215,30 @@ def test_ctrl_c_keeps_the_runs_that_finished(monkeypatch):
 
     monkeypatch.setattr(executor, "run", run)
     with pytest.warns(RuntimeWarning, match="interrupted with 2 of 4 runs finished"):
-        res = study.compare("circles", ["zeros", "he_normal"], n_jobs=1, **SMALL_USER)
+        res = study.compare("circles", ["zeros", "he_normal"], n_jobs=1, ensemble=False, **SMALL_USER)
     assert [r["config"]["init"] for r in res.runs] == ["zeros", "zeros"]
     assert res.settings["interrupted"] == "2 of 4 runs finished" and len(res.table) == 1
     calls.clear()
     monkeypatch.setattr(executor, "run", lambda cfg: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):  # nothing finished: nothing to return
-        study.compare("circles", ["zeros"], n_jobs=1, **SMALL_USER)
+        study.compare("circles", ["zeros"], n_jobs=1, ensemble=False, **SMALL_USER)
+
+
+def test_ctrl_c_keeps_the_ensembles_that_finished(monkeypatch):
+    tasks = []
+    real = executor.run_group
+
+    def run_group(cfgs):
+        tasks.append(cfgs)
+        if len(tasks) == 2:
+            raise KeyboardInterrupt
+        return real(cfgs)
+
+    monkeypatch.setattr(executor, "run_group", run_group)
+    monkeypatch.setattr(executor, "_run_seconds", lambda cfg, ensemble: executor._START_UP / 2)  # two runs a chunk
+    with pytest.warns(RuntimeWarning, match="interrupted with 2 of 4 runs finished"):  # 4 runs: 2 ensembles of 2
+        res = study.compare("circles", ["zeros", "he_normal"], n_jobs=1, **SMALL_USER)
+    assert [len(t) for t in tasks] == [2, 2] and [r["config"]["init"] for r in res.runs] == ["zeros", "zeros"]
 
 
 def test_a_run_whose_training_was_interrupted_stops_the_study(monkeypatch):

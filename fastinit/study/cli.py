@@ -85,6 +85,8 @@ def _parser():
                    "finished run is written there at once (runs.jsonl)")
     c.add_argument("--resume", metavar="FOLDER", help="finish the study whose runs.jsonl is in FOLDER: the runs "
                    "there are kept, the others run (give the same study options); results go to FOLDER")
+    c.add_argument("--no-ensemble", action="store_true", help="train each run alone (fit), not as a member of an "
+                   "ensemble of the runs that share the network and the batches (same numbers, slower)")
     c.add_argument("--no-plots", action="store_true", help="skip the PNG figures and HTML report")
     sub.add_parser("info", help="version, kernel, threads, optional extras found")
     return p
@@ -189,7 +191,8 @@ def _compare(args):
             warnings.filterwarnings("ignore", message="fastinit.study.compare: interrupted")
             warnings.filterwarnings("ignore", message=r"fastinit.study.compare: \d+ warning")
             where = {"resume": args.resume} if args.resume is not None else {"journal": args.out}
-            result = executor.compare(inits=inits, executor=pool, n_jobs=args.jobs, **where, **kw)
+            result = executor.compare(inits=inits, executor=pool, n_jobs=args.jobs, ensemble=not args.no_ensemble,
+                                      **where, **kw)
     finally:
         if client is not None:
             client.close()

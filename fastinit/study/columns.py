@@ -24,7 +24,7 @@ COLUMNS = {
     "steps_to_target": ("steps to target", "median training steps to the target's first evaluation "
                         "meeting it, if every seed reached it"),
     "seconds_to_target": ("s to target", "median training seconds to the target (evaluation not "
-                          "counted), if every seed reached it"),
+                          "counted; in an ensemble, the run's own steps in C), if every seed reached it"),
     "test_acc": ("test acc", "median test accuracy at the end"),
     "verdict": ("verdict", "one word for the init, from the measurements (see the verdicts)"),
 }

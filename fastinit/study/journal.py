@@ -1,6 +1,7 @@
 """Nothing lost: a study's output folder checked before the first run, and each finished run
-appended to it as one JSON line (runs.jsonl) the moment it finishes, so that a study killed
-halfway (or whose machine died) resumes where it stopped: compare(..., resume=folder) and
+appended to it as one JSON line (runs.jsonl) the moment its task (an ensemble) finishes, so
+that a study killed halfway (or whose machine died) resumes where it stopped: compare(...,
+resume=folder) and
 `fastinit compare --resume FOLDER` skip the runs already there. Runs are fully seeded, so the
 resumed result equals an uninterrupted one."""
 from __future__ import annotations
@@ -79,10 +80,12 @@ class Journal:
         """The record of cfg's run if it finished before, else None."""
         return self._done.get(_key(cfg))
 
-    def add(self, cfg: RunConfig, record: dict) -> None:
-        """Append one finished run, flushed to the disk before the next run is counted."""
-        line = json.dumps({"config": json.loads(_key(cfg)), "run": record}, default=_json_default)
-        self._file.write(line + "\n")
+    def add(self, runs: list[tuple[RunConfig, dict]]) -> None:
+        """Append finished runs (an ensemble's members), flushed to the disk before the next
+        ones are counted."""
+        for cfg, record in runs:
+            line = json.dumps({"config": json.loads(_key(cfg)), "run": record}, default=_json_default)
+            self._file.write(line + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
 

@@ -3,6 +3,7 @@ defaults that the Python API and the command line share."""
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -53,6 +54,17 @@ def _dataset(name, params):
     if key not in _DATA_CACHE:
         _DATA_CACHE[key] = data.load(name, **dict(params))
     return _DATA_CACHE[key]
+
+
+def loaded(configs) -> dict:
+    """The datasets of configs as this process loaded them (plan does), to hand to workers:
+    some take seconds to build (mnist1d is generated) and every worker would build its own."""
+    return {k: _DATA_CACHE[k] for k in {(c.dataset, c.dataset_params) for c in configs} if k in _DATA_CACHE}
+
+
+def adopt(datasets: dict) -> None:
+    """Use datasets (from loaded) instead of loading them again."""
+    _DATA_CACHE.update(datasets)
 
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
@@ -154,6 +166,41 @@ def plan(dataset=DEFAULTS["dataset"], inits=DEFAULTS["inits"], *, sizes=None, de
     settings = {"dataset": ds.describe(), **length, "target": target, "optimizer": _as_list(optimizer),
                 "lr": _as_list(lr), "batch_size": _as_list(batch_size), "output": output, "dtype": dtype}
     return configs, settings
+
+
+def group_key(cfg: RunConfig) -> tuple:
+    """What runs trained as one Ensemble share: the architecture and dtype, the data, the batch
+    schedule (batch size, hence shuffling; steps; evaluation points; target) and the optimizer
+    kind. Init, seed, lr and momentum are each member's own."""
+    return (cfg.dataset, cfg.dataset_params, cfg.sizes, cfg.activation, cfg.output, cfg.dtype, cfg.batch_size,
+            cfg.steps, cfg.eval_every, cfg.target, cfg.optimizer)
+
+
+def groups(configs, indices=None, workers: int = 1, seconds=None, quantum: float | None = None,
+           min_size: int = 1) -> list[tuple]:
+    """The indices of `configs` (or of its entries `indices`) as ensembles to train: the runs
+    of one group_key, in plan order, split into chunks of balanced size, at least `workers`
+    in all (every process busy) and, given seconds(cfg) (a run's estimated time) and a
+    quantum of seconds, none much longer than the quantum (a Ctrl-C or a crash loses little,
+    the journal and the progress bar move), but of min_size runs or more where the group has
+    them (an ensemble's threads split its members). The split changes no number: a member
+    computes what it would alone."""
+    indices = list(range(len(configs))) if indices is None else list(indices)
+    by_key: dict = {}
+    for i in indices:
+        by_key.setdefault(group_key(configs[i]), []).append(i)
+    out = []
+    for runs in by_key.values():
+        parts = -(-workers * len(runs) // max(1, len(indices)))
+        if seconds is not None and quantum:
+            parts = max(parts, math.ceil(len(runs) * seconds(configs[runs[0]]) / quantum))
+        parts = max(1, min(len(runs) // max(1, min_size), parts))
+        size, extra = divmod(len(runs), parts)
+        at = 0
+        for p in range(parts):
+            out.append(tuple(runs[at:at + size + (p < extra)]))
+            at += size + (p < extra)
+    return out
 
 
 def _seeds(seeds) -> list[int]:

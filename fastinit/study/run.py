@@ -2,10 +2,13 @@
 measured."""
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from fastinit import diagnostics, train
+from fastinit.ensemble import Ensemble, fit_ensemble
 from fastinit.nn import MLP
 from fastinit.study.plan import RunConfig, _dataset, make_optimizer
 
@@ -47,32 +50,83 @@ def run(cfg: RunConfig) -> RunRecord:
     the end, the history's curves, steps and seconds to the target). Warnings are kept in the
     record, not printed: a worker's would land in the middle of a progress bar or a table
     (StudyResult.warnings() lists them; the CLI prints them after the table)."""
+    with _caught() as caught:
+        ds, model, diag0 = _start(cfg)
+        monitor = diagnostics.Monitor(every=cfg.eval_every)  # read from the training steps: cheap
+        hist = train.fit(model, ds.X_train, ds.y_train, optimizer=make_optimizer(cfg.optimizer, cfg.lr, cfg.momentum),
+                         steps=cfg.steps, batch_size=cfg.batch_size, shuffle=cfg.batch_size is not None,
+                         seed=cfg.seed, validation_data=(ds.X_test, ds.y_test), target=cfg.target,
+                         eval_every=cfg.eval_every, progress=False, callbacks=[monitor])
+        if hist.interrupted:  # fit keeps a Ctrl-C to itself; a study stops on it
+            raise KeyboardInterrupt
+        rec = _record(cfg, ds, model, diag0, hist, monitor)
+    return _with_warnings(rec, [str(w.message) for w in caught])
+
+
+def run_group(cfgs: Sequence[RunConfig]) -> list[RunRecord]:
+    """The records run(cfg) gives for each of cfgs (seconds aside), trained as one Ensemble
+    (fit_ensemble): the configs share what plan.group_key holds (architecture, data, batch
+    schedule, optimizer kind) and differ in init, seed, lr and momentum. A member's seconds
+    are its own steps' in C (fit_ensemble's target_time), its wall_seconds the call's up to
+    its end."""
+    cfgs = list(cfgs)
+    said: list[list[str]] = [[] for _ in cfgs]
+    starts = []
+    for j, cfg in enumerate(cfgs):
+        with _caught() as caught:
+            starts.append(_start(cfg))
+        said[j] += [str(w.message) for w in caught]
+    ds, cfg0 = starts[0][0], cfgs[0]
+    ens = Ensemble([m for _, m, _ in starts])
+    monitors = [diagnostics.Monitor(every=c.eval_every) for c in cfgs]
+    with _caught() as caught:
+        hists = fit_ensemble(ens, ds.X_train, ds.y_train,
+                             optimizer=[make_optimizer(c.optimizer, c.lr, c.momentum) for c in cfgs],
+                             steps=cfg0.steps, batch_size=cfg0.batch_size, shuffle=cfg0.batch_size is not None,
+                             seed=[c.seed for c in cfgs], validation_data=(ds.X_test, ds.y_test),
+                             target=[c.target for c in cfgs], eval_every=cfg0.eval_every, monitors=monitors)
+    for w in caught:  # fit_ensemble says a member's warnings as "member j: ..."
+        j, sep, text = str(w.message).partition(": ")
+        who = int(j[7:]) if sep and j.startswith("member ") and j[7:].isdigit() else None
+        for i in range(len(cfgs)) if who is None else (who,):
+            said[i].append(text if who is not None else str(w.message))
+    records = []
+    for j, (cfg, (_, _, diag0), member, hist, mon) in enumerate(zip(cfgs, starts, ens.members, hists, monitors)):
+        with _caught() as caught:
+            rec = _record(cfg, ds, member, diag0, hist, mon)
+        records.append(_with_warnings(rec, said[j] + [str(w.message) for w in caught]))
+    return records
+
+
+@contextlib.contextmanager
+def _caught():
+    """Every warning raised inside, recorded (a run keeps them in its record)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        rec = _run(cfg)
+        yield caught
+
+
+def _with_warnings(rec: RunRecord, messages: list[str]) -> RunRecord:
     said = set(rec["warnings"])
-    rec["warnings"] += [m for m in dict.fromkeys(str(w.message) for w in caught) if m not in said]
+    rec["warnings"] += [m for m in dict.fromkeys(messages) if m not in said]
     return rec
 
 
-def _run(cfg: RunConfig) -> RunRecord:
+def _start(cfg: RunConfig):
+    """(dataset, initialized model, its diagnosis at initialization) of a run."""
     ds, model = initial_model(cfg)
-    output = cfg.output
-    y_tr, y_te = ds.y_train, ds.y_test
     probe = slice(0, min(len(ds.X_train), 512))
-    diag0 = diagnostics.diagnose(model, ds.X_train[probe], y_tr[probe])
-    monitor = diagnostics.Monitor(every=cfg.eval_every)  # read from the training steps: cheap
-    hist = train.fit(model, ds.X_train, y_tr, optimizer=make_optimizer(cfg.optimizer, cfg.lr, cfg.momentum),
-                        steps=cfg.steps, batch_size=cfg.batch_size, shuffle=cfg.batch_size is not None,
-                        seed=cfg.seed, validation_data=(ds.X_test, y_te), target=cfg.target,
-                        eval_every=cfg.eval_every, progress=False, callbacks=[monitor])
-    if hist.interrupted:  # fit keeps a Ctrl-C to itself; a study stops on it
-        raise KeyboardInterrupt
-    diag1 = diagnostics.diagnose(model, ds.X_train[probe], y_tr[probe])
+    return ds, model, diagnostics.diagnose(model, ds.X_train[probe], ds.y_train[probe])
+
+
+def _record(cfg: RunConfig, ds, model: MLP, diag0, hist: train.History, monitor: diagnostics.Monitor) -> RunRecord:
+    """The JSON-ready record of a trained run (its diagnosis at the end is taken here)."""
+    probe = slice(0, min(len(ds.X_train), 512))
+    diag1 = diagnostics.diagnose(model, ds.X_train[probe], ds.y_train[probe])
     stride = max(1, len(hist.loss) // 500)  # keep curves light: at most ~500 points
     return {
         "config": {**cfg.label(), "sizes": list(cfg.sizes), "dataset": cfg.dataset, "steps": cfg.steps,
-                   "target": cfg.target, "output": output, "dtype": cfg.dtype},
+                   "target": cfg.target, "output": cfg.output, "dtype": cfg.dtype},
         "diag_init": diagnostics.summary(diag0),
         "diag_end": diagnostics.summary(diag1),
         "layers_init": [{"layer": l["layer"], "activation": l["activation"], "post": l["post"],
