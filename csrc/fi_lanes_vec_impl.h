@@ -1,0 +1,167 @@
+/* Lane kernels template (see fi_lanes.h), included by fi_lanes_avx2.c and fi_lanes_avx512.c per
+   dtype with T, VT (V lanes), LANES_ATTR, LANES_MR x LANES_NR (the register tile), LN(name)
+   (this instantiation's names) and the vector operations VZERO, VLOAD, VSTORE, VSET1, VFMA
+   (a*b + c, one rounding), VADD, VSUB, VMUL, VDIV, VSQRT, VRELU (t <= 0 ? 0 : t, NaN kept),
+   VMASK, VMASK_ALL, VMASK_FINITE(m, p) (m and "p is finite"), VMASK_BITS defined. Every vector
+   operation is the one the solo code performs on one value, in the same order. */
+
+/* One register tile of C, rows i0.., columns j0.., over k in [p0, p1): the accumulators start
+   at zero (first) or at C's stored chain (a later L1 chunk of the same KC block). final: this
+   chunk ends the KC block starting at pc (merged into C when pc > 0); last_k: it ends the
+   product (bias and relu). mr, nr, bc: constants after inlining. */
+LANES_ATTR FI_INLINE void LN(tile)(const fi_lgemm_t *g, fi_dim_t i0, fi_dim_t j0, fi_dim_t p0,
+                                   fi_dim_t p1, int first, int final, int merge, int last_k,
+                                   const int mr, const int nr, const int bc)
+{
+    const T *a = (const T *)g->a, *b = (const T *)g->b;
+    T *c = (T *)g->c;
+    const fi_dim_t acs = g->a_cs * V, brs = bc ? g->b_rs : g->b_rs * V;
+    const T *ap[LANES_MR], *bp[LANES_NR];
+    T *cp[LANES_MR][LANES_NR];
+    VT acc[LANES_MR][LANES_NR];
+    for (int i = 0; i < mr; i++) ap[i] = a + ((i0 + i) * g->a_rs + p0 * g->a_cs) * V;
+    for (int j = 0; j < nr; j++)
+        bp[j] = bc ? b + p0 * g->b_rs + (j0 + j) * g->b_cs : b + (p0 * g->b_rs + (j0 + j) * g->b_cs) * V;
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            cp[i][j] = c + ((i0 + i) * g->c_rs + (j0 + j) * g->c_cs) * V;
+            acc[i][j] = first ? VZERO() : VLOAD(cp[i][j]);
+        }
+    for (fi_dim_t p = 0; p < p1 - p0; p++) {
+        VT av[LANES_MR];
+        for (int i = 0; i < mr; i++) av[i] = VLOAD(ap[i] + p * acs);
+        for (int j = 0; j < nr; j++) {
+            const VT bv = bc ? VSET1(bp[j][p * brs]) : VLOAD(bp[j] + p * brs);
+            for (int i = 0; i < mr; i++) acc[i][j] = VFMA(av[i], bv, acc[i][j]);
+        }
+    }
+    const T *bias = final && last_k ? (const T *)g->bias : NULL;
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            VT t = acc[i][j];
+            if (final) {
+                if (merge) t = VADD(VLOAD(cp[i][j]), t); /* fma(1, C, acc) of the solo kernel */
+                if (bias) t = VADD(t, VLOAD(bias + (g->bias_on_j ? j0 + j : i0 + i) * V));
+                if (last_k && g->relu) t = VRELU(t);
+            }
+            VSTORE(cp[i][j], t);
+        }
+}
+
+/* Every tile of one k chunk, columns outer (a B micro-panel stays in L1 while A's chunk
+   streams), with the tile shape as a constant for each edge case. */
+LANES_ATTR FI_INLINE void LN(chunk)(const fi_lgemm_t *g, fi_dim_t p0, fi_dim_t p1, int first,
+                                    int final, int merge, int last_k, const int bc)
+{
+    for (fi_dim_t j0 = 0; j0 < g->n; j0 += LANES_NR) {
+        const int nr = (int)FI_MIN((fi_dim_t)LANES_NR, g->n - j0);
+        for (fi_dim_t i0 = 0; i0 < g->m; i0 += LANES_MR) {
+            const int mr = (int)FI_MIN((fi_dim_t)LANES_MR, g->m - i0);
+#define LT(MR_, NR_)                                                                          \
+    case (MR_) * 8 + (NR_):                                                                   \
+        LN(tile)(g, i0, j0, p0, p1, first, final, merge, last_k, MR_, NR_, bc);               \
+        break;
+            switch (mr * 8 + nr) {
+                LANES_TILE_CASES
+            default: break;
+            }
+#undef LT
+        }
+    }
+}
+
+LANES_ATTR static void LN(gemm_bc)(const fi_lgemm_t *g, const int bc)
+{
+    const fi_dim_t nkc = (g->k + g->kc - 1) / g->kc;
+    for (fi_dim_t pc = 0; pc < g->k; pc += g->kc) {
+        const fi_dim_t kc = FI_MIN(g->kc, g->k - pc);
+        /* Chunks only within a single KC block: C then holds the running chain between them. */
+        const fi_dim_t kb = nkc == 1 && g->kb > 0 ? g->kb : kc;
+        const int last_k = pc + kc >= g->k;
+        for (fi_dim_t ch = pc; ch < pc + kc; ch += kb) {
+            const fi_dim_t p1 = FI_MIN(ch + kb, pc + kc);
+            const int first = ch == pc, final = p1 == pc + kc;
+            if (bc) LN(chunk)(g, ch, p1, first, final, pc > 0, last_k, 1);
+            else LN(chunk)(g, ch, p1, first, final, pc > 0, last_k, 0);
+        }
+    }
+}
+
+/* Tiles cost about the same whatever their fill: where B is a lane operand too, compute C^T
+   = B^T A^T if that needs fewer tiles (a product 2 rows tall fills more of a tile on its side). */
+LANES_ATTR static void LN(gemm)(const fi_lgemm_t *g)
+{
+    const fi_dim_t tiles = ((g->m + LANES_MR - 1) / LANES_MR) * ((g->n + LANES_NR - 1) / LANES_NR);
+    const fi_dim_t tiles_t = ((g->n + LANES_MR - 1) / LANES_MR) * ((g->m + LANES_NR - 1) / LANES_NR);
+    if (!g->b_bcast && tiles_t < tiles) {
+        fi_lgemm_t t = *g;
+        t.m = g->n, t.n = g->m;
+        t.a = g->b, t.a_rs = g->b_cs, t.a_cs = g->b_rs;
+        t.b = g->a, t.b_rs = g->a_cs, t.b_cs = g->a_rs;
+        t.c_rs = g->c_cs, t.c_cs = g->c_rs;
+        t.bias_on_j = !g->bias_on_j;
+        LN(gemm_bc)(&t, 0);
+        return;
+    }
+    if (g->b_bcast) LN(gemm_bc)(g, 1);
+    else LN(gemm_bc)(g, 0);
+}
+
+/* fi_optim_step's update, one vector of V members per element (the caller did clipping and
+   the per-member scalars; the LR and STEP rows hold -lr and -step_size as the solo negates). */
+LANES_ATTR static void LN(optim)(fi_lopt_t *o)
+{
+    const T *h = (const T *)o->hyp;
+#define H(k) VLOAD(h + (k) * V)
+    T *p = (T *)o->p, *s1 = (T *)o->s1, *s2 = (T *)o->s2;
+    const T *g = (const T *)o->g;
+    const VT lr_n = H(FI_LH_LR), wd = H(FI_LH_WD), mom = H(FI_LH_MOM);
+    VMASK ok = VMASK_ALL;
+    const fi_dim_t n = o->count * V;
+    switch (o->kind) {
+    case FI_LOPT_SGD:
+        for (fi_dim_t i = 0; i < n; i += V) {
+            const VT pv = VLOAD(p + i);
+            const VT r = VADD(pv, VMUL(lr_n, VADD(VLOAD(g + i), VMUL(wd, pv))));
+            VSTORE(p + i, r);
+            ok = VMASK_FINITE(ok, r);
+        }
+        break;
+    case FI_LOPT_MOMENTUM:
+    case FI_LOPT_NESTEROV: {
+        const int nest = o->kind == FI_LOPT_NESTEROV;
+        for (fi_dim_t i = 0; i < n; i += V) {
+            const VT pv = VLOAD(p + i);
+            const VT gi = VADD(VLOAD(g + i), VMUL(wd, pv));
+            const VT bv = VADD(VMUL(VLOAD(s1 + i), mom), gi);
+            VSTORE(s1 + i, bv);
+            const VT r = VADD(pv, VMUL(lr_n, nest ? VADD(gi, VMUL(mom, bv)) : bv));
+            VSTORE(p + i, r);
+            ok = VMASK_FINITE(ok, r);
+        }
+        break;
+    }
+    default: { /* Adam, AdamW */
+        const int decoupled = o->kind == FI_LOPT_ADAMW;
+        const VT w1 = H(FI_LH_W1), b2 = H(FI_LH_B2), w2 = H(FI_LH_W2);
+        const VT step_n = H(FI_LH_STEP), bc2s = H(FI_LH_BC2S), eps = H(FI_LH_EPS);
+        const VT shrink = H(FI_LH_SHRINK);
+        for (fi_dim_t i = 0; i < n; i += V) {
+            VT pv = VLOAD(p + i), gi = VLOAD(g + i);
+            if (decoupled) pv = VMUL(pv, shrink);
+            else gi = VADD(gi, VMUL(wd, pv));
+            const VT mv = VLOAD(s1 + i);
+            const VT m2 = VADD(mv, VMUL(w1, VSUB(gi, mv)));
+            const VT v2 = VADD(VMUL(VLOAD(s2 + i), b2), VMUL(w2, VMUL(gi, gi)));
+            VSTORE(s1 + i, m2);
+            VSTORE(s2 + i, v2);
+            const VT r = VADD(pv, VMUL(step_n, VDIV(m2, VADD(VDIV(VSQRT(v2), bc2s), eps))));
+            VSTORE(p + i, r);
+            ok = VMASK_FINITE(ok, r);
+        }
+        break;
+    }
+    }
+#undef H
+    o->ok = VMASK_BITS(ok);
+}
