@@ -7,46 +7,64 @@
 #include "fi_dtype_begin.h"
 #define LF(name) FI_PASTE3(name, _l, SUF) /* this file's static names */
 
+/* Per lane l < V: fi_loss_xent's value and gradient on logits z (rows, c) of the lanes into
+   dz, labels per lane (lab[i*V + l]) or shared (bc: lab[i]). Loops run across the lanes
+   innermost (vectorizable: V is a constant after inlining); each lane sees the solo's
+   operations in the solo's order, the sum of -z_y first, then the log terms. */
+static inline __attribute__((always_inline)) void LF(xent_v)(T *dz, const T *z, const int64_t *lab,
+                                                            int bc, fi_dim_t n, fi_dim_t c,
+                                                            double *loss, const int V)
+{
+    double total[16], s[16];
+    T mx[16], inv[16];
+    const T inv_n = (T)(1.0 / (double)n);
+    for (int l = 0; l < V; l++) total[l] = 0.0;
+    for (fi_dim_t i = 0; i < n; i++) {
+        const T *zi = z + i * c * V;
+        T *di = dz + i * c * V;
+        for (int l = 0; l < V; l++) mx[l] = zi[l];
+        for (fi_dim_t j = 1; j < c; j++)
+            for (int l = 0; l < V; l++) mx[l] = zi[j * V + l] > mx[l] ? zi[j * V + l] : mx[l];
+        for (fi_dim_t j = 0; j < c; j++)
+            for (int l = 0; l < V; l++) di[j * V + l] = zi[j * V + l] - mx[l];
+    }
+    for (fi_dim_t i = 0; i < n; i++)
+        for (int l = 0; l < V; l++)
+            total[l] -= (double)dz[(i * c + (bc ? lab[i] : lab[i * V + l])) * V + l];
+    FI_DT(fi_exp)(dz, dz, n * c * V);
+    for (fi_dim_t i = 0; i < n; i++) {
+        T *di = dz + i * c * V;
+        for (int l = 0; l < V; l++) s[l] = 0.0;
+        for (fi_dim_t j = 0; j < c; j++)
+            for (int l = 0; l < V; l++) s[l] += (double)di[j * V + l];
+        for (int l = 0; l < V; l++) inv[l] = (T)(1.0 / s[l]) * inv_n;
+        for (fi_dim_t j = 0; j < c; j++)
+            for (int l = 0; l < V; l++) di[j * V + l] *= inv[l];
+        for (int l = 0; l < V; l++) {
+            di[(bc ? lab[i] : lab[i * V + l]) * V + l] -= inv_n;
+            total[l] += log(s[l]);
+        }
+    }
+    for (int l = 0; l < V; l++) loss[l] = total[l] / (double)n;
+}
+
 /* Per lane l < V: the loss of fi_loss_xent/bce/mse on logits z (rows, c) of the lanes, its
    gradient into dz; labels or targets per lane (y[i*V + l], y[(i*c + j)*V + l]) or shared
    (bc: y[i], y[i*c + j]). */
 static void LF(loss)(fi_loss_t kind, T *dz, const T *z, const void *y, int bc, fi_dim_t n,
                      fi_dim_t c, int V, double *loss)
 {
-    double total[16];
-    for (int l = 0; l < V; l++) total[l] = 0.0;
     if (kind == FI_LOSS_SOFTMAX_XENT) {
         const int64_t *lab = (const int64_t *)y;
-        const T inv_n = (T)(1.0 / (double)n);
-        for (fi_dim_t i = 0; i < n; i++) {
-            const T *zi = z + i * c * V;
-            T *di = dz + i * c * V;
-            for (int l = 0; l < V; l++) {
-                T mx = zi[l];
-                for (fi_dim_t j = 1; j < c; j++) mx = zi[j * V + l] > mx ? zi[j * V + l] : mx;
-                for (fi_dim_t j = 0; j < c; j++) di[j * V + l] = zi[j * V + l] - mx;
-            }
+        switch (V) {
+        case 16: LF(xent_v)(dz, z, lab, bc, n, c, loss, 16); return;
+        case 8: LF(xent_v)(dz, z, lab, bc, n, c, loss, 8); return;
+        case 4: LF(xent_v)(dz, z, lab, bc, n, c, loss, 4); return;
+        default: LF(xent_v)(dz, z, lab, bc, n, c, loss, V); return;
         }
-        for (fi_dim_t i = 0; i < n; i++)
-            for (int l = 0; l < V; l++) {
-                const int64_t y_il = bc ? lab[i] : lab[i * V + l];
-                total[l] -= (double)dz[(i * c + y_il) * V + l];
-            }
-        FI_DT(fi_exp)(dz, dz, n * c * V);
-        for (fi_dim_t i = 0; i < n; i++) {
-            T *di = dz + i * c * V;
-            for (int l = 0; l < V; l++) {
-                double s = 0.0;
-                for (fi_dim_t j = 0; j < c; j++) s += (double)di[j * V + l];
-                const T inv = (T)(1.0 / s) * inv_n;
-                for (fi_dim_t j = 0; j < c; j++) di[j * V + l] *= inv;
-                di[(bc ? lab[i] : lab[i * V + l]) * V + l] -= inv_n;
-                total[l] += log(s);
-            }
-        }
-        for (int l = 0; l < V; l++) loss[l] = total[l] / (double)n;
-        return;
     }
+    double total[16];
+    for (int l = 0; l < V; l++) total[l] = 0.0;
     const T *t = (const T *)y;
     const fi_dim_t m = n * c;
     if (kind == FI_LOSS_BCE_LOGITS) {
@@ -54,7 +72,7 @@ static void LF(loss)(fi_loss_t kind, T *dz, const T *z, const void *y, int bc, f
         for (fi_dim_t i = 0; i < m; i++)
             for (int l = 0; l < V; l++) {
                 const T v = z[i * V + l], ti = bc ? t[i] : t[i * V + l];
-                const T e = FI_LIBM(exp)(-(v > 0 ? v : -v));
+                const T e = FI_LIBM(exp)(-(v > 0 ? v : -v)); /* exp(-|z|) in (0, 1]: no overflow */
                 total[l] += (double)((v > 0 ? v : (T)0) - v * ti + FI_LIBM(log1p)(e));
                 const T s = v >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);
                 dz[i * V + l] = (s - ti) * inv;

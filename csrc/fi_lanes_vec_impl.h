@@ -13,38 +13,38 @@ LANES_ATTR FI_INLINE void LN(tile)(const fi_lgemm_t *g, fi_dim_t i0, fi_dim_t j0
                                    fi_dim_t p1, int first, int final, int merge, int last_k,
                                    const int mr, const int nr, const int bc)
 {
-    const T *a = (const T *)g->a, *b = (const T *)g->b;
-    T *c = (T *)g->c;
-    const fi_dim_t acs = g->a_cs * V, brs = bc ? g->b_rs : g->b_rs * V;
-    const T *ap[LANES_MR], *bp[LANES_NR];
-    T *cp[LANES_MR][LANES_NR];
+    /* Row i of the tile at a + i*ars, column j at b + j*bcs, C(i, j) at c + i*crs + j*ccs:
+       one base pointer per operand and run-time strides (scaled-index addressing, no table
+       of pointers to spill). */
+    const fi_dim_t ars = g->a_rs * V, acs = g->a_cs * V, crs = g->c_rs * V, ccs = g->c_cs * V;
+    const fi_dim_t brs = bc ? g->b_rs : g->b_rs * V, bcs = bc ? g->b_cs : g->b_cs * V;
+    const T *a = (const T *)g->a + i0 * ars + p0 * acs;
+    const T *b = (const T *)g->b + j0 * bcs + p0 * brs;
+    T *c = (T *)g->c + i0 * crs + j0 * ccs;
     VT acc[LANES_MR][LANES_NR];
-    for (int i = 0; i < mr; i++) ap[i] = a + ((i0 + i) * g->a_rs + p0 * g->a_cs) * V;
-    for (int j = 0; j < nr; j++)
-        bp[j] = bc ? b + p0 * g->b_rs + (j0 + j) * g->b_cs : b + (p0 * g->b_rs + (j0 + j) * g->b_cs) * V;
     for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) {
-            cp[i][j] = c + ((i0 + i) * g->c_rs + (j0 + j) * g->c_cs) * V;
-            acc[i][j] = first ? VZERO() : VLOAD(cp[i][j]);
-        }
-    for (fi_dim_t p = 0; p < p1 - p0; p++) {
+        for (int j = 0; j < nr; j++) acc[i][j] = first ? VZERO() : VLOAD(c + i * crs + j * ccs);
+    for (fi_dim_t p = p0; p < p1; p++) {
         VT av[LANES_MR];
-        for (int i = 0; i < mr; i++) av[i] = VLOAD(ap[i] + p * acs);
+        for (int i = 0; i < mr; i++) av[i] = VLOAD(a + i * ars);
         for (int j = 0; j < nr; j++) {
-            const VT bv = bc ? VSET1(bp[j][p * brs]) : VLOAD(bp[j] + p * brs);
+            const VT bv = bc ? VSET1(b[j * bcs]) : VLOAD(b + j * bcs);
             for (int i = 0; i < mr; i++) acc[i][j] = VFMA(av[i], bv, acc[i][j]);
         }
+        a += acs;
+        b += brs;
     }
     const T *bias = final && last_k ? (const T *)g->bias : NULL;
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) {
+            T *cp = c + i * crs + j * ccs;
             VT t = acc[i][j];
             if (final) {
-                if (merge) t = VADD(VLOAD(cp[i][j]), t); /* fma(1, C, acc) of the solo kernel */
+                if (merge) t = VADD(VLOAD(cp), t); /* fma(1, C, acc) of the solo kernel */
                 if (bias) t = VADD(t, VLOAD(bias + (g->bias_on_j ? j0 + j : i0 + i) * V));
                 if (last_k && g->relu) t = VRELU(t);
             }
-            VSTORE(cp[i][j], t);
+            VSTORE(cp, t);
         }
 }
 
