@@ -22,21 +22,21 @@ LANES_ATTR FI_INLINE void LN(tile)(const fi_lgemm_t *g, fi_dim_t i0, fi_dim_t j0
     const T *b = (const T *)g->b + j0 * bcs + p0 * brs;
     T *c = (T *)g->c + i0 * crs + j0 * ccs;
     VT acc[LANES_MR][LANES_NR];
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) acc[i][j] = first ? VZERO() : VLOAD(c + i * crs + j * ccs);
+    _Pragma("GCC unroll 8") for (int i = 0; i < mr; i++)
+        _Pragma("GCC unroll 8") for (int j = 0; j < nr; j++) acc[i][j] = first ? VZERO() : VLOAD(c + i * crs + j * ccs);
     for (fi_dim_t p = p0; p < p1; p++) {
         VT av[LANES_MR];
-        for (int i = 0; i < mr; i++) av[i] = VLOAD(a + i * ars);
-        for (int j = 0; j < nr; j++) {
+        _Pragma("GCC unroll 8") for (int i = 0; i < mr; i++) av[i] = VLOAD(a + i * ars);
+        _Pragma("GCC unroll 8") for (int j = 0; j < nr; j++) {
             const VT bv = bc ? VSET1(b[j * bcs]) : VLOAD(b + j * bcs);
-            for (int i = 0; i < mr; i++) acc[i][j] = VFMA(av[i], bv, acc[i][j]);
+            _Pragma("GCC unroll 8") for (int i = 0; i < mr; i++) acc[i][j] = VFMA(av[i], bv, acc[i][j]);
         }
         a += acs;
         b += brs;
     }
     const T *bias = final && last_k ? (const T *)g->bias : NULL;
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) {
+    _Pragma("GCC unroll 8") for (int i = 0; i < mr; i++)
+        _Pragma("GCC unroll 8") for (int j = 0; j < nr; j++) {
             T *cp = c + i * crs + j * ccs;
             VT t = acc[i][j];
             if (final) {
