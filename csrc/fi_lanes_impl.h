@@ -103,34 +103,45 @@ typedef struct LF(group) {
     char *yl, *ys;
 } LF(group_t);
 
-/* Member tensors <-> lane l of the interleaved buffer dst/src (P*V values). */
-static void LF(pack)(T *dst, void *const *src, const fi_dim_t *count, int nt, int V, int l)
+/* Between the members' own tensors and the interleaved buffer `which` (0 p, 1 g, 2 s1, 3 s2)
+   for the lanes in the mask `lanes`: into the lanes (pack) or back. Element-major, so the
+   interleaved side is walked contiguously. */
+static void LF(move)(const LF(group_t) *G, unsigned lanes, int which, int pack)
 {
-    fi_dim_t e = 0;
-    for (int t = 0; t < nt; t++) {
-        const T *s = (const T *)src[t];
-        for (fi_dim_t i = 0; i < count[t]; i++, e++) dst[e * V + l] = s[i];
+    const int V = G->V;
+    T *buf = which == 0 ? G->p : which == 1 ? G->g : which == 2 ? G->s1 : G->s2;
+    int ls[16], nl = 0;
+    for (int l = 0; l < G->r; l++)
+        if (lanes >> l & 1) ls[nl++] = l;
+    for (int t = 0; t < 2 * G->L; t++) {
+        T *mem[16];
+        for (int q = 0; q < nl; q++) {
+            const int j = G->js[ls[q]];
+            void *const *tens = which == 0   ? G->e->m[j].p
+                                : which == 1 ? G->e->m[j].g
+                                : which == 2 ? (void *const *)G->e->s1[j]
+                                             : (void *const *)G->e->s2[j];
+            mem[q] = (T *)tens[t];
+        }
+        T *b = buf + G->toff[t] * V;
+        const fi_dim_t cnt = G->toff[t + 1] - G->toff[t];
+        if (pack) {
+            for (fi_dim_t i = 0; i < cnt; i++)
+                for (int q = 0; q < nl; q++) b[i * V + ls[q]] = mem[q][i];
+        } else {
+            for (fi_dim_t i = 0; i < cnt; i++)
+                for (int q = 0; q < nl; q++) mem[q][i] = b[i * V + ls[q]];
+        }
     }
 }
 
-static void LF(unpack)(void *const *dst, const T *src, const fi_dim_t *count, int nt, int V, int l)
+/* The lanes' members' parameters, gradients and optimizer state back to their own buffers. */
+static void LF(write_back)(const LF(group_t) *G, unsigned lanes)
 {
-    fi_dim_t e = 0;
-    for (int t = 0; t < nt; t++) {
-        T *d = (T *)dst[t];
-        for (fi_dim_t i = 0; i < count[t]; i++, e++) d[i] = src[e * V + l];
-    }
-}
-
-/* Member js[l]'s parameters, gradients and optimizer state back to its own buffers. */
-static void LF(write_back)(const LF(group_t) *G, int l)
-{
-    const int j = G->js[l], nt = 2 * G->L;
-    const fi_mlp_t *mj = &G->e->m[j];
-    LF(unpack)(mj->p, G->p, mj->count, nt, G->V, l);
-    LF(unpack)(mj->g, G->g, mj->count, nt, G->V, l);
-    if (G->cls != FI_LOPT_SGD) LF(unpack)(G->e->s1[j], G->s1, mj->count, nt, G->V, l);
-    if (G->cls >= FI_LOPT_ADAM) LF(unpack)(G->e->s2[j], G->s2, mj->count, nt, G->V, l);
+    LF(move)(G, lanes, 0, 0);
+    LF(move)(G, lanes, 1, 0);
+    if (G->cls != FI_LOPT_SGD) LF(move)(G, lanes, 2, 0);
+    if (G->cls >= FI_LOPT_ADAM) LF(move)(G, lanes, 3, 0);
 }
 
 /* Lane l emptied (a member that stopped): zeros keep its arithmetic finite and cheap. */
@@ -275,15 +286,13 @@ void FI_DT(fi_lanes_run)(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int s
     memset(G.s2, 0, pv);
     memset(G.xl, 0, (size_t)pool->n * (size_t)in * (size_t)V * sizeof(T));
     memset(G.yl, 0, (size_t)pool->n * (size_t)V * yrow);
-    for (int l = 0; l < r; l++) {
-        const int j = js[l];
-        LF(pack)(G.p, e->m[j].p, e->m[j].count, 2 * L, V, l);
-        if (G.cls != FI_LOPT_SGD) LF(pack)(G.s1, (void *const *)e->s1[j], e->m[j].count, 2 * L, V, l);
-        if (G.cls >= FI_LOPT_ADAM) LF(pack)(G.s2, (void *const *)e->s2[j], e->m[j].count, 2 * L, V, l);
-        if (s->done) s->done[j] = 0;
-    }
-    const int shared = s->x_stride == 0 && s->y_stride == 0 && (!s->idx || s->idx_stride == 0);
     unsigned live = r >= 32 ? ~0u : (1u << r) - 1;
+    LF(move)(&G, live, 0, 1);
+    if (G.cls != FI_LOPT_SGD) LF(move)(&G, live, 2, 1);
+    if (G.cls >= FI_LOPT_ADAM) LF(move)(&G, live, 3, 1);
+    for (int l = 0; l < r; l++)
+        if (s->done) s->done[js[l]] = 0;
+    const int shared = s->x_stride == 0 && s->y_stride == 0 && (!s->idx || s->idx_stride == 0);
     int nlive = r;
     double t_prev = s->seconds ? fi_ens_now() : 0.0;
     if (s->seconds) /* packing, shared by all */
@@ -333,6 +342,7 @@ void FI_DT(fi_lanes_run)(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int s
         LF(backprop)(&G, xin, shared, yin, rows, lossv);
         LF(optim)(&G, live);
         const int live_before = nlive;
+        unsigned ending = 0, stopped = 0;
         for (int l = 0; l < r; l++) {
             if (!(live >> l & 1)) continue;
             const int j = js[l];
@@ -348,12 +358,15 @@ void FI_DT(fi_lanes_run)(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int s
             }
             if (s->done) s->done[j] = t + 1;
             if (stop || t + 1 == s->nsteps) {
-                LF(write_back)(&G, l);
-                if (stop) LF(clear_lane)(&G, l);
+                ending |= 1u << l;
+                stopped |= (unsigned)stop << l;
                 live &= ~(1u << l);
                 nlive--;
             }
         }
+        if (ending) LF(write_back)(&G, ending);
+        for (int l = 0; l < r; l++)
+            if (stopped >> l & 1) LF(clear_lane)(&G, l);
         if (s->seconds) {
             const double now = fi_ens_now();
             for (int l = 0; l < r; l++) /* the lanes that trained this step share its time */
