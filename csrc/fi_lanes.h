@@ -20,10 +20,9 @@
    A(i,p) is the lane vector at a + (i*a_rs + p*a_cs)*V; B(p,j) the lane vector at
    b + (p*b_rs + j*b_cs)*V, or with b_bcast the one value b[p*b_rs + j*b_cs] for all lanes (a
    batch shared by the members); C(i,j) at c + (i*c_rs + j*c_cs)*V. bias: NULL or lane vectors,
-   bias + i*V (bias_on_j 0) or bias + j*V. kb: chunk of k kept in L1 (the chain continues from
-   the stored accumulator between chunks, so chunking changes no bit). */
+   bias + i*V (bias_on_j 0) or bias + j*V. */
 typedef struct fi_lgemm {
-    fi_dim_t m, n, k, kc, kb;
+    fi_dim_t m, n, k, kc;
     const void *a;
     fi_dim_t a_rs, a_cs;
     const void *b;

@@ -97,7 +97,7 @@ typedef struct LF(group) {
     int V, L, r, cls;
     const int *js;
     fi_dim_t np, toff[2 * FI_LANES_MAX_LAYERS + 1]; /* tensor offsets in a member's parameters */
-    fi_dim_t kc_max, kb;
+    fi_dim_t kc_max;
     T *p, *g, *s1, *s2, *g0, *g1, *xl, *xs;
     T *a[FI_LANES_MAX_LAYERS], *z[FI_LANES_MAX_LAYERS];
     char *yl, *ys;
@@ -158,7 +158,7 @@ static void LF(gemm)(const LF(group_t) *G, fi_dim_t m, fi_dim_t n, fi_dim_t k, c
                      fi_dim_t a_rs, fi_dim_t a_cs, const T *b, fi_dim_t b_rs, fi_dim_t b_cs,
                      int b_bcast, T *c, fi_dim_t c_rs, fi_dim_t c_cs, const T *bias, int relu)
 {
-    const fi_lgemm_t g = {m, n, k, fi_lanes_kc(k, G->kc_max), G->kb, a, a_rs, a_cs, b, b_rs,
+    const fi_lgemm_t g = {m, n, k, fi_lanes_kc(k, G->kc_max), a, a_rs, a_cs, b, b_rs,
                           b_cs, b_bcast, c, c_rs, c_cs, bias, 0, relu};
     G->isa->gemm(&g);
 }
@@ -266,9 +266,6 @@ void FI_DT(fi_lanes_run)(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int s
     fi_gemm_info_t gi;
     fi_gemm_get_info(&gi);
     G.kc_max = sizeof(T) == 4 ? gi.s_kc : gi.d_kc;
-    /* An L1 chunk of k: half of L1 holds one B micro-panel (nr lane vectors per k). */
-    const long long l1 = fi_cpu_info()->l1d;
-    G.kb = l1 > 0 ? FI_MAX(8, (fi_dim_t)(l1 / 2 / ((long long)isa->nr * V * (long long)sizeof(T)))) : 0;
     char *base = fi_lanes_slot(pool, slot);
     G.p = (T *)(base + pool->o_p), G.g = (T *)(base + pool->o_g);
     G.s1 = (T *)(base + pool->o_s1), G.s2 = (T *)(base + pool->o_s2);

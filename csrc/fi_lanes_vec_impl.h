@@ -5,13 +5,12 @@
    VMASK, VMASK_ALL, VMASK_FINITE(m, p) (m and "p is finite"), VMASK_BITS defined. Every vector
    operation is the one the solo code performs on one value, in the same order. */
 
-/* One register tile of C, rows i0.., columns j0.., over k in [p0, p1): the accumulators start
-   at zero (first) or at C's stored chain (a later L1 chunk of the same KC block). final: this
-   chunk ends the KC block starting at pc (merged into C when pc > 0); last_k: it ends the
-   product (bias and relu). mr, nr, bc: constants after inlining. */
+/* One register tile of C, rows i0.., columns j0.., over the KC block [p0, p1): accumulators
+   from zero, merged into C (merge: a block after the first), then bias and relu after the
+   last block (last_k). mr, nr, bc: constants after inlining. */
 LANES_ATTR FI_INLINE void LN(tile)(const fi_lgemm_t *g, fi_dim_t i0, fi_dim_t j0, fi_dim_t p0,
-                                   fi_dim_t p1, int first, int final, int merge, int last_k,
-                                   const int mr, const int nr, const int bc)
+                                   fi_dim_t p1, int merge, int last_k, const int mr, const int nr,
+                                   const int bc)
 {
     /* Row i of the tile at a + i*ars, column j at b + j*bcs, C(i, j) at c + i*crs + j*ccs:
        one base pointer per operand and run-time strides (scaled-index addressing, no table
@@ -23,7 +22,7 @@ LANES_ATTR FI_INLINE void LN(tile)(const fi_lgemm_t *g, fi_dim_t i0, fi_dim_t j0
     T *c = (T *)g->c + i0 * crs + j0 * ccs;
     VT acc[LANES_MR][LANES_NR];
     _Pragma("GCC unroll 8") for (int i = 0; i < mr; i++)
-        _Pragma("GCC unroll 8") for (int j = 0; j < nr; j++) acc[i][j] = first ? VZERO() : VLOAD(c + i * crs + j * ccs);
+        _Pragma("GCC unroll 8") for (int j = 0; j < nr; j++) acc[i][j] = VZERO();
     for (fi_dim_t p = p0; p < p1; p++) {
         VT av[LANES_MR];
         _Pragma("GCC unroll 8") for (int i = 0; i < mr; i++) av[i] = VLOAD(a + i * ars);
@@ -34,24 +33,22 @@ LANES_ATTR FI_INLINE void LN(tile)(const fi_lgemm_t *g, fi_dim_t i0, fi_dim_t j0
         a += acs;
         b += brs;
     }
-    const T *bias = final && last_k ? (const T *)g->bias : NULL;
+    const T *bias = last_k ? (const T *)g->bias : NULL;
     _Pragma("GCC unroll 8") for (int i = 0; i < mr; i++)
         _Pragma("GCC unroll 8") for (int j = 0; j < nr; j++) {
             T *cp = c + i * crs + j * ccs;
             VT t = acc[i][j];
-            if (final) {
-                if (merge) t = VADD(VLOAD(cp), t); /* fma(1, C, acc) of the solo kernel */
-                if (bias) t = VADD(t, VLOAD(bias + (g->bias_on_j ? j0 + j : i0 + i) * V));
-                if (last_k && g->relu) t = VRELU(t);
-            }
+            if (merge) t = VADD(VLOAD(cp), t); /* fma(1, C, acc) of the solo kernel */
+            if (bias) t = VADD(t, VLOAD(bias + (g->bias_on_j ? j0 + j : i0 + i) * V));
+            if (last_k && g->relu) t = VRELU(t);
             VSTORE(cp, t);
         }
 }
 
-/* Every tile of one k chunk, columns outer (a B micro-panel stays in L1 while A's chunk
-   streams), with the tile shape as a constant for each edge case. */
-LANES_ATTR FI_INLINE void LN(chunk)(const fi_lgemm_t *g, fi_dim_t p0, fi_dim_t p1, int first,
-                                    int final, int merge, int last_k, const int bc)
+/* Every tile of one KC block, columns outer, with the tile shape as a constant for each edge
+   case. */
+LANES_ATTR FI_INLINE void LN(block)(const fi_lgemm_t *g, fi_dim_t p0, fi_dim_t p1, int merge,
+                                    int last_k, const int bc)
 {
     for (fi_dim_t j0 = 0; j0 < g->n; j0 += LANES_NR) {
         const int nr = (int)FI_MIN((fi_dim_t)LANES_NR, g->n - j0);
@@ -59,7 +56,7 @@ LANES_ATTR FI_INLINE void LN(chunk)(const fi_lgemm_t *g, fi_dim_t p0, fi_dim_t p
             const int mr = (int)FI_MIN((fi_dim_t)LANES_MR, g->m - i0);
 #define LT(MR_, NR_)                                                                          \
     case (MR_) * 8 + (NR_):                                                                   \
-        LN(tile)(g, i0, j0, p0, p1, first, final, merge, last_k, MR_, NR_, bc);               \
+        LN(tile)(g, i0, j0, p0, p1, merge, last_k, MR_, NR_, bc);                             \
         break;
             switch (mr * 8 + nr) {
                 LANES_TILE_CASES
@@ -70,20 +67,13 @@ LANES_ATTR FI_INLINE void LN(chunk)(const fi_lgemm_t *g, fi_dim_t p0, fi_dim_t p
     }
 }
 
+/* The KC blocks in order, as the solo GEMM splits K (each block from zero, added to C). */
 LANES_ATTR static void LN(gemm_bc)(const fi_lgemm_t *g, const int bc)
 {
-    const fi_dim_t nkc = (g->k + g->kc - 1) / g->kc;
     for (fi_dim_t pc = 0; pc < g->k; pc += g->kc) {
-        const fi_dim_t kc = FI_MIN(g->kc, g->k - pc);
-        /* Chunks only within a single KC block: C then holds the running chain between them. */
-        const fi_dim_t kb = nkc == 1 && g->kb > 0 ? g->kb : kc;
-        const int last_k = pc + kc >= g->k;
-        for (fi_dim_t ch = pc; ch < pc + kc; ch += kb) {
-            const fi_dim_t p1 = FI_MIN(ch + kb, pc + kc);
-            const int first = ch == pc, final = p1 == pc + kc;
-            if (bc) LN(chunk)(g, ch, p1, first, final, pc > 0, last_k, 1);
-            else LN(chunk)(g, ch, p1, first, final, pc > 0, last_k, 0);
-        }
+        const fi_dim_t p1 = FI_MIN(pc + g->kc, g->k);
+        if (bc) LN(block)(g, pc, p1, pc > 0, p1 == g->k, 1);
+        else LN(block)(g, pc, p1, pc > 0, p1 == g->k, 0);
     }
 }
 

@@ -123,9 +123,8 @@ def test_lanes_kernel_sets(name):
 
 
 def test_lanes_wide_net_and_long_batch():
-    """Products deeper than an L1 chunk of k (rows of dW, the 100-wide layers) and a batch
-    longer than the float64 K block (256 rows: two KC blocks in dW, merged as the solo GEMM
-    merges them)."""
+    """The MNIST-1D net's 100-wide layers, and batches longer than the K block (float64 256,
+    float32 512 rows: two KC blocks in dW, merged as the solo GEMM merges them)."""
     train_both([40, 100, 100, 10], 16, lambda j: optim.SGD(0.05), n=100, steps=2, activation="relu")
     train_both([6, 20, 3], 8, lambda j: optim.SGD(0.05, momentum=0.9), n=300, steps=3, dtype=np.float64)
     train_both([6, 20, 3], 16, lambda j: optim.SGD(0.05), n=600, steps=2, dtype=np.float32)
