@@ -30,7 +30,7 @@ typedef struct fi_ens {
 /* Per member: the fi_mlp workspace for batches of up to n rows, and buffers for one gathered
    batch (x: n * sizes[0] values; y: n rows of labels or targets). The lane engine's state
    (fi_lanes.h): its workspaces (made at the first call that uses them) and the plan of one
-   call (lane_js, lane_start: k + 1 ints each; laned: k flags). */
+   call (lane_js, lane_start: k + 1 ints each; lane_half, laned: k + 1 flags each). */
 typedef struct fi_ens_ws {
     int k;
     fi_dim_t n;
@@ -39,7 +39,7 @@ typedef struct fi_ens_ws {
     void *raw;
     struct fi_lanes_pool *lanes;
     int *lane_js, *lane_start;
-    uint8_t *laned;
+    uint8_t *lane_half, *laned;
 } fi_ens_ws_t;
 
 /* Allocate w for k members of architecture m[0], batches of up to n rows of elsize-byte

@@ -7,9 +7,9 @@
 static void FI_DT(fi_ens_lane_groups)(const fi_ens_t *e, fi_ens_ws_t *w, const uint8_t *active,
                                       const fi_lanes_sched_t *s)
 {
-    const fi_lanes_isa_t *isa;
+    const fi_lanes_isa_t *isa[2];
     int nt = 1;
-    const int ng = fi_ens_lanes(e, w, active, sizeof(T), &isa, &nt);
+    const int ng = fi_ens_lanes(e, w, active, sizeof(T), isa, &nt);
     if (ng == 0) return;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
@@ -20,7 +20,7 @@ static void FI_DT(fi_ens_lane_groups)(const fi_ens_t *e, fi_ens_ws_t *w, const u
 #else
         const int slot = 0;
 #endif
-        FI_DT(fi_lanes_run)(isa, w->lanes, slot, e, w->lane_js + w->lane_start[g],
+        FI_DT(fi_lanes_run)(isa[w->lane_half[g]], w->lanes, slot, e, w->lane_js + w->lane_start[g],
                             w->lane_start[g + 1] - w->lane_start[g], s);
     }
     (void)nt;

@@ -37,8 +37,8 @@ int fi_lanes_opt_class(const fi_optim_t *opt, size_t elsize)
     return mom_zero ? FI_LOPT_SGD : opt->nesterov ? FI_LOPT_NESTEROV : FI_LOPT_MOMENTUM;
 }
 
-int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, size_t elsize, int *js,
-                  int *gstart, uint8_t *laned)
+int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, size_t elsize,
+                  int *js, int *gstart, uint8_t *ghalf, uint8_t *laned)
 {
     int ng = 0, nj = 0;
     for (int j = 0; j < e->k; j++) laned[j] = 0;
@@ -50,19 +50,29 @@ int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, size_t elsize
             js[nj++] = j;
             laned[j] = 1;
             if (++r == v) {
+                ghalf[ng] = 0;
                 gstart[++ng] = nj;
                 r = 0;
             }
         }
-        if (r > 0 && 2 * r >= v) {
+        if (r == 0) continue;
+        const int half = r <= v_half && 2 * r >= v_half;
+        if (half || 2 * r >= v) { /* at least half of its lanes busy, the narrower width first */
+            ghalf[ng] = (uint8_t)half;
             gstart[++ng] = nj;
-        } else if (r > 0) { /* too few for a group: back to the per-member path */
+        } else { /* too few for a group: back to the per-member path */
             for (int q = nj - r; q < nj; q++) laned[js[q]] = 0;
             nj -= r;
         }
     }
     gstart[ng] = nj;
     return ng;
+}
+
+const fi_lanes_isa_t *fi_lanes_isa_half(const fi_lanes_isa_t *isa)
+{
+    if (!fi_kernel_usable(FI_KERNEL_AVX2)) return NULL;
+    return isa == &fi_lanes_avx512_s ? &fi_lanes_avx2_s : isa == &fi_lanes_avx512_d ? &fi_lanes_avx2_d : NULL;
 }
 
 /* A slot: p, g, s1, s2 (P*V each), per layer a (and z when its act needs it), g0/g1, the lane

@@ -79,12 +79,17 @@ int fi_lanes_pool_get(fi_lanes_pool_t **pool, const fi_mlp_t *m, fi_dim_t n, int
 void fi_lanes_pool_free(fi_lanes_pool_t *pool);
 
 /* Lane groups for one call: the members j with active[j] (active NULL: all), split by
-   optimizer class (fi_lanes_opt_class), in member order, into groups of v; a last group of a
-   class with fewer than v/2 members is left to the per-member path (most of its lanes would
-   be padding). js receives the members group by group, gstart[0..ngroups] where each group
-   starts in js (room for k + 1), laned[j] 1 for a member in a group, else 0. Returns ngroups. */
-int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, size_t elsize, int *js,
-                  int *gstart, uint8_t *laned);
+   optimizer class (fi_lanes_opt_class), in member order, into groups of v. A class's last,
+   short group keeps at least half of its lanes busy: at width v_half (0: none) if it fits
+   there and fills half of it, else padded at width v if it has v/2 members or more, else its
+   members take the per-member path. js receives the members group by group, gstart[0..ngroups] where each
+   group starts in js (room for k + 1), ghalf[g] 1 for a group of width v_half, laned[j] 1 for
+   a member in a group, else 0. Returns ngroups. */
+int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, size_t elsize,
+                  int *js, int *gstart, uint8_t *ghalf, uint8_t *laned);
+
+/* The kernels of half the width of isa's (the AVX2 ones beside AVX-512's), or NULL. */
+const fi_lanes_isa_t *fi_lanes_isa_half(const fi_lanes_isa_t *isa);
 
 /* Monotonic seconds (fi_ensemble.c). */
 double fi_ens_now(void);

@@ -1,11 +1,11 @@
 """The lane engine (csrc/fi_lanes.h): where the kernel set has FMA lanes (avx2, avx512), an
 ensemble trains its members in groups of one SIMD width (16 float32 / 8 float64 members with
-AVX-512, 8 / 4 with AVX2), a member per lane; a short last group is padded, a very short one
-(under half the width) takes the per-member path. Every member must stay bit-identical to its
-solo run: K here is large enough for full groups, a padded group and a per-member tail at
-either width (K = 17, 24, 33, 40), for every activation, loss and optimizer, both dtypes,
-per-member batches, schedules, optimizers, stops and threads; under the ref set the same
-tests check the per-member path."""
+AVX-512, 8 / 4 with AVX2), a member per lane; a short last group runs at half the width (the
+AVX2 kernels beside AVX-512) or padded, and one under half of either takes the per-member path.
+Every member must stay bit-identical to its solo run: K here gives full groups and each kind
+of tail at either width (33: per-member tail; 28: padded; 20: half width, padded), for every
+activation, loss and optimizer, both dtypes, per-member batches, schedules, optimizers, stops
+and threads; under the ref set the same tests check the per-member path."""
 import numpy as np
 import pytest
 
@@ -15,9 +15,11 @@ from support import kernel_set, num_threads
 from test_ensemble import (HIDDEN, OPTIMIZERS, assert_members_equal, comparable, data, models, same_bits,
                            schedule, train_both)
 
-#: members per dtype: two full AVX-512 groups + a per-member tail (33, 17), or a padded tail
+#: members per dtype: full AVX-512 groups + a per-member tail (K), a padded tail (K_PADDED)
+#: or a half-width one (K_HALF)
 K = {np.float32: 33, np.float64: 17}
-K_PADDED = {np.float32: 24, np.float64: 12}
+K_PADDED = {np.float32: 28, np.float64: 14}
+K_HALF = {np.float32: 20, np.float64: 10}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -37,8 +39,8 @@ def test_lanes_every_loss(output, sizes, dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_lanes_every_optimizer(name, dtype):
-    ens, solo, opt_e, opt_s = train_both([7, 11, 5, 3], K_PADDED[dtype], OPTIMIZERS[name], dtype=dtype, steps=6)
-    for j in (0, K_PADDED[dtype] - 1):
+    ens, solo, opt_e, opt_s = train_both([7, 11, 5, 3], K_HALF[dtype], OPTIMIZERS[name], dtype=dtype, steps=6)
+    for j in (0, K_HALF[dtype] - 1):
         assert opt_e.steps(ens.members[j]) == opt_s.steps(solo[j]) == 6
         for key in ("s1", "s2"):
             for a, b in zip(opt_e.state(ens.members[j]).get(key, []), opt_s.state(solo[j]).get(key, [])):
@@ -62,7 +64,7 @@ def test_lanes_per_member_optimizers(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_lanes_per_member_batches(dtype):
     train_both([3, 12, 5], K[dtype], lambda j: optim.SGD(0.1, momentum=0.9), per_member=True, dtype=dtype, n=29)
-    train_both([3, 12, 1], K_PADDED[dtype], lambda j: optim.Adam(1e-2), output="sigmoid", per_member=True,
+    train_both([3, 12, 1], K_HALF[dtype], lambda j: optim.Adam(1e-2), output="sigmoid", per_member=True,
                dtype=dtype, n=30)
 
 
