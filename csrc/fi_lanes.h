@@ -59,6 +59,9 @@ typedef struct fi_lanes_isa {
     int v, mr, nr;
     void (*gemm)(const fi_lgemm_t *g);
     void (*optim)(fi_lopt_t *o);
+    /* fi_act_backward_colsum in place over (rows, cols) lane vectors, dz from the output y,
+       for identity, relu, tanh and sigmoid; returns 0 (doing nothing) for other acts. */
+    int (*colsum)(void *dz, const void *y, fi_dim_t rows, fi_dim_t cols, int act, void *colsum);
 } fi_lanes_isa_t;
 
 /* Defined where built (x86-64 GCC/Clang), each only to be run where its ISA is (fi_cpu.h). */

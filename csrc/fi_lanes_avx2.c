@@ -34,6 +34,7 @@
 #define VMASK_ONES() _mm256_castsi256_ps(_mm256_set1_epi32(-1))
 #define VMASK_FINITE(m, p) _mm256_and_ps(m, _mm256_cmp_ps(_mm256_sub_ps(p, p), _mm256_setzero_ps(), _CMP_EQ_OQ))
 #define VMASK_BITS(m) ((unsigned)_mm256_movemask_ps(m))
+#define VSELECT_POS(y, d) _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_NLE_UQ), d)
 #include "fi_lanes_vec_impl.h"
 #include "fi_lanes_vec_undef.h"
 #undef VMASK_ONES
@@ -58,12 +59,13 @@
 #define VMASK_ONES() _mm256_castsi256_pd(_mm256_set1_epi64x(-1))
 #define VMASK_FINITE(m, p) _mm256_and_pd(m, _mm256_cmp_pd(_mm256_sub_pd(p, p), _mm256_setzero_pd(), _CMP_EQ_OQ))
 #define VMASK_BITS(m) ((unsigned)_mm256_movemask_pd(m))
+#define VSELECT_POS(y, d) _mm256_and_pd(_mm256_cmp_pd(y, _mm256_setzero_pd(), _CMP_NLE_UQ), d)
 #include "fi_lanes_vec_impl.h"
 #include "fi_lanes_vec_undef.h"
 
-const fi_lanes_isa_t fi_lanes_avx2_s = {8, LANES_MR, LANES_NR, gemm_avx2_s, optim_avx2_s};
-const fi_lanes_isa_t fi_lanes_avx2_d = {4, LANES_MR, LANES_NR, gemm_avx2_d, optim_avx2_d};
+const fi_lanes_isa_t fi_lanes_avx2_s = {8, LANES_MR, LANES_NR, gemm_avx2_s, optim_avx2_s, colsum_avx2_s};
+const fi_lanes_isa_t fi_lanes_avx2_d = {4, LANES_MR, LANES_NR, gemm_avx2_d, optim_avx2_d, colsum_avx2_d};
 #else
-const fi_lanes_isa_t fi_lanes_avx2_s = {0, 0, 0, 0, 0};
-const fi_lanes_isa_t fi_lanes_avx2_d = {0, 0, 0, 0, 0};
+const fi_lanes_isa_t fi_lanes_avx2_s = {0, 0, 0, 0, 0, 0};
+const fi_lanes_isa_t fi_lanes_avx2_d = {0, 0, 0, 0, 0, 0};
 #endif

@@ -33,6 +33,7 @@
 #define VRELU(t) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(t, _mm512_setzero_ps(), _CMP_NLE_UQ), t)
 #define VMASK __mmask16
 #define VMASK_FINITE(m, p) ((VMASK)((m) & _mm512_cmp_ps_mask(_mm512_sub_ps(p, p), _mm512_setzero_ps(), _CMP_EQ_OQ)))
+#define VSELECT_POS(y, d) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), d)
 #include "fi_lanes_vec_impl.h"
 #include "fi_lanes_vec_undef.h"
 
@@ -53,12 +54,13 @@
 #define VRELU(t) _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(t, _mm512_setzero_pd(), _CMP_NLE_UQ), t)
 #define VMASK __mmask8
 #define VMASK_FINITE(m, p) ((VMASK)((m) & _mm512_cmp_pd_mask(_mm512_sub_pd(p, p), _mm512_setzero_pd(), _CMP_EQ_OQ)))
+#define VSELECT_POS(y, d) _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(y, _mm512_setzero_pd(), _CMP_NLE_UQ), d)
 #include "fi_lanes_vec_impl.h"
 #include "fi_lanes_vec_undef.h"
 
-const fi_lanes_isa_t fi_lanes_avx512_s = {16, LANES_MR, LANES_NR, gemm_avx512_s, optim_avx512_s};
-const fi_lanes_isa_t fi_lanes_avx512_d = {8, LANES_MR, LANES_NR, gemm_avx512_d, optim_avx512_d};
+const fi_lanes_isa_t fi_lanes_avx512_s = {16, LANES_MR, LANES_NR, gemm_avx512_s, optim_avx512_s, colsum_avx512_s};
+const fi_lanes_isa_t fi_lanes_avx512_d = {8, LANES_MR, LANES_NR, gemm_avx512_d, optim_avx512_d, colsum_avx512_d};
 #else
-const fi_lanes_isa_t fi_lanes_avx512_s = {0, 0, 0, 0, 0};
-const fi_lanes_isa_t fi_lanes_avx512_d = {0, 0, 0, 0, 0};
+const fi_lanes_isa_t fi_lanes_avx512_s = {0, 0, 0, 0, 0, 0};
+const fi_lanes_isa_t fi_lanes_avx512_d = {0, 0, 0, 0, 0, 0};
 #endif

@@ -192,8 +192,9 @@ static void LF(backprop)(const LF(group_t) *G, const T *x, int bc, const void *y
         const T *inp = l ? G->a[l - 1] : x;
         const int ibc = l == 0 && bc;
         T *dW = G->g + G->toff[2 * l] * V, *db = G->g + G->toff[2 * l + 1] * V;
-        FI_DT(fi_act_backward_colsum)(g, g, G->z[l], G->a[l], rows, fo * V, m->acts[l],
-                                      m->act_params[l], db);
+        if (!G->isa->colsum(g, G->a[l], rows, fo, m->acts[l], db))
+            FI_DT(fi_act_backward_colsum)(g, g, G->z[l], G->a[l], rows, fo * V, m->acts[l],
+                                          m->act_params[l], db);
         /* dW(o, i) = sum_r dz(r, o) in(r, i) */
         LF(gemm)(G, fo, fi, rows, g, 1, fo, inp, fi, 1, ibc, dW, fi, 1, NULL, 0);
         if (l) { /* dx(r, i) = sum_o dz(r, o) W(o, i) */

@@ -155,3 +155,56 @@ LANES_ATTR static void LN(optim)(fi_lopt_t *o)
 #undef H
     o->ok = VMASK_BITS(ok);
 }
+
+/* dy * act'(.) from the output y, as fi_act_backward computes it (relu: y <= 0 ? 0 : dy). */
+LANES_ATTR FI_INLINE VT LN(dact)(int act, VT d, VT y)
+{
+    const VT one = VSET1((T)1);
+    switch (act) {
+    case FI_ACT_RELU: return VSELECT_POS(y, d);
+    case FI_ACT_TANH: return VMUL(d, VSUB(one, VMUL(y, y)));
+    case FI_ACT_SIGMOID: return VMUL(d, VMUL(y, VSUB(one, y)));
+    default: return d;
+    }
+}
+
+/* nb column vectors from column c down the rows, each summed in its own register. */
+LANES_ATTR FI_INLINE void LN(colsum_cols)(T *dz, const T *y, fi_dim_t rows, fi_dim_t cols, int act,
+                                          T *colsum, fi_dim_t c, const int nb)
+{
+    VT s[8];
+    for (int q = 0; q < nb; q++) s[q] = VZERO();
+    for (fi_dim_t r = 0; r < rows; r++)
+        _Pragma("GCC unroll 8") for (int q = 0; q < nb; q++) {
+            const fi_dim_t o = (r * cols + c + q) * V;
+            const VT d = LN(dact)(act, VLOAD(dz + o), act == FI_ACT_IDENTITY ? s[q] : VLOAD(y + o));
+            VSTORE(dz + o, d);
+            s[q] = VADD(s[q], d);
+        }
+    for (int q = 0; q < nb; q++) VSTORE(colsum + (c + q) * V, s[q]);
+}
+
+/* fi_act_backward_colsum in place on (rows, cols) lane vectors for identity, relu, tanh and
+   sigmoid (else 0, doing nothing): the same values, each column summed in row order. */
+LANES_ATTR static int LN(colsum)(void *dz_, const void *y_, fi_dim_t rows, fi_dim_t cols, int act,
+                                 void *colsum_)
+{
+    T *dz = (T *)dz_, *colsum = (T *)colsum_;
+    const T *y = (const T *)y_;
+    if (act != FI_ACT_IDENTITY && act != FI_ACT_RELU && act != FI_ACT_TANH && act != FI_ACT_SIGMOID)
+        return 0;
+    fi_dim_t c = 0;
+#define CS(ACT)                                                                                   \
+    do {                                                                                          \
+        for (; c + 8 <= cols; c += 8) LN(colsum_cols)(dz, y, rows, cols, ACT, colsum, c, 8);      \
+        for (; c < cols; c++) LN(colsum_cols)(dz, y, rows, cols, ACT, colsum, c, 1);              \
+    } while (0)
+    switch (act) {
+    case FI_ACT_RELU: CS(FI_ACT_RELU); break;
+    case FI_ACT_TANH: CS(FI_ACT_TANH); break;
+    case FI_ACT_SIGMOID: CS(FI_ACT_SIGMOID); break;
+    default: CS(FI_ACT_IDENTITY); break;
+    }
+#undef CS
+    return 1;
+}

@@ -16,3 +16,4 @@
 #undef VRELU
 #undef VMASK
 #undef VMASK_FINITE
+#undef VSELECT_POS
