@@ -10,6 +10,7 @@
 #include "fi_lanes.h"
 #include "fi_loss.h"
 #include "gemm/fi_gemm.h"
+#include "gemm/gemm_kernels.h" /* FI_INLINE */
 
 #define FI_LANES_ALIGN 64
 

@@ -11,9 +11,8 @@
    dz, labels per lane (lab[i*V + l]) or shared (bc: lab[i]). Loops run across the lanes
    innermost (vectorizable: V is a constant after inlining); each lane sees the solo's
    operations in the solo's order, the sum of -z_y first, then the log terms. */
-static inline __attribute__((always_inline)) void LF(xent_v)(T *dz, const T *z, const int64_t *lab,
-                                                            int bc, fi_dim_t n, fi_dim_t c,
-                                                            double *loss, const int V)
+FI_INLINE void LF(xent_v)(T *dz, const T *z, const int64_t *lab, int bc, fi_dim_t n, fi_dim_t c,
+                          double *loss, const int V)
 {
     double total[16], s[16];
     T mx[16], inv[16];
