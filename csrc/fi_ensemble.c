@@ -10,6 +10,7 @@
 
 #include "fi_cpu.h"
 #include "fi_ensemble.h"
+#include "fi_lanes.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -31,6 +32,11 @@ void fi_ens_ws_free(fi_ens_ws_t *w)
     free(w->ws);
     free(w->xb); /* yb shares the block of xb */
     free(w->raw);
+    fi_lanes_pool_free(w->lanes);
+    free(w->lane_js); /* lane_start, lane_half and laned share its block */
+    w->lanes = NULL;
+    w->lane_js = w->lane_start = NULL;
+    w->lane_half = w->laned = NULL;
     w->ws = NULL;
     w->xb = w->yb = NULL;
     w->raw = NULL;
@@ -43,6 +49,9 @@ int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t 
     w->ws = NULL;
     w->xb = w->yb = NULL;
     w->raw = NULL;
+    w->lanes = NULL;
+    w->lane_js = w->lane_start = NULL;
+    w->lane_half = w->laned = NULL;
     w->k = 0;
     w->n = 0;
     if (k <= 0 || n <= 0 || m->nlayers <= 0) return -1;
@@ -54,12 +63,16 @@ int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t 
     w->ws = (fi_mlp_ws_t *)calloc((size_t)k, sizeof(fi_mlp_ws_t));
     w->xb = (void **)calloc(2 * (size_t)k, sizeof(void *));
     w->raw = malloc((size_t)k * (xb + yb) + FI_ENS_ALIGN);
-    if (!w->ws || !w->xb || !w->raw) {
+    w->lane_js = (int *)malloc(2 * ((size_t)k + 1) * (sizeof(int) + 1));
+    if (!w->ws || !w->xb || !w->raw || !w->lane_js) {
         fi_ens_ws_free(w);
         return -1;
     }
     w->k = k; /* from here fi_ens_ws_free frees the member workspaces made so far */
     w->yb = w->xb + k;
+    w->lane_start = w->lane_js + k + 1;
+    w->lane_half = (uint8_t *)(w->lane_start + k + 1);
+    w->laned = w->lane_half + k + 1;
     for (int j = 0; j < k; j++) {
         if (fi_mlp_ws_init(&w->ws[j], m, n, elsize) != 0) {
             fi_ens_ws_free(w);
@@ -77,7 +90,7 @@ int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t 
     return 0;
 }
 
-static double fi_ens_now(void)
+double fi_ens_now(void)
 {
     struct timespec ts;
 #if defined(CLOCK_MONOTONIC)
@@ -93,6 +106,29 @@ static int fi_ens_threads(int count)
 {
     int nt = fi_get_num_threads();
     return nt > count ? (count > 0 ? count : 1) : nt;
+}
+
+/* The lane plan of one call (fi_lanes_plan into w's arrays) and workspaces for it; returns the
+   groups (0: every member on the per-member path, laned all 0). isa[0]: the kernels of full
+   groups, isa[1] of half-width ones; *nt: the threads the groups use (at most the slots). */
+static int fi_ens_lanes(const fi_ens_t *e, fi_ens_ws_t *w, const uint8_t *active, size_t elsize,
+                        const fi_lanes_isa_t **isa, int *nt)
+{
+    const fi_mlp_t *m0 = &e->m[0];
+    for (int j = 0; j < e->k; j++) w->laned[j] = 0;
+    isa[0] = fi_lanes_isa(elsize);
+    if (!isa[0] || m0->nlayers > FI_LANES_MAX_LAYERS) return 0;
+    isa[1] = fi_lanes_isa_half(isa[0]);
+    const int ng = fi_lanes_plan(e, active, isa[0]->v, isa[1] ? isa[1]->v : 0, elsize, w->lane_js,
+                                 w->lane_start, w->lane_half, w->laned);
+    if (ng == 0) return 0;
+    const int slots = fi_lanes_pool_get(&w->lanes, m0, w->n, isa[0]->v, elsize, fi_ens_threads(ng));
+    if (slots == 0) { /* no memory: the per-member path */
+        for (int j = 0; j < e->k; j++) w->laned[j] = 0;
+        return 0;
+    }
+    *nt = slots < fi_ens_threads(ng) ? slots : fi_ens_threads(ng);
+    return ng;
 }
 
 #define FI_DTYPE 32

@@ -1,8 +1,11 @@
 /* The ensemble engine: K models of one architecture (sizes, activations, loss) trained in one
    call, per step or per N steps with the batch schedule given as row indices. Each member has
-   its own parameters, gradients, optimizer hyper-parameters, state and step count, and runs its
-   whole step on one thread with the solo engine's code (fi_mlp_step), so its bits are those of
-   the same model trained alone, whatever the thread count or which members share the call.
+   its own parameters, gradients, optimizer hyper-parameters, state and step count. Where the
+   kernel set has FMA lanes (avx2, avx512), members run in groups of one SIMD width, a member
+   per lane, each lane the solo step's arithmetic (fi_lanes.h); elsewhere, and for members left
+   out of a group, a member runs its whole step on one thread with the solo engine's code
+   (fi_mlp_step). Either way its bits are those of the same model trained alone, whatever the
+   thread count or which members share the call.
    Threads split the members, never one member's step; no value is reduced across members.
    Owns the workspaces (allocated once per (K, batch size)); parameters, gradients and optimizer
    state belong to the caller. */
@@ -25,13 +28,18 @@ typedef struct fi_ens {
 } fi_ens_t;
 
 /* Per member: the fi_mlp workspace for batches of up to n rows, and buffers for one gathered
-   batch (x: n * sizes[0] values; y: n rows of labels or targets). */
+   batch (x: n * sizes[0] values; y: n rows of labels or targets). The lane engine's state
+   (fi_lanes.h): its workspaces (made at the first call that uses them) and the plan of one
+   call (lane_js, lane_start: k + 1 ints each; lane_half, laned: k + 1 flags each). */
 typedef struct fi_ens_ws {
     int k;
     fi_dim_t n;
     fi_mlp_ws_t *ws;
     void **xb, **yb;
     void *raw;
+    struct fi_lanes_pool *lanes;
+    int *lane_js, *lane_start;
+    uint8_t *lane_half, *laned;
 } fi_ens_ws_t;
 
 /* Allocate w for k members of architecture m[0], batches of up to n rows of elsize-byte

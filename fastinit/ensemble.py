@@ -224,8 +224,9 @@ def fit_ensemble(ens: Ensemble, X, y, *, optimizer, epochs: int | None = None, s
     between two evaluations run in one C call; a member that diverged (NaN/inf loss) or met its
     target with stop_at_target stops there and costs nothing more. optimizer: one (a state per
     member) or a list of one per member. Times in a History (target_time, evals' "time") are
-    the seconds the member's own steps took in C, on whichever thread ran them; wall_time is
-    the whole call's, up to the member's end. monitors: one diagnostics.Monitor (or None) per
+    the seconds the member's own steps took in C, on whichever thread ran them (members trained
+    together in SIMD lanes share each step's time evenly); wall_time is the whole call's, up to
+    the member's end. monitors: one diagnostics.Monitor (or None) per
     member, fed as fit feeds it as a callback, so its records equal fit's: the C calls also
     end at its checks (multiples of its `every`) and at the step after each, whose record is
     MLP.probe of the member on that step's batch before the step (the same forward and
