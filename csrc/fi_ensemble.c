@@ -108,6 +108,12 @@ static int fi_ens_threads(int count)
     return nt > count ? (count > 0 ? count : 1) : nt;
 }
 
+int fi_ens_lane_width(size_t elsize)
+{
+    const fi_lanes_isa_t *isa = fi_lanes_isa(elsize);
+    return isa ? isa->v : 0;
+}
+
 /* The lane plan of one call (fi_lanes_plan into w's arrays) and workspaces for it; returns the
    groups (0: every member on the per-member path, laned all 0). isa[0]: the kernels of full
    groups, isa[1] of half-width ones; *nt: the threads the groups use (at most the slots). */

@@ -85,4 +85,9 @@ void fi_ens_run_d(const fi_ens_t *e, fi_ens_ws_t *w, const double *x, fi_dim_t x
                   const uint8_t *active, double *loss, fi_dim_t *done, double *seconds, double *ceiling,
                   double factor);
 
+/* Members a lane group holds with elsize-byte values in the kernel set in use (the SIMD width),
+   0 where members never share lanes (the ref and neon sets): a caller splitting a study into
+   ensembles keeps them at least this large so that the lane engine runs. */
+int fi_ens_lane_width(size_t elsize);
+
 #endif

@@ -28,7 +28,14 @@ from fastinit.optim import Optimizer
 from fastinit.train import DIVERGENCE_FACTOR, History, _diverged, _evaluation, _meets, _parse_target
 from fastinit.train import _check_data as _check_fit_args
 
-__all__ = ["Ensemble", "fit_ensemble"]
+__all__ = ["Ensemble", "fit_ensemble", "lane_width"]
+
+
+def lane_width(dtype="float32") -> int:
+    """How many members train together in SIMD lanes in the kernel set in use (16 float32
+    members with AVX-512, 8 with AVX2; 0 with the ref set, where every member takes its own
+    step). Ensembles of at least this many members of one optimizer kind run fastest."""
+    return _core.ensemble_lane_width(_validate.float_dtype("dtype", dtype) == np.float32)
 
 
 def _arch(m: MLP):

@@ -11,6 +11,7 @@ import pytest
 
 import fastinit
 from fastinit import optim, runtime
+from fastinit.ensemble import lane_width
 from support import kernel_set, num_threads
 from test_ensemble import (HIDDEN, OPTIMIZERS, assert_members_equal, comparable, data, models, same_bits,
                            schedule, train_both)
@@ -150,3 +151,12 @@ def test_lanes_fit_ensemble_per_member_seeds_and_stops():
         assert comparable(hists[j]) == comparable(h), f"member {j}"
         assert all(same_bits(p, q) for p, q in zip(ens.members[j].parameters(), m.parameters()))
         assert hists[j].evals[-1]["time"] > 0
+
+
+def test_lane_width_is_the_kernel_sets_vector_width():
+    widths = {"ref": (0, 0), "neon": (0, 0), "avx2": (8, 4), "avx512": (16, 8)}
+    for name in runtime.available_kernels():
+        with kernel_set(name):
+            assert (lane_width("float32"), lane_width(np.float64)) == widths[name]
+    with pytest.raises(TypeError, match="dtype"):
+        lane_width("int32")

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+import fastinit.ensemble
 from fastinit import study
 from fastinit.study import executor
 from fastinit.study.run import run, run_group
@@ -74,7 +75,7 @@ def test_chunks_on_threads_and_processes_change_no_number():
     assert _strip(local.runs) == _strip(threaded.runs) == _strip(pooled.runs)
 
 
-def test_groups_split_by_what_members_must_share_and_balance_the_chunks():
+def test_groups_split_by_what_members_must_share_and_balance_the_chunks(monkeypatch):
     cfgs, _ = study.plan(activation=["relu", "tanh"], lr=[0.1, 0.5], seeds=3)  # 5 inits x 3 seeds x 2 x 2
     keys = {plan_module.group_key(c) for c in cfgs}
     assert len(keys) == 2  # lr, init and seed are each member's own; the activation is not
@@ -84,8 +85,15 @@ def test_groups_split_by_what_members_must_share_and_balance_the_chunks():
         assert len({plan_module.group_key(cfgs[i]) for i in g}) == 1
     four = plan_module.groups(cfgs, workers=4)
     assert len(four) == 4 and sorted(i for g in four for i in g) == list(range(60))
+    monkeypatch.setattr(fastinit.ensemble, "lane_width", lambda dtype: 0)  # the ref set: no lanes
     timed = plan_module.groups(cfgs, workers=2, seconds=lambda c: 0.1, quantum=0.45)  # 3 s a group: 7 chunks
     assert len(timed) == 14 and {len(g) for g in timed} == {4, 5}
+    monkeypatch.setattr(fastinit.ensemble, "lane_width", lambda dtype: 8)  # the quantum yields to full lanes
+    laned = plan_module.groups(cfgs, workers=2, seconds=lambda c: 0.1, quantum=0.45)
+    assert len(laned) == 6 and {len(g) for g in laned} == {10}
+    monkeypatch.setattr(fastinit.ensemble, "lane_width", lambda dtype: 16)  # but every worker stays busy
+    busy = plan_module.groups(cfgs, workers=4, seconds=lambda c: 0.1, quantum=0.45)
+    assert len(busy) == 4 and {len(g) for g in busy} == {15}
     some = plan_module.groups(cfgs, [1, 2, 3, 40], workers=1)
     by_key = {}
     for i in (1, 2, 3, 40):

@@ -307,6 +307,7 @@ cdef extern from "fi_ensemble.h" nogil:
     int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t elsize)
     void fi_ens_ws_free(fi_ens_ws_t *w)
     size_t fi_ens_y_row_bytes(const fi_mlp_t *m, size_t elsize)
+    int fi_ens_lane_width(size_t elsize)
     void fi_ens_step_s(const fi_ens_t *e, fi_ens_ws_t *w, const float *x, fi_dim_t x_stride,
                        const void *y, fi_dim_t y_stride, fi_dim_t n, const uint8_t *active,
                        double *loss)

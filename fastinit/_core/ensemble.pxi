@@ -15,6 +15,11 @@ from fastinit._core.capi cimport fi_dim_t
 cnp.import_array()
 
 
+def ensemble_lane_width(bint f32):
+    """Members one lane group holds in the kernel set in use (0: no lane engine)."""
+    return capi.fi_ens_lane_width(4 if f32 else 8)
+
+
 cdef class _EnsWorkspace:
     """A fi_ens_ws_t for K members and batches of up to n rows; freed with the object."""
     cdef capi.fi_ens_ws_t ws

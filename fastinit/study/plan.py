@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fastinit import _validate, activations, data, init, losses, optim
+from fastinit import _validate, activations, data, ensemble, init, losses, optim
 from fastinit._validate import unknown
 
 DEFAULT_INITS = ("zeros", "random_small", "random_large", "xavier_normal", "he_normal")
@@ -182,9 +182,10 @@ def groups(configs, indices=None, workers: int = 1, seconds=None, quantum: float
     of one group_key, in plan order, split into chunks of balanced size, at least `workers`
     in all (every process busy) and, given seconds(cfg) (a run's estimated time) and a
     quantum of seconds, none much longer than the quantum (a Ctrl-C or a crash loses little,
-    the journal and the progress bar move), but of min_size runs or more where the group has
-    them (an ensemble's threads split its members). The split changes no number: a member
-    computes what it would alone."""
+    the journal and the progress bar move) unless that would leave a chunk fewer members
+    than one lane group (ensemble.lane_width: the lane engine is what makes an ensemble fast),
+    and of min_size runs or more where the group has them (an ensemble's threads split its
+    members). The split changes no number: a member computes what it would alone."""
     indices = list(range(len(configs))) if indices is None else list(indices)
     by_key: dict = {}
     for i in indices:
@@ -193,7 +194,8 @@ def groups(configs, indices=None, workers: int = 1, seconds=None, quantum: float
     for runs in by_key.values():
         parts = -(-workers * len(runs) // max(1, len(indices)))
         if seconds is not None and quantum:
-            parts = max(parts, math.ceil(len(runs) * seconds(configs[runs[0]]) / quantum))
+            lanes = max(1, ensemble.lane_width(configs[runs[0]].dtype))
+            parts = max(parts, min(len(runs) // lanes, math.ceil(len(runs) * seconds(configs[runs[0]]) / quantum)))
         parts = max(1, min(len(runs) // max(1, min_size), parts))
         size, extra = divmod(len(runs), parts)
         at = 0
