@@ -46,6 +46,10 @@ static void build(void)
         if (!g_rt[s].name) continue;
         block_from_caches(&g_rt[s].s, sizeof(float), ci);
         block_from_caches(&g_rt[s].d, sizeof(double), ci);
+        /* Streaming path: A block in half of L2, as MC's; B panels in a quarter. */
+        const fi_dim_t l2 = ci->l2 > 0 ? ci->l2 : (fi_dim_t)(2 * tmpl[s]->s.mc * tmpl[s]->s.kc * 4);
+        g_rt[s].stream_a_bytes = l2 / 2;
+        g_rt[s].stream_b_bytes = l2 / 4;
     }
     if (ci->l2 > 0)
         snprintf(g_blocking_why, sizeof g_blocking_why,
@@ -111,6 +115,8 @@ void fi_gemm_get_info(fi_gemm_info_t *info)
     info->d_nc = ctx->d.nc;
     info->small_mnk = ctx->small_mnk;
     info->small_ldb_bytes = FI_GEMM_SMALL_LDB_BYTES;
+    info->stream_a_bytes = ctx->stream_a_bytes;
+    info->stream_b_bytes = ctx->stream_b_bytes;
     info->blocked_set = ctx->narrow && ctx->narrow_blocked ? ctx->narrow->name : ctx->name;
     info->narrow_set = ctx->narrow ? ctx->narrow->name : ctx->name;
     info->blocking_reason = g_blocking_why;

@@ -52,6 +52,9 @@ typedef struct fi_gemm_info {
     /* Small path: single-threaded products up to small_mnk = m*n*k read operands in place,
        B only if its rows are less than small_ldb_bytes apart. */
     fi_dim_t small_mnk, small_ldb_bytes;
+    /* Streaming path: products whose A rows for one K block take at most stream_a_bytes (and
+       wider than FI_GEMM_ROWA_MAX_N), B packed a few panels at a time, up to stream_b_bytes. */
+    fi_dim_t stream_a_bytes, stream_b_bytes;
     /* Which set runs blocked-path (large or multi-threaded) products and products at most
        half a tile wide, and why (the blocking, the large-product choice), in words. */
     const char *blocked_set, *narrow_set;

@@ -65,6 +65,9 @@ typedef struct fi_gemm_ctx {
     const struct fi_gemm_ctx *narrow;
     int narrow_blocked;
     fi_dim_t small_mnk; /* small path up to this m*n*k (see FI_GEMM_SMALL_MAX_MNK) */
+    /* Streaming path (frame_impl.h) when op(A)'s rows for one K block take at most
+       stream_a_bytes; its B panels per task take at most stream_b_bytes (from L2, dispatch.c). */
+    fi_dim_t stream_a_bytes, stream_b_bytes;
 } fi_gemm_ctx_t;
 
 /* The kernel sets' templates (default blocking); fi_gemm_ctx_avx2/avx512/neon are safe to

@@ -88,6 +88,7 @@ cdef extern from "gemm/fi_gemm.h" nogil:
         int s_mr, s_nr, d_mr, d_nr
         fi_dim_t s_mc, s_kc, s_nc, d_mc, d_kc, d_nc
         fi_dim_t small_mnk, small_ldb_bytes
+        fi_dim_t stream_a_bytes, stream_b_bytes
         const char *blocked_set
         const char *narrow_set
         const char *blocking_reason

@@ -20,6 +20,9 @@ def gemm_info():
         "float64": {"micro_kernel": i.d_ukr.decode(), "tile": f"{i.d_mr}x{i.d_nr}",
                     "mc": i.d_mc, "kc": i.d_kc, "nc": i.d_nc},
         "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes},
+        "streaming_path": {"a_max_bytes": i.stream_a_bytes, "b_panels_max_bytes": i.stream_b_bytes,
+                           "rule": "all of op(A)'s rows for one K block in half of L2 (n > 32): A packed "
+                                   "whole per K block, B a few panels at a time within a quarter of L2"},
         "gemm_choice": {"blocked_path_set": i.blocked_set.decode(), "narrow_set": i.narrow_set.decode(),
                         "blocking": i.blocking_reason.decode(), "large_products": i.large_reason.decode()},
     }
