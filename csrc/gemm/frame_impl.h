@@ -258,8 +258,11 @@ static void FN(loop_jc_)(FN(blocked_t) *s)
         s->jc = jc;
         s->nc = FI_MIN(s->NC, s->n - jc);
         s->n_jr = (s->nc + nr - 1) / nr;
-        /* Panels of B per packing task: up to FI_GEMM_PACK_B_PANELS, but a task per thread. */
-        s->pb = FI_MAX(1, FI_MIN(FI_GEMM_PACK_B_PANELS, s->n_jr / s->nt));
+        /* Panels of B per packing task: as many as ctx->pack_b_bytes holds (each row of B is
+           read in runs of pb*NR values: a packer walks full panels row by row), but a task
+           per thread. */
+        const fi_dim_t fit = s->ctx->pack_b_bytes / ((fi_dim_t)sizeof(T) * s->KC * nr);
+        s->pb = FI_MAX(1, FI_MIN(fit, s->n_jr / s->nt));
         FN(loop_pc_)(s);
     }
 }
@@ -330,9 +333,9 @@ static int FN(stream_)(const fi_gemm_ctx_t *ctx, int nt, int ta, int tb, fi_dim_
     s.ctx = ctx, s.ta = ta, s.tb = tb, s.m = m, s.n = n, s.k = k, s.lda = lda, s.ldb = ldb;
     s.ldc = ldc, s.alpha = alpha, s.beta = beta, s.a = a, s.b = b, s.c = c, s.ep = ep;
     s.n_jr = (n + nr - 1) / nr;
-    /* Panels per task: as many as the B share of L2 holds (rows of B read in runs of pb*NR
+    /* Panels per task: as many as ctx->pack_b_bytes holds (rows of B read in runs of pb*NR
        values), but at least 4 tasks per thread so a late thread costs little. */
-    const fi_dim_t fit = FI_MAX(1, ctx->stream_b_bytes / ((fi_dim_t)sizeof(T) * KC * nr));
+    const fi_dim_t fit = ctx->pack_b_bytes / ((fi_dim_t)sizeof(T) * KC * nr);
     s.pb = FI_MAX(1, FI_MIN(fit, s.n_jr / (4 * nt)));
     const long ntasks = (long)((s.n_jr + s.pb - 1) / s.pb);
     if (nt > ntasks) nt = (int)ntasks;
@@ -363,7 +366,7 @@ static int FN(blocked_)(const fi_gemm_ctx_t *ctx, int nt, int ta, int tb, fi_dim
     s.ctx = ctx, s.ta = ta, s.tb = tb, s.m = m, s.n = n, s.k = k, s.lda = lda, s.ldb = ldb;
     s.ldc = ldc, s.alpha = alpha, s.beta = beta, s.a = a, s.b = b, s.c = c, s.ep = ep, s.KC = KC;
     /* Skinny products read row-major A in place: packing would cost as much as using it. */
-    s.rowa = !ta && n <= FI_GEMM_ROWA_MAX_N;
+    s.rowa = !ta && n <= FI_GEMM_ROWA_MAX_N(nr);
     /* Row blocks of at most blk.mc rows, as many as a multiple of the threads and as even as
        MR allows, so the threads get equal shares (1024 rows, 2 threads: 7 x 132 + 100 rather
        than 7 x 144 + 16, which gave one thread 29% more rows than the other). */
@@ -411,9 +414,9 @@ void FI_GEMM(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k,
 
     if (nt == 1 && flops <= 2.0 * (double)ctx->small_mnk) {
         const int nr = ctx->SUF.nr;
-        /* B's rows FI_GEMM_SMALL_LDB_BYTES or more apart crowd a few L1 sets (4 KiB apart:
-           all in one), which measured 2x slower than packing them. */
-        const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= FI_GEMM_SMALL_LDB_BYTES;
+        /* B's rows ctx->small_ldb_bytes or more apart crowd a few L1 sets, which measured 2x
+           slower than packing them. */
+        const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= ctx->small_ldb_bytes;
         const fi_dim_t b_vals = KC * (pack_b_all ? (n + nr - 1) / nr * nr : nr);
         T *buf = (T *)fi_gemm_buffer(sizeof(T) * (size_t)b_vals);
         if (buf) {
@@ -422,7 +425,7 @@ void FI_GEMM(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k,
             if (FN(act_left_)(ep)) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 0);
             return;
         }
-    } else if (n > FI_GEMM_ROWA_MAX_N && (fi_dim_t)sizeof(T) * m * KC <= ctx->stream_a_bytes
+    } else if (n > FI_GEMM_ROWA_MAX_N(ctx->SUF.nr) && (fi_dim_t)sizeof(T) * m * KC <= ctx->stream_a_bytes
                    ? FN(stream_)(ctx, nt, trans_a, trans_b, m, n, k, KC, alpha, a, lda, b, ldb, beta,
                                  c, ldc, ep) == 0
                    : FN(blocked_)(ctx, nt, trans_a, trans_b, m, n, k, KC, alpha, a, lda, b, ldb, beta,

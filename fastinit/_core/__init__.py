@@ -8,14 +8,15 @@ from fastinit._core._ext import (
     ACT_CODES, BIAS_COL, BIAS_NONE, BIAS_ROW, LOSS_CODES, OPTIM_CODES, RNG_KINDS, _Engine, _Ensemble, _OptState,
     act_backward, act_forward, act_kernel, act_needs_pre, all_finite, available_kernels, cpu_info,
     dead_units, distinct_rows, exp, gemm, gemm_assume_fma512, gemm_info, get_num_threads, labels_in_range, loss,
-    overlaps, parallel_min_flops, product, rng_block, rng_fill, select_act_kernel, select_kernel, set_num_threads,
-    set_parallel_min_flops, tensor_stats,
+    overlaps, parallel_min_flops, parallel_min_ns, product, rng_block, rng_fill, select_act_kernel, select_kernel,
+    set_num_threads, set_parallel_min_flops, tensor_stats,
 )
 
 __all__ = [
     "ACT_CODES", "BIAS_COL", "BIAS_NONE", "BIAS_ROW", "LOSS_CODES", "OPTIM_CODES", "RNG_KINDS", "_Engine", "_Ensemble",
     "_OptState", "act_backward", "act_forward", "act_kernel", "act_needs_pre", "all_finite", "available_kernels",
     "cpu_info", "dead_units", "distinct_rows", "exp", "gemm", "gemm_assume_fma512", "gemm_info",
-    "get_num_threads", "labels_in_range", "loss", "overlaps", "parallel_min_flops", "product", "rng_block", "rng_fill",
+    "get_num_threads", "labels_in_range", "loss", "overlaps", "parallel_min_flops",
+    "parallel_min_ns", "product", "rng_block", "rng_fill",
     "select_act_kernel", "select_kernel", "set_num_threads", "set_parallel_min_flops", "tensor_stats",
 ]
