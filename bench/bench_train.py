@@ -1,13 +1,18 @@
 """One training step (forward, softmax cross-entropy, backward, SGD update; float32) of
-fastinit.MLP against the plain-NumPy step of bench/numpy_mlp.py and PyTorch CPU eager, from the
-same weights, at 1 and 2 threads. Before timing, each peer's loss and updated weights are
-checked against fastinit's.
+fastinit.MLP against the plain-NumPy step of bench/numpy_mlp.py, PyTorch CPU eager and JAX
+(jax.jit of the same step on CPU, an optional dependency: skipped without it), from the same
+weights, at 1 and 2 threads. Before timing, each peer's loss and updated weights are checked
+against fastinit's. XLA fixes its thread count when JAX first runs, so this module sets it to
+one thread (unless XLA_FLAGS is set): JAX runs only in the 1-thread rows.
 
 Run: pytest bench/bench_train.py --benchmark-json=train.json && python bench/summarize.py train.json
 """
 import contextlib
 import os
 import sys
+
+# Before anything imports JAX: XLA's CPU client reads its thread count once.
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 import numpy as np
 import pytest
@@ -59,6 +64,36 @@ def torch_net(model, act):
     return torch, net, loss_fn, opt
 
 
+def jax_step(model, act):
+    """jax.jit of the same step (forward, softmax cross-entropy, jax.grad, SGD) on CPU; returns
+    a step function that keeps the parameters between calls, and a getter for them."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_platforms", "cpu")
+    jnp = jax.numpy
+    f = jax.nn.relu if act == "relu" else jnp.tanh
+
+    def loss_fn(params, X, y):
+        h = X
+        for i, (W, b) in enumerate(params):
+            h = h @ W.T + b
+            if i < len(params) - 1:
+                h = f(h)
+        return jnp.mean(jax.nn.logsumexp(h, axis=1) - jnp.take_along_axis(h, y[:, None], axis=1)[:, 0])
+
+    @jax.jit
+    def update(params, X, y):
+        loss, g = jax.value_and_grad(loss_fn)(params, X, y)
+        return [(W - LR * gW, b - LR * gb) for (W, b), (gW, gb) in zip(params, g)], loss
+
+    state = {"params": [(jnp.asarray(l.W), jnp.asarray(l.b)) for l in model.layers]}
+
+    def step(X, y):
+        state["params"], loss = update(state["params"], X, y)
+        return jax.block_until_ready(loss)
+
+    return step, lambda: [np.asarray(p) for Wb in state["params"] for p in Wb]
+
+
 @contextlib.contextmanager
 def torch_threads(torch, n):
     old = torch.get_num_threads()
@@ -78,7 +113,7 @@ def check(model, params_before, loss, want_loss, want_params):
         np.testing.assert_allclose(p - p0, dq, rtol=0, atol=1e-3 * np.abs(dq).max())
 
 
-@pytest.mark.parametrize("impl", ["fastinit", "numpy", "torch"])
+@pytest.mark.parametrize("impl", ["fastinit", "numpy", "torch", "jax"])
 @pytest.mark.parametrize("net", list(NETS))
 def test_train_step(benchmark, nthreads, settle, net, impl):
     sizes, act, n = NETS[net]
@@ -95,6 +130,17 @@ def test_train_step(benchmark, nthreads, settle, net, impl):
         check(model, before, model.train_step(X, y, opt),
               loss, [p for W, b in zip(ref.W, ref.b) for p in (W, b)])
         fn = lambda: ref.step(X, y, LR)  # noqa: E731
+        ctx = contextlib.nullcontext()
+    elif impl == "jax":
+        if nthreads != 1:
+            pytest.skip("XLA's CPU threads are fixed at one for this module (see the docstring)")
+        step, params = jax_step(model, act)
+        import jax.numpy as jnp
+
+        tX, ty = jnp.asarray(X), jnp.asarray(y)
+        loss = float(step(tX, ty))
+        check(model, before, model.train_step(X, y, opt), loss, params())
+        fn = lambda: step(tX, ty)  # noqa: E731
         ctx = contextlib.nullcontext()
     else:
         torch, tnet, loss_fn, topt = torch_net(model, act)
