@@ -1,5 +1,7 @@
-"""Shared benchmark helpers: thread control for both fastinit and the peer (NumPy/OpenBLAS)."""
+"""Shared benchmark helpers: thread control for both fastinit and the peer (NumPy/OpenBLAS), and
+interleaved timing for the scripts' own runners."""
 import contextlib
+import statistics
 import time
 
 import pytest
@@ -33,3 +35,22 @@ def settle():
     (measured: 105 ms of CPU), which would take a core from whatever is timed next; this lets
     them go idle first."""
     return lambda: time.sleep(0.2)
+
+
+def interleaved(fns, seconds, nthreads):
+    """Median seconds per call of each of fns (name -> callable), timed in turns (three calls of
+    each, over and over, for `seconds`), so that every one sees the same load on a shared
+    machine. One thread: the process's CPU time (time lost to other processes does not count);
+    more threads: wall time."""
+    clock = time.process_time if nthreads == 1 else time.perf_counter
+    times = {name: [] for name in fns}
+    for fn in fns.values():
+        fn()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end or not all(len(t) >= 9 for t in times.values()):
+        for name, fn in fns.items():
+            for _ in range(3):
+                t0 = clock()
+                fn()
+                times[name].append(clock() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
