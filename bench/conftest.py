@@ -37,19 +37,23 @@ def settle():
     return lambda: time.sleep(0.2)
 
 
-def interleaved(fns, seconds, nthreads):
-    """Median seconds per call of each of fns (name -> callable), timed in turns (three calls of
-    each, over and over, for `seconds`), so that every one sees the same load on a shared
-    machine. One thread: the process's CPU time (time lost to other processes does not count);
-    more threads: wall time."""
+def interleaved(fns, seconds, nthreads, turn=0.02):
+    """Median seconds per call of each of fns (name -> callable), timed in turns (each about
+    `turn` seconds of calls, at least three, over and over, for `seconds`), so that every one
+    sees the same load on a shared machine; the first call of a turn finds the caches as the
+    other peers left them, the rest as its own steady state. One thread: the process's CPU
+    time (time lost to other processes does not count); more threads: wall time."""
     clock = time.process_time if nthreads == 1 else time.perf_counter
     times = {name: [] for name in fns}
-    for fn in fns.values():
+    calls = {}
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
         fn()
+        calls[name] = max(3, int(turn / max(time.perf_counter() - t0, 1e-7)))
     end = time.perf_counter() + seconds
     while time.perf_counter() < end or not all(len(t) >= 9 for t in times.values()):
         for name, fn in fns.items():
-            for _ in range(3):
+            for _ in range(calls[name]):
                 t0 = clock()
                 fn()
                 times[name].append(clock() - t0)
