@@ -311,6 +311,26 @@ def test_streaming_path_bit_identical_to_blocked_path(rng, dtype, ta, tb, thread
     assert_close(low, want, dtype, k)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("side", [0, 1], ids=["a-in-place", "a-packed"])
+def test_a_in_place_limit_bit_identical(rng, dtype, ta, side):
+    """C as wide as the blocked path reads A in place (a_in_place_max_n) and one column more
+    (A packed, or the streaming path): on 2 threads (the blocked paths) the same bits as on 1
+    (the small path), with K split in two blocks."""
+    limit = INFO["packing"]["a_in_place_max_n"][np.dtype(dtype).name]
+    kc = (S if dtype == np.float32 else D)["kc"]
+    m, n, k = 3 * MR + 5, limit + side, 2 * kc + 7
+    a = rand(rng, (k, m) if ta else (m, k), dtype)
+    b = rand(rng, (k, n), dtype)
+    out = []
+    for t in (1, 2):
+        with num_threads(t):
+            out.append(fastinit.matmul(a, b, trans_a=ta))
+    assert out[0].tobytes() == out[1].tobytes()
+    assert_close(out[1], ref(a, b, ta), dtype, k)
+
+
 @pytest.mark.parametrize("kernel", INFO["available"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_every_kernel_matches_reference_kernel(kernel, dtype):
