@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fi_cpu_fma.h"
 #include "fi_pool.h"
@@ -116,7 +117,10 @@ static int cpuid_caches(fi_cpu_info_t *ci, unsigned leaf)
         if (type == 2) continue; /* instruction cache */
         const long long size = (long long)(((b >> 22) & 0x3ff) + 1) * (((b >> 12) & 0x3ff) + 1) *
                                ((b & 0xfff) + 1) * ((long long)c + 1);
-        if (level == 1) ci->l1d = size;
+        if (level == 1) {
+            ci->l1d = size;
+            ci->l1d_ways = (int)((b >> 22) & 0x3ff) + 1;
+        }
         if (level == 2) ci->l2 = size;
         if (level == 3) {
             ci->l3 = size;
@@ -154,7 +158,14 @@ static int sysfs_caches(fi_cpu_info_t *ci)
                 size *= unit == 'M' ? 1024 * 1024 : unit == 'K' ? 1024 : 1;
             fclose(f);
         }
-        if (level == 1) ci->l1d = size;
+        if (level == 1) {
+            ci->l1d = size;
+            snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/ways_of_associativity", i);
+            if ((f = fopen(path, "r"))) {
+                if (fscanf(f, "%d", &ci->l1d_ways) != 1) ci->l1d_ways = 0;
+                fclose(f);
+            }
+        }
         if (level == 2) ci->l2 = size;
         if (level == 3) ci->l3 = size;
         found |= size > 0;
@@ -180,6 +191,7 @@ static void detect(fi_cpu_info_t *ci)
 #endif
     if (!strcmp(ci->cache_source, "none")) {
         ci->l1d = ci->l2 = ci->l3 = 0;
+        ci->l1d_ways = 0;
         if (sysfs_caches(ci)) ci->cache_source = "sysfs";
     }
     /* FMA rates: 20000 iterations (~0.2 ms) per run, best of 5, each width: a few ms in all. */
@@ -300,6 +312,7 @@ void fi_cpu_init(void)
         const int nt = FI_LOAD_INT(&g_num_threads);
         g_info.parallel_threads = nt > 1 ? nt : 2;
         g_info.parallel_overhead_us = fi_openmp_enabled() ? fi_pool_wake_us(g_info.parallel_threads) : 0.0;
+        g_info.helper_spin_us = fi_pool_spin_us();
         done = 1;
     }
 }
@@ -315,8 +328,27 @@ double fi_parallel_min_flops(int nt)
     const double rate = g_info.fma256_gflops > 0 ? g_info.fma256_gflops * 1e9 : 0.0;
     if (rate <= 0 || g_info.parallel_overhead_us <= 0)
         return 2.0e6 * nt; /* nothing measured (no AVX2 or no timing): 2 MFLOP per thread */
-    /* saved = flops / rate * (1 - 1/nt) >= overhead */
-    return g_info.parallel_overhead_us * 1e-6 * rate / (1.0 - 1.0 / nt);
+    return fi_parallel_min_ns(nt) * 1e-9 * rate;
+}
+
+double fi_parallel_min_ns(int nt)
+{
+    if (nt <= 1) return 0.0;
+    /* not measured (no threads support or no timing): a futex wake-up's typical 20 us */
+    const double us = g_info.parallel_overhead_us > 0 ? g_info.parallel_overhead_us : 20.0;
+    /* saved = work * (1 - 1/nt) >= overhead */
+    return us * 1e3 / (1.0 - 1.0 / nt);
+}
+
+double fi_thread_seconds(void)
+{
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+#else
+    return (double)clock() / CLOCKS_PER_SEC;
+#endif
 }
 
 /* Inside a parallel region (the ensemble's threads over members) kernels run on the calling

@@ -24,6 +24,12 @@ void fi_set_num_threads(int n);
    (fi_cpu_info()->parallel_overhead_us, fi_pool_wake_us timed at fi_cpu_init).
    The peak overstates the rate, so this errs towards one thread. */
 double fi_parallel_min_flops(int nt);
+/* The same rule for any work: the fewest nanoseconds of one-thread work worth running on nt > 1
+   threads (the measured wake cost over the 1 - 1/nt share the extra threads take). */
+double fi_parallel_min_ns(int nt);
+/* This thread's CPU time in seconds (wall time where the platform has no thread clock): for
+   calibrations that must not count time the OS gave to other processes. */
+double fi_thread_seconds(void);
 /* For tests: use `flops` (>= 0) as the threshold for every nt > 1, or the measured one again
    (flops < 0), so that threaded paths run on any machine and load. */
 void fi_set_parallel_min_flops(double flops);
@@ -39,6 +45,7 @@ typedef struct fi_cpu_info {
        4", "cpuid leaf 0x8000001d", "sysfs" or "none" (then the blocking keeps its defaults). */
     long long l1d, l2, l3;
     int l3_sharing;
+    int l1d_ways; /* L1d associativity (0 if unknown): l1d / l1d_ways bytes apart share a set */
     const char *cache_source;
     /* One core's float32 FMA throughput, measured at fi_cpu_init (fi_cpu_fma.h): 256-bit and
        512-bit, GFLOP/s, 0 where not measured. fma512_full_rate: 1 if 512-bit FMAs retire at
@@ -50,6 +57,8 @@ typedef struct fi_cpu_info {
        threads (fi_pool_wake_us; 0: not measured, e.g. no threads support). */
     double parallel_overhead_us;
     int parallel_threads;
+    /* How long a helper polls for the next job before it sleeps (fi_pool_spin_us). */
+    double helper_spin_us;
 } fi_cpu_info_t;
 const fi_cpu_info_t *fi_cpu_info(void);
 

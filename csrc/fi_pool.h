@@ -22,4 +22,8 @@ void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg);
    arithmetic. 0 without threads support or for nt <= 1. Starts the helpers. */
 double fi_pool_wake_us(int nt);
 
+/* How long a helper polls for the next job after one ends before it sleeps, in microseconds:
+   the fastest wake-up that fi_pool_wake_us measured (0 until it has run). */
+double fi_pool_spin_us(void);
+
 #endif

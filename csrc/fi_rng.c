@@ -12,9 +12,27 @@
 #define PHILOX_W0 0x9E3779B9u
 #define PHILOX_W1 0xBB67AE85u
 
-/* Blocks per chunk (4 words each) and the smallest fill worth threading. */
+/* Blocks per chunk (4 words each). */
 #define CHUNK 256
-#define MIN_PARALLEL ((fi_dim_t)1 << 17)
+
+/* Threads for a fill of n values, from its cost per value, measured (thread CPU time) on its
+   first call of at least `chunk` values (*ps: picoseconds per value, 0 until then): thread it
+   when the time the extra threads save exceeds the measured cost of waking them. Returns 0 to
+   ask the caller to run on one thread and report its time through fill_measured. */
+static int fill_threads(const int *ps, fi_dim_t n, fi_dim_t chunk)
+{
+    const int nt = fi_get_num_threads();
+    if (nt <= 1 || n < chunk) return 1;
+    const int p = FI_LOAD_INT(ps);
+    if (p <= 0) return 0;
+    return 1e-3 * (double)p * (double)n >= fi_parallel_min_ns(nt) ? nt : 1;
+}
+
+static void fill_measured(int *ps, fi_dim_t n, double seconds)
+{
+    const double p = seconds * 1e12 / (double)n;
+    FI_STORE_INT(ps, p < 1 ? 1 : p > 2e9 ? 2000000000 : (int)p);
+}
 
 
 static inline void philox(uint32_t out[4], uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
@@ -130,21 +148,33 @@ static inline void box_muller_f(float *FI_RESTRICT z, const uint32_t *FI_RESTRIC
     }
 }
 
-/* Per chunk of CHUNK blocks: float draws take one word each, double draws two. */
+/* Per chunk of CHUNK blocks: float draws take one word each, double draws two. The first
+   chunk of a fill's first call large enough to thread runs alone, timed (fill_threads). */
+#define FILL_CHUNK(T, PER_BLOCK, ch, ...)                                                   \
+    {                                                                                        \
+        uint32_t words[4 * CHUNK];                                                           \
+        const fi_dim_t i0 = (ch) * per_chunk, cnt = FI_MIN(per_chunk, n - i0);               \
+        raw_words(words, (cnt + (PER_BLOCK) - 1) / (PER_BLOCK), seed, stream,                \
+                  (uint64_t)((ch) * CHUNK));                                                 \
+        T *o = out + i0;                                                                     \
+        __VA_ARGS__                                                                          \
+    }
 #define FILL(T, PER_BLOCK, ...)                                                             \
     {                                                                                        \
         const fi_dim_t per_chunk = (fi_dim_t)CHUNK * (PER_BLOCK);                            \
         const fi_dim_t nchunks = (n + per_chunk - 1) / per_chunk;                            \
-        const int nt = n >= MIN_PARALLEL ? fi_get_num_threads() : 1;                         \
-        FI_OMP_FOR(nt)                                                                       \
-        for (fi_dim_t ch = 0; ch < nchunks; ch++) {                                          \
-            uint32_t words[4 * CHUNK];                                                       \
-            const fi_dim_t i0 = ch * per_chunk, cnt = FI_MIN(per_chunk, n - i0);             \
-            raw_words(words, (cnt + (PER_BLOCK) - 1) / (PER_BLOCK), seed, stream,            \
-                      (uint64_t)(ch * CHUNK));                                               \
-            T *o = out + i0;                                                                 \
-            __VA_ARGS__                                                                      \
+        static int ps_value; /* this fill's cost per value */                                \
+        fi_dim_t ch0 = 0;                                                                    \
+        int nt = fill_threads(&ps_value, n, per_chunk);                                      \
+        if (nt == 0) {                                                                       \
+            const double t0 = fi_thread_seconds();                                           \
+            FILL_CHUNK(T, PER_BLOCK, 0, __VA_ARGS__)                                         \
+            fill_measured(&ps_value, per_chunk, fi_thread_seconds() - t0);                   \
+            ch0 = 1;                                                                         \
+            nt = fill_threads(&ps_value, n - per_chunk, per_chunk);                          \
         }                                                                                    \
+        FI_OMP_FOR(nt)                                                                       \
+        for (fi_dim_t ch = ch0; ch < nchunks; ch++) FILL_CHUNK(T, PER_BLOCK, ch, __VA_ARGS__) \
     }
 
 #ifdef _OPENMP

@@ -104,7 +104,7 @@ def kernel_info() -> dict[str, Any]:
         "cpu_avx512": c["avx512"], "compiler_flags": c["compiler_flags"],
         "cpu": {"vendor": c["vendor"], "model_name": c["model_name"], "family": c["family"], "model": c["model"]},
         "caches": {"l1d_bytes": c["l1d_bytes"], "l2_bytes": c["l2_bytes"], "l3_bytes": c["l3_bytes"],
-                   "l3_shared_by": c["l3_shared_by"], "source": c["cache_source"]},
+                   "l3_shared_by": c["l3_shared_by"], "l1d_ways": c["l1d_ways"], "source": c["cache_source"]},
         "fma": {"gflops_256": round(c["fma256_gflops"], 1), "gflops_512": round(c["fma512_gflops"], 1),
                 "fma512_full_rate": None if full < 0 else bool(full),
                 "source": "measured at import (thread CPU time, best of 5)" if c["fma256_gflops"] > 0
@@ -112,9 +112,13 @@ def kernel_info() -> dict[str, Any]:
         "kernel_choice": f"{c['kernel']}: {why}",
         "threading": {"wait_policy": _omp_env.WAIT_POLICY, "parallel_region_us": round(c["parallel_overhead_us"], 1),
                       "measured_on_threads": c["parallel_threads"],
+                      "helper_spin_us": round(c["helper_spin_us"], 1),
                       f"min_flops_for_{nt}_threads": round(_core.parallel_min_flops(nt)),
+                      f"min_work_us_for_{nt}_threads": round(_core.parallel_min_ns(nt) * 1e-3, 1),
                       "rule": "thread a product when the time the extra threads save at the measured FMA peak "
-                              "exceeds the measured time for sleeping helper threads to wake and join"},
+                              "exceeds the measured time for sleeping helper threads to wake and join; a "
+                              "random fill likewise, from its own cost per value timed on its first "
+                              "large call; a helper polls for the next job as long as a wake-up costs"},
     }
 
 

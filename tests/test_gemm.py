@@ -282,6 +282,55 @@ def test_small_path_bit_identical_to_threaded_path(rng, dtype, ta):
     assert_close(out[0], ref(a, b, ta), dtype, k)
 
 
+STREAM_A = INFO["streaming_path"]["a_max_bytes"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
+@pytest.mark.parametrize("threads", [1, 2], indirect=True)
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+def test_streaming_path_bit_identical_to_blocked_path(rng, dtype, ta, tb, threads, beta):
+    """Rows of a product too tall for the streaming path (it takes the blocked one) against the
+    same rows alone, which stream (all of A's rows for a K block within the budget): the same
+    bits, with K split in two blocks, beta, a column bias and relu, edge tiles both ways."""
+    kc = (S if dtype == np.float32 else D)["kc"]
+    k = 2 * kc  # two full K blocks of KC
+    rows = STREAM_A // (kc * np.dtype(dtype).itemsize)
+    m_tall, m_low = rows + MR + 1, rows - MR - 3
+    n = max(3 * NR, SMALL // (m_low * k)) + 5  # beyond the small path on 1 thread
+    a = rand(rng, (k, m_tall) if ta else (m_tall, k), dtype)
+    b = rand(rng, (n, k) if tb else (k, n), dtype)
+    bias, c0 = rand(rng, (n,), dtype), rand(rng, (m_tall, n), dtype)
+    tall, low = c0.copy(), c0[:m_low].copy()
+    linalg.gemm(a, b, tall, ta, tb, alpha=0.75, beta=beta, bias=bias, bias_kind=2, act=1)
+    a_low = a[:, :m_low] if ta else a[:m_low]
+    linalg.gemm(np.ascontiguousarray(a_low), b, low, ta, tb, alpha=0.75, beta=beta, bias=bias,
+                bias_kind=2, act=1)
+    assert tall[:m_low].tobytes() == low.tobytes()
+    want = np.maximum(0.75 * ref(a_low, b, ta, tb) + beta * c0[:m_low] + bias, 0)
+    assert_close(low, want, dtype, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("side", [0, 1], ids=["a-in-place", "a-packed"])
+def test_a_in_place_limit_bit_identical(rng, dtype, ta, side):
+    """C as wide as the blocked path reads A in place (a_in_place_max_n) and one column more
+    (A packed, or the streaming path): on 2 threads (the blocked paths) the same bits as on 1
+    (the small path), with K split in two blocks."""
+    limit = INFO["packing"]["a_in_place_max_n"][np.dtype(dtype).name]
+    kc = (S if dtype == np.float32 else D)["kc"]
+    m, n, k = 3 * MR + 5, limit + side, 2 * kc + 7
+    a = rand(rng, (k, m) if ta else (m, k), dtype)
+    b = rand(rng, (k, n), dtype)
+    out = []
+    for t in (1, 2):
+        with num_threads(t):
+            out.append(fastinit.matmul(a, b, trans_a=ta))
+    assert out[0].tobytes() == out[1].tobytes()
+    assert_close(out[1], ref(a, b, ta), dtype, k)
+
+
 @pytest.mark.parametrize("kernel", INFO["available"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_every_kernel_matches_reference_kernel(kernel, dtype):

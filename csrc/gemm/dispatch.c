@@ -41,11 +41,21 @@ static void build(void)
     const int full = g_assume_full >= 0 ? g_assume_full : ci->fma512_full_rate;
     const fi_gemm_ctx_t *tmpl[4] = {&fi_gemm_ctx_ref, &fi_gemm_ctx_avx2, &fi_gemm_ctx_avx512,
                                     &fi_gemm_ctx_neon};
+    /* Rows of B read in place half an L1 way or more apart (L1d / ways bytes apart map to one
+       set) fall in at most two sets per line offset: 2 x ways rows of a panel stay in L1 of
+       the up to KC it walks. Where the geometry is unknown, 2 KiB (half a 4 KiB way). */
+    const fi_dim_t ldb_limit = ci->l1d > 0 && ci->l1d_ways > 0 ? (fi_dim_t)(ci->l1d / ci->l1d_ways / 2) : 2048;
     for (int s = 0; s < 4; s++) {
         g_rt[s] = *tmpl[s];
         if (!g_rt[s].name) continue;
         block_from_caches(&g_rt[s].s, sizeof(float), ci);
         block_from_caches(&g_rt[s].d, sizeof(double), ci);
+        /* Streaming path: A block in half of L2, as MC's; a packing task's B panels in a
+           quarter (without a size, the template's MC x KC float32 block as half of L2). */
+        const fi_dim_t l2 = ci->l2 > 0 ? ci->l2 : (fi_dim_t)(2 * tmpl[s]->s.mc * tmpl[s]->s.kc * 4);
+        g_rt[s].stream_a_bytes = l2 / 2;
+        g_rt[s].pack_b_bytes = l2 / 4;
+        g_rt[s].small_ldb_bytes = ldb_limit;
     }
     if (ci->l2 > 0)
         snprintf(g_blocking_why, sizeof g_blocking_why,
@@ -110,7 +120,12 @@ void fi_gemm_get_info(fi_gemm_info_t *info)
     info->d_kc = ctx->d.kc;
     info->d_nc = ctx->d.nc;
     info->small_mnk = ctx->small_mnk;
-    info->small_ldb_bytes = FI_GEMM_SMALL_LDB_BYTES;
+    info->small_ldb_bytes = ctx->small_ldb_bytes;
+    info->stream_a_bytes = ctx->stream_a_bytes;
+    info->pack_b_bytes = ctx->pack_b_bytes;
+    const fi_gemm_ctx_t *blocked = ctx->narrow && ctx->narrow_blocked ? ctx->narrow : ctx;
+    info->s_rowa_max_n = FI_GEMM_ROWA_MAX_N(blocked->s.nr);
+    info->d_rowa_max_n = FI_GEMM_ROWA_MAX_N(blocked->d.nr);
     info->blocked_set = ctx->narrow && ctx->narrow_blocked ? ctx->narrow->name : ctx->name;
     info->narrow_set = ctx->narrow ? ctx->narrow->name : ctx->name;
     info->blocking_reason = g_blocking_why;

@@ -50,8 +50,13 @@ typedef struct fi_gemm_info {
     int s_mr, s_nr, d_mr, d_nr;
     fi_dim_t s_mc, s_kc, s_nc, d_mc, d_kc, d_nc;
     /* Small path: single-threaded products up to small_mnk = m*n*k read operands in place,
-       B only if its rows are less than small_ldb_bytes apart. */
+       B only if its rows are less than small_ldb_bytes apart (from the L1 geometry). */
     fi_dim_t small_mnk, small_ldb_bytes;
+    /* Streaming path: products wider than two tiles whose A rows for one K block take at
+       most stream_a_bytes (half of L2); a packing task writes at most pack_b_bytes of B
+       panels (a quarter of L2). Up to s_/d_rowa_max_n columns (two tiles of the blocked
+       path's set), the blocked path reads row-major A in place. */
+    fi_dim_t stream_a_bytes, pack_b_bytes, s_rowa_max_n, d_rowa_max_n;
     /* Which set runs blocked-path (large or multi-threaded) products and products at most
        half a tile wide, and why (the blocking, the large-product choice), in words. */
     const char *blocked_set, *narrow_set;

@@ -7,11 +7,6 @@
 #include "gemm/gemm_kernels.h"
 
 
-/* Up to this many columns of C, A is read in place rather than packed (see gemm_kernels.h). */
-#define FI_GEMM_ROWA_MAX_N 32
-/* B is packed in tasks of this many NR panels, so each of its rows is read in runs of 8*NR
-   values (a packer walks full panels row by row) rather than NR. */
-#define FI_GEMM_PACK_B_PANELS 8
 /* Threads one product uses at most (per-worker state in the blocked path). */
 #define FI_GEMM_MAX_THREADS 64
 

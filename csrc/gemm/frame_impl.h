@@ -258,10 +258,100 @@ static void FN(loop_jc_)(FN(blocked_t) *s)
         s->jc = jc;
         s->nc = FI_MIN(s->NC, s->n - jc);
         s->n_jr = (s->nc + nr - 1) / nr;
-        /* Panels of B per packing task: up to FI_GEMM_PACK_B_PANELS, but a task per thread. */
-        s->pb = FI_MAX(1, FI_MIN(FI_GEMM_PACK_B_PANELS, s->n_jr / s->nt));
+        /* Panels of B per packing task: as many as ctx->pack_b_bytes holds (each row of B is
+           read in runs of pb*NR values: a packer walks full panels row by row), but a task
+           per thread. */
+        const fi_dim_t fit = s->ctx->pack_b_bytes / ((fi_dim_t)sizeof(T) * s->KC * nr);
+        s->pb = FI_MAX(1, FI_MIN(fit, s->n_jr / s->nt));
         FN(loop_pc_)(s);
     }
+}
+
+/* ---- the streaming path: all of M in one A block ---------------------------------------------
+   When op(A)'s rows for one K block fit the A block's share of L2 (an L-net layer: batch 256),
+   the blocked path would pack a KC x NC block of B that each B value serves once, written to
+   L3 and read back. Here each worker packs the whole A block (m x kc, m*kc values: small beside
+   the product), then, task by task, a few NR panels of B into a buffer that stays in L2, and
+   runs them against every row at once. Each operand is packed once per K block, B never leaves
+   L2 between its packing and its use, and there is one pool run per K block, not two. The K
+   blocks still run in order for every C value: the same arithmetic as the blocked path. */
+
+typedef struct FN(stream_) {
+    const fi_gemm_ctx_t *ctx;
+    int ta, tb;
+    fi_dim_t m, n, k, lda, ldb, ldc;
+    T alpha, beta;
+    const T *a, *b;
+    T *c;
+    const fi_epilogue_t *ep;
+    fi_dim_t n_jr, pb; /* NR panels of C, panels per task */
+    T *buf;            /* per worker: packed A block, then pb packed B panels */
+    size_t w_stride, a_vals;
+    fi_dim_t pc, kc; /* the current K block */
+    T beta_pc;
+    int last_k;
+    fi_dim_t packed_pc[FI_GEMM_MAX_THREADS]; /* K block whose A each worker holds packed */
+} FN(stream_t);
+
+static void FN(stream_task_)(void *arg, long task, int worker)
+{
+    FN(stream_t) *s = (FN(stream_t) *)arg;
+    const int mr = s->ctx->SUF.mr, nr = s->ctx->SUF.nr;
+    const fi_dim_t kc = s->kc;
+    T *ap = s->buf + (size_t)worker * s->w_stride, *bp = ap + s->a_vals;
+    if (s->packed_pc[worker] != s->pc) {
+        const T *src = s->ta ? s->a + s->pc * s->lda : s->a + s->pc;
+        s->ctx->FI_CTX(pack_a)(ap, src, s->lda, s->ta, s->m, kc);
+        s->packed_pc[worker] = s->pc;
+    }
+    const fi_dim_t jp0 = (fi_dim_t)task * s->pb, jp1 = FI_MIN(s->n_jr, jp0 + s->pb);
+    const fi_dim_t j0 = jp0 * nr, j1 = FI_MIN(jp1 * nr, s->n);
+    const T *src = s->tb ? s->b + j0 * s->ldb + s->pc : s->b + s->pc * s->ldb + j0;
+    s->ctx->FI_CTX(pack_b)(bp, src, s->ldb, s->tb, kc, j1 - j0);
+    for (fi_dim_t jp = jp0; jp < jp1; jp++) {
+        const fi_dim_t j = jp * nr, nr_e = FI_MIN((fi_dim_t)nr, s->n - j);
+        const T *bpan = bp + (jp - jp0) * kc * nr;
+        for (fi_dim_t ir = 0; ir < s->m; ir += mr) {
+            fi_ukr_ep_t t;
+            FN(tile_)(s->ctx->FI_CTX(ukr), nr, FI_MIN((fi_dim_t)mr, s->m - ir), nr_e, kc, s->alpha,
+                      ap + ir * kc, 0, 0, bpan, 0, s->beta_pc, s->c + ir * s->ldc + j, s->ldc,
+                      FN(tile_ep_)(&t, s->ep, s->last_k, ir, j));
+        }
+    }
+    if (s->last_k && FN(act_left_)(s->ep))
+        FN(epilogue_)(s->c + j0, s->ldc, 0, j0, s->m, j1 - j0, s->ep, 0);
+}
+
+/* The streaming path on nt threads; 0, or -1 if the buffers cannot be allocated. */
+static int FN(stream_)(const fi_gemm_ctx_t *ctx, int nt, int ta, int tb, fi_dim_t m, fi_dim_t n,
+                       fi_dim_t k, fi_dim_t KC, T alpha, const T *a, fi_dim_t lda, const T *b,
+                       fi_dim_t ldb, T beta, T *c, fi_dim_t ldc, const fi_epilogue_t *ep)
+{
+    const fi_blocking_t blk = ctx->SUF;
+    const int mr = blk.mr, nr = blk.nr;
+    FN(stream_t) s;
+    s.ctx = ctx, s.ta = ta, s.tb = tb, s.m = m, s.n = n, s.k = k, s.lda = lda, s.ldb = ldb;
+    s.ldc = ldc, s.alpha = alpha, s.beta = beta, s.a = a, s.b = b, s.c = c, s.ep = ep;
+    s.n_jr = (n + nr - 1) / nr;
+    /* Panels per task: as many as ctx->pack_b_bytes holds (rows of B read in runs of pb*NR
+       values), but at least 4 tasks per thread so a late thread costs little. */
+    const fi_dim_t fit = ctx->pack_b_bytes / ((fi_dim_t)sizeof(T) * KC * nr);
+    s.pb = FI_MAX(1, FI_MIN(fit, s.n_jr / (4 * nt)));
+    const long ntasks = (long)((s.n_jr + s.pb - 1) / s.pb);
+    if (nt > ntasks) nt = (int)ntasks;
+    s.a_vals = (size_t)((m + mr - 1) / mr * mr * KC + 15) / 16 * 16;
+    s.w_stride = s.a_vals + (size_t)(s.pb * nr * KC + 15) / 16 * 16;
+    s.buf = (T *)fi_gemm_buffer(sizeof(T) * s.w_stride * (size_t)nt);
+    if (!s.buf) return -1;
+    for (int w = 0; w < nt; w++) s.packed_pc[w] = -1;
+    for (fi_dim_t pc = 0; pc < k; pc += KC) {
+        s.pc = pc;
+        s.kc = FI_MIN(KC, k - pc);
+        s.beta_pc = pc == 0 ? beta : (T)1;
+        s.last_k = pc + s.kc >= k;
+        fi_pool_run(nt, ntasks, FN(stream_task_), &s);
+    }
+    return 0;
 }
 
 /* The blocked path on nt threads: blocking for this product, buffers, then the loops. Returns
@@ -276,7 +366,7 @@ static int FN(blocked_)(const fi_gemm_ctx_t *ctx, int nt, int ta, int tb, fi_dim
     s.ctx = ctx, s.ta = ta, s.tb = tb, s.m = m, s.n = n, s.k = k, s.lda = lda, s.ldb = ldb;
     s.ldc = ldc, s.alpha = alpha, s.beta = beta, s.a = a, s.b = b, s.c = c, s.ep = ep, s.KC = KC;
     /* Skinny products read row-major A in place: packing would cost as much as using it. */
-    s.rowa = !ta && n <= FI_GEMM_ROWA_MAX_N;
+    s.rowa = !ta && n <= FI_GEMM_ROWA_MAX_N(nr);
     /* Row blocks of at most blk.mc rows, as many as a multiple of the threads and as even as
        MR allows, so the threads get equal shares (1024 rows, 2 threads: 7 x 132 + 100 rather
        than 7 x 144 + 16, which gave one thread 29% more rows than the other). */
@@ -324,9 +414,9 @@ void FI_GEMM(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k,
 
     if (nt == 1 && flops <= 2.0 * (double)ctx->small_mnk) {
         const int nr = ctx->SUF.nr;
-        /* B's rows FI_GEMM_SMALL_LDB_BYTES or more apart crowd a few L1 sets (4 KiB apart:
-           all in one), which measured 2x slower than packing them. */
-        const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= FI_GEMM_SMALL_LDB_BYTES;
+        /* B's rows ctx->small_ldb_bytes or more apart crowd a few L1 sets, which measured 2x
+           slower than packing them. */
+        const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= ctx->small_ldb_bytes;
         const fi_dim_t b_vals = KC * (pack_b_all ? (n + nr - 1) / nr * nr : nr);
         T *buf = (T *)fi_gemm_buffer(sizeof(T) * (size_t)b_vals);
         if (buf) {
@@ -335,8 +425,11 @@ void FI_GEMM(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k,
             if (FN(act_left_)(ep)) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 0);
             return;
         }
-    } else if (FN(blocked_)(ctx, nt, trans_a, trans_b, m, n, k, KC, alpha, a, lda, b, ldb, beta, c,
-                            ldc, ep) == 0) {
+    } else if (n > FI_GEMM_ROWA_MAX_N(ctx->SUF.nr) && (fi_dim_t)sizeof(T) * m * KC <= ctx->stream_a_bytes
+                   ? FN(stream_)(ctx, nt, trans_a, trans_b, m, n, k, KC, alpha, a, lda, b, ldb, beta,
+                                 c, ldc, ep) == 0
+                   : FN(blocked_)(ctx, nt, trans_a, trans_b, m, n, k, KC, alpha, a, lda, b, ldb, beta,
+                                  c, ldc, ep) == 0) {
         return;
     }
     /* no memory for the packing buffers */

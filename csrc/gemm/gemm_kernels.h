@@ -65,6 +65,10 @@ typedef struct fi_gemm_ctx {
     const struct fi_gemm_ctx *narrow;
     int narrow_blocked;
     fi_dim_t small_mnk; /* small path up to this m*n*k (see FI_GEMM_SMALL_MAX_MNK) */
+    /* From the caches (dispatch.c): the streaming path (frame_impl.h) when op(A)'s rows for
+       one K block take at most stream_a_bytes; a task packs B panels of at most pack_b_bytes;
+       the small path reads B in place if its rows are less than small_ldb_bytes apart. */
+    fi_dim_t stream_a_bytes, pack_b_bytes, small_ldb_bytes;
 } fi_gemm_ctx_t;
 
 /* The kernel sets' templates (default blocking); fi_gemm_ctx_avx2/avx512/neon are safe to
@@ -86,9 +90,9 @@ const fi_gemm_ctx_t *fi_gemm_ctx(void);
    and 128x256x784 (M's first layer): it goes up to 2^25. */
 #define FI_GEMM_SMALL_MAX_MNK (256 * 256 * 256)
 #define FI_GEMM_SMALL_MAX_MNK_AVX512 (32 * 1024 * 1024)
-/* ... but B is read in place only if its rows are closer than this; farther apart (a view of
-   a wide matrix), they crowd a few L1 sets and it is packed whole instead. */
-#define FI_GEMM_SMALL_LDB_BYTES 2048
+/* A is read in place rather than packed when C is at most this many columns wide: packing
+   costs a pass over A, about what reading it in place costs two NR panels of B. */
+#define FI_GEMM_ROWA_MAX_N(nr) (2 * (fi_dim_t)(nr))
 
 
 /* Forced inlining, for template helpers that must be specialized on constant arguments. */

@@ -16,6 +16,7 @@ cdef extern from "fi_cpu.h" nogil:
     void fi_cpu_init()
     const char *fi_build_flags()
     double fi_parallel_min_flops(int nt)
+    double fi_parallel_min_ns(int nt)
     void fi_set_parallel_min_flops(double flops)
     ctypedef struct fi_cpu_info_t:
         char vendor[13]
@@ -24,10 +25,12 @@ cdef extern from "fi_cpu.h" nogil:
         int has_avx2_fma, has_avx512
         long long l1d, l2, l3
         int l3_sharing
+        int l1d_ways
         const char *cache_source
         double fma256_gflops, fma512_gflops
         int fma512_full_rate
         double parallel_overhead_us
+        double helper_spin_us
         int parallel_threads
     const fi_cpu_info_t *fi_cpu_info()
     ctypedef enum fi_kernel_set_t:
@@ -88,6 +91,7 @@ cdef extern from "gemm/fi_gemm.h" nogil:
         int s_mr, s_nr, d_mr, d_nr
         fi_dim_t s_mc, s_kc, s_nc, d_mc, d_kc, d_nc
         fi_dim_t small_mnk, small_ldb_bytes
+        fi_dim_t stream_a_bytes, pack_b_bytes, s_rowa_max_n, d_rowa_max_n
         const char *blocked_set
         const char *narrow_set
         const char *blocking_reason

@@ -39,10 +39,10 @@ def cpu_info():
     return {"vendor": ci.vendor.decode(errors="replace"), "model_name": ci.brand.decode(errors="replace"),
             "family": ci.family, "model": ci.model, "avx2_fma": bool(ci.has_avx2_fma),
             "avx512": bool(ci.has_avx512), "l1d_bytes": ci.l1d, "l2_bytes": ci.l2, "l3_bytes": ci.l3,
-            "l3_shared_by": ci.l3_sharing, "cache_source": ci.cache_source.decode(),
+            "l3_shared_by": ci.l3_sharing, "l1d_ways": ci.l1d_ways, "cache_source": ci.cache_source.decode(),
             "fma256_gflops": ci.fma256_gflops, "fma512_gflops": ci.fma512_gflops,
             "fma512_full_rate": ci.fma512_full_rate, "parallel_overhead_us": ci.parallel_overhead_us,
-            "parallel_threads": ci.parallel_threads,
+            "parallel_threads": ci.parallel_threads, "helper_spin_us": ci.helper_spin_us,
             "kernel": capi.fi_kernel_name(capi.fi_kernel_set()).decode(), "forced": bool(capi.fi_kernel_forced()),
             "openmp": bool(capi.fi_openmp_enabled()), "compiler_flags": capi.fi_build_flags().decode()}
 
@@ -50,6 +50,11 @@ def cpu_info():
 def parallel_min_flops(int nt):
     """The fewest flops a product needs to run on nt > 1 threads (measured at import)."""
     return capi.fi_parallel_min_flops(nt)
+
+
+def parallel_min_ns(int nt):
+    """The fewest nanoseconds of one-thread work worth running on nt > 1 threads (measured)."""
+    return capi.fi_parallel_min_ns(nt)
 
 
 def set_parallel_min_flops(double flops):

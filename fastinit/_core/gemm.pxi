@@ -19,7 +19,16 @@ def gemm_info():
                     "mc": i.s_mc, "kc": i.s_kc, "nc": i.s_nc},
         "float64": {"micro_kernel": i.d_ukr.decode(), "tile": f"{i.d_mr}x{i.d_nr}",
                     "mc": i.d_mc, "kc": i.d_kc, "nc": i.d_nc},
-        "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes},
+        "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes,
+                       "b_rule": "B read in place while its rows are less than half an L1 way apart "
+                                 "(L1d size / ways / 2); farther apart they crowd two L1 sets"},
+        "streaming_path": {"a_max_bytes": i.stream_a_bytes,
+                           "rule": "C wider than two tiles and all of op(A)'s rows for one K block in "
+                                   "half of L2: A packed whole per K block, B a few panels at a time"},
+        "packing": {"b_task_max_bytes": i.pack_b_bytes,
+                    "a_in_place_max_n": {"float32": i.s_rowa_max_n, "float64": i.d_rowa_max_n},
+                    "rule": "a task packs B panels up to a quarter of L2 (rows read in long runs); "
+                            "A is read in place, not packed, when C is at most two tiles wide"},
         "gemm_choice": {"blocked_path_set": i.blocked_set.decode(), "narrow_set": i.narrow_set.decode(),
                         "blocking": i.blocking_reason.decode(), "large_products": i.large_reason.decode()},
     }
