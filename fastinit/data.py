@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fastinit import _npz, _validate
+from fastinit import _cache, _npz, _validate
 from fastinit.generators import make_blobs, make_circles, make_moons, make_spirals, make_xor
 from fastinit._validate import unknown
 
@@ -197,16 +197,26 @@ def digits(seed=0):
 def mnist1d(seed=None):
     """MNIST-1D (Greydanus 2020): 4000 train / 1000 test sequences of 40 values, 10 classes,
     regenerated procedurally by the `mnist1d` package (no download); needs the 'data' extra."""
+    import importlib.metadata  # 35 ms to import: only here
+
     try:
-        from mnist1d.data import get_dataset_args, make_dataset
-    except ImportError:
+        version = importlib.metadata.version("mnist1d")
+    except importlib.metadata.PackageNotFoundError:
         raise ImportError("the mnist1d dataset needs the mnist1d package: pip install 'fastinit[data]'") from None
-    args = get_dataset_args()
-    if seed is not None:
-        args.seed = seed
-    d = make_dataset(args)
-    return Dataset("mnist1d", d["x"].astype(np.float32), d["y"].astype(np.int64),
-                   d["x_test"].astype(np.float32), d["y_test"].astype(np.int64))
+    seed = None if seed is None else _validate.integer("seed", seed, low=0, high=2**32 - 1)  # numpy.random.seed's range
+
+    def build():
+        from mnist1d.data import get_dataset_args, make_dataset  # 1.3 s to import: only on a cache miss
+        args = get_dataset_args()
+        if seed is not None:
+            args.seed = seed
+        d = make_dataset(args)
+        return {"x": d["x"].astype(np.float32), "y": d["y"].astype(np.int64),
+                "x_test": d["x_test"].astype(np.float32), "y_test": d["y_test"].astype(np.int64)}
+
+    d = _cache.arrays(f"mnist1d-{version}-seed{'default' if seed is None else seed}",
+                      {"x": "f", "y": "i", "x_test": "f", "y_test": "i"}, build)
+    return Dataset("mnist1d", d["x"], d["y"], d["x_test"], d["y_test"])
 
 
 def load_idx(path) -> np.ndarray:

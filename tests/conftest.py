@@ -1,9 +1,16 @@
+import os
+import tempfile
+
 import numpy as np
 import pytest
 from support import act_kernel_set, has_kernel, kernel_set, num_threads
 
 import fastinit
 from fastinit import _core, runtime
+
+# The suite's datasets cache (fastinit/_cache.py) is its own, shared by its subprocesses: a test
+# run writes nothing to the user's cache and finds nothing of theirs.
+os.environ["FASTINIT_CACHE"] = tempfile.mkdtemp(prefix="fastinit-test-cache-")
 
 
 def _kernel_state():

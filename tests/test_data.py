@@ -1,6 +1,7 @@
 import gzip
 import re
 import struct
+import sys
 
 import numpy as np
 import pytest
@@ -242,3 +243,29 @@ def test_a_broken_gz_names_the_file(tmp_path, content):
     with pytest.raises(ValueError, match="not a readable IDX file") as e:
         data.load_idx(p)
     assert str(p) in str(e.value)
+
+
+def test_mnist1d_is_cached_on_disk_bit_for_bit(tmp_path, monkeypatch):
+    """MNIST-1D is generated (seconds); the second load reads the cache entry, which holds the
+    generated arrays exactly; a damaged entry is built again; FASTINIT_CACHE='' caches nothing."""
+    pytest.importorskip("mnist1d")
+    monkeypatch.setenv("FASTINIT_CACHE", str(tmp_path))
+    first = data.mnist1d(seed=3)
+    (entry,) = tmp_path.glob("mnist1d-*-seed3.npz")
+    monkeypatch.setattr(sys.modules["mnist1d.data"], "make_dataset", None)  # a cache hit never builds
+    again = data.mnist1d(seed=3)
+    for a, b in [(first.X_train, again.X_train), (first.y_train, again.y_train),
+                 (first.X_test, again.X_test), (first.y_test, again.y_test)]:
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    monkeypatch.undo()
+    monkeypatch.setenv("FASTINIT_CACHE", str(tmp_path))
+    entry.write_bytes(entry.read_bytes()[:100])  # cut short: built again, and stored whole
+    rebuilt = data.mnist1d(seed=3)
+    assert np.array_equal(rebuilt.X_train, first.X_train) and entry.stat().st_size > 100_000
+    assert not np.array_equal(data.mnist1d(seed=4).X_train, first.X_train)
+    monkeypatch.setenv("FASTINIT_CACHE", "")
+    off = tmp_path / "off"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(off))
+    assert np.array_equal(data.mnist1d(seed=3).X_train, first.X_train) and not off.exists()
+    with pytest.raises(ValueError, match="seed"):
+        data.mnist1d(seed=-1)
