@@ -15,7 +15,10 @@ from fastinit import study
 from fastinit.study import cli, journal
 
 # 18 runs: several ensembles of a few, each journaled as it finishes (plan.groups)
-STUDY = dict(dataset="circles", inits=["zeros", "xavier_normal", "he_normal"], seeds=6, steps=1500, eval_every=50)
+# Two ensembles (relu, tanh) of 9, so the journal receives the study in more than one piece
+# whatever the lane width (chunks are never smaller than a lane group where runs are long).
+STUDY = dict(dataset="circles", inits=["zeros", "xavier_normal", "he_normal"], seeds=3, steps=1500, eval_every=50,
+             activation=["relu", "tanh"])
 ROOT = os.path.dirname(os.path.dirname(fastinit.__file__))
 
 
@@ -64,7 +67,7 @@ def test_a_study_killed_halfway_resumes_to_the_uninterrupted_result(tmp_path):
 
 def test_a_line_cut_short_by_the_kill_is_run_again(tmp_path):
     folder = tmp_path / "res"
-    small = dict(STUDY, inits=["he_normal"], seeds=2, steps=50)
+    small = dict(STUDY, inits=["he_normal"], seeds=2, steps=50, activation="relu")
     study.compare(**small, n_jobs=1, progress=False, journal=str(folder))
     path = folder / journal.JOURNAL
     first, second = path.read_text().splitlines()

@@ -4,6 +4,7 @@ import re
 import pytest
 from support import python_env
 
+import fastinit.ensemble
 from fastinit import study, train
 from fastinit.study import executor, results
 
@@ -236,6 +237,7 @@ def test_ctrl_c_keeps_the_ensembles_that_finished(monkeypatch):
 
     monkeypatch.setattr(executor, "run_group", run_group)
     monkeypatch.setattr(executor, "_run_seconds", lambda cfg, ensemble: executor._START_UP / 2)  # two runs a chunk
+    monkeypatch.setattr(fastinit.ensemble, "lane_width", lambda dtype: 2)  # lanes of two: chunks of two are full
     with pytest.warns(RuntimeWarning, match="interrupted with 2 of 4 runs finished"):  # 4 runs: 2 ensembles of 2
         res = study.compare("circles", ["zeros", "he_normal"], n_jobs=1, **SMALL_USER)
     assert [len(t) for t in tasks] == [2, 2] and [r["config"]["init"] for r in res.runs] == ["zeros", "zeros"]
