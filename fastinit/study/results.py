@@ -167,8 +167,13 @@ class StudyResult:
         return frames.text(self)
 
     def to_json(self) -> str:
-        return json.dumps({"settings": self.settings, "table": self.table, "runs": self.runs}, indent=1,
-                          default=_json_default)
+        """settings, the table, then one run a line: readable and diffable, and written by json's
+        C encoder (indent= makes json use its Python one: 0.2 s of the 1.2 s default study)."""
+        def enc(v):
+            return json.dumps(v, default=_json_default)
+        runs = ",\n".join(enc(r) for r in self.runs)
+        return f'{{"settings": {enc(self.settings)},\n"table": {enc(self.table)},\n"runs": [\n{runs}\n]}}\n'
+
 
     @classmethod
     def from_json(cls, text: str) -> "StudyResult":
