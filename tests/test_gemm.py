@@ -274,12 +274,17 @@ def test_small_path_bit_identical_to_threaded_path(rng, dtype, ta):
     assert 2e6 < m * n * k <= SMALL  # 2 threads pay from 2e6 (FI_GEMM_MIN_FLOPS_PER_THREAD)
     a = rand(rng, (k, m) if ta else (m, k), dtype)
     b = rand(rng, (k, n), dtype)
+    assert_close(same_on_1_and_2_threads(a, b, ta), ref(a, b, ta), dtype, k)
+
+
+def same_on_1_and_2_threads(a, b, ta):
+    """fastinit.matmul on 1 and on 2 threads, asserted bit-identical; the product."""
     out = []
     for t in (1, 2):
         with num_threads(t):
             out.append(fastinit.matmul(a, b, trans_a=ta))
     assert out[0].tobytes() == out[1].tobytes()
-    assert_close(out[0], ref(a, b, ta), dtype, k)
+    return out[0]
 
 
 STREAM_A = INFO["streaming_path"]["a_max_bytes"]
@@ -323,12 +328,7 @@ def test_a_in_place_limit_bit_identical(rng, dtype, ta, side):
     m, n, k = 3 * MR + 5, limit + side, 2 * kc + 7
     a = rand(rng, (k, m) if ta else (m, k), dtype)
     b = rand(rng, (k, n), dtype)
-    out = []
-    for t in (1, 2):
-        with num_threads(t):
-            out.append(fastinit.matmul(a, b, trans_a=ta))
-    assert out[0].tobytes() == out[1].tobytes()
-    assert_close(out[1], ref(a, b, ta), dtype, k)
+    assert_close(same_on_1_and_2_threads(a, b, ta), ref(a, b, ta), dtype, k)
 
 
 @pytest.mark.parametrize("kernel", INFO["available"])
