@@ -10,6 +10,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 from Cython.Build import cythonize
@@ -42,6 +43,23 @@ def _compiler_accepts(compiler, flags, ldflags):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _compile_on_every_core(compiler):
+    """Make compiler.compile build its sources side by side, one per core: setuptools compiles
+    the ~40 files of one extension one after the other, which was most of every build (CI
+    builds several). Same commands, same objects; unix compilers only (their compile() is
+    _setup_compile, then _compile per object)."""
+    def compile(sources, output_dir=None, macros=None, include_dirs=None, debug=0, extra_preargs=None,
+                extra_postargs=None, depends=None):
+        macros, objects, extra, pp_opts, build = compiler._setup_compile(
+            output_dir, macros, include_dirs, sources, depends, extra_postargs)
+        cc_args = compiler._get_cc_args(pp_opts, debug, extra_preargs)
+        todo = [(obj, *build[obj]) for obj in objects if obj in build]
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            list(pool.map(lambda t: compiler._compile(t[0], t[1], t[2], cc_args, extra, pp_opts), todo))
+        return objects
+    compiler.compile = compile
+
+
 class BuildExt(build_ext):
     def build_extensions(self):
         if self.compiler.compiler_type == "msvc":
@@ -59,6 +77,8 @@ class BuildExt(build_ext):
             ext.extra_link_args = omp_ld + ext.extra_link_args
             ext.define_macros.append(("FI_BUILD_FLAGS", '"%s"' % build_flags))
         sys.stderr.write("fastinit: compiling with %s (OpenMP %s)\n" % (build_flags, "on" if use_omp else "off"))
+        if self.compiler.compiler_type == "unix":
+            _compile_on_every_core(self.compiler)
         super().build_extensions()
 
 
