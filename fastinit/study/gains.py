@@ -17,6 +17,7 @@ import numpy as np
 from fastinit import init, theory
 from fastinit.nn import MLP
 from fastinit.propagation import mean_field_twin
+from fastinit.study import plot
 
 __all__ = ["PRESETS", "GainResult", "gain_study", "summary", "plot_gains"]
 
@@ -94,13 +95,7 @@ def summary(result: GainResult) -> str:
 def plot_gains(result: GainResult, path: str) -> str:
     """One panel per activation: q^l per layer (log scale), median and min-max over seeds, with
     the length map's prediction dashed; written to path (needs matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'fastinit[plot]'") from None
+    plt = plot.pyplot()
     acts = list(result.q)
     fig, axes = plt.subplots(1, len(acts), figsize=(5 * len(acts), 4), squeeze=False)
     layers = np.arange(1, result.settings["depth"] + 1)
@@ -117,7 +112,4 @@ def plot_gains(result: GainResult, path: str) -> str:
         ax.set_ylabel("pre-activation variance q^l")
         ax.set_title(f"{act}: {result.settings['depth']} layers of {result.settings['width']} (dashed: theory)")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return plot.save(fig, path)

@@ -22,6 +22,7 @@ from fastinit.ensemble import Ensemble, fit_ensemble
 from fastinit.init import get as get_init
 from fastinit.nn import MLP
 from fastinit.propagation import jacobian_spectrum
+from fastinit.study import plot
 
 __all__ = ["PRESETS", "IsometryResult", "isometry_study", "summary", "plot_isometry"]
 
@@ -135,13 +136,7 @@ def summary(result: IsometryResult) -> str:
 def plot_isometry(result: IsometryResult, path: str) -> str:
     """Histograms of the Jacobian's singular values at init, one panel per case, orthogonal and
     Gaussian overlaid (log x); written to path (needs matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'fastinit[plot]'") from None
+    plt = plot.pyplot()
     labels = list(dict.fromkeys(k[0] for k in result.cells))
     fig, axes = plt.subplots(1, len(labels), figsize=(4.5 * len(labels), 3.6), squeeze=False)
     for ax, label in zip(axes[0], labels):
@@ -156,7 +151,4 @@ def plot_isometry(result: IsometryResult, path: str) -> str:
         ax.set_title(f"{label}, {result.settings['depth']} layers")
         ax.legend(fontsize=8)
     axes[0][0].set_ylabel("count")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return plot.save(fig, path)

@@ -19,6 +19,7 @@ import numpy as np
 from fastinit import data, optim, theory
 from fastinit.ensemble import Ensemble, fit_ensemble
 from fastinit.init import get as get_init
+from fastinit.study import plot
 
 __all__ = ["PRESETS", "PhaseResult", "phase_diagram", "run_preset", "plot_phase", "summary"]
 
@@ -139,13 +140,7 @@ def summary(result: PhaseResult) -> str:
 def plot_phase(result: PhaseResult, path: str) -> str:
     """The heatmap of test accuracy over (sigma_w^2, depth), the 6 xi_c curve and the critical
     sigma_w^2 drawn over it; written to path (needs matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'fastinit[plot]'") from None
+    plt = plot.pyplot()
     s = result.settings
     sw2, ds = result.sigma_w2, result.depths
 
@@ -170,7 +165,4 @@ def plot_phase(result: PhaseResult, path: str) -> str:
     ax.set_title(f"{s['activation']}, $\\sigma_b^2$={s['sigma_b2']}, width {s['width']}, {s['dataset']}, "
                  f"{s['steps']} SGD steps")
     ax.legend(loc="upper right", fontsize=8, framealpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return plot.save(fig, path)

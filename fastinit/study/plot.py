@@ -22,7 +22,9 @@ __all__ = ["loss_curves", "accuracy_curves", "activation_histograms", "gradient_
            "layer_means", "save_all"]
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files only), or an ImportError saying how to get it;
+    every figure of the study package starts here."""
     try:
         import matplotlib
 
@@ -31,6 +33,16 @@ def _plt():
     except ImportError:
         raise ImportError("plots need matplotlib: pip install 'fastinit[plot]'") from None
     return plt
+
+
+def save(fig, path, tight: bool = True) -> str:
+    """Write fig to path, laid out tight unless tight=False (a figure placed as drawn), and
+    close it."""
+    if tight:
+        fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)
+    return path
 
 
 def _varying(result):
@@ -80,7 +92,7 @@ def _median_band(ax, steps, values, style, label, k=0):
 
 
 def loss_curves(result, path):
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for k, ((label, runs), style) in enumerate(zip(_groups(result).items(), itertools.cycle(_STYLES))):
         n = min(len(r["loss_curve"]["loss"]) for r in runs)
@@ -93,13 +105,11 @@ def loss_curves(result, path):
     ax.set_yscale("log")
     ax.set_title(f"Training loss by initialization ({_seeds_note(result)})")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def accuracy_curves(result, path):
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for k, ((label, runs), style) in enumerate(zip(_groups(result).items(), itertools.cycle(_STYLES))):
         n = min(len(r["evals"]) for r in runs)  # a diverged run stops early: the common part
@@ -116,13 +126,11 @@ def accuracy_curves(result, path):
     ax.set_title(f"Test accuracy by initialization ({_seeds_note(result)})")
     if ax.get_lines():
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def activation_histograms(result, path):
-    plt = _plt()
+    plt = pyplot()
     groups = _groups(result)
     n_layers = max(len(runs[0]["layers_init"]) for runs in groups.values())
     # Each layer its own x range (its histogram's), printed in the panel: with one range per row,
@@ -150,13 +158,11 @@ def activation_histograms(result, path):
             if col == 0:
                 ax.set_ylabel(f"{label}\n(seed {runs[0]['config']['seed']})", fontsize=8)
     fig.suptitle("Activations per layer at initialization (each panel its own x range)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def gradient_flow(result, path):
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     panels = (("grad_W_norm", "||dL/dW||"),
               ("grad_input_rms", "rms of dL/d(layer input)"))
@@ -178,12 +184,11 @@ def gradient_flow(result, path):
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)
     fig.suptitle(f"Gradient flow at initialization ({_seeds_note(result).split(',')[0]}); the table's ratio is "
                  "first/last of the right panel")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path, tight=False)
 
 
 def steps_to_target(result, path):
-    plt = _plt()
+    plt = pyplot()
     rows = result.table
     fig, ax = plt.subplots(figsize=(7, 3.8))
     varying = _varying(result)
@@ -192,8 +197,7 @@ def steps_to_target(result, path):
     if result.settings.get("target") is None:
         ax.text(0.5, 0.5, "no target was set for this study", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        save(fig, path, tight=False)
         return
     # An init that never reached the target gets no bar (a bar would read as a number of steps),
     # only the word at the axis.
@@ -205,24 +209,21 @@ def steps_to_target(result, path):
     ax.set_ylabel("steps to target (median)")
     ax.set_title(f"Steps to reach the target ({result.settings.get('target')}; {_seeds_note(result).split(',')[0]})")
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def layer_means(result, path):
     """Per hidden layer over training: the mean output and the saturated fraction (Glorot &
     Bengio 2010, Figure 2: the top sigmoid layer falls to 0 early and recovers slowly). One row
     per grid point, the median over its seeds at each check."""
-    plt = _plt()
+    plt = pyplot()
     groups = {label: runs for label, runs in _groups(result).items() if all(r.get("monitor") for r in runs)}
     if not groups:
         fig, ax = plt.subplots(figsize=(7, 2))
         ax.text(0.5, 0.5, "no diagnostics over training in this result", ha="center", va="center",
                 transform=ax.transAxes)
         ax.set_axis_off()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        save(fig, path, tight=False)
         return
     fig, axes = plt.subplots(len(groups), 2, figsize=(10, 2.4 * len(groups)), squeeze=False)
     for row, (label, runs) in enumerate(groups.items()):
@@ -248,9 +249,7 @@ def layer_means(result, path):
         axes[row][0].set_xlabel("step", fontsize=8)
         axes[row][1].set_xlabel("step", fontsize=8)
     fig.suptitle(f"Hidden layers over training ({_seeds_note(result).split(',')[0]})", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def save_all(result, folder) -> dict:
