@@ -18,42 +18,37 @@ static double thread_seconds(void)
 
 /* Seconds for `iters` iterations of FMA_CHAINS independent FMAs (x -> x * 0.999999 + 1e-7 stays
    finite), written out so that every chain stays in a register; the accumulators' sum goes to
-   *sink so nothing is folded away. */
-__attribute__((target("avx2,fma"))) static double fma_loop_256(long iters, float *sink)
-{
-    __m256 a0 = _mm256_set1_ps(1.0f); __m256 a1 = _mm256_set1_ps(1.0f + 1e-3f); __m256 a2 = _mm256_set1_ps(1.0f + 2e-3f); __m256 a3 = _mm256_set1_ps(1.0f + 3e-3f); __m256 a4 = _mm256_set1_ps(1.0f + 4e-3f); __m256 a5 = _mm256_set1_ps(1.0f + 5e-3f);
-    __m256 a6 = _mm256_set1_ps(1.0f + 6e-3f); __m256 a7 = _mm256_set1_ps(1.0f + 7e-3f); __m256 a8 = _mm256_set1_ps(1.0f + 8e-3f); __m256 a9 = _mm256_set1_ps(1.0f + 9e-3f); __m256 a10 = _mm256_set1_ps(1.0f + 10e-3f); __m256 a11 = _mm256_set1_ps(1.0f + 11e-3f);
-    const __m256 b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    const double t0 = thread_seconds();
-    for (long k = 0; k < iters; k++) {
-        a0 = _mm256_fmadd_ps(a0, b, c); a1 = _mm256_fmadd_ps(a1, b, c); a2 = _mm256_fmadd_ps(a2, b, c); a3 = _mm256_fmadd_ps(a3, b, c); a4 = _mm256_fmadd_ps(a4, b, c); a5 = _mm256_fmadd_ps(a5, b, c);
-        a6 = _mm256_fmadd_ps(a6, b, c); a7 = _mm256_fmadd_ps(a7, b, c); a8 = _mm256_fmadd_ps(a8, b, c); a9 = _mm256_fmadd_ps(a9, b, c); a10 = _mm256_fmadd_ps(a10, b, c); a11 = _mm256_fmadd_ps(a11, b, c);
-        __asm__ volatile("" : "+x"(a0)); /* keep the loop from being folded */
+   *sink so nothing is folded away. One body for both widths: V the vector type, P its
+   intrinsics' prefix, REG the asm constraint that keeps the loop from being folded. */
+#define FMA_LOOP(NAME, TARGET, V, P, REG)                                                          \
+    __attribute__((target(TARGET))) static double NAME(long iters, float *sink)                    \
+    {                                                                                              \
+        V a0 = P##_set1_ps(1.0f), a1 = P##_set1_ps(1.0f + 1e-3f), a2 = P##_set1_ps(1.0f + 2e-3f);  \
+        V a3 = P##_set1_ps(1.0f + 3e-3f), a4 = P##_set1_ps(1.0f + 4e-3f);                          \
+        V a5 = P##_set1_ps(1.0f + 5e-3f), a6 = P##_set1_ps(1.0f + 6e-3f);                          \
+        V a7 = P##_set1_ps(1.0f + 7e-3f), a8 = P##_set1_ps(1.0f + 8e-3f);                          \
+        V a9 = P##_set1_ps(1.0f + 9e-3f), a10 = P##_set1_ps(1.0f + 10e-3f);                        \
+        V a11 = P##_set1_ps(1.0f + 11e-3f);                                                        \
+        const V b = P##_set1_ps(0.999999f), c = P##_set1_ps(1e-7f);                                \
+        const double t0 = thread_seconds();                                                        \
+        for (long k = 0; k < iters; k++) {                                                         \
+            a0 = P##_fmadd_ps(a0, b, c), a1 = P##_fmadd_ps(a1, b, c), a2 = P##_fmadd_ps(a2, b, c); \
+            a3 = P##_fmadd_ps(a3, b, c), a4 = P##_fmadd_ps(a4, b, c), a5 = P##_fmadd_ps(a5, b, c); \
+            a6 = P##_fmadd_ps(a6, b, c), a7 = P##_fmadd_ps(a7, b, c), a8 = P##_fmadd_ps(a8, b, c); \
+            a9 = P##_fmadd_ps(a9, b, c), a10 = P##_fmadd_ps(a10, b, c);                            \
+            a11 = P##_fmadd_ps(a11, b, c);                                                         \
+            __asm__ volatile("" : REG(a0));                                                        \
+        }                                                                                          \
+        const double t = thread_seconds() - t0;                                                    \
+        V s = P##_add_ps(P##_add_ps(P##_add_ps(a0, a1), P##_add_ps(a2, a3)), P##_add_ps(a4, a5));  \
+        s = P##_add_ps(s, P##_add_ps(P##_add_ps(P##_add_ps(a6, a7), P##_add_ps(a8, a9)),           \
+                                     P##_add_ps(a10, a11)));                                       \
+        *sink += P##_cvtss_f32(s);                                                                 \
+        return t;                                                                                  \
     }
-    const double t = thread_seconds() - t0;
-    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)), _mm256_add_ps(a4, a5));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a6, a7), _mm256_add_ps(a8, a9)), _mm256_add_ps(a10, a11)));
-    *sink += _mm256_cvtss_f32(s);
-    return t;
-}
 
-__attribute__((target("avx2,fma,avx512f"))) static double fma_loop_512(long iters, float *sink)
-{
-    __m512 a0 = _mm512_set1_ps(1.0f); __m512 a1 = _mm512_set1_ps(1.0f + 1e-3f); __m512 a2 = _mm512_set1_ps(1.0f + 2e-3f); __m512 a3 = _mm512_set1_ps(1.0f + 3e-3f); __m512 a4 = _mm512_set1_ps(1.0f + 4e-3f); __m512 a5 = _mm512_set1_ps(1.0f + 5e-3f);
-    __m512 a6 = _mm512_set1_ps(1.0f + 6e-3f); __m512 a7 = _mm512_set1_ps(1.0f + 7e-3f); __m512 a8 = _mm512_set1_ps(1.0f + 8e-3f); __m512 a9 = _mm512_set1_ps(1.0f + 9e-3f); __m512 a10 = _mm512_set1_ps(1.0f + 10e-3f); __m512 a11 = _mm512_set1_ps(1.0f + 11e-3f);
-    const __m512 b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-    const double t0 = thread_seconds();
-    for (long k = 0; k < iters; k++) {
-        a0 = _mm512_fmadd_ps(a0, b, c); a1 = _mm512_fmadd_ps(a1, b, c); a2 = _mm512_fmadd_ps(a2, b, c); a3 = _mm512_fmadd_ps(a3, b, c); a4 = _mm512_fmadd_ps(a4, b, c); a5 = _mm512_fmadd_ps(a5, b, c);
-        a6 = _mm512_fmadd_ps(a6, b, c); a7 = _mm512_fmadd_ps(a7, b, c); a8 = _mm512_fmadd_ps(a8, b, c); a9 = _mm512_fmadd_ps(a9, b, c); a10 = _mm512_fmadd_ps(a10, b, c); a11 = _mm512_fmadd_ps(a11, b, c);
-        __asm__ volatile("" : "+v"(a0)); /* keep the loop from being folded */
-    }
-    const double t = thread_seconds() - t0;
-    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)), _mm512_add_ps(a4, a5));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a6, a7), _mm512_add_ps(a8, a9)), _mm512_add_ps(a10, a11)));
-    *sink += _mm512_cvtss_f32(s);
-    return t;
-}
+FMA_LOOP(fma_loop_256, "avx2,fma", __m256, _mm256, "+x")
+FMA_LOOP(fma_loop_512, "avx2,fma,avx512f", __m512, _mm512, "+v")
 
 double fi_fma_gflops(int bits, long iters, int reps)
 {
