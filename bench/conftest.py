@@ -29,21 +29,29 @@ def nthreads(request):
         yield request.param
 
 
+#: OpenBLAS's worker threads busy-wait ~0.1 s after each call (measured: 105-110 ms of CPU in
+#: the 0.5 s after a product), which takes a core from whatever runs next on more than one
+#: thread; sleeping this long first lets them go idle.
+SETTLE_S = 0.2
+
+
 @pytest.fixture
 def settle():
-    """Call just before timing. OpenBLAS's worker threads busy-wait ~0.1 s after each call
-    (measured: 105 ms of CPU), which would take a core from whatever is timed next; this lets
-    them go idle first."""
-    return lambda: time.sleep(0.2)
+    """Call just before timing: lets OpenBLAS's spinning workers go idle (SETTLE_S)."""
+    return lambda: time.sleep(SETTLE_S)
 
 
-def interleaved(fns, seconds, nthreads, turn=0.02):
+def interleaved(fns, seconds, nthreads, turn=None):
     """Median seconds per call of each of fns (name -> callable), timed in turns (each about
     `turn` seconds of calls, at least three, over and over, for `seconds`), so that every one
     sees the same load on a shared machine; the first call of a turn finds the caches as the
     other peers left them, the rest as its own steady state. One thread: the process's CPU
-    time (time lost to other processes does not count); more threads: wall time."""
+    time (time lost to other processes does not count), turns of 20 ms; more threads: wall
+    time, turns of 0.2 s, each after SETTLE_S with nothing running, so that no peer's turn
+    starts while another's threads still spin on a core it needs (OpenBLAS's do for ~0.1 s,
+    which made fastinit's 2-thread turns run at 1-thread speed)."""
     clock = time.process_time if nthreads == 1 else time.perf_counter
+    turn = turn or (0.02 if nthreads == 1 else 0.2)
     times = {name: [] for name in fns}
     calls = {}
     for name, fn in fns.items():
@@ -53,6 +61,8 @@ def interleaved(fns, seconds, nthreads, turn=0.02):
     end = time.perf_counter() + seconds
     while time.perf_counter() < end or not all(len(t) >= 9 for t in times.values()):
         for name, fn in fns.items():
+            if nthreads > 1:
+                time.sleep(SETTLE_S)
             for _ in range(calls[name]):
                 t0 = clock()
                 fn()

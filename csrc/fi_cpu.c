@@ -312,7 +312,6 @@ void fi_cpu_init(void)
         const int nt = FI_LOAD_INT(&g_num_threads);
         g_info.parallel_threads = nt > 1 ? nt : 2;
         g_info.parallel_overhead_us = fi_openmp_enabled() ? fi_pool_wake_us(g_info.parallel_threads) : 0.0;
-        g_info.helper_spin_us = fi_pool_spin_us();
         done = 1;
     }
 }
@@ -326,7 +325,7 @@ double fi_parallel_min_flops(int nt)
     if (nt <= 1) return 0.0;
     if (g_min_flops_override >= 0) return g_min_flops_override;
     const double rate = g_info.fma256_gflops > 0 ? g_info.fma256_gflops * 1e9 : 0.0;
-    if (rate <= 0 || g_info.parallel_overhead_us <= 0)
+    if (rate <= 0 || fi_pool_join_us() <= 0)
         return 2.0e6 * nt; /* nothing measured (no AVX2 or no timing): 2 MFLOP per thread */
     return fi_parallel_min_ns(nt) * 1e-9 * rate;
 }
@@ -334,8 +333,10 @@ double fi_parallel_min_flops(int nt)
 double fi_parallel_min_ns(int nt)
 {
     if (nt <= 1) return 0.0;
-    /* not measured (no threads support or no timing): a futex wake-up's typical 20 us */
-    const double us = g_info.parallel_overhead_us > 0 ? g_info.parallel_overhead_us : 20.0;
+    /* the pool's join estimate, as it is now; not measured (no threads support or no timing):
+       a futex wake-up's typical 20 us */
+    const double join = fi_pool_join_us();
+    const double us = join > 0 ? join : 20.0;
     /* saved = work * (1 - 1/nt) >= overhead */
     return us * 1e3 / (1.0 - 1.0 / nt);
 }

@@ -20,12 +20,13 @@ int fi_get_num_threads(void);
 void fi_set_num_threads(int n);
 
 /* Fewest flops a product needs to run on nt > 1 threads: where the time the extra threads save,
-   at the measured FMA peak, exceeds the measured cost of waking the helper threads
-   (fi_cpu_info()->parallel_overhead_us, fi_pool_wake_us timed at fi_cpu_init).
-   The peak overstates the rate, so this errs towards one thread. */
+   at the measured FMA peak, exceeds what threading costs now (fi_pool_join_us: seeded by the
+   calibration at fi_cpu_init, then kept by every job the pool runs). The peak overstates the
+   rate, so this errs towards one thread. Callers below it still run on the pool when
+   fi_pool_probe_due says so, which keeps the estimate measured. */
 double fi_parallel_min_flops(int nt);
 /* The same rule for any work: the fewest nanoseconds of one-thread work worth running on nt > 1
-   threads (the measured wake cost over the 1 - 1/nt share the extra threads take). */
+   threads (the join estimate over the 1 - 1/nt share the extra threads take). */
 double fi_parallel_min_ns(int nt);
 /* This thread's CPU time in seconds (wall time where the platform has no thread clock): for
    calibrations that must not count time the OS gave to other processes. */
@@ -54,11 +55,10 @@ typedef struct fi_cpu_info {
     double fma256_gflops, fma512_gflops;
     int fma512_full_rate;
     /* Median microseconds for the task pool's helpers to join a job on parallel_threads
-       threads (fi_pool_wake_us; 0: not measured, e.g. no threads support). */
+       threads, calibrated at fi_cpu_init (fi_pool_wake_us; 0: not measured, e.g. no threads
+       support): the join estimate's start; fi_pool_join_us is its value now. */
     double parallel_overhead_us;
     int parallel_threads;
-    /* How long a helper polls for the next job before it sleeps (fi_pool_spin_us). */
-    double helper_spin_us;
 } fi_cpu_info_t;
 const fi_cpu_info_t *fi_cpu_info(void);
 

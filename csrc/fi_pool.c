@@ -2,10 +2,30 @@
    it under the mutex with a new generation, wakes the helpers and claims tasks itself. A claim
    is a compare-and-swap on one word holding (generation, next task), so a helper still holding
    an old job can never take a task of the next one. Helpers sleep on a condition variable
-   between jobs (no spinning); the caller spins briefly, then yields, for tasks under way. */
+   between jobs (after a poll as long as a wake-up costs); the caller spins briefly, then
+   yields, for tasks under way. Every job also times how long its first helper took to join,
+   which keeps the pool's join estimate (fi_pool_join_us) current. */
 #include "fi_pool.h"
 
 #if defined(_WIN32) || defined(__STDC_NO_ATOMICS__)
+/* One job's join time (exact), or a lower bound when no helper arrived before the caller had
+   run every task (censored): the estimate steps a quarter octave towards it, so it settles
+   on the median of recent jobs and follows the load as it changes (4 jobs per octave). A lower
+   bound below the estimate says nothing about it. Under g_busy: one writer. */
+static void join_sample(long long ns, int exact)
+{
+    g_sample_ns = ns;
+    g_sample_exact = exact;
+    long long e = atomic_load_explicit(&g_join_ns, memory_order_relaxed);
+    if (e <= 0) e = ns;
+    else if (ns > e) e = e + e / 5 + 1; /* 2^(1/4) = 1.19 */
+    else if (exact && ns < e) e = e - e / 6; /* 1 / 1.19 */
+    if (e < 100) e = 100;           /* 0.1 us: below any real wake-up */
+    if (e > 10000000) e = 10000000; /* 10 ms: past a scheduler's time slice, the helper was not
+                                       waking but waiting for a core */
+    atomic_store_explicit(&g_join_ns, e, memory_order_relaxed);
+}
+
 void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg)
 {
     (void)nt;
@@ -16,7 +36,9 @@ double fi_pool_wake_us(int nt)
     (void)nt;
     return 0.0;
 }
-double fi_pool_spin_us(void) { return 0.0; }
+double fi_pool_join_us(void) { return 0.0; }
+void fi_pool_set_join_us(double us) { (void)us; }
+int fi_pool_probe_due(void) { return 0; }
 #else
 #include <pthread.h>
 #include <sched.h>
@@ -46,9 +68,15 @@ static struct {
 static _Atomic uint64_t g_ticket; /* generation and next task */
 static _Atomic long g_done;       /* tasks of the current job finished */
 static _Atomic uint64_t g_gen_pub; /* g_gen, readable without the mutex by spinning helpers */
-static _Atomic long g_spin_ns;     /* how long a helper polls for the next job before sleeping */
+/* The join estimate: a running median of how long after a job is published its first helper
+   starts looking for tasks, in ns (0: none yet). Written by callers only (one job at a time). */
+static _Atomic long long g_join_ns;
+static _Atomic long long g_arrived_ns; /* the current job's first helper arrival, 0 if none yet */
+static _Atomic long long g_last_ns;    /* when the last job (or probe) was published */
+static long long g_sample_ns;          /* the last job's join time and whether it was exact */
+static int g_sample_exact;             /* (not a lower bound); under g_busy, for the calibration */
 
-static double now_us(void);
+static long long now_ns(void);
 
 /* Claim and run tasks of generation gen until none is left. */
 static void work(uint64_t gen, fi_task_fn fn, void *arg, long ntasks, int worker)
@@ -81,14 +109,19 @@ static void *helper(void *p)
         const long ntasks = g_job.ntasks;
         const int nt = g_job.nt;
         pthread_mutex_unlock(&g_mu);
-        if (worker < nt) work(seen, fn, arg, ntasks, worker);
-        /* Poll for the next job as long as being woken from sleep costs (fi_pool_spin_us):
-           the products of one training step follow each other microseconds apart, and a
-           wake-up per product made 2 threads slower than 1 there. Polling that long at most
-           doubles the cost of a wake-up that was needed anyway; yielding between polls gives
-           the core to any other runnable thread. */
-        const double spin_until = now_us() + 1e-3 * (double)atomic_load_explicit(&g_spin_ns, memory_order_relaxed);
-        while (atomic_load_explicit(&g_gen_pub, memory_order_acquire) == seen && now_us() < spin_until)
+        if (worker < nt) {
+            long long none = 0;
+            if (atomic_load_explicit(&g_gen_pub, memory_order_acquire) == seen)
+                atomic_compare_exchange_strong(&g_arrived_ns, &none, now_ns());
+            work(seen, fn, arg, ntasks, worker);
+        }
+        /* Poll for the next job as long as a join costs now (fi_pool_join_us): the products of
+           one training step follow each other microseconds apart, and a wake-up per product
+           made 2 threads slower than 1 there. Polling that long at most doubles the cost of a
+           wake-up that was needed anyway; yielding between polls gives the core to any other
+           runnable thread. */
+        const long long spin_until = now_ns() + atomic_load_explicit(&g_join_ns, memory_order_relaxed);
+        while (atomic_load_explicit(&g_gen_pub, memory_order_acquire) == seen && now_ns() < spin_until)
             sched_yield();
         pthread_mutex_lock(&g_mu);
     }
@@ -126,6 +159,23 @@ static int ensure_helpers(int n)
     return g_nhelpers;
 }
 
+/* One job's join time (exact), or a lower bound when no helper arrived before the caller had
+   run every task (censored): the estimate steps a quarter octave towards it, so it settles
+   on the median of recent jobs and follows the load as it changes (4 jobs per octave). A lower
+   bound below the estimate says nothing about it. Under g_busy: one writer. */
+static void join_sample(long long ns, int exact)
+{
+    g_sample_ns = ns;
+    g_sample_exact = exact;
+    long long e = atomic_load_explicit(&g_join_ns, memory_order_relaxed);
+    if (e <= 0) e = ns;
+    else if (ns > e) e = e + e / 5 + 1; /* 2^(1/4) = 1.19 */
+    else if (exact && ns < e) e = e - e / 6; /* 1 / 1.19 */
+    if (e < 100) e = 100;                       /* 0.1 us: below any real wake-up */
+    if (e > 1000000000LL) e = 1000000000LL;     /* 1 s: a stalled helper is not a cost model */
+    atomic_store_explicit(&g_join_ns, e, memory_order_relaxed);
+}
+
 void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg)
 {
     if (ntasks <= 0) return;
@@ -136,6 +186,9 @@ void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg)
     }
     const int helpers = ensure_helpers(nt - 1);
     if (nt > helpers + 1) nt = helpers + 1;
+    atomic_store_explicit(&g_arrived_ns, 0, memory_order_relaxed);
+    const long long t0 = now_ns();
+    atomic_store_explicit(&g_last_ns, t0, memory_order_relaxed);
     pthread_mutex_lock(&g_mu);
     const uint64_t gen = ++g_gen;
     atomic_store_explicit(&g_gen_pub, gen, memory_order_release);
@@ -156,20 +209,22 @@ void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg)
         else __builtin_ia32_pause();
 #endif
     }
+    const long long arrived = atomic_load_explicit(&g_arrived_ns, memory_order_acquire);
+    join_sample(arrived ? arrived - t0 : now_ns() - t0, arrived != 0);
     pthread_mutex_unlock(&g_busy);
 }
 
-static double now_us(void)
+static long long now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec * 1e-3;
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 typedef struct {
     _Atomic int started;
     int nt;
-    double deadline;
+    long long deadline;
 } wake_job_t;
 
 static void wake_task(void *arg, long task, int worker)
@@ -177,13 +232,13 @@ static void wake_task(void *arg, long task, int worker)
     (void)task, (void)worker;
     wake_job_t *j = (wake_job_t *)arg;
     atomic_fetch_add(&j->started, 1);
-    while (atomic_load(&j->started) < j->nt && now_us() < j->deadline) {
+    while (atomic_load(&j->started) < j->nt && now_ns() < j->deadline) {
     }
 }
 
-static int cmp_double(const void *a, const void *b)
+static int cmp_ll(const void *a, const void *b)
 {
-    const double x = *(const double *)a, y = *(const double *)b;
+    const long long x = *(const long long *)a, y = *(const long long *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -191,7 +246,8 @@ double fi_pool_wake_us(int nt)
 {
     enum { REPS = 21 };
     if (nt <= 1) return 0.0;
-    double t[REPS + 1];
+    long long t[REPS];
+    int n = 0;
     for (int r = 0; r <= REPS; r++) { /* r = 0 starts the helpers */
         /* 200 us apart, so the helpers have gone to sleep, as between a training step's products */
         const struct timespec gap = {0, 200000};
@@ -199,18 +255,37 @@ double fi_pool_wake_us(int nt)
         wake_job_t j;
         atomic_init(&j.started, 0);
         j.nt = nt;
-        const double t0 = now_us();
-        j.deadline = t0 + 1000.0;
+        /* Each task waits up to 1 ms for the others: a helper that has not come by then found
+           its core taken (a busy process, another library's spinning threads), and the job
+           records a lower bound, not a wake-up cost. */
+        j.deadline = now_ns() + 1000000;
         fi_pool_run(nt, nt, wake_task, &j);
-        t[r] = now_us() - t0;
+        if (r > 0 && g_sample_exact) t[n++] = g_sample_ns;
     }
-    qsort(t + 1, REPS, sizeof t[0], cmp_double);
-    /* The poll lasts as long as the fastest wake-up: what the OS path costs with the core
-       free. The median, which the threading rule uses, also counts waits for a core that other
-       processes hold; polling longer would not shorten those. */
-    atomic_store_explicit(&g_spin_ns, (long)(t[1] * 1e3), memory_order_relaxed);
-    return t[1 + REPS / 2];
+    /* The median of the wake-ups seen; none seen in 21 tries: the core is taken, and the
+       lower bound (1 ms) stands until jobs measure less. */
+    qsort(t, (size_t)n, sizeof t[0], cmp_ll);
+    atomic_store_explicit(&g_join_ns, n ? t[n / 2] : 1000000, memory_order_relaxed);
+    return fi_pool_join_us();
 }
 
-double fi_pool_spin_us(void) { return 1e-3 * (double)atomic_load_explicit(&g_spin_ns, memory_order_relaxed); }
+double fi_pool_join_us(void) { return 1e-3 * (double)atomic_load_explicit(&g_join_ns, memory_order_relaxed); }
+
+void fi_pool_set_join_us(double us)
+{
+    atomic_store_explicit(&g_join_ns, (long long)(us * 1e3), memory_order_relaxed);
+}
+
+int fi_pool_probe_due(void)
+{
+    /* A job every 100 join estimates: its cost, one join at most (less when the helper does
+       not come: the caller runs every task), is 1% of the time between probes; and at least
+       every 0.1 s, so that an estimate at its 10 ms cap comes down in seconds. */
+    const long long last = atomic_load_explicit(&g_last_ns, memory_order_relaxed);
+    const long long e = atomic_load_explicit(&g_join_ns, memory_order_relaxed);
+    const long long now = now_ns();
+    if (now - last < (100 * e < 100000000 ? 100 * e : 100000000)) return 0;
+    atomic_store_explicit(&g_last_ns, now, memory_order_relaxed);
+    return 1;
+}
 #endif

@@ -17,13 +17,28 @@
 typedef void (*fi_task_fn)(void *arg, long task, int worker);
 void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg);
 
-/* Median microseconds for nt - 1 sleeping helpers to wake and join a job (each of nt tasks
-   waits, up to 1 ms, until all nt have started): what threading costs a product beyond its
-   arithmetic. 0 without threads support or for nt <= 1. Starts the helpers. */
+/* Calibration: the median microseconds for nt - 1 sleeping helpers to wake and join a job
+   over 21 jobs (each of nt tasks waits, up to 1 ms, until all nt have started; a helper not
+   there by then found its core taken, and its job counts as no measurement). Seeds the join
+   estimate with it (1000 if no helper came in time). 0 without threads support or for
+   nt <= 1. Starts the helpers. */
 double fi_pool_wake_us(int nt);
 
-/* How long a helper polls for the next job after one ends before it sleeps, in microseconds:
-   the fastest wake-up that fi_pool_wake_us measured (0 until it has run). */
-double fi_pool_spin_us(void);
+/* The join estimate, in microseconds: what threading costs a job beyond its work now. Every
+   job times how long its first helper took to arrive and moves the estimate a quarter octave
+   towards it (a running median: it follows the load on a shared machine, and a calibration
+   spoilt by another process's passing burst mends itself). Helpers poll this long for the
+   next job before they sleep. 0 until measured. */
+double fi_pool_join_us(void);
+
+/* For tests: set the join estimate (as a spoilt calibration or a heavy load would leave it). */
+void fi_pool_set_join_us(double us);
+
+/* 1 (and counted as done) when no job was published for 100 join estimates (0.1 s at most):
+   then a caller
+   that chose one thread for work below the threshold should run it on the pool anyway, so
+   that the estimate is measured again (one join's cost, 1% of the time between probes, buys
+   a threshold that recovers when the load goes away). Else 0. */
+int fi_pool_probe_due(void);
 
 #endif

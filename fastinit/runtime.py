@@ -110,15 +110,19 @@ def kernel_info() -> dict[str, Any]:
                 "source": "measured at import (thread CPU time, best of 5)" if c["fma256_gflops"] > 0
                           else "not measured (no AVX2)"},
         "kernel_choice": f"{c['kernel']}: {why}",
-        "threading": {"wait_policy": _omp_env.WAIT_POLICY, "parallel_region_us": round(c["parallel_overhead_us"], 1),
+        "threading": {"wait_policy": _omp_env.WAIT_POLICY, "join_us": round(c["join_us"], 1),
+                      "join_us_at_import": round(c["parallel_overhead_us"], 1),
                       "measured_on_threads": c["parallel_threads"],
-                      "helper_spin_us": round(c["helper_spin_us"], 1),
                       f"min_flops_for_{nt}_threads": round(_core.parallel_min_flops(nt)),
                       f"min_work_us_for_{nt}_threads": round(_core.parallel_min_ns(nt) * 1e-3, 1),
                       "rule": "thread a product when the time the extra threads save at the measured FMA peak "
-                              "exceeds the measured time for sleeping helper threads to wake and join; a "
-                              "random fill likewise, from its own cost per value timed on its first "
-                              "large call; a helper polls for the next job as long as a wake-up costs"},
+                              "exceeds the join estimate: how long helper threads take to join a job, "
+                              "calibrated at import (a helper kept from its core by another process counts "
+                              "as no measurement) and then a running median over the jobs the pool runs, "
+                              "so it follows the load; work below the threshold still goes to the pool "
+                              "once per 100 join estimates to measure it again; a random fill likewise, "
+                              "from its own cost per value timed on its first large call; a helper polls "
+                              "for the next job as long as a join costs"},
     }
 
 

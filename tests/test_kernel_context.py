@@ -3,6 +3,7 @@ for every family, and choices that follow from what was detected."""
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -111,8 +112,34 @@ def test_threaded_products_from_several_python_threads_keep_their_bits():
 
 def test_threading_threshold_is_reported():
     t = fastinit.kernel_info()["threading"]
-    assert t["parallel_region_us"] >= 0 and t["measured_on_threads"] >= 2
+    assert t["join_us"] > 0 and t["join_us_at_import"] > 0 and t["measured_on_threads"] >= 2
+    assert t["min_work_us_for_2_threads"] == pytest.approx(2 * t["join_us"], rel=0.02, abs=0.2)
     assert "wait_policy" in t
+
+
+def test_a_spoilt_join_estimate_mends_itself():
+    """A calibration taken while another thread held the second core (OpenBLAS's workers spin
+    ~0.1 s after each call) left 1 ms per join, and with it every product below 230 MFLOP on
+    one thread for the life of the process. Now jobs keep the estimate current, and probes
+    below the threshold measure it again: from the 10 ms cap it must come down to what a
+    wake-up costs here within seconds of products, with the bits of one thread."""
+    if not INFO["openmp"]:
+        pytest.skip("built without threads")
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((256, 256), dtype=np.float32), rng.standard_normal((256, 256), dtype=np.float32)
+    with num_threads(1):
+        want = fastinit.matmul(a, b).tobytes()
+    _core.set_parallel_min_flops(-1)  # the measured threshold, not the suite's "thread everything"
+    try:
+        with num_threads(2):
+            _core.set_pool_join_us(10000.0)
+            assert fastinit.kernel_info()["threading"]["min_flops_for_2_threads"] > 2 * 256 ** 3
+            deadline = time.monotonic() + 30
+            while _core.cpu_info()["join_us"] > 1000 and time.monotonic() < deadline:
+                assert fastinit.matmul(a, b).tobytes() == want
+            assert _core.cpu_info()["join_us"] <= 1000, "the join estimate stayed at the cap"
+    finally:
+        _core.set_parallel_min_flops(0)
 
 
 @pytest.mark.skipif(INFO["kernel"] != "avx512", reason="runs where the AVX-512 set is in use")

@@ -403,7 +403,8 @@ void FI_GEMM(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k,
     const fi_gemm_ctx_t *ctx = fi_gemm_ctx();
     const double flops = 2.0 * (double)m * (double)n * (double)k;
     int nt = FI_MIN(fi_get_num_threads(), FI_GEMM_MAX_THREADS);
-    if (nt > 1 && flops < fi_parallel_min_flops(nt)) nt = 1; /* region costs more than it saves */
+    /* below the threshold the region costs more than it saves, except for a due probe */
+    if (nt > 1 && flops < fi_parallel_min_flops(nt) && !fi_pool_probe_due()) nt = 1;
     if (ctx->narrow && (n <= ctx->SUF.nr / 2 ||
                         (ctx->narrow_blocked && (nt > 1 || flops > 2.0 * (double)ctx->small_mnk))))
         ctx = ctx->narrow;

@@ -9,7 +9,7 @@ from fastinit._core._ext import (
     act_backward, act_forward, act_kernel, act_needs_pre, all_finite, available_kernels, cpu_info,
     dead_units, distinct_rows, ensemble_lane_width, exp, gemm, gemm_assume_fma512, gemm_info, get_num_threads,
     labels_in_range, loss, overlaps, parallel_min_flops, parallel_min_ns, product, rng_block, rng_fill,
-    select_act_kernel, select_kernel, set_num_threads, set_parallel_min_flops, tensor_stats,
+    select_act_kernel, select_kernel, set_num_threads, set_parallel_min_flops, set_pool_join_us, tensor_stats,
 )
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "cpu_info", "dead_units", "distinct_rows", "ensemble_lane_width", "exp", "gemm", "gemm_assume_fma512",
     "gemm_info", "get_num_threads", "labels_in_range", "loss", "overlaps", "parallel_min_flops",
     "parallel_min_ns", "product", "rng_block", "rng_fill",
-    "select_act_kernel", "select_kernel", "set_num_threads", "set_parallel_min_flops", "tensor_stats",
+    "select_act_kernel", "select_kernel", "set_num_threads", "set_parallel_min_flops", "set_pool_join_us",
+    "tensor_stats",
 ]

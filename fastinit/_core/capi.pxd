@@ -7,6 +7,10 @@ from cython cimport floating
 cdef extern from "fi_common.h" nogil:
     ctypedef int64_t fi_dim_t
 
+cdef extern from "fi_pool.h" nogil:
+    double fi_pool_join_us()
+    void fi_pool_set_join_us(double us)
+
 cdef extern from "fi_cpu.h" nogil:
     int fi_cpu_has_avx2_fma()
     int fi_cpu_has_avx512()
@@ -30,7 +34,6 @@ cdef extern from "fi_cpu.h" nogil:
         double fma256_gflops, fma512_gflops
         int fma512_full_rate
         double parallel_overhead_us
-        double helper_spin_us
         int parallel_threads
     const fi_cpu_info_t *fi_cpu_info()
     ctypedef enum fi_kernel_set_t:

@@ -42,19 +42,25 @@ def cpu_info():
             "l3_shared_by": ci.l3_sharing, "l1d_ways": ci.l1d_ways, "cache_source": ci.cache_source.decode(),
             "fma256_gflops": ci.fma256_gflops, "fma512_gflops": ci.fma512_gflops,
             "fma512_full_rate": ci.fma512_full_rate, "parallel_overhead_us": ci.parallel_overhead_us,
-            "parallel_threads": ci.parallel_threads, "helper_spin_us": ci.helper_spin_us,
+            "parallel_threads": ci.parallel_threads, "join_us": capi.fi_pool_join_us(),
             "kernel": capi.fi_kernel_name(capi.fi_kernel_set()).decode(), "forced": bool(capi.fi_kernel_forced()),
             "openmp": bool(capi.fi_openmp_enabled()), "compiler_flags": capi.fi_build_flags().decode()}
 
 
 def parallel_min_flops(int nt):
-    """The fewest flops a product needs to run on nt > 1 threads (measured at import)."""
+    """The fewest flops a product needs to run on nt > 1 threads (from the join estimate now)."""
     return capi.fi_parallel_min_flops(nt)
 
 
 def parallel_min_ns(int nt):
-    """The fewest nanoseconds of one-thread work worth running on nt > 1 threads (measured)."""
+    """The fewest nanoseconds of one-thread work worth running on nt > 1 threads (from the join
+    estimate now)."""
     return capi.fi_parallel_min_ns(nt)
+
+
+def set_pool_join_us(double us):
+    """Test hook: set the join estimate, as a spoilt calibration or a heavy load leaves it."""
+    capi.fi_pool_set_join_us(us)
 
 
 def set_parallel_min_flops(double flops):
