@@ -8,14 +8,15 @@
 #include "fi_pool.h"
 
 #if defined(_WIN32) || defined(__STDC_NO_ATOMICS__)
-/* One job's join time (exact), or a lower bound when no helper arrived before the caller had
-   run every task (censored): the estimate steps a quarter octave towards it, so it settles
+/* One job's join time from sleep (exact), or a lower bound when no helper arrived before the
+   caller had run every task (censored): the estimate steps a quarter octave towards it, so it settles
    on the median of recent jobs and follows the load as it changes (4 jobs per octave). A lower
    bound below the estimate says nothing about it. Under g_busy: one writer. */
 static void join_sample(long long ns, int exact)
 {
     g_sample_ns = ns;
     g_sample_exact = exact;
+    if (g_calibrating) return;
     long long e = atomic_load_explicit(&g_join_ns, memory_order_relaxed);
     if (e <= 0) e = ns;
     else if (ns > e) e = e + e / 5 + 1; /* 2^(1/4) = 1.19 */
@@ -58,6 +59,7 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_wake = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t g_busy = PTHREAD_MUTEX_INITIALIZER; /* one caller at a time */
 static int g_nhelpers = 0;
+static int g_asleep = 0; /* helpers waiting on g_wake; under g_mu */
 static uint64_t g_gen = 0; /* under g_mu */
 static struct {
     fi_task_fn fn;
@@ -75,6 +77,7 @@ static _Atomic long long g_arrived_ns; /* the current job's first helper arrival
 static _Atomic long long g_last_ns;    /* when the last job (or probe) was published */
 static long long g_sample_ns;          /* the last job's join time and whether it was exact */
 static int g_sample_exact;             /* (not a lower bound); under g_busy, for the calibration */
+static int g_calibrating;              /* under g_busy: samples are the calibration's alone */
 
 static long long now_ns(void);
 
@@ -102,7 +105,11 @@ static void *helper(void *p)
     pthread_mutex_lock(&g_mu);
     seen = g_gen;
     for (;;) {
-        while (g_gen == seen) pthread_cond_wait(&g_wake, &g_mu);
+        if (g_gen == seen) {
+            g_asleep++;
+            while (g_gen == seen) pthread_cond_wait(&g_wake, &g_mu);
+            g_asleep--;
+        }
         seen = g_gen;
         const fi_task_fn fn = g_job.fn;
         void *arg = g_job.arg;
@@ -136,6 +143,7 @@ static void after_fork_child(void)
     pthread_mutex_init(&g_busy, NULL);
     pthread_cond_init(&g_wake, NULL);
     g_nhelpers = 0;
+    g_asleep = 0;
 }
 
 static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
@@ -190,6 +198,9 @@ void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg)
     const long long t0 = now_ns();
     atomic_store_explicit(&g_last_ns, t0, memory_order_relaxed);
     pthread_mutex_lock(&g_mu);
+    /* Only a job that must wake its helpers measures the join: one found polling joins within
+       a microsecond, which says nothing of what the next job after a pause will pay. */
+    const int from_sleep = g_asleep == g_nhelpers;
     const uint64_t gen = ++g_gen;
     atomic_store_explicit(&g_gen_pub, gen, memory_order_release);
     g_job.fn = fn;
@@ -210,7 +221,7 @@ void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg)
 #endif
     }
     const long long arrived = atomic_load_explicit(&g_arrived_ns, memory_order_acquire);
-    join_sample(arrived ? arrived - t0 : now_ns() - t0, arrived != 0);
+    if (from_sleep) join_sample(arrived ? arrived - t0 : now_ns() - t0, arrived != 0);
     pthread_mutex_unlock(&g_busy);
 }
 
@@ -248,6 +259,9 @@ double fi_pool_wake_us(int nt)
     if (nt <= 1) return 0.0;
     long long t[REPS];
     int n = 0;
+    pthread_mutex_lock(&g_busy); /* no other job while the estimate is replaced */
+    g_calibrating = 1;
+    pthread_mutex_unlock(&g_busy);
     for (int r = 0; r <= REPS; r++) { /* r = 0 starts the helpers */
         /* 200 us apart, so the helpers have gone to sleep, as between a training step's products */
         const struct timespec gap = {0, 200000};
@@ -261,7 +275,11 @@ double fi_pool_wake_us(int nt)
         j.deadline = now_ns() + 1000000;
         fi_pool_run(nt, nt, wake_task, &j);
         if (r > 0 && g_sample_exact) t[n++] = g_sample_ns;
+        g_sample_exact = 0;
     }
+    pthread_mutex_lock(&g_busy);
+    g_calibrating = 0;
+    pthread_mutex_unlock(&g_busy);
     /* The median of the wake-ups seen; none seen in 21 tries: the core is taken, and the
        lower bound (1 ms) stands until jobs measure less. */
     qsort(t, (size_t)n, sizeof t[0], cmp_ll);
