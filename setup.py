@@ -1,15 +1,12 @@
 """Build the fastinit._core extension: Cython wrappers over the C kernels in csrc/.
 
 No -march=native: SIMD micro-kernels carry their own target attributes and are chosen at
-run time, so one build runs on any CPU of its architecture. OpenMP is used when the compiler
-accepts it; otherwise the kernels run serially.
+run time, so one build runs on any CPU of its architecture. Threads are the kernels' own task
+pool (csrc/fi_pool.c, pthreads): no OpenMP runtime is linked.
 """
 import glob
 import os
-import shlex
-import shutil
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy
@@ -21,26 +18,6 @@ from setuptools.command.build_ext import build_ext
 # FMA (every aarch64 CPU), which changed random numbers, optimizer updates and losses between x86
 # and aarch64; the kernels' FMAs are explicit, so this costs them nothing and the bits agree.
 BASE_FLAGS = ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden"]
-
-
-def _compiler_accepts(compiler, flags, ldflags):
-    """Compile and link a tiny OpenMP program with `flags`; True if that works. The link gets
-    CFLAGS and LDFLAGS too: compile() applies CFLAGS but link_executable() does not, so with
-    -fsanitize=address in CFLAGS alone the probe failed to link and the build silently went
-    without OpenMP."""
-    tmp = tempfile.mkdtemp()
-    try:
-        src = os.path.join(tmp, "omp_probe.c")
-        with open(src, "w") as f:
-            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n")
-        objs = compiler.compile([src], output_dir=tmp, extra_postargs=flags)
-        env = shlex.split(os.environ.get("CFLAGS", "")) + shlex.split(os.environ.get("LDFLAGS", ""))
-        compiler.link_executable(objs, "omp_probe", output_dir=tmp, extra_postargs=ldflags + env)
-        return True
-    except Exception:
-        return False
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _compile_on_every_core(compiler):
@@ -62,21 +39,17 @@ def _compile_on_every_core(compiler):
 
 class BuildExt(build_ext):
     def build_extensions(self):
+        # Threads are csrc/fi_pool's own (pthreads): no OpenMP runtime to find, link or graft.
         if self.compiler.compiler_type == "msvc":
-            flags, omp, omp_ld = ["/O2"], ["/openmp"], []
+            flags, ld = ["/O2"], []
         else:
-            flags, omp, omp_ld = list(BASE_FLAGS), ["-fopenmp"], ["-fopenmp"]
-        use_omp = os.environ.get("FASTINIT_NO_OPENMP") != "1" and _compiler_accepts(self.compiler, omp, omp_ld)
-        if use_omp:
-            flags += omp
-        else:
-            omp_ld = []
+            flags, ld = list(BASE_FLAGS) + ["-pthread"], ["-pthread"]
         build_flags = " ".join(flags)
         for ext in self.extensions:
             ext.extra_compile_args = flags + ext.extra_compile_args
-            ext.extra_link_args = omp_ld + ext.extra_link_args
+            ext.extra_link_args = ld + ext.extra_link_args
             ext.define_macros.append(("FI_BUILD_FLAGS", '"%s"' % build_flags))
-        sys.stderr.write("fastinit: compiling with %s (OpenMP %s)\n" % (build_flags, "on" if use_omp else "off"))
+        sys.stderr.write("fastinit: compiling with %s\n" % build_flags)
         if self.compiler.compiler_type == "unix":
             _compile_on_every_core(self.compiler)
         super().build_extensions()

@@ -1,7 +1,9 @@
 /* CPU detection, the kernel context and the thread count (see fi_cpu.h). The thread count is a
-   relaxed atomic global set under the GIL at import or by set_num_threads; kernels pass it to
-   `num_threads(...)` so the setting holds for calls from any Python thread (omp_set_num_threads
-   would be per calling thread). */
+   relaxed atomic global set under the GIL at import or by set_num_threads, so the setting holds
+   for calls from any Python thread. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#endif
 #include "fi_common.h"
 
 #include "fi_cpu.h"
@@ -14,8 +16,11 @@
 #include "fi_cpu_fma.h"
 #include "fi_pool.h"
 
-#ifdef _OPENMP
-#include <omp.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
 #endif
 
 #ifndef FI_BUILD_FLAGS
@@ -59,14 +64,6 @@ int fi_cpu_has_avx512(void)
 #endif
 }
 
-int fi_openmp_enabled(void)
-{
-#ifdef _OPENMP
-    return 1;
-#else
-    return 0;
-#endif
-}
 
 /* ---- detection ---------------------------------------------------------------------------- */
 
@@ -297,21 +294,37 @@ const char *const *fi_kernel_available(void)
 
 /* ---- threads ------------------------------------------------------------------------------ */
 
+/* The default thread count: OMP_NUM_THREADS (its first entry), the variable every threaded
+   numeric library honours, else the CPUs this process may run on. */
+static int default_threads(void)
+{
+    const char *env = getenv("OMP_NUM_THREADS");
+    if (env && *env) {
+        char *end;
+        const long v = strtol(env, &end, 10);
+        if (end != env && v >= 1) return v > 1000000 ? 1000000 : (int)v;
+    }
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+#endif
+#if defined(_SC_NPROCESSORS_ONLN)
+    const long c = sysconf(_SC_NPROCESSORS_ONLN);
+    if (c > 0) return c > 1000000 ? 1000000 : (int)c;
+#endif
+    return 1;
+}
+
 void fi_cpu_init(void)
 {
     static int done = 0;
     (void)fi_cpu_info();
-#ifdef _OPENMP
-    const int n = omp_get_max_threads();
-    FI_STORE_INT(&g_num_threads, n < 1 ? 1 : n);
-#else
-    FI_STORE_INT(&g_num_threads, 1);
-#endif
+    FI_STORE_INT(&g_num_threads, fi_pool_threads() ? default_threads() : 1);
     if (!done) {
         /* at least 2 threads, so a later set_num_threads(2) on a 1-thread default has a figure */
         const int nt = FI_LOAD_INT(&g_num_threads);
         g_info.parallel_threads = nt > 1 ? nt : 2;
-        g_info.parallel_overhead_us = fi_openmp_enabled() ? fi_pool_wake_us(g_info.parallel_threads) : 0.0;
+        g_info.parallel_overhead_us = fi_pool_threads() ? fi_pool_wake_us(g_info.parallel_threads) : 0.0;
         done = 1;
     }
 }
@@ -352,24 +365,17 @@ double fi_thread_seconds(void)
 #endif
 }
 
-/* Inside a parallel region (the ensemble's threads over members) kernels run on the calling
-   thread: a nested team would only oversubscribe the cores. */
+/* Inside a task of a threaded job (the ensemble's threads over members) kernels run on the
+   calling thread: the other threads are busy with tasks of their own. */
 int fi_get_num_threads(void)
 {
-#ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
-#endif
+    if (fi_pool_in_task()) return 1;
     return FI_LOAD_INT(&g_num_threads);
 }
 
 void fi_set_num_threads(int n)
 {
-#ifdef _OPENMP
-    FI_STORE_INT(&g_num_threads, n < 1 ? 1 : n);
-#else
-    (void)n;
-    FI_STORE_INT(&g_num_threads, 1);
-#endif
+    FI_STORE_INT(&g_num_threads, n < 1 || !fi_pool_threads() ? 1 : n);
 }
 
 const char *fi_build_flags(void) { return FI_BUILD_FLAGS; }

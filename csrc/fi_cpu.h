@@ -11,11 +11,9 @@ int fi_cpu_has_avx2_fma(void);
 /* 1 if the CPU and OS support AVX-512F (x86-64 only), else 0. */
 int fi_cpu_has_avx512(void);
 
-/* 1 if built with OpenMP, else 0. */
-int fi_openmp_enabled(void);
-
-/* Threads used by threaded kernels. Initialised by fi_cpu_init() from OMP_NUM_THREADS
-   (or the OpenMP default); 1 without OpenMP, and 1 inside an OpenMP parallel region. */
+/* Threads used by threaded kernels (csrc/fi_pool's helpers and the caller). Initialised by
+   fi_cpu_init() from OMP_NUM_THREADS, else the CPUs the process may run on; 1 without threads
+   support (fi_pool_threads), and 1 inside a task of a threaded job. */
 int fi_get_num_threads(void);
 void fi_set_num_threads(int n);
 

@@ -11,10 +11,7 @@
 #include "fi_cpu.h"
 #include "fi_ensemble.h"
 #include "fi_lanes.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "fi_pool.h"
 
 #define FI_ENS_ALIGN 64
 
@@ -136,6 +133,16 @@ static int fi_ens_lanes(const fi_ens_t *e, fi_ens_ws_t *w, const uint8_t *active
     *nt = slots < fi_ens_threads(ng) ? slots : fi_ens_threads(ng);
     return ng;
 }
+
+/* One call's work for the pool's tasks: a lane group or a member each (fi_ensemble_impl.h). The
+   member steps of fi_ens_step read their batch from the schedule's first step (off {0, n}). */
+typedef struct fi_ens_job {
+    const fi_ens_t *e;
+    fi_ens_ws_t *w;
+    const uint8_t *active;
+    const fi_lanes_sched_t *s;
+    const fi_lanes_isa_t *isa[2]; /* the lane kernels of full and half-width groups */
+} fi_ens_job_t;
 
 #define FI_DTYPE 32
 #include "fi_ensemble_impl.h"

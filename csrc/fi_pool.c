@@ -8,25 +8,6 @@
 #include "fi_pool.h"
 
 #if defined(_WIN32) || defined(__STDC_NO_ATOMICS__)
-/* One job's join time from sleep (exact), or a lower bound when no helper arrived before the
-   caller had run every task (censored): the estimate steps a quarter octave towards it, so it settles
-   on the median of recent jobs and follows the load as it changes (4 jobs per octave). A lower
-   bound below the estimate says nothing about it. Under g_busy: one writer. */
-static void join_sample(long long ns, int exact)
-{
-    g_sample_ns = ns;
-    g_sample_exact = exact;
-    if (g_calibrating) return;
-    long long e = atomic_load_explicit(&g_join_ns, memory_order_relaxed);
-    if (e <= 0) e = ns;
-    else if (ns > e) e = e + e / 5 + 1; /* 2^(1/4) = 1.19 */
-    else if (exact && ns < e) e = e - e / 6; /* 1 / 1.19 */
-    if (e < 100) e = 100;           /* 0.1 us: below any real wake-up */
-    if (e > 10000000) e = 10000000; /* 10 ms: past a scheduler's time slice, the helper was not
-                                       waking but waiting for a core */
-    atomic_store_explicit(&g_join_ns, e, memory_order_relaxed);
-}
-
 void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg)
 {
     (void)nt;
@@ -37,6 +18,8 @@ double fi_pool_wake_us(int nt)
     (void)nt;
     return 0.0;
 }
+int fi_pool_threads(void) { return 0; }
+int fi_pool_in_task(void) { return 0; }
 double fi_pool_join_us(void) { return 0.0; }
 void fi_pool_set_join_us(double us) { (void)us; }
 int fi_pool_probe_due(void) { return 0; }
@@ -81,6 +64,13 @@ static int g_calibrating;              /* under g_busy: samples are the calibrat
 
 static long long now_ns(void);
 
+/* Set while this thread runs a task of a job on more than one thread: a kernel called from
+   it runs on this thread alone (the others are busy with their own tasks). */
+static _Thread_local int t_in_task;
+
+int fi_pool_threads(void) { return 1; }
+int fi_pool_in_task(void) { return t_in_task; }
+
 /* Claim and run tasks of generation gen until none is left. */
 static void work(uint64_t gen, fi_task_fn fn, void *arg, long ntasks, int worker)
 {
@@ -92,7 +82,9 @@ static void work(uint64_t gen, fi_task_fn fn, void *arg, long ntasks, int worker
         if (!atomic_compare_exchange_weak_explicit(&g_ticket, &t, t + 1, memory_order_acq_rel,
                                                    memory_order_acquire))
             continue; /* t reloaded */
+        t_in_task = 1;
         fn(arg, i, worker);
+        t_in_task = 0;
         atomic_fetch_add_explicit(&g_done, 1, memory_order_release);
         t = atomic_load_explicit(&g_ticket, memory_order_acquire);
     }
@@ -167,20 +159,30 @@ static int ensure_helpers(int n)
     return g_nhelpers;
 }
 
-/* One job's join time (exact), or a lower bound when no helper arrived before the caller had
-   run every task (censored): the estimate steps a quarter octave towards it, so it settles
-   on the median of recent jobs and follows the load as it changes (4 jobs per octave). A lower
-   bound below the estimate says nothing about it. Under g_busy: one writer. */
+/* One job's join time from sleep (exact), or a lower bound when no helper arrived before the
+   caller had run every task (censored): the estimate steps towards it, a quarter octave at
+   first and twice as far after each step the same way (up to an octave), back to a quarter at
+   each turn. It settles on the median of recent jobs, follows the load as it changes, and
+   mends a calibration spoilt by another process's burst in a few jobs rather than twenty. A
+   lower bound below the estimate says nothing about it. Under g_busy: one writer. */
 static void join_sample(long long ns, int exact)
 {
+    static int dir, step; /* the last step's direction (+1 up, -1 down) and size (1, 2, 4 quarters) */
+    static const double up[5] = {1.0, 1.189207115, 1.414213562, 1.0, 2.0}; /* 2^(q/4) */
     g_sample_ns = ns;
     g_sample_exact = exact;
+    if (g_calibrating) return;
     long long e = atomic_load_explicit(&g_join_ns, memory_order_relaxed);
+    const int d = e <= 0 ? 0 : ns > e ? 1 : exact && ns < e ? -1 : 0;
     if (e <= 0) e = ns;
-    else if (ns > e) e = e + e / 5 + 1; /* 2^(1/4) = 1.19 */
-    else if (exact && ns < e) e = e - e / 6; /* 1 / 1.19 */
-    if (e < 100) e = 100;                       /* 0.1 us: below any real wake-up */
-    if (e > 1000000000LL) e = 1000000000LL;     /* 1 s: a stalled helper is not a cost model */
+    if (d != 0) {
+        step = d == dir && step < 4 ? 2 * step : d == dir ? 4 : 1;
+        dir = d;
+        e = d > 0 ? (long long)((double)e * up[step]) + 1 : (long long)((double)e / up[step]);
+    }
+    if (e < 100) e = 100;           /* 0.1 us: below any real wake-up */
+    if (e > 10000000) e = 10000000; /* 10 ms: past a scheduler's time slice, the helper was not
+                                       waking but waiting for a core */
     atomic_store_explicit(&g_join_ns, e, memory_order_relaxed);
 }
 

@@ -1,6 +1,7 @@
-/* A small task pool for kernels on a shared machine. Owns the helper threads; no kernels.
+/* A small task pool for kernels on a shared machine, the only threads of csrc (GEMM, the
+   ensemble's members and lane groups, random fills). Owns the helper threads; no kernels.
 
-   OpenMP's parallel region ends with a join: the caller waits until every thread of the team
+   An OpenMP parallel region ends with a join: the caller waits until every thread of the team
    has arrived, including one that the OS has not yet run because other work holds its core.
    Beside busy processes that wait measured longer than the product (bench/bench_load.py). Here
    tasks are claimed one at a time from a shared counter; the caller (worker 0) claims too, and
@@ -16,6 +17,14 @@
    calling thread (worker 0). Without threads support: all on the caller. */
 typedef void (*fi_task_fn)(void *arg, long task, int worker);
 void fi_pool_run(int nt, long ntasks, fi_task_fn fn, void *arg);
+
+/* 1 where the pool runs threads (pthreads and C11 atomics), 0 where every job runs on the
+   caller. */
+int fi_pool_threads(void);
+
+/* 1 inside a task of a job running on more than one thread (kernels called there keep to
+   their thread), else 0. */
+int fi_pool_in_task(void);
 
 /* Calibration: the median microseconds for nt - 1 sleeping helpers to wake and join a job
    over 21 jobs (each of nt tasks waits, up to 1 ms, until all nt have started; a helper not

@@ -1,10 +1,11 @@
 /* Philox4x32-10 and the distributions drawn from it (see fi_rng.h). Generation runs in chunks:
    raw words into a stack buffer, then branch-free transforms the compiler vectorizes. The
    transforms use only IEEE +, *, /, sqrt (no contraction into FMA), so every build and ISA
-   clone gives the same bits. Large fills split whole chunks over OpenMP threads. */
+   clone gives the same bits. Large fills split whole chunks over the task pool's threads. */
 #include <math.h>
 
 #include "fi_cpu.h"
+#include "fi_pool.h"
 #include "fi_rng.h"
 
 #define PHILOX_M0 0xD2511F53u
@@ -148,80 +149,115 @@ static inline void box_muller_f(float *FI_RESTRICT z, const uint32_t *FI_RESTRIC
     }
 }
 
-/* Per chunk of CHUNK blocks: float draws take one word each, double draws two. The first
-   chunk of a fill's first call large enough to thread runs alone, timed (fill_threads). */
-#define FILL_CHUNK(T, PER_BLOCK, ch, ...)                                                   \
+/* One fill for the task pool: chunk ch of out (n values) is filled by chunk(job, ch) from the
+   blocks (ch * CHUNK ..) of (seed, stream); p holds the distribution's parameters. */
+typedef struct fill_job {
+    void *out;
+    fi_dim_t n, per_chunk, ch0;
+    uint64_t seed, stream;
+    const double *p;
+    void (*chunk)(const struct fill_job *, fi_dim_t);
+} fill_job_t;
+
+static void fill_task(void *arg, long task, int worker)
+{
+    (void)worker;
+    const fill_job_t *j = (const fill_job_t *)arg;
+    j->chunk(j, j->ch0 + task);
+}
+
+/* The chunks of a fill, threaded by fill_threads; the first chunk of a fill's first call large
+   enough to thread runs alone, timed, to give *ps (the fill's cost per value). */
+static void fill(fill_job_t *j, int *ps)
+{
+    const fi_dim_t nchunks = (j->n + j->per_chunk - 1) / j->per_chunk;
+    j->ch0 = 0;
+    int nt = fill_threads(ps, j->n, j->per_chunk);
+    if (nt == 0) {
+        const double t0 = fi_thread_seconds();
+        j->chunk(j, 0);
+        fill_measured(ps, j->per_chunk, fi_thread_seconds() - t0);
+        j->ch0 = 1;
+        nt = fill_threads(ps, j->n - j->per_chunk, j->per_chunk);
+    }
+    fi_pool_run(nt, (long)(nchunks - j->ch0), fill_task, j);
+}
+
+/* A chunk function: the words of chunk ch (float draws take one word each, double draws two;
+   PER_BLOCK values per 4-word block), then the body (the rest) writes o[0 .. cnt) from them and p. ATTR:
+   FI_CLONES_AVX2 where the body vectorizes, else nothing. */
+#define FILL_CHUNK(NAME, ATTR, T, PER_BLOCK, ...)                                             \
+    ATTR static void NAME(const fill_job_t *j, fi_dim_t ch)                                  \
     {                                                                                        \
         uint32_t words[4 * CHUNK];                                                           \
-        const fi_dim_t i0 = (ch) * per_chunk, cnt = FI_MIN(per_chunk, n - i0);               \
-        raw_words(words, (cnt + (PER_BLOCK) - 1) / (PER_BLOCK), seed, stream,                \
-                  (uint64_t)((ch) * CHUNK));                                                 \
-        T *o = out + i0;                                                                     \
+        const fi_dim_t i0 = ch * j->per_chunk, cnt = FI_MIN(j->per_chunk, j->n - i0);        \
+        raw_words(words, (cnt + (PER_BLOCK) - 1) / (PER_BLOCK), j->seed, j->stream,          \
+                  (uint64_t)(ch * CHUNK));                                                   \
+        T *o = (T *)j->out + i0;                                                             \
+        const double *p = j->p;                                                              \
         __VA_ARGS__                                                                          \
     }
-#define FILL(T, PER_BLOCK, ...)                                                             \
+/* The public fill: n values into out from chunk function NAME with parameters p (an array). */
+#define FILL(NAME, PER_BLOCK, p)                                                              \
     {                                                                                        \
-        const fi_dim_t per_chunk = (fi_dim_t)CHUNK * (PER_BLOCK);                            \
-        const fi_dim_t nchunks = (n + per_chunk - 1) / per_chunk;                            \
         static int ps_value; /* this fill's cost per value */                                \
-        fi_dim_t ch0 = 0;                                                                    \
-        int nt = fill_threads(&ps_value, n, per_chunk);                                      \
-        if (nt == 0) {                                                                       \
-            const double t0 = fi_thread_seconds();                                           \
-            FILL_CHUNK(T, PER_BLOCK, 0, __VA_ARGS__)                                         \
-            fill_measured(&ps_value, per_chunk, fi_thread_seconds() - t0);                   \
-            ch0 = 1;                                                                         \
-            nt = fill_threads(&ps_value, n - per_chunk, per_chunk);                          \
-        }                                                                                    \
-        FI_OMP_FOR(nt)                                                                       \
-        for (fi_dim_t ch = ch0; ch < nchunks; ch++) FILL_CHUNK(T, PER_BLOCK, ch, __VA_ARGS__) \
+        fill_job_t job = {out, n, (fi_dim_t)CHUNK * (PER_BLOCK), 0, seed, stream, p, NAME}; \
+        fill(&job, &ps_value);                                                               \
     }
 
-#ifdef _OPENMP
-#define FI_PRAGMA(x) _Pragma(#x)
-#define FI_OMP_FOR(nt) FI_PRAGMA(omp parallel for schedule(static) num_threads(nt) if (nt > 1))
-#else
-#define FI_OMP_FOR(nt)
-#endif
+/* p: low, high - low */
+FILL_CHUNK(uniform_s_chunk, FI_CLONES_AVX2, float, 4, {
+    const float lo = (float)p[0], w = (float)p[1];
+    for (fi_dim_t i = 0; i < cnt; i++) o[i] = lo + w * (float)(int32_t)(words[i] >> 8) * 0x1p-24f;
+})
 
-FI_CLONES_AVX2 void fi_rng_uniform_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double low, double high)
+void fi_rng_uniform_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double low, double high)
 {
-    const float lo = (float)low, w = (float)(high - low);
-    FILL(float, 4, {
-        for (fi_dim_t i = 0; i < cnt; i++) o[i] = lo + w * (float)(int32_t)(words[i] >> 8) * 0x1p-24f;
-    })
+    const double p[2] = {low, high - low};
+    FILL(uniform_s_chunk, 4, p)
 }
 
-FI_CLONES_AVX2 void fi_rng_uniform_d(double *out, fi_dim_t n, uint64_t seed, uint64_t stream, double low, double high)
+FILL_CHUNK(uniform_d_chunk, FI_CLONES_AVX2, double, 2, {
+    const double low = p[0], w = p[1];
+    for (fi_dim_t i = 0; i < cnt; i++)
+        o[i] = low + w * (double)((((uint64_t)words[2 * i] << 32) | words[2 * i + 1]) >> 11) * 0x1p-53;
+})
+
+void fi_rng_uniform_d(double *out, fi_dim_t n, uint64_t seed, uint64_t stream, double low, double high)
 {
-    const double w = high - low;
-    FILL(double, 2, {
-        for (fi_dim_t i = 0; i < cnt; i++)
-            o[i] = low + w * (double)((((uint64_t)words[2 * i] << 32) | words[2 * i + 1]) >> 11) * 0x1p-53;
-    })
+    const double p[2] = {low, high - low};
+    FILL(uniform_d_chunk, 2, p)
 }
 
-FI_CLONES_AVX2 void fi_rng_normal_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean, double std)
+/* p: mean, std */
+FILL_CHUNK(normal_s_chunk, FI_CLONES_AVX2, float, 4, {
+    const float mu = (float)p[0], sd = (float)p[1];
+    float z[4 * CHUNK];
+    box_muller_f(z, words, (cnt + 1) / 2);
+    for (fi_dim_t i = 0; i < cnt; i++) o[i] = mu + sd * z[i];
+})
+
+void fi_rng_normal_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean, double std)
 {
-    const float mu = (float)mean, sd = (float)std;
-    FILL(float, 4, {
-        float z[4 * CHUNK];
-        box_muller_f(z, words, (cnt + 1) / 2);
-        for (fi_dim_t i = 0; i < cnt; i++) o[i] = mu + sd * z[i];
-    })
+    const double p[2] = {mean, std};
+    FILL(normal_s_chunk, 4, p)
 }
+
+FILL_CHUNK(normal_d_chunk, , double, 2, {
+    const double mean = p[0], std = p[1];
+    for (fi_dim_t q = 0; q < (cnt + 1) / 2; q++) {
+        const uint32_t *w = words + 4 * q;
+        const double r = sqrt(-2.0 * log(u53(w[0], w[1])));
+        const double t = 6.283185307179586 * ((double)((((uint64_t)w[2] << 32) | w[3]) >> 11) * 0x1p-53);
+        o[2 * q] = mean + std * (r * cos(t));
+        if (2 * q + 1 < cnt) o[2 * q + 1] = mean + std * (r * sin(t));
+    }
+})
 
 void fi_rng_normal_d(double *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean, double std)
 {
-    FILL(double, 2, {
-        for (fi_dim_t p = 0; p < (cnt + 1) / 2; p++) {
-            const uint32_t *w = words + 4 * p;
-            const double r = sqrt(-2.0 * log(u53(w[0], w[1])));
-            const double t = 6.283185307179586 * ((double)((((uint64_t)w[2] << 32) | w[3]) >> 11) * 0x1p-53);
-            o[2 * p] = mean + std * (r * cos(t));
-            if (2 * p + 1 < cnt) o[2 * p + 1] = mean + std * (r * sin(t));
-        }
-    })
+    const double p[2] = {mean, std};
+    FILL(normal_d_chunk, 2, p)
 }
 
 /* Standard normal quantile: Acklam's rational approximation refined by one Halley step on
@@ -293,38 +329,56 @@ static double log_ndtri_tail(double lp)
    below -5 sigma (after mirroring) is sampled in log space: p = Phi(lo) + u (Phi(hi) - Phi(lo))
    as log p = log Phi(hi) + log(u + (1 - u) Phi(lo) / Phi(hi)), inverted by log_ndtri_tail,
    since Phi underflows there (40 sigma out, Phi is 1e-350: the plain inverse gave NaN).
-   T: the output type, PER: draws per 4-word block (4 float, 2 double), UNIFORM: the (0, 1)
-   draw i from `words`. */
-#define TRUNC_BODY(T, PER, UNIFORM)                                                             \
+   truncnormal_params sets p (per fill); TRUNC_BODY draws value i with UNIFORM, the (0, 1)
+   draw i from `words`, as type T. */
+enum { T_MEAN, T_STD, T_A, T_B, T_LO, T_HI, T_MIRROR, T_TAIL, T_PL, T_SPAN, T_LPH, T_RATIO, T_COUNT };
+
+static void truncnormal_params(double *p, double mean, double std, double a, double b)
+{
+    const double al = (a - mean) / std, bl = (b - mean) / std;
+    const int mirror = al > 0;
+    const double lo = mirror ? -bl : al, hi = mirror ? -al : bl;
+    const int tail = hi < -5.0;
+    const double pl = tail ? 0.0 : phi_cdf(lo);
+    p[T_MEAN] = mean, p[T_STD] = std, p[T_A] = a, p[T_B] = b, p[T_LO] = lo, p[T_HI] = hi;
+    p[T_MIRROR] = mirror, p[T_TAIL] = tail, p[T_PL] = pl, p[T_SPAN] = tail ? 0.0 : phi_cdf(hi) - pl;
+    p[T_LPH] = tail ? log_phi_cdf(hi) : 0.0;
+    p[T_RATIO] = tail ? exp(log_phi_cdf(lo) - p[T_LPH]) : 0.0;
+}
+
+#define TRUNC_BODY(T, UNIFORM)                                                                \
     {                                                                                        \
-        const double al = (a - mean) / std, bl = (b - mean) / std;                           \
-        const int mirror = al > 0;                                                           \
-        const double lo = mirror ? -bl : al, hi = mirror ? -al : bl;                         \
-        const int tail = hi < -5.0;                                                          \
-        const double pl = tail ? 0.0 : phi_cdf(lo), span = tail ? 0.0 : phi_cdf(hi) - pl;    \
-        const double lph = tail ? log_phi_cdf(hi) : 0.0;                                     \
-        const double ratio = tail ? exp(log_phi_cdf(lo) - lph) : 0.0;                        \
-        FILL(T, PER, {                                                                       \
-            for (fi_dim_t i = 0; i < cnt; i++) {                                             \
-                const double u = (UNIFORM);                                                  \
-                double z = tail ? log_ndtri_tail(lph + log(u + (1.0 - u) * ratio))           \
-                                : ndtri(pl + span * u);                                      \
-                z = z < lo ? lo : z > hi ? hi : z;                                           \
-                double v = mean + std * (mirror ? -z : z);                                   \
-                if (tail) v = v < a ? a : v > b ? b : v;                                     \
-                o[i] = (T)v;                                                                 \
-            }                                                                                \
-        })                                                                                   \
+        const double mean = p[T_MEAN], std = p[T_STD], a = p[T_A], b = p[T_B];               \
+        const double lo = p[T_LO], hi = p[T_HI], pl = p[T_PL], span = p[T_SPAN];             \
+        const double lph = p[T_LPH], ratio = p[T_RATIO];                                     \
+        const int mirror = p[T_MIRROR] != 0.0, tail = p[T_TAIL] != 0.0;                      \
+        for (fi_dim_t i = 0; i < cnt; i++) {                                                 \
+            const double u = (UNIFORM);                                                      \
+            double z = tail ? log_ndtri_tail(lph + log(u + (1.0 - u) * ratio))               \
+                            : ndtri(pl + span * u);                                          \
+            z = z < lo ? lo : z > hi ? hi : z;                                               \
+            double v = mean + std * (mirror ? -z : z);                                       \
+            if (tail) v = v < a ? a : v > b ? b : v;                                         \
+            o[i] = (T)v;                                                                     \
+        }                                                                                    \
     }
+
+FILL_CHUNK(truncnormal_s_chunk, , float, 4, TRUNC_BODY(float, ((double)(words[i] >> 8) + 0.5) * 0x1p-24))
+FILL_CHUNK(truncnormal_d_chunk, , double, 2,
+           TRUNC_BODY(double, ((double)((((uint64_t)words[2 * i] << 32) | words[2 * i + 1]) >> 11) + 0.5) * 0x1p-53))
 
 void fi_rng_truncnormal_s(float *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean,
                           double std, double a, double b)
 {
-    TRUNC_BODY(float, 4, ((double)(words[i] >> 8) + 0.5) * 0x1p-24)
+    double p[T_COUNT];
+    truncnormal_params(p, mean, std, a, b);
+    FILL(truncnormal_s_chunk, 4, p)
 }
 
 void fi_rng_truncnormal_d(double *out, fi_dim_t n, uint64_t seed, uint64_t stream, double mean,
                           double std, double a, double b)
 {
-    TRUNC_BODY(double, 2, ((double)((((uint64_t)words[2 * i] << 32) | words[2 * i + 1]) >> 11) + 0.5) * 0x1p-53)
+    double p[T_COUNT];
+    truncnormal_params(p, mean, std, a, b);
+    FILL(truncnormal_d_chunk, 2, p)
 }

@@ -1,5 +1,4 @@
 """fastinit: dense neural networks on the CPU, with a C core, for studying weight initialization."""
-from fastinit import _omp_env  # noqa: F401  (first: the OpenMP wait policy, before _core loads)
 from fastinit._version import __version__
 from fastinit import data, diagnostics, init, optim, theory
 from fastinit.linalg import matmul

@@ -7,7 +7,6 @@ the same bits; forcing one lets tests check every path on one machine.
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from typing import Any
 
@@ -16,23 +15,18 @@ try:
 except ImportError:  # not on Windows: no address-space limit to respect there
     resource = None
 
-from fastinit import _core, _omp_env, _validate
+from fastinit import _core, _validate
 
 __all__ = ["available_kernels", "get_num_threads", "kernel_info", "select_kernel", "set_num_threads",
            "thread_limit", "MAX_THREADS"]
 
-#: More threads than this are refused: OpenMP runtimes abort the process (stack or thread
-#: creation failure) long before, and no CPU this library targets has more hardware threads.
+#: More threads than this are refused: no CPU this library targets has more hardware threads.
 MAX_THREADS = 1024
 
 
 def _stack_bytes() -> int:
-    """The stack the OpenMP runtime gives each thread: OMP_STACKSIZE (K by default), else the
-    stack limit (glibc's thread default), else 32 MiB (glibc's default without a limit)."""
-    spec = os.environ.get("OMP_STACKSIZE") or os.environ.get("GOMP_STACKSIZE")
-    m = re.fullmatch(r"\s*(\d+)\s*([bkmgBKMG]?)\s*", spec or "")
-    if m:
-        return int(m.group(1)) << {"b": 0, "k": 10, "m": 20, "g": 30}[(m.group(2) or "k").lower()]
+    """The stack each of the task pool's threads gets: the stack limit (glibc's thread default),
+    else 32 MiB (glibc's default without a limit)."""
     soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
     return soft if 0 < soft != resource.RLIM_INFINITY else 32 << 20
 
@@ -47,8 +41,8 @@ def _mapped_bytes() -> int:
 
 def thread_limit() -> int:
     """The most threads set_num_threads accepts: MAX_THREADS, fewer under an address-space
-    limit (RLIMIT_AS) that would not hold their stacks in half of what is left (the OpenMP
-    runtime exits the process when it cannot create a thread)."""
+    limit (RLIMIT_AS) that would not hold their stacks in half of what is left (the pool runs
+    on the threads it could start, but their stacks would leave nothing for the arrays)."""
     if resource is None:
         return MAX_THREADS
     soft = resource.getrlimit(resource.RLIMIT_AS)[0]
@@ -100,7 +94,7 @@ def kernel_info() -> dict[str, Any]:
     why = "forced by FASTINIT_KERNEL (or select_kernel)" if c["forced"] else "auto: the widest set this CPU and build run"
     return {
         **_core.gemm_info(), "available": available_kernels(), "activations": _core.act_kernel(),
-        "threads": get_num_threads(), "openmp": c["openmp"], "cpu_avx2_fma": c["avx2_fma"],
+        "threads": get_num_threads(), "threads_supported": c["threads_supported"], "cpu_avx2_fma": c["avx2_fma"],
         "cpu_avx512": c["avx512"], "compiler_flags": c["compiler_flags"],
         "cpu": {"vendor": c["vendor"], "model_name": c["model_name"], "family": c["family"], "model": c["model"]},
         "caches": {"l1d_bytes": c["l1d_bytes"], "l2_bytes": c["l2_bytes"], "l3_bytes": c["l3_bytes"],
@@ -110,7 +104,7 @@ def kernel_info() -> dict[str, Any]:
                 "source": "measured at import (thread CPU time, best of 5)" if c["fma256_gflops"] > 0
                           else "not measured (no AVX2)"},
         "kernel_choice": f"{c['kernel']}: {why}",
-        "threading": {"wait_policy": _omp_env.WAIT_POLICY, "join_us": round(c["join_us"], 1),
+        "threading": {"join_us": round(c["join_us"], 1),
                       "join_us_at_import": round(c["parallel_overhead_us"], 1),
                       "measured_on_threads": c["parallel_threads"],
                       f"min_flops_for_{nt}_threads": round(_core.parallel_min_flops(nt)),
@@ -135,7 +129,7 @@ except ValueError as _e:
     KERNEL_REQUEST_ERROR = f"FASTINIT_KERNEL={os.environ.get('FASTINIT_KERNEL')!r}: {_e}"
     warnings.warn(f"fastinit: {KERNEL_REQUEST_ERROR}; using the automatic choice", RuntimeWarning, stacklevel=2)
     select_kernel("auto")
-if get_num_threads() > thread_limit():  # OMP_NUM_THREADS=100000 would exit the process
+if get_num_threads() > thread_limit():  # OMP_NUM_THREADS=100000: more stacks than the address space holds
     warnings.warn(f"fastinit: {get_num_threads()} threads (OMP_NUM_THREADS) is more than this process can "
                   f"start; using {thread_limit()}", RuntimeWarning, stacklevel=2)
     _core.set_num_threads(thread_limit())

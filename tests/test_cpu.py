@@ -57,7 +57,8 @@ print(fastinit.get_num_threads())
 
 @pytest.mark.parametrize("omp", [None, "100000"])
 def test_thread_counts_the_process_cannot_start_are_refused_not_fatal(omp):
-    # Under a 2 GiB address-space limit, 1024 thread stacks made libgomp exit the process.
+    # Under a 2 GiB address-space limit, 1024 thread stacks made the OpenMP runtime exit the process;
+    # the pool would start fewer, but their stacks still leave nothing for the arrays.
     import subprocess, sys, os
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(fastinit.__file__)))
     if omp:

@@ -8,13 +8,13 @@ cdef extern from "fi_common.h" nogil:
     ctypedef int64_t fi_dim_t
 
 cdef extern from "fi_pool.h" nogil:
+    int fi_pool_threads()
     double fi_pool_join_us()
     void fi_pool_set_join_us(double us)
 
 cdef extern from "fi_cpu.h" nogil:
     int fi_cpu_has_avx2_fma()
     int fi_cpu_has_avx512()
-    int fi_openmp_enabled()
     int fi_get_num_threads()
     void fi_set_num_threads(int n)
     void fi_cpu_init()

@@ -44,7 +44,7 @@ def cpu_info():
             "fma512_full_rate": ci.fma512_full_rate, "parallel_overhead_us": ci.parallel_overhead_us,
             "parallel_threads": ci.parallel_threads, "join_us": capi.fi_pool_join_us(),
             "kernel": capi.fi_kernel_name(capi.fi_kernel_set()).decode(), "forced": bool(capi.fi_kernel_forced()),
-            "openmp": bool(capi.fi_openmp_enabled()), "compiler_flags": capi.fi_build_flags().decode()}
+            "threads_supported": bool(capi.fi_pool_threads()), "compiler_flags": capi.fi_build_flags().decode()}
 
 
 def parallel_min_flops(int nt):

@@ -97,7 +97,7 @@ def _info():
     print(f"fastinit {__version__}")
     print(f"kernel    {k['kernel']} (available: {', '.join(k['available'])}); float32 {k['float32']['micro_kernel']}"
           f" {k['float32']['tile']}")
-    print(f"threads   {k['threads']} (OpenMP {'on' if k['openmp'] else 'off'})")
+    print(f"threads   {k['threads']}" + ("" if k["threads_supported"] else " (this build has no thread support)"))
     if runtime.KERNEL_REQUEST_ERROR:
         print(f"error     {runtime.KERNEL_REQUEST_ERROR}")
     print(f"build     {k['compiler_flags']}")
