@@ -1,7 +1,8 @@
 """K small MLPs trained side by side (issue 14): fastinit.Ensemble against the per-model loop
 (MLP.train_step), JAX jit(vmap(lax.scan)) and torch.func vmap, in the same run, one thread.
 Figures are per model-step (one model, one SGD step), median process CPU time; JAX's compile
-time (wall) is reported apart.
+time (wall) is reported apart. JAX runs with the process held to one CPU (conftest.one_cpu):
+JAX 0.10's XLA CPU runtime uses every core whatever XLA_FLAGS asks.
 Before timing, the ensemble's losses and weights are checked bit for bit against the loop's and
 the peers' losses against fastinit's (float32 tolerance).
 
@@ -20,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's fastinit
 import fastinit
+from conftest import one_cpu  # bench/, the script's folder
 from fastinit import optim
 
 LR = 0.1
@@ -208,7 +210,8 @@ def bench(name, k, steps, reps, peers):
             go, comp = jax_runner(sizes, X, y, batches, models)
             go()
             peer_close(go.losses, ens_losses)
-            res["jax"], res["jax_compile_s"] = median_time(go, reps) / ms, comp
+            with one_cpu():  # JAX 0.10's XLA runs on every core whatever it is told
+                res["jax"], res["jax_compile_s"] = median_time(go, reps) / ms, comp
         except ImportError:
             pass
     if "torch" in peers:

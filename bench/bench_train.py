@@ -2,8 +2,10 @@
 fastinit.MLP against the plain-NumPy step of bench/numpy_mlp.py, PyTorch CPU eager and JAX
 (jax.jit of the same step on CPU, an optional dependency: skipped without it), from the same
 weights, at 1 and 2 threads. Before timing, each peer's loss and updated weights are checked
-against fastinit's. XLA fixes its thread count when JAX first runs, so this module sets it to
-one thread (unless XLA_FLAGS is set): JAX runs only in the 1-thread rows.
+against fastinit's. XLA fixes its thread count when JAX first runs, so this module asks for
+one thread (unless XLA_FLAGS is set), and JAX runs only in the 1-thread rows; JAX 0.10's CPU
+runtime ignores that request (its L step took 45 ms of CPU per 23 ms of wall), so the JAX rows
+also run with every thread of the process held to one CPU (conftest.one_cpu).
 
 Run: pytest bench/bench_train.py --benchmark-json=train.json && python bench/summarize.py train.json
 Or:  python bench/bench_train.py [--threads 1 2] [--seconds 2]   (all timed in turns, so they
@@ -162,6 +164,9 @@ def step_fn(net, impl, nthreads):
         loss = float(step(tX, ty))
         check(model, before, model.train_step(X, y, opt), loss, params())
         fn = lambda: step(tX, ty)  # noqa: E731
+        from conftest import one_cpu
+
+        ctx = one_cpu()
     else:
         torch, tnet, loss_fn, topt = torch_net(model, act)
         tX, ty = torch.from_numpy(X), torch.from_numpy(y)

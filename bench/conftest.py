@@ -1,12 +1,36 @@
 """Shared benchmark helpers: thread control for both fastinit and the peer (NumPy/OpenBLAS), and
 interleaved timing for the scripts' own runners."""
 import contextlib
+import os
 import statistics
 import time
 
 import pytest
 
 import fastinit
+
+
+@contextlib.contextmanager
+def one_cpu():
+    """Every thread of this process held to one CPU (the first it may use) inside the block, for
+    peers whose own thread setting does not hold (JAX 0.10's XLA CPU runtime); Linux only,
+    elsewhere a no-op. Threads started inside inherit it."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    tids = [int(t) for t in os.listdir("/proc/self/task")]
+    old = {t: os.sched_getaffinity(t) for t in tids}
+    cpu = {min(os.sched_getaffinity(0))}
+    for t in tids:
+        os.sched_setaffinity(t, cpu)
+    try:
+        yield
+    finally:
+        for t, mask in old.items():
+            try:
+                os.sched_setaffinity(t, mask)
+            except OSError:  # the thread ended meanwhile
+                pass
 
 
 @contextlib.contextmanager
