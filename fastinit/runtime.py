@@ -17,7 +17,7 @@ except ImportError:  # not on Windows: no address-space limit to respect there
 
 from fastinit import _core, _validate
 
-__all__ = ["available_kernels", "get_num_threads", "kernel_info", "select_kernel", "set_num_threads",
+__all__ = ["available_kernels", "cpu_quota", "get_num_threads", "kernel_info", "select_kernel", "set_num_threads",
            "thread_limit", "MAX_THREADS"]
 
 #: More threads than this are refused: no CPU this library targets has more hardware threads.
@@ -50,6 +50,56 @@ def thread_limit() -> int:
         return MAX_THREADS
     room = max(0, soft - _mapped_bytes()) // 2
     return max(1, min(MAX_THREADS, room // (_stack_bytes() + (64 << 10))))
+
+
+def cpu_quota(root: str = "/") -> int | None:
+    """The CPUs a cgroup CPU quota gives this process, rounded up (cgroup v2 cpu.max, v1
+    cpu.cfs_quota_us / cpu.cfs_period_us; the tightest over its cgroup and the ancestors that
+    exist), or None without one. A container started with --cpus=2 on a 64-core host has 64
+    CPUs in its affinity mask and the time of 2: 64 threads would take turns on them. root: the
+    file system root to read (tests)."""
+    def read(path):
+        try:
+            with open(os.path.join(root, path.lstrip("/"))) as f:
+                return f.read().split()
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def ancestors(path):  # /a/b, /a, /
+        parts = [p for p in path.split("/") if p]
+        return ["/" + "/".join(parts[:i]) for i in range(len(parts), -1, -1)]
+
+    try:
+        with open(os.path.join(root, "proc/self/cgroup")) as f:
+            lines = [line.rstrip("\n").split(":", 2) for line in f]
+    except OSError:
+        return None
+    best = None
+    for fields in lines:
+        if len(fields) != 3:
+            continue
+        _, controllers, path = fields
+        if controllers == "":  # v2
+            cands = [read(f"sys/fs/cgroup{a.rstrip('/')}/cpu.max") for a in ancestors(path)]
+            limits = [(c[0], c[1]) for c in cands if c and len(c) == 2]
+        elif "cpu" in controllers.split(","):  # v1, mounted as its controller list or as "cpu"
+            limits = []
+            for mount in dict.fromkeys([controllers, "cpu"]):
+                for a in ancestors(path):
+                    q, per = (read(f"sys/fs/cgroup/{mount}{a.rstrip('/')}/cpu.cfs_{x}_us") for x in ("quota", "period"))
+                    if q and per:
+                        limits.append((q[0], per[0]))
+        else:
+            continue
+        for quota, period in limits:
+            try:
+                q, per = int(quota), int(period)
+            except ValueError:  # "max": no quota
+                continue
+            if q > 0 and per > 0:
+                n = max(1, -(-q // per))
+                best = n if best is None else min(best, n)
+    return best
 
 
 def set_num_threads(n: int) -> None:
@@ -94,7 +144,8 @@ def kernel_info() -> dict[str, Any]:
     why = "forced by FASTINIT_KERNEL (or select_kernel)" if c["forced"] else "auto: the widest set this CPU and build run"
     return {
         **_core.gemm_info(), "available": available_kernels(), "activations": _core.act_kernel(),
-        "threads": get_num_threads(), "threads_supported": c["threads_supported"], "cpu_avx2_fma": c["avx2_fma"],
+        "threads": get_num_threads(), "threads_default_from": THREADS_FROM,
+        "threads_supported": c["threads_supported"], "cpu_avx2_fma": c["avx2_fma"],
         "cpu_avx512": c["avx512"], "compiler_flags": c["compiler_flags"],
         "cpu": {"vendor": c["vendor"], "model_name": c["model_name"], "family": c["family"], "model": c["model"]},
         "caches": {"l1d_bytes": c["l1d_bytes"], "l2_bytes": c["l2_bytes"], "l3_bytes": c["l3_bytes"],
@@ -129,6 +180,13 @@ except ValueError as _e:
     KERNEL_REQUEST_ERROR = f"FASTINIT_KERNEL={os.environ.get('FASTINIT_KERNEL')!r}: {_e}"
     warnings.warn(f"fastinit: {KERNEL_REQUEST_ERROR}; using the automatic choice", RuntimeWarning, stacklevel=2)
     select_kernel("auto")
+#: Where the default thread count came from, for kernel_info().
+THREADS_FROM = "OMP_NUM_THREADS" if os.environ.get("OMP_NUM_THREADS") else "the CPUs this process may run on"
+if not os.environ.get("OMP_NUM_THREADS"):
+    _quota = cpu_quota()
+    if _quota is not None and _quota < get_num_threads():
+        THREADS_FROM = f"a cgroup CPU quota of {_quota} CPUs (the process may run on {get_num_threads()})"
+        _core.set_num_threads(_quota)
 if get_num_threads() > thread_limit():  # OMP_NUM_THREADS=100000: more stacks than the address space holds
     warnings.warn(f"fastinit: {get_num_threads()} threads (OMP_NUM_THREADS) is more than this process can "
                   f"start; using {thread_limit()}", RuntimeWarning, stacklevel=2)

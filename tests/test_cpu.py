@@ -1,7 +1,10 @@
+import os
+
 import pytest
 from support import num_threads
 
 import fastinit
+from fastinit import runtime
 
 
 def test_thread_count_roundtrip():
@@ -30,7 +33,6 @@ def test_set_num_threads_refuses_fractions_strings_and_huge_counts(n, exc):
 
 
 def test_the_thread_bound_is_stated_and_accepted():
-    from fastinit import runtime
     assert "MAX_THREADS" in runtime.set_num_threads.__doc__ or str(runtime.MAX_THREADS) in str(
         pytest.raises(ValueError, fastinit.set_num_threads, runtime.MAX_THREADS + 1).value)
 
@@ -66,3 +68,43 @@ def test_thread_counts_the_process_cannot_start_are_refused_not_fatal(omp):
     r = subprocess.run([sys.executable, "-c", _UNDER_LIMIT], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert ("more than this process can start" in r.stderr) == bool(omp)
+
+
+# ---------------------------------------------------------------- threads under a CPU quota
+def _fake_root(tmp_path, cgroup, files):
+    """A file system root with /proc/self/cgroup and the given files (path -> text)."""
+    (tmp_path / "proc/self").mkdir(parents=True)
+    (tmp_path / "proc/self/cgroup").write_text(cgroup)
+    for path, text in files.items():
+        f = tmp_path / path
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text)
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("cgroup, files, want", [
+    # v2, a container's namespace: its own limit at the root
+    ("0::/\n", {"sys/fs/cgroup/cpu.max": "200000 100000\n"}, 2),
+    # v2: the tightest of the cgroup and its ancestors, rounded up (1.5 CPUs -> 2)
+    ("0::/a/b\n", {"sys/fs/cgroup/a/b/cpu.max": "max 100000\n", "sys/fs/cgroup/a/cpu.max": "150000 100000\n",
+                   "sys/fs/cgroup/cpu.max": "400000 100000\n"}, 2),
+    ("0::/\n", {"sys/fs/cgroup/cpu.max": "max 100000\n"}, None),
+    # v1, mounted as "cpu,cpuacct"; the process's path absent under the mount (no cgroup namespace)
+    ("4:memory:/x\n3:cpu,cpuacct:/docker/abc\n", {"sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us": "300000\n",
+                                                  "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n"}, 3),
+    ("3:cpu:/\n", {"sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n", "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ("0::/\n", {}, None),
+    ("garbage\n", {"sys/fs/cgroup/cpu.max": "oops\n"}, None),
+])
+def test_cpu_quota_is_read_from_cgroups(tmp_path, cgroup, files, want):
+    assert runtime.cpu_quota(_fake_root(tmp_path, cgroup, files)) == want
+
+
+def test_no_cgroup_file_means_no_quota(tmp_path):
+    assert runtime.cpu_quota(str(tmp_path)) is None
+
+
+def test_the_default_thread_count_says_where_it_came_from():
+    want = "OMP_NUM_THREADS" if os.environ.get("OMP_NUM_THREADS") else ("cgroup CPU quota" if runtime.cpu_quota()
+                                                                        else "the CPUs this process may run on")
+    assert want in fastinit.kernel_info()["threads_default_from"]

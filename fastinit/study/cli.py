@@ -97,7 +97,11 @@ def _info():
     print(f"fastinit {__version__}")
     print(f"kernel    {k['kernel']} (available: {', '.join(k['available'])}); float32 {k['float32']['micro_kernel']}"
           f" {k['float32']['tile']}")
-    print(f"threads   {k['threads']}" + ("" if k["threads_supported"] else " (this build has no thread support)"))
+    t = k["threading"]
+    min_flops = next(v for key, v in t.items() if key.startswith("min_flops_for_"))
+    print(f"threads   {k['threads']} (from {k['threads_default_from']}; a product of "
+          f"{min_flops / 1e6:.3g} MFLOP or more uses them: a join costs {t['join_us']} us now)"
+          if k["threads_supported"] else f"threads   1 (this build has no thread support)")
     if runtime.KERNEL_REQUEST_ERROR:
         print(f"error     {runtime.KERNEL_REQUEST_ERROR}")
     print(f"build     {k['compiler_flags']}")
