@@ -31,6 +31,8 @@ void fi_ens_ws_free(fi_ens_ws_t *w)
     free(w->raw);
     fi_lanes_pool_free(w->lanes);
     free(w->lane_js); /* lane_start, lane_half and laned share its block */
+    free(w->t_task);
+    w->t_task = NULL;
     w->lanes = NULL;
     w->lane_js = w->lane_start = NULL;
     w->lane_half = w->laned = NULL;
@@ -49,6 +51,8 @@ int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t 
     w->lanes = NULL;
     w->lane_js = w->lane_start = NULL;
     w->lane_half = w->laned = NULL;
+    w->t_task = NULL;
+    w->costs = (fi_lanes_costs_t){{0.0, 0.0}, 0.0};
     w->k = 0;
     w->n = 0;
     if (k <= 0 || n <= 0 || m->nlayers <= 0) return -1;
@@ -61,7 +65,8 @@ int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t 
     w->xb = (void **)calloc(2 * (size_t)k, sizeof(void *));
     w->raw = malloc((size_t)k * (xb + yb) + FI_ENS_ALIGN);
     w->lane_js = (int *)malloc(2 * ((size_t)k + 1) * (sizeof(int) + 1));
-    if (!w->ws || !w->xb || !w->raw || !w->lane_js) {
+    w->t_task = (double *)calloc(2 * (size_t)k + 1, sizeof(double));
+    if (!w->ws || !w->xb || !w->raw || !w->lane_js || !w->t_task) {
         fi_ens_ws_free(w);
         return -1;
     }
@@ -122,8 +127,8 @@ static int fi_ens_lanes(const fi_ens_t *e, fi_ens_ws_t *w, const uint8_t *active
     isa[0] = fi_lanes_isa(elsize);
     if (!isa[0] || m0->nlayers > FI_LANES_MAX_LAYERS) return 0;
     isa[1] = fi_lanes_isa_half(isa[0]);
-    const int ng = fi_lanes_plan(e, active, isa[0]->v, isa[1] ? isa[1]->v : 0, elsize, w->lane_js,
-                                 w->lane_start, w->lane_half, w->laned);
+    const int ng = fi_lanes_plan(e, active, isa[0]->v, isa[1] ? isa[1]->v : 0, elsize, &w->costs,
+                                 w->lane_js, w->lane_start, w->lane_half, w->laned);
     if (ng == 0) return 0;
     const int slots = fi_lanes_pool_get(&w->lanes, m0, w->n, isa[0]->v, elsize, fi_ens_threads(ng));
     if (slots == 0) { /* no memory: the per-member path */
@@ -132,6 +137,24 @@ static int fi_ens_lanes(const fi_ens_t *e, fi_ens_ws_t *w, const uint8_t *active
     }
     *nt = slots < fi_ens_threads(ng) ? slots : fi_ens_threads(ng);
     return ng;
+}
+
+/* Folds a job's per-task seconds per step (t[0..count), 0 where a task did not run; width[i]
+   selects the cost for task i, NULL: the per-member one) into the measured costs: the mean
+   of the job's tasks, averaged with what earlier calls measured. Clears t. */
+static void fi_ens_fold(fi_lanes_costs_t *c, double *t, int count, const uint8_t *width)
+{
+    double sum[3] = {0, 0, 0};
+    int n[3] = {0, 0, 0};
+    for (int i = 0; i < count; i++) {
+        if (t[i] <= 0) continue;
+        const int h = width ? width[i] : 2;
+        sum[h] += t[i], n[h]++;
+        t[i] = 0;
+    }
+    double *cost[3] = {&c->group[0], &c->group[1], &c->solo};
+    for (int h = 0; h < 3; h++)
+        if (n[h]) *cost[h] = *cost[h] > 0 ? 0.5 * (*cost[h] + sum[h] / n[h]) : sum[h] / n[h];
 }
 
 /* One call's work for the pool's tasks: a lane group or a member each (fi_ensemble_impl.h). The

@@ -27,10 +27,22 @@ typedef struct fi_ens {
     void ***s2;
 } fi_ens_t;
 
+/* What the two paths measured on one ensemble's calls for one batch size: thread CPU seconds
+   per step of a lane group of full width (group[0]) and of half width (group[1]), and per
+   member-step on the per-member path (solo); 0: not measured yet. Lanes pay where a group's
+   step costs less than its members' steps alone: a 2-16-16-2 net 9.4 against 20.4 us a
+   member, but a 12 x 64 tanh net at batch 64 257 against 226 even with every lane busy, and
+   the MNIST-1D net's 40-100-100-10 only with three quarters of them (Zen 4, measured). */
+typedef struct fi_lanes_costs {
+    double group[2], solo;
+} fi_lanes_costs_t;
+
 /* Per member: the fi_mlp workspace for batches of up to n rows, and buffers for one gathered
    batch (x: n * sizes[0] values; y: n rows of labels or targets). The lane engine's state
-   (fi_lanes.h): its workspaces (made at the first call that uses them) and the plan of one
-   call (lane_js, lane_start: k + 1 ints each; lane_half, laned: k + 1 flags each). */
+   (fi_lanes.h): its workspaces (made at the first call that uses them), the plan of one
+   call (lane_js, lane_start: k + 1 ints each; lane_half, laned: k + 1 flags each), the costs
+   measured by the calls so far, and per task of a call its seconds per step (t_task: the lane
+   groups' at [0, k], the members' at [k + 1, 2k + 1); 0: it did not run). */
 typedef struct fi_ens_ws {
     int k;
     fi_dim_t n;
@@ -40,6 +52,8 @@ typedef struct fi_ens_ws {
     struct fi_lanes_pool *lanes;
     int *lane_js, *lane_start;
     uint8_t *lane_half, *laned;
+    fi_lanes_costs_t costs;
+    double *t_task;
 } fi_ens_ws_t;
 
 /* Allocate w for k members of architecture m[0], batches of up to n rows of elsize-byte

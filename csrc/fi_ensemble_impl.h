@@ -2,13 +2,17 @@
    guard on purpose. */
 #include "fi_dtype_begin.h"
 
-/* A lane group per task (fi_ens_lanes), all its steps; the worker names its workspace slot. */
+/* A lane group per task (fi_ens_lanes), all its steps, timed (thread CPU seconds per step); the
+   worker names its workspace slot. */
 static void FI_DT(fi_ens_lane_task)(void *arg, long g, int worker)
 {
     const fi_ens_job_t *jb = (const fi_ens_job_t *)arg;
     const fi_ens_ws_t *w = jb->w;
-    FI_DT(fi_lanes_run)(jb->isa[w->lane_half[g]], w->lanes, worker, jb->e, w->lane_js + w->lane_start[g],
-                        w->lane_start[g + 1] - w->lane_start[g], jb->s);
+    const double t0 = fi_thread_seconds();
+    const fi_dim_t steps = FI_DT(fi_lanes_run)(jb->isa[w->lane_half[g]], w->lanes, worker, jb->e,
+                                               w->lane_js + w->lane_start[g],
+                                               w->lane_start[g + 1] - w->lane_start[g], jb->s);
+    if (steps > 0) w->t_task[g] = (fi_thread_seconds() - t0) / (double)steps;
 }
 
 /* The lane groups of one call, each on one thread with all its steps; threads split the groups,
@@ -19,7 +23,10 @@ static void FI_DT(fi_ens_lane_groups)(const fi_ens_t *e, fi_ens_ws_t *w, const u
     fi_ens_job_t jb = {e, w, active, s, {NULL, NULL}};
     int nt = 1;
     const int ng = fi_ens_lanes(e, w, active, sizeof(T), jb.isa, &nt);
-    if (ng > 0) fi_pool_run(nt, ng, FI_DT(fi_ens_lane_task), &jb);
+    if (ng > 0) {
+        fi_pool_run(nt, ng, FI_DT(fi_ens_lane_task), &jb);
+        fi_ens_fold(&w->costs, w->t_task, ng, w->lane_half);
+    }
 }
 
 /* Member j's step: forward, loss, backward, update, on one thread with the solo code; which
@@ -33,9 +40,11 @@ static void FI_DT(fi_ens_step_task)(void *arg, long task, int worker)
     const int j = (int)task;
     if ((jb->active && !jb->active[j]) || jb->w->laned[j]) return;
     const fi_dim_t n = s->off[1];
+    const double t0 = fi_thread_seconds();
     s->loss[j] = FI_DT(fi_mlp_step)(&e->m[j], &jb->w->ws[j], (const T *)s->x + (fi_dim_t)j * s->x_stride,
                                     (const char *)s->y + (fi_dim_t)j * s->y_stride, n, e->opt[j],
                                     (T *const *)e->s1[j], (T *const *)e->s2[j], NULL);
+    jb->w->t_task[e->k + 1 + j] = fi_thread_seconds() - t0;
 }
 
 void FI_DT(fi_ens_step)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x_stride,
@@ -48,6 +57,7 @@ void FI_DT(fi_ens_step)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t 
     FI_DT(fi_ens_lane_groups)(e, w, active, &s);
     fi_ens_job_t jb = {e, w, active, &s, {NULL, NULL}};
     fi_pool_run(fi_ens_threads(e->k), e->k, FI_DT(fi_ens_step_task), &jb);
+    fi_ens_fold(&w->costs, w->t_task + e->k + 1, e->k, NULL);
 }
 
 /* Member j's steps, all in a row: its parameters stay in this core's cache. */
@@ -67,7 +77,7 @@ static void FI_DT(fi_ens_run_task)(void *arg, long task, int worker)
     const fi_dim_t in = m0->sizes[0], out = m0->sizes[m0->nlayers], nsteps = s->nsteps;
     const int labels = m0->loss == FI_LOSS_SOFTMAX_XENT;
     const fi_dim_t *off = s->off, *start = s->start;
-    const double t0 = s->seconds ? fi_ens_now() : 0.0;
+    const double t0 = s->seconds ? fi_ens_now() : 0.0, c0 = fi_thread_seconds();
     const T *xj = (const T *)s->x + (fi_dim_t)j * s->x_stride;
     const char *yj = (const char *)s->y + (fi_dim_t)j * s->y_stride;
     const int64_t *ij = s->idx ? s->idx + (fi_dim_t)j * s->idx_stride : NULL;
@@ -111,6 +121,7 @@ static void FI_DT(fi_ens_run_task)(void *arg, long task, int worker)
     }
     s->done[j] = t;
     if (s->seconds) s->seconds[j] += fi_ens_now() - t0;
+    if (t > 0) w->t_task[e->k + 1 + j] = (fi_thread_seconds() - c0) / (double)t;
 }
 
 void FI_DT(fi_ens_run)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x_stride,
@@ -124,6 +135,7 @@ void FI_DT(fi_ens_run)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x
     FI_DT(fi_ens_lane_groups)(e, w, active, &s);
     fi_ens_job_t jb = {e, w, active, &s, {NULL, NULL}};
     fi_pool_run(fi_ens_threads(e->k), e->k, FI_DT(fi_ens_run_task), &jb);
+    fi_ens_fold(&w->costs, w->t_task + e->k + 1, e->k, NULL);
 }
 
 #include "fi_dtype_end.h"

@@ -38,27 +38,50 @@ int fi_lanes_opt_class(const fi_optim_t *opt, size_t elsize)
     return mom_zero ? FI_LOPT_SGD : opt->nesterov ? FI_LOPT_NESTEROV : FI_LOPT_MOMENTUM;
 }
 
-int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, size_t elsize,
-                  int *js, int *gstart, uint8_t *ghalf, uint8_t *laned)
+static int g_plan_fixed = 0; /* fi_lanes_plan_fixed */
+
+void fi_lanes_plan_fixed(int fixed) { g_plan_fixed = fixed != 0; }
+
+/* Whether a group of r members at width w (h: 1 for half) runs in lanes. */
+static int group_pays(const fi_lanes_costs_t *c, int r, int w, int h)
 {
+    if (c->group[h] > 0 && c->solo > 0) return c->group[h] < (double)r * c->solo;
+    return 2 * r >= w;
+}
+
+int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, size_t elsize,
+                  const fi_lanes_costs_t *c, int *js, int *gstart, uint8_t *ghalf, uint8_t *laned)
+{
+    static const fi_lanes_costs_t none = {{0.0, 0.0}, 0.0};
+    if (g_plan_fixed) c = &none;
     int ng = 0, nj = 0;
     for (int j = 0; j < e->k; j++) laned[j] = 0;
     for (int cls = FI_LOPT_SGD; cls <= FI_LOPT_ADAMW; cls++) {
+        int members = 0;
+        for (int j = 0; j < e->k; j++)
+            members += !(active && !active[j]) && fi_lanes_opt_class(e->opt[j], elsize) == cls;
+        if (!g_plan_fixed && c->solo <= 0 && members >= 2) members--; /* the last one measures the path alone */
         int r = 0;
-        for (int j = 0; j < e->k; j++) {
+        for (int j = 0; j < e->k && members > 0; j++) {
             if ((active && !active[j]) || fi_lanes_opt_class(e->opt[j], elsize) != cls) continue;
+            members--;
             if (r == 0) gstart[ng] = nj;
             js[nj++] = j;
             laned[j] = 1;
             if (++r == v) {
-                ghalf[ng] = 0;
-                gstart[++ng] = nj;
+                if (group_pays(c, v, v, 0)) {
+                    ghalf[ng] = 0;
+                    gstart[++ng] = nj;
+                } else { /* a full group loses: these members on their own */
+                    for (int q = nj - r; q < nj; q++) laned[js[q]] = 0;
+                    nj -= r;
+                }
                 r = 0;
             }
         }
         if (r == 0) continue;
-        const int half = r <= v_half && 2 * r >= v_half;
-        if (half || 2 * r >= v) { /* at least half of its lanes busy, the narrower width first */
+        const int half = r <= v_half && group_pays(c, r, v_half, 1);
+        if (half || group_pays(c, r, v, 0)) { /* the narrower width first */
             ghalf[ng] = (uint8_t)half;
             gstart[++ng] = nj;
         } else { /* too few for a group: back to the per-member path */

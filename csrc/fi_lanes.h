@@ -82,14 +82,21 @@ int fi_lanes_pool_get(fi_lanes_pool_t **pool, const fi_mlp_t *m, fi_dim_t n, int
 void fi_lanes_pool_free(fi_lanes_pool_t *pool);
 
 /* Lane groups for one call: the members j with active[j] (active NULL: all), split by
-   optimizer class (fi_lanes_opt_class), in member order, into groups of v. A class's last,
-   short group keeps at least half of its lanes busy: at width v_half (0: none) if it fits
-   there and fills half of it, else padded at width v if it has v/2 members or more, else its
-   members take the per-member path. js receives the members group by group, gstart[0..ngroups] where each
-   group starts in js (room for k + 1), ghalf[g] 1 for a group of width v_half, laned[j] 1 for
-   a member in a group, else 0. Returns ngroups. */
+   optimizer class (fi_lanes_opt_class), in member order, into groups of v; a class's last,
+   short group at width v_half (0: none) if it fits there, else padded at width v. Where both
+   costs of a width are measured (c), a group of r members runs in lanes if its step costs
+   less than r member-steps alone; else it needs at least half of its lanes busy, and while
+   the per-member cost is unmeasured a class of two or more keeps its last member on its own
+   (so that the next call can compare). Members not in a group take the per-member path.
+   js receives the members group by group, gstart[0..ngroups] where each group starts in js
+   (room for k + 1), ghalf[g] 1 for a group of width v_half, laned[j] 1 for a member in a
+   group, else 0. Returns ngroups. */
 int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, size_t elsize,
-                  int *js, int *gstart, uint8_t *ghalf, uint8_t *laned);
+                  const fi_lanes_costs_t *c, int *js, int *gstart, uint8_t *ghalf, uint8_t *laned);
+/* For tests: 1 plans every call as if nothing were measured and without holding a member out
+   (at least half of a group's lanes busy: every kind of group and tail on chosen K); 0 (the
+   default) plans from the measured costs. */
+void fi_lanes_plan_fixed(int fixed);
 
 /* The kernels of half the width of isa's (the AVX2 ones beside AVX-512's), or NULL. */
 const fi_lanes_isa_t *fi_lanes_isa_half(const fi_lanes_isa_t *isa);
@@ -120,10 +127,10 @@ typedef struct fi_lanes_sched {
    pool (lanes r.. are padding, never written back). fi_ens_run's semantics per member: loss,
    done, seconds (the group's time split evenly among the lanes still training), ceiling and
    stops; parameters, gradients, optimizer state and step counts written back at the end or
-   when the member stops. */
-void fi_lanes_run_s(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int slot, const fi_ens_t *e,
+   when the member stops. Returns the steps the group ran (until its last member stopped). */
+fi_dim_t fi_lanes_run_s(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int slot, const fi_ens_t *e,
                     const int *js, int r, const fi_lanes_sched_t *s);
-void fi_lanes_run_d(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int slot, const fi_ens_t *e,
+fi_dim_t fi_lanes_run_d(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int slot, const fi_ens_t *e,
                     const int *js, int r, const fi_lanes_sched_t *s);
 
 #endif

@@ -248,8 +248,8 @@ static void LF(optim)(const LF(group_t) *G, unsigned live)
         if (live >> l & 1) G->e->opt[G->js[l]]->finite = (int)(o.ok >> l & 1);
 }
 
-void FI_DT(fi_lanes_run)(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int slot,
-                         const fi_ens_t *e, const int *js, int r, const fi_lanes_sched_t *s)
+fi_dim_t FI_DT(fi_lanes_run)(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int slot,
+                             const fi_ens_t *e, const int *js, int r, const fi_lanes_sched_t *s)
 {
     LF(group_t) G;
     const fi_mlp_t *m0 = &e->m[js[0]];
@@ -295,7 +295,8 @@ void FI_DT(fi_lanes_run)(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int s
     if (s->seconds) /* packing, shared by all */
         for (int l = 0; l < r; l++) s->seconds[js[l]] += (t_prev - t_start) / r;
     double lossv[16];
-    for (fi_dim_t t = 0; t < s->nsteps && nlive > 0; t++) {
+    fi_dim_t t = 0;
+    for (; t < s->nsteps && nlive > 0; t++) {
         const fi_dim_t r0 = s->off[t], rows = s->off[t + 1] - s->off[t];
         const fi_dim_t first = s->start ? s->start[t] : r0;
         const T *xin;
@@ -372,6 +373,7 @@ void FI_DT(fi_lanes_run)(const fi_lanes_isa_t *isa, fi_lanes_pool_t *pool, int s
             t_prev = now;
         }
     }
+    return t;
 }
 
 #undef LF

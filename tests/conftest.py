@@ -70,3 +70,13 @@ def _thread_every_product():
     _core.set_parallel_min_flops(0)
     yield
     _core.set_parallel_min_flops(-1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _lane_groups_as_planned():
+    """Lane groups planned as if no cost were measured (csrc/fi_lanes.h): the lane tests choose
+    K for each kind of group and tail, and a plan from this machine's timings would move them.
+    tests/test_ensemble_lanes.py checks the measured plan on its own."""
+    _core.lanes_plan_fixed(True)
+    yield
+    _core.lanes_plan_fixed(False)

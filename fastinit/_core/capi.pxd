@@ -301,6 +301,9 @@ cdef inline double mlp_step(const fi_mlp_t *m, fi_mlp_ws_t *ws, const floating *
         return fi_mlp_step_d(m, ws, x, y, n, opt, <double **>s1, <double **>s2, gin_ss)
 
 
+cdef extern from "fi_lanes.h" nogil:
+    void fi_lanes_plan_fixed(int fixed)
+
 cdef extern from "fi_ensemble.h" nogil:
     ctypedef struct fi_ens_t:
         int k
@@ -308,9 +311,14 @@ cdef extern from "fi_ensemble.h" nogil:
         fi_optim_t **opt
         void ***s1
         void ***s2
+    ctypedef struct fi_lanes_costs_t:
+        double group[2]
+        double solo
     ctypedef struct fi_ens_ws_t:
         int k
         fi_dim_t n
+        uint8_t *laned
+        fi_lanes_costs_t costs
     int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t elsize)
     void fi_ens_ws_free(fi_ens_ws_t *w)
     size_t fi_ens_y_row_bytes(const fi_mlp_t *m, size_t elsize)

@@ -20,6 +20,12 @@ def ensemble_lane_width(bint f32):
     return capi.fi_ens_lane_width(4 if f32 else 8)
 
 
+def lanes_plan_fixed(bint fixed):
+    """Test hook: plan lane groups as if no cost were measured (every kind of group and tail on
+    chosen K, whatever this machine measures), or from the measured costs again."""
+    capi.fi_lanes_plan_fixed(fixed)
+
+
 cdef class _EnsWorkspace:
     """A fi_ens_ws_t for K members and batches of up to n rows; freed with the object."""
     cdef capi.fi_ens_ws_t ws
@@ -76,6 +82,16 @@ cdef class _Ensemble:
         free(self.opt)
         free(self.s1)
         free(self.s2)
+
+    def lane_plan(self, fi_dim_t n):
+        """For calls with batches of up to n rows: which members the last one trained in lanes,
+        and the costs measured so far (seconds per step of a full and a half-width lane group,
+        per member-step alone; 0: not measured); None before the first such call."""
+        cdef _EnsWorkspace w = self._ws.get(n)
+        if w is None:
+            return None
+        return ([bool(w.ws.laned[j]) for j in range(self.k)],
+                {"group": w.ws.costs.group[0], "half_group": w.ws.costs.group[1], "member": w.ws.costs.solo})
 
     def bind(self, list states):
         """Use states[j] (an _OptState made for member j) for member j from now on."""
