@@ -276,17 +276,63 @@ def bench_threads(reps):
     return out[1][0] / (64 * 300), out[2][0] / (64 * 300)
 
 
+#: The lane plan's nets: (label, sizes, activation, rows, batch, optimizer)
+PLAN_NETS = [("40-100-100-10 relu, batch 100, SGD", [40, 100, 100, 10], "relu", 4000, 100, lambda: optim.SGD(0.1)),
+             ("40-100-100-10 relu, batch 100, Adam", [40, 100, 100, 10], "relu", 4000, 100, lambda: optim.Adam(0.01)),
+             ("2-64x12-3 tanh, batch 64, SGD", [2] + [64] * 12 + [3], "tanh", 600, 64, lambda: optim.SGD(0.05)),
+             ("2-16-16-2 relu, full batch 300, SGD", [2, 16, 16, 2], "relu", 300, 300, lambda: optim.SGD(0.1))]
+PLAN_KS = (4, 5, 6, 8, 12, 16)
+
+
+def bench_plan(steps=300):
+    """Per member-step (process CPU time) of one Ensemble.run of `steps` steps after three
+    warm-up calls, for each net of PLAN_NETS and K of PLAN_KS, with the lane plan from the
+    calls' own timings and with the fixed half-busy rule, beside the per-model loop."""
+    from fastinit import _core
+
+    rng = np.random.default_rng(0)
+    print("| net | plan | alone (loop) | " + " | ".join(f"K={k}" for k in PLAN_KS) + " |")
+    print("|---|---|---|" + "---|" * len(PLAN_KS))
+    for label, sizes, act, rows, bs, opt in PLAN_NETS:
+        X = rng.standard_normal((rows, sizes[0]), dtype=np.float32)
+        y = rng.integers(0, sizes[-1], rows)
+        batches = [rng.permutation(rows)[:bs] for _ in range(steps)]
+        solo = fastinit.MLP(sizes, activation=act, seed=0)
+        o = opt()
+        xb, yb = [X[b] for b in batches], [y[b] for b in batches]
+        t0 = time.process_time()
+        for a, b in zip(xb, yb):
+            solo.train_step(a, b, o)
+        loop = (time.process_time() - t0) / steps
+        for fixed, name in ((True, "half busy"), (False, "measured")):
+            _core.lanes_plan_fixed(fixed)
+            cells = []
+            for k in PLAN_KS:
+                ens = fastinit.Ensemble.from_sizes(sizes, seeds=k, activation=act)
+                o = opt()
+                for _ in range(3):
+                    ens.run(X, y, o, batches[:10])
+                t0 = time.process_time()
+                ens.run(X, y, o, batches)
+                cells.append(f"{(time.process_time() - t0) / (k * steps) * 1e6:.1f}")
+            print(f"| {label} | {name} | {loop * 1e6:.1f} us | " + " | ".join(cells) + " |", flush=True)
+        _core.lanes_plan_fixed(False)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer steps and repetitions (a smoke run)")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--peers", default="jax,torch")
-    ap.add_argument("--only", default=None, help="'fit' or 'threads': only that line")
+    ap.add_argument("--only", default=None, help="'fit', 'threads' or 'plan': only that line or table")
     args = ap.parse_args()
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     fastinit.set_num_threads(1)
     peers = set(args.peers.split(",")) if args.peers else set()
     reps = 1 if args.quick else args.reps
+    if args.only == "plan":
+        bench_plan(30 if args.quick else 300)
+        return
     if "fit" in (args.only or "fit"):
         t_solo, t_ens = bench_fit(reps)
         print(f"default study workload, 15 runs: fit loop {t_solo:.3f} s, fit_ensemble {t_ens:.3f} s "

@@ -168,7 +168,7 @@ static int ensure_helpers(int n)
 static void join_sample(long long ns, int exact)
 {
     static int dir, step; /* the last step's direction (+1 up, -1 down) and size (1, 2, 4 quarters) */
-    static const double up[5] = {1.0, 1.189207115, 1.414213562, 1.0, 2.0}; /* 2^(q/4) */
+    static const double up[5] = {1.0, 1.189207115, 1.414213562, 1.681792831, 2.0}; /* 2^(q/4) */
     g_sample_ns = ns;
     g_sample_exact = exact;
     if (g_calibrating) return;
