@@ -77,11 +77,12 @@ def median_time(fn, reps):
     return statistics.median(times)
 
 
-def run_loop(models, X, y, batches, full):
-    """Today's path: one C call per model per step (batches gathered beforehand)."""
+def run_loop(models, X, y, batches, full, opt=None):
+    """Today's path: one C call per model per step (batches gathered beforehand); opt: the
+    optimizer, SGD(LR) by default."""
     xb = [X] if full else [X[b] for b in batches]
     yb = [y] if full else [y[b] for b in batches]
-    opt = optim.SGD(LR)
+    opt = opt or optim.SGD(LR)
     out = np.empty((len(models), len(batches)))
 
     def go():
@@ -297,13 +298,8 @@ def bench_plan(steps=300):
         X = rng.standard_normal((rows, sizes[0]), dtype=np.float32)
         y = rng.integers(0, sizes[-1], rows)
         batches = [rng.permutation(rows)[:bs] for _ in range(steps)]
-        solo = fastinit.MLP(sizes, activation=act, seed=0)
-        o = opt()
-        xb, yb = [X[b] for b in batches], [y[b] for b in batches]
-        t0 = time.process_time()
-        for a, b in zip(xb, yb):
-            solo.train_step(a, b, o)
-        loop = (time.process_time() - t0) / steps
+        loop = median_time(run_loop([fastinit.MLP(sizes, activation=act, seed=0)], X, y, batches, False,
+                                    opt())[0], 1) / steps
         for fixed, name in ((True, "half busy"), (False, "measured")):
             _core.lanes_plan_fixed(fixed)
             cells = []

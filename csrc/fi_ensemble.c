@@ -52,7 +52,7 @@ int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t 
     w->lane_js = w->lane_start = NULL;
     w->lane_half = w->laned = NULL;
     w->t_task = NULL;
-    w->costs = (fi_lanes_costs_t){{0.0, 0.0}, 0.0};
+    w->costs = (fi_lanes_costs_t){{0.0, 0.0}, 0.0, 0};
     w->k = 0;
     w->n = 0;
     if (k <= 0 || n <= 0 || m->nlayers <= 0) return -1;
@@ -141,7 +141,7 @@ static int fi_ens_lanes(const fi_ens_t *e, fi_ens_ws_t *w, const uint8_t *active
 
 /* Folds a job's per-task seconds per step (t[0..count), 0 where a task did not run; width[i]
    selects the cost for task i, NULL: the per-member one) into the measured costs: the mean
-   of the job's tasks, averaged with what earlier calls measured. Clears t. */
+   of the job's tasks, kept where it is less than what earlier calls measured. Clears t. */
 static void fi_ens_fold(fi_lanes_costs_t *c, double *t, int count, const uint8_t *width)
 {
     double sum[3] = {0, 0, 0};
@@ -154,7 +154,8 @@ static void fi_ens_fold(fi_lanes_costs_t *c, double *t, int count, const uint8_t
     }
     double *cost[3] = {&c->group[0], &c->group[1], &c->solo};
     for (int h = 0; h < 3; h++)
-        if (n[h]) *cost[h] = *cost[h] > 0 ? 0.5 * (*cost[h] + sum[h] / n[h]) : sum[h] / n[h];
+        if (n[h] && (*cost[h] <= 0 || sum[h] / n[h] < *cost[h])) *cost[h] = sum[h] / n[h];
+    c->solo_calls += n[2] > 0;
 }
 
 /* One call's work for the pool's tasks: a lane group or a member each (fi_ensemble_impl.h). The

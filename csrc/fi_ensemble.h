@@ -29,12 +29,16 @@ typedef struct fi_ens {
 
 /* What the two paths measured on one ensemble's calls for one batch size: thread CPU seconds
    per step of a lane group of full width (group[0]) and of half width (group[1]), and per
-   member-step on the per-member path (solo); 0: not measured yet. Lanes pay where a group's
-   step costs less than its members' steps alone: a 2-16-16-2 net 9.4 against 20.4 us a
-   member, but a 12 x 64 tanh net at batch 64 257 against 226 even with every lane busy, and
-   the MNIST-1D net's 40-100-100-10 only with three quarters of them (Zen 4, measured). */
+   member-step on the per-member path (solo), each the least any call measured (a first call's
+   cold caches and another process's passing load only ever add time); 0: not measured yet.
+   solo_calls: how many calls measured solo. Lanes pay where a group's
+   step costs less than its members' steps alone: a 2-16-16-2 net 9.7 against 21.1 us a
+   member, but a 12 x 64 tanh net at batch 64 230 against 224 even with every lane busy, and
+   the MNIST-1D net's 40-100-100-10 only with three quarters of them (Zen 4, measured by
+   bench/bench_ensemble.py --only plan). */
 typedef struct fi_lanes_costs {
     double group[2], solo;
+    int solo_calls;
 } fi_lanes_costs_t;
 
 /* Per member: the fi_mlp workspace for batches of up to n rows, and buffers for one gathered

@@ -52,7 +52,7 @@ static int group_pays(const fi_lanes_costs_t *c, int r, int w, int h)
 int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, size_t elsize,
                   const fi_lanes_costs_t *c, int *js, int *gstart, uint8_t *ghalf, uint8_t *laned)
 {
-    static const fi_lanes_costs_t none = {{0.0, 0.0}, 0.0};
+    static const fi_lanes_costs_t none = {{0.0, 0.0}, 0.0, 0};
     if (g_plan_fixed) c = &none;
     int ng = 0, nj = 0;
     for (int j = 0; j < e->k; j++) laned[j] = 0;
@@ -60,7 +60,8 @@ int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, s
         int members = 0;
         for (int j = 0; j < e->k; j++)
             members += !(active && !active[j]) && fi_lanes_opt_class(e->opt[j], elsize) == cls;
-        if (!g_plan_fixed && c->solo <= 0 && members >= 2) members--; /* the last one measures the path alone */
+        /* the last one measures the path alone, twice: a first call's time is its caches' */
+        if (!g_plan_fixed && c->solo_calls < 2 && members >= 2) members--;
         int r = 0;
         for (int j = 0; j < e->k && members > 0; j++) {
             if ((active && !active[j]) || fi_lanes_opt_class(e->opt[j], elsize) != cls) continue;
