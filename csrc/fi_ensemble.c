@@ -141,8 +141,9 @@ static int fi_ens_lanes(const fi_ens_t *e, fi_ens_ws_t *w, const uint8_t *active
 
 /* Folds a job's per-task seconds per step (t[0..count), 0 where a task did not run; width[i]
    selects the cost for task i, NULL: the per-member one) into the measured costs: the mean
-   of the job's tasks, kept where it is less than what earlier calls measured. Clears t. */
-static void fi_ens_fold(fi_lanes_costs_t *c, double *t, int count, const uint8_t *width)
+   of the job's tasks, kept where it is less than what earlier calls measured; steps: the
+   call's, counted in solo_steps if a member ran alone. Clears t. */
+static void fi_ens_fold(fi_lanes_costs_t *c, double *t, int count, const uint8_t *width, fi_dim_t steps)
 {
     double sum[3] = {0, 0, 0};
     int n[3] = {0, 0, 0};
@@ -155,7 +156,7 @@ static void fi_ens_fold(fi_lanes_costs_t *c, double *t, int count, const uint8_t
     double *cost[3] = {&c->group[0], &c->group[1], &c->solo};
     for (int h = 0; h < 3; h++)
         if (n[h] && (*cost[h] <= 0 || sum[h] / n[h] < *cost[h])) *cost[h] = sum[h] / n[h];
-    c->solo_calls += n[2] > 0;
+    if (n[2]) c->solo_steps += steps;
 }
 
 /* One call's work for the pool's tasks: a lane group or a member each (fi_ensemble_impl.h). The

@@ -31,14 +31,14 @@ typedef struct fi_ens {
    per step of a lane group of full width (group[0]) and of half width (group[1]), and per
    member-step on the per-member path (solo), each the least any call measured (a first call's
    cold caches and another process's passing load only ever add time); 0: not measured yet.
-   solo_calls: how many calls measured solo. Lanes pay where a group's
+   solo_steps: how many steps of the calls that measured solo ran. Lanes pay where a group's
    step costs less than its members' steps alone: a 2-16-16-2 net 9.7 against 21.1 us a
    member, but a 12 x 64 tanh net at batch 64 230 against 224 even with every lane busy, and
    the MNIST-1D net's 40-100-100-10 only with three quarters of them (Zen 4, measured by
    bench/bench_ensemble.py --only plan). */
 typedef struct fi_lanes_costs {
     double group[2], solo;
-    int solo_calls;
+    long long solo_steps;
 } fi_lanes_costs_t;
 
 /* Per member: the fi_mlp workspace for batches of up to n rows, and buffers for one gathered

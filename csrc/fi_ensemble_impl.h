@@ -25,7 +25,7 @@ static void FI_DT(fi_ens_lane_groups)(const fi_ens_t *e, fi_ens_ws_t *w, const u
     const int ng = fi_ens_lanes(e, w, active, sizeof(T), jb.isa, &nt);
     if (ng > 0) {
         fi_pool_run(nt, ng, FI_DT(fi_ens_lane_task), &jb);
-        fi_ens_fold(&w->costs, w->t_task, ng, w->lane_half);
+        fi_ens_fold(&w->costs, w->t_task, ng, w->lane_half, s->nsteps);
     }
 }
 
@@ -57,7 +57,7 @@ void FI_DT(fi_ens_step)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t 
     FI_DT(fi_ens_lane_groups)(e, w, active, &s);
     fi_ens_job_t jb = {e, w, active, &s, {NULL, NULL}};
     fi_pool_run(fi_ens_threads(e->k), e->k, FI_DT(fi_ens_step_task), &jb);
-    fi_ens_fold(&w->costs, w->t_task + e->k + 1, e->k, NULL);
+    fi_ens_fold(&w->costs, w->t_task + e->k + 1, e->k, NULL, 1);
 }
 
 /* Member j's steps, all in a row: its parameters stay in this core's cache. */
@@ -135,7 +135,7 @@ void FI_DT(fi_ens_run)(const fi_ens_t *e, fi_ens_ws_t *w, const T *x, fi_dim_t x
     FI_DT(fi_ens_lane_groups)(e, w, active, &s);
     fi_ens_job_t jb = {e, w, active, &s, {NULL, NULL}};
     fi_pool_run(fi_ens_threads(e->k), e->k, FI_DT(fi_ens_run_task), &jb);
-    fi_ens_fold(&w->costs, w->t_task + e->k + 1, e->k, NULL);
+    fi_ens_fold(&w->costs, w->t_task + e->k + 1, e->k, NULL, nsteps);
 }
 
 #include "fi_dtype_end.h"

@@ -60,8 +60,9 @@ int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, s
         int members = 0;
         for (int j = 0; j < e->k; j++)
             members += !(active && !active[j]) && fi_lanes_opt_class(e->opt[j], elsize) == cls;
-        /* the last one measures the path alone, twice: a first call's time is its caches' */
-        if (!g_plan_fixed && c->solo_calls < 2 && members >= 2) members--;
+        /* the last one measures the path alone over two steps at least: a one-step call's
+           first time is its cold caches' */
+        if (!g_plan_fixed && c->solo_steps < 2 && members >= 2) members--;
         int r = 0;
         for (int j = 0; j < e->k && members > 0; j++) {
             if ((active && !active[j]) || fi_lanes_opt_class(e->opt[j], elsize) != cls) continue;

@@ -314,7 +314,7 @@ cdef extern from "fi_ensemble.h" nogil:
     ctypedef struct fi_lanes_costs_t:
         double group[2]
         double solo
-        int solo_calls
+        long long solo_steps
     ctypedef struct fi_ens_ws_t:
         int k
         fi_dim_t n
