@@ -52,7 +52,7 @@ int fi_ens_ws_init(fi_ens_ws_t *w, const fi_mlp_t *m, int k, fi_dim_t n, size_t 
     w->lane_js = w->lane_start = NULL;
     w->lane_half = w->laned = NULL;
     w->t_task = NULL;
-    w->costs = (fi_lanes_costs_t){{0.0, 0.0}, 0.0, 0};
+    w->costs = (fi_lanes_costs_t){{0.0, 0.0, 0.0}, {0, 0, 0}};
     w->k = 0;
     w->n = 0;
     if (k <= 0 || n <= 0 || m->nlayers <= 0) return -1;
@@ -140,23 +140,24 @@ static int fi_ens_lanes(const fi_ens_t *e, fi_ens_ws_t *w, const uint8_t *active
 }
 
 /* Folds a job's per-task seconds per step (t[0..count), 0 where a task did not run; width[i]
-   selects the cost for task i, NULL: the per-member one) into the measured costs: the mean
-   of the job's tasks, kept where it is less than what earlier calls measured; steps: the
-   call's, counted in solo_steps if a member ran alone. Clears t. */
+   selects the path of task i, NULL: alone) into the measured costs: the mean of the job's
+   tasks of a path, kept where it is less than what earlier calls measured; steps: the call's,
+   counted for each path it timed. Clears t. */
 static void fi_ens_fold(fi_lanes_costs_t *c, double *t, int count, const uint8_t *width, fi_dim_t steps)
 {
     double sum[3] = {0, 0, 0};
     int n[3] = {0, 0, 0};
     for (int i = 0; i < count; i++) {
         if (t[i] <= 0) continue;
-        const int h = width ? width[i] : 2;
+        const int h = width ? width[i] : FI_PATH_ALONE; /* lane_half: 0 full, 1 half */
         sum[h] += t[i], n[h]++;
         t[i] = 0;
     }
-    double *cost[3] = {&c->group[0], &c->group[1], &c->solo};
-    for (int h = 0; h < 3; h++)
-        if (n[h] && (*cost[h] <= 0 || sum[h] / n[h] < *cost[h])) *cost[h] = sum[h] / n[h];
-    if (n[2]) c->solo_steps += steps;
+    for (int h = 0; h < 3; h++) {
+        if (!n[h]) continue;
+        if (c->seconds[h] <= 0 || sum[h] / n[h] < c->seconds[h]) c->seconds[h] = sum[h] / n[h];
+        c->steps[h] += steps;
+    }
 }
 
 /* One call's work for the pool's tasks: a lane group or a member each (fi_ensemble_impl.h). The

@@ -27,18 +27,19 @@ typedef struct fi_ens {
     void ***s2;
 } fi_ens_t;
 
-/* What the two paths measured on one ensemble's calls for one batch size: thread CPU seconds
-   per step of a lane group of full width (group[0]) and of half width (group[1]), and per
-   member-step on the per-member path (solo), each the least any call measured (a first call's
-   cold caches and another process's passing load only ever add time); 0: not measured yet.
-   solo_steps: how many steps of the calls that measured solo ran. Lanes pay where a group's
+/* What the two paths measured on one ensemble's calls for one batch size, by path (FI_PATH_*):
+   thread CPU seconds per step of a lane group of full or half width, and per member-step
+   alone, each the least any call measured (a first call's cold caches, its new workspaces'
+   page faults and another process's passing load only ever add time; 0: not measured), and
+   how many steps the calls that measured it ran. Lanes pay where a group's
    step costs less than its members' steps alone: a 2-16-16-2 net 9.7 against 21.1 us a
    member, but a 12 x 64 tanh net at batch 64 230 against 224 even with every lane busy, and
    the MNIST-1D net's 40-100-100-10 only with three quarters of them (Zen 4, measured by
    bench/bench_ensemble.py --only plan). */
+enum { FI_PATH_GROUP = 0, FI_PATH_HALF_GROUP = 1, FI_PATH_ALONE = 2 };
 typedef struct fi_lanes_costs {
-    double group[2], solo;
-    long long solo_steps;
+    double seconds[3];
+    long long steps[3];
 } fi_lanes_costs_t;
 
 /* Per member: the fi_mlp workspace for batches of up to n rows, and buffers for one gathered

@@ -42,17 +42,20 @@ static int g_plan_fixed = 0; /* fi_lanes_plan_fixed */
 
 void fi_lanes_plan_fixed(int fixed) { g_plan_fixed = fixed != 0; }
 
-/* Whether a group of r members at width w (h: 1 for half) runs in lanes. */
+/* Whether a group of r members at width w (h: FI_PATH_GROUP or FI_PATH_HALF_GROUP) runs in
+   lanes: from the costs once both paths were timed over two steps or more (a one-step call's
+   first time is its cold caches'), else if it keeps half of its lanes busy. */
 static int group_pays(const fi_lanes_costs_t *c, int r, int w, int h)
 {
-    if (c->group[h] > 0 && c->solo > 0) return c->group[h] < (double)r * c->solo;
+    if (c->steps[h] >= 2 && c->steps[FI_PATH_ALONE] >= 2)
+        return c->seconds[h] < (double)r * c->seconds[FI_PATH_ALONE];
     return 2 * r >= w;
 }
 
 int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, size_t elsize,
                   const fi_lanes_costs_t *c, int *js, int *gstart, uint8_t *ghalf, uint8_t *laned)
 {
-    static const fi_lanes_costs_t none = {{0.0, 0.0}, 0.0, 0};
+    static const fi_lanes_costs_t none = {{0.0, 0.0, 0.0}, {0, 0, 0}};
     if (g_plan_fixed) c = &none;
     int ng = 0, nj = 0;
     for (int j = 0; j < e->k; j++) laned[j] = 0;
@@ -60,9 +63,8 @@ int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, s
         int members = 0;
         for (int j = 0; j < e->k; j++)
             members += !(active && !active[j]) && fi_lanes_opt_class(e->opt[j], elsize) == cls;
-        /* the last one measures the path alone over two steps at least: a one-step call's
-           first time is its cold caches' */
-        if (!g_plan_fixed && c->solo_steps < 2 && members >= 2) members--;
+        /* the last one times the path alone, over two steps at least */
+        if (!g_plan_fixed && c->steps[FI_PATH_ALONE] < 2 && members >= 2) members--;
         int r = 0;
         for (int j = 0; j < e->k && members > 0; j++) {
             if ((active && !active[j]) || fi_lanes_opt_class(e->opt[j], elsize) != cls) continue;
@@ -71,7 +73,7 @@ int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, s
             js[nj++] = j;
             laned[j] = 1;
             if (++r == v) {
-                if (group_pays(c, v, v, 0)) {
+                if (group_pays(c, v, v, FI_PATH_GROUP)) {
                     ghalf[ng] = 0;
                     gstart[++ng] = nj;
                 } else { /* a full group loses: these members on their own */
@@ -82,8 +84,8 @@ int fi_lanes_plan(const fi_ens_t *e, const uint8_t *active, int v, int v_half, s
             }
         }
         if (r == 0) continue;
-        const int half = r <= v_half && group_pays(c, r, v_half, 1);
-        if (half || group_pays(c, r, v, 0)) { /* the narrower width first */
+        const int half = r <= v_half && group_pays(c, r, v_half, FI_PATH_HALF_GROUP);
+        if (half || group_pays(c, r, v, FI_PATH_GROUP)) { /* the narrower width first */
             ghalf[ng] = (uint8_t)half;
             gstart[++ng] = nj;
         } else { /* too few for a group: back to the per-member path */

@@ -84,10 +84,10 @@ void fi_lanes_pool_free(fi_lanes_pool_t *pool);
 /* Lane groups for one call: the members j with active[j] (active NULL: all), split by
    optimizer class (fi_lanes_opt_class), in member order, into groups of v; a class's last,
    short group at width v_half (0: none) if it fits there, else padded at width v. Where both
-   costs of a width are measured (c), a group of r members runs in lanes if its step costs
-   less than r member-steps alone; else it needs at least half of its lanes busy, and until
-   calls of two steps in all have timed a member alone a class of two or more keeps its last
-   member on its own (so that later calls can compare). Members not in a group take the per-member path.
+   paths of a width were timed over two steps or more (c), a group of r members runs in lanes
+   if its step costs less than r member-steps alone; else it needs at least half of its lanes
+   busy, and until two steps of a member alone were timed a class of two or more keeps its
+   last member on its own (so that later calls can compare). Members not in a group take the per-member path.
    js receives the members group by group, gstart[0..ngroups] where each group starts in js
    (room for k + 1), ghalf[g] 1 for a group of width v_half, laned[j] 1 for a member in a
    group, else 0. Returns ngroups. */

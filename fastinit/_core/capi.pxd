@@ -312,9 +312,8 @@ cdef extern from "fi_ensemble.h" nogil:
         void ***s1
         void ***s2
     ctypedef struct fi_lanes_costs_t:
-        double group[2]
-        double solo
-        long long solo_steps
+        double seconds[3]
+        long long steps[3]
     ctypedef struct fi_ens_ws_t:
         int k
         fi_dim_t n

@@ -91,7 +91,8 @@ cdef class _Ensemble:
         if w is None:
             return None
         return ([bool(w.ws.laned[j]) for j in range(self.k)],
-                {"group": w.ws.costs.group[0], "half_group": w.ws.costs.group[1], "member": w.ws.costs.solo})
+                {"group": w.ws.costs.seconds[0], "half_group": w.ws.costs.seconds[1],
+                 "member": w.ws.costs.seconds[2]})
 
     def bind(self, list states):
         """Use states[j] (an _OptState made for member j) for member j from now on."""
