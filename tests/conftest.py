@@ -62,6 +62,12 @@ def threads(request):
         yield n
 
 
+# Products take the small path up to a fixed m*n*k, not this machine's measured limit, so that
+# the path tests (test_gemm.py reads the limit when imported) know which side they are on;
+# test_gemm.py checks the measurement itself in a process of its own.
+_core.gemm_pin_small_limit(1 << 25)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _thread_every_product():
     """Products of any size take the threaded path at nt > 1, whatever threshold this machine

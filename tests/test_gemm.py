@@ -179,7 +179,8 @@ def test_fused_epilogue_bit_identical_to_separate_steps(rng, kernel, dtype, bias
     assert fused.tobytes() == want.tobytes()
 
 
-SMALL = INFO["small_path"]["max_mnk"]
+SMALL = INFO["small_path"]["max_mnk"]["float32"]
+assert INFO["small_path"]["max_mnk"]["float64"] == SMALL  # pinned for the suite (conftest.py)
 SMALL_LDB = INFO["small_path"]["b_in_place_below_bytes"]
 
 
@@ -480,6 +481,51 @@ def test_private_hook_rejects_bad_shapes():
         linalg.gemm(a, b, np.empty((4, 5)), bias=np.ones(3), bias_kind=2)
     with pytest.raises(ValueError, match="contiguous rows"):
         linalg.gemm(a[:, ::2], np.ones((2, 5)), np.empty((4, 5)))
+
+
+def test_small_path_limit_is_measured_at_first_use():
+    """No constant: the first one-thread product in the band times both paths on cubes, and
+    kernel_info reports the limit and the figures it came from; the product's bits are those
+    of either path. In a process of its own (the suite pins the limit, conftest.py)."""
+    import json
+    import subprocess
+    import sys
+
+    code = """if True:
+        import json, numpy as np, fastinit
+        from fastinit import _core
+        fastinit.set_num_threads(1)
+        sp = fastinit.kernel_info()["small_path"]
+        out = {"before": sp["max_mnk"], "band": sp["measured_between"]["float64"]}
+        lo, hi = out["band"]
+        n = round(lo ** (1 / 3)) + 1
+        rng = np.random.default_rng(1)
+        a, b = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+        c = fastinit.matmul(a, b)
+        sp = fastinit.kernel_info()["small_path"]
+        out.update(after=sp["max_mnk"], why=sp["why"]["float64"], table=sp["measured"]["float64"])
+        out["same_bits"] = []
+        for pin in (0, hi):  # every product in the band blocked, then every one small
+            _core.gemm_pin_small_limit(pin)
+            out["same_bits"].append(fastinit.matmul(a, b).tobytes() == c.tobytes())
+        print(json.dumps(out))
+    """
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=python_env())
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    lo, hi = out["band"]
+    assert out["before"] == {"float32": None, "float64": None}
+    assert out["after"]["float32"] is None and lo <= out["after"]["float64"] <= hi
+    assert out["why"].startswith("measured") and out["same_bits"] == [True, True]
+    # the rule, again: half octaves up from lo, stopping after two losses in a row or at hi
+    sizes = [t[0] for t in out["table"]]
+    wins = [t[1] <= t[2] for t in out["table"]]
+    assert sizes == [round(lo ** (1 / 3) * 2 ** (i / 2)) for i in range(len(sizes))]
+    assert all(x ** 3 <= hi for x in sizes) and (wins[-2:] == [False, False] or (sizes[-1] * 2 ** 0.5) ** 3 > hi)
+    assert not any(not w and not v for w, v in zip(wins[:-2], wins[1:-1]))
+    last = max((i for i, w in enumerate(wins) if w), default=None)
+    want = lo if last is None else hi if last == len(wins) - 1 else int((sizes[last] * sizes[last + 1]) ** 1.5)
+    assert abs(out["after"]["float64"] - want) <= 1
 
 
 def test_kernel_info_and_selection():

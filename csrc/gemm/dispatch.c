@@ -15,6 +15,7 @@ static fi_gemm_ctx_t g_rt[4];
 static int g_rt_done = 0;
 static char g_blocking_why[256] = "";
 static char g_large_why[256] = "";
+static fi_small_limit_t g_small[4][2]; /* per set: float32, float64 */
 
 /* MC: the MC x KC block of A fills at most half of L2 (the rest holds the B micro-panel, C
    tiles and the next A block's prefetch); NC: the KC x NC block of B (shared by the threads)
@@ -31,6 +32,24 @@ static void block_from_caches(fi_blocking_t *b, size_t elsize, const fi_cpu_info
         const long long nc = ci->l3 / 2 / panel / b->nr * b->nr;
         b->nc = nc < b->nr ? b->nr : nc;
     }
+}
+
+/* The band of m*n*k where the small path's limit is measured (fi_small_limit_t): from the
+   largest cube whose three operands fit in half of L2 (64^3 where L2 is unknown) to 512^3.
+   A measured limit is forgotten when the contexts are rebuilt, unless a test pinned it. */
+static void small_band(fi_small_limit_t *lim, size_t elsize, const fi_cpu_info_t *ci)
+{
+    long long n = 64;
+    if (ci->l2 > 0)
+        for (n = 8; 3 * (n + 1) * (n + 1) * (long long)elsize <= ci->l2 / 2; n++) {}
+    lim->lo = n * n * n;
+    lim->hi = 512LL * 512 * 512;
+    if (lim->pinned) return;
+    lim->mnk = -1;
+    lim->n_sizes = 0;
+    snprintf(lim->why, sizeof lim->why,
+             "not measured yet: the first one-thread product of %lld^3 to 512^3 times both paths", n);
+    atomic_store(&lim->state, FI_SMALL_UNKNOWN);
 }
 
 static int g_assume_full = -1; /* fi_gemm_assume_fma512: -1 as measured */
@@ -56,6 +75,10 @@ static void build(void)
         g_rt[s].stream_a_bytes = l2 / 2;
         g_rt[s].pack_b_bytes = l2 / 4;
         g_rt[s].small_ldb_bytes = ldb_limit;
+        small_band(&g_small[s][0], sizeof(float), ci);
+        small_band(&g_small[s][1], sizeof(double), ci);
+        g_rt[s].s.lim = &g_small[s][0];
+        g_rt[s].d.lim = &g_small[s][1];
     }
     if (ci->l2 > 0)
         snprintf(g_blocking_why, sizeof g_blocking_why,
@@ -90,6 +113,20 @@ void fi_gemm_init(void)
     if (!g_rt_done) build();
 }
 
+void fi_gemm_pin_small_limit(long long mnk)
+{
+    for (int s = 0; s < 4; s++)
+        for (int d = 0; d < 2; d++) {
+            fi_small_limit_t *lim = &g_small[s][d];
+            lim->pinned = mnk >= 0;
+            lim->mnk = mnk;
+            lim->n_sizes = 0;
+            snprintf(lim->why, sizeof lim->why, "set by a test");
+            atomic_store(&lim->state, mnk >= 0 ? FI_SMALL_KNOWN : FI_SMALL_UNKNOWN);
+        }
+    build();
+}
+
 void fi_gemm_assume_fma512(int full_rate)
 {
     g_assume_full = full_rate < 0 ? -1 : full_rate != 0;
@@ -119,7 +156,11 @@ void fi_gemm_get_info(fi_gemm_info_t *info)
     info->d_mc = ctx->d.mc;
     info->d_kc = ctx->d.kc;
     info->d_nc = ctx->d.nc;
-    info->small_mnk = ctx->small_mnk;
+    const fi_small_limit_t *sl = ctx->s.lim, *dl = ctx->d.lim;
+    info->s_small_mnk = atomic_load(&sl->state) == FI_SMALL_KNOWN ? sl->mnk : -1;
+    info->d_small_mnk = atomic_load(&dl->state) == FI_SMALL_KNOWN ? dl->mnk : -1;
+    info->s_small_lo = sl->lo, info->s_small_hi = sl->hi, info->s_small_why = sl->why;
+    info->d_small_lo = dl->lo, info->d_small_hi = dl->hi, info->d_small_why = dl->why;
     info->small_ldb_bytes = ctx->small_ldb_bytes;
     info->stream_a_bytes = ctx->stream_a_bytes;
     info->pack_b_bytes = ctx->pack_b_bytes;
@@ -130,4 +171,14 @@ void fi_gemm_get_info(fi_gemm_info_t *info)
     info->narrow_set = ctx->narrow ? ctx->narrow->name : ctx->name;
     info->blocking_reason = g_blocking_why;
     info->large_reason = ctx->narrow ? g_large_why : "one kernel set for every product";
+}
+
+int fi_gemm_small_table(int f64, int cap, int *size, double *us_small, double *us_other)
+{
+    const fi_gemm_ctx_t *ctx = fi_gemm_ctx();
+    const fi_small_limit_t *lim = f64 ? ctx->d.lim : ctx->s.lim;
+    if (atomic_load(&lim->state) != FI_SMALL_KNOWN) return 0;
+    const int n = lim->n_sizes < cap ? lim->n_sizes : cap;
+    for (int i = 0; i < n; i++) size[i] = lim->size[i], us_small[i] = lim->us_small[i], us_other[i] = lim->us_other[i];
+    return n;
 }

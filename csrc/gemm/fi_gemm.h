@@ -42,6 +42,13 @@ void fi_gemm_init(void);
    on any AVX-512 machine. */
 void fi_gemm_assume_fma512(int full_rate);
 
+/* The small path's m*n*k limit of the set in use for float64 (f64) or float32, measured now if
+   no product has yet (about 20 ms; waits for a measurement another thread runs). */
+long long fi_gemm_small_limit(int f64);
+/* For tests, under the GIL with no GEMM running: every set's and dtype's limit set to mnk
+   (>= 0), or (< 0) forgotten, to be measured again at first use. */
+void fi_gemm_pin_small_limit(long long mnk);
+
 /* What runs now, for kernel_info(): names and blocking of the float32/float64 kernels. */
 typedef struct fi_gemm_info {
     const char *name;   /* e.g. "avx2" */
@@ -49,9 +56,13 @@ typedef struct fi_gemm_info {
     const char *d_ukr;
     int s_mr, s_nr, d_mr, d_nr;
     fi_dim_t s_mc, s_kc, s_nc, d_mc, d_kc, d_nc;
-    /* Small path: single-threaded products up to small_mnk = m*n*k read operands in place,
-       B only if its rows are less than small_ldb_bytes apart (from the L1 geometry). */
-    fi_dim_t small_mnk, small_ldb_bytes;
+    /* Small path: one-thread products up to s_/d_small_mnk = m*n*k (-1: not measured yet;
+       measured between small_lo and small_hi, see fi_small_limit_t; why: the measurement)
+       read operands in place, B only if its rows are less than small_ldb_bytes apart (from
+       the L1 geometry). */
+    long long s_small_mnk, d_small_mnk, s_small_lo, d_small_lo, s_small_hi, d_small_hi;
+    const char *s_small_why, *d_small_why;
+    fi_dim_t small_ldb_bytes;
     /* Streaming path: products wider than two tiles whose A rows for one K block take at
        most stream_a_bytes (half of L2); a packing task writes at most pack_b_bytes of B
        panels (a quarter of L2). Up to s_/d_rowa_max_n columns (two tiles of the blocked
@@ -63,5 +74,8 @@ typedef struct fi_gemm_info {
     const char *blocking_reason, *large_reason;
 } fi_gemm_info_t;
 void fi_gemm_get_info(fi_gemm_info_t *info);
+/* The small-path measurement of the set in use for float64 (f64) or float32: up to cap cube
+   sizes and each path's best time in microseconds; returns how many (0 if not measured). */
+int fi_gemm_small_table(int f64, int cap, int *size, double *us_small, double *us_other);
 
 #endif

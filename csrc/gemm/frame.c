@@ -1,4 +1,8 @@
 /* GEMM frame instantiated for float and double, plus the per-thread packing buffers. */
+#include <math.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fi_cpu.h"
@@ -63,3 +67,8 @@ static void *fi_gemm_buffer(size_t bytes)
 
 #define FI_DTYPE 64
 #include "gemm/frame_impl.h"
+
+long long fi_gemm_small_limit(int f64)
+{
+    return f64 ? small_limit_d(fi_gemm_ctx(), 1) : small_limit_s(fi_gemm_ctx(), 1);
+}

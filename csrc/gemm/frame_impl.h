@@ -390,6 +390,114 @@ static int FN(blocked_)(const fi_gemm_ctx_t *ctx, int nt, int ta, int tb, fi_dim
     return 0;
 }
 
+/* One product on the small path (small) or, if not, on the streaming or blocked path, with the
+   set this context gives large products; -1 without memory for the packing buffers. */
+static int FN(run_)(const fi_gemm_ctx_t *ctx, int nt, int small, int ta, int tb, fi_dim_t m,
+                    fi_dim_t n, fi_dim_t k, T alpha, const T *a, fi_dim_t lda, const T *b,
+                    fi_dim_t ldb, T beta, T *c, fi_dim_t ldc, const fi_epilogue_t *ep)
+{
+    if (!small && ctx->narrow && ctx->narrow_blocked) ctx = ctx->narrow;
+    const fi_dim_t kc_max = ctx->SUF.kc;
+    /* Even K blocks: 784 = 2 x 392 rather than 512 + 272 (a thin last block wastes the C tile
+       loads and stores of a whole pass). */
+    const fi_dim_t KC = (k + (k + kc_max - 1) / kc_max - 1) / ((k + kc_max - 1) / kc_max);
+    if (small) {
+        const int nr = ctx->SUF.nr;
+        /* B's rows ctx->small_ldb_bytes or more apart crowd a few L1 sets, which measured 2x
+           slower than packing them. */
+        const int pack_b_all = tb || ldb * (fi_dim_t)sizeof(T) >= ctx->small_ldb_bytes;
+        const fi_dim_t b_vals = KC * (pack_b_all ? (n + nr - 1) / nr * nr : nr);
+        T *buf = (T *)fi_gemm_buffer(sizeof(T) * (size_t)b_vals);
+        if (!buf) return -1;
+        FN(small_)(ctx, ta, tb, pack_b_all, m, n, k, KC, alpha, a, lda, b, ldb, beta, c, ldc, buf, ep);
+        if (FN(act_left_)(ep)) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 0);
+        return 0;
+    }
+    return n > FI_GEMM_ROWA_MAX_N(ctx->SUF.nr) && (fi_dim_t)sizeof(T) * m * KC <= ctx->stream_a_bytes
+               ? FN(stream_)(ctx, nt, ta, tb, m, n, k, KC, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+               : FN(blocked_)(ctx, nt, ta, tb, m, n, k, KC, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+}
+
+/* Best of three runs of an n^3 product on each path, alternating, after one untimed run of
+   each (caches and packing buffers as a training step finds them), in thread CPU microseconds
+   (time the machine gives other work is not counted). */
+static void FN(time_paths_)(const fi_gemm_ctx_t *ctx, fi_dim_t n, const T *a, const T *b, T *c,
+                            double *us_small, double *us_other)
+{
+    *us_small = *us_other = 1e300;
+    for (int rep = 0; rep < 4; rep++)
+        for (int small = 1; small >= 0; small--) {
+            const double t0 = fi_thread_seconds();
+            FN(run_)(ctx, 1, small, 0, 0, n, n, n, (T)1, a, n, b, n, (T)0, c, n, NULL);
+            const double us = 1e6 * (fi_thread_seconds() - t0);
+            double *best = small ? us_small : us_other;
+            if (rep > 0 && us < *best) *best = us;
+        }
+}
+
+/* Measures lim (fi_small_limit_t): cubes from lo up by half octaves while at most hi, until
+   the small path loses at two sizes in a row; the limit is the geometric middle between the
+   last size it won and the next one (lo if it never won, hi if it never lost). */
+static void FN(measure_small_)(const fi_gemm_ctx_t *ctx, fi_small_limit_t *lim)
+{
+    const double n_lo = cbrt((double)lim->lo), n_hi = cbrt((double)lim->hi);
+    const size_t n_max = (size_t)n_hi + 1, stride = (n_max * n_max + 15) / 16 * 16; /* 64-byte aligned */
+    void *raw = malloc(3 * stride * sizeof(T) + 64);
+    T *buf = (T *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    lim->mnk = lim->lo;
+    lim->n_sizes = 0;
+    if (!raw) {
+        snprintf(lim->why, sizeof lim->why, "no memory to measure: the small path up to %lld", lim->lo);
+        return;
+    }
+    for (size_t i = 0; i < 3 * stride; i++) buf[i] = (T)((double)(i % 61) / 30.0 - 1.0);
+    int last_win = -1, losses = 0;
+    for (int i = 0; i < FI_SMALL_SIZES && losses < 2; i++) {
+        const fi_dim_t n = (fi_dim_t)(n_lo * pow(2.0, i / 2.0) + 0.5);
+        if ((double)n > n_hi) break;
+        lim->size[i] = (int)n;
+        FN(time_paths_)(ctx, n, buf, buf + stride, buf + 2 * stride, &lim->us_small[i],
+                        &lim->us_other[i]);
+        lim->n_sizes = i + 1;
+        if (lim->us_small[i] <= lim->us_other[i]) last_win = i, losses = 0;
+        else losses++;
+    }
+    free(raw);
+    const int nw = lim->n_sizes;
+    if (last_win < 0) {
+        snprintf(lim->why, sizeof lim->why, "measured: the blocked path faster from %d^3 (%.0f vs %.0f us)",
+                 lim->size[0], lim->us_other[0], lim->us_small[0]);
+    } else if (last_win == nw - 1) {
+        lim->mnk = lim->hi;
+        snprintf(lim->why, sizeof lim->why, "measured: the small path faster up to %d^3 (%.0f vs %.0f us)",
+                 lim->size[last_win], lim->us_small[last_win], lim->us_other[last_win]);
+    } else {
+        const double a3 = pow((double)lim->size[last_win], 3), b3 = pow((double)lim->size[last_win + 1], 3);
+        lim->mnk = (long long)sqrt(a3 * b3);
+        snprintf(lim->why, sizeof lim->why,
+                 "measured: the small path faster at %d^3 (%.0f vs %.0f us), slower at %d^3 (%.0f vs "
+                 "%.0f us); limit between",
+                 lim->size[last_win], lim->us_small[last_win], lim->us_other[last_win],
+                 lim->size[last_win + 1], lim->us_small[last_win + 1], lim->us_other[last_win + 1]);
+    }
+}
+
+/* The limit of ctx's set for this dtype, measured by the first caller; while another thread
+   measures, wait (wait) or return lo (no product in the band takes the small path meanwhile). */
+static long long FN(small_limit_)(const fi_gemm_ctx_t *ctx, int wait)
+{
+    fi_small_limit_t *lim = ctx->SUF.lim;
+    int st = atomic_load_explicit(&lim->state, memory_order_acquire);
+    if (st == FI_SMALL_UNKNOWN &&
+        atomic_compare_exchange_strong(&lim->state, &st, FI_SMALL_MEASURING)) {
+        FN(measure_small_)(ctx, lim);
+        atomic_store_explicit(&lim->state, FI_SMALL_KNOWN, memory_order_release);
+        return lim->mnk;
+    }
+    while (wait && atomic_load_explicit(&lim->state, memory_order_acquire) != FI_SMALL_KNOWN) sched_yield();
+    return atomic_load_explicit(&lim->state, memory_order_acquire) == FI_SMALL_KNOWN ? lim->mnk : lim->lo;
+}
+
 void FI_GEMM(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k,
                                     T alpha, const T *a, fi_dim_t lda, const T *b, fi_dim_t ldb,
                                     T beta, T *c, fi_dim_t ldc, const fi_epilogue_t *ep)
@@ -405,34 +513,13 @@ void FI_GEMM(int trans_a, int trans_b, fi_dim_t m, fi_dim_t n, fi_dim_t k,
     int nt = FI_MIN(fi_get_num_threads(), FI_GEMM_MAX_THREADS);
     /* below the threshold the region costs more than it saves, except for a due probe */
     if (nt > 1 && flops < fi_parallel_min_flops(nt) && !fi_pool_probe_due()) nt = 1;
-    if (ctx->narrow && (n <= ctx->SUF.nr / 2 ||
-                        (ctx->narrow_blocked && (nt > 1 || flops > 2.0 * (double)ctx->small_mnk))))
-        ctx = ctx->narrow;
-    const fi_dim_t kc_max = ctx->SUF.kc;
-    /* Even K blocks: 784 = 2 x 392 rather than 512 + 272 (a thin last block wastes the C tile
-       loads and stores of a whole pass). */
-    const fi_dim_t KC = (k + (k + kc_max - 1) / kc_max - 1) / ((k + kc_max - 1) / kc_max);
-
-    if (nt == 1 && flops <= 2.0 * (double)ctx->small_mnk) {
-        const int nr = ctx->SUF.nr;
-        /* B's rows ctx->small_ldb_bytes or more apart crowd a few L1 sets, which measured 2x
-           slower than packing them. */
-        const int pack_b_all = trans_b || ldb * (fi_dim_t)sizeof(T) >= ctx->small_ldb_bytes;
-        const fi_dim_t b_vals = KC * (pack_b_all ? (n + nr - 1) / nr * nr : nr);
-        T *buf = (T *)fi_gemm_buffer(sizeof(T) * (size_t)b_vals);
-        if (buf) {
-            FN(small_)(ctx, trans_a, trans_b, pack_b_all, m, n, k, KC, alpha, a, lda, b, ldb, beta,
-                       c, ldc, buf, ep);
-            if (FN(act_left_)(ep)) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 0);
-            return;
-        }
-    } else if (n > FI_GEMM_ROWA_MAX_N(ctx->SUF.nr) && (fi_dim_t)sizeof(T) * m * KC <= ctx->stream_a_bytes
-                   ? FN(stream_)(ctx, nt, trans_a, trans_b, m, n, k, KC, alpha, a, lda, b, ldb, beta,
-                                 c, ldc, ep) == 0
-                   : FN(blocked_)(ctx, nt, trans_a, trans_b, m, n, k, KC, alpha, a, lda, b, ldb, beta,
-                                  c, ldc, ep) == 0) {
+    if (ctx->narrow && n <= ctx->SUF.nr / 2) ctx = ctx->narrow;
+    const double mnk = flops / 2;
+    const fi_small_limit_t *lim = ctx->SUF.lim;
+    const int small = nt == 1 && (mnk <= (double)lim->lo ||
+                                  (mnk <= (double)lim->hi && mnk <= (double)FN(small_limit_)(ctx, 0)));
+    if (FN(run_)(ctx, nt, small, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep) == 0)
         return;
-    }
     /* no memory for the packing buffers */
     FN(naive_)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     if (ep) FN(epilogue_)(c, ldc, 0, 0, m, n, ep, 1);

@@ -14,6 +14,8 @@
 #ifndef FI_GEMM_KERNELS_H
 #define FI_GEMM_KERNELS_H
 
+#include <stdatomic.h>
+
 #include "gemm/fi_gemm.h"
 
 /* A tile's share of the epilogue: C = relu?(C + bias), applied to the stored value in that
@@ -45,11 +47,31 @@ typedef void (*fi_pack_s_t)(float *FI_RESTRICT dst, const float *FI_RESTRICT src
 typedef void (*fi_pack_d_t)(double *FI_RESTRICT dst, const double *FI_RESTRICT src, fi_dim_t ld,
                             int trans, fi_dim_t rows, fi_dim_t cols);
 
-/* Register tile and cache blocking of one dtype's kernel (MC, NC multiples of MR, NR). */
+/* Up to which m*n*k a one-thread product takes the small path, for one kernel set and dtype.
+   The crossover is a ratio of two speeds (reading A in place n/NR times against packing it
+   once), so it is measured, not assumed: at the first one-thread product in the band (lo, hi]
+   both paths are timed on cubes from lo up, until the small one loses twice in a row
+   (frame_impl.h). Below lo all three operands fit in half of L2 and packing is pure cost; above
+   hi packing is under 1/512 of the work, so the small path cannot repay its strided reads. */
+#define FI_SMALL_SIZES 16
+enum { FI_SMALL_UNKNOWN = 0, FI_SMALL_MEASURING = 1, FI_SMALL_KNOWN = 2 };
+typedef struct fi_small_limit {
+    atomic_int state;
+    int pinned; /* set by a test (fi_gemm_pin_small_limit), kept across rebuilds */
+    long long lo, hi, mnk;
+    int n_sizes; /* the cube sizes measured and each path's best time, microseconds */
+    int size[FI_SMALL_SIZES];
+    double us_small[FI_SMALL_SIZES], us_other[FI_SMALL_SIZES];
+    char why[224];
+} fi_small_limit_t;
+
+/* Register tile and cache blocking of one dtype's kernel (MC, NC multiples of MR, NR); lim:
+   the run-time context's small-path limit (dispatch.c), NULL in the templates. */
 typedef struct fi_blocking {
     const char *ukr_name;
     int mr, nr;
     fi_dim_t mc, kc, nc;
+    fi_small_limit_t *lim;
 } fi_blocking_t;
 
 typedef struct fi_gemm_ctx {
@@ -64,7 +86,6 @@ typedef struct fi_gemm_ctx {
        so do products on the blocked path (set from the measured FMA rates, dispatch.c). */
     const struct fi_gemm_ctx *narrow;
     int narrow_blocked;
-    fi_dim_t small_mnk; /* small path up to this m*n*k (see FI_GEMM_SMALL_MAX_MNK) */
     /* From the caches (dispatch.c): the streaming path (frame_impl.h) when op(A)'s rows for
        one K block take at most stream_a_bytes; a task packs B panels of at most pack_b_bytes;
        the small path reads B in place if its rows are less than small_ldb_bytes apart. */
@@ -82,14 +103,6 @@ extern const fi_gemm_ctx_t fi_gemm_ctx_neon;
 /* The context of the kernel set in use (fi_kernel_set), blocking from the caches. */
 const fi_gemm_ctx_t *fi_gemm_ctx(void);
 
-/* Up to this m*n*k, a single-threaded product takes the small path (operands read in place;
-   B packed only if transposed, far-strided or short of NR columns): they sit in cache, and
-   packing would be a large share of the work.
-   Measured on Zen 4 with the AVX2 set: 5-8% faster than the blocked path at 128^3-192^3, 1-3%
-   at 256^3, 2-10% slower at 320^3-384^3. With the AVX-512 set, 3-4% faster also at 300^3
-   and 128x256x784 (M's first layer): it goes up to 2^25. */
-#define FI_GEMM_SMALL_MAX_MNK (256 * 256 * 256)
-#define FI_GEMM_SMALL_MAX_MNK_AVX512 (32 * 1024 * 1024)
 /* A is read in place rather than packed when C is at most this many columns wide: packing
    costs a pass over A, about what reading it in place costs two NR panels of B. */
 #define FI_GEMM_ROWA_MAX_N(nr) (2 * (fi_dim_t)(nr))

@@ -69,7 +69,6 @@ const fi_gemm_ctx_t fi_gemm_ctx_avx2 = {
     .s_pack_b = pack_b_avx2_s,
     .d_pack_a = pack_a_avx2_d,
     .d_pack_b = pack_b_avx2_d,
-    .small_mnk = FI_GEMM_SMALL_MAX_MNK,
 };
 #else
 const fi_gemm_ctx_t fi_gemm_ctx_avx2 = {.name = NULL};

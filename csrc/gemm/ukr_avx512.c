@@ -74,7 +74,6 @@ const fi_gemm_ctx_t fi_gemm_ctx_avx512 = {
     .d_pack_a = pack_a_avx512_d,
     .d_pack_b = pack_b_avx512_d,
     .narrow = &fi_gemm_ctx_avx2, /* replaced by the run-time AVX2 context (dispatch.c) */
-    .small_mnk = FI_GEMM_SMALL_MAX_MNK_AVX512,
 };
 #else
 const fi_gemm_ctx_t fi_gemm_ctx_avx512 = {.name = NULL};

@@ -62,7 +62,6 @@ const fi_gemm_ctx_t fi_gemm_ctx_neon = {
     .s_pack_b = pack_b_neon_s,
     .d_pack_a = pack_a_neon_d,
     .d_pack_b = pack_b_neon_d,
-    .small_mnk = FI_GEMM_SMALL_MAX_MNK,
 };
 #else
 const fi_gemm_ctx_t fi_gemm_ctx_neon = {.name = NULL};

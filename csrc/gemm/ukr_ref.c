@@ -63,5 +63,4 @@ const fi_gemm_ctx_t fi_gemm_ctx_ref = {
     .s_pack_b = pack_b_ref_s,
     .d_pack_a = pack_a_ref_d,
     .d_pack_b = pack_b_ref_d,
-    .small_mnk = FI_GEMM_SMALL_MAX_MNK,
 };

@@ -93,7 +93,10 @@ cdef extern from "gemm/fi_gemm.h" nogil:
         const char *d_ukr
         int s_mr, s_nr, d_mr, d_nr
         fi_dim_t s_mc, s_kc, s_nc, d_mc, d_kc, d_nc
-        fi_dim_t small_mnk, small_ldb_bytes
+        long long s_small_mnk, d_small_mnk, s_small_lo, d_small_lo, s_small_hi, d_small_hi
+        const char *s_small_why
+        const char *d_small_why
+        fi_dim_t small_ldb_bytes
         fi_dim_t stream_a_bytes, pack_b_bytes, s_rowa_max_n, d_rowa_max_n
         const char *blocked_set
         const char *narrow_set
@@ -107,6 +110,9 @@ cdef extern from "gemm/fi_gemm.h" nogil:
                   double *c, fi_dim_t ldc, const fi_epilogue_t *ep)
     void fi_gemm_init()
     void fi_gemm_assume_fma512(int full_rate)
+    long long fi_gemm_small_limit(int f64)
+    void fi_gemm_pin_small_limit(long long mnk)
+    int fi_gemm_small_table(int f64, int cap, int *size, double *us_small, double *us_other)
     void fi_gemm_get_info(fi_gemm_info_t *info)
 
 cdef extern from "fi_rng.h" nogil:

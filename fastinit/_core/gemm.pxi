@@ -19,7 +19,16 @@ def gemm_info():
                     "mc": i.s_mc, "kc": i.s_kc, "nc": i.s_nc},
         "float64": {"micro_kernel": i.d_ukr.decode(), "tile": f"{i.d_mr}x{i.d_nr}",
                     "mc": i.d_mc, "kc": i.d_kc, "nc": i.d_nc},
-        "small_path": {"max_mnk": i.small_mnk, "b_in_place_below_bytes": i.small_ldb_bytes,
+        "small_path": {"max_mnk": {"float32": i.s_small_mnk if i.s_small_mnk >= 0 else None,
+                                   "float64": i.d_small_mnk if i.d_small_mnk >= 0 else None},
+                       "measured_between": {"float32": (i.s_small_lo, i.s_small_hi),
+                                            "float64": (i.d_small_lo, i.d_small_hi)},
+                       "why": {"float32": i.s_small_why.decode(), "float64": i.d_small_why.decode()},
+                       "measured": {"float32": _small_table(False), "float64": _small_table(True)},
+                       "rule": "one-thread products up to max_mnk = m*n*k read A and B in place; the "
+                               "limit is where the small path measured slower than the packed one "
+                               "(cubes, at the first product in the band)",
+                       "b_in_place_below_bytes": i.small_ldb_bytes,
                        "b_rule": "B read in place while its rows are less than half an L1 way apart "
                                  "(L1d size / ways / 2); farther apart they crowd two L1 sets"},
         "streaming_path": {"a_max_bytes": i.stream_a_bytes,
@@ -32,6 +41,25 @@ def gemm_info():
         "gemm_choice": {"blocked_path_set": i.blocked_set.decode(), "narrow_set": i.narrow_set.decode(),
                         "blocking": i.blocking_reason.decode(), "large_products": i.large_reason.decode()},
     }
+
+
+cdef list _small_table(bint f64):
+    """[(n, small path us, other path us)] of the cubes the small-path limit was measured on."""
+    cdef int size[16]
+    cdef double us_small[16], us_other[16]
+    cdef int count = capi.fi_gemm_small_table(f64, 16, size, us_small, us_other)
+    return [(size[j], round(us_small[j], 1), round(us_other[j], 1)) for j in range(count)]
+
+
+def gemm_small_limit(bint f64):
+    """The small path's m*n*k limit for float64 (f64) or float32 in the set in use, measured now
+    if no product has yet."""
+    return capi.fi_gemm_small_limit(f64)
+
+
+def gemm_pin_small_limit(long long mnk):
+    """Test hook: every set's small-path limit set to mnk, or (mnk < 0) measured again at first use."""
+    capi.fi_gemm_pin_small_limit(mnk)
 
 
 def gemm(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, bint trans_a, bint trans_b, double alpha,

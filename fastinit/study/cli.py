@@ -93,6 +93,9 @@ def _parser():
 
 
 def _info():
+    from fastinit import _core
+
+    _core.gemm_small_limit(False)  # measured at the first such product; here, now
     k = runtime.kernel_info()
     print(f"fastinit {__version__}")
     print(f"kernel    {k['kernel']} (available: {', '.join(k['available'])}); float32 {k['float32']['micro_kernel']}"
@@ -102,6 +105,9 @@ def _info():
     print(f"threads   {k['threads']} (from {k['threads_default_from']}; a product of "
           f"{min_flops / 1e6:.3g} MFLOP or more uses them: a join costs {t['join_us']} us now)"
           if k["threads_supported"] else f"threads   1 (this build has no thread support)")
+    sp = k["small_path"]
+    print(f"small     one-thread float32 products up to {sp['max_mnk']['float32']:.3g} = m*n*k read operands "
+          f"in place ({sp['why']['float32']})")
     if runtime.KERNEL_REQUEST_ERROR:
         print(f"error     {runtime.KERNEL_REQUEST_ERROR}")
     print(f"build     {k['compiler_flags']}")
