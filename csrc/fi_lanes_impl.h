@@ -14,10 +14,10 @@
 FI_INLINE void LF(xent_v)(T *dz, const T *z, const int64_t *lab, int bc, fi_dim_t n, fi_dim_t c,
                           double *loss, const int V)
 {
-    double total[16], s[16];
+    double total[16], s[16], prod[16]; /* prod: of the row sums, see FI_XENT_LOG_AT */
     T mx[16], inv[16];
     const T inv_n = (T)(1.0 / (double)n);
-    for (int l = 0; l < V; l++) total[l] = 0.0;
+    for (int l = 0; l < V; l++) total[l] = 0.0, prod[l] = 1.0;
     for (fi_dim_t i = 0; i < n; i++) {
         const T *zi = z + i * c * V;
         T *di = dz + i * c * V;
@@ -41,10 +41,11 @@ FI_INLINE void LF(xent_v)(T *dz, const T *z, const int64_t *lab, int bc, fi_dim_
             for (int l = 0; l < V; l++) di[j * V + l] *= inv[l];
         for (int l = 0; l < V; l++) {
             di[(bc ? lab[i] : lab[i * V + l]) * V + l] -= inv_n;
-            total[l] += log(s[l]);
+            prod[l] *= s[l];
+            if (prod[l] > FI_XENT_LOG_AT) total[l] += log(prod[l]), prod[l] = 1.0;
         }
     }
-    for (int l = 0; l < V; l++) loss[l] = total[l] / (double)n;
+    for (int l = 0; l < V; l++) loss[l] = (total[l] + log(prod[l])) / (double)n;
 }
 
 /* Per lane l < V: the loss of fi_loss_xent/bce/mse on logits z (rows, c) of the lanes, its

@@ -13,6 +13,12 @@ typedef enum fi_loss {
 
 /* loss = mean_i [logsumexp(z_i) - z_i[y_i]];  dz = (softmax(z) - onehot(y)) / n.
    z:(n,c) labels:(n) -> dz:(n,c) (dz may be NULL: value only). Labels must be in [0, c). */
+/* With the gradient, the log terms are taken of products of the row sums s_i = sum_j
+   exp(z_ij - max_j z_ij), one log each time the product passes FI_XENT_LOG_AT, rather than one
+   per row (a tenth of a small net's step): each s_i is in [1, c], so a product stays finite
+   for c < 2^123, and its rounding (2^-53 per row) is the sum of logs' own. The ensemble's lanes
+   (fi_lanes_impl.h) take the same logs. */
+#define FI_XENT_LOG_AT 0x1p900
 double fi_loss_xent_s(float *dz, const float *z, const int64_t *labels, fi_dim_t n, fi_dim_t c);
 double fi_loss_xent_d(double *dz, const double *z, const int64_t *labels, fi_dim_t n, fi_dim_t c);
 

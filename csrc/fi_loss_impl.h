@@ -18,6 +18,7 @@ double FI_DT(fi_loss_xent)(T *dz, const T *z, const int64_t *labels, fi_dim_t n,
         for (fi_dim_t i = 0; i < n; i++) /* z_y - max, before the exp overwrites it */
             total -= (double)dz[i * c + labels[i]];
         FI_DT(fi_exp)(dz, dz, n * c);
+        double prod = 1.0; /* of the row sums, see FI_XENT_LOG_AT */
         for (fi_dim_t i = 0; i < n; i++) {
             T *di = dz + i * c;
             double s = 0.0;
@@ -25,9 +26,10 @@ double FI_DT(fi_loss_xent)(T *dz, const T *z, const int64_t *labels, fi_dim_t n,
             const T inv = (T)(1.0 / s) * inv_n;
             for (fi_dim_t j = 0; j < c; j++) di[j] *= inv;
             di[labels[i]] -= inv_n;
-            total += log(s);
+            prod *= s;
+            if (prod > FI_XENT_LOG_AT) total += log(prod), prod = 1.0;
         }
-        return total / (double)n;
+        return (total + log(prod)) / (double)n;
     }
     for (fi_dim_t i = 0; i < n; i++) {
         const T *zi = z + i * c;

@@ -48,6 +48,17 @@ def test_gradient_matches_central_differences(kind):
     assert np.abs(g - fd).max() / np.abs(fd).max() < 1e-6
 
 
+@pytest.mark.parametrize("n,c", [(5000, 2), (3000, 7), (400, 1000), (300, 1)])
+def test_cross_entropy_value_over_many_rows(n, c):
+    """The training value takes its logs of products of row sums (csrc/fi_loss.h): as exact as
+    a log per row, with products cut many times (c = 1000: every ~100 rows), once (c = 2) or
+    never (c = 1: every sum is 1); the same value as the value-only pass."""
+    z, y = data("cross_entropy", n=n, c=c, seed=n)
+    loss, _ = losses.LOSSES["cross_entropy"](z, y)
+    assert loss == pytest.approx(ref_xent(z, y), rel=1e-14, abs=1e-15)
+    assert loss == pytest.approx(losses.LOSSES["cross_entropy"](z, y, grad=False)[0], rel=1e-14, abs=1e-15)
+
+
 @pytest.mark.parametrize("kind", list(REF))
 def test_value_only(kind):
     z, y = data(kind)
