@@ -285,6 +285,35 @@ PLAN_NETS = [("40-100-100-10 relu, batch 100, SGD", [40, 100, 100, 10], "relu", 
 PLAN_KS = (4, 5, 6, 8, 12, 16)
 
 
+def bench_steps(reps):
+    """Ensemble.run and Ensemble.train_step alone, per member-step in process CPU time, the
+    least of reps calls: a line to compare builds by (copy this file into another checkout:
+    it imports the fastinit of the folder it sits in)."""
+    out = []
+    for name, k, steps in (("tiny", 64, 1500), ("mnist1d", 32, 300)):
+        sizes, X, y, batches, models = problem(name, k, steps)
+        ens, opt = fastinit.Ensemble(models), optim.SGD(LR)
+        ens.run(X, y, opt, batches[:20])
+        runs = []
+        for _ in range(reps):
+            t = time.process_time()
+            ens.run(X, y, opt, batches)
+            runs.append((time.process_time() - t) / (k * steps))
+        xb, yb = [X[b] for b in batches], [y[b] for b in batches]
+        ens, opt = fastinit.Ensemble(models), optim.SGD(LR)
+        for a, b in zip(xb[:20], yb[:20]):
+            ens.train_step(a, b, opt)
+        per_step = []
+        for _ in range(reps):
+            t = time.process_time()
+            for a, b in zip(xb, yb):
+                ens.train_step(a, b, opt)
+            per_step.append((time.process_time() - t) / (k * steps))
+        out.append(f"{k} x {'-'.join(map(str, sizes))}: run {min(runs) * 1e6:.2f} us, "
+                   f"train_step {min(per_step) * 1e6:.2f} us")
+    print(" | ".join(out), flush=True)
+
+
 def bench_plan(steps=300):
     """Per member-step (process CPU time) of one Ensemble.run of `steps` steps after three
     warm-up calls, for each net of PLAN_NETS and K of PLAN_KS, with the lane plan from the
@@ -320,7 +349,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer steps and repetitions (a smoke run)")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--peers", default="jax,torch")
-    ap.add_argument("--only", default=None, help="'fit', 'threads' or 'plan': only that line or table")
+    ap.add_argument("--only", default=None, help="'fit', 'threads', 'plan' or 'steps': only that line or table")
     args = ap.parse_args()
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     fastinit.set_num_threads(1)
@@ -328,6 +357,9 @@ def main():
     reps = 1 if args.quick else args.reps
     if args.only == "plan":
         bench_plan(30 if args.quick else 300)
+        return
+    if args.only == "steps":
+        bench_steps(max(1, reps // 2 + 1))
         return
     if "fit" in (args.only or "fit"):
         t_solo, t_ens = bench_fit(reps)

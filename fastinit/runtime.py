@@ -135,10 +135,16 @@ def select_kernel(name: str) -> None:
                          + ", ".join(available_kernels()))
 
 
-def kernel_info() -> dict[str, Any]:
+def kernel_info(measure: bool = False) -> dict[str, Any]:
     """What runs the kernels here and why: the kernel set and its micro-kernels, tiles and
     blocking, the activation kernel, threads and when a product uses them, and what was
-    detected (CPU, caches, FMA rates measured at import) that decided each choice."""
+    detected (CPU, caches, FMA rates measured at import) that decided each choice.
+
+    The small path's limits are measured at the first one-thread product that needs them and
+    reported as None until then; measure=True measures them now (about 60 ms)."""
+    if measure:
+        _core.gemm_small_limit(False)
+        _core.gemm_small_limit(True)
     c = _core.cpu_info()
     full, nt = c["fma512_full_rate"], max(2, get_num_threads())
     why = "forced by FASTINIT_KERNEL (or select_kernel)" if c["forced"] else "auto: the widest set this CPU and build run"

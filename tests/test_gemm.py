@@ -508,6 +508,8 @@ def test_small_path_limit_is_measured_at_first_use():
         for pin in (0, hi):  # every product in the band blocked, then every one small
             _core.gemm_pin_small_limit(pin)
             out["same_bits"].append(fastinit.matmul(a, b).tobytes() == c.tobytes())
+        _core.gemm_pin_small_limit(-1)  # forgotten: kernel_info(measure=True) measures both now
+        out["on_request"] = fastinit.kernel_info(measure=True)["small_path"]["max_mnk"]
         print(json.dumps(out))
     """
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=python_env())
@@ -517,6 +519,7 @@ def test_small_path_limit_is_measured_at_first_use():
     assert out["before"] == {"float32": None, "float64": None}
     assert out["after"]["float32"] is None and lo <= out["after"]["float64"] <= hi
     assert out["why"].startswith("measured") and out["same_bits"] == [True, True]
+    assert all(lo <= v <= hi for v in out["on_request"].values()) and len(out["on_request"]) == 2
     # the rule, again: half octaves up from lo, stopping after two losses in a row or at hi
     sizes = [t[0] for t in out["table"]]
     wins = [t[1] <= t[2] for t in out["table"]]

@@ -93,10 +93,7 @@ def _parser():
 
 
 def _info():
-    from fastinit import _core
-
-    _core.gemm_small_limit(False)  # measured at the first such product; here, now
-    k = runtime.kernel_info()
+    k = runtime.kernel_info(measure=True)
     print(f"fastinit {__version__}")
     print(f"kernel    {k['kernel']} (available: {', '.join(k['available'])}); float32 {k['float32']['micro_kernel']}"
           f" {k['float32']['tile']}")
