@@ -30,17 +30,10 @@ def matmul(a: np.ndarray, b: np.ndarray, *, trans_a: bool = False, trans_b: bool
     must be a C-contiguous writeable array of the result's shape and dtype that shares no
     memory with a or b. The GIL is released while the kernel runs.
     """
-    if (not trans_a and not trans_b and a.__class__ is np.ndarray and b.__class__ is np.ndarray
-            and a.dtype is b.dtype and a.dtype in _validate.FLOATS and a.ndim == 2 and b.ndim == 2
-            and a.shape[1] == b.shape[0] and a.flags.c_contiguous and b.flags.c_contiguous):
-        # The common case, already in the kernels' form (native dtypes are singletons): the
-        # checks below would find it valid, at a microsecond or two more per call.
-        if out is None:
-            return _core.product(a, b)
-        if (out.__class__ is np.ndarray and out.dtype is a.dtype and out.shape == (a.shape[0], b.shape[1])
-                and out.flags.c_contiguous and out.flags.writeable and not _core.overlaps(out, a)
-                and not _core.overlaps(out, b)):
-            return _core.product(a, b, out)
+    if not trans_a and not trans_b:
+        c = _core.product(a, b, out)  # None unless the common case, checked in C
+        if c is not None:
+            return c
     xa, ta = _operand("a", a, bool(trans_a))
     xb, tb = _operand("b", b, bool(trans_b))
     if xa.dtype != xb.dtype:

@@ -579,3 +579,62 @@ def test_matmul_refuses_a_byte_swapped_out(dt):
     with pytest.raises(TypeError, match="out .*native byte order"):
         fastinit.matmul(a, a, out=out)
     assert (out == 0).all()
+
+
+class _Sub(np.ndarray):
+    pass
+
+
+def _unaligned(shape, dtype):
+    buf = np.zeros(np.prod(shape) * np.dtype(dtype).itemsize + 1, np.uint8)
+    return buf[1:].view(dtype).reshape(shape)
+
+
+@pytest.mark.parametrize("case", ["subclass", "swapped", "unaligned", "strided", "k", "dtypes", "int"])
+def test_matmul_common_case_checks_fall_back_to_the_checked_path(rng, case):
+    """matmul's common case is recognized in C (linalg.matmul, _core.product); anything else
+    goes to the checked path, which computes it by value or says what is wrong."""
+    a, b = rand(rng, (9, 7), np.float32), rand(rng, (7, 5), np.float32)
+    want = ref(a, b)
+    from fastinit import _core
+
+    if case == "subclass":
+        a2 = a.view(_Sub)
+    elif case == "swapped":
+        a2 = a.astype(">f4")
+    elif case == "unaligned":
+        a2 = _unaligned(a.shape, np.float32)
+        a2[...] = a
+    elif case == "strided":
+        a2 = np.repeat(a, 2, axis=1)[:, ::2]
+    else:
+        a2 = {"k": np.ascontiguousarray(a[:, :6]), "dtypes": a.astype(np.float64), "int": a.astype(np.int32)}[case]
+    assert _core.product(a2, b) is None
+    if case in ("k", "dtypes", "int"):
+        with pytest.raises((ValueError, TypeError), match="inner dimensions|same dtype|float32 or float64"):
+            fastinit.matmul(a2, b)
+    else:
+        assert_close(fastinit.matmul(a2, b), want, np.float32, 7)
+
+
+@pytest.mark.parametrize("case", ["readonly", "overlap", "shape", "dtype", "unaligned", "ok"])
+def test_matmul_out_checks(rng, case):
+    a, b = rand(rng, (6, 4), np.float32), rand(rng, (4, 6), np.float32)
+    from fastinit import _core
+
+    out = {"readonly": np.zeros((6, 6), np.float32), "overlap": a, "shape": np.zeros((6, 5), np.float32),
+           "dtype": np.zeros((6, 6)), "unaligned": _unaligned((6, 6), np.float32),
+           "ok": np.zeros((6, 6), np.float32)}[case]
+    if case == "readonly":
+        out.flags.writeable = False
+    if case == "overlap":
+        a = np.zeros((6, 6), np.float32)
+        out = a
+        b = rand(rng, (6, 6), np.float32)
+    assert (_core.product(a, b, out) is None) == (case != "ok")
+    if case in ("ok", "unaligned"):
+        got = fastinit.matmul(a, b, out=out)
+        assert got is out and np.allclose(out, ref(a, b), atol=1e-5)
+    else:
+        with pytest.raises((ValueError, TypeError)):
+            fastinit.matmul(a, b, out=out)
