@@ -113,8 +113,14 @@ def float_dtype(name: str, dtype: Any) -> np.dtype:
 # --------------------------------------------------------------------------- arrays
 
 def _native(a: np.ndarray) -> np.ndarray:
-    """a in native byte order ('>f4' on x86 is converted, its values kept)."""
-    return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
+    """a in native byte order and aligned to its items ('>f4' on x86, or a view at an odd byte
+    offset of a buffer, is copied, its values kept): C reads it through typed pointers."""
+    return a if a.dtype.isnative and a.flags.aligned else a.astype(a.dtype.newbyteorder("="))
+
+
+def _engine_form(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """a as dtype, C-contiguous and aligned, copied only if it is not already."""
+    return np.require(a, dtype, ("C_CONTIGUOUS", "ALIGNED"))
 
 
 def float_array(name: str, x: Any, *, ndim: int | None = None, dtype: np.dtype | None = None,
@@ -131,6 +137,9 @@ def float_array(name: str, x: Any, *, ndim: int | None = None, dtype: np.dtype |
             raise TypeError(f"{describe(name, x)}: an output array must be in native byte order")
         if not x.flags.writeable:
             raise ValueError(f"{describe(name, x)} is read-only")
+        if not x.flags.aligned:
+            raise ValueError(f"{describe(name, x)}: an output array must be aligned to its {x.itemsize}-byte "
+                             f"items (as numpy.empty makes it), not a view at an odd offset of a buffer")
     a = _native(x)
     if dtype is not None and a.dtype != dtype:
         raise TypeError(f"{describe(name, x)}: expected dtype {np.dtype(dtype).name}")
@@ -190,7 +199,7 @@ def features(name: str, X: Any, dtype: np.dtype, n_in: int) -> np.ndarray:
     Integers are converted, and so is float64 for a float32 model; float16, bool, complex
     and object arrays are rejected."""
     if (X.__class__ is np.ndarray and X.dtype is dtype and X.ndim == 2 and X.shape[1] == n_in
-            and X.shape[0] and X.flags.c_contiguous):
+            and X.shape[0] and X.flags.c_contiguous and X.flags.aligned):
         if _core.all_finite(X):
             return X
         raise ValueError(f"{describe(name, X)} contains NaN or inf")
@@ -205,7 +214,7 @@ def features(name: str, X: Any, dtype: np.dtype, n_in: int) -> np.ndarray:
         raise ValueError(f"{describe(name, a)}: expected {n_in} features per row (the model's sizes[0])")
     if a.shape[0] == 0:
         raise ValueError(f"{describe(name, a)} is empty")
-    out = np.ascontiguousarray(a, dtype=dtype)
+    out = _engine_form(a, dtype)
     if not _core.all_finite(out):
         raise ValueError(f"{describe(name, a)} contains NaN or inf"
                          + (" (after conversion to the model's float32)" if np.isfinite(a).all() else ""))
@@ -216,7 +225,7 @@ def labels(name: str, y: Any, n: int, classes: int) -> np.ndarray:
     """y as int64 class labels (n,) in [0, classes): integers of any width and byte order,
     booleans, or whole floats; a (n, 1) column is accepted."""
     if (y.__class__ is np.ndarray and y.dtype is _INT64 and y.ndim == 1 and y.shape[0] == n
-            and y.flags.c_contiguous):
+            and y.flags.c_contiguous and y.flags.aligned):
         if _core.labels_in_range(y, classes):
             return y
         lo, hi = y.min(), y.max()
@@ -240,7 +249,7 @@ def labels(name: str, y: Any, n: int, classes: int) -> np.ndarray:
     lo, hi = a.min(), a.max()  # compared in a's own type: 2**63 as uint64 or 1e20 stays large
     if lo < 0 or hi >= classes:
         raise ValueError(f"{describe(name, a)}: labels must be in [0, {classes}), found {lo if lo < 0 else hi}")
-    return np.ascontiguousarray(a, dtype=np.int64)
+    return _engine_form(a, np.int64)
 
 
 _INT64 = np.dtype(np.int64)
@@ -249,7 +258,8 @@ _INT64 = np.dtype(np.int64)
 def targets(name: str, y: Any, n: int, outputs: int, dtype: np.dtype, *, unit_interval: bool) -> np.ndarray:
     """y as float targets (n, outputs) of `dtype`, finite; within [0, 1] if unit_interval (BCE).
     A (n,) vector is accepted for one output."""
-    if not (y.__class__ is np.ndarray and y.dtype is dtype and y.shape == (n, outputs) and y.flags.c_contiguous):
+    if not (y.__class__ is np.ndarray and y.dtype is dtype and y.shape == (n, outputs) and y.flags.c_contiguous
+            and y.flags.aligned):
         _reject_non_array(name, y, "an array of targets")
         a = _asarray(name, y)
         if a.dtype.kind == "b":
@@ -262,7 +272,7 @@ def targets(name: str, y: Any, n: int, outputs: int, dtype: np.dtype, *, unit_in
             a = a[:, None]
         if a.ndim != 2 or a.shape[1] != outputs:
             raise ValueError(f"{describe(name, a)}: expected targets of shape ({n}, {outputs})")
-        y = np.ascontiguousarray(a, dtype=dtype)
+        y = _engine_form(a, dtype)
     if not _core.all_finite(y):
         raise ValueError(f"{describe(name, y)} contains NaN or inf")
     if unit_interval and ((y < 0).any() or (y > 1).any()):

@@ -51,6 +51,13 @@ CASES = [
     ("fastinit.MLP([2, 1], output='identity').train_step(X, np.full((8, 1), np.nan, np.float32), optim.SGD(0.1))",
      "raise"),
     ("W = np.ones((3, 2), '>f4'); assert diagnostics.distinct_neurons(W) == 1", "ok"),
+    # unaligned views (a buffer at an odd offset): read as copies, refused as outputs
+    ("U = lambda a: np.frombuffer(b'0' + a.tobytes(), a.dtype, offset=1).reshape(a.shape); m = M(); "
+     "assert np.array_equal(m.forward(U(X)), m.forward(X)); assert np.isfinite(m.train_step(U(X), U(y), optim.SGD(0.1)))",
+     "ok"),
+    ("a = np.arange(6.0).reshape(2, 3); u = np.frombuffer(b'0' + a.tobytes(), a.dtype, offset=1).reshape(2, 3); "
+     "assert np.array_equal(fastinit.matmul(u, u.T), a @ a.T)", "ok"),
+    ("o = np.zeros(17, np.uint8)[1:].view(np.float32); rng.fill(o, 'normal', seed=1)", "raise"),
     # NaN and divergence
     ("m = M(); m.layers[0].W[:] = np.nan; assert np.isnan(m.forward(X)).all()", "ok"),
     ("z = np.full(9, np.nan, np.float32); o = np.empty_like(z); activations.forward(z, o, 1); assert np.isnan(o).all()",
