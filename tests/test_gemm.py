@@ -510,6 +510,16 @@ def test_small_path_limit_is_measured_at_first_use():
             out["same_bits"].append(fastinit.matmul(a, b).tobytes() == c.tobytes())
         _core.gemm_pin_small_limit(-1)  # forgotten: kernel_info(measure=True) measures both now
         out["on_request"] = fastinit.kernel_info(measure=True)["small_path"]["max_mnk"]
+        _core.gemm_pin_small_limit(-1)  # forgotten again: one thread measures, the others go on
+        import threading
+        got = [None] * 4
+        def work(i):
+            got[i] = fastinit.matmul(a, b).tobytes()
+        ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        out["threads_same_bits"] = all(g == c.tobytes() for g in got)
+        out["after_threads"] = fastinit.kernel_info()["small_path"]["max_mnk"]["float64"]
         print(json.dumps(out))
     """
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=python_env())
@@ -520,6 +530,7 @@ def test_small_path_limit_is_measured_at_first_use():
     assert out["after"]["float32"] is None and lo <= out["after"]["float64"] <= hi
     assert out["why"].startswith("measured") and out["same_bits"] == [True, True]
     assert all(lo <= v <= hi for v in out["on_request"].values()) and len(out["on_request"]) == 2
+    assert out["threads_same_bits"] and lo <= out["after_threads"] <= hi
     # the rule, again: half octaves up from lo, stopping after two losses in a row or at hi
     sizes = [t[0] for t in out["table"]]
     wins = [t[1] <= t[2] for t in out["table"]]

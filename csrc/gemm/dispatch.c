@@ -156,11 +156,14 @@ void fi_gemm_get_info(fi_gemm_info_t *info)
     info->d_mc = ctx->d.mc;
     info->d_kc = ctx->d.kc;
     info->d_nc = ctx->d.nc;
+    /* A limit being measured has its text half written by another thread: not read then. */
     const fi_small_limit_t *sl = ctx->s.lim, *dl = ctx->d.lim;
-    info->s_small_mnk = atomic_load(&sl->state) == FI_SMALL_KNOWN ? sl->mnk : -1;
-    info->d_small_mnk = atomic_load(&dl->state) == FI_SMALL_KNOWN ? dl->mnk : -1;
-    info->s_small_lo = sl->lo, info->s_small_hi = sl->hi, info->s_small_why = sl->why;
-    info->d_small_lo = dl->lo, info->d_small_hi = dl->hi, info->d_small_why = dl->why;
+    const int s_st = atomic_load(&sl->state), d_st = atomic_load(&dl->state);
+    info->s_small_mnk = s_st == FI_SMALL_KNOWN ? sl->mnk : -1;
+    info->d_small_mnk = d_st == FI_SMALL_KNOWN ? dl->mnk : -1;
+    info->s_small_lo = sl->lo, info->s_small_hi = sl->hi, info->d_small_lo = dl->lo, info->d_small_hi = dl->hi;
+    info->s_small_why = s_st == FI_SMALL_MEASURING ? "being measured now" : sl->why;
+    info->d_small_why = d_st == FI_SMALL_MEASURING ? "being measured now" : dl->why;
     info->small_ldb_bytes = ctx->small_ldb_bytes;
     info->stream_a_bytes = ctx->stream_a_bytes;
     info->pack_b_bytes = ctx->pack_b_bytes;
