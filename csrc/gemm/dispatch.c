@@ -119,12 +119,13 @@ void fi_gemm_pin_small_limit(long long mnk)
         for (int d = 0; d < 2; d++) {
             fi_small_limit_t *lim = &g_small[s][d];
             lim->pinned = mnk >= 0;
+            if (mnk < 0) continue;
             lim->mnk = mnk;
             lim->n_sizes = 0;
             snprintf(lim->why, sizeof lim->why, "set by a test");
-            atomic_store(&lim->state, mnk >= 0 ? FI_SMALL_KNOWN : FI_SMALL_UNKNOWN);
+            atomic_store(&lim->state, FI_SMALL_KNOWN);
         }
-    build();
+    if (mnk < 0) build(); /* small_band forgets every limit */
 }
 
 void fi_gemm_assume_fma512(int full_rate)

@@ -43,7 +43,7 @@ void fi_gemm_init(void);
 void fi_gemm_assume_fma512(int full_rate);
 
 /* The small path's m*n*k limit of the set in use for float64 (f64) or float32, measured now if
-   no product has yet (about 20 ms; waits for a measurement another thread runs). */
+   no product has yet (20-40 ms here; waits for a measurement another thread runs). */
 long long fi_gemm_small_limit(int f64);
 /* For tests, under the GIL with no GEMM running: every set's and dtype's limit set to mnk
    (>= 0), or (< 0) forgotten, to be measured again at first use. */

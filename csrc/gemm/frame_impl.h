@@ -465,7 +465,7 @@ static void FN(measure_small_)(const fi_gemm_ctx_t *ctx, fi_small_limit_t *lim)
     free(raw);
     const int nw = lim->n_sizes;
     if (last_win < 0) {
-        snprintf(lim->why, sizeof lim->why, "measured: the blocked path faster from %d^3 (%.0f vs %.0f us)",
+        snprintf(lim->why, sizeof lim->why, "measured: the packed paths faster from %d^3 (%.0f vs %.0f us)",
                  lim->size[0], lim->us_other[0], lim->us_small[0]);
     } else if (last_win == nw - 1) {
         lim->mnk = lim->hi;
